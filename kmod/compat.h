@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one header that dlock's policy files (lock table, replication core,
+ * peer wire codec) include.  It maps the few kernel basics they use onto the
+ * C library when the same files are compiled into host tests, the cluster
+ * simulator and the fuzzers, so that one copy of the policy code runs
+ * everywhere.  Policy code must not include any other kernel header: anything
+ * that needs the kernel (timers, allocation, sockets, locking) is asked of the
+ * caller through an ops structure.
+ */
+#ifndef DLOCK_COMPAT_H
+#define DLOCK_COMPAT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/stddef.h>
+#include <linux/minmax.h>
+#include <linux/compiler.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <errno.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
+
+#ifndef min
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define max(a, b) ((a) > (b) ? (a) : (b))
+#endif
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+#endif /* __KERNEL__ */
+
+#endif /* DLOCK_COMPAT_H */

@@ -1,0 +1,22 @@
+# In-guest selftests: built on the host against the kernel's kselftest
+# harness (taken from Debian's linux-source-6.1 at build time), run inside
+# the VM by tests/selftests/run-all with the freshly built dlock.ko loaded.
+KSFT_DIR := .cache/ksft
+SELFTEST_BIN := $(BUILD)/selftests/dlock_test
+
+$(KSFT_DIR)/kselftest_harness.h:
+	tests/selftests/get-ksft-headers $(KSFT_DIR)
+
+$(SELFTEST_BIN): tests/selftests/dlock_test.c tests/selftests/nlraw.h \
+		uapi/linux/dlock.h VERSION $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) \
+		-DDLOCK_EXPECTED_VERSION='"$(VERSION)"' -o $@ $<
+
+selftests: $(SELFTEST_BIN)
+
+check-vm: all selftests
+	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \
+		tests/selftests/run-all
+
+.PHONY: selftests check-vm
