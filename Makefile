@@ -28,7 +28,7 @@ KO := kmod/dlock.ko
 
 # Suites run by `make check`, in order; each has a target check-NAME that
 # prints TAP.  Fragments of other parts of the tree append to this list.
-CHECK_SUITES := host
+CHECK_SUITES := host lint
 
 all: module userspace
 
@@ -76,6 +76,9 @@ include tests/selftests/selftests.mk
 -include tests/host/table.mk
 -include tests/sim/sim.mk
 
+check-lint: $(KSFT_DIR)/kselftest_harness.h
+	@KSFT_DIR=$(KSFT_DIR) KDIR=$(KDIR) tests/lint
+
 # The in-guest suite runs last: it is the slowest.
 CHECK_SUITES += vm
 
@@ -97,4 +100,4 @@ clean:
 	-$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(BUILD) tests/out
 
-.PHONY: all module userspace install check vm-run vm-shell demo clean
+.PHONY: all module userspace install check check-lint vm-run vm-shell demo clean
