@@ -103,8 +103,12 @@ static struct genl_family dlock_genl_family __ro_after_init = {
 	.n_ops = ARRAY_SIZE(dlock_genl_ops),
 	.mcgrps = dlock_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(dlock_mcgrps),
-	/* New family: every command gets strict header and policy checks. */
-	.resv_start_op = __DLOCK_CMD_MAX,
+	/*
+	 * Commands from resv_start_op on get the strict checks (reserved
+	 * header field, nlmsg_flags, a policy required); a new family has no
+	 * legacy commands to spare, so that is every command.
+	 */
+	.resv_start_op = 0,
 };
 
 int __init dlock_genl_init(void)
