@@ -47,4 +47,27 @@ typedef int64_t s64;
 #endif
 #endif /* __KERNEL__ */
 
+/*
+ * Counters shared between shards (per-table and per-session caps), updated
+ * under different shard locks at once, hence atomic.  Used by the lock table.
+ */
+#ifdef __KERNEL__
+#include <linux/atomic.h>
+typedef atomic_long_t dl_atomic_t;
+#define dl_atomic_add_return(v, a)	atomic_long_add_return((v), (a))
+#define dl_atomic_read(a)		atomic_long_read(a)
+#define dl_atomic_set(a, v)		atomic_long_set((a), (v))
+#else
+typedef struct { long counter; } dl_atomic_t;
+#define dl_atomic_add_return(v, a) \
+	__atomic_add_fetch(&(a)->counter, (v), __ATOMIC_RELAXED)
+#define dl_atomic_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
+#define dl_atomic_set(a, v) \
+	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
+#ifndef READ_ONCE
+#define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#endif
+#endif /* __KERNEL__ */
+
 #endif /* DLOCK_COMPAT_H */

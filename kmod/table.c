@@ -1,0 +1,1897 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dlock lock table: lease semantics as a deterministic state machine.
+ *
+ * Policy only: no clock, no timer, no allocation, no locking of its own.  The
+ * glue (kernel module, host tests, cluster simulator) provides those through
+ * struct dl_table_ops and holds the shard and global locks described in
+ * table.h and docs/architecture.md.
+ *
+ * Data layout, chosen for memory (1,000,000 leases) and for shard locality:
+ *  - struct dl_lock: one per name that has holders or waiters, name inline,
+ *    chained in its shard's hash buckets, chains sorted by (hkey, len, name)
+ *    so that a dump cursor survives inserts, removals and resizes.
+ *  - struct dl_entry: one per holder and per waiter.  A waiter becomes a
+ *    holder in place when granted, so granting never allocates and cannot
+ *    fail half-way through a release.
+ *  - Per shard, a binary min-heap of the entries that have a deadline (lease
+ *    expiry or wait timeout): one timer per shard instead of one per lease.
+ *  - Global (wait-graph lock): an index from owner to its waits, used only by
+ *    the deadlock walk, and the walk's stack.
+ */
+#include "table.h"
+
+#define DL_U32_MAX		0xffffffffU
+#define DL_NO_HEAP		DL_U32_MAX
+#define DL_NS_PER_MS		1000000ULL
+#define DL_MIN_BUCKET_BITS	4
+#define DL_MAX_BUCKET_BITS	28
+#define DL_MIN_HEAP		16
+
+#define dl_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* A minimal circular doubly linked list (policy code has no list.h). */
+struct dl_link {
+	struct dl_link *next, *prev;
+};
+
+static inline void dl_link_init(struct dl_link *h)
+{
+	h->next = h;
+	h->prev = h;
+}
+
+static inline bool dl_link_empty(const struct dl_link *h)
+{
+	return h->next == h;
+}
+
+static inline void dl_link_add_tail(struct dl_link *n, struct dl_link *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void dl_link_del(struct dl_link *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n;
+	n->prev = n;
+}
+
+/* dl_entry.flags */
+#define DL_E_WAITER	0x01
+#define DL_E_DETACHED	0x02
+#define DL_E_NO_TTL	0x04
+
+struct dl_value {
+	u32 len;
+	u8 data[];
+};
+
+struct dl_entry {
+	struct dl_link lock_link;	/* lock's holders or waiters */
+	struct dl_link sess_link;	/* session's leases or waits in this shard */
+	struct dl_lock *lock;
+	struct dl_session *sess;	/* holder: NULL if detached; waiter: requester */
+	u64 tag;
+	u64 deadline;			/* 0: none */
+	union {
+		u64 token;		/* holder */
+		u64 cookie;		/* waiter */
+	};
+	union {
+		struct {		/* waiter */
+			struct dl_link idx_link;	/* owner -> waits index */
+			u32 walk_gen;
+			u32 ttl_ms;	/* of the lease it will become */
+		};
+		struct {		/* holder */
+			struct dl_value *value;
+			u32 count;
+		};
+	};
+	u32 heap_idx;
+	u8 mode;
+	u8 flags;
+	u8 owner_len;
+	/* cfg.meta_size bytes of glue metadata, then the detached owner */
+	u8 tail[];
+};
+
+struct dl_lock {
+	struct dl_lock *next;		/* hash chain */
+	struct dl_link holders;
+	struct dl_link waiters;
+	u32 hkey;
+	u32 permits;			/* 0: readers-writer lock */
+	u32 nr_holders;
+	u32 nr_waiters;
+	u8 mode;			/* of the holders, readers-writer locks */
+	u8 name_len;
+	char name[];
+};
+
+struct dl_shard {
+	struct dl_lock **buckets;
+	struct dl_entry **heap;
+	u64 armed;			/* deadline last given to set_timer */
+	u64 gen;			/* bumped by every change */
+	u32 bits;
+	u32 nr_locks;
+	u32 nr_entries;			/* heap_cap >= nr_entries always */
+	u32 heap_len;
+	u32 heap_cap;
+};
+
+struct dl_session {
+	u64 id;
+	dl_atomic_t nr_leases;		/* socket-bound leases */
+	dl_atomic_t nr_waiters;
+	u32 nr_shards;
+	bool dying;
+	struct dl_link lists[];		/* [2s]: leases in shard s, [2s+1]: waits */
+};
+
+struct dl_walk_frame {
+	const struct dl_lock *lock;
+	const struct dl_entry *self;	/* NULL: the request being checked */
+	const struct dl_link *pos;	/* blocker enumeration position */
+	const struct dl_entry *blocker;	/* whose waits are being scanned */
+	const struct dl_link *whead;
+	const struct dl_link *wpos;
+	u8 mode;
+	u8 phase;			/* 0: holders, 1: waiters ahead, 2: done */
+};
+
+struct dl_table {
+	struct dl_table_config cfg;
+	const struct dl_table_ops *ops;
+	void *priv;
+	struct dl_shard *shards;
+	u32 shard_mask;
+	dl_atomic_t nr_leases;
+	dl_atomic_t nr_waiters;
+	dl_atomic_t nr_locks;
+	/* Under the global lock only. */
+	struct dl_link *index;
+	u32 index_mask;
+	u32 walk_gen;
+	struct dl_walk_frame *walk;
+	u64 deadlk_truncated;
+};
+
+/* Owner identity, comparable across locks and shards. */
+struct dl_okey {
+	const struct dl_session *sess;
+	u64 tag;
+	const char *str;
+	u32 len;
+	bool detached;
+};
+
+static void *dl_alloc(struct dl_table *t, enum dl_obj kind, size_t size)
+{
+	return t->ops->alloc(t->priv, kind, size);
+}
+
+static void dl_free(struct dl_table *t, enum dl_obj kind, void *p, size_t size)
+{
+	if (p)
+		t->ops->free(t->priv, kind, p, size);
+}
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static u64 dl_mix64(u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Bytes read little-endian so every architecture hashes alike. */
+static u64 dl_hash_bytes(u64 seed, const char *s, u32 len)
+{
+	const u8 *p = (const u8 *)s;
+	u64 h = seed ^ ((u64)len * 0x9e3779b97f4a7c15ULL);
+	u64 w;
+	u32 i;
+
+	while (len) {
+		u32 n = min(len, 8U);
+
+		w = 0;
+		for (i = 0; i < n; i++)
+			w |= (u64)p[i] << (8 * i);
+		h = dl_mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+		p += n;
+		len -= n;
+	}
+	return dl_mix64(h);
+}
+
+static u64 dl_name_hash(const struct dl_table *t, const char *name, u32 len)
+{
+	if (t->ops->hash)
+		return t->ops->hash(t->priv, name, len);
+	return dl_hash_bytes(t->cfg.hash_seed, name, len);
+}
+
+u32 dl_shard_of(const struct dl_table *t, const char *name, u32 len)
+{
+	return (u32)dl_name_hash(t, name, len) & t->shard_mask;
+}
+
+u32 dl_nr_shards(const struct dl_table *t)
+{
+	return t->cfg.nr_shards;
+}
+
+int dl_name_valid(const char *name, u32 len)
+{
+	if (!name || len < 1 || len > DL_NAME_MAX)
+		return -EINVAL;
+	if (strnlen(name, len) != len)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- owners ----------------------------------------------------------- */
+
+static const char *entry_owner_str(const struct dl_table *t,
+				   const struct dl_entry *e)
+{
+	return (const char *)e->tail + t->cfg.meta_size;
+}
+
+static void entry_okey(const struct dl_table *t, const struct dl_entry *e,
+		       struct dl_okey *k)
+{
+	k->detached = e->flags & DL_E_DETACHED;
+	k->sess = k->detached ? NULL : e->sess;
+	k->tag = k->detached ? 0 : e->tag;
+	k->str = k->detached ? entry_owner_str(t, e) : NULL;
+	k->len = k->detached ? e->owner_len : 0;
+}
+
+static void ref_okey(const struct dl_owner_ref *o, struct dl_okey *k)
+{
+	k->detached = o->str != NULL;
+	k->sess = k->detached ? NULL : o->sess;
+	k->tag = k->detached ? 0 : o->tag;
+	k->str = o->str;
+	k->len = k->detached ? o->len : 0;
+}
+
+static bool okey_eq(const struct dl_okey *a, const struct dl_okey *b)
+{
+	if (a->detached != b->detached)
+		return false;
+	if (a->detached)
+		return a->len == b->len && !memcmp(a->str, b->str, a->len);
+	return a->sess == b->sess && a->tag == b->tag;
+}
+
+/* Uses the session id, not its address, so replicas walk alike. */
+static u64 okey_hash(const struct dl_okey *k)
+{
+	if (k->detached)
+		return dl_hash_bytes(0, k->str, k->len);
+	return dl_mix64(k->sess->id * 0x9e3779b97f4a7c15ULL ^ k->tag);
+}
+
+static void entry_view(const struct dl_table *t, const struct dl_entry *e,
+		       struct dl_owner_view *v)
+{
+	v->detached = e->flags & DL_E_DETACHED;
+	v->session_id = e->sess ? e->sess->id : 0;
+	v->tag = v->detached ? 0 : e->tag;
+	v->str = v->detached ? entry_owner_str(t, e) : NULL;
+	v->len = v->detached ? e->owner_len : 0;
+}
+
+static int owner_ref_valid(const struct dl_owner_ref *o)
+{
+	if (!o)
+		return -EINVAL;
+	if (o->str)
+		return o->len >= 1 && o->len <= DL_OWNER_MAX ? 0 : -EINVAL;
+	return o->sess ? 0 : -EINVAL;
+}
+
+/* ---- deadline heap ---------------------------------------------------- */
+
+static void heap_set(struct dl_shard *sh, u32 i, struct dl_entry *e)
+{
+	sh->heap[i] = e;
+	e->heap_idx = i;
+}
+
+static void heap_up(struct dl_shard *sh, u32 i)
+{
+	struct dl_entry *e = sh->heap[i];
+
+	while (i) {
+		u32 parent = (i - 1) / 2;
+
+		if (sh->heap[parent]->deadline <= e->deadline)
+			break;
+		heap_set(sh, i, sh->heap[parent]);
+		i = parent;
+	}
+	heap_set(sh, i, e);
+}
+
+static void heap_down(struct dl_shard *sh, u32 i)
+{
+	struct dl_entry *e = sh->heap[i];
+
+	for (;;) {
+		u32 c = 2 * i + 1;
+
+		if (c >= sh->heap_len)
+			break;
+		if (c + 1 < sh->heap_len &&
+		    sh->heap[c + 1]->deadline < sh->heap[c]->deadline)
+			c++;
+		if (e->deadline <= sh->heap[c]->deadline)
+			break;
+		heap_set(sh, i, sh->heap[c]);
+		i = c;
+	}
+	heap_set(sh, i, e);
+}
+
+/* Capacity was reserved by shard_reserve(), so this cannot fail. */
+static void heap_add(struct dl_shard *sh, struct dl_entry *e)
+{
+	heap_set(sh, sh->heap_len++, e);
+	heap_up(sh, e->heap_idx);
+}
+
+static void heap_del(struct dl_shard *sh, struct dl_entry *e)
+{
+	u32 i = e->heap_idx;
+	struct dl_entry *last;
+
+	if (i == DL_NO_HEAP)
+		return;
+	last = sh->heap[--sh->heap_len];
+	e->heap_idx = DL_NO_HEAP;
+	if (last == e)
+		return;
+	heap_set(sh, i, last);
+	heap_down(sh, i);
+	heap_up(sh, last->heap_idx);
+}
+
+/* Sets @e's deadline (0: none) keeping the heap ordered. */
+static void entry_set_deadline(struct dl_shard *sh, struct dl_entry *e,
+			       u64 deadline)
+{
+	e->deadline = deadline;
+	if (!deadline) {
+		heap_del(sh, e);
+	} else if (e->heap_idx == DL_NO_HEAP) {
+		heap_add(sh, e);
+	} else {
+		heap_down(sh, e->heap_idx);
+		heap_up(sh, e->heap_idx);
+	}
+}
+
+static int heap_resize(struct dl_table *t, struct dl_shard *sh, u32 cap)
+{
+	struct dl_entry **h = dl_alloc(t, DL_OBJ_HEAP, sizeof(*h) * cap);
+
+	if (!h)
+		return -ENOMEM;
+	if (sh->heap_len)
+		memcpy(h, sh->heap, sizeof(*h) * sh->heap_len);
+	dl_free(t, DL_OBJ_HEAP, sh->heap, sizeof(*h) * sh->heap_cap);
+	sh->heap = h;
+	sh->heap_cap = cap;
+	return 0;
+}
+
+/*
+ * Every entry of a shard may need a heap slot (a waiter without timeout
+ * becomes a lease with a TTL when granted), so a slot is reserved when the
+ * entry is created; granting and expiring then never allocate.
+ */
+static int shard_reserve(struct dl_table *t, struct dl_shard *sh)
+{
+	if (sh->nr_entries < sh->heap_cap)
+		return 0;
+	if (sh->heap_cap >= DL_U32_MAX / 2)
+		return -ENOSPC;
+	return heap_resize(t, sh, max(sh->heap_cap * 2, (u32)DL_MIN_HEAP));
+}
+
+static void shard_unreserve(struct dl_table *t, struct dl_shard *sh)
+{
+	u32 cap = sh->heap_cap / 2;
+
+	if (cap >= DL_MIN_HEAP * 4 && sh->nr_entries < cap / 2)
+		heap_resize(t, sh, cap);	/* failure: keep the big one */
+}
+
+/* Tells the glue when the shard's earliest deadline changed. */
+static void shard_sync_timer(struct dl_table *t, struct dl_cmd *cx, u32 idx)
+{
+	struct dl_shard *sh = &t->shards[idx];
+	u64 d = sh->heap_len ? sh->heap[0]->deadline : 0;
+
+	if (d != sh->armed) {
+		sh->armed = d;
+		t->ops->set_timer(cx, idx, d);
+	}
+}
+
+/* ---- hash buckets ----------------------------------------------------- */
+
+static u32 bucket_of(u32 hkey, u32 bits)
+{
+	/* Top bits: bucket order is hkey order, which keeps cursors valid. */
+	return hkey >> (32 - bits);
+}
+
+static int key_cmp(u32 hkey, const char *name, u32 len, const struct dl_lock *l)
+{
+	if (hkey != l->hkey)
+		return hkey < l->hkey ? -1 : 1;
+	if (len != l->name_len)
+		return len < l->name_len ? -1 : 1;
+	return memcmp(name, l->name, len);
+}
+
+static struct dl_lock *lock_find(struct dl_shard *sh, u32 hkey,
+				 const char *name, u32 len)
+{
+	struct dl_lock *l = sh->buckets[bucket_of(hkey, sh->bits)];
+
+	for (; l; l = l->next) {
+		int c = key_cmp(hkey, name, len, l);
+
+		if (!c)
+			return l;
+		if (c < 0)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Chains are sorted and buckets are in key order, so walking the old table
+ * in order visits keys in ascending order; appending each to its new bucket
+ * keeps the new chains sorted without any search.
+ */
+static void shard_rehash(struct dl_table *t, struct dl_shard *sh, u32 bits)
+{
+	struct dl_lock **nb = dl_alloc(t, DL_OBJ_BUCKETS, sizeof(*nb) << bits);
+	struct dl_lock **tail = NULL;
+	u32 i, cur = DL_U32_MAX;
+
+	if (!nb)
+		return;	/* keep longer chains; still correct */
+	memset(nb, 0, sizeof(*nb) << bits);
+	for (i = 0; i < (1U << sh->bits); i++) {
+		struct dl_lock *l = sh->buckets[i], *next;
+
+		for (; l; l = next) {
+			u32 b = bucket_of(l->hkey, bits);
+
+			next = l->next;
+			l->next = NULL;
+			if (b != cur) {
+				cur = b;
+				tail = &nb[b];
+			}
+			*tail = l;
+			tail = &l->next;
+		}
+	}
+	dl_free(t, DL_OBJ_BUCKETS, sh->buckets, sizeof(*nb) << sh->bits);
+	sh->buckets = nb;
+	sh->bits = bits;
+}
+
+static void lock_insert(struct dl_table *t, struct dl_shard *sh,
+			struct dl_lock *l)
+{
+	struct dl_lock **pp = &sh->buckets[bucket_of(l->hkey, sh->bits)];
+
+	while (*pp && key_cmp(l->hkey, l->name, l->name_len, *pp) > 0)
+		pp = &(*pp)->next;
+	l->next = *pp;
+	*pp = l;
+	sh->nr_locks++;
+	dl_atomic_add_return(1, &t->nr_locks);
+	if (sh->nr_locks > (1U << sh->bits) && sh->bits < DL_MAX_BUCKET_BITS)
+		shard_rehash(t, sh, sh->bits + 1);
+}
+
+static size_t lock_size(u32 name_len)
+{
+	return offsetof(struct dl_lock, name) + name_len;
+}
+
+static struct dl_lock *lock_new(struct dl_table *t, u32 hkey,
+				const char *name, u32 len)
+{
+	struct dl_lock *l = dl_alloc(t, DL_OBJ_LOCK, lock_size(len));
+
+	if (!l)
+		return NULL;
+	memset(l, 0, offsetof(struct dl_lock, name));
+	dl_link_init(&l->holders);
+	dl_link_init(&l->waiters);
+	l->hkey = hkey;
+	l->name_len = len;
+	memcpy(l->name, name, len);
+	return l;
+}
+
+static void lock_remove(struct dl_table *t, struct dl_shard *sh,
+			struct dl_lock *l)
+{
+	struct dl_lock **pp = &sh->buckets[bucket_of(l->hkey, sh->bits)];
+
+	while (*pp != l)
+		pp = &(*pp)->next;
+	*pp = l->next;
+	sh->nr_locks--;
+	dl_atomic_add_return(-1, &t->nr_locks);
+	dl_free(t, DL_OBJ_LOCK, l, lock_size(l->name_len));
+	if (sh->bits > DL_MIN_BUCKET_BITS &&
+	    sh->nr_locks < (1U << sh->bits) / 8)
+		shard_rehash(t, sh, sh->bits - 1);
+}
+
+/* ---- entries ---------------------------------------------------------- */
+
+static size_t entry_size(const struct dl_table *t, u32 owner_len)
+{
+	return sizeof(struct dl_entry) + t->cfg.meta_size + owner_len;
+}
+
+static struct dl_entry *entry_of_lock_link(const struct dl_link *p)
+{
+	return dl_container_of(p, struct dl_entry, lock_link);
+}
+
+static struct dl_entry *entry_of_sess_link(const struct dl_link *p)
+{
+	return dl_container_of(p, struct dl_entry, sess_link);
+}
+
+static struct dl_entry *entry_of_idx_link(const struct dl_link *p)
+{
+	return dl_container_of(p, struct dl_entry, idx_link);
+}
+
+static struct dl_entry *holder_find(const struct dl_table *t,
+				    const struct dl_lock *l,
+				    const struct dl_okey *k)
+{
+	const struct dl_link *p;
+	struct dl_okey ek;
+
+	for (p = l->holders.next; p != &l->holders; p = p->next) {
+		struct dl_entry *e = entry_of_lock_link(p);
+
+		entry_okey(t, e, &ek);
+		if (okey_eq(&ek, k))
+			return e;
+	}
+	return NULL;
+}
+
+static struct dl_entry *holder_by_token(const struct dl_lock *l, u64 token)
+{
+	const struct dl_link *p;
+
+	for (p = l->holders.next; p != &l->holders; p = p->next) {
+		struct dl_entry *e = entry_of_lock_link(p);
+
+		if (e->token == token)
+			return e;
+	}
+	return NULL;
+}
+
+static struct dl_entry *waiter_by_cookie(const struct dl_lock *l,
+					 const struct dl_session *s, u64 cookie)
+{
+	const struct dl_link *p;
+
+	for (p = l->waiters.next; p != &l->waiters; p = p->next) {
+		struct dl_entry *e = entry_of_lock_link(p);
+
+		if (e->sess == s && e->cookie == cookie)
+			return e;
+	}
+	return NULL;
+}
+
+static struct dl_entry *waiter_find(const struct dl_table *t,
+				    const struct dl_lock *l,
+				    const struct dl_okey *k)
+{
+	const struct dl_link *p;
+	struct dl_okey ek;
+
+	for (p = l->waiters.next; p != &l->waiters; p = p->next) {
+		struct dl_entry *e = entry_of_lock_link(p);
+
+		entry_okey(t, e, &ek);
+		if (okey_eq(&ek, k))
+			return e;
+	}
+	return NULL;
+}
+
+static struct dl_link *sess_list(struct dl_session *s, u32 shard, bool waits)
+{
+	return &s->lists[2 * shard + (waits ? 1 : 0)];
+}
+
+static void emit(struct dl_table *t, struct dl_cmd *cx, enum dl_event_type type,
+		 const struct dl_entry *e)
+{
+	struct dl_event ev;
+
+	ev.type = type;
+	ev.name = e->lock->name;
+	ev.name_len = e->lock->name_len;
+	ev.mode = e->mode;
+	ev.permits = e->lock->permits;
+	entry_view(t, e, &ev.owner);
+	ev.token = e->token;
+	t->ops->event(cx, &ev);
+}
+
+static void entry_free(struct dl_table *t, struct dl_shard *sh,
+		       struct dl_entry *e)
+{
+	if (!(e->flags & DL_E_WAITER) && e->value)
+		dl_free(t, DL_OBJ_VALUE, e->value,
+			sizeof(*e->value) + e->value->len);
+	dl_free(t, DL_OBJ_ENTRY, e, entry_size(t, e->owner_len));
+	sh->nr_entries--;
+	shard_unreserve(t, sh);
+}
+
+static bool lock_grantable(const struct dl_lock *l, u8 mode)
+{
+	if (l->permits)
+		return l->nr_holders < l->permits;
+	if (!l->nr_holders)
+		return true;
+	return mode == DL_MODE_SHARED && l->mode == DL_MODE_SHARED;
+}
+
+static u64 ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms)
+{
+	return now + (u64)min(ttl_ms, t->cfg.max_ttl_ms) * DL_NS_PER_MS;
+}
+
+/* Makes @e (already a filled-in holder) a holder of @l. */
+static void holder_link(struct dl_table *t, struct dl_cmd *cx,
+			struct dl_shard *sh, u32 shard, struct dl_lock *l,
+			struct dl_entry *e, u32 ttl_ms)
+{
+	e->flags &= ~DL_E_WAITER;
+	e->token = t->ops->next_token(cx);
+	e->count = 1;
+	e->value = NULL;
+	e->lock = l;
+	if (e->flags & DL_E_DETACHED) {
+		e->sess = NULL;
+		dl_link_init(&e->sess_link);
+	} else {
+		dl_link_add_tail(&e->sess_link, sess_list(e->sess, shard, false));
+		dl_atomic_add_return(1, &e->sess->nr_leases);
+	}
+	dl_atomic_add_return(1, &t->nr_leases);
+	entry_set_deadline(sh, e, e->flags & DL_E_NO_TTL ? 0 :
+			   ttl_deadline(t, cx->now, ttl_ms));
+	dl_link_add_tail(&e->lock_link, &l->holders);
+	l->nr_holders++;
+	l->mode = e->mode;
+	sh->gen++;
+	emit(t, cx, DL_EV_GRANTED, e);
+}
+
+/* Unlinks a waiter from everything (global lock held); does not free it. */
+static void waiter_unlink(struct dl_table *t, struct dl_shard *sh,
+			  struct dl_entry *w)
+{
+	dl_link_del(&w->lock_link);
+	w->lock->nr_waiters--;
+	dl_link_del(&w->idx_link);
+	dl_link_del(&w->sess_link);
+	heap_del(sh, w);
+	w->deadline = 0;
+	dl_atomic_add_return(-1, &w->sess->nr_waiters);
+	dl_atomic_add_return(-1, &t->nr_waiters);
+	sh->gen++;
+}
+
+static void waiter_grant(struct dl_table *t, struct dl_cmd *cx,
+			 struct dl_shard *sh, u32 shard, struct dl_entry *w)
+{
+	struct dl_wait_done wd;
+	struct dl_lock *l = w->lock;
+	u32 ttl = w->ttl_ms;
+
+	wd.sess = w->sess;
+	wd.cookie = w->cookie;
+	waiter_unlink(t, sh, w);
+	holder_link(t, cx, sh, shard, l, w, ttl);
+	wd.name = l->name;
+	wd.name_len = l->name_len;
+	wd.err = 0;
+	wd.token = w->token;
+	t->ops->wait_done(cx, &wd);
+}
+
+/*
+ * Grants the head of the queue while it fits: one exclusive waiter, a run of
+ * shared ones, or as many semaphore waiters as there are free permits, in
+ * FIFO order and never past a head that does not fit.  Waiters of a session
+ * being ended are dropped rather than granted.
+ */
+static void lock_settle(struct dl_table *t, struct dl_cmd *cx,
+			struct dl_shard *sh, u32 shard, struct dl_lock *l)
+{
+	while (!dl_link_empty(&l->waiters)) {
+		struct dl_entry *w = entry_of_lock_link(l->waiters.next);
+
+		if (w->sess->dying) {
+			waiter_unlink(t, sh, w);
+			entry_free(t, sh, w);
+			continue;
+		}
+		if (!lock_grantable(l, w->mode))
+			break;
+		waiter_grant(t, cx, sh, shard, w);
+	}
+	if (!l->nr_holders && !l->nr_waiters) {
+		sh->gen++;
+		lock_remove(t, sh, l);
+	}
+}
+
+/* Ends a lease: unlinks, tells the holder and the watchers, frees it. */
+static void holder_end(struct dl_table *t, struct dl_cmd *cx,
+		       struct dl_shard *sh, struct dl_entry *e,
+		       enum dl_event_type type)
+{
+	struct dl_lock *l = e->lock;
+
+	if (e->sess && (type == DL_EV_EXPIRED || type == DL_EV_BROKEN)) {
+		struct dl_lost ls = {
+			.sess = e->sess,
+			.tag = e->tag,
+			.name = l->name,
+			.name_len = l->name_len,
+			.token = e->token,
+			.reason = type == DL_EV_EXPIRED ? DL_LOST_EXPIRED :
+							  DL_LOST_BROKEN,
+		};
+
+		t->ops->lost(cx, &ls);
+	}
+	emit(t, cx, type, e);
+	dl_link_del(&e->lock_link);
+	l->nr_holders--;
+	if (e->sess) {
+		dl_link_del(&e->sess_link);
+		dl_atomic_add_return(-1, &e->sess->nr_leases);
+	}
+	heap_del(sh, e);
+	dl_atomic_add_return(-1, &t->nr_leases);
+	sh->gen++;
+	entry_free(t, sh, e);
+}
+
+/* ---- deadlock detection ---------------------------------------------- */
+
+/* Whether a holder or earlier waiter in @bmode keeps a @wmode wait blocked. */
+static bool modes_conflict(const struct dl_lock *l, u8 bmode, u8 wmode)
+{
+	/*
+	 * A multi-permit semaphore waiter waits for any one holder, not for
+	 * each: such edges are not followed (documented limitation).
+	 */
+	if (l->permits)
+		return l->permits == 1;
+	return bmode == DL_MODE_EXCLUSIVE || wmode == DL_MODE_EXCLUSIVE;
+}
+
+static const struct dl_entry *next_blocker(struct dl_walk_frame *f)
+{
+	const struct dl_lock *l = f->lock;
+	const struct dl_entry *e;
+
+	while (f->phase == 0) {
+		f->pos = f->pos->next;
+		if (f->pos == &l->holders) {
+			f->phase = 1;
+			f->pos = &l->waiters;
+			break;
+		}
+		e = entry_of_lock_link(f->pos);
+		if (modes_conflict(l, e->mode, f->mode))
+			return e;
+	}
+	while (f->phase == 1) {	/* only the waiters ahead of self */
+		f->pos = f->pos->next;
+		if (f->pos == &l->waiters)
+			break;
+		e = entry_of_lock_link(f->pos);
+		if (e == f->self)
+			break;
+		if (modes_conflict(l, e->mode, f->mode))
+			return e;
+	}
+	f->phase = 2;
+	return NULL;
+}
+
+/* Next wait of the frame's blocker, from the owner index. */
+static const struct dl_entry *next_wait_of(const struct dl_table *t,
+					   struct dl_walk_frame *f)
+{
+	struct dl_okey bk, wk;
+
+	entry_okey(t, f->blocker, &bk);
+	for (f->wpos = f->wpos->next; f->wpos != f->whead;
+	     f->wpos = f->wpos->next) {
+		const struct dl_entry *w = entry_of_idx_link(f->wpos);
+
+		entry_okey(t, w, &wk);
+		if (okey_eq(&bk, &wk))
+			return w;
+	}
+	return NULL;
+}
+
+static void walk_push(struct dl_walk_frame *f, const struct dl_lock *l,
+		      const struct dl_entry *self, u8 mode)
+{
+	f->lock = l;
+	f->self = self;
+	f->mode = mode;
+	f->pos = &l->holders;
+	f->phase = 0;
+	f->blocker = NULL;
+}
+
+/*
+ * Would the request of @req for @l in @mode, queued at the tail, close a
+ * cycle in the wait-for graph?  Owner A waits for owner B when B holds the
+ * lock A waits on in a conflicting mode, or waits ahead of A on it in a
+ * conflicting mode (FIFO: A cannot pass B).  Iterative depth-first search
+ * with an explicit stack of cfg.deadlk_depth frames; each wait is visited
+ * once per walk.  Branches deeper than the stack are not followed and a walk
+ * stops after cfg.deadlk_budget waits; both count in deadlk_truncated and
+ * the request is then queued (like POSIX fcntl locks, a cycle the walk could
+ * not see is left to wait timeouts and cancellation).
+ */
+static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
+			  u8 mode, const struct dl_okey *req)
+{
+	struct dl_walk_frame *stack = t->walk;
+	u32 depth = 1, visited = 0;
+	bool truncated = false;
+	struct dl_okey bk;
+	u32 gen;
+
+	/* Entries start with walk_gen 0, so a walk never uses 0. */
+	if (!++t->walk_gen)
+		t->walk_gen = 1;
+	gen = t->walk_gen;
+	walk_push(&stack[0], l, NULL, mode);
+	while (depth) {
+		struct dl_walk_frame *f = &stack[depth - 1];
+		const struct dl_entry *b, *w;
+
+		if (f->blocker) {
+			w = next_wait_of(t, f);
+			if (!w) {
+				f->blocker = NULL;
+				continue;
+			}
+			if (w->walk_gen == gen)
+				continue;
+			((struct dl_entry *)w)->walk_gen = gen;
+			if (++visited > t->cfg.deadlk_budget) {
+				truncated = true;
+				break;
+			}
+			if (depth == t->cfg.deadlk_depth) {
+				truncated = true;
+				continue;
+			}
+			walk_push(&stack[depth++], w->lock, w, w->mode);
+			continue;
+		}
+		b = next_blocker(f);
+		if (!b) {
+			depth--;
+			continue;
+		}
+		entry_okey(t, b, &bk);
+		if (okey_eq(&bk, req))
+			return -EDEADLK;
+		f->blocker = b;
+		f->whead = &t->index[okey_hash(&bk) & t->index_mask];
+		f->wpos = f->whead;
+	}
+	if (truncated)
+		t->deadlk_truncated++;
+	return 0;
+}
+
+/* ---- table and sessions ---------------------------------------------- */
+
+static int config_fill(struct dl_table_config *c)
+{
+	if (!c->nr_shards || c->nr_shards > DL_MAX_SHARDS ||
+	    (c->nr_shards & (c->nr_shards - 1)))
+		return -EINVAL;
+	if (c->meta_size > 256)
+		return -EINVAL;
+	if (!c->max_ttl_ms)
+		c->max_ttl_ms = DL_DEFAULT_MAX_TTL_MS;
+	if (!c->deadlk_depth)
+		c->deadlk_depth = DL_DEFAULT_DEADLK_DEPTH;
+	if (!c->deadlk_budget)
+		c->deadlk_budget = DL_DEFAULT_DEADLK_BUDGET;
+	if (!c->index_bits)
+		c->index_bits = 10;
+	if (c->index_bits > 20 || c->deadlk_depth > 1024)
+		return -EINVAL;
+	/* Entry tails hold meta then owner; keep pointers after them aligned. */
+	c->meta_size = (c->meta_size + 7) & ~7U;
+	return 0;
+}
+
+static void table_free_parts(struct dl_table *t)
+{
+	u32 i;
+
+	if (t->shards) {
+		for (i = 0; i < t->cfg.nr_shards; i++) {
+			struct dl_shard *sh = &t->shards[i];
+
+			dl_free(t, DL_OBJ_BUCKETS, sh->buckets,
+				sizeof(*sh->buckets) << sh->bits);
+			dl_free(t, DL_OBJ_HEAP, sh->heap,
+				sizeof(*sh->heap) * sh->heap_cap);
+		}
+		dl_free(t, DL_OBJ_SHARDS, t->shards,
+			sizeof(*t->shards) * t->cfg.nr_shards);
+	}
+	dl_free(t, DL_OBJ_INDEX, t->index,
+		sizeof(*t->index) * (t->index_mask + 1));
+	dl_free(t, DL_OBJ_WALK, t->walk, sizeof(*t->walk) * t->cfg.deadlk_depth);
+	dl_free(t, DL_OBJ_TABLE, t, sizeof(*t));
+}
+
+struct dl_table *dl_table_create(const struct dl_table_config *cfg,
+				 const struct dl_table_ops *ops, void *priv)
+{
+	struct dl_table_config c = *cfg;
+	struct dl_table *t;
+	u32 i;
+
+	if (config_fill(&c))
+		return NULL;
+	t = ops->alloc(priv, DL_OBJ_TABLE, sizeof(*t));
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->cfg = c;
+	t->ops = ops;
+	t->priv = priv;
+	t->shard_mask = c.nr_shards - 1;
+	t->index_mask = (1U << c.index_bits) - 1;
+	t->shards = dl_alloc(t, DL_OBJ_SHARDS, sizeof(*t->shards) * c.nr_shards);
+	t->index = dl_alloc(t, DL_OBJ_INDEX,
+			    sizeof(*t->index) * (t->index_mask + 1));
+	t->walk = dl_alloc(t, DL_OBJ_WALK, sizeof(*t->walk) * c.deadlk_depth);
+	if (t->shards)
+		memset(t->shards, 0, sizeof(*t->shards) * c.nr_shards);
+	if (!t->shards || !t->index || !t->walk)
+		goto fail;
+	for (i = 0; i <= t->index_mask; i++)
+		dl_link_init(&t->index[i]);
+	for (i = 0; i < c.nr_shards; i++) {
+		struct dl_shard *sh = &t->shards[i];
+		size_t sz = sizeof(*sh->buckets) << DL_MIN_BUCKET_BITS;
+
+		sh->buckets = dl_alloc(t, DL_OBJ_BUCKETS, sz);
+		if (!sh->buckets)
+			goto fail;
+		memset(sh->buckets, 0, sz);
+		sh->bits = DL_MIN_BUCKET_BITS;
+	}
+	return t;
+fail:
+	table_free_parts(t);
+	return NULL;
+}
+
+void dl_table_destroy(struct dl_table *t)
+{
+	u32 i, b;
+
+	for (i = 0; i < t->cfg.nr_shards; i++) {
+		struct dl_shard *sh = &t->shards[i];
+
+		sh->heap_len = 0;
+		for (b = 0; b < (1U << sh->bits); b++) {
+			struct dl_lock *l = sh->buckets[b], *next;
+
+			for (; l; l = next) {
+				next = l->next;
+				while (!dl_link_empty(&l->holders)) {
+					struct dl_entry *e =
+						entry_of_lock_link(l->holders.next);
+
+					dl_link_del(&e->lock_link);
+					entry_free(t, sh, e);
+				}
+				while (!dl_link_empty(&l->waiters)) {
+					struct dl_entry *e =
+						entry_of_lock_link(l->waiters.next);
+
+					dl_link_del(&e->lock_link);
+					entry_free(t, sh, e);
+				}
+				dl_free(t, DL_OBJ_LOCK, l, lock_size(l->name_len));
+			}
+		}
+	}
+	table_free_parts(t);
+}
+
+static size_t session_size(const struct dl_table *t)
+{
+	return sizeof(struct dl_session) +
+	       sizeof(struct dl_link) * 2 * t->cfg.nr_shards;
+}
+
+struct dl_session *dl_session_create(struct dl_table *t, u64 id)
+{
+	struct dl_session *s = dl_alloc(t, DL_OBJ_SESSION, session_size(t));
+	u32 i;
+
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->nr_shards = t->cfg.nr_shards;
+	for (i = 0; i < 2 * s->nr_shards; i++)
+		dl_link_init(&s->lists[i]);
+	return s;
+}
+
+u64 dl_session_id(const struct dl_session *s)
+{
+	return s->id;
+}
+
+long dl_session_leases(const struct dl_session *s)
+{
+	return dl_atomic_read(&s->nr_leases);
+}
+
+long dl_session_waiters(const struct dl_session *s)
+{
+	return dl_atomic_read(&s->nr_waiters);
+}
+
+int dl_session_end(struct dl_table *t, struct dl_cmd *cx, struct dl_session *s,
+		   u32 shard)
+{
+	struct dl_link *waits, *leases;
+	struct dl_shard *sh;
+
+	if (shard >= t->cfg.nr_shards)
+		return -EINVAL;
+	sh = &t->shards[shard];
+	waits = sess_list(s, shard, true);
+	leases = sess_list(s, shard, false);
+	if (!cx->global)
+		return DL_NEED_GLOBAL;
+	s->dying = true;
+	/* Waits first, so that no lease of this session is granted now. */
+	while (!dl_link_empty(waits)) {
+		struct dl_entry *w = entry_of_sess_link(waits->next);
+		struct dl_lock *l = w->lock;
+
+		waiter_unlink(t, sh, w);
+		entry_free(t, sh, w);
+		lock_settle(t, cx, sh, shard, l);
+	}
+	while (!dl_link_empty(leases)) {
+		struct dl_entry *e = entry_of_sess_link(leases->next);
+		struct dl_lock *l = e->lock;
+
+		holder_end(t, cx, sh, e, DL_EV_OWNER_DIED);
+		lock_settle(t, cx, sh, shard, l);
+	}
+	shard_sync_timer(t, cx, shard);
+	return 0;
+}
+
+int dl_session_destroy(struct dl_table *t, struct dl_session *s)
+{
+	u32 i;
+
+	for (i = 0; i < 2 * s->nr_shards; i++)
+		if (!dl_link_empty(&s->lists[i]))
+			return -EBUSY;
+	dl_free(t, DL_OBJ_SESSION, s, session_size(t));
+	return 0;
+}
+
+/* ---- commands -------------------------------------------------------- */
+
+/* Finds the lock of @name; fills the shard it lives in. */
+static struct dl_lock *name_lookup(struct dl_table *t, const char *name,
+				   u32 len, u32 *shard, u32 *hkey)
+{
+	u64 h = dl_name_hash(t, name, len);
+
+	*shard = (u32)h & t->shard_mask;
+	*hkey = (u32)(h >> 32);
+	return lock_find(&t->shards[*shard], *hkey, name, len);
+}
+
+static int acquire_validate(const struct dl_table *t,
+			    const struct dl_acquire_req *rq)
+{
+	bool detached = rq->flags & DL_ACQ_DETACHED;
+
+	if (dl_name_valid(rq->name, rq->name_len))
+		return -EINVAL;
+	if (rq->flags & ~DL_ACQ_FLAGS || !rq->sess)
+		return -EINVAL;
+	if (rq->mode > DL_MODE_SEMAPHORE)
+		return -EINVAL;
+	if ((rq->mode == DL_MODE_SEMAPHORE) != (rq->permits != 0))
+		return -EINVAL;
+	if (detached && (rq->flags & DL_ACQ_NO_TTL))
+		return -EINVAL;
+	if (!(rq->flags & DL_ACQ_NO_TTL) && !rq->ttl_ms)
+		return -EINVAL;
+	if (detached && (!rq->owner || !rq->owner_len ||
+			 rq->owner_len > DL_OWNER_MAX ||
+			 strnlen(rq->owner, rq->owner_len) != rq->owner_len))
+		return -EINVAL;
+	if (rq->sess->dying)
+		return -ENOTCONN;
+	(void)t;
+	return 0;
+}
+
+static void req_okey(const struct dl_acquire_req *rq, struct dl_okey *k)
+{
+	k->detached = rq->flags & DL_ACQ_DETACHED;
+	k->sess = k->detached ? NULL : rq->sess;
+	k->tag = k->detached ? 0 : rq->tag;
+	k->str = k->detached ? rq->owner : NULL;
+	k->len = k->detached ? rq->owner_len : 0;
+}
+
+static int charge(dl_atomic_t *c, u32 cap, int err)
+{
+	long n = dl_atomic_add_return(1, c);
+
+	if (cap && n > (long)cap) {
+		dl_atomic_add_return(-1, c);
+		return err;
+	}
+	return 0;
+}
+
+static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
+				  const struct dl_acquire_req *rq)
+{
+	u32 olen = rq->flags & DL_ACQ_DETACHED ? rq->owner_len : 0;
+	struct dl_entry *e;
+
+	if (shard_reserve(t, sh))
+		return NULL;
+	e = dl_alloc(t, DL_OBJ_ENTRY, entry_size(t, olen));
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	sh->nr_entries++;
+	e->heap_idx = DL_NO_HEAP;
+	e->mode = rq->mode;
+	e->sess = rq->sess;
+	e->tag = rq->flags & DL_ACQ_DETACHED ? 0 : rq->tag;
+	if (rq->flags & DL_ACQ_DETACHED)
+		e->flags |= DL_E_DETACHED;
+	if (rq->flags & DL_ACQ_NO_TTL)
+		e->flags |= DL_E_NO_TTL;
+	e->owner_len = olen;
+	if (rq->meta)
+		memcpy(e->tail, rq->meta, t->cfg.meta_size);
+	else
+		memset(e->tail, 0, t->cfg.meta_size);
+	if (olen)
+		memcpy(e->tail + t->cfg.meta_size, rq->owner, olen);
+	dl_link_init(&e->sess_link);
+	dl_link_init(&e->lock_link);
+	return e;
+}
+
+static int acquire_reentrant(struct dl_table *t, struct dl_cmd *cx,
+			     struct dl_shard *sh, struct dl_entry *e,
+			     const struct dl_acquire_req *rq,
+			     struct dl_acquire_res *res)
+{
+	u64 d;
+
+	/* Changing mode in place would wait on ourselves (or be a downgrade). */
+	if (e->mode != rq->mode)
+		return -EDEADLK;
+	if (e->count == DL_U32_MAX)
+		return -EOVERFLOW;
+	e->count++;
+	if (!(e->flags & DL_E_NO_TTL)) {
+		d = ttl_deadline(t, cx->now, rq->ttl_ms);
+		if (d > e->deadline)
+			entry_set_deadline(sh, e, d);
+	}
+	sh->gen++;
+	res->token = e->token;
+	res->count = e->count;
+	return 0;
+}
+
+/* Grants a fresh lease; @l is NULL if the name has no lock yet. */
+static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
+			 u32 hkey, struct dl_lock *l,
+			 const struct dl_acquire_req *rq,
+			 struct dl_acquire_res *res)
+{
+	struct dl_shard *sh = &t->shards[shard];
+	bool detached = rq->flags & DL_ACQ_DETACHED;
+	struct dl_entry *e;
+	int err;
+
+	err = charge(&t->nr_leases, t->cfg.max_leases, -ENOSPC);
+	if (err)
+		return err;
+	dl_atomic_add_return(-1, &t->nr_leases);	/* holder_link counts */
+	if (!detached) {
+		err = charge(&rq->sess->nr_leases, t->cfg.max_session_leases,
+			     -EDQUOT);
+		if (err)
+			return err;
+		dl_atomic_add_return(-1, &rq->sess->nr_leases);
+	}
+	e = entry_new(t, sh, rq);
+	if (!e)
+		return -ENOMEM;
+	if (!l) {
+		l = lock_new(t, hkey, rq->name, rq->name_len);
+		if (!l) {
+			entry_free(t, sh, e);
+			return -ENOMEM;
+		}
+		l->permits = rq->permits;
+		l->mode = rq->mode;
+		lock_insert(t, sh, l);
+	}
+	holder_link(t, cx, sh, shard, l, e, rq->ttl_ms);
+	res->token = e->token;
+	res->count = 1;
+	return 0;
+}
+
+static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
+			 struct dl_lock *l, const struct dl_acquire_req *rq,
+			 const struct dl_okey *k)
+{
+	struct dl_shard *sh = &t->shards[shard];
+	struct dl_entry *w;
+	int err;
+
+	if (waiter_find(t, l, k))
+		return -EALREADY;
+	err = deadlock_check(t, l, rq->mode, k);
+	if (err)
+		return err;
+	err = charge(&t->nr_waiters, t->cfg.max_waiters, -ENOSPC);
+	if (err)
+		return err;
+	err = charge(&rq->sess->nr_waiters, t->cfg.max_session_waiters,
+		     -EDQUOT);
+	if (err)
+		goto undo_table;
+	w = entry_new(t, sh, rq);
+	if (!w) {
+		err = -ENOMEM;
+		goto undo_sess;
+	}
+	w->flags |= DL_E_WAITER;
+	w->lock = l;
+	w->cookie = rq->cookie;
+	w->ttl_ms = rq->ttl_ms;
+	dl_link_add_tail(&w->lock_link, &l->waiters);
+	l->nr_waiters++;
+	dl_link_add_tail(&w->idx_link,
+			 &t->index[okey_hash(k) & t->index_mask]);
+	dl_link_add_tail(&w->sess_link, sess_list(rq->sess, shard, true));
+	if (rq->wait_ms)
+		entry_set_deadline(sh, w, cx->now +
+				   (u64)rq->wait_ms * DL_NS_PER_MS);
+	sh->gen++;
+	return DL_QUEUED;
+undo_sess:
+	dl_atomic_add_return(-1, &rq->sess->nr_waiters);
+undo_table:
+	dl_atomic_add_return(-1, &t->nr_waiters);
+	return err;
+}
+
+/* A lock's kind (readers-writer or N-permit semaphore) is fixed while it lives. */
+static int kind_check(const struct dl_lock *l, const struct dl_acquire_req *rq)
+{
+	if (l->permits != rq->permits)
+		return -EINVAL;
+	return 0;
+}
+
+int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
+	       const struct dl_acquire_req *rq, struct dl_acquire_res *res)
+{
+	struct dl_lock *l;
+	struct dl_entry *e;
+	struct dl_okey k;
+	u32 shard, hkey;
+	int err;
+
+	err = acquire_validate(t, rq);
+	if (err)
+		return err;
+	l = name_lookup(t, rq->name, rq->name_len, &shard, &hkey);
+	req_okey(rq, &k);
+	if (!l) {
+		err = acquire_grant(t, cx, shard, hkey, NULL, rq, res);
+		goto out;
+	}
+	err = kind_check(l, rq);
+	if (err)
+		return err;
+	e = holder_find(t, l, &k);
+	if (e) {
+		err = acquire_reentrant(t, cx, &t->shards[shard], e, rq, res);
+		goto out;
+	}
+	if (!l->nr_waiters && lock_grantable(l, rq->mode)) {
+		err = acquire_grant(t, cx, shard, hkey, l, rq, res);
+		goto out;
+	}
+	if (rq->flags & DL_ACQ_TRY)
+		return -EAGAIN;
+	if (!cx->global)
+		return DL_NEED_GLOBAL;
+	err = acquire_queue(t, cx, shard, l, rq, &k);
+out:
+	shard_sync_timer(t, cx, shard);
+	return err;
+}
+
+/* Finds the holder entry of owner @o on @name, or why there is none. */
+static int find_own(struct dl_table *t, const char *name, u32 len,
+		    const struct dl_owner_ref *o, u32 *shard,
+		    struct dl_entry **out)
+{
+	struct dl_lock *l;
+	struct dl_okey k;
+	u32 hkey;
+
+	if (dl_name_valid(name, len) || owner_ref_valid(o))
+		return -EINVAL;
+	l = name_lookup(t, name, len, shard, &hkey);
+	if (!l || !l->nr_holders)
+		return -ENOENT;
+	ref_okey(o, &k);
+	*out = holder_find(t, l, &k);
+	return *out ? 0 : -EPERM;
+}
+
+int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
+	       u32 len, const struct dl_owner_ref *o, u32 *count)
+{
+	struct dl_entry *e;
+	struct dl_lock *l;
+	u32 shard;
+	int err;
+
+	err = find_own(t, name, len, o, &shard, &e);
+	if (err)
+		return err;
+	l = e->lock;
+	if (e->count > 1) {
+		e->count--;
+		t->shards[shard].gen++;
+		if (count)
+			*count = e->count;
+		return 0;
+	}
+	if (l->nr_waiters && !cx->global)
+		return DL_NEED_GLOBAL;
+	holder_end(t, cx, &t->shards[shard], e, DL_EV_RELEASED);
+	lock_settle(t, cx, &t->shards[shard], shard, l);
+	shard_sync_timer(t, cx, shard);
+	if (count)
+		*count = 0;
+	return 0;
+}
+
+int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
+	     const struct dl_owner_ref *o, u32 ttl_ms)
+{
+	struct dl_entry *e;
+	u32 shard;
+	int err;
+
+	err = find_own(t, name, len, o, &shard, &e);
+	if (err)
+		return err;
+	if (!ttl_ms)
+		return -EINVAL;
+	if (e->flags & DL_E_NO_TTL)
+		return 0;	/* lives as long as its session anyway */
+	entry_set_deadline(&t->shards[shard], e,
+			   ttl_deadline(t, cx->now, ttl_ms));
+	t->shards[shard].gen++;
+	shard_sync_timer(t, cx, shard);
+	return 0;
+}
+
+int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
+		 u32 len, const struct dl_owner_ref *o, const void *val,
+		 u32 val_len)
+{
+	struct dl_value *v = NULL;
+	struct dl_entry *e;
+	u32 shard;
+	int err;
+
+	(void)cx;
+	if (val_len > DL_VALUE_MAX)
+		return -E2BIG;
+	if (val_len && !val)
+		return -EINVAL;
+	err = find_own(t, name, len, o, &shard, &e);
+	if (err)
+		return err;
+	if (val_len) {
+		v = dl_alloc(t, DL_OBJ_VALUE, sizeof(*v) + val_len);
+		if (!v)
+			return -ENOMEM;
+		v->len = val_len;
+		memcpy(v->data, val, val_len);
+	}
+	if (e->value)
+		dl_free(t, DL_OBJ_VALUE, e->value, sizeof(*v) + e->value->len);
+	e->value = v;
+	t->shards[shard].gen++;
+	return 0;
+}
+
+int dl_cancel(struct dl_table *t, struct dl_cmd *cx, const char *name,
+	      u32 len, const struct dl_session *s, u64 cookie)
+{
+	struct dl_entry *w;
+	struct dl_lock *l;
+	u32 shard, hkey;
+
+	if (dl_name_valid(name, len) || !s)
+		return -EINVAL;
+	l = name_lookup(t, name, len, &shard, &hkey);
+	if (!l || !l->nr_waiters)
+		return -ENOENT;
+	if (!cx->global)
+		return DL_NEED_GLOBAL;
+	w = waiter_by_cookie(l, s, cookie);
+	if (!w)
+		return -ENOENT;
+	waiter_unlink(t, &t->shards[shard], w);
+	entry_free(t, &t->shards[shard], w);
+	/* The head may have been what blocked those behind it. */
+	lock_settle(t, cx, &t->shards[shard], shard, l);
+	shard_sync_timer(t, cx, shard);
+	return 0;
+}
+
+static void waiter_timeout(struct dl_table *t, struct dl_cmd *cx, u32 shard,
+			   struct dl_entry *w)
+{
+	struct dl_shard *sh = &t->shards[shard];
+	struct dl_lock *l = w->lock;
+	struct dl_wait_done wd = {
+		.sess = w->sess,
+		.cookie = w->cookie,
+		.name = l->name,
+		.name_len = l->name_len,
+		.err = -ETIMEDOUT,
+	};
+
+	waiter_unlink(t, sh, w);
+	entry_free(t, sh, w);
+	t->ops->wait_done(cx, &wd);
+	lock_settle(t, cx, sh, shard, l);
+}
+
+int dl_expire_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
+		   u32 len, const struct dl_session *s, u64 cookie)
+{
+	struct dl_entry *w;
+	struct dl_lock *l;
+	u32 shard, hkey;
+
+	if (dl_name_valid(name, len) || !s)
+		return -EINVAL;
+	l = name_lookup(t, name, len, &shard, &hkey);
+	if (!l || !l->nr_waiters)
+		return -ENOENT;
+	if (!cx->global)
+		return DL_NEED_GLOBAL;
+	w = waiter_by_cookie(l, s, cookie);
+	if (!w)
+		return -ENOENT;
+	if (!w->deadline || w->deadline > cx->now)
+		return -EAGAIN;
+	waiter_timeout(t, cx, shard, w);
+	shard_sync_timer(t, cx, shard);
+	return 0;
+}
+
+/* Ends holder @e of @l for an expiry or a break, then hands the lock on. */
+static void holder_kill(struct dl_table *t, struct dl_cmd *cx, u32 shard,
+			struct dl_entry *e, enum dl_event_type type)
+{
+	struct dl_lock *l = e->lock;
+
+	holder_end(t, cx, &t->shards[shard], e, type);
+	lock_settle(t, cx, &t->shards[shard], shard, l);
+}
+
+int dl_expire_lease(struct dl_table *t, struct dl_cmd *cx, const char *name,
+		    u32 len, u64 token)
+{
+	struct dl_entry *e;
+	struct dl_lock *l;
+	u32 shard, hkey;
+
+	if (dl_name_valid(name, len))
+		return -EINVAL;
+	l = name_lookup(t, name, len, &shard, &hkey);
+	e = l ? holder_by_token(l, token) : NULL;
+	if (!e)
+		return -ENOENT;
+	if (!e->deadline || e->deadline > cx->now)
+		return -EAGAIN;	/* renewed since the timer was set */
+	if (l->nr_waiters && !cx->global)
+		return DL_NEED_GLOBAL;
+	holder_kill(t, cx, shard, e, DL_EV_EXPIRED);
+	shard_sync_timer(t, cx, shard);
+	return 0;
+}
+
+int dl_break(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
+	     u64 token)
+{
+	struct dl_lock *l;
+	u32 shard, hkey;
+
+	if (dl_name_valid(name, len))
+		return -EINVAL;
+	l = name_lookup(t, name, len, &shard, &hkey);
+	if (!l || !l->nr_holders)
+		return -ENOENT;
+	if (token && !holder_by_token(l, token))
+		return -ENOENT;
+	if (l->nr_waiters && !cx->global)
+		return DL_NEED_GLOBAL;
+	if (token) {
+		holder_kill(t, cx, shard, holder_by_token(l, token),
+			    DL_EV_BROKEN);
+	} else {
+		/* Settle only once all are gone, or waiters would get in between. */
+		while (l->nr_holders > 1)
+			holder_end(t, cx, &t->shards[shard],
+				   entry_of_lock_link(l->holders.next),
+				   DL_EV_BROKEN);
+		holder_kill(t, cx, shard, entry_of_lock_link(l->holders.next),
+			    DL_EV_BROKEN);
+	}
+	shard_sync_timer(t, cx, shard);
+	return 0;
+}
+
+int dl_run_timers(struct dl_table *t, struct dl_cmd *cx, u32 shard,
+		  u32 budget)
+{
+	struct dl_shard *sh;
+	u32 n = 0;
+	int ret = 0;
+
+	if (shard >= t->cfg.nr_shards)
+		return -EINVAL;
+	sh = &t->shards[shard];
+	while (sh->heap_len && sh->heap[0]->deadline <= cx->now) {
+		struct dl_entry *e = sh->heap[0];
+		bool waiter = e->flags & DL_E_WAITER;
+
+		if (budget && n == budget) {
+			ret = DL_MORE;
+			break;
+		}
+		if (!cx->global && (waiter || e->lock->nr_waiters)) {
+			ret = DL_NEED_GLOBAL;
+			break;
+		}
+		if (waiter)
+			waiter_timeout(t, cx, shard, e);
+		else
+			holder_kill(t, cx, shard, e, DL_EV_EXPIRED);
+		n++;
+	}
+	shard_sync_timer(t, cx, shard);
+	return ret;
+}
+
+u64 dl_shard_next_deadline(const struct dl_table *t, u32 shard)
+{
+	const struct dl_shard *sh = &t->shards[shard];
+
+	return sh->heap_len ? sh->heap[0]->deadline : 0;
+}
+
+const struct dl_entry *dl_shard_first_due(const struct dl_table *t, u32 shard,
+					  u64 now)
+{
+	const struct dl_shard *sh = &t->shards[shard];
+
+	if (!sh->heap_len || sh->heap[0]->deadline > now)
+		return NULL;
+	return sh->heap[0];
+}
+
+/* ---- inspection ------------------------------------------------------ */
+
+const struct dl_lock *dl_lookup(struct dl_table *t, const char *name, u32 len)
+{
+	u32 shard, hkey;
+
+	if (dl_name_valid(name, len))
+		return NULL;
+	return name_lookup(t, name, len, &shard, &hkey);
+}
+
+void dl_lock_info(const struct dl_lock *l, struct dl_lock_info *out)
+{
+	out->name = l->name;
+	out->name_len = l->name_len;
+	out->semaphore = l->permits != 0;
+	out->mode = l->permits ? DL_MODE_SEMAPHORE : l->mode;
+	out->permits = l->permits;
+	out->nr_holders = l->nr_holders;
+	out->nr_waiters = l->nr_waiters;
+}
+
+const struct dl_entry *dl_holder_next(const struct dl_lock *l,
+				      const struct dl_entry *prev)
+{
+	const struct dl_link *p = prev ? prev->lock_link.next : l->holders.next;
+
+	return p == &l->holders ? NULL : entry_of_lock_link(p);
+}
+
+const struct dl_entry *dl_waiter_next(const struct dl_lock *l,
+				      const struct dl_entry *prev)
+{
+	const struct dl_link *p = prev ? prev->lock_link.next : l->waiters.next;
+
+	return p == &l->waiters ? NULL : entry_of_lock_link(p);
+}
+
+const struct dl_lock *dl_entry_lock(const struct dl_entry *e)
+{
+	return e->lock;
+}
+
+void dl_entry_info(const struct dl_table *t, const struct dl_entry *e, u64 now,
+		   struct dl_entry_info *out)
+{
+	bool waiter = e->flags & DL_E_WAITER;
+
+	memset(out, 0, sizeof(*out));
+	out->waiter = waiter;
+	out->mode = e->mode;
+	entry_view(t, e, &out->owner);
+	out->meta = e->tail;
+	if (waiter) {
+		out->cookie = e->cookie;
+	} else {
+		out->token = e->token;
+		out->count = e->count;
+		if (e->value) {
+			out->value = e->value->data;
+			out->value_len = e->value->len;
+		}
+	}
+	out->no_deadline = !e->deadline;
+	out->remaining_ns = e->deadline > now ? e->deadline - now : 0;
+}
+
+/* ---- dump ------------------------------------------------------------ */
+
+void dl_cursor_init(struct dl_cursor *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+const struct dl_lock *dl_dump_next(struct dl_table *t, struct dl_cursor *c)
+{
+	const struct dl_shard *sh;
+	const struct dl_lock *l;
+	u32 b = 0;
+
+	if (c->shard >= t->cfg.nr_shards)
+		return NULL;
+	sh = &t->shards[c->shard];
+	if (c->started) {
+		b = bucket_of(c->hkey, sh->bits);
+		l = sh->buckets[b];
+		while (l && key_cmp(c->hkey, c->name, c->len, l) >= 0)
+			l = l->next;
+	} else {
+		l = sh->buckets[0];
+	}
+	while (!l) {
+		if (++b >= (1U << sh->bits))
+			return NULL;
+		l = sh->buckets[b];
+	}
+	c->started = true;
+	c->hkey = l->hkey;
+	c->len = l->name_len;
+	memcpy(c->name, l->name, l->name_len);
+	return l;
+}
+
+bool dl_cursor_next_shard(const struct dl_table *t, struct dl_cursor *c)
+{
+	if (c->shard + 1 >= t->cfg.nr_shards)
+		return false;
+	c->shard++;
+	c->started = false;
+	return true;
+}
+
+u64 dl_table_generation(const struct dl_table *t)
+{
+	u64 g = 0;
+	u32 i;
+
+	for (i = 0; i < t->cfg.nr_shards; i++)
+		g += READ_ONCE(t->shards[i].gen);
+	return g;
+}
+
+void dl_table_stats(const struct dl_table *t, struct dl_table_stats *st)
+{
+	st->leases = dl_atomic_read(&t->nr_leases);
+	st->waiters = dl_atomic_read(&t->nr_waiters);
+	st->locks = dl_atomic_read(&t->nr_locks);
+	st->deadlk_truncated = t->deadlk_truncated;
+}
+
+/* ---- self-check ------------------------------------------------------ */
+
+#define CHECK(cond) do { if (!(cond)) return -__LINE__; } while (0)
+
+static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
+		      const struct dl_lock *l, u32 *entries)
+{
+	const struct dl_link *p;
+	u32 n = 0, excl = 0;
+
+	CHECK(l->nr_holders || l->nr_waiters);
+	for (p = l->holders.next; p != &l->holders; p = p->next) {
+		const struct dl_entry *e = entry_of_lock_link(p);
+
+		CHECK(!(e->flags & DL_E_WAITER) && e->lock == l);
+		CHECK(e->count >= 1);
+		CHECK(e->deadline ? sh->heap[e->heap_idx] == e :
+				    e->heap_idx == DL_NO_HEAP);
+		CHECK(l->permits || e->mode == l->mode);
+		excl += e->mode == DL_MODE_EXCLUSIVE;
+		n++;
+	}
+	CHECK(n == l->nr_holders);
+	CHECK(!l->permits || n <= l->permits);
+	CHECK(!excl || n == 1);
+	*entries += n;
+	n = 0;
+	for (p = l->waiters.next; p != &l->waiters; p = p->next) {
+		const struct dl_entry *e = entry_of_lock_link(p);
+
+		CHECK((e->flags & DL_E_WAITER) && e->lock == l && e->sess);
+		CHECK(e->deadline ? sh->heap[e->heap_idx] == e :
+				    e->heap_idx == DL_NO_HEAP);
+		n++;
+	}
+	CHECK(n == l->nr_waiters);
+	/* A waiter at the head that fits would have been granted. */
+	if (n)
+		CHECK(!lock_grantable(l, entry_of_lock_link(l->waiters.next)->mode));
+	*entries += n;
+	(void)t;
+	return 0;
+}
+
+static int check_shard(const struct dl_table *t, const struct dl_shard *sh)
+{
+	const struct dl_lock *l, *prev = NULL;
+	u32 b, i, locks = 0, entries = 0;
+	int err;
+
+	for (b = 0; b < (1U << sh->bits); b++) {
+		for (l = sh->buckets[b]; l; l = l->next) {
+			CHECK(bucket_of(l->hkey, sh->bits) == b);
+			CHECK(!prev || key_cmp(prev->hkey, prev->name,
+					       prev->name_len, l) < 0);
+			prev = l;
+			err = check_lock(t, sh, l, &entries);
+			if (err)
+				return err;
+			locks++;
+		}
+	}
+	CHECK(locks == sh->nr_locks);
+	CHECK(entries == sh->nr_entries);
+	CHECK(sh->heap_cap >= sh->nr_entries && sh->heap_len <= sh->nr_entries);
+	for (i = 0; i < sh->heap_len; i++) {
+		CHECK(sh->heap[i]->heap_idx == i && sh->heap[i]->deadline);
+		CHECK(!i || sh->heap[(i - 1) / 2]->deadline <=
+			    sh->heap[i]->deadline);
+	}
+	return 0;
+}
+
+int dl_table_check(struct dl_table *t)
+{
+	u32 i;
+	int err;
+
+	for (i = 0; i < t->cfg.nr_shards; i++) {
+		err = check_shard(t, &t->shards[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,1585 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the lock table policy core (kmod/table.c).
+ *
+ * The harness plays the kernel glue: it backs allocation with malloc (with a
+ * header to check that every free names the size and kind of its alloc, and
+ * to count memory), hands out fencing tokens from a counter, records the
+ * timers the table asks for and the notifications it sends, and retries a
+ * command with the global lock "held" when the table answers DL_NEED_GLOBAL,
+ * checking that the first attempt changed nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tap.h"
+#include "table.h"
+
+#define MS 1000000ULL
+#define SEC (1000 * MS)
+
+/* ---- allocator ------------------------------------------------------- */
+
+struct hdr {
+	size_t size;
+	int kind;
+	int magic;
+};
+
+static long live_bytes[DL_OBJ_NR], live_objs[DL_OBJ_NR];
+static long live_slab;		/* bytes rounded up to kmalloc size classes */
+static long fail_countdown = -1;	/* fail the Nth allocation from now */
+static long bad_frees;
+
+static size_t kmalloc_class(size_t n)
+{
+	static const size_t cls[] = { 8, 16, 32, 64, 96, 128, 192, 256, 512,
+				      1024, 2048, 4096, 8192 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cls); i++)
+		if (n <= cls[i])
+			return cls[i];
+	return (n + 4095) & ~(size_t)4095;	/* kvmalloc: whole pages */
+}
+
+static void *t_alloc(void *priv, enum dl_obj kind, size_t size)
+{
+	struct hdr *h;
+
+	(void)priv;
+	if (fail_countdown >= 0 && fail_countdown-- == 0)
+		return NULL;
+	h = malloc(sizeof(*h) + size);
+	if (!h)
+		abort();
+	h->size = size;
+	h->kind = kind;
+	h->magic = 0x5eed;
+	live_bytes[kind] += size;
+	live_objs[kind]++;
+	live_slab += kmalloc_class(size);
+	/* Poison: the table must initialise what it uses. */
+	memset(h + 1, 0xa5, size);
+	return h + 1;
+}
+
+static void t_free(void *priv, enum dl_obj kind, void *p, size_t size)
+{
+	struct hdr *h = (struct hdr *)p - 1;
+
+	(void)priv;
+	if (h->magic != 0x5eed || h->size != size || h->kind != (int)kind)
+		bad_frees++;
+	h->magic = 0;
+	live_bytes[kind] -= size;
+	live_objs[kind]--;
+	live_slab -= kmalloc_class(size);
+	free(h);
+}
+
+static long live_total(void)
+{
+	long n = 0;
+	int i;
+
+	for (i = 0; i < DL_OBJ_NR; i++)
+		n += live_bytes[i];
+	return n;
+}
+
+/* ---- notifications --------------------------------------------------- */
+
+#define LOG_MAX 256
+
+struct rec {
+	int what;		/* 'E' event, 'W' wait done, 'L' lost */
+	int type;		/* event type, wait err, lost reason */
+	char name[DL_NAME_MAX + 1];
+	u64 token;
+	u64 cookie;
+	u64 sess;
+	u64 tag;
+	int mode;
+};
+
+static struct rec logv[LOG_MAX];
+static int nlog;
+static u64 token_counter = 1000;
+static u64 armed[DL_MAX_SHARDS];
+static long timer_calls;
+
+/* Hook for the model checker. */
+static void (*on_rec)(const struct rec *r);
+
+static void log_rec(const struct rec *r)
+{
+	if (on_rec)
+		on_rec(r);
+	if (nlog < LOG_MAX)
+		logv[nlog++] = *r;
+}
+
+static void fill_name(struct rec *r, const char *name, u8 len)
+{
+	memcpy(r->name, name, len);
+	r->name[len] = 0;
+}
+
+static u64 t_next_token(struct dl_cmd *cx)
+{
+	(void)cx;
+	return ++token_counter;
+}
+
+static void t_set_timer(struct dl_cmd *cx, u32 shard, u64 deadline)
+{
+	(void)cx;
+	armed[shard] = deadline;
+	timer_calls++;
+}
+
+static void t_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
+{
+	struct rec r = { .what = 'W', .type = wd->err, .token = wd->token,
+			 .cookie = wd->cookie, .sess = dl_session_id(wd->sess) };
+
+	(void)cx;
+	fill_name(&r, wd->name, wd->name_len);
+	log_rec(&r);
+}
+
+static void t_lost(struct dl_cmd *cx, const struct dl_lost *ls)
+{
+	struct rec r = { .what = 'L', .type = ls->reason, .token = ls->token,
+			 .sess = dl_session_id(ls->sess), .tag = ls->tag };
+
+	(void)cx;
+	fill_name(&r, ls->name, ls->name_len);
+	log_rec(&r);
+}
+
+static void t_event(struct dl_cmd *cx, const struct dl_event *ev)
+{
+	struct rec r = { .what = 'E', .type = ev->type, .token = ev->token,
+			 .sess = ev->owner.session_id, .tag = ev->owner.tag,
+			 .mode = ev->mode };
+
+	(void)cx;
+	fill_name(&r, ev->name, ev->name_len);
+	log_rec(&r);
+}
+
+static const struct dl_table_ops ops = {
+	.alloc = t_alloc,
+	.free = t_free,
+	.next_token = t_next_token,
+	.set_timer = t_set_timer,
+	.wait_done = t_wait_done,
+	.lost = t_lost,
+	.event = t_event,
+};
+
+static void log_reset(void)
+{
+	nlog = 0;
+}
+
+static int log_count(int what, int type)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nlog; i++)
+		if (logv[i].what == what && logv[i].type == type)
+			n++;
+	return n;
+}
+
+static const struct rec *log_find(int what, int type, const char *name)
+{
+	int i;
+
+	for (i = 0; i < nlog; i++)
+		if (logv[i].what == what && logv[i].type == type &&
+		    !strcmp(logv[i].name, name))
+			return &logv[i];
+	return NULL;
+}
+
+/* ---- glue mimic ------------------------------------------------------ */
+
+static u64 now = 1 * SEC;
+static long global_retries;
+
+#define META_SIZE 24
+
+static struct dl_table *mk_table(u32 shards, u32 max_ttl_ms)
+{
+	struct dl_table_config cfg = {
+		.nr_shards = shards,
+		.meta_size = META_SIZE,
+		.max_ttl_ms = max_ttl_ms,
+		.hash_seed = 0x1234,
+	};
+
+	return dl_table_create(&cfg, &ops, NULL);
+}
+
+static struct dl_table *mk_table_cfg(struct dl_table_config *cfg)
+{
+	if (!cfg->meta_size)
+		cfg->meta_size = META_SIZE;
+	return dl_table_create(cfg, &ops, NULL);
+}
+
+static int nerr;	/* contract violations seen by the glue mimic */
+
+/*
+ * Runs @fn the way the glue does: first with only the shard lock; on
+ * DL_NEED_GLOBAL again with the global lock.  The first attempt must have
+ * changed nothing: same generation, same counters, no notification.
+ */
+#define GLUE(t, call) ({						\
+	struct dl_cmd cx = { .now = now, .global = false };		\
+	struct dl_table_stats s0, s1;					\
+	u64 g0 = dl_table_generation(t);				\
+	int n0 = nlog, rc;						\
+	dl_table_stats(t, &s0);						\
+	rc = call;							\
+	if (rc == DL_NEED_GLOBAL) {					\
+		dl_table_stats(t, &s1);					\
+		if (g0 != dl_table_generation(t) || nlog != n0 ||	\
+		    s0.leases != s1.leases || s0.waiters != s1.waiters)	\
+			nerr++, fprintf(stderr, "# NEED_GLOBAL changed state at line %d\n", __LINE__); \
+		global_retries++;					\
+		cx.global = true;					\
+		rc = call;						\
+	}								\
+	rc;								\
+})
+
+static int acq_full(struct dl_table *t, struct dl_session *s, u64 tag,
+		    const char *name, int mode, u32 permits, u32 flags,
+		    u32 ttl, u32 wait, u64 cookie, const char *owner,
+		    struct dl_acquire_res *res)
+{
+	struct dl_acquire_res dummy;
+	u8 meta[META_SIZE];
+	struct dl_acquire_req rq = {
+		.name = name, .name_len = strlen(name), .mode = mode,
+		.permits = permits, .flags = flags, .ttl_ms = ttl,
+		.wait_ms = wait, .sess = s, .tag = tag, .owner = owner,
+		.owner_len = owner ? strlen(owner) : 0, .cookie = cookie,
+		.meta = meta,
+	};
+
+	memset(meta, 0, sizeof(meta));
+	snprintf((char *)meta, sizeof(meta), "pid%llu", (unsigned long long)tag);
+	return GLUE(t, dl_acquire(t, &cx, &rq, res ? res : &dummy));
+}
+
+/* Socket-bound exclusive/shared acquire, TTL 10 s, try. */
+static int try_lock(struct dl_table *t, struct dl_session *s, u64 tag,
+		    const char *name, int mode, struct dl_acquire_res *res)
+{
+	return acq_full(t, s, tag, name, mode, 0, DL_ACQ_TRY, 10000, 0, 0,
+			NULL, res);
+}
+
+static int wait_lock(struct dl_table *t, struct dl_session *s, u64 tag,
+		     const char *name, int mode, u64 cookie)
+{
+	return acq_full(t, s, tag, name, mode, 0, 0, 10000, 0, cookie, NULL,
+			NULL);
+}
+
+static int unlock(struct dl_table *t, struct dl_session *s, u64 tag,
+		  const char *name)
+{
+	struct dl_owner_ref o = { .sess = s, .tag = tag };
+	u32 cnt;
+
+	return GLUE(t, dl_release(t, &cx, name, strlen(name), &o, &cnt));
+}
+
+static int unlock_detached(struct dl_table *t, const char *owner,
+			   const char *name)
+{
+	struct dl_owner_ref o = { .str = owner, .len = strlen(owner) };
+
+	return GLUE(t, dl_release(t, &cx, name, strlen(name), &o, NULL));
+}
+
+static int renew(struct dl_table *t, struct dl_owner_ref *o, const char *name,
+		 u32 ttl)
+{
+	return GLUE(t, dl_renew(t, &cx, name, strlen(name), o, ttl));
+}
+
+static void run_timers(struct dl_table *t)
+{
+	u32 i;
+
+	/*
+	 * Unlike the other commands, dl_run_timers() may have applied some
+	 * expiries before it answers DL_NEED_GLOBAL; it is simply called again.
+	 */
+	for (i = 0; i < dl_nr_shards(t); i++) {
+		struct dl_cmd cx = { .now = now };
+		int rc;
+
+		if (!armed[i] || armed[i] > now)
+			continue;
+		do {
+			rc = dl_run_timers(t, &cx, i, 4);
+			if (rc == DL_NEED_GLOBAL)
+				cx.global = true;
+		} while (rc == DL_MORE || rc == DL_NEED_GLOBAL);
+		if (rc)
+			nerr++;
+	}
+}
+
+static void end_session(struct dl_table *t, struct dl_session *s)
+{
+	struct dl_cmd cx = { .now = now, .global = true };
+	u32 i;
+
+	for (i = 0; i < dl_nr_shards(t); i++)
+		if (dl_session_end(t, &cx, s, i))
+			nerr++;
+	if (dl_session_destroy(t, s))
+		nerr++;
+}
+
+static u32 holders(struct dl_table *t, const char *name)
+{
+	const struct dl_lock *l = dl_lookup(t, name, strlen(name));
+	struct dl_lock_info li;
+
+	if (!l)
+		return 0;
+	dl_lock_info(l, &li);
+	return li.nr_holders;
+}
+
+static u32 waiters(struct dl_table *t, const char *name)
+{
+	const struct dl_lock *l = dl_lookup(t, name, strlen(name));
+	struct dl_lock_info li;
+
+	if (!l)
+		return 0;
+	dl_lock_info(l, &li);
+	return li.nr_waiters;
+}
+
+/* Info of the holder with the given owner, or NULL. */
+static bool holder_info(struct dl_table *t, const char *name, u64 sid,
+			u64 tag, struct dl_entry_info *out)
+{
+	const struct dl_lock *l = dl_lookup(t, name, strlen(name));
+	const struct dl_entry *e = NULL;
+
+	if (!l)
+		return false;
+	while ((e = dl_holder_next(l, e))) {
+		dl_entry_info(t, e, now, out);
+		if (!out->owner.detached && out->owner.session_id == sid &&
+		    out->owner.tag == tag)
+			return true;
+	}
+	return false;
+}
+
+static void finish(struct dl_table *t, struct dl_session **ss, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		end_session(t, ss[i]);
+	dl_table_destroy(t);
+}
+
+static int check_ok(struct dl_table *t)
+{
+	int rc = dl_table_check(t);
+
+	if (rc)
+		fprintf(stderr, "# dl_table_check failed at table.c:%d\n", -rc);
+	return rc == 0;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void test_names(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	char big[300];
+	struct dl_acquire_res r;
+	struct dl_acquire_req rq = { .mode = DL_MODE_EXCLUSIVE, .ttl_ms = 100,
+				     .sess = s };
+	struct dl_cmd cx = { .now = now };
+
+	rq.name = "";
+	rq.name_len = 0;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "names: empty name -> -EINVAL");
+	rq.name = "a\0b";
+	rq.name_len = 3;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "names: embedded NUL -> -EINVAL");
+	memset(big, 'x', sizeof(big));
+	rq.name = big;
+	rq.name_len = 256;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "names: 256 bytes -> -EINVAL");
+	rq.name_len = 255;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == 0 && holders(t, "a") == 0,
+	       "names: 255 bytes accepted");
+	rq.name = "\xff\x01";
+	rq.name_len = 2;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == 0, "names: arbitrary non-NUL bytes accepted");
+	rq.name = "z";
+	rq.name_len = 1;
+	rq.flags = 0x80;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: unknown flag -> -EINVAL");
+	rq.flags = 0;
+	rq.mode = 7;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: bad mode -> -EINVAL");
+	tap_ok(check_ok(t), "names: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_exclusive_shared(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_acquire_res r1, r2;
+
+	tap_ok(try_lock(t, s, 1, "x", DL_MODE_EXCLUSIVE, &r1) == 0,
+	       "exclusive: first owner granted");
+	tap_ok(try_lock(t, s, 2, "x", DL_MODE_EXCLUSIVE, &r2) == -EAGAIN,
+	       "exclusive: second owner try -> -EAGAIN");
+	tap_ok(try_lock(t, s, 2, "x", DL_MODE_SHARED, &r2) == -EAGAIN,
+	       "exclusive: shared try against exclusive -> -EAGAIN");
+	tap_ok(unlock(t, s, 1, "x") == 0 && holders(t, "x") == 0 &&
+	       !dl_lookup(t, "x", 1), "exclusive: release frees the lock");
+	tap_ok(try_lock(t, s, 1, "r", DL_MODE_SHARED, &r1) == 0 &&
+	       try_lock(t, s, 2, "r", DL_MODE_SHARED, &r2) == 0 &&
+	       try_lock(t, s, 3, "r", DL_MODE_SHARED, NULL) == 0 &&
+	       holders(t, "r") == 3, "shared: three readers coexist");
+	tap_ok(try_lock(t, s, 4, "r", DL_MODE_EXCLUSIVE, NULL) == -EAGAIN,
+	       "shared: exclusive try against readers -> -EAGAIN");
+	tap_ok(r2.token > r1.token, "shared: each reader gets its own token");
+	tap_ok(try_lock(t, s, 1, "r", DL_MODE_EXCLUSIVE, NULL) == -EDEADLK,
+	       "shared: reader re-asking exclusive (upgrade) -> -EDEADLK");
+	tap_ok(check_ok(t), "exclusive/shared: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_semaphore(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	int i, ok = 1;
+
+	for (i = 0; i < 3; i++)
+		ok &= acq_full(t, s, i, "sem", DL_MODE_SEMAPHORE, 3, DL_ACQ_TRY,
+			       1000, 0, 0, NULL, NULL) == 0;
+	tap_ok(ok && holders(t, "sem") == 3, "semaphore: N=3 admits three holders");
+	tap_ok(acq_full(t, s, 9, "sem", DL_MODE_SEMAPHORE, 3, DL_ACQ_TRY, 1000,
+			0, 0, NULL, NULL) == -EAGAIN, "semaphore: fourth -> -EAGAIN");
+	tap_ok(acq_full(t, s, 9, "sem", DL_MODE_SEMAPHORE, 4, DL_ACQ_TRY, 1000,
+			0, 0, NULL, NULL) == -EINVAL,
+	       "semaphore: asking with another N -> -EINVAL");
+	tap_ok(try_lock(t, s, 9, "sem", DL_MODE_EXCLUSIVE, NULL) == -EINVAL,
+	       "semaphore: exclusive request on a semaphore -> -EINVAL");
+	tap_ok(acq_full(t, s, 9, "sem", DL_MODE_SEMAPHORE, 0, DL_ACQ_TRY, 1000,
+			0, 0, NULL, NULL) == -EINVAL, "semaphore: zero permits -> -EINVAL");
+	tap_ok(acq_full(t, s, 1, "sem", DL_MODE_SEMAPHORE, 3, DL_ACQ_TRY, 1000,
+			0, 0, NULL, NULL) == 0 && holders(t, "sem") == 3,
+	       "semaphore: holder re-acquire is reentrant, takes no permit");
+	tap_ok(unlock(t, s, 0, "sem") == 0 &&
+	       acq_full(t, s, 9, "sem", DL_MODE_SEMAPHORE, 3, DL_ACQ_TRY, 1000,
+			0, 0, NULL, NULL) == 0, "semaphore: a released permit is reusable");
+	tap_ok(check_ok(t), "semaphore: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_ttl(void)
+{
+	struct dl_table *t = mk_table(1, 60000);	/* max TTL 60 s */
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_owner_ref o = { .sess = s, .tag = 1 };
+	struct dl_acquire_res r;
+	struct dl_entry_info ei;
+	u64 t0 = now;
+
+	log_reset();
+	tap_ok(acq_full(t, s, 1, "ttl", DL_MODE_EXCLUSIVE, 0, 0, 500, 0, 0,
+			NULL, &r) == 0 && armed[0] == t0 + 500 * MS,
+	       "ttl: grant arms the shard timer at now + TTL");
+	tap_ok(wait_lock(t, s, 2, "ttl", DL_MODE_EXCLUSIVE, 77) == DL_QUEUED,
+	       "ttl: second owner queued");
+	now = t0 + 499 * MS;
+	run_timers(t);
+	tap_ok(holders(t, "ttl") == 1 && holder_info(t, "ttl", 1, 1, &ei) &&
+	       ei.remaining_ns == 1 * MS, "ttl: not expired 1 ms early, remaining TTL shown");
+	{
+		struct dl_cmd cx = { .now = now, .global = true };
+
+		tap_ok(dl_expire_lease(t, &cx, "ttl", 3, r.token) == -EAGAIN,
+		       "ttl: EXPIRE before the deadline -> -EAGAIN, no change");
+	}
+	tap_ok(renew(t, &o, "ttl", 1000) == 0 && armed[0] == now + 1000 * MS,
+	       "ttl: renew extends the deadline and re-arms the timer");
+	now += 999 * MS;
+	run_timers(t);
+	tap_ok(holders(t, "ttl") == 1, "ttl: renewed lease survives its old deadline");
+	now += 1 * MS;
+	log_reset();
+	run_timers(t);
+	tap_ok(holder_info(t, "ttl", 1, 2, &ei) && log_count('E', DL_EV_EXPIRED) == 1 &&
+	       log_count('L', DL_LOST_EXPIRED) == 1 && log_count('W', 0) == 1,
+	       "ttl: expiry removes the lease, notifies holder, grants next waiter");
+	tap_ok(ei.token > r.token, "ttl: the next holder has a greater token");
+	tap_ok(acq_full(t, s, 5, "cap", DL_MODE_EXCLUSIVE, 0, 0, 36000000, 0, 0,
+			NULL, NULL) == 0 && holder_info(t, "cap", 1, 5, &ei) &&
+	       ei.remaining_ns == 60000 * MS, "ttl: TTL capped at the configured maximum");
+	tap_ok(acq_full(t, s, 6, "zero", DL_MODE_EXCLUSIVE, 0, 0, 0, 0, 0, NULL,
+			NULL) == -EINVAL, "ttl: zero TTL without NO_TTL -> -EINVAL");
+	tap_ok(renew(t, &o, "nosuch", 100) == -ENOENT, "ttl: renew of a free name -> -ENOENT");
+	tap_ok(check_ok(t), "ttl: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_session_bound(void)
+{
+	struct dl_table *t = mk_table(8, 0);
+	struct dl_session *a = dl_session_create(t, 1);
+	struct dl_session *b = dl_session_create(t, 2);
+	struct dl_entry_info ei;
+	char name[32];
+	int i, ok = 1;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "sb%d", i);
+		ok &= acq_full(t, a, i % 3, name, DL_MODE_EXCLUSIVE, 0,
+			       i % 2 ? DL_ACQ_NO_TTL : 0, 1000, 0, 0, NULL, NULL) == 0;
+	}
+	tap_ok(ok && dl_session_leases(a) == 20, "session: 20 socket-bound leases over shards");
+	tap_ok(holder_info(t, "sb1", 1, 1, &ei) && ei.no_deadline,
+	       "session: NO_TTL lease has no deadline");
+	tap_ok(acq_full(t, a, 1, "d", DL_MODE_EXCLUSIVE, 0,
+			DL_ACQ_NO_TTL | DL_ACQ_DETACHED, 0, 0, 0, "own", NULL) == -EINVAL,
+	       "session: NO_TTL on a detached lease -> -EINVAL");
+	ok = wait_lock(t, b, 7, "sb0", DL_MODE_EXCLUSIVE, 100) == DL_QUEUED &&
+	     wait_lock(t, a, 7, "other", DL_MODE_EXCLUSIVE, 1) == 0;
+	ok &= wait_lock(t, b, 8, "other", DL_MODE_EXCLUSIVE, 101) == DL_QUEUED;
+	/* a also waits on a lock b holds. */
+	ok &= try_lock(t, b, 9, "bheld", DL_MODE_EXCLUSIVE, NULL) == 0;
+	ok &= wait_lock(t, a, 9, "bheld", DL_MODE_EXCLUSIVE, 5) == DL_QUEUED;
+	tap_ok(ok, "session: waits set up");
+	log_reset();
+	end_session(t, a);
+	tap_ok(log_count('E', DL_EV_OWNER_DIED) == 21 && dl_session_leases(b) == 3,
+	       "session end: all its leases released (owner died), next waiters granted");
+	tap_ok(log_find('W', 0, "sb0") && log_find('W', 0, "other") &&
+	       waiters(t, "bheld") == 0 && holders(t, "bheld") == 1,
+	       "session end: its waits cancelled, others' waits granted");
+	tap_ok(log_count('L', DL_LOST_EXPIRED) == 0 && log_count('W', -ETIMEDOUT) == 0,
+	       "session end: the dead session is not notified");
+	tap_ok(check_ok(t), "session: table consistent");
+	finish(t, &b, 1);
+}
+
+static void test_detached(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *a = dl_session_create(t, 1);
+	struct dl_session *b = dl_session_create(t, 2);
+	struct dl_session *ss[2] = { a, b };
+	struct dl_owner_ref mine = { .str = "owner-1", .len = 7 };
+	struct dl_owner_ref other = { .str = "owner-2", .len = 7 };
+	struct dl_acquire_res r1, r2;
+
+	tap_ok(acq_full(t, a, 0, "job", DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED,
+			0, 0, 0, "owner-1", NULL) == -EINVAL,
+	       "detached: must have a TTL");
+	tap_ok(acq_full(t, a, 0, "job", DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED,
+			1000, 0, 0, "", NULL) == -EINVAL, "detached: empty owner -> -EINVAL");
+	tap_ok(acq_full(t, a, 0, "job", DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED,
+			1000, 0, 0, "owner-1", &r1) == 0 && dl_session_leases(a) == 0,
+	       "detached: granted, not counted against the session");
+	end_session(t, a);
+	ss[0] = NULL;
+	tap_ok(holders(t, "job") == 1, "detached: survives the end of the session that took it");
+	tap_ok(acq_full(t, b, 0, "job", DL_MODE_EXCLUSIVE, 0,
+			DL_ACQ_DETACHED | DL_ACQ_TRY, 1000, 0, 0, "owner-1",
+			&r2) == 0 && r2.token == r1.token && r2.count == 2,
+	       "detached: same owner string from another socket is reentrant");
+	tap_ok(renew(t, &other, "job", 5000) == -EPERM, "detached: renew with another owner -> -EPERM");
+	tap_ok(renew(t, &mine, "job", 5000) == 0, "detached: renew presenting the owner works");
+	tap_ok(unlock_detached(t, "owner-2", "job") == -EPERM && holders(t, "job") == 1,
+	       "detached: release with another owner -> -EPERM, unchanged");
+	tap_ok(unlock_detached(t, "owner-1", "job") == 0 &&
+	       unlock_detached(t, "owner-1", "job") == 0 && holders(t, "job") == 0,
+	       "detached: release presenting the owner ends it");
+	tap_ok(check_ok(t), "detached: table consistent");
+	finish(t, &ss[1], 1);
+}
+
+static void test_reentrancy(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_owner_ref o2 = { .sess = s, .tag = 2 };
+	struct dl_acquire_res r1, r2, r3;
+	struct dl_entry_info ei;
+	u64 g;
+
+	try_lock(t, s, 1, "re", DL_MODE_EXCLUSIVE, &r1);
+	try_lock(t, s, 1, "re", DL_MODE_EXCLUSIVE, &r2);
+	try_lock(t, s, 1, "re", DL_MODE_EXCLUSIVE, &r3);
+	tap_ok(r1.token == r2.token && r2.token == r3.token && r3.count == 3,
+	       "reentrancy: same owner re-acquire keeps the token, count 3");
+	tap_ok(holder_info(t, "re", 1, 1, &ei) && ei.count == 3,
+	       "reentrancy: inspection shows count 3");
+	g = dl_table_generation(t);
+	tap_ok(unlock(t, s, 2, "re") == -EPERM && renew(t, &o2, "re", 100) == -EPERM &&
+	       holder_info(t, "re", 1, 1, &ei) && ei.count == 3 &&
+	       dl_table_generation(t) == g,
+	       "reentrancy: release/renew by another owner -> -EPERM, no change");
+	tap_ok(unlock(t, s, 1, "re") == 0 && holder_info(t, "re", 1, 1, &ei) &&
+	       ei.count == 2, "reentrancy: release decrements");
+	tap_ok(unlock(t, s, 1, "re") == 0 && unlock(t, s, 1, "re") == 0 &&
+	       holders(t, "re") == 0, "reentrancy: lease ends at zero");
+	tap_ok(unlock(t, s, 1, "re") == -ENOENT, "reentrancy: release of a free name -> -ENOENT");
+	tap_ok(check_ok(t), "reentrancy: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_queue_fifo(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_entry_info ei;
+	struct dl_cmd cx;
+	int ok;
+
+	try_lock(t, s, 1, "q", DL_MODE_EXCLUSIVE, NULL);
+	ok = wait_lock(t, s, 2, "q", DL_MODE_EXCLUSIVE, 2) == DL_QUEUED &&
+	     wait_lock(t, s, 3, "q", DL_MODE_SHARED, 3) == DL_QUEUED &&
+	     wait_lock(t, s, 4, "q", DL_MODE_SHARED, 4) == DL_QUEUED &&
+	     wait_lock(t, s, 5, "q", DL_MODE_EXCLUSIVE, 5) == DL_QUEUED &&
+	     wait_lock(t, s, 6, "q", DL_MODE_SHARED, 6) == DL_QUEUED;
+	tap_ok(ok && waiters(t, "q") == 5, "queue: five waiters queued");
+	tap_ok(wait_lock(t, s, 2, "q", DL_MODE_EXCLUSIVE, 9) == -EALREADY,
+	       "queue: an owner already waiting on the name -> -EALREADY");
+	log_reset();
+	unlock(t, s, 1, "q");
+	tap_ok(log_count('W', 0) == 1 && logv[nlog - 1].cookie == 2 &&
+	       holder_info(t, "q", 1, 2, &ei),
+	       "queue: release grants only the exclusive head, only it is notified");
+	log_reset();
+	unlock(t, s, 2, "q");
+	tap_ok(log_count('W', 0) == 2 && holders(t, "q") == 2 &&
+	       waiters(t, "q") == 2, "queue: then the run of two shared waiters, not the one behind the writer");
+	log_reset();
+	unlock(t, s, 3, "q");
+	tap_ok(log_count('W', 0) == 0, "queue: writer waits for all readers");
+	unlock(t, s, 4, "q");
+	tap_ok(log_count('W', 0) == 1 && logv[nlog - 1].cookie == 5,
+	       "queue: last reader out grants the writer");
+	/* No barging: a new reader queues behind a waiting writer. */
+	try_lock(t, s, 10, "nb", DL_MODE_SHARED, NULL);
+	wait_lock(t, s, 11, "nb", DL_MODE_EXCLUSIVE, 11);
+	tap_ok(try_lock(t, s, 12, "nb", DL_MODE_SHARED, NULL) == -EAGAIN &&
+	       wait_lock(t, s, 12, "nb", DL_MODE_SHARED, 12) == DL_QUEUED,
+	       "queue: no barging past a queued writer");
+	/* Cancelling the head writer lets the readers behind it in. */
+	log_reset();
+	cx = (struct dl_cmd){ .now = now, .global = true };
+	tap_ok(dl_cancel(t, &cx, "nb", 2, s, 11) == 0 && log_count('W', 0) == 1 &&
+	       holders(t, "nb") == 2, "queue: cancel of the head grants those behind that fit");
+	tap_ok(dl_cancel(t, &cx, "nb", 2, s, 11) == -ENOENT, "queue: cancel twice -> -ENOENT");
+	/* Wait timeout. */
+	log_reset();
+	tap_ok(acq_full(t, s, 20, "q", DL_MODE_EXCLUSIVE, 0, 0, 1000, 250, 20,
+			NULL, NULL) == DL_QUEUED, "queue: wait with a 250 ms timeout");
+	now += 250 * MS;
+	run_timers(t);
+	tap_ok(log_count('W', -ETIMEDOUT) == 1 && logv[0].cookie == 20 &&
+	       waiters(t, "q") == 1, "queue: wait times out with -ETIMEDOUT, others stay queued");
+	tap_ok(check_ok(t), "queue: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_semaphore_queue(void)
+{
+	struct dl_table *t = mk_table(2, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	int i, ok = 1;
+
+	for (i = 0; i < 2; i++)
+		ok &= acq_full(t, s, i, "sq", DL_MODE_SEMAPHORE, 2, 0, 1000, 0,
+			       i, NULL, NULL) == 0;
+	for (i = 2; i < 5; i++)
+		ok &= acq_full(t, s, i, "sq", DL_MODE_SEMAPHORE, 2, 0, 1000, 0,
+			       i, NULL, NULL) == DL_QUEUED;
+	tap_ok(ok, "semaphore queue: 2 holders, 3 waiters");
+	log_reset();
+	{
+		struct dl_cmd cx = { .now = now, .global = true };
+
+		dl_break(t, &cx, "sq", 2, 0);
+	}
+	tap_ok(log_count('W', 0) == 2 && logv[nlog - 1].cookie == 3 &&
+	       log_find('W', 0, "sq")->cookie == 2 && waiters(t, "sq") == 1,
+	       "semaphore queue: freeing 2 permits grants the first 2 waiters in order");
+	tap_ok(check_ok(t), "semaphore queue: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_deadlock(void)
+{
+	struct dl_table *t = mk_table(8, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_session *s2 = dl_session_create(t, 2);
+	struct dl_session *ss[2] = { s, s2 };
+	struct dl_table_stats st;
+	char a[16], b[16];
+	int i, ok;
+	u64 g;
+
+	/* Two owners. */
+	try_lock(t, s, 1, "X", DL_MODE_EXCLUSIVE, NULL);
+	try_lock(t, s2, 2, "Y", DL_MODE_EXCLUSIVE, NULL);
+	tap_ok(wait_lock(t, s, 1, "Y", DL_MODE_EXCLUSIVE, 1) == DL_QUEUED,
+	       "deadlock: A holds X waits for Y");
+	g = dl_table_generation(t);
+	tap_ok(wait_lock(t, s2, 2, "X", DL_MODE_EXCLUSIVE, 2) == -EDEADLK &&
+	       waiters(t, "X") == 0 && dl_table_generation(t) == g,
+	       "deadlock: 2-owner cycle -> -EDEADLK at once, nothing queued");
+	/* Three owners (B and C in the same session, different tags). */
+	try_lock(t, s2, 3, "Z", DL_MODE_EXCLUSIVE, NULL);
+	tap_ok(wait_lock(t, s2, 2, "Z", DL_MODE_SHARED, 3) == DL_QUEUED,
+	       "deadlock: B waits for Z held by C (no cycle)");
+	tap_ok(wait_lock(t, s2, 3, "X", DL_MODE_SHARED, 4) == -EDEADLK,
+	       "deadlock: 3-owner cycle C->A->B->C -> -EDEADLK");
+	/* Shared vs shared is not an edge. */
+	try_lock(t, s, 30, "S", DL_MODE_SHARED, NULL);
+	tap_ok(wait_lock(t, s, 30, "Z", DL_MODE_EXCLUSIVE, 5) == DL_QUEUED &&
+	       try_lock(t, s2, 3, "S", DL_MODE_SHARED, NULL) == 0,
+	       "deadlock: compatible shared holders close no cycle");
+	finish(t, ss, 2);
+
+	/* A 6-owner ring of detached owners, each holding o_i, waiting o_i+1. */
+	t = mk_table(8, 0);
+	s = dl_session_create(t, 1);
+	ok = 1;
+	for (i = 0; i < 6; i++) {
+		snprintf(a, sizeof(a), "own%d", i);
+		snprintf(b, sizeof(b), "ring%d", i);
+		ok &= acq_full(t, s, 0, b, DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED,
+			       1000, 0, 0, a, NULL) == 0;
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(a, sizeof(a), "own%d", i);
+		snprintf(b, sizeof(b), "ring%d", i + 1);
+		ok &= acq_full(t, s, 0, b, DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED,
+			       1000, 0, i, a, NULL) == DL_QUEUED;
+	}
+	tap_ok(ok, "deadlock: chain of 5 waits among detached owners queued");
+	tap_ok(acq_full(t, s, 0, "ring0", DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED,
+			1000, 0, 9, "own5", NULL) == -EDEADLK,
+	       "deadlock: closing a 6-owner ring -> -EDEADLK");
+	/* Through the queue: D waits behind writer E on Q; E waits for D. */
+	try_lock(t, s, 40, "Q", DL_MODE_SHARED, NULL);	/* F reads Q */
+	try_lock(t, s, 41, "R", DL_MODE_EXCLUSIVE, NULL);	/* D holds R */
+	wait_lock(t, s, 42, "Q", DL_MODE_EXCLUSIVE, 42);	/* E waits Q */
+	wait_lock(t, s, 41, "Q", DL_MODE_SHARED, 41);	/* D behind E */
+	tap_ok(wait_lock(t, s, 42, "R", DL_MODE_EXCLUSIVE, 43) == -EDEADLK,
+	       "deadlock: cycle through a queued writer (FIFO edge) detected");
+	finish(t, &s, 1);
+
+	/* Depth limit: a chain longer than the walk stack is not followed. */
+	{
+		struct dl_table_config cfg = { .nr_shards = 4, .deadlk_depth = 4 };
+
+		t = mk_table_cfg(&cfg);
+	}
+	s = dl_session_create(t, 1);
+	for (i = 0; i < 10; i++) {
+		snprintf(b, sizeof(b), "c%d", i);
+		try_lock(t, s, i, b, DL_MODE_EXCLUSIVE, NULL);
+	}
+	for (i = 0; i < 9; i++) {
+		snprintf(b, sizeof(b), "c%d", i + 1);
+		wait_lock(t, s, i, b, DL_MODE_EXCLUSIVE, i);
+	}
+	tap_ok(wait_lock(t, s, 9, "c7", DL_MODE_EXCLUSIVE, 50) == -EDEADLK,
+	       "deadlock: a 3-owner cycle is still found with a depth-4 walk");
+	dl_table_stats(t, &st);
+	tap_ok(wait_lock(t, s, 9, "c0", DL_MODE_EXCLUSIVE, 51) == DL_QUEUED,
+	       "deadlock: a 10-owner cycle beyond the depth limit is queued (documented)");
+	{
+		struct dl_table_stats st2;
+
+		dl_table_stats(t, &st2);
+		tap_ok(st2.deadlk_truncated == st.deadlk_truncated + 1,
+		       "deadlock: the truncated walk is counted");
+	}
+	tap_ok(check_ok(t), "deadlock: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_break(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_acquire_res r;
+	struct dl_cmd cx = { .now = now, .global = true };
+
+	try_lock(t, s, 1, "brk", DL_MODE_EXCLUSIVE, &r);
+	wait_lock(t, s, 2, "brk", DL_MODE_EXCLUSIVE, 2);
+	log_reset();
+	tap_ok(dl_break(t, &cx, "brk", 3, r.token + 999) == -ENOENT,
+	       "break: unknown token -> -ENOENT");
+	tap_ok(GLUE(t, dl_break(t, &cx, "brk", 3, r.token)) == 0 &&
+	       log_count('L', DL_LOST_BROKEN) == 1 && log_count('E', DL_EV_BROKEN) == 1 &&
+	       log_find('W', 0, "brk"), "break: holder notified, event sent, next granted");
+	tap_ok(dl_break(t, &cx, "free", 4, 0) == -ENOENT, "break: free name -> -ENOENT");
+	tap_ok(check_ok(t), "break: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_value(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_owner_ref o1 = { .sess = s, .tag = 1 }, o2 = { .sess = s, .tag = 2 };
+	struct dl_cmd cx = { .now = now };
+	struct dl_entry_info ei;
+	char big[DL_VALUE_MAX + 1];
+
+	memset(big, 'v', sizeof(big));
+	try_lock(t, s, 1, "leader", DL_MODE_EXCLUSIVE, NULL);
+	tap_ok(dl_set_value(t, &cx, "leader", 6, &o1, "10.0.0.1:80", 11) == 0 &&
+	       holder_info(t, "leader", 1, 1, &ei) && ei.value_len == 11 &&
+	       !memcmp(ei.value, "10.0.0.1:80", 11), "value: holder sets, anyone reads");
+	tap_ok(dl_set_value(t, &cx, "leader", 6, &o2, "x", 1) == -EPERM,
+	       "value: non-holder -> -EPERM");
+	tap_ok(dl_set_value(t, &cx, "leader", 6, &o1, big, DL_VALUE_MAX) == 0 &&
+	       dl_set_value(t, &cx, "leader", 6, &o1, big, DL_VALUE_MAX + 1) == -E2BIG,
+	       "value: 1 KiB accepted, 1 KiB + 1 -> -E2BIG");
+	tap_ok(holder_info(t, "leader", 1, 1, &ei) && ei.value_len == DL_VALUE_MAX,
+	       "value: failed set leaves the old value");
+	unlock(t, s, 1, "leader");
+	tap_ok(live_objs[DL_OBJ_VALUE] == 0, "value: freed with the lease");
+	finish(t, &s, 1);
+}
+
+static void test_inspect(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 7);
+	const struct dl_lock *l;
+	const struct dl_entry *e;
+	struct dl_lock_info li;
+	struct dl_entry_info ei;
+	struct dl_acquire_res r;
+	u64 cookies[3], n = 0;
+
+	acq_full(t, s, 1, "ins", DL_MODE_SHARED, 0, 0, 2000, 0, 0, NULL, &r);
+	wait_lock(t, s, 2, "ins", DL_MODE_EXCLUSIVE, 22);
+	acq_full(t, s, 3, "ins", DL_MODE_SHARED, 0, DL_ACQ_DETACHED, 1000, 700,
+		 33, "dd", NULL);
+	l = dl_lookup(t, "ins", 3);
+	dl_lock_info(l, &li);
+	tap_ok(li.nr_holders == 1 && li.nr_waiters == 2 && li.mode == DL_MODE_SHARED &&
+	       !li.semaphore && li.name_len == 3, "inspect: lock info");
+	e = dl_holder_next(l, NULL);
+	dl_entry_info(t, e, now + 500 * MS, &ei);
+	tap_ok(!ei.waiter && ei.owner.session_id == 7 && ei.owner.tag == 1 &&
+	       ei.token == r.token && ei.count == 1 && ei.remaining_ns == 1500 * MS &&
+	       !strcmp(ei.meta, "pid1") && !dl_holder_next(l, e),
+	       "inspect: holder owner, token, count, remaining TTL, metadata");
+	for (e = NULL; (e = dl_waiter_next(l, e)) && n < 3;) {
+		dl_entry_info(t, e, now, &ei);
+		cookies[n++] = ei.cookie;
+	}
+	dl_entry_info(t, dl_waiter_next(l, dl_waiter_next(l, NULL)), now, &ei);
+	tap_ok(n == 2 && cookies[0] == 22 && cookies[1] == 33 && ei.waiter &&
+	       ei.owner.detached && ei.owner.len == 2 && !memcmp(ei.owner.str, "dd", 2) &&
+	       ei.remaining_ns == 700 * MS, "inspect: waiters in order with owner and timeout");
+	tap_ok(!dl_lookup(t, "nope", 4) && !dl_lookup(t, "", 0), "inspect: unknown or bad name -> NULL");
+	finish(t, &s, 1);
+}
+
+/* Dump all locks in pages of @page, mutating the table between pages. */
+static void test_dump(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	static unsigned char seen[4000];
+	struct dl_cursor c;
+	char name[32];
+	int i, dup = 0, missing = 0, pages = 0, n;
+	u64 g0, g1;
+	bool intr = false;
+
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		try_lock(t, s, 1, name, DL_MODE_EXCLUSIVE, NULL);
+	}
+	memset(seen, 0, sizeof(seen));
+	dl_cursor_init(&c);
+	g0 = dl_table_generation(t);
+	for (;;) {
+		const struct dl_lock *l;
+		struct dl_lock_info li;
+
+		for (n = 0; n < 37 && (l = dl_dump_next(t, &c)); n++) {
+			dl_lock_info(l, &li);
+			memcpy(name, li.name, li.name_len);
+			name[li.name_len] = 0;
+			i = atoi(name + 1);
+			if (seen[i]++)
+				dup++;
+		}
+		if (n == 0 && !dl_cursor_next_shard(t, &c))
+			break;
+		pages++;
+		/* Between pages: add 3 (forcing resizes), drop 2 odd ones. */
+		for (i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "d%d", 2000 + pages * 3 + i);
+			if (2000 + pages * 3 + i < 4000)
+				try_lock(t, s, 1, name, DL_MODE_EXCLUSIVE, NULL);
+		}
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "d%d", (pages * 2 + i) * 2 + 1);
+			if ((pages * 2 + i) * 2 + 1 < 2000)
+				unlock(t, s, 1, name);
+		}
+		g1 = dl_table_generation(t);
+		intr |= g1 != g0;
+		g0 = g1;
+	}
+	for (i = 0; i < 2000; i += 2)	/* even ones were there throughout */
+		missing += !seen[i];
+	tap_ok(pages > 50 && dup == 0 && missing == 0,
+	       "dump: %d pages across inserts, removals and resizes: no lock twice, none missed", pages);
+	tap_ok(intr, "dump: generation changes when the table changes mid-dump");
+	g0 = dl_table_generation(t);
+	dl_cursor_init(&c);
+	while (dl_dump_next(t, &c) || dl_cursor_next_shard(t, &c))
+		;
+	tap_ok(dl_table_generation(t) == g0, "dump: generation unchanged by reading");
+	tap_ok(check_ok(t), "dump: table consistent");
+	finish(t, &s, 1);
+}
+
+static void test_limits(void)
+{
+	struct dl_table_config cfg = { .nr_shards = 4, .max_leases = 5,
+				       .max_waiters = 3, .max_session_leases = 3,
+				       .max_session_waiters = 2 };
+	struct dl_table *t = mk_table_cfg(&cfg);
+	struct dl_session *a = dl_session_create(t, 1);
+	struct dl_session *b = dl_session_create(t, 2);
+	struct dl_session *c = dl_session_create(t, 3);
+	struct dl_session *ss[3] = { a, b, c };
+	char name[16];
+	int i, ok = 1;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		ok &= try_lock(t, a, 1, name, DL_MODE_EXCLUSIVE, NULL) == 0;
+	}
+	tap_ok(ok && try_lock(t, a, 1, "l3", DL_MODE_EXCLUSIVE, NULL) == -EDQUOT,
+	       "limits: per-session lease cap -> -EDQUOT");
+	ok = try_lock(t, b, 1, "m0", DL_MODE_EXCLUSIVE, NULL) == 0 &&
+	     try_lock(t, b, 1, "m1", DL_MODE_EXCLUSIVE, NULL) == 0;
+	tap_ok(ok && try_lock(t, b, 1, "m2", DL_MODE_EXCLUSIVE, NULL) == -ENOSPC,
+	       "limits: per-table lease cap -> -ENOSPC");
+	tap_ok(try_lock(t, a, 1, "l0", DL_MODE_EXCLUSIVE, NULL) == 0,
+	       "limits: reentrant re-acquire is not a new lease");
+	ok = wait_lock(t, c, 1, "l0", DL_MODE_EXCLUSIVE, 1) == DL_QUEUED &&
+	     wait_lock(t, c, 2, "l0", DL_MODE_EXCLUSIVE, 2) == DL_QUEUED;
+	tap_ok(ok && wait_lock(t, c, 3, "l0", DL_MODE_EXCLUSIVE, 3) == -EDQUOT,
+	       "limits: per-session waiter cap -> -EDQUOT");
+	ok = wait_lock(t, b, 4, "l0", DL_MODE_EXCLUSIVE, 4) == DL_QUEUED;
+	tap_ok(ok && wait_lock(t, b, 5, "l1", DL_MODE_EXCLUSIVE, 5) == -ENOSPC,
+	       "limits: per-table waiter cap -> -ENOSPC");
+	tap_ok(check_ok(t), "limits: table consistent");
+	finish(t, ss, 3);
+}
+
+static void test_need_global(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_cmd cx = { .now = now, .global = false };
+	struct dl_acquire_req rq = { .name = "g", .name_len = 1,
+				     .mode = DL_MODE_EXCLUSIVE, .ttl_ms = 100,
+				     .sess = s, .tag = 2 };
+	struct dl_owner_ref o = { .sess = s, .tag = 1 };
+	struct dl_acquire_res r;
+	long retries = global_retries;
+	u64 g;
+
+	try_lock(t, s, 1, "g", DL_MODE_EXCLUSIVE, NULL);
+	try_lock(t, s, 1, "h", DL_MODE_EXCLUSIVE, NULL);
+	unlock(t, s, 1, "h");
+	tap_ok(global_retries == retries, "global lock: uncontended acquire/release never ask for it");
+	g = dl_table_generation(t);
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == DL_NEED_GLOBAL &&
+	       dl_table_generation(t) == g && waiters(t, "g") == 0,
+	       "global lock: a wait asks for it and changes nothing");
+	cx.global = true;
+	tap_ok(dl_acquire(t, &cx, &rq, &r) == DL_QUEUED, "global lock: retry with it queues");
+	cx.global = false;
+	tap_ok(dl_release(t, &cx, "g", 1, &o, NULL) == DL_NEED_GLOBAL &&
+	       holders(t, "g") == 1, "global lock: release of a contended lock asks for it");
+	tap_ok(nerr == 0, "glue contract: no NEED_GLOBAL attempt changed anything (%d)", nerr);
+	finish(t, &s, 1);
+}
+
+static void test_tokens(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_acquire_res r;
+	u64 last = 0;
+	int i, ok = 1;
+
+	for (i = 0; i < 50; i++) {
+		ok &= try_lock(t, s, i, "tok", DL_MODE_EXCLUSIVE, &r) == 0;
+		ok &= r.token > last;
+		last = r.token;
+		unlock(t, s, i, "tok");
+	}
+	tap_ok(ok, "tokens: strictly increase per name across lock lifetimes");
+	finish(t, &s, 1);
+}
+
+static void test_alloc_failure(void)
+{
+	struct dl_table *t = mk_table(2, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	long before;
+	int i, ok = 1, fails = 0, rc;
+	char name[16];
+
+	try_lock(t, s, 1, "held", DL_MODE_EXCLUSIVE, NULL);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		before = live_objs[DL_OBJ_ENTRY] + live_objs[DL_OBJ_LOCK];
+		fail_countdown = i % 3;
+		rc = try_lock(t, s, 1, name, DL_MODE_EXCLUSIVE, NULL);
+		if (rc == -ENOMEM) {
+			fails++;
+			/* Heap and bucket arrays may have grown: capacity, not a leak. */
+			if (live_objs[DL_OBJ_ENTRY] + live_objs[DL_OBJ_LOCK] != before ||
+			    dl_lookup(t, name, strlen(name))) {
+				fprintf(stderr, "# leak after failed acquire %d\n", i);
+				ok = 0;
+			}
+		}
+		fail_countdown = i % 2;
+		rc = wait_lock(t, s, 2 + i, "held", DL_MODE_EXCLUSIVE, i);
+		if (rc == -ENOMEM)
+			fails++;
+		fail_countdown = -1;
+		ok &= check_ok(t);
+	}
+	tap_ok(ok && fails > 0, "alloc failure: %d injected failures leave no trace", fails);
+	finish(t, &s, 1);
+	for (i = 0, ok = 1, fails = 0; i < 10; i++) {
+		fail_countdown = i;
+		t = mk_table(2, 0);
+		fail_countdown = -1;
+		if (t) {
+			dl_table_destroy(t);
+			continue;
+		}
+		fails++;
+		if (live_total()) {
+			fprintf(stderr, "# table create, fail at %d: live=%ld\n", i,
+				live_total());
+			ok = 0;
+		}
+	}
+	tap_ok(ok && fails == 6, "alloc failure: table creation fails cleanly at each of its %d allocations", fails);
+}
+
+/* ---- randomized model check ------------------------------------------ */
+
+#define M_NAMES 6
+#define M_SESS 5
+#define M_TAGS 4
+#define M_DET 3
+#define M_OWNERS (M_SESS * M_TAGS + M_DET)
+#define M_STEPS 60000
+
+static const char *m_name[M_NAMES] = { "alpha", "beta", "gamma", "sem2", "sem3", "delta" };
+static const char *m_det[M_DET] = { "d0", "d1", "d2" };
+
+struct m_hold {
+	bool held;
+	u64 token;
+	u32 count;
+};
+
+struct m_wait {
+	bool on;
+	int si;			/* the socket that sent it */
+	u64 cookie;
+	u64 seq;
+};
+
+static struct {
+	struct dl_table *t;
+	struct dl_session *sess[M_SESS];
+	u64 sess_id[M_SESS];
+	struct m_hold hold[M_NAMES][M_OWNERS];
+	struct m_wait wait[M_NAMES][M_OWNERS];	/* pending queued acquire */
+	u64 last_token[M_NAMES];
+	u64 seq;
+	long violations;
+	long grants, expiries, deadlocks, timeouts, deaths, queued;
+} M;
+
+static int m_name_idx(const char *n)
+{
+	int i;
+
+	for (i = 0; i < M_NAMES; i++)
+		if (!strcmp(n, m_name[i]))
+			return i;
+	return -1;
+}
+
+/* Owner index from an event record or a wait cookie. */
+static int m_owner_of_cookie(u64 cookie)
+{
+	return (int)(cookie >> 32);
+}
+
+static int m_owner_of_view(const struct dl_owner_view *v)
+{
+	int i;
+
+	if (v->detached) {
+		for (i = 0; i < M_DET; i++)
+			if (v->len == strlen(m_det[i]) && !memcmp(v->str, m_det[i], v->len))
+				return M_SESS * M_TAGS + i;
+		return -1;
+	}
+	for (i = 0; i < M_SESS; i++)
+		if (M.sess[i] && M.sess_id[i] == v->session_id)
+			return i * M_TAGS + (int)v->tag;
+	return -1;
+}
+
+static void m_violation(const char *what, int n, int o)
+{
+	if (M.violations++ < 10)
+		fprintf(stderr, "# model violation: %s (name %d owner %d)\n", what, n, o);
+}
+
+static void m_on_rec(const struct rec *r)
+{
+	int n = m_name_idx(r->name), o, i;
+
+	if (n < 0)
+		return;
+	if (r->what == 'W') {
+		o = m_owner_of_cookie(r->cookie);
+		if (!M.wait[n][o].on || M.wait[n][o].cookie != r->cookie) {
+			m_violation("completion of an unknown wait", n, o);
+			return;
+		}
+		if (r->type == 0) {
+			/* FIFO: nobody queued earlier on this name still waits. */
+			for (i = 0; i < M_OWNERS; i++)
+				if (M.wait[n][i].on && M.wait[n][i].seq < M.wait[n][o].seq)
+					m_violation("grant out of FIFO order", n, o);
+		} else {
+			M.timeouts++;
+		}
+		M.wait[n][o].on = false;
+		return;
+	}
+}
+
+/* Events need the owner: decode them in the event callback directly. */
+static void m_event(struct dl_cmd *cx, const struct dl_event *ev)
+{
+	char nm[DL_NAME_MAX + 1];
+	int n, o;
+
+	t_event(cx, ev);
+	memcpy(nm, ev->name, ev->name_len);
+	nm[ev->name_len] = 0;
+	n = m_name_idx(nm);
+	o = m_owner_of_view(&ev->owner);
+	if (n < 0 || o < 0) {
+		m_violation("event for unknown name/owner", n, o);
+		return;
+	}
+	if (ev->type == DL_EV_GRANTED) {
+		if (M.hold[n][o].held)
+			m_violation("granted twice", n, o);
+		if (ev->token <= M.last_token[n])
+			m_violation("token not increasing", n, o);
+		M.last_token[n] = ev->token;
+		M.hold[n][o] = (struct m_hold){ true, ev->token, 1 };
+		M.grants++;
+	} else {
+		if (!M.hold[n][o].held || M.hold[n][o].token != ev->token)
+			m_violation("end of a lease not held", n, o);
+		M.hold[n][o].held = false;
+		M.expiries += ev->type == DL_EV_EXPIRED;
+		M.deaths += ev->type == DL_EV_OWNER_DIED;
+	}
+}
+
+static const struct dl_table_ops m_ops = {
+	.alloc = t_alloc,
+	.free = t_free,
+	.next_token = t_next_token,
+	.set_timer = t_set_timer,
+	.wait_done = t_wait_done,
+	.lost = t_lost,
+	.event = m_event,
+};
+
+static u64 rnd_state = 88172645463325252ULL;
+
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void m_invariants(void)
+{
+	int n, o, excl, shr, cnt;
+	struct dl_entry_info ei;
+
+	for (n = 0; n < M_NAMES; n++) {
+		const struct dl_lock *l = dl_lookup(M.t, m_name[n], strlen(m_name[n]));
+		const struct dl_entry *e = NULL;
+		struct dl_lock_info li;
+		int seen = 0, model = 0;
+
+		for (o = 0; o < M_OWNERS; o++)
+			model += M.hold[n][o].held;
+		if (!l) {
+			if (model)
+				m_violation("model holds a lock the table lacks", n, -1);
+			continue;
+		}
+		dl_lock_info(l, &li);
+		excl = shr = cnt = 0;
+		while ((e = dl_holder_next(l, e))) {
+			dl_entry_info(M.t, e, now, &ei);
+			o = m_owner_of_view(&ei.owner);
+			excl += ei.mode == DL_MODE_EXCLUSIVE;
+			shr += ei.mode == DL_MODE_SHARED;
+			cnt++;
+			seen++;
+			if (o < 0 || !M.hold[n][o].held || M.hold[n][o].token != ei.token ||
+			    M.hold[n][o].count != ei.count)
+				m_violation("holder differs from model (token/count)", n, o);
+		}
+		if (seen != model)
+			m_violation("holder set differs from model", n, -1);
+		if (excl > 1 || (excl && shr))
+			m_violation("exclusive holder not alone", n, -1);
+		if (li.semaphore && cnt > (int)li.permits)
+			m_violation("semaphore over its permits", n, -1);
+	}
+}
+
+static int m_mode(int n, u32 *permits)
+{
+	*permits = 0;
+	if (n == 3 || n == 4) {
+		*permits = n - 1;
+		return DL_MODE_SEMAPHORE;
+	}
+	return rnd() % 3 ? DL_MODE_EXCLUSIVE : DL_MODE_SHARED;
+}
+
+static void m_step(void)
+{
+	int n = rnd() % M_NAMES, o = rnd() % M_OWNERS, si = o / M_TAGS;
+	bool det = o >= M_SESS * M_TAGS;
+	const char *dname = det ? m_det[o - M_SESS * M_TAGS] : NULL;
+	struct dl_owner_ref ref;
+	struct dl_acquire_res r;
+	int op = rnd() % 100, rc;
+	u32 permits, cnt;
+	int mode;
+
+	if (det)
+		si = rnd() % M_SESS;	/* any socket may act for a detached owner */
+	if (!M.sess[si])
+		return;
+	ref = det ? (struct dl_owner_ref){ .str = dname, .len = strlen(dname) } :
+		    (struct dl_owner_ref){ .sess = M.sess[si], .tag = o % M_TAGS };
+	if (op < 45) {
+		u32 flags = (rnd() % 3 ? 0 : DL_ACQ_TRY) | (det ? DL_ACQ_DETACHED :
+			     (rnd() % 4 ? 0 : DL_ACQ_NO_TTL));
+		u64 cookie = ((u64)o << 32) | ++M.seq;
+		bool was = M.hold[n][o].held;
+
+		if (M.wait[n][o].on)
+			flags |= DL_ACQ_TRY;
+		mode = m_mode(n, &permits);
+		/* Keep the mode an owner already holds, or expect -EDEADLK. */
+		rc = acq_full(M.t, M.sess[si], o % M_TAGS, m_name[n], mode, permits,
+			      flags, 50 + rnd() % 400, rnd() % 2 ? 0 : 100 + rnd() % 500,
+			      cookie, dname, &r);
+		if (rc == 0 && was) {
+			M.hold[n][o].count++;
+			if (r.token != M.hold[n][o].token || r.count != M.hold[n][o].count)
+				m_violation("reentrant acquire token/count", n, o);
+		} else if (rc == DL_QUEUED) {
+			M.wait[n][o] = (struct m_wait){ true, si, cookie, M.seq };
+			M.queued++;
+		} else if (rc == -EDEADLK) {
+			M.deadlocks++;
+		} else if (rc && rc != -EAGAIN && rc != -EALREADY) {
+			m_violation("unexpected acquire error", n, o);
+		}
+		if (rc == 0 && !M.hold[n][o].held)
+			m_violation("acquire ok but model has no grant", n, o);
+	} else if (op < 80) {
+		bool was = M.hold[n][o].held;
+
+		rc = GLUE(M.t, dl_release(M.t, &cx, m_name[n], strlen(m_name[n]), &ref, &cnt));
+		if (was != (rc == 0))
+			m_violation("release result differs from model", n, o);
+		if (rc == 0 && cnt) {
+			M.hold[n][o].count--;
+			if (cnt != M.hold[n][o].count)
+				m_violation("release count", n, o);
+		}
+		if (rc == 0 && !cnt && M.hold[n][o].held)
+			m_violation("release to zero left the lease", n, o);
+	} else if (op < 88) {
+		rc = renew(M.t, &ref, m_name[n], 50 + rnd() % 400);
+		if ((rc == 0) != M.hold[n][o].held)
+			m_violation("renew result differs from model", n, o);
+	} else if (op < 93) {
+		if (M.wait[n][o].on) {
+			struct dl_cmd cx = { .now = now, .global = true };
+
+			/* Gone before those behind it are granted. */
+			M.wait[n][o].on = false;
+			rc = dl_cancel(M.t, &cx, m_name[n], strlen(m_name[n]),
+				       M.sess[M.wait[n][o].si], M.wait[n][o].cookie);
+			if (rc)
+				m_violation("cancel of a pending wait failed", n, o);
+		}
+	} else if (op < 95) {
+		struct dl_cmd cx = { .now = now, .global = true };
+
+		dl_break(M.t, &cx, m_name[n], strlen(m_name[n]), 0);
+	} else if (op < 97) {
+		/* Socket closes; a new one takes its slot. */
+		int k, j;
+
+		/* Its waits vanish silently, before anything is granted. */
+		for (k = 0; k < M_NAMES; k++)
+			for (j = 0; j < M_OWNERS; j++)
+				if (M.wait[k][j].on && M.wait[k][j].si == si)
+					M.wait[k][j].on = false;
+		end_session(M.t, M.sess[si]);
+		M.sess_id[si] += 100;
+		M.sess[si] = dl_session_create(M.t, M.sess_id[si]);
+	} else {
+		now += rnd() % (200 * MS);
+	}
+	now += rnd() % (5 * MS);
+	run_timers(M.t);
+}
+
+/* The table's queue of each name is exactly the model's, in FIFO order. */
+static void m_check_waits(void)
+{
+	int n, j;
+
+	for (n = 0; n < M_NAMES; n++) {
+		const struct dl_lock *l = dl_lookup(M.t, m_name[n], strlen(m_name[n]));
+		const struct dl_entry *e = NULL;
+		struct dl_entry_info ei;
+		u64 last_seq = 0;
+		int seen = 0, model = 0;
+
+		for (j = 0; j < M_OWNERS; j++)
+			model += M.wait[n][j].on;
+		while (l && (e = dl_waiter_next(l, e))) {
+			dl_entry_info(M.t, e, now, &ei);
+			j = m_owner_of_cookie(ei.cookie);
+			if (j >= M_OWNERS || !M.wait[n][j].on ||
+			    M.wait[n][j].cookie != ei.cookie ||
+			    M.wait[n][j].seq <= last_seq)
+				m_violation("queue differs from model / not FIFO", n, j);
+			else
+				last_seq = M.wait[n][j].seq;
+			seen++;
+		}
+		if (seen != model)
+			m_violation("queue length differs from model", n, -1);
+	}
+}
+
+static void test_model(void)
+{
+	struct dl_table_config cfg = { .nr_shards = 4, .meta_size = META_SIZE };
+	long bad_timer = 0, bad_check = 0;
+	int i, step;
+	u32 sh;
+
+	memset(&M, 0, sizeof(M));
+	M.t = dl_table_create(&cfg, &m_ops, NULL);
+	for (i = 0; i < M_SESS; i++) {
+		M.sess_id[i] = i + 1;
+		M.sess[i] = dl_session_create(M.t, M.sess_id[i]);
+	}
+	on_rec = m_on_rec;
+	for (step = 0; step < M_STEPS; step++) {
+		log_reset();
+		m_step();
+		m_check_waits();
+		m_invariants();
+		for (sh = 0; sh < dl_nr_shards(M.t); sh++)
+			bad_timer += armed[sh] != dl_shard_next_deadline(M.t, sh);
+		if (dl_table_check(M.t) && bad_check++ < 3)
+			fprintf(stderr, "# check failed at line %d, step %d\n",
+				-dl_table_check(M.t), step);
+	}
+	on_rec = NULL;
+	printf("# model: %ld grants, %ld queued, %ld expiries, %ld deadlocks, %ld timeouts, %ld owner deaths\n",
+	       M.grants, M.queued, M.expiries, M.deadlocks, M.timeouts, M.deaths);
+	tap_ok(M.violations == 0, "model: %d random steps, invariants hold after each (%ld violations)",
+	       M_STEPS, M.violations);
+	tap_ok(bad_check == 0, "model: internal consistency after every step");
+	tap_ok(bad_timer == 0, "model: shard timers always armed at the earliest deadline");
+	tap_ok(M.grants > 1000 && M.queued > 100 && M.expiries > 10 && M.deadlocks > 0 &&
+	       M.timeouts > 0 && M.deaths > 0, "model: every path exercised");
+	for (i = 0; i < M_SESS; i++)
+		end_session(M.t, M.sess[i]);
+	dl_table_destroy(M.t);
+	tap_ok(live_total() == 0 && bad_frees == 0, "model: no memory left after destroy");
+}
+
+/* ---- scale ----------------------------------------------------------- */
+
+static double secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_million(void)
+{
+	struct dl_table *t = mk_table(64, 0);
+	enum { N = 1000000, NSESS = 1000 };
+	static struct dl_session *ss[NSESS];
+	long base = live_total(), base_slab = live_slab, used, slab, i;
+	struct dl_table_stats st;
+	struct dl_cmd cx = { .now = now };
+	double t0 = secs(), t1, t2;
+	char name[32];
+	int ok = 1;
+
+	for (i = 0; i < NSESS; i++)
+		ss[i] = dl_session_create(t, i + 1);
+	base = live_total();
+	base_slab = live_slab;
+	for (i = 0; i < N; i++) {
+		struct dl_acquire_res r;
+		struct dl_acquire_req rq = {
+			.name = name, .mode = DL_MODE_EXCLUSIVE, .ttl_ms = 60000,
+			.sess = ss[i % NSESS], .tag = i,
+		};
+
+		rq.name_len = snprintf(name, sizeof(name), "lease/%07ld", i);
+		cx.now = now + i;
+		ok &= dl_acquire(t, &cx, &rq, &r) == 0;
+	}
+	t1 = secs();
+	dl_table_stats(t, &st);
+	used = live_total() - base;
+	slab = live_slab - base_slab;
+	printf("# 1M leases (13-byte names, %d shards, meta %d B): %ld B requested = %.1f B/lease; "
+	       "kmalloc size classes %.1f B/lease; entry %ld objs, lock %ld objs, "
+	       "buckets %ld B, heaps %ld B; insert %.2f s\n",
+	       64, META_SIZE, used, (double)used / N, (double)slab / N,
+	       live_objs[DL_OBJ_ENTRY], live_objs[DL_OBJ_LOCK],
+	       live_bytes[DL_OBJ_BUCKETS], live_bytes[DL_OBJ_HEAP], t1 - t0);
+	tap_ok(ok && st.leases == N && st.locks == N, "scale: 1,000,000 leases inserted");
+	tap_ok((double)used / N <= 256, "scale: %.1f bytes per lease <= 256", (double)used / N);
+	for (i = 0; i < N; i++) {
+		struct dl_owner_ref o = { .sess = ss[i % NSESS], .tag = i };
+
+		snprintf(name, sizeof(name), "lease/%07ld", i);
+		ok &= dl_release(t, &cx, name, strlen(name), &o, NULL) == 0;
+	}
+	t2 = secs();
+	dl_table_stats(t, &st);
+	printf("# released 1M in %.2f s; %ld B left above the empty table\n",
+	       t2 - t1, live_total() - base);
+	tap_ok(ok && st.leases == 0 && st.locks == 0 && live_total() - base < 64 * 1024,
+	       "scale: all released, memory returned (shrunk buckets and heaps)");
+	tap_ok(check_ok(t), "scale: table consistent");
+	finish(t, ss, NSESS);
+	tap_ok(live_total() == 0 && bad_frees == 0, "scale: nothing leaked, every free matched its alloc");
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && !strcmp(argv[1], "--quick");
+
+	test_names();
+	test_exclusive_shared();
+	test_semaphore();
+	test_ttl();
+	test_session_bound();
+	test_detached();
+	test_reentrancy();
+	test_queue_fifo();
+	test_semaphore_queue();
+	test_deadlock();
+	test_break();
+	test_value();
+	test_inspect();
+	test_dump();
+	test_limits();
+	test_need_global();
+	test_tokens();
+	test_alloc_failure();
+	test_model();
+	if (!quick)
+		test_million();
+	if (live_total())
+		for (int k = 0; k < DL_OBJ_NR; k++)
+			if (live_objs[k])
+				fprintf(stderr, "# kind %d: %ld objs %ld B live\n", k,
+					live_objs[k], live_bytes[k]);
+	fprintf(stderr, "# nerr %d bad_frees %ld\n", nerr, bad_frees);
+	tap_ok(nerr == 0 && live_total() == 0 && bad_frees == 0,
+	       "harness: glue contract kept, no leaks, no mismatched frees");
+	return tap_done();
+}
