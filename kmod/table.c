@@ -424,6 +424,12 @@ static void shard_unreserve(struct dl_table *t, struct dl_shard *sh)
 		heap_resize(t, sh, cap);	/* failure: keep the big one */
 }
 
+/* Dumps read the sum of all shards' generations without their locks. */
+static void shard_changed(struct dl_shard *sh)
+{
+	WRITE_ONCE(sh->gen, sh->gen + 1);
+}
+
 /* Tells the glue when the shard's earliest deadline changed. */
 static void shard_sync_timer(struct dl_table *t, struct dl_cmd *cx, u32 idx)
 {
@@ -707,7 +713,7 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 	dl_link_add_tail(&e->lock_link, &l->holders);
 	l->nr_holders++;
 	l->mode = e->mode;
-	sh->gen++;
+	shard_changed(sh);
 	emit(t, cx, DL_EV_GRANTED, e);
 }
 
@@ -723,7 +729,7 @@ static void waiter_unlink(struct dl_table *t, struct dl_shard *sh,
 	w->deadline = 0;
 	dl_atomic_add_return(-1, &w->sess->nr_waiters);
 	dl_atomic_add_return(-1, &t->nr_waiters);
-	sh->gen++;
+	shard_changed(sh);
 }
 
 static void waiter_grant(struct dl_table *t, struct dl_cmd *cx,
@@ -766,7 +772,7 @@ static void lock_settle(struct dl_table *t, struct dl_cmd *cx,
 		waiter_grant(t, cx, sh, shard, w);
 	}
 	if (!l->nr_holders && !l->nr_waiters) {
-		sh->gen++;
+		shard_changed(sh);
 		lock_remove(t, sh, l);
 	}
 }
@@ -800,7 +806,7 @@ static void holder_end(struct dl_table *t, struct dl_cmd *cx,
 	}
 	heap_del(sh, e);
 	dl_atomic_add_return(-1, &t->nr_leases);
-	sh->gen++;
+	shard_changed(sh);
 	entry_free(t, sh, e);
 }
 
@@ -1116,7 +1122,8 @@ int dl_session_end(struct dl_table *t, struct dl_cmd *cx, struct dl_session *s,
 	leases = sess_list(s, shard, false);
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
-	s->dying = true;
+	/* Read by acquire under a shard lock only: it just fails earlier. */
+	WRITE_ONCE(s->dying, true);
 	/* Waits first, so that no lease of this session is granted now. */
 	while (!dl_link_empty(waits)) {
 		struct dl_entry *w = entry_of_sess_link(waits->next);
@@ -1182,7 +1189,7 @@ static int acquire_validate(const struct dl_table *t,
 			 rq->owner_len > DL_OWNER_MAX ||
 			 strnlen(rq->owner, rq->owner_len) != rq->owner_len))
 		return -EINVAL;
-	if (rq->sess->dying)
+	if (READ_ONCE(rq->sess->dying))
 		return -ENOTCONN;
 	(void)t;
 	return 0;
@@ -1259,7 +1266,7 @@ static int acquire_reentrant(struct dl_table *t, struct dl_cmd *cx,
 		if (d > e->deadline)
 			entry_set_deadline(sh, e, d);
 	}
-	sh->gen++;
+	shard_changed(sh);
 	res->token = e->token;
 	res->count = e->count;
 	return 0;
@@ -1343,7 +1350,7 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	if (rq->wait_ms)
 		entry_set_deadline(sh, w, cx->now +
 				   (u64)rq->wait_ms * DL_NS_PER_MS);
-	sh->gen++;
+	shard_changed(sh);
 	return DL_QUEUED;
 undo_sess:
 	dl_atomic_add_return(-1, &rq->sess->nr_waiters);
@@ -1433,7 +1440,7 @@ int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	l = e->lock;
 	if (e->count > 1) {
 		e->count--;
-		t->shards[shard].gen++;
+		shard_changed(&t->shards[shard]);
 		if (count)
 			*count = e->count;
 		return 0;
@@ -1464,7 +1471,7 @@ int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 		return 0;	/* lives as long as its session anyway */
 	entry_set_deadline(&t->shards[shard], e,
 			   ttl_deadline(t, cx->now, ttl_ms));
-	t->shards[shard].gen++;
+	shard_changed(&t->shards[shard]);
 	shard_sync_timer(t, cx, shard);
 	return 0;
 }
@@ -1496,7 +1503,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	if (e->value)
 		dl_free(t, DL_OBJ_VALUE, e->value, sizeof(*v) + e->value->len);
 	e->value = v;
-	t->shards[shard].gen++;
+	shard_changed(&t->shards[shard]);
 	return 0;
 }
 
