@@ -8,19 +8,74 @@
 #define DLOCK_H
 
 #include <linux/atomic.h>
+#include <linux/hrtimer.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <net/genetlink.h>
 #include <net/net_namespace.h>
+
+#include "table.h"
 
 #ifndef DLOCK_VERSION
 #define DLOCK_VERSION "unknown"
 #endif
 
+/* One shard of a namespace's lock table: its lock and its expiry timer. */
+struct dlock_shard {
+	struct mutex lock;
+	struct hrtimer timer;
+	struct work_struct work;
+	struct dlock_net *dn;
+	u32 idx;
+};
+
 /* Per network namespace state: each namespace is one dlock node. */
 struct dlock_net {
 	struct net *net;
 	atomic64_t requests;
-	atomic64_t leases;
-	atomic64_t waiters;
+	struct dl_table *table;
+	struct dlock_shard *shards;
+	u32 nr_shards;
+	/* The table's global lock: taken only to change the wait-for graph. */
+	struct mutex wait_graph;
+	atomic64_t last_token;
+	/* Socket portid -> struct dl_session, for sockets that locked. */
+	struct xarray sessions;
+	struct mutex sessions_lock;
+	u64 session_seq;
+	bool dying;
 };
+
+/* What a holder or waiter shows of the process that asked (table meta). */
+struct dlock_meta {
+	u32 pid;
+	u32 uid;
+	char comm[TASK_COMM_LEN];
+};
+
+/*
+ * One command's context: the table's view (time, locks held) and the
+ * notifications it produced, sent by dlock_nl_flush() once no lock is held.
+ */
+struct dlock_ctx {
+	struct dl_cmd cx;
+	struct dlock_net *dn;
+	struct sk_buff_head notes;
+};
+
+extern struct genl_family dlock_genl_family;
+
+/* Like GENL_REQ_ATTR_CHECK(), plus a message for humans: "missing WHAT". */
+#define DLOCK_REQUIRE(info, attr, what) ({				\
+	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG((info)->extack, "missing " what);	\
+	__missing;							\
+})
 
 struct dlock_net *dlock_net(const struct net *net);
 
@@ -29,5 +84,35 @@ void dlock_netns_exit(void);
 
 int dlock_genl_init(void);
 void dlock_genl_exit(void);
+
+int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_release(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_renew(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_set_value(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_cancel(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_break(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_get(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_get_start(struct netlink_callback *cb);
+int dlock_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int dlock_nl_get_done(struct netlink_callback *cb);
+
+void dlock_ctx_init(struct dlock_ctx *ctx, struct dlock_net *dn);
+int dlock_run(struct dlock_ctx *ctx, const char *name, u32 len,
+	      int (*fn)(struct dlock_ctx *ctx, void *arg), void *arg);
+struct dl_session *dlock_session_get(struct dlock_net *dn, u32 portid);
+struct dl_session *dlock_session_find(struct dlock_net *dn, u32 portid);
+void dlock_session_end(struct dlock_net *dn, u32 portid);
+int dlock_lease_init(struct dlock_net *dn);
+void dlock_lease_exit(struct dlock_net *dn);
+int dlock_lease_module_init(void);
+void dlock_lease_module_exit(void);
+
+void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
+			      const struct dl_wait_done *wd);
+void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls);
+void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev);
+void dlock_nl_flush(struct dlock_ctx *ctx);
+int dlock_notifier_init(void);
+void dlock_notifier_exit(void);
 
 #endif /* DLOCK_H */

@@ -16,26 +16,44 @@ static int __init dlock_init(void)
 {
 	int err;
 
-	err = dlock_netns_init();
+	err = dlock_lease_module_init();
 	if (err)
 		return err;
 
-	err = dlock_genl_init();
+	err = dlock_netns_init();
+	if (err)
+		goto err_lease;
+
+	err = dlock_notifier_init();
 	if (err)
 		goto err_netns;
+
+	err = dlock_genl_init();
+	if (err)
+		goto err_notifier;
 
 	pr_info("version %s loaded\n", DLOCK_VERSION);
 	return 0;
 
+err_notifier:
+	dlock_notifier_exit();
 err_netns:
 	dlock_netns_exit();
+err_lease:
+	dlock_lease_module_exit();
 	return err;
 }
 
+/*
+ * Requests stop first; then closing sockets stop ending sessions; then the
+ * tables go, with the sessions of sockets still open.
+ */
 static void __exit dlock_exit(void)
 {
 	dlock_genl_exit();
+	dlock_notifier_exit();
 	dlock_netns_exit();
+	dlock_lease_module_exit();
 	pr_info("unloaded\n");
 }
 

@@ -12,35 +12,56 @@
 #include "dlock.h"
 
 #define DLOCK_REPLY_ONLY "attribute is reply-only"
+#define REPLY_ONLY(attr) \
+	[attr] = { .type = NLA_REJECT, .reject_message = DLOCK_REPLY_ONLY }
 
 /*
  * Strict validation rejects unknown attributes; reply-only attributes are
- * rejected by name so a client that echoes a reply back learns why.
+ * rejected by name so a client that echoes a reply back learns why.  What a
+ * policy cannot say (which attributes a command needs, combinations) the
+ * handlers check, with an extack message each.
  */
 static const struct nla_policy dlock_policy[DLOCK_A_MAX + 1] = {
 	[DLOCK_A_PAD] = { .type = NLA_REJECT },
-	[DLOCK_A_STATUS_VERSION] = {
-		.type = NLA_REJECT, .reject_message = DLOCK_REPLY_ONLY },
-	[DLOCK_A_STATUS_LEASES] = {
-		.type = NLA_REJECT, .reject_message = DLOCK_REPLY_ONLY },
-	[DLOCK_A_STATUS_WAITERS] = {
-		.type = NLA_REJECT, .reject_message = DLOCK_REPLY_ONLY },
-	[DLOCK_A_STATUS_REQUESTS] = {
-		.type = NLA_REJECT, .reject_message = DLOCK_REPLY_ONLY },
-	[DLOCK_A_STATUS_NETNS_COOKIE] = {
-		.type = NLA_REJECT, .reject_message = DLOCK_REPLY_ONLY },
+	REPLY_ONLY(DLOCK_A_STATUS_VERSION),
+	REPLY_ONLY(DLOCK_A_STATUS_LEASES),
+	REPLY_ONLY(DLOCK_A_STATUS_WAITERS),
+	REPLY_ONLY(DLOCK_A_STATUS_REQUESTS),
+	REPLY_ONLY(DLOCK_A_STATUS_NETNS_COOKIE),
+	[DLOCK_A_NAME] = NLA_POLICY_RANGE(NLA_BINARY, 1, DLOCK_NAME_MAX),
+	[DLOCK_A_MODE] = NLA_POLICY_MAX(NLA_U8, DLOCK_MODE_SEMAPHORE),
+	[DLOCK_A_PERMITS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[DLOCK_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, DLOCK_F_TRY |
+					  DLOCK_F_DETACHED | DLOCK_F_NO_TTL),
+	[DLOCK_A_TTL_MS] = { .type = NLA_U32 },
+	[DLOCK_A_WAIT_MS] = { .type = NLA_U32 },
+	[DLOCK_A_OWNER_TAG] = { .type = NLA_U64 },
+	[DLOCK_A_OWNER] = NLA_POLICY_RANGE(NLA_BINARY, 1, DLOCK_OWNER_MAX),
+	[DLOCK_A_COOKIE] = { .type = NLA_U64 },
+	[DLOCK_A_TOKEN] = NLA_POLICY_MIN(NLA_U64, 1),
+	REPLY_ONLY(DLOCK_A_COUNT),
+	REPLY_ONLY(DLOCK_A_QUEUED),
+	[DLOCK_A_PREFIX] = NLA_POLICY_RANGE(NLA_BINARY, 1, DLOCK_NAME_MAX),
+	[DLOCK_A_VALUE] = NLA_POLICY_MAX(NLA_BINARY, DLOCK_VALUE_MAX),
+	REPLY_ONLY(DLOCK_A_HOLDER),
+	REPLY_ONLY(DLOCK_A_WAITER),
+	REPLY_ONLY(DLOCK_A_ERROR),
+	REPLY_ONLY(DLOCK_A_REASON),
+	REPLY_ONLY(DLOCK_A_EVENT),
+	REPLY_ONLY(DLOCK_A_SESSION),
 };
-
-static struct genl_family dlock_genl_family;
 
 static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
 			     u64 requests)
 {
+	struct dl_table_stats st;
+
+	dl_table_stats(dn->table, &st);
 	if (nla_put_string(msg, DLOCK_A_STATUS_VERSION, DLOCK_VERSION) ||
-	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_LEASES,
-			      atomic64_read(&dn->leases), DLOCK_A_PAD) ||
-	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_WAITERS,
-			      atomic64_read(&dn->waiters), DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_LEASES, st.leases,
+			      DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_WAITERS, st.waiters,
+			      DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_REQUESTS, requests,
 			      DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_NETNS_COOKIE,
@@ -85,13 +106,45 @@ static const struct genl_ops dlock_genl_ops[] = {
 		.cmd = DLOCK_CMD_GET_STATUS,
 		.doit = dlock_nl_get_status,
 	},
+	{
+		.cmd = DLOCK_CMD_ACQUIRE,
+		.doit = dlock_nl_acquire,
+	},
+	{
+		.cmd = DLOCK_CMD_RELEASE,
+		.doit = dlock_nl_release,
+	},
+	{
+		.cmd = DLOCK_CMD_RENEW,
+		.doit = dlock_nl_renew,
+	},
+	{
+		.cmd = DLOCK_CMD_GET,
+		.doit = dlock_nl_get,
+		.start = dlock_nl_get_start,
+		.dumpit = dlock_nl_get_dump,
+		.done = dlock_nl_get_done,
+	},
+	{
+		.cmd = DLOCK_CMD_BREAK,
+		.doit = dlock_nl_break,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = DLOCK_CMD_SET_VALUE,
+		.doit = dlock_nl_set_value,
+	},
+	{
+		.cmd = DLOCK_CMD_CANCEL,
+		.doit = dlock_nl_cancel,
+	},
 };
 
 static const struct genl_multicast_group dlock_mcgrps[] = {
 	{ .name = DLOCK_MCGRP_EVENTS },
 };
 
-static struct genl_family dlock_genl_family __ro_after_init = {
+struct genl_family dlock_genl_family __ro_after_init = {
 	.name = DLOCK_GENL_NAME,
 	.version = DLOCK_GENL_VERSION,
 	.maxattr = DLOCK_A_MAX,

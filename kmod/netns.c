@@ -24,17 +24,12 @@ static int __net_init dlock_net_init(struct net *net)
 
 	dn->net = net;
 	atomic64_set(&dn->requests, 0);
-	atomic64_set(&dn->leases, 0);
-	atomic64_set(&dn->waiters, 0);
-	return 0;
+	return dlock_lease_init(dn);
 }
 
 static void __net_exit dlock_net_exit(struct net *net)
 {
-	struct dlock_net *dn = dlock_net(net);
-
-	/* Nothing is allocated per namespace yet; the counters must be idle. */
-	WARN_ON_ONCE(atomic64_read(&dn->leases) || atomic64_read(&dn->waiters));
+	dlock_lease_exit(dlock_net(net));
 }
 
 static struct pernet_operations dlock_net_ops = {

@@ -8,6 +8,7 @@
 #define DLOCK_NLRAW_H
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +131,69 @@ static inline void nlraw_parse_extack(struct nlraw_reply *r,
 }
 
 /*
+ * Messages the kernel sent on its own (sequence 0: wait outcomes, lost
+ * leases) that arrived while a test waited for a reply; nlraw_note() hands
+ * them out first, in order.  Tests are single-threaded.
+ */
+#define NLRAW_STASH 64
+static struct {
+	int fd;
+	int len;
+	struct nlraw_msg msg;
+} nlraw_stash[NLRAW_STASH];
+static int nlraw_nstash;
+
+static inline void nlraw_stash_put(int fd, const struct nlmsghdr *nh)
+{
+	if (nlraw_nstash == NLRAW_STASH || nh->nlmsg_len > sizeof(struct nlraw_msg))
+		return;
+	nlraw_stash[nlraw_nstash].fd = fd;
+	nlraw_stash[nlraw_nstash].len = nh->nlmsg_len;
+	memcpy(&nlraw_stash[nlraw_nstash].msg, nh, nh->nlmsg_len);
+	nlraw_nstash++;
+}
+
+/*
+ * Next kernel-originated message on @fd within @timeout_ms: copies it to @out
+ * and returns its genetlink command, or -ETIMEDOUT.
+ */
+static inline int nlraw_note(int fd, int timeout_ms, struct nlraw_msg *out,
+			     int *len)
+{
+	char buf[16384];
+	int i;
+
+	for (;;) {
+		for (i = 0; i < nlraw_nstash; i++) {
+			if (nlraw_stash[i].fd != fd)
+				continue;
+			memcpy(out, &nlraw_stash[i].msg, nlraw_stash[i].len);
+			*len = nlraw_stash[i].len;
+			memmove(&nlraw_stash[i], &nlraw_stash[i + 1],
+				(nlraw_nstash - i - 1) * sizeof(nlraw_stash[0]));
+			nlraw_nstash--;
+			return out->gh.cmd;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, timeout_ms);
+		ssize_t n;
+		struct nlmsghdr *nh;
+
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0)
+			return -errno;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -errno;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
+		     nh = NLMSG_NEXT(nh, n))
+			if (nh->nlmsg_seq == 0 && nh->nlmsg_type != NLMSG_ERROR)
+				nlraw_stash_put(fd, nh);
+	}
+}
+
+/*
  * Sends @m and reads until the kernel's ack or error.  Returns 0 when the
  * exchange completed (r->error tells how it ended) or -errno when the socket
  * itself failed.
@@ -151,6 +215,8 @@ static inline int nlraw_talk(int fd, struct nlraw_msg *m, struct nlraw_reply *r)
 			return -errno;
 		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
 		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq == 0 && nh->nlmsg_type != NLMSG_ERROR)
+				nlraw_stash_put(fd, nh);
 			if (nh->nlmsg_seq != m->nh.nlmsg_seq)
 				continue;
 			if (nh->nlmsg_type == NLMSG_ERROR) {

@@ -3,6 +3,7 @@
 # the VM by tests/selftests/run-all with the freshly built dlock.ko loaded.
 KSFT_DIR := .cache/ksft
 SELFTEST_BIN := $(BUILD)/selftests/dlock_test
+LOCKTEST_BIN := $(BUILD)/selftests/lock_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -13,7 +14,12 @@ $(SELFTEST_BIN): tests/selftests/dlock_test.c tests/selftests/nlraw.h \
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) \
 		-DDLOCK_EXPECTED_VERSION='"$(VERSION)"' -o $@ $<
 
-selftests: $(SELFTEST_BIN)
+$(LOCKTEST_BIN): tests/selftests/lock_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
+
+selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -23,6 +23,57 @@
 /* Multicast group carrying lock events (granted, released, expired, ...). */
 #define DLOCK_MCGRP_EVENTS	"events"
 
+/* Limits of the values a request carries. */
+#define DLOCK_NAME_MAX		255	/* bytes in a lock name (no NUL) */
+#define DLOCK_OWNER_MAX		64	/* bytes in a detached owner string */
+#define DLOCK_VALUE_MAX		1024	/* bytes in a lease's value */
+
+/**
+ * enum dlock_mode - how a lock is held
+ * @DLOCK_MODE_EXCLUSIVE: one holder at a time
+ * @DLOCK_MODE_SHARED: any number of shared holders, no exclusive one
+ * @DLOCK_MODE_SEMAPHORE: up to %DLOCK_A_PERMITS holders; every request on
+ *	the lock must name the same number of permits
+ */
+enum dlock_mode {
+	DLOCK_MODE_EXCLUSIVE = 0,
+	DLOCK_MODE_SHARED = 1,
+	DLOCK_MODE_SEMAPHORE = 2,
+};
+
+/**
+ * enum dlock_acquire_flags - %DLOCK_A_FLAGS of an acquire
+ * @DLOCK_F_TRY: fail with -EAGAIN instead of queueing
+ * @DLOCK_F_DETACHED: the lease belongs to the owner string %DLOCK_A_OWNER,
+ *	not to the requesting socket; it must have a TTL and outlives the socket
+ * @DLOCK_F_NO_TTL: socket-bound only: the lease has no TTL and lives exactly
+ *	as long as the requesting socket (or until released or broken)
+ */
+enum dlock_acquire_flags {
+	DLOCK_F_TRY = 1 << 0,
+	DLOCK_F_DETACHED = 1 << 1,
+	DLOCK_F_NO_TTL = 1 << 2,
+};
+
+/**
+ * enum dlock_event_type - %DLOCK_A_EVENT of a %DLOCK_CMD_EVENT
+ */
+enum dlock_event_type {
+	DLOCK_EV_GRANTED = 1,
+	DLOCK_EV_RELEASED = 2,
+	DLOCK_EV_EXPIRED = 3,
+	DLOCK_EV_OWNER_DIED = 4,
+	DLOCK_EV_BROKEN = 5,
+};
+
+/**
+ * enum dlock_lost_reason - %DLOCK_A_REASON of a %DLOCK_CMD_LOST
+ */
+enum dlock_lost_reason {
+	DLOCK_LOST_EXPIRED = 1,
+	DLOCK_LOST_BROKEN = 2,
+};
+
 /**
  * enum dlock_cmd - generic netlink commands
  * @DLOCK_CMD_UNSPEC: never used
@@ -31,10 +82,50 @@
  *	%DLOCK_A_STATUS_VERSION, %DLOCK_A_STATUS_LEASES,
  *	%DLOCK_A_STATUS_WAITERS, %DLOCK_A_STATUS_REQUESTS,
  *	%DLOCK_A_STATUS_NETNS_COOKIE.
+ * @DLOCK_CMD_ACQUIRE: take a lease.  Request: %DLOCK_A_NAME, %DLOCK_A_MODE,
+ *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_FLAGS, %DLOCK_A_TTL_MS,
+ *	%DLOCK_A_WAIT_MS, %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER (detached),
+ *	%DLOCK_A_COOKIE.  Reply: %DLOCK_A_TOKEN and %DLOCK_A_COUNT when granted
+ *	at once, or %DLOCK_A_QUEUED when the request joined the wait queue; its
+ *	outcome then comes as a %DLOCK_CMD_WAIT_DONE to the requesting socket.
+ * @DLOCK_CMD_RELEASE: drop one reentrancy level of a lease.  Request:
+ *	%DLOCK_A_NAME and %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER.  Reply:
+ *	%DLOCK_A_COUNT, the levels left (0: the lease ended).
+ * @DLOCK_CMD_RENEW: restart a lease's TTL.  Request: %DLOCK_A_NAME, the
+ *	owner as for release, %DLOCK_A_TTL_MS.
+ * @DLOCK_CMD_GET: one lock (doit, %DLOCK_A_NAME) or all locks (dump,
+ *	optional %DLOCK_A_PREFIX).  Reply per lock: %DLOCK_A_NAME,
+ *	%DLOCK_A_MODE, %DLOCK_A_PERMITS (semaphores), and one nested
+ *	%DLOCK_A_HOLDER or %DLOCK_A_WAITER (enum dlock_entry_attr) per entry,
+ *	waiters in queue order.
+ * @DLOCK_CMD_BREAK: end a lease by force (CAP_NET_ADMIN).  Request:
+ *	%DLOCK_A_NAME and optional %DLOCK_A_TOKEN (default: every holder).
+ * @DLOCK_CMD_SET_VALUE: attach %DLOCK_A_VALUE to a lease the owner holds.
+ * @DLOCK_CMD_CANCEL: withdraw the queued acquire %DLOCK_A_COOKIE on
+ *	%DLOCK_A_NAME made from this socket.
+ * @DLOCK_CMD_WAIT_DONE: kernel to requester: a queued acquire ended.
+ *	%DLOCK_A_NAME, %DLOCK_A_COOKIE, %DLOCK_A_ERROR (0: granted, else a
+ *	positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when granted.
+ * @DLOCK_CMD_LOST: kernel to holder: a socket-bound lease ended without
+ *	its owner asking.  %DLOCK_A_NAME, %DLOCK_A_OWNER_TAG, %DLOCK_A_TOKEN,
+ *	%DLOCK_A_REASON.
+ * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS.  %DLOCK_A_EVENT,
+ *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN and the owner
+ *	(%DLOCK_A_OWNER_TAG with %DLOCK_A_SESSION, or %DLOCK_A_OWNER).
  */
 enum dlock_cmd {
 	DLOCK_CMD_UNSPEC = 0,
 	DLOCK_CMD_GET_STATUS = 1,
+	DLOCK_CMD_ACQUIRE = 2,
+	DLOCK_CMD_RELEASE = 3,
+	DLOCK_CMD_RENEW = 4,
+	DLOCK_CMD_GET = 5,
+	DLOCK_CMD_BREAK = 6,
+	DLOCK_CMD_SET_VALUE = 7,
+	DLOCK_CMD_CANCEL = 8,
+	DLOCK_CMD_WAIT_DONE = 9,
+	DLOCK_CMD_LOST = 10,
+	DLOCK_CMD_EVENT = 11,
 
 	__DLOCK_CMD_MAX,
 	DLOCK_CMD_MAX = __DLOCK_CMD_MAX - 1
@@ -60,9 +151,52 @@ enum dlock_attr {
 	DLOCK_A_STATUS_WAITERS = 4,
 	DLOCK_A_STATUS_REQUESTS = 5,
 	DLOCK_A_STATUS_NETNS_COOKIE = 6,
+	DLOCK_A_NAME = 7,	/* binary, 1..DLOCK_NAME_MAX bytes, no NUL */
+	DLOCK_A_MODE = 8,	/* u8, enum dlock_mode */
+	DLOCK_A_PERMITS = 9,	/* u32 >= 1, semaphores */
+	DLOCK_A_FLAGS = 10,	/* u32, enum dlock_acquire_flags */
+	DLOCK_A_TTL_MS = 11,	/* u32 */
+	DLOCK_A_WAIT_MS = 12,	/* u32, 0 or absent: wait without limit */
+	DLOCK_A_OWNER_TAG = 13,	/* u64, socket-bound owner within the socket */
+	DLOCK_A_OWNER = 14,	/* binary, 1..DLOCK_OWNER_MAX, detached owner */
+	DLOCK_A_COOKIE = 15,	/* u64, names a queued acquire */
+	DLOCK_A_TOKEN = 16,	/* u64, fencing token */
+	DLOCK_A_COUNT = 17,	/* u32, reentrancy count */
+	DLOCK_A_QUEUED = 18,	/* flag, reply: the acquire is queued */
+	DLOCK_A_PREFIX = 19,	/* binary, dump filter */
+	DLOCK_A_VALUE = 20,	/* binary, 0..DLOCK_VALUE_MAX */
+	DLOCK_A_HOLDER = 21,	/* nested, enum dlock_entry_attr */
+	DLOCK_A_WAITER = 22,	/* nested, enum dlock_entry_attr */
+	DLOCK_A_ERROR = 23,	/* u32, positive errno */
+	DLOCK_A_REASON = 24,	/* u8, enum dlock_lost_reason */
+	DLOCK_A_EVENT = 25,	/* u8, enum dlock_event_type */
+	DLOCK_A_SESSION = 26,	/* u64, the session (socket) of an owner */
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
+};
+
+/**
+ * enum dlock_entry_attr - a holder or waiter in a %DLOCK_CMD_GET reply
+ */
+enum dlock_entry_attr {
+	DLOCK_E_UNSPEC = 0,
+	DLOCK_E_PAD = 1,
+	DLOCK_E_MODE = 2,	/* u8 */
+	DLOCK_E_TOKEN = 3,	/* u64, holders */
+	DLOCK_E_COUNT = 4,	/* u32, holders: reentrancy count */
+	DLOCK_E_OWNER_TAG = 5,	/* u64, socket-bound owners */
+	DLOCK_E_SESSION = 6,	/* u64, the owner's session */
+	DLOCK_E_OWNER = 7,	/* binary, detached owners */
+	DLOCK_E_PID = 8,	/* u32, pid of the requesting process */
+	DLOCK_E_UID = 9,	/* u32 */
+	DLOCK_E_COMM = 10,	/* string */
+	DLOCK_E_REMAINING_MS = 11, /* u64, absent: no TTL / no wait limit */
+	DLOCK_E_VALUE = 12,	/* binary, holders: the value attached */
+	DLOCK_E_COOKIE = 13,	/* u64, waiters: the request's cookie */
+
+	__DLOCK_E_MAX,
+	DLOCK_E_MAX = __DLOCK_E_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_DLOCK_H */

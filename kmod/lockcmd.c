@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lock commands: turn a validated netlink request into a table command,
+ * run it on the requester's namespace, and reply.  The policy checked types
+ * and sizes; here go the rules that span attributes, each with an extack
+ * message a user can act on.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <net/genetlink.h>
+#include <linux/dlock.h>
+
+#include "dlock.h"
+
+/* A table error as the user should read it, unless already explained. */
+static void dlock_explain(struct genl_info *info, int err)
+{
+	struct netlink_ext_ack *extack = info->extack;
+
+	if (extack->_msg)
+		return;
+	switch (err) {
+	case -EAGAIN:
+		NL_SET_ERR_MSG(extack, "lock is held");
+		break;
+	case -EALREADY:
+		NL_SET_ERR_MSG(extack, "owner is already waiting for this lock");
+		break;
+	case -EDEADLK:
+		NL_SET_ERR_MSG(extack, "waiting would deadlock: the lock is held by an owner waiting for one this owner holds");
+		break;
+	case -ENOENT:
+		NL_SET_ERR_MSG(extack, "no such lock");
+		break;
+	case -EPERM:
+		NL_SET_ERR_MSG(extack, "lock is not held by this owner");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG(extack, "permits differ from the lock's, or invalid request");
+		break;
+	case -ENOSPC:
+		NL_SET_ERR_MSG(extack, "namespace limit of leases or waiters reached");
+		break;
+	case -EDQUOT:
+		NL_SET_ERR_MSG(extack, "socket limit of leases or waiters reached");
+		break;
+	case -EOVERFLOW:
+		NL_SET_ERR_MSG(extack, "reentrancy count overflow");
+		break;
+	case -ENOTCONN:
+		NL_SET_ERR_MSG(extack, "socket is closing");
+		break;
+	}
+}
+
+static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
+{
+	struct nlattr *a = info->attrs[DLOCK_A_NAME];
+
+	if (DLOCK_REQUIRE(info, DLOCK_A_NAME, "lock name"))
+		return false;
+	*name = nla_data(a);
+	*len = nla_len(a);
+	if (memchr(*name, 0, *len)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "lock name contains a NUL byte");
+		return false;
+	}
+	return true;
+}
+
+/* The owner a release, renew or set-value speaks for. */
+static int dlock_owner_ref(struct genl_info *info, struct dlock_net *dn,
+			   struct dl_owner_ref *o)
+{
+	struct nlattr *own = info->attrs[DLOCK_A_OWNER];
+
+	memset(o, 0, sizeof(*o));
+	if (own) {
+		if (info->attrs[DLOCK_A_OWNER_TAG]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, own,
+					    "give an owner string or an owner tag, not both");
+			return -EINVAL;
+		}
+		o->str = nla_data(own);
+		o->len = nla_len(own);
+		if (memchr(o->str, 0, o->len)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, own,
+					    "owner string contains a NUL byte");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (info->attrs[DLOCK_A_OWNER_TAG])
+		o->tag = nla_get_u64(info->attrs[DLOCK_A_OWNER_TAG]);
+	/* A socket that never locked owns nothing: the table says -EPERM. */
+	o->sess = xa_load(&dn->sessions, info->snd_portid);
+	if (!o->sess) {
+		NL_SET_ERR_MSG(info->extack, "lock is not held by this owner");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int dlock_reply(struct genl_info *info, u8 cmd,
+		       int (*fill)(struct sk_buff *msg, void *arg), void *arg)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0, cmd);
+	if (!hdr || fill(msg, arg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* ---- acquire ---------------------------------------------------------- */
+
+struct dlock_acquire {
+	struct dl_acquire_req rq;
+	struct dl_acquire_res res;
+	struct dlock_meta meta;
+	bool queued;
+};
+
+static int dlock_acquire_parse(struct genl_info *info, struct dlock_acquire *a)
+{
+	struct nlattr **attrs = info->attrs;
+	struct dl_acquire_req *rq = &a->rq;
+	const char *name;
+	u32 len;
+
+	if (!dlock_name_ok(info, &name, &len))
+		return -EINVAL;
+	rq->name = name;
+	rq->name_len = len;
+	rq->mode = attrs[DLOCK_A_MODE] ? nla_get_u8(attrs[DLOCK_A_MODE]) :
+					 DL_MODE_EXCLUSIVE;
+	rq->flags = attrs[DLOCK_A_FLAGS] ? nla_get_u32(attrs[DLOCK_A_FLAGS]) : 0;
+	rq->ttl_ms = attrs[DLOCK_A_TTL_MS] ? nla_get_u32(attrs[DLOCK_A_TTL_MS]) : 0;
+	rq->wait_ms = attrs[DLOCK_A_WAIT_MS] ?
+		      nla_get_u32(attrs[DLOCK_A_WAIT_MS]) : 0;
+	rq->cookie = attrs[DLOCK_A_COOKIE] ?
+		     nla_get_u64(attrs[DLOCK_A_COOKIE]) : 0;
+
+	if (rq->mode == DL_MODE_SEMAPHORE) {
+		if (!attrs[DLOCK_A_PERMITS]) {
+			NL_SET_ERR_MSG(info->extack, "a semaphore needs its number of permits");
+			return -EINVAL;
+		}
+		rq->permits = nla_get_u32(attrs[DLOCK_A_PERMITS]);
+	} else if (attrs[DLOCK_A_PERMITS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_PERMITS],
+				    "permits apply to semaphores only");
+		return -EINVAL;
+	}
+
+	if (rq->flags & DLOCK_F_DETACHED) {
+		if (!attrs[DLOCK_A_OWNER]) {
+			NL_SET_ERR_MSG(info->extack, "a detached lease needs an owner string");
+			return -EINVAL;
+		}
+		if (rq->flags & DLOCK_F_NO_TTL || !rq->ttl_ms) {
+			NL_SET_ERR_MSG(info->extack, "a detached lease needs a TTL");
+			return -EINVAL;
+		}
+		if (attrs[DLOCK_A_OWNER_TAG]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER_TAG],
+					    "a detached lease is owned by its owner string, not a tag");
+			return -EINVAL;
+		}
+		rq->owner = nla_data(attrs[DLOCK_A_OWNER]);
+		rq->owner_len = nla_len(attrs[DLOCK_A_OWNER]);
+		if (memchr(rq->owner, 0, rq->owner_len)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER],
+					    "owner string contains a NUL byte");
+			return -EINVAL;
+		}
+	} else {
+		if (attrs[DLOCK_A_OWNER]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER],
+					    "an owner string needs the detached flag");
+			return -EINVAL;
+		}
+		if (rq->flags & DLOCK_F_NO_TTL && rq->ttl_ms) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_TTL_MS],
+					    "a lease without TTL cannot have a TTL");
+			return -EINVAL;
+		}
+		if (!(rq->flags & DLOCK_F_NO_TTL) && !rq->ttl_ms) {
+			NL_SET_ERR_MSG(info->extack, "a TTL is required (or the no-TTL flag)");
+			return -EINVAL;
+		}
+		rq->tag = attrs[DLOCK_A_OWNER_TAG] ?
+			  nla_get_u64(attrs[DLOCK_A_OWNER_TAG]) : 0;
+	}
+	if (rq->flags & DLOCK_F_TRY && rq->wait_ms) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_WAIT_MS],
+				    "a try-acquire does not wait");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void dlock_meta_fill(struct dlock_meta *m)
+{
+	m->pid = task_tgid_vnr(current);
+	m->uid = from_kuid_munged(current_user_ns(), current_uid());
+	get_task_comm(m->comm, current);
+}
+
+static int dlock_do_acquire(struct dlock_ctx *ctx, void *arg)
+{
+	struct dlock_acquire *a = arg;
+
+	return dl_acquire(ctx->dn->table, &ctx->cx, &a->rq, &a->res);
+}
+
+static int dlock_fill_acquire(struct sk_buff *msg, void *arg)
+{
+	struct dlock_acquire *a = arg;
+
+	if (a->queued)
+		return nla_put_flag(msg, DLOCK_A_QUEUED) ||
+		       nla_put_u64_64bit(msg, DLOCK_A_COOKIE, a->rq.cookie,
+					 DLOCK_A_PAD);
+	return nla_put_u64_64bit(msg, DLOCK_A_TOKEN, a->res.token,
+				 DLOCK_A_PAD) ||
+	       nla_put_u32(msg, DLOCK_A_COUNT, a->res.count);
+}
+
+int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dlock_acquire a = {};
+	struct dlock_ctx ctx;
+	int err;
+
+	atomic64_inc(&dn->requests);
+	err = dlock_acquire_parse(info, &a);
+	if (err)
+		return err;
+	a.rq.sess = dlock_session_get(dn, info->snd_portid);
+	if (!a.rq.sess)
+		return -ENOMEM;
+	dlock_meta_fill(&a.meta);
+	a.rq.meta = &a.meta;
+
+	dlock_ctx_init(&ctx, dn);
+	err = dlock_run(&ctx, a.rq.name, a.rq.name_len, dlock_do_acquire, &a);
+	if (err < 0) {
+		dlock_explain(info, err);
+		return err;
+	}
+	a.queued = err == DL_QUEUED;
+	return dlock_reply(info, DLOCK_CMD_ACQUIRE, dlock_fill_acquire, &a);
+}
+
+/* ---- release, renew, set value --------------------------------------- */
+
+struct dlock_owned {
+	const char *name;
+	u32 len;
+	struct dl_owner_ref owner;
+	u32 ttl_ms;
+	u32 count;
+	const void *value;
+	u32 value_len;
+	u64 cookie;
+	u64 token;
+	struct dl_session *sess;
+};
+
+static int dlock_owned_parse(struct genl_info *info, struct dlock_net *dn,
+			     struct dlock_owned *o)
+{
+	if (!dlock_name_ok(info, &o->name, &o->len))
+		return -EINVAL;
+	return dlock_owner_ref(info, dn, &o->owner);
+}
+
+static int dlock_do_release(struct dlock_ctx *ctx, void *arg)
+{
+	struct dlock_owned *o = arg;
+
+	return dl_release(ctx->dn->table, &ctx->cx, o->name, o->len, &o->owner,
+			  &o->count);
+}
+
+static int dlock_fill_count(struct sk_buff *msg, void *arg)
+{
+	struct dlock_owned *o = arg;
+
+	return nla_put_u32(msg, DLOCK_A_COUNT, o->count);
+}
+
+static int dlock_fill_none(struct sk_buff *msg, void *arg)
+{
+	return 0;
+}
+
+static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
+			   int (*fn)(struct dlock_ctx *ctx, void *arg),
+			   struct dlock_owned *o,
+			   int (*fill)(struct sk_buff *msg, void *arg))
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dlock_ctx ctx;
+	int err;
+
+	atomic64_inc(&dn->requests);
+	err = dlock_owned_parse(info, dn, o);
+	if (err)
+		return err;
+	dlock_ctx_init(&ctx, dn);
+	err = dlock_run(&ctx, o->name, o->len, fn, o);
+	if (err < 0) {
+		dlock_explain(info, err);
+		return err;
+	}
+	return dlock_reply(info, info->genlhdr->cmd, fill, o);
+}
+
+int dlock_nl_release(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_owned o = {};
+
+	return dlock_owned_cmd(skb, info, dlock_do_release, &o, dlock_fill_count);
+}
+
+static int dlock_do_renew(struct dlock_ctx *ctx, void *arg)
+{
+	struct dlock_owned *o = arg;
+
+	return dl_renew(ctx->dn->table, &ctx->cx, o->name, o->len, &o->owner,
+			o->ttl_ms);
+}
+
+int dlock_nl_renew(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_owned o = {};
+
+	if (DLOCK_REQUIRE(info, DLOCK_A_TTL_MS, "TTL"))
+		return -EINVAL;
+	o.ttl_ms = nla_get_u32(info->attrs[DLOCK_A_TTL_MS]);
+	if (!o.ttl_ms) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[DLOCK_A_TTL_MS],
+				    "a renewal needs a TTL above zero");
+		return -EINVAL;
+	}
+	return dlock_owned_cmd(skb, info, dlock_do_renew, &o, dlock_fill_none);
+}
+
+static int dlock_do_set_value(struct dlock_ctx *ctx, void *arg)
+{
+	struct dlock_owned *o = arg;
+
+	return dl_set_value(ctx->dn->table, &ctx->cx, o->name, o->len,
+			    &o->owner, o->value, o->value_len);
+}
+
+int dlock_nl_set_value(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_owned o = {};
+
+	if (DLOCK_REQUIRE(info, DLOCK_A_VALUE, "value"))
+		return -EINVAL;
+	o.value = nla_data(info->attrs[DLOCK_A_VALUE]);
+	o.value_len = nla_len(info->attrs[DLOCK_A_VALUE]);
+	return dlock_owned_cmd(skb, info, dlock_do_set_value, &o,
+			       dlock_fill_none);
+}
+
+/* ---- cancel, break ---------------------------------------------------- */
+
+static int dlock_do_cancel(struct dlock_ctx *ctx, void *arg)
+{
+	struct dlock_owned *o = arg;
+
+	return dl_cancel(ctx->dn->table, &ctx->cx, o->name, o->len, o->sess,
+			 o->cookie);
+}
+
+static int dlock_do_break(struct dlock_ctx *ctx, void *arg)
+{
+	struct dlock_owned *o = arg;
+
+	return dl_break(ctx->dn->table, &ctx->cx, o->name, o->len, o->token);
+}
+
+static int dlock_name_cmd(struct genl_info *info,
+			  int (*fn)(struct dlock_ctx *ctx, void *arg),
+			  struct dlock_owned *o)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dlock_ctx ctx;
+	int err;
+
+	atomic64_inc(&dn->requests);
+	if (!dlock_name_ok(info, &o->name, &o->len))
+		return -EINVAL;
+	if (fn == dlock_do_cancel) {
+		o->sess = xa_load(&dn->sessions, info->snd_portid);
+		if (!o->sess) {
+			NL_SET_ERR_MSG(info->extack, "no such queued request");
+			return -ENOENT;
+		}
+	}
+	dlock_ctx_init(&ctx, dn);
+	err = dlock_run(&ctx, o->name, o->len, fn, o);
+	if (err < 0) {
+		if (err == -ENOENT && fn == dlock_do_cancel)
+			NL_SET_ERR_MSG(info->extack, "no such queued request");
+		dlock_explain(info, err);
+		return err;
+	}
+	return 0;
+}
+
+int dlock_nl_cancel(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_owned o = {};
+
+	if (DLOCK_REQUIRE(info, DLOCK_A_COOKIE, "request cookie"))
+		return -EINVAL;
+	o.cookie = nla_get_u64(info->attrs[DLOCK_A_COOKIE]);
+	return dlock_name_cmd(info, dlock_do_cancel, &o);
+}
+
+int dlock_nl_break(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_owned o = {};
+
+	if (info->attrs[DLOCK_A_TOKEN])
+		o.token = nla_get_u64(info->attrs[DLOCK_A_TOKEN]);
+	return dlock_name_cmd(info, dlock_do_break, &o);
+}

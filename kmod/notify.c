@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Messages the kernel sends on its own: a queued acquire's outcome and a
+ * lost lease go by unicast to the one socket concerned (no herd: nobody else
+ * is woken), lock events go to the multicast group.  They are built while the
+ * table's locks are held and sent by dlock_nl_flush() after they are dropped.
+ *
+ * Also the other direction: a closed netlink socket ends its session.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <net/genetlink.h>
+#include <linux/dlock.h>
+
+#include "dlock.h"
+
+/* Where a queued skb goes; kept in skb->cb until it is sent. */
+struct dlock_note_cb {
+	u32 portid;
+	bool multicast;
+};
+
+static struct dlock_note_cb *note_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct dlock_note_cb) > sizeof(skb->cb));
+	return (struct dlock_note_cb *)skb->cb;
+}
+
+static struct sk_buff *dlock_note_new(u8 cmd, void **hdr)
+{
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &dlock_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
+			     void *hdr, int err, u32 portid, bool multicast)
+{
+	if (err) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	note_cb(skb)->portid = portid;
+	note_cb(skb)->multicast = multicast;
+	__skb_queue_tail(&ctx->notes, skb);
+}
+
+/* The socket a session belongs to (see dlock_session_get()). */
+static u32 session_portid(const struct dl_session *s)
+{
+	return (u32)dl_session_id(s);
+}
+
+void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
+			      const struct dl_wait_done *wd)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	if (ctx->dn->dying)
+		return;
+	skb = dlock_note_new(DLOCK_CMD_WAIT_DONE, &hdr);
+	if (!skb) {
+		/* The waiter would wait forever: say so, at least. */
+		pr_err_ratelimited("no memory to notify a waiter\n");
+		return;
+	}
+	err = nla_put(skb, DLOCK_A_NAME, wd->name_len, wd->name) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_COOKIE, wd->cookie, DLOCK_A_PAD) ||
+	      nla_put_u32(skb, DLOCK_A_ERROR, -wd->err) ||
+	      (!wd->err && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, wd->token,
+					     DLOCK_A_PAD));
+	dlock_note_queue(ctx, skb, hdr, err, session_portid(wd->sess), false);
+}
+
+void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	if (ctx->dn->dying)
+		return;
+	skb = dlock_note_new(DLOCK_CMD_LOST, &hdr);
+	if (!skb) {
+		pr_err_ratelimited("no memory to notify a holder\n");
+		return;
+	}
+	err = nla_put(skb, DLOCK_A_NAME, ls->name_len, ls->name) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, ls->tag, DLOCK_A_PAD) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ls->token, DLOCK_A_PAD) ||
+	      nla_put_u8(skb, DLOCK_A_REASON, ls->reason);
+	dlock_note_queue(ctx, skb, hdr, err, session_portid(ls->sess), false);
+}
+
+void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
+{
+	const struct dl_owner_view *o = &ev->owner;
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	/* Observers are optional: build nothing when nobody listens. */
+	if (ctx->dn->dying ||
+	    !genl_has_listeners(&dlock_genl_family, ctx->dn->net, 0))
+		return;
+	skb = dlock_note_new(DLOCK_CMD_EVENT, &hdr);
+	if (!skb)
+		return;
+	err = nla_put_u8(skb, DLOCK_A_EVENT, ev->type) ||
+	      nla_put(skb, DLOCK_A_NAME, ev->name_len, ev->name) ||
+	      nla_put_u8(skb, DLOCK_A_MODE, ev->mode) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ev->token, DLOCK_A_PAD) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_SESSION, o->session_id,
+				DLOCK_A_PAD);
+	if (!err && ev->mode == DL_MODE_SEMAPHORE)
+		err = nla_put_u32(skb, DLOCK_A_PERMITS, ev->permits);
+	if (!err && o->detached)
+		err = nla_put(skb, DLOCK_A_OWNER, o->len, o->str);
+	else if (!err)
+		err = nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, o->tag,
+					DLOCK_A_PAD);
+	dlock_note_queue(ctx, skb, hdr, err, 0, true);
+}
+
+/* Sends what the command queued; called with no table lock held. */
+void dlock_nl_flush(struct dlock_ctx *ctx)
+{
+	struct net *net = ctx->dn->net;
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&ctx->notes))) {
+		struct dlock_note_cb cb = *note_cb(skb);
+
+		/* A socket that closed meanwhile is not an error worth a log. */
+		if (cb.multicast)
+			genlmsg_multicast_netns(&dlock_genl_family, net, skb,
+						0, 0, GFP_KERNEL);
+		else
+			genlmsg_unicast(net, skb, cb.portid);
+	}
+}
+
+static int dlock_netlink_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	dlock_session_end(dlock_net(n->net), n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block dlock_netlink_notifier = {
+	.notifier_call = dlock_netlink_event,
+};
+
+int dlock_notifier_init(void)
+{
+	return netlink_register_notifier(&dlock_netlink_notifier);
+}
+
+void dlock_notifier_exit(void)
+{
+	netlink_unregister_notifier(&dlock_netlink_notifier);
+}
