@@ -1053,6 +1053,221 @@ static void test_need_global(void)
 	finish(t, &s, 1);
 }
 
+static u64 rnd_state = 88172645463325252ULL;
+
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* The cluster path: the leader asks what is due and proposes EXPIRE. */
+static void test_explicit_expire(void)
+{
+	struct dl_table *t = mk_table(2, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_session *s2 = dl_session_create(t, 2);
+	struct dl_session *ss[2] = { s, s2 };
+	struct dl_cmd cx = { .now = now, .global = true };
+	const struct dl_entry *due;
+	struct dl_entry_info ei;
+	struct dl_acquire_res r;
+	u32 sh = dl_shard_of(t, "cl", 2);
+
+	acq_full(t, s, 1, "cl", DL_MODE_EXCLUSIVE, 0, 0, 100, 0, 0, NULL, &r);
+	acq_full(t, s2, 2, "cl", DL_MODE_EXCLUSIVE, 0, 0, 100, 50, 9, NULL, NULL);
+	T_OK(dl_shard_next_deadline(t, sh) == now + 50 * MS &&
+	     !dl_shard_first_due(t, sh, now + 49 * MS),
+	     "cluster: earliest deadline is the wait timeout, nothing due before it");
+	due = dl_shard_first_due(t, sh, now + 50 * MS);
+	dl_entry_info(t, due, now, &ei);
+	T_OK(due && ei.waiter && ei.cookie == 9 && dl_entry_lock(due) == dl_lookup(t, "cl", 2),
+	     "cluster: the due entry is the waiter, with its lock");
+	log_reset();
+	cx.now = now + 49 * MS;
+	T_OK(dl_expire_wait(t, &cx, "cl", 2, s2, 9) == -EAGAIN,
+	     "cluster: EXPIRE_WAIT before its deadline -> -EAGAIN");
+	cx.now = now + 50 * MS;
+	T_OK(dl_expire_wait(t, &cx, "cl", 2, s, 9) == -ENOENT &&
+	     dl_expire_wait(t, &cx, "cl", 2, s2, 9) == 0 &&
+	     log_count('W', -ETIMEDOUT) == 1, "cluster: EXPIRE_WAIT applies once, by session and cookie");
+	cx.now = now + 100 * MS;
+	T_OK(dl_expire_lease(t, &cx, "cl", 2, r.token + 1) == -ENOENT &&
+	     dl_expire_lease(t, &cx, "cl", 2, r.token) == 0 &&
+	     holders(t, "cl") == 0 && log_count('L', DL_LOST_EXPIRED) == 1,
+	     "cluster: EXPIRE_LEASE by token; a stale token -> -ENOENT");
+	T_OK(dl_expire_lease(t, &cx, "cl", 2, r.token) == -ENOENT,
+	     "cluster: a second EXPIRE of the same lease is harmless");
+	finish(t, ss, 2);
+}
+
+static void test_misc(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *a = dl_session_create(t, 1);
+	struct dl_session *b = dl_session_create(t, 2);
+	struct dl_session *ss[1] = { b };
+	struct dl_owner_ref oa = { .sess = a, .tag = 1 };
+	struct dl_cmd cx = { .now = now, .global = true };
+	struct dl_entry_info ei;
+	int ok;
+
+	acq_full(t, a, 1, "nt", DL_MODE_EXCLUSIVE, 0, DL_ACQ_NO_TTL, 0, 0, 0, NULL, NULL);
+	T_OK(renew(t, &oa, "nt", 100) == 0 && holder_info(t, "nt", 1, 1, &ei) &&
+	     ei.no_deadline, "no-TTL: renew is accepted and keeps it without a deadline");
+	now += 100 * 3600 * SEC;
+	run_timers(t);
+	T_OK(holders(t, "nt") == 1, "no-TTL: still held 100 hours later");
+	/* A detached wait sent by a: granted as a detached lease that outlives a. */
+	acq_full(t, b, 5, "dw", DL_MODE_EXCLUSIVE, 0, 0, 1000, 0, 0, NULL, NULL);
+	acq_full(t, a, 0, "dw", DL_MODE_EXCLUSIVE, 0, DL_ACQ_DETACHED, 1000, 0, 3,
+		 "det", NULL);
+	log_reset();
+	unlock(t, b, 5, "dw");
+	ok = log_find('W', 0, "dw") && log_find('W', 0, "dw")->sess == 1;
+	end_session(t, a);
+	T_OK(ok && holders(t, "dw") == 1 && unlock_detached(t, "det", "dw") == 0,
+	     "detached wait: the sender is notified, the lease outlives the sender");
+	/* Breaking every reader of a lock with a writer queued. */
+	try_lock(t, b, 1, "br", DL_MODE_SHARED, NULL);
+	try_lock(t, b, 2, "br", DL_MODE_SHARED, NULL);
+	wait_lock(t, b, 3, "br", DL_MODE_EXCLUSIVE, 3);
+	log_reset();
+	T_OK(dl_break(t, &cx, "br", 2, 0) == 0 && log_count('L', DL_LOST_BROKEN) == 2 &&
+	     log_count('W', 0) == 1 && holder_info(t, "br", 2, 3, &ei),
+	     "break all: both readers notified, then the writer granted");
+	T_OK(dl_cancel(t, &cx, "br", 2, a, 3) == -ENOENT,
+	     "cancel: someone else's wait -> -ENOENT");
+	T_OK(check_ok(t), "misc: table consistent");
+	finish(t, ss, 1);
+}
+
+/*
+ * Replicas: two tables fed the same commands, with different allocation
+ * patterns (so different addresses), must emit identical notifications.
+ */
+struct replica {
+	u64 token;
+	u64 digest;
+	long n;
+};
+
+static void rep_mix(struct dl_cmd *cx, u64 a, u64 b, const char *s, u32 len)
+{
+	struct replica *r = cx->priv;
+	u32 i;
+
+	r->digest = (r->digest ^ a) * 0x100000001b3ULL;
+	r->digest = (r->digest ^ b) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		r->digest = (r->digest ^ (u8)s[i]) * 0x100000001b3ULL;
+	r->n++;
+}
+
+static u64 rep_token(struct dl_cmd *cx)
+{
+	return ++((struct replica *)cx->priv)->token;
+}
+
+static void rep_timer(struct dl_cmd *cx, u32 shard, u64 d)
+{
+	rep_mix(cx, shard, d, "", 0);
+}
+
+static void rep_wait(struct dl_cmd *cx, const struct dl_wait_done *wd)
+{
+	rep_mix(cx, wd->cookie, wd->token ^ (u64)wd->err, wd->name, wd->name_len);
+}
+
+static void rep_lost(struct dl_cmd *cx, const struct dl_lost *ls)
+{
+	rep_mix(cx, ls->tag, ls->token ^ ls->reason, ls->name, ls->name_len);
+}
+
+static void rep_event(struct dl_cmd *cx, const struct dl_event *ev)
+{
+	rep_mix(cx, ev->type ^ ((u64)ev->mode << 8) ^ (ev->owner.session_id << 16) ^
+		ev->owner.tag, ev->token, ev->name, ev->name_len);
+}
+
+static const struct dl_table_ops rep_ops = {
+	.alloc = t_alloc, .free = t_free, .next_token = rep_token,
+	.set_timer = rep_timer, .wait_done = rep_wait, .lost = rep_lost,
+	.event = rep_event,
+};
+
+static void test_replicas(void)
+{
+	struct dl_table_config cfg = { .nr_shards = 8, .meta_size = 8, .hash_seed = 7 };
+	struct dl_table *t[2];
+	struct dl_session *s[2][4];
+	struct replica rp[2];
+	void *junk[64] = { NULL };
+	int i, k, step, same = 1;
+	u64 tnow = SEC;
+	char name[8];
+
+	memset(rp, 0, sizeof(rp));
+	for (k = 0; k < 2; k++) {
+		t[k] = dl_table_create(&cfg, &rep_ops, NULL);
+		for (i = 0; i < 4; i++)
+			s[k][i] = dl_session_create(t[k], i + 1);
+	}
+	for (step = 0; step < 20000; step++) {
+		u64 x = rnd();
+		int op = x % 10, si = (x >> 8) % 4, tag = (x >> 12) % 3;
+		u32 sh;
+
+		snprintf(name, sizeof(name), "n%d", (int)((x >> 16) % 5));
+		tnow += (x >> 24) % (20 * MS);
+		junk[step % 64] = malloc(1 + (x >> 32) % 200);	/* perturb addresses */
+		free(junk[(step + 32) % 64]);
+		junk[(step + 32) % 64] = NULL;
+		for (k = 0; k < 2; k++) {
+			struct dl_cmd cx = { .now = tnow, .global = true, .priv = &rp[k] };
+			struct dl_owner_ref o = { .sess = s[k][si], .tag = tag };
+			struct dl_acquire_res r;
+			struct dl_acquire_req rq = {
+				.name = name, .name_len = strlen(name),
+				.mode = op & 1 ? DL_MODE_SHARED : DL_MODE_EXCLUSIVE,
+				.ttl_ms = 30 + (x >> 40) % 100, .wait_ms = (x >> 50) % 3 * 40,
+				.sess = s[k][si], .tag = tag, .cookie = step,
+			};
+			int rc = 0;
+
+			if (op < 5)
+				rc = dl_acquire(t[k], &cx, &rq, &r);
+			else if (op < 8)
+				rc = dl_release(t[k], &cx, name, strlen(name), &o, NULL);
+			else if (op < 9)
+				rc = dl_renew(t[k], &cx, name, strlen(name), &o, 50);
+			rep_mix(&cx, (u64)rc, 0, "", 0);
+			for (sh = 0; sh < 8; sh++)
+				dl_run_timers(t[k], &cx, sh, 0);
+		}
+		same &= rp[0].digest == rp[1].digest;
+	}
+	for (i = 0; i < 64; i++)
+		free(junk[i]);
+	for (k = 0; k < 2; k++) {
+		struct dl_cmd cx = { .now = tnow, .global = true, .priv = &rp[k] };
+		u32 sh;
+
+		for (i = 0; i < 4; i++) {
+			for (sh = 0; sh < 8; sh++)
+				dl_session_end(t[k], &cx, s[k][i], sh);
+			dl_session_destroy(t[k], s[k][i]);
+		}
+		dl_table_destroy(t[k]);
+	}
+	same &= rp[0].digest == rp[1].digest;
+	T_OK(same && rp[0].n == rp[1].n && rp[0].n > 20000,
+	     "replicas: same commands, different addresses -> identical notifications (%ld)",
+	     rp[0].n);
+}
+
 static void test_tokens(void)
 {
 	struct dl_table *t = mk_table(4, 0);
@@ -1262,16 +1477,6 @@ static const struct dl_table_ops m_ops = {
 	.lost = t_lost,
 	.event = m_event,
 };
-
-static u64 rnd_state = 88172645463325252ULL;
-
-static u64 rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
-}
 
 static void m_invariants(void)
 {
@@ -1583,6 +1788,9 @@ int main(int argc, char **argv)
 	test_limits();
 	test_need_global();
 	test_tokens();
+	test_explicit_expire();
+	test_misc();
+	test_replicas();
 	test_alloc_failure();
 	test_model();
 	if (!quick)
