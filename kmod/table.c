@@ -687,7 +687,9 @@ static bool lock_grantable(const struct dl_lock *l, u8 mode)
 
 static u64 ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms)
 {
-	return now + (u64)min(ttl_ms, t->cfg.max_ttl_ms) * DL_NS_PER_MS;
+	u32 cap = READ_ONCE(t->cfg.max_ttl_ms);
+
+	return now + (u64)min(ttl_ms, cap) * DL_NS_PER_MS;
 }
 
 /* Makes @e (already a filled-in holder) a holder of @l. */
@@ -1283,13 +1285,13 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	struct dl_entry *e;
 	int err;
 
-	err = charge(&t->nr_leases, t->cfg.max_leases, -ENOSPC);
+	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
 	if (err)
 		return err;
 	dl_atomic_add_return(-1, &t->nr_leases);	/* holder_link counts */
 	if (!detached) {
-		err = charge(&rq->sess->nr_leases, t->cfg.max_session_leases,
-			     -EDQUOT);
+		err = charge(&rq->sess->nr_leases,
+			     READ_ONCE(t->cfg.max_session_leases), -EDQUOT);
 		if (err)
 			return err;
 		dl_atomic_add_return(-1, &rq->sess->nr_leases);
@@ -1326,11 +1328,11 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	err = deadlock_check(t, l, rq->mode, k);
 	if (err)
 		return err;
-	err = charge(&t->nr_waiters, t->cfg.max_waiters, -ENOSPC);
+	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
 	if (err)
 		return err;
-	err = charge(&rq->sess->nr_waiters, t->cfg.max_session_waiters,
-		     -EDQUOT);
+	err = charge(&rq->sess->nr_waiters,
+		     READ_ONCE(t->cfg.max_session_waiters), -EDQUOT);
 	if (err)
 		goto undo_table;
 	w = entry_new(t, sh, rq);
@@ -1807,6 +1809,30 @@ u64 dl_table_generation(const struct dl_table *t)
 	for (i = 0; i < t->cfg.nr_shards; i++)
 		g += READ_ONCE(t->shards[i].gen);
 	return g;
+}
+
+/*
+ * Caps are read once per admission, so a change applies to the next command
+ * on any shard; leases and waiters already admitted stay, even above a
+ * lowered cap.
+ */
+void dl_table_set_limits(struct dl_table *t, const struct dl_table_limits *lim)
+{
+	WRITE_ONCE(t->cfg.max_ttl_ms,
+		   lim->max_ttl_ms ? lim->max_ttl_ms : DL_DEFAULT_MAX_TTL_MS);
+	WRITE_ONCE(t->cfg.max_leases, lim->max_leases);
+	WRITE_ONCE(t->cfg.max_waiters, lim->max_waiters);
+	WRITE_ONCE(t->cfg.max_session_leases, lim->max_session_leases);
+	WRITE_ONCE(t->cfg.max_session_waiters, lim->max_session_waiters);
+}
+
+void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim)
+{
+	lim->max_ttl_ms = READ_ONCE(t->cfg.max_ttl_ms);
+	lim->max_leases = READ_ONCE(t->cfg.max_leases);
+	lim->max_waiters = READ_ONCE(t->cfg.max_waiters);
+	lim->max_session_leases = READ_ONCE(t->cfg.max_session_leases);
+	lim->max_session_waiters = READ_ONCE(t->cfg.max_session_waiters);
 }
 
 void dl_table_stats(const struct dl_table *t, struct dl_table_stats *st)

@@ -321,6 +321,21 @@ const struct dl_lock *dl_dump_next(struct dl_table *t, struct dl_cursor *c);
 bool dl_cursor_next_shard(const struct dl_table *t, struct dl_cursor *c);
 u64 dl_table_generation(const struct dl_table *t);
 
+/*
+ * The caps of struct dl_table_config that may change while the table runs
+ * (same meaning, same 0 rules).  Set them under no lock or any lock: each
+ * admission reads each cap once.
+ */
+struct dl_table_limits {
+	u32 max_ttl_ms;
+	u32 max_leases;
+	u32 max_waiters;
+	u32 max_session_leases;
+	u32 max_session_waiters;
+};
+void dl_table_set_limits(struct dl_table *t, const struct dl_table_limits *lim);
+void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim);
+
 struct dl_table_stats {
 	long leases;
 	long waiters;

@@ -9,6 +9,8 @@
  * command with the global lock "held" when the table answers DL_NEED_GLOBAL,
  * checking that the first attempt changed nothing.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1023,6 +1025,59 @@ static void test_limits(void)
 	finish(t, ss, 3);
 }
 
+/* dl_table_set_limits(): caps change on a running table, for new admissions. */
+static void test_set_limits(void)
+{
+	struct dl_table_config cfg = { .nr_shards = 4 };
+	struct dl_table_limits lim = { .max_ttl_ms = 2000, .max_leases = 4,
+				       .max_waiters = 2,
+				       .max_session_leases = 2,
+				       .max_session_waiters = 1 };
+	struct dl_table *t = mk_table_cfg(&cfg);
+	struct dl_session *a = dl_session_create(t, 1);
+	struct dl_session *b = dl_session_create(t, 2);
+	struct dl_session *ss[2] = { a, b };
+	struct dl_table_limits got;
+	struct dl_entry_info ei;
+	int ok;
+
+	dl_table_get_limits(t, &got);
+	T_OK(got.max_ttl_ms == DL_DEFAULT_MAX_TTL_MS && !got.max_leases &&
+	       !got.max_session_waiters, "set_limits: defaults read back");
+	ok = try_lock(t, a, 1, "x0", DL_MODE_EXCLUSIVE, NULL) == 0 &&
+	     try_lock(t, a, 1, "x1", DL_MODE_EXCLUSIVE, NULL) == 0 &&
+	     try_lock(t, a, 1, "x2", DL_MODE_EXCLUSIVE, NULL) == 0;
+	dl_table_set_limits(t, &lim);
+	dl_table_get_limits(t, &got);
+	T_OK(ok && !memcmp(&got, &lim, sizeof(got)), "set_limits: new limits read back");
+	T_OK(holders(t, "x2") == 1 &&
+	       try_lock(t, a, 1, "x3", DL_MODE_EXCLUSIVE, NULL) == -EDQUOT,
+	       "set_limits: lowered session cap: leases kept, new one -> -EDQUOT");
+	T_OK(try_lock(t, b, 1, "y0", DL_MODE_EXCLUSIVE, NULL) == 0 &&
+	       try_lock(t, b, 1, "y1", DL_MODE_EXCLUSIVE, NULL) == -ENOSPC,
+	       "set_limits: lowered table cap -> -ENOSPC");
+	T_OK(wait_lock(t, b, 1, "x0", DL_MODE_EXCLUSIVE, 1) == DL_QUEUED &&
+	       wait_lock(t, b, 2, "x1", DL_MODE_EXCLUSIVE, 2) == -EDQUOT,
+	       "set_limits: session waiter cap applies");
+	T_OK(wait_lock(t, a, 2, "x0", DL_MODE_EXCLUSIVE, 3) == DL_QUEUED &&
+	       wait_lock(t, a, 3, "x1", DL_MODE_EXCLUSIVE, 4) == -ENOSPC,
+	       "set_limits: table waiter cap applies");
+	T_OK(unlock(t, a, 1, "x2") == 0 &&
+	       acq_full(t, b, 4, "ttl", DL_MODE_EXCLUSIVE, 0, 0, 60000, 0, 0,
+			NULL, NULL) == 0 && holder_info(t, "ttl", 2, 4, &ei) &&
+	       ei.remaining_ns == 2000 * MS, "set_limits: new TTL cap applies");
+	lim = (struct dl_table_limits){ 0 };
+	dl_table_set_limits(t, &lim);
+	dl_table_get_limits(t, &got);
+	T_OK(got.max_ttl_ms == DL_DEFAULT_MAX_TTL_MS &&
+	       try_lock(t, b, 3, "y1", DL_MODE_EXCLUSIVE, NULL) == 0 &&
+	       try_lock(t, b, 3, "y2", DL_MODE_EXCLUSIVE, NULL) == 0 &&
+	       wait_lock(t, b, 4, "x1", DL_MODE_EXCLUSIVE, 5) == DL_QUEUED,
+	       "set_limits: 0 lifts the caps, TTL cap back to 1 hour");
+	T_OK(check_ok(t), "set_limits: table consistent");
+	finish(t, ss, 2);
+}
+
 static void test_need_global(void)
 {
 	struct dl_table *t = mk_table(4, 0);
@@ -1759,6 +1814,363 @@ static void test_million(void)
 	T_OK(live_total() == 0 && bad_frees == 0, "scale: nothing leaked, every free matched its alloc");
 }
 
+/* ---- threads: the locking contract under real concurrency ------------ */
+
+/*
+ * The glue's locking as table.h prescribes it: one mutex per shard, one
+ * global mutex taken first, the DL_NEED_GLOBAL retry, a timer thread, a
+ * dump thread, and sessions that end while others contend.  An overlap
+ * detector checks that no exclusive holder ever coexists with another
+ * holder.  Built with -fsanitize=thread, it checks the claim that the
+ * uncontended path and the deadlock walk need no more locks than these.
+ */
+#define MT_THREADS 6
+#define MT_NAMES 5
+#define MT_SHARDS 4
+
+static struct {
+	struct dl_table *t;
+	pthread_mutex_t global;
+	pthread_mutex_t shard[MT_SHARDS];
+	u64 token;
+	int state[MT_THREADS];		/* 0 waiting, 1 granted, 2 timed out */
+	int writers[MT_NAMES], readers[MT_NAMES];
+	long overlaps, grants, deadlocks, timeouts, queued, ends, stuck, dumps;
+	long live;
+	int stop;
+	int iters;
+} MT;
+
+static const char *mt_name[MT_NAMES] = { "m0", "m1", "m2", "m3", "m4" };
+
+#define AADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define ALOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define ASTORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+
+static u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+static void *mt_alloc(void *priv, enum dl_obj kind, size_t size)
+{
+	(void)priv;
+	(void)kind;
+	AADD(&MT.live, (long)size);
+	return malloc(size);
+}
+
+static void mt_free(void *priv, enum dl_obj kind, void *p, size_t size)
+{
+	(void)priv;
+	(void)kind;
+	AADD(&MT.live, -(long)size);
+	free(p);
+}
+
+static u64 mt_token(struct dl_cmd *cx)
+{
+	(void)cx;
+	return AADD(&MT.token, 1);
+}
+
+static void mt_set_timer(struct dl_cmd *cx, u32 shard, u64 d)
+{
+	(void)cx;
+	(void)shard;
+	(void)d;	/* the timer thread polls */
+}
+
+static void mt_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
+{
+	(void)cx;
+	ASTORE(&MT.state[wd->cookie], wd->err ? 2 : 1);
+}
+
+static void mt_lost(struct dl_cmd *cx, const struct dl_lost *ls)
+{
+	(void)cx;
+	(void)ls;
+}
+
+static void mt_event(struct dl_cmd *cx, const struct dl_event *ev)
+{
+	(void)cx;
+	if (ev->type == DL_EV_GRANTED)
+		AADD(&MT.grants, 1);
+}
+
+static const struct dl_table_ops mt_ops = {
+	.alloc = mt_alloc, .free = mt_free, .next_token = mt_token,
+	.set_timer = mt_set_timer, .wait_done = mt_wait_done,
+	.lost = mt_lost, .event = mt_event,
+};
+
+typedef int (*mt_fn)(struct dl_cmd *cx, void *arg);
+
+/* The glue's command path. */
+static int mt_run(u32 shard, mt_fn fn, void *arg)
+{
+	struct dl_cmd cx = { .now = mono_ns() };
+	int rc;
+
+	pthread_mutex_lock(&MT.shard[shard]);
+	rc = fn(&cx, arg);
+	pthread_mutex_unlock(&MT.shard[shard]);
+	if (rc != DL_NEED_GLOBAL)
+		return rc;
+	pthread_mutex_lock(&MT.global);
+	pthread_mutex_lock(&MT.shard[shard]);
+	cx.global = true;
+	cx.now = mono_ns();
+	rc = fn(&cx, arg);
+	pthread_mutex_unlock(&MT.shard[shard]);
+	pthread_mutex_unlock(&MT.global);
+	return rc;
+}
+
+struct mt_acq {
+	struct dl_acquire_req rq;
+	struct dl_acquire_res res;
+};
+
+static int mt_acq_fn(struct dl_cmd *cx, void *arg)
+{
+	struct mt_acq *a = arg;
+
+	return dl_acquire(MT.t, cx, &a->rq, &a->res);
+}
+
+struct mt_rel {
+	const char *name;
+	struct dl_owner_ref o;
+};
+
+static int mt_rel_fn(struct dl_cmd *cx, void *arg)
+{
+	struct mt_rel *r = arg;
+
+	return dl_release(MT.t, cx, r->name, strlen(r->name), &r->o, NULL);
+}
+
+static int mt_timer_fn(struct dl_cmd *cx, void *arg)
+{
+	return dl_run_timers(MT.t, cx, *(u32 *)arg, 64);
+}
+
+static void mt_enter(int n, int mode)
+{
+	if (mode == DL_MODE_EXCLUSIVE) {
+		if (AADD(&MT.writers[n], 1) != 1 || ALOAD(&MT.readers[n]))
+			AADD(&MT.overlaps, 1);
+	} else {
+		AADD(&MT.readers[n], 1);
+		if (ALOAD(&MT.writers[n]))
+			AADD(&MT.overlaps, 1);
+	}
+}
+
+static void mt_leave(int n, int mode)
+{
+	AADD(mode == DL_MODE_EXCLUSIVE ? &MT.writers[n] : &MT.readers[n], -1);
+}
+
+static void mt_end_session(struct dl_session *s)
+{
+	struct dl_cmd cx = { .now = mono_ns(), .global = true };
+	u32 i;
+
+	pthread_mutex_lock(&MT.global);
+	for (i = 0; i < MT_SHARDS; i++) {
+		pthread_mutex_lock(&MT.shard[i]);
+		dl_session_end(MT.t, &cx, s, i);
+		pthread_mutex_unlock(&MT.shard[i]);
+	}
+	pthread_mutex_unlock(&MT.global);
+	if (dl_session_destroy(MT.t, s))
+		AADD(&MT.stuck, 1);
+}
+
+/* Takes @n in @mode for thread @id, blocking with a wait timeout. */
+static int mt_lock(int id, struct dl_session *s, int n, int mode, bool try)
+{
+	struct mt_acq a = { .rq = {
+		.name = mt_name[n], .name_len = 2, .mode = mode,
+		.flags = DL_ACQ_NO_TTL | (try ? DL_ACQ_TRY : 0),
+		.wait_ms = 20, .sess = s, .tag = id, .cookie = id,
+	} };
+	u64 t0 = mono_ns();
+	int rc;
+
+	ASTORE(&MT.state[id], 0);
+	rc = mt_run(dl_shard_of(MT.t, mt_name[n], 2), mt_acq_fn, &a);
+	if (rc == -EDEADLK)
+		AADD(&MT.deadlocks, 1);
+	if (rc != DL_QUEUED)
+		return rc;
+	AADD(&MT.queued, 1);
+	while (!ALOAD(&MT.state[id])) {
+		if (mono_ns() - t0 > 5 * SEC) {
+			AADD(&MT.stuck, 1);
+			return -EIO;
+		}
+		sched_yield();
+	}
+	if (ALOAD(&MT.state[id]) == 2) {
+		AADD(&MT.timeouts, 1);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+static void mt_unlock(int id, struct dl_session *s, int n)
+{
+	struct mt_rel r = { .name = mt_name[n], .o = { .sess = s, .tag = id } };
+
+	if (mt_run(dl_shard_of(MT.t, mt_name[n], 2), mt_rel_fn, &r))
+		AADD(&MT.stuck, 1);
+}
+
+static u64 mt_rnd(u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Takes one or two names (random order: deadlocks happen), holds, lets go. */
+static void *mt_worker(void *arg)
+{
+	int id = (int)(long)arg, i, k;
+	u64 seed = 0x9e3779b97f4a7c15ULL * (id + 1);
+	u64 sid = 1000 + id;
+	struct dl_session *s = dl_session_create(MT.t, sid);
+
+	for (i = 0; i < MT.iters; i++) {
+		int held[2], modes[2], nh = 0;
+
+		for (k = 0; k < 2; k++) {
+			int n = mt_rnd(&seed) % MT_NAMES;
+			int mode = mt_rnd(&seed) % 10 < 7 ? DL_MODE_EXCLUSIVE :
+							    DL_MODE_SHARED;
+
+			if (nh && held[0] == n)
+				break;
+			if (mt_lock(id, s, n, mode, mt_rnd(&seed) % 4 == 0))
+				break;
+			mt_enter(n, mode);
+			held[nh] = n;
+			modes[nh++] = mode;
+		}
+		for (k = 0; k < 3; k++)
+			sched_yield();
+		for (k = nh - 1; k >= 0; k--)
+			mt_leave(held[k], modes[k]);
+		if (mt_rnd(&seed) % 40 == 0) {
+			/* The socket closes while holding: the table releases. */
+			mt_end_session(s);
+			AADD(&MT.ends, 1);
+			sid += 100;
+			s = dl_session_create(MT.t, sid);
+			continue;
+		}
+		for (k = nh - 1; k >= 0; k--)
+			mt_unlock(id, s, held[k]);
+	}
+	mt_end_session(s);
+	return NULL;
+}
+
+static void *mt_timer(void *arg)
+{
+	struct timespec ts = { 0, 500000 };
+	u32 i;
+
+	(void)arg;
+	while (!ALOAD(&MT.stop)) {
+		for (i = 0; i < MT_SHARDS; i++)
+			while (mt_run(i, mt_timer_fn, &i) == DL_MORE)
+				;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* Pages through the table under shard locks only, like a netlink dump. */
+static void *mt_dumper(void *arg)
+{
+	struct timespec ts = { 0, 200000 };
+	struct dl_cursor c;
+
+	(void)arg;
+	while (!ALOAD(&MT.stop)) {
+		u64 g = dl_table_generation(MT.t);
+		bool more = true;
+
+		dl_cursor_init(&c);
+		while (more) {
+			const struct dl_lock *l;
+			const struct dl_entry *e;
+			struct dl_entry_info ei;
+			struct dl_lock_info li;
+			u32 sh = c.shard;
+
+			pthread_mutex_lock(&MT.shard[sh]);
+			while ((l = dl_dump_next(MT.t, &c))) {
+				dl_lock_info(l, &li);
+				for (e = NULL; (e = dl_holder_next(l, e));)
+					dl_entry_info(MT.t, e, mono_ns(), &ei);
+				for (e = NULL; (e = dl_waiter_next(l, e));)
+					dl_entry_info(MT.t, e, mono_ns(), &ei);
+			}
+			pthread_mutex_unlock(&MT.shard[sh]);
+			more = dl_cursor_next_shard(MT.t, &c);
+		}
+		(void)g;
+		AADD(&MT.dumps, 1);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static void test_threads(int iters)
+{
+	struct dl_table_config cfg = { .nr_shards = MT_SHARDS, .meta_size = 8 };
+	pthread_t th[MT_THREADS], tt, td;
+	long i;
+	int bad;
+
+	memset(&MT, 0, sizeof(MT));
+	MT.iters = iters;
+	pthread_mutex_init(&MT.global, NULL);
+	for (i = 0; i < MT_SHARDS; i++)
+		pthread_mutex_init(&MT.shard[i], NULL);
+	MT.t = dl_table_create(&cfg, &mt_ops, NULL);
+	pthread_create(&tt, NULL, mt_timer, NULL);
+	pthread_create(&td, NULL, mt_dumper, NULL);
+	for (i = 0; i < MT_THREADS; i++)
+		pthread_create(&th[i], NULL, mt_worker, (void *)i);
+	for (i = 0; i < MT_THREADS; i++)
+		pthread_join(th[i], NULL);
+	ASTORE(&MT.stop, 1);
+	pthread_join(tt, NULL);
+	pthread_join(td, NULL);
+	bad = dl_table_check(MT.t);
+	printf("# threads: %ld grants, %ld queued, %ld timeouts, %ld deadlocks, %ld session ends, %ld dumps\n",
+	       MT.grants, MT.queued, MT.timeouts, MT.deadlocks, MT.ends, MT.dumps);
+	T_OK(MT.overlaps == 0, "threads: %d threads, no exclusive holder ever overlapped another (%ld)",
+	     MT_THREADS, MT.overlaps);
+	T_OK(MT.stuck == 0, "threads: every wait completed and every release found its lease");
+	T_OK(!bad && MT.queued > 0 && MT.ends > 0,
+	     "threads: contended path, session ends and dumps ran; table consistent");
+	dl_table_destroy(MT.t);
+	T_OK(ALOAD(&MT.live) == 0, "threads: no memory left");
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = false;
@@ -1767,6 +2179,12 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		if (!strcmp(argv[i], "--threads")) {
+			/* The ThreadSanitizer run: only the concurrent test. */
+			prefix = "tsan: ";
+			test_threads(400);
+			return tap_done();
+		}
 		else if (!strcmp(argv[i], "--san"))
 			prefix = "asan: ";
 	}
@@ -1786,6 +2204,7 @@ int main(int argc, char **argv)
 	test_inspect();
 	test_dump();
 	test_limits();
+	test_set_limits();
 	test_need_global();
 	test_tokens();
 	test_explicit_expire();
@@ -1793,6 +2212,7 @@ int main(int argc, char **argv)
 	test_replicas();
 	test_alloc_failure();
 	test_model();
+	test_threads(quick ? 300 : 1500);
 	if (!quick)
 		test_million();
 	for (i = 0; i < DL_OBJ_NR; i++)
