@@ -64,9 +64,10 @@ typedef struct { long counter; } dl_atomic_t;
 #define dl_atomic_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define dl_atomic_set(a, v) \
 	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
+/* Relaxed atomics: what the kernel's READ_ONCE means, and TSan knows it. */
 #ifndef READ_ONCE
-#define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
-#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #endif
 #endif /* __KERNEL__ */
 

@@ -1,6 +1,7 @@
 # Host tests of the lock table policy core (kmod/table.c), issue 3.
 # Included by the top-level Makefile; paths are relative to the repo top.
-#   make check-table        plain build, then ASan/UBSan build; TAP on stdout
+#   make check-table        plain build, ASan/UBSan build, then the threaded
+#                           test under ThreadSanitizer; TAP on stdout
 #   TABLE_QUICK=1           skip the 1,000,000-lease test in the ASan run
 CC ?= gcc
 TABLE_BUILD := build/table
@@ -23,19 +24,31 @@ $(TABLE_BUILD)/table_san.o: $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) $(TABLE_SAN) -c -o $@ $(TABLE_SRC)
 
+$(TABLE_BUILD)/table_tsan.o: $(TABLE_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -fsanitize=thread -c -o $@ $(TABLE_SRC)
+
 $(TABLE_BUILD)/test_table: $(TABLE_BUILD)/table.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_table.c $<
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_table.c $< -pthread
 
 $(TABLE_BUILD)/test_table_san: $(TABLE_BUILD)/table_san.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_table.c $<
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_table.c $< -pthread
+
+$(TABLE_BUILD)/test_table_tsan: $(TABLE_BUILD)/table_tsan.o $(TABLE_DEPS)
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_table.c $< -pthread
 
 # Both binaries print TAP; the sanitized run is prefixed "san:" in names so
 # that both sets of lines count, and any sanitizer report fails the run.
-check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san
+# ThreadSanitizer runs only the threaded test ("tsan:" names); a data race
+# report exits non-zero.
+check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
+		$(TABLE_BUILD)/test_table_tsan
 	@$(TABLE_BUILD)/test_table
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_table_san --san $(if $(TABLE_QUICK),--quick)
+	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+		$(TABLE_BUILD)/test_table_tsan --threads
 
 .PHONY: check-table
 CHECK_SUITES += table

@@ -2013,7 +2013,7 @@ static int mt_lock(int id, struct dl_session *s, int n, int mode, bool try)
 		return rc;
 	AADD(&MT.queued, 1);
 	while (!ALOAD(&MT.state[id])) {
-		if (mono_ns() - t0 > 5 * SEC) {
+		if (mono_ns() - t0 > 30 * SEC) {
 			AADD(&MT.stuck, 1);
 			return -EIO;
 		}
