@@ -890,11 +890,11 @@ static void walk_push(struct dl_walk_frame *f, const struct dl_lock *l,
  * cycle in the wait-for graph?  Owner A waits for owner B when B holds the
  * lock A waits on in a conflicting mode, or waits ahead of A on it in a
  * conflicting mode (FIFO: A cannot pass B).  Iterative depth-first search
- * with an explicit stack of cfg.deadlk_depth frames; each wait is visited
- * once per walk.  Branches deeper than the stack are not followed and a walk
- * stops after cfg.deadlk_budget waits; both count in deadlk_truncated and
- * the request is then queued (like POSIX fcntl locks, a cycle the walk could
- * not see is left to wait timeouts and cancellation).
+ * with an explicit stack of cfg.deadlk_depth frames; each wait is followed
+ * at most once per walk.  Branches deeper than the stack are not followed and
+ * a walk stops after examining cfg.deadlk_budget waits; both count in
+ * deadlk_truncated and the request is then queued (like POSIX fcntl locks, a
+ * cycle the walk could not see is left to wait timeouts and cancellation).
  */
 static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 			  u8 mode, const struct dl_okey *req)
@@ -920,17 +920,21 @@ static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 				f->blocker = NULL;
 				continue;
 			}
-			if (w->walk_gen == gen)
-				continue;
-			((struct dl_entry *)w)->walk_gen = gen;
 			if (++visited > t->cfg.deadlk_budget) {
 				truncated = true;
 				break;
 			}
+			if (w->walk_gen == gen)
+				continue;
+			/*
+			 * Not marked when not followed: a shorter path may still
+			 * reach it within the depth limit.
+			 */
 			if (depth == t->cfg.deadlk_depth) {
 				truncated = true;
 				continue;
 			}
+			((struct dl_entry *)w)->walk_gen = gen;
 			walk_push(&stack[depth++], w->lock, w, w->mode);
 			continue;
 		}

@@ -839,6 +839,31 @@ static void test_deadlock(void)
 	}
 	T_OK(check_ok(t), "deadlock: table consistent");
 	finish(t, &s, 1);
+
+	/*
+	 * A wait first met at the depth limit (path R->A->C->D->X) must still
+	 * be followed when a shorter path reaches it (R->B->X->R).
+	 */
+	{
+		struct dl_table_config cfg = { .nr_shards = 4, .deadlk_depth = 4 };
+
+		t = mk_table_cfg(&cfg);
+	}
+	s = dl_session_create(t, 1);
+	try_lock(t, s, 2, "L0", DL_MODE_SHARED, NULL);	/* A */
+	try_lock(t, s, 3, "L0", DL_MODE_SHARED, NULL);	/* B */
+	try_lock(t, s, 4, "L1", DL_MODE_EXCLUSIVE, NULL);	/* C */
+	try_lock(t, s, 5, "L2", DL_MODE_EXCLUSIVE, NULL);	/* D */
+	try_lock(t, s, 6, "L3", DL_MODE_EXCLUSIVE, NULL);	/* X */
+	try_lock(t, s, 1, "L4", DL_MODE_EXCLUSIVE, NULL);	/* R */
+	ok = wait_lock(t, s, 2, "L1", DL_MODE_EXCLUSIVE, 2) == DL_QUEUED &&
+	     wait_lock(t, s, 4, "L2", DL_MODE_EXCLUSIVE, 4) == DL_QUEUED &&
+	     wait_lock(t, s, 5, "L3", DL_MODE_EXCLUSIVE, 5) == DL_QUEUED &&
+	     wait_lock(t, s, 3, "L3", DL_MODE_EXCLUSIVE, 3) == DL_QUEUED &&
+	     wait_lock(t, s, 6, "L4", DL_MODE_EXCLUSIVE, 6) == DL_QUEUED;
+	T_OK(ok && wait_lock(t, s, 1, "L0", DL_MODE_EXCLUSIVE, 1) == -EDEADLK,
+	     "deadlock: a wait cut off at the depth limit is still followed by a shorter path");
+	finish(t, &s, 1);
 }
 
 static void test_break(void)
