@@ -1183,7 +1183,8 @@ static int acquire_validate(const struct dl_table *t,
 		return -EINVAL;
 	if (rq->flags & ~DL_ACQ_FLAGS || !rq->sess)
 		return -EINVAL;
-	if (rq->mode > DL_MODE_SEMAPHORE)
+	/* Unsigned: an enum may be signed, and the glue may cast any u32. */
+	if ((u32)rq->mode > DL_MODE_SEMAPHORE)
 		return -EINVAL;
 	if ((rq->mode == DL_MODE_SEMAPHORE) != (rq->permits != 0))
 		return -EINVAL;

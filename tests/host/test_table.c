@@ -221,6 +221,12 @@ static long global_retries;
 
 #define META_SIZE 24
 
+/* A new table has no timer armed: forget the last table's. */
+static void armed_reset(void)
+{
+	memset(armed, 0, sizeof(armed));
+}
+
 static struct dl_table *mk_table(u32 shards, u32 max_ttl_ms)
 {
 	struct dl_table_config cfg = {
@@ -230,11 +236,13 @@ static struct dl_table *mk_table(u32 shards, u32 max_ttl_ms)
 		.hash_seed = 0x1234,
 	};
 
+	armed_reset();
 	return dl_table_create(&cfg, &ops, NULL);
 }
 
 static struct dl_table *mk_table_cfg(struct dl_table_config *cfg)
 {
+	armed_reset();
 	if (!cfg->meta_size)
 		cfg->meta_size = META_SIZE;
 	return dl_table_create(cfg, &ops, NULL);
@@ -453,6 +461,20 @@ static void test_names(void)
 	rq.flags = 0;
 	rq.mode = 7;
 	T_OK(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: bad mode -> -EINVAL");
+	rq.mode = (enum dl_mode)-1;
+	T_OK(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: mode -1 -> -EINVAL");
+	rq.mode = DL_MODE_EXCLUSIVE;
+	rq.sess = NULL;
+	T_OK(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: no session -> -EINVAL");
+	rq.sess = s;
+	rq.flags = DL_ACQ_DETACHED;
+	rq.owner = "o\0x";
+	rq.owner_len = 3;
+	T_OK(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: owner with a NUL -> -EINVAL");
+	rq.owner_len = DL_OWNER_MAX + 1;
+	rq.owner = big;
+	T_OK(dl_acquire(t, &cx, &rq, &r) == -EINVAL, "acquire: owner over 64 bytes -> -EINVAL");
+	rq.flags = 0;
 	T_OK(check_ok(t), "names: table consistent");
 	finish(t, &s, 1);
 }
@@ -1348,6 +1370,75 @@ static void test_replicas(void)
 	     rp[0].n);
 }
 
+/* Random, mostly malformed arguments to every command: no crash, no drift. */
+static void test_garbage(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *ss[3];
+	static char buf[2048];
+	int i, bad = 0, accepted = 0;
+
+	for (i = 0; i < 3; i++)
+		ss[i] = dl_session_create(t, i + 1);
+	for (i = 0; i < 30000; i++) {
+		u64 x = rnd(), y = rnd();
+		struct dl_cmd cx = { .now = now, .global = y & 1 };
+		u32 len = x % 4 ? 1 + (x >> 8) % 4 : (x >> 8) % 300;
+		const char *name = buf + (y >> 8) % 64;
+		struct dl_owner_ref o = {
+			.sess = (x >> 20) % 5 ? ss[(x >> 24) % 3] : NULL,
+			.tag = (x >> 28) % 3,
+			.str = (x >> 32) % 3 ? NULL : buf + 100,
+			.len = (x >> 34) % 70,
+		};
+		struct dl_acquire_req rq = {
+			.name = name, .name_len = len, .mode = (x >> 40) % 4,
+			.permits = (y >> 16) % 3, .flags = (y >> 20) % 16,
+			.ttl_ms = (y >> 24) % 3 ? (y >> 26) % 1000 : 0,
+			.wait_ms = (y >> 36) % 100, .sess = ss[(y >> 44) % 3],
+			.tag = (y >> 46) % 3, .owner = (y >> 48) % 4 ? buf + 100 : NULL,
+			.owner_len = (y >> 50) % 70, .cookie = y >> 52,
+		};
+		struct dl_acquire_res r;
+		int rc;
+
+		buf[(y >> 40) % 200] = (char)(x >> 56);	/* sometimes a NUL */
+		switch ((x >> 44) % 8) {
+		case 0:
+		case 1:
+		case 2:
+			rc = dl_acquire(t, &cx, &rq, &r);
+			break;
+		case 3:
+			rc = dl_release(t, &cx, name, len, &o, NULL);
+			break;
+		case 4:
+			rc = dl_renew(t, &cx, name, len, &o, (u32)y);
+			break;
+		case 5:
+			rc = dl_set_value(t, &cx, name, len, &o, buf, (y >> 4) % 1100);
+			break;
+		case 6:
+			rc = dl_cancel(t, &cx, name, len, ss[y % 3], y >> 52);
+			break;
+		default:
+			rc = dl_break(t, &cx, name, len, (y >> 8) % 3 ? 0 : 1000 + y % 50);
+			break;
+		}
+		accepted += rc >= 0;
+		if (rc > DL_MORE || rc < -4095)
+			bad++;
+		now += (x >> 48) % (50 * MS);
+		run_timers(t);
+		if (dl_table_check(t))
+			bad++;
+	}
+	T_OK(!bad && accepted > 500,
+	     "garbage: 30000 random commands, no crash, table consistent (%d accepted, %d bad)",
+	     accepted, bad);
+	finish(t, ss, 3);
+}
+
 static void test_tokens(void)
 {
 	struct dl_table *t = mk_table(4, 0);
@@ -1741,6 +1832,7 @@ static void test_model(void)
 	u32 sh;
 
 	memset(&M, 0, sizeof(M));
+	armed_reset();
 	M.t = dl_table_create(&cfg, &m_ops, NULL);
 	for (i = 0; i < M_SESS; i++) {
 		M.sess_id[i] = i + 1;
@@ -2232,6 +2324,7 @@ int main(int argc, char **argv)
 	test_set_limits();
 	test_need_global();
 	test_tokens();
+	test_garbage();
 	test_explicit_expire();
 	test_misc();
 	test_replicas();
