@@ -1541,7 +1541,7 @@ static struct {
 	u64 last_token[M_NAMES];
 	u64 seq;
 	long violations;
-	long grants, expiries, deadlocks, timeouts, deaths, queued;
+	long grants, expiries, deadlocks, cycles, timeouts, deaths, queued;
 } M;
 
 static int m_name_idx(const char *n)
@@ -1699,6 +1699,76 @@ static int m_mode(int n, u32 *permits)
 	return rnd() % 3 ? DL_MODE_EXCLUSIVE : DL_MODE_SHARED;
 }
 
+/* Same edge rule as the table's walk, written the obvious way. */
+static bool m_conflict(const struct dl_lock_info *li, int a, int b)
+{
+	if (li->semaphore)
+		return li->permits == 1;
+	return a == DL_MODE_EXCLUSIVE || b == DL_MODE_EXCLUSIVE;
+}
+
+/*
+ * Reference deadlock check: builds the whole wait-for graph among owners
+ * from inspection and asks whether owner @r asking @n in @mode reaches
+ * itself.  With few owners nothing is truncated, so the table must agree.
+ */
+static bool m_would_deadlock(int n, int r, int mode)
+{
+	u32 adj[M_OWNERS], seen = 0, todo = 0;
+	struct dl_entry_info ei, ej;
+	int k, o;
+
+	memset(adj, 0, sizeof(adj));
+	for (k = 0; k < M_NAMES; k++) {
+		const struct dl_lock *l = dl_lookup(M.t, m_name[k], strlen(m_name[k]));
+		const struct dl_entry *w = NULL, *x;
+		struct dl_lock_info li;
+
+		if (!l)
+			continue;
+		dl_lock_info(l, &li);
+		while ((w = dl_waiter_next(l, w))) {
+			int ow;
+
+			dl_entry_info(M.t, w, now, &ei);
+			ow = m_owner_of_view(&ei.owner);
+			for (x = NULL; (x = dl_holder_next(l, x));) {
+				dl_entry_info(M.t, x, now, &ej);
+				if (m_conflict(&li, ej.mode, ei.mode))
+					adj[ow] |= 1U << m_owner_of_view(&ej.owner);
+			}
+			for (x = NULL; (x = dl_waiter_next(l, x)) && x != w;) {
+				dl_entry_info(M.t, x, now, &ej);
+				if (m_conflict(&li, ej.mode, ei.mode))
+					adj[ow] |= 1U << m_owner_of_view(&ej.owner);
+			}
+		}
+		if (k == n) {
+			for (x = NULL; (x = dl_holder_next(l, x));) {
+				dl_entry_info(M.t, x, now, &ej);
+				if (m_conflict(&li, ej.mode, mode))
+					todo |= 1U << m_owner_of_view(&ej.owner);
+			}
+			for (x = NULL; (x = dl_waiter_next(l, x));) {
+				dl_entry_info(M.t, x, now, &ej);
+				if (m_conflict(&li, ej.mode, mode))
+					todo |= 1U << m_owner_of_view(&ej.owner);
+			}
+		}
+	}
+	while (todo) {
+		o = __builtin_ctz(todo);
+		todo &= todo - 1;
+		if (o == r)
+			return true;
+		if (seen & (1U << o))
+			continue;
+		seen |= 1U << o;
+		todo |= adj[o] & ~seen;
+	}
+	return false;
+}
+
 static void m_step(void)
 {
 	int n = rnd() % M_NAMES, o = rnd() % M_OWNERS, si = o / M_TAGS;
@@ -1720,11 +1790,12 @@ static void m_step(void)
 		u32 flags = (rnd() % 3 ? 0 : DL_ACQ_TRY) | (det ? DL_ACQ_DETACHED :
 			     (rnd() % 4 ? 0 : DL_ACQ_NO_TTL));
 		u64 cookie = ((u64)o << 32) | ++M.seq;
-		bool was = M.hold[n][o].held;
+		bool was = M.hold[n][o].held, expect_dl;
 
 		if (M.wait[n][o].on)
 			flags |= DL_ACQ_TRY;
 		mode = m_mode(n, &permits);
+		expect_dl = m_would_deadlock(n, o, mode);
 		/* Keep the mode an owner already holds, or expect -EDEADLK. */
 		rc = acq_full(M.t, M.sess[si], o % M_TAGS, m_name[n], mode, permits,
 			      flags, 50 + rnd() % 400, rnd() % 2 ? 0 : 100 + rnd() % 500,
@@ -1736,8 +1807,13 @@ static void m_step(void)
 		} else if (rc == DL_QUEUED) {
 			M.wait[n][o] = (struct m_wait){ true, si, cookie, M.seq };
 			M.queued++;
+			if (expect_dl)
+				m_violation("queued although it closes a cycle", n, o);
 		} else if (rc == -EDEADLK) {
 			M.deadlocks++;
+			if (!was && !expect_dl)
+				m_violation("-EDEADLK without a cycle", n, o);
+			M.cycles += !was;
 		} else if (rc && rc != -EAGAIN && rc != -EALREADY) {
 			m_violation("unexpected acquire error", n, o);
 		}
@@ -1851,13 +1927,13 @@ static void test_model(void)
 				-dl_table_check(M.t), step);
 	}
 	on_rec = NULL;
-	printf("# model: %ld grants, %ld queued, %ld expiries, %ld deadlocks, %ld timeouts, %ld owner deaths\n",
-	       M.grants, M.queued, M.expiries, M.deadlocks, M.timeouts, M.deaths);
+	printf("# model: %ld grants, %ld queued, %ld expiries, %ld deadlocks (%ld cycles), %ld timeouts, %ld owner deaths\n",
+	       M.grants, M.queued, M.expiries, M.deadlocks, M.cycles, M.timeouts, M.deaths);
 	T_OK(M.violations == 0, "model: %d random steps, invariants hold after each (%ld violations)",
 	       M_STEPS, M.violations);
 	T_OK(bad_check == 0, "model: internal consistency after every step");
 	T_OK(bad_timer == 0, "model: shard timers always armed at the earliest deadline");
-	T_OK(M.grants > 1000 && M.queued > 100 && M.expiries > 10 && M.deadlocks > 0 &&
+	T_OK(M.grants > 1000 && M.queued > 100 && M.expiries > 10 && M.cycles > 50 &&
 	       M.timeouts > 0 && M.deaths > 0, "model: every path exercised");
 	for (i = 0; i < M_SESS; i++)
 		end_session(M.t, M.sess[i]);
