@@ -99,6 +99,12 @@ struct dl_entry {
 	u8 mode;
 	u8 flags;
 	u8 owner_len;
+	/*
+	 * Waiter whose owner also waits elsewhere.  A byte of its own, not a
+	 * flag: it changes under the global lock only, while flags are read
+	 * under shard locks.
+	 */
+	u8 multi;
 	/* cfg.meta_size bytes of glue metadata, then the detached owner */
 	u8 tail[];
 };
@@ -107,6 +113,9 @@ struct dl_lock {
 	struct dl_lock *next;		/* hash chain */
 	struct dl_link holders;
 	struct dl_link waiters;
+	/* Walk shortcuts, under the global lock: see deadlock_check(). */
+	struct dl_entry *last_excl;	/* last exclusive waiter */
+	u32 nr_multi;			/* waiters with ->multi */
 	u32 hkey;
 	u32 permits;			/* 0: readers-writer lock */
 	u32 nr_holders;
@@ -142,10 +151,11 @@ struct dl_walk_frame {
 	const struct dl_entry *self;	/* NULL: the request being checked */
 	const struct dl_link *pos;	/* blocker enumeration position */
 	const struct dl_entry *blocker;	/* whose waits are being scanned */
+	const struct dl_entry *blocker_one;	/* phase 3 */
 	const struct dl_link *whead;
 	const struct dl_link *wpos;
 	u8 mode;
-	u8 phase;			/* 0: holders, 1: waiters ahead, 2: done */
+	u8 phase;	/* 0: holders, 1: waiters ahead, 2: done, 3: one */
 };
 
 struct dl_table {
@@ -161,6 +171,7 @@ struct dl_table {
 	struct dl_link *index;
 	u32 index_mask;
 	u32 walk_gen;
+	u32 walk_steps;
 	struct dl_walk_frame *walk;
 	u64 deadlk_truncated;
 };
@@ -628,16 +639,25 @@ static struct dl_entry *waiter_by_cookie(const struct dl_lock *l,
 	return NULL;
 }
 
+static struct dl_link *index_head(const struct dl_table *t,
+				  const struct dl_okey *k)
+{
+	return &t->index[okey_hash(k) & t->index_mask];
+}
+
+/* The wait of owner @k on @l, from the owner index (global lock held). */
 static struct dl_entry *waiter_find(const struct dl_table *t,
 				    const struct dl_lock *l,
 				    const struct dl_okey *k)
 {
-	const struct dl_link *p;
+	struct dl_link *head = index_head(t, k), *p;
 	struct dl_okey ek;
 
-	for (p = l->waiters.next; p != &l->waiters; p = p->next) {
-		struct dl_entry *e = entry_of_lock_link(p);
+	for (p = head->next; p != head; p = p->next) {
+		struct dl_entry *e = entry_of_idx_link(p);
 
+		if (e->lock != l)
+			continue;
 		entry_okey(t, e, &ek);
 		if (okey_eq(&ek, k))
 			return e;
@@ -719,10 +739,101 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 	emit(t, cx, DL_EV_GRANTED, e);
 }
 
+/*
+ * Calls @fn on every wait of @k's owner except @skip; returns their number.
+ * Global lock held.
+ */
+static u32 owner_waits(const struct dl_table *t, const struct dl_okey *k,
+		       const struct dl_entry *skip,
+		       void (*fn)(struct dl_entry *w, bool on), bool on)
+{
+	struct dl_link *head = index_head(t, k), *p;
+	struct dl_okey wk;
+	u32 n = 0;
+
+	for (p = head->next; p != head; p = p->next) {
+		struct dl_entry *w = entry_of_idx_link(p);
+
+		if (w == skip)
+			continue;
+		entry_okey(t, w, &wk);
+		if (!okey_eq(&wk, k))
+			continue;
+		n++;
+		if (fn)
+			fn(w, on);
+	}
+	return n;
+}
+
+static void set_multi(struct dl_entry *w, bool on)
+{
+	if (w->multi == on)
+		return;
+	w->multi = on;
+	if (on)
+		w->lock->nr_multi++;
+	else
+		w->lock->nr_multi--;
+}
+
+/* A new wait of an owner that already waits: all its waits are multi. */
+static void multi_add(const struct dl_table *t, struct dl_entry *w,
+		      const struct dl_okey *k)
+{
+	if (owner_waits(t, k, w, set_multi, true))
+		set_multi(w, true);
+}
+
+/* The owner's last remaining wait is no longer multi. */
+static void multi_del(const struct dl_table *t, struct dl_entry *w)
+{
+	struct dl_entry *last = NULL;
+	struct dl_okey k;
+
+	if (!w->multi)
+		return;
+	set_multi(w, false);
+	entry_okey(t, w, &k);
+	if (owner_waits(t, &k, w, NULL, false) == 1) {
+		struct dl_link *head = index_head(t, &k), *p;
+		struct dl_okey wk;
+
+		for (p = head->next; p != head; p = p->next) {
+			struct dl_entry *o = entry_of_idx_link(p);
+
+			entry_okey(t, o, &wk);
+			if (o != w && okey_eq(&wk, &k))
+				last = o;
+		}
+		set_multi(last, false);
+	}
+}
+
+/* Keeps l->last_excl right when @w leaves the queue. */
+static void last_excl_del(struct dl_lock *l, struct dl_entry *w)
+{
+	struct dl_link *p;
+
+	if (l->last_excl != w)
+		return;
+	l->last_excl = NULL;
+	for (p = w->lock_link.prev; p != &l->waiters; p = p->prev) {
+		struct dl_entry *e = entry_of_lock_link(p);
+
+		if (e->mode == DL_MODE_EXCLUSIVE) {
+			l->last_excl = e;
+			break;
+		}
+	}
+}
+
 /* Unlinks a waiter from everything (global lock held); does not free it. */
 static void waiter_unlink(struct dl_table *t, struct dl_shard *sh,
 			  struct dl_entry *w)
 {
+	multi_del(t, w);
+	last_excl_del(w->lock, w);
 	dl_link_del(&w->lock_link);
 	w->lock->nr_waiters--;
 	dl_link_del(&w->idx_link);
@@ -826,15 +937,45 @@ static bool modes_conflict(const struct dl_lock *l, u8 bmode, u8 wmode)
 	return bmode == DL_MODE_EXCLUSIVE || wmode == DL_MODE_EXCLUSIVE;
 }
 
-static const struct dl_entry *next_blocker(struct dl_walk_frame *f)
+/*
+ * A frame "covers" its lock when its wait conflicts with every holder and
+ * every waiter ahead (exclusive, or a 1-permit semaphore).  Then the wait
+ * of anyone ahead of it on the same lock is blocked by a subset of what
+ * blocks the frame, so following it finds nothing new.
+ */
+static bool frame_covers(const struct dl_walk_frame *f)
+{
+	if (f->lock->permits)
+		return f->lock->permits == 1;
+	return f->mode == DL_MODE_EXCLUSIVE;
+}
+
+/*
+ * Enumerates whom the frame's wait waits for, keeping only blockers that
+ * can lead somewhere new:
+ *  - phase 0: conflicting holders;
+ *  - phase 1 (covering frames): waiters ahead whose owner also waits
+ *    elsewhere (->multi); the others' only wait is on this lock and is
+ *    covered.  The requester's own waits count as multi (acquire_queue()
+ *    marks them before the walk), so a cycle through it is never pruned;
+ *  - phase 3 (shared frames): only the last exclusive waiter ahead, whose
+ *    own (covering) frame blocks on everything this frame would.
+ */
+static const struct dl_entry *next_blocker(struct dl_table *t,
+					   struct dl_walk_frame *f)
 {
 	const struct dl_lock *l = f->lock;
 	const struct dl_entry *e;
 
+	if (f->phase == 3) {
+		f->phase = 2;
+		return f->blocker_one;
+	}
 	while (f->phase == 0) {
+		t->walk_steps++;
 		f->pos = f->pos->next;
 		if (f->pos == &l->holders) {
-			f->phase = 1;
+			f->phase = frame_covers(f) && l->nr_multi ? 1 : 2;
 			f->pos = &l->waiters;
 			break;
 		}
@@ -843,13 +984,14 @@ static const struct dl_entry *next_blocker(struct dl_walk_frame *f)
 			return e;
 	}
 	while (f->phase == 1) {	/* only the waiters ahead of self */
+		t->walk_steps++;
 		f->pos = f->pos->next;
 		if (f->pos == &l->waiters)
 			break;
 		e = entry_of_lock_link(f->pos);
 		if (e == f->self)
 			break;
-		if (modes_conflict(l, e->mode, f->mode))
+		if (e->multi)
 			return e;
 	}
 	f->phase = 2;
@@ -857,7 +999,7 @@ static const struct dl_entry *next_blocker(struct dl_walk_frame *f)
 }
 
 /* Next wait of the frame's blocker, from the owner index. */
-static const struct dl_entry *next_wait_of(const struct dl_table *t,
+static const struct dl_entry *next_wait_of(struct dl_table *t,
 					   struct dl_walk_frame *f)
 {
 	struct dl_okey bk, wk;
@@ -867,6 +1009,9 @@ static const struct dl_entry *next_wait_of(const struct dl_table *t,
 	     f->wpos = f->wpos->next) {
 		const struct dl_entry *w = entry_of_idx_link(f->wpos);
 
+		t->walk_steps++;
+		if (w->lock == f->lock && frame_covers(f))
+			continue;
 		entry_okey(t, w, &wk);
 		if (okey_eq(&bk, &wk))
 			return w;
@@ -874,8 +1019,28 @@ static const struct dl_entry *next_wait_of(const struct dl_table *t,
 	return NULL;
 }
 
-static void walk_push(struct dl_walk_frame *f, const struct dl_lock *l,
-		      const struct dl_entry *self, u8 mode)
+/* The last exclusive waiter ahead of @self (NULL: of the whole queue). */
+static const struct dl_entry *last_excl_ahead(struct dl_table *t,
+					      const struct dl_lock *l,
+					      const struct dl_entry *self)
+{
+	const struct dl_link *p;
+
+	if (!self)
+		return l->last_excl;
+	for (p = self->lock_link.prev; p != &l->waiters; p = p->prev) {
+		const struct dl_entry *e = entry_of_lock_link(p);
+
+		t->walk_steps++;
+		if (e->mode == DL_MODE_EXCLUSIVE)
+			return e;
+	}
+	return NULL;
+}
+
+static void walk_push(struct dl_table *t, struct dl_walk_frame *f,
+		      const struct dl_lock *l, const struct dl_entry *self,
+		      u8 mode)
 {
 	f->lock = l;
 	f->self = self;
@@ -883,6 +1048,12 @@ static void walk_push(struct dl_walk_frame *f, const struct dl_lock *l,
 	f->pos = &l->holders;
 	f->phase = 0;
 	f->blocker = NULL;
+	f->blocker_one = NULL;
+	if (!l->permits && mode == DL_MODE_SHARED) {
+		f->blocker_one = last_excl_ahead(t, l, self);
+		if (f->blocker_one)
+			f->phase = 3;
+	}
 }
 
 /*
@@ -891,8 +1062,10 @@ static void walk_push(struct dl_walk_frame *f, const struct dl_lock *l,
  * lock A waits on in a conflicting mode, or waits ahead of A on it in a
  * conflicting mode (FIFO: A cannot pass B).  Iterative depth-first search
  * with an explicit stack of cfg.deadlk_depth frames; each wait is followed
- * at most once per walk.  Branches deeper than the stack are not followed and
- * a walk stops after examining cfg.deadlk_budget waits; both count in
+ * at most once per walk, and next_blocker() prunes edges that cannot lead
+ * anywhere new, so a queue of thousands of plain waiters costs nothing.
+ * Branches deeper than the stack are not followed and a walk stops after
+ * cfg.deadlk_budget steps (list and index entries looked at); both count in
  * deadlk_truncated and the request is then queued (like POSIX fcntl locks, a
  * cycle the walk could not see is left to wait timeouts and cancellation).
  */
@@ -900,29 +1073,30 @@ static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 			  u8 mode, const struct dl_okey *req)
 {
 	struct dl_walk_frame *stack = t->walk;
-	u32 depth = 1, visited = 0;
 	bool truncated = false;
 	struct dl_okey bk;
+	u32 depth = 1;
 	u32 gen;
 
 	/* Entries start with walk_gen 0, so a walk never uses 0. */
 	if (!++t->walk_gen)
 		t->walk_gen = 1;
 	gen = t->walk_gen;
-	walk_push(&stack[0], l, NULL, mode);
+	t->walk_steps = 0;
+	walk_push(t, &stack[0], l, NULL, mode);
 	while (depth) {
 		struct dl_walk_frame *f = &stack[depth - 1];
 		const struct dl_entry *b, *w;
 
+		if (t->walk_steps > t->cfg.deadlk_budget) {
+			truncated = true;
+			break;
+		}
 		if (f->blocker) {
 			w = next_wait_of(t, f);
 			if (!w) {
 				f->blocker = NULL;
 				continue;
-			}
-			if (++visited > t->cfg.deadlk_budget) {
-				truncated = true;
-				break;
 			}
 			if (w->walk_gen == gen)
 				continue;
@@ -935,10 +1109,10 @@ static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 				continue;
 			}
 			((struct dl_entry *)w)->walk_gen = gen;
-			walk_push(&stack[depth++], w->lock, w, w->mode);
+			walk_push(t, &stack[depth++], w->lock, w, w->mode);
 			continue;
 		}
-		b = next_blocker(f);
+		b = next_blocker(t, f);
 		if (!b) {
 			depth--;
 			continue;
@@ -947,7 +1121,7 @@ static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 		if (okey_eq(&bk, req))
 			return -EDEADLK;
 		f->blocker = b;
-		f->whead = &t->index[okey_hash(&bk) & t->index_mask];
+		f->whead = index_head(t, &bk);
 		f->wpos = f->whead;
 	}
 	if (truncated)
@@ -1326,16 +1500,24 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 {
 	struct dl_shard *sh = &t->shards[shard];
 	struct dl_entry *w;
+	bool lone;
 	int err;
 
 	if (waiter_find(t, l, k))
 		return -EALREADY;
+	/*
+	 * With this wait the requester waits twice: mark a single earlier
+	 * wait multi now, for the walk (undone if the request fails).
+	 */
+	lone = owner_waits(t, k, NULL, NULL, false) == 1;
+	if (lone)
+		owner_waits(t, k, NULL, set_multi, true);
 	err = deadlock_check(t, l, rq->mode, k);
 	if (err)
-		return err;
+		goto undo_multi;
 	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
 	if (err)
-		return err;
+		goto undo_multi;
 	err = charge(&rq->sess->nr_waiters,
 		     READ_ONCE(t->cfg.max_session_waiters), -EDQUOT);
 	if (err)
@@ -1351,8 +1533,10 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	w->ttl_ms = rq->ttl_ms;
 	dl_link_add_tail(&w->lock_link, &l->waiters);
 	l->nr_waiters++;
-	dl_link_add_tail(&w->idx_link,
-			 &t->index[okey_hash(k) & t->index_mask]);
+	if (w->mode == DL_MODE_EXCLUSIVE)
+		l->last_excl = w;
+	dl_link_add_tail(&w->idx_link, index_head(t, k));
+	multi_add(t, w, k);
 	dl_link_add_tail(&w->sess_link, sess_list(rq->sess, shard, true));
 	if (rq->wait_ms)
 		entry_set_deadline(sh, w, cx->now +
@@ -1363,6 +1547,9 @@ undo_sess:
 	dl_atomic_add_return(-1, &rq->sess->nr_waiters);
 undo_table:
 	dl_atomic_add_return(-1, &t->nr_waiters);
+undo_multi:
+	if (lone)
+		owner_waits(t, k, NULL, set_multi, false);
 	return err;
 }
 
@@ -1855,8 +2042,9 @@ void dl_table_stats(const struct dl_table *t, struct dl_table_stats *st)
 static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 		      const struct dl_lock *l, u32 *entries)
 {
+	const struct dl_entry *last;
 	const struct dl_link *p;
-	u32 n = 0, excl = 0;
+	u32 n = 0, excl = 0, multi;
 
 	CHECK(l->nr_holders || l->nr_waiters);
 	for (p = l->holders.next; p != &l->holders; p = p->next) {
@@ -1884,6 +2072,17 @@ static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 		n++;
 	}
 	CHECK(n == l->nr_waiters);
+	last = NULL;
+	multi = 0;
+	for (p = l->waiters.next; p != &l->waiters; p = p->next) {
+		const struct dl_entry *e = entry_of_lock_link(p);
+
+		if (e->mode == DL_MODE_EXCLUSIVE)
+			last = e;
+		multi += e->multi;
+	}
+	CHECK(l->last_excl == last);
+	CHECK(multi == l->nr_multi);
 	/* A waiter at the head that fits would have been granted. */
 	if (n)
 		CHECK(!lock_grantable(l, entry_of_lock_link(l->waiters.next)->mode));

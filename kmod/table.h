@@ -37,7 +37,7 @@
 #define DL_MAX_SHARDS		4096
 #define DL_DEFAULT_MAX_TTL_MS	(3600U * 1000U)
 #define DL_DEFAULT_DEADLK_DEPTH	32
-#define DL_DEFAULT_DEADLK_BUDGET 4096
+#define DL_DEFAULT_DEADLK_BUDGET 16384	/* steps: list and index entries */
 
 /* Positive returns: not errors, the caller has more to do. */
 #define DL_QUEUED	1	/* acquire joined the wait queue */
@@ -169,7 +169,7 @@ struct dl_table_config {
 	u32 max_session_leases;	/* per session, -EDQUOT; 0: unlimited */
 	u32 max_session_waiters;	/* per session, -EDQUOT; 0: unlimited */
 	u32 deadlk_depth;	/* wait-for walk depth; 0: default */
-	u32 deadlk_budget;	/* waits visited per walk; 0: default */
+	u32 deadlk_budget;	/* steps per walk; 0: default */
 	u32 index_bits;		/* owner->waits index buckets (log2); 0: 10 */
 	u64 hash_seed;
 };

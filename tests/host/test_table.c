@@ -1439,6 +1439,43 @@ static void test_garbage(void)
 	finish(t, ss, 3);
 }
 
+/* Thousands of plain waiters on one lock: the walk prunes them. */
+static void test_hot_lock(void)
+{
+	struct dl_table *t = mk_table(4, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_table_stats st;
+	double t0 = 0;
+	int i, ok = 1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	try_lock(t, s, 0, "hot", DL_MODE_EXCLUSIVE, NULL);
+	for (i = 1; i <= 5000; i++)
+		ok &= wait_lock(t, s, i, "hot", i % 4 == 3 ? DL_MODE_SHARED :
+				DL_MODE_EXCLUSIVE, i) == DL_QUEUED;
+	/* Holder 0 waits for X held by waiter 4000: a cycle via the queue. */
+	try_lock(t, s, 4000, "X", DL_MODE_EXCLUSIVE, NULL);
+	/* 4000 waits on hot already; holding X it is "multi" only if it waits twice. */
+	ok &= wait_lock(t, s, 4000, "Y", DL_MODE_EXCLUSIVE, 9999) == 0;
+	T_OK(wait_lock(t, s, 0, "X", DL_MODE_EXCLUSIVE, 10000) == -EDEADLK,
+	     "hot lock: cycle holder -> queued waiter found among 5000 waiters");
+	/* 3000 waits on hot ahead of 4500, which holds Z: 3000 asking Z closes a cycle. */
+	try_lock(t, s, 4500, "Z", DL_MODE_EXCLUSIVE, NULL);
+	T_OK(wait_lock(t, s, 3000, "Z", DL_MODE_EXCLUSIVE, 10001) == -EDEADLK,
+	     "hot lock: cycle through the requester's own place in a 5000-long queue found");
+	T_OK(wait_lock(t, s, 4600, "Z", DL_MODE_EXCLUSIVE, 10002) == DL_QUEUED,
+	     "hot lock: a waiter behind the holder of Z may wait for Z");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dl_table_stats(t, &st);
+	T_OK(ok && st.deadlk_truncated == 0,
+	     "hot lock: 5000 waiters queued, no walk truncated (%.3f s)",
+	     ts.tv_sec + ts.tv_nsec / 1e9 - t0);
+	T_OK(check_ok(t), "hot lock: table consistent");
+	finish(t, &s, 1);
+}
+
 static void test_tokens(void)
 {
 	struct dl_table *t = mk_table(4, 0);
@@ -2400,6 +2437,7 @@ int main(int argc, char **argv)
 	test_set_limits();
 	test_need_global();
 	test_tokens();
+	test_hot_lock();
 	test_garbage();
 	test_explicit_expire();
 	test_misc();
