@@ -16,8 +16,8 @@
  *    fail half-way through a release.
  *  - Per shard, a binary min-heap of the entries that have a deadline (lease
  *    expiry or wait timeout): one timer per shard instead of one per lease.
- *  - Global (wait-graph lock): an index from owner to its waits, used only by
- *    the deadlock walk, and the walk's stack.
+ *  - Global (wait-graph lock): an index from owner to its waits (deadlock
+ *    walk, -EALREADY, the ->multi marks) and the walk's stack.
  */
 #include "table.h"
 

@@ -259,7 +259,26 @@ int dl_session_end(struct dl_table *t, struct dl_cmd *cx,
 /* After dl_session_end() on every shard; -EBUSY if anything is left. */
 int dl_session_destroy(struct dl_table *t, struct dl_session *s);
 
-/* Commands.  All return 0, a positive DL_* or a negative errno. */
+/*
+ * Commands.  All return 0, a positive DL_* or a negative errno, and change
+ * nothing when they fail.
+ *
+ * dl_acquire(): 0 granted (res filled; a reentrant acquire returns the same
+ * token and count + 1), DL_QUEUED (dl_wait_done comes later), or
+ *   -EINVAL     bad name, flags, mode, owner, TTL; another kind or permit
+ *               count than the lock has while it exists
+ *   -EDEADLK    closes a wait-for cycle, or the owner holds the name in
+ *               another mode (an upgrade would wait on itself)
+ *   -EAGAIN     contended and DL_ACQ_TRY
+ *   -EALREADY   the owner already waits on this name
+ *   -ENOSPC     table cap on leases or waiters (cfg.max_leases/_waiters)
+ *   -EDQUOT     session cap on leases or waiters
+ *   -EOVERFLOW  reentrancy count at its maximum
+ *   -ENOTCONN   the session is being ended
+ *   -ENOMEM     the glue's alloc failed
+ * Release, renew and set-value: -ENOENT no holder, -EPERM not the owner;
+ * set-value: -E2BIG above DL_VALUE_MAX.
+ */
 int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 	       const struct dl_acquire_req *rq, struct dl_acquire_res *res);
 /* Drops one reentrancy level; the lease ends at zero.  *count: what is left. */
