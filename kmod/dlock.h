@@ -46,6 +46,8 @@ struct dlock_net {
 	struct xarray sessions;
 	struct mutex sessions_lock;
 	u64 session_seq;
+	/* Serializes DLOCK_CMD_SET_CONFIG's read-modify-write of the limits. */
+	struct mutex config_lock;
 	bool dying;
 };
 

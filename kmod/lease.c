@@ -279,6 +279,7 @@ int dlock_lease_init(struct dlock_net *dn)
 	atomic64_set(&dn->last_token, ktime_get_real_ns());
 	mutex_init(&dn->wait_graph);
 	mutex_init(&dn->sessions_lock);
+	mutex_init(&dn->config_lock);
 	xa_init(&dn->sessions);
 	dn->nr_shards = shards;
 	dn->shards = kvcalloc(shards, sizeof(*dn->shards), GFP_KERNEL);

@@ -49,6 +49,11 @@ static const struct nla_policy dlock_policy[DLOCK_A_MAX + 1] = {
 	REPLY_ONLY(DLOCK_A_REASON),
 	REPLY_ONLY(DLOCK_A_EVENT),
 	REPLY_ONLY(DLOCK_A_SESSION),
+	[DLOCK_A_CFG_MAX_TTL_MS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[DLOCK_A_CFG_MAX_LEASES] = { .type = NLA_U32 },
+	[DLOCK_A_CFG_MAX_WAITERS] = { .type = NLA_U32 },
+	[DLOCK_A_CFG_MAX_SOCKET_LEASES] = { .type = NLA_U32 },
+	[DLOCK_A_CFG_MAX_SOCKET_WAITERS] = { .type = NLA_U32 },
 };
 
 static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
@@ -101,6 +106,80 @@ err_free:
 	return err;
 }
 
+/* ---- configuration ---------------------------------------------------- */
+
+static int dlock_config_reply(struct genl_info *info, struct dlock_net *dn)
+{
+	struct dl_table_limits lim;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0,
+				info->genlhdr->cmd);
+	dl_table_get_limits(dn->table, &lim);
+	if (!hdr ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_TTL_MS, lim.max_ttl_ms) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_LEASES, lim.max_leases) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_WAITERS, lim.max_waiters) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_SOCKET_LEASES,
+			lim.max_session_leases) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_SOCKET_WAITERS,
+			lim.max_session_waiters)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int dlock_nl_get_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+
+	atomic64_inc(&dn->requests);
+	return dlock_config_reply(info, dn);
+}
+
+/* Takes the value of @attr into @val if the request has it. */
+static bool dlock_config_take(struct genl_info *info, int attr, u32 *val)
+{
+	if (!info->attrs[attr])
+		return false;
+	*val = nla_get_u32(info->attrs[attr]);
+	return true;
+}
+
+static int dlock_nl_set_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dl_table_limits lim;
+	bool any = false;
+
+	atomic64_inc(&dn->requests);
+	/* Read-modify-write: concurrent changes of different limits all stick. */
+	mutex_lock(&dn->config_lock);
+	dl_table_get_limits(dn->table, &lim);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_TTL_MS, &lim.max_ttl_ms);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_LEASES, &lim.max_leases);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_WAITERS,
+				 &lim.max_waiters);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_SOCKET_LEASES,
+				 &lim.max_session_leases);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_SOCKET_WAITERS,
+				 &lim.max_session_waiters);
+	if (any)
+		dl_table_set_limits(dn->table, &lim);
+	mutex_unlock(&dn->config_lock);
+	if (!any) {
+		NL_SET_ERR_MSG(info->extack, "no configuration attribute to set");
+		return -EINVAL;
+	}
+	return dlock_config_reply(info, dn);
+}
+
 static const struct genl_ops dlock_genl_ops[] = {
 	{
 		.cmd = DLOCK_CMD_GET_STATUS,
@@ -137,6 +216,15 @@ static const struct genl_ops dlock_genl_ops[] = {
 	{
 		.cmd = DLOCK_CMD_CANCEL,
 		.doit = dlock_nl_cancel,
+	},
+	{
+		.cmd = DLOCK_CMD_GET_CONFIG,
+		.doit = dlock_nl_get_config,
+	},
+	{
+		.cmd = DLOCK_CMD_SET_CONFIG,
+		.doit = dlock_nl_set_config,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 

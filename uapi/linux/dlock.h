@@ -112,6 +112,18 @@ enum dlock_lost_reason {
  * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS.  %DLOCK_A_EVENT,
  *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN and the owner
  *	(%DLOCK_A_OWNER_TAG with %DLOCK_A_SESSION, or %DLOCK_A_OWNER).
+ * @DLOCK_CMD_GET_CONFIG: the limits of the requester's network namespace.
+ *	Request: no attributes.  Reply: %DLOCK_A_CFG_MAX_TTL_MS,
+ *	%DLOCK_A_CFG_MAX_LEASES, %DLOCK_A_CFG_MAX_WAITERS,
+ *	%DLOCK_A_CFG_MAX_SOCKET_LEASES, %DLOCK_A_CFG_MAX_SOCKET_WAITERS.  A new
+ *	namespace starts with the module parameters of the same names.
+ * @DLOCK_CMD_SET_CONFIG: change some of those limits (CAP_NET_ADMIN in the
+ *	user namespace that owns the network namespace).  Request: one or
+ *	more of the %DLOCK_A_CFG_* attributes; the others keep their value.
+ *	Reply: as %DLOCK_CMD_GET_CONFIG, the limits now in force.  A change
+ *	applies to the next request; leases and waiters already admitted are
+ *	kept even above a lowered cap.  Beyond a cap an acquire fails with
+ *	-ENOSPC (namespace caps) or -EDQUOT (socket caps).
  */
 enum dlock_cmd {
 	DLOCK_CMD_UNSPEC = 0,
@@ -126,6 +138,8 @@ enum dlock_cmd {
 	DLOCK_CMD_WAIT_DONE = 9,
 	DLOCK_CMD_LOST = 10,
 	DLOCK_CMD_EVENT = 11,
+	DLOCK_CMD_GET_CONFIG = 12,
+	DLOCK_CMD_SET_CONFIG = 13,
 
 	__DLOCK_CMD_MAX,
 	DLOCK_CMD_MAX = __DLOCK_CMD_MAX - 1
@@ -142,6 +156,15 @@ enum dlock_cmd {
  *	has served since it was created (this status request included)
  * @DLOCK_A_STATUS_NETNS_COOKIE: u64, reply only: the namespace's cookie, a
  *	number that identifies it for as long as the system runs
+ * @DLOCK_A_CFG_MAX_TTL_MS: u32 >= 1: the longest TTL granted; a longer one
+ *	is cut to it
+ * @DLOCK_A_CFG_MAX_LEASES: u32: leases in the namespace (0: no limit)
+ * @DLOCK_A_CFG_MAX_WAITERS: u32: queued acquires in the namespace (0: no
+ *	limit)
+ * @DLOCK_A_CFG_MAX_SOCKET_LEASES: u32: socket-bound leases one socket may
+ *	hold (0: no limit)
+ * @DLOCK_A_CFG_MAX_SOCKET_WAITERS: u32: acquires one socket may have queued
+ *	(0: no limit)
  */
 enum dlock_attr {
 	DLOCK_A_UNSPEC = 0,
@@ -171,6 +194,11 @@ enum dlock_attr {
 	DLOCK_A_REASON = 24,	/* u8, enum dlock_lost_reason */
 	DLOCK_A_EVENT = 25,	/* u8, enum dlock_event_type */
 	DLOCK_A_SESSION = 26,	/* u64, the session (socket) of an owner */
+	DLOCK_A_CFG_MAX_TTL_MS = 27,
+	DLOCK_A_CFG_MAX_LEASES = 28,
+	DLOCK_A_CFG_MAX_WAITERS = 29,
+	DLOCK_A_CFG_MAX_SOCKET_LEASES = 30,
+	DLOCK_A_CFG_MAX_SOCKET_WAITERS = 31,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
