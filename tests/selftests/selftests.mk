@@ -4,6 +4,7 @@
 KSFT_DIR := .cache/ksft
 SELFTEST_BIN := $(BUILD)/selftests/dlock_test
 LOCKTEST_BIN := $(BUILD)/selftests/lock_test
+LOCK2TEST_BIN := $(BUILD)/selftests/lock2_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -19,7 +20,13 @@ $(LOCKTEST_BIN): tests/selftests/lock_test.c tests/selftests/nlraw.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
 
-selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN)
+$(LOCK2TEST_BIN): tests/selftests/lock2_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) \
+		-pthread -o $@ $<
+
+selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \
