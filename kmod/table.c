@@ -27,6 +27,7 @@
 #define DL_MIN_BUCKET_BITS	4
 #define DL_MAX_BUCKET_BITS	28
 #define DL_MIN_HEAP		16
+#define DL_HIDX_MIN		8	/* holders before a lock indexes them */
 
 #define dl_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -93,6 +94,7 @@ struct dl_entry {
 		struct {		/* holder */
 			struct dl_value *value;
 			u32 count;
+			struct dl_entry *hnext;	/* lock's owner index chain */
 		};
 	};
 	u32 heap_idx;
@@ -115,6 +117,8 @@ struct dl_lock {
 	struct dl_link waiters;
 	/* Walk shortcuts, under the global lock: see deadlock_check(). */
 	struct dl_entry *last_excl;	/* last exclusive waiter */
+	/* Holders by owner, only once there are many: see hidx_fit(). */
+	struct dl_entry **hidx;
 	u32 nr_multi;			/* waiters with ->multi */
 	u32 hkey;
 	u32 permits;			/* 0: readers-writer lock */
@@ -122,6 +126,7 @@ struct dl_lock {
 	u32 nr_waiters;
 	u8 mode;			/* of the holders, readers-writer locks */
 	u8 name_len;
+	u8 hbits;			/* hidx has 1 << hbits buckets */
 	char name[];
 };
 
@@ -557,6 +562,16 @@ static struct dl_lock *lock_new(struct dl_table *t, u32 hkey,
 	return l;
 }
 
+/* The holder index of @l (see hidx_fit()), if it has one. */
+static void hidx_free(struct dl_table *t, struct dl_lock *l)
+{
+	if (!l->hidx)
+		return;
+	dl_free(t, DL_OBJ_BUCKETS, l->hidx, sizeof(*l->hidx) << l->hbits);
+	l->hidx = NULL;
+	l->hbits = 0;
+}
+
 static void lock_remove(struct dl_table *t, struct dl_shard *sh,
 			struct dl_lock *l)
 {
@@ -567,6 +582,7 @@ static void lock_remove(struct dl_table *t, struct dl_shard *sh,
 	*pp = l->next;
 	sh->nr_locks--;
 	dl_atomic_add_return(-1, &t->nr_locks);
+	hidx_free(t, l);
 	dl_free(t, DL_OBJ_LOCK, l, lock_size(l->name_len));
 	if (sh->bits > DL_MIN_BUCKET_BITS &&
 	    sh->nr_locks < (1U << sh->bits) / 8)
@@ -595,13 +611,27 @@ static struct dl_entry *entry_of_idx_link(const struct dl_link *p)
 	return dl_container_of(p, struct dl_entry, idx_link);
 }
 
+static u32 hidx_slot(const struct dl_lock *l, const struct dl_okey *k)
+{
+	return (u32)okey_hash(k) & ((1U << l->hbits) - 1);
+}
+
 static struct dl_entry *holder_find(const struct dl_table *t,
 				    const struct dl_lock *l,
 				    const struct dl_okey *k)
 {
 	const struct dl_link *p;
+	struct dl_entry *e;
 	struct dl_okey ek;
 
+	if (l->hidx) {
+		for (e = l->hidx[hidx_slot(l, k)]; e; e = e->hnext) {
+			entry_okey(t, e, &ek);
+			if (okey_eq(&ek, k))
+				return e;
+		}
+		return NULL;
+	}
 	for (p = l->holders.next; p != &l->holders; p = p->next) {
 		struct dl_entry *e = entry_of_lock_link(p);
 
@@ -712,6 +742,72 @@ static u64 ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms)
 	return now + (u64)min(ttl_ms, cap) * DL_NS_PER_MS;
 }
 
+static void hidx_insert(const struct dl_table *t, struct dl_lock *l,
+			struct dl_entry *e)
+{
+	struct dl_okey k;
+	u32 b;
+
+	entry_okey(t, e, &k);
+	b = hidx_slot(l, &k);
+	e->hnext = l->hidx[b];
+	l->hidx[b] = e;
+}
+
+static void hidx_remove(const struct dl_table *t, struct dl_lock *l,
+			struct dl_entry *e)
+{
+	struct dl_entry **pp;
+	struct dl_okey k;
+
+	entry_okey(t, e, &k);
+	pp = &l->hidx[hidx_slot(l, &k)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+}
+
+/* Rebuilds the index with 1 << @bits buckets; on failure keeps the old one. */
+static void hidx_build(struct dl_table *t, struct dl_lock *l, u32 bits)
+{
+	struct dl_entry **nb = dl_alloc(t, DL_OBJ_BUCKETS, sizeof(*nb) << bits);
+	const struct dl_link *p;
+
+	if (!nb)
+		return;
+	memset(nb, 0, sizeof(*nb) << bits);
+	hidx_free(t, l);
+	l->hidx = nb;
+	l->hbits = bits;
+	for (p = l->holders.next; p != &l->holders; p = p->next)
+		hidx_insert(t, l, entry_of_lock_link(p));
+}
+
+/*
+ * Big shared locks and semaphores would make every acquire and release scan
+ * all holders for the owner; past DL_HIDX_MIN holders a lock gets a hash of
+ * its holders by owner, sized to about one per bucket.  It only speeds up
+ * holder_find(): without it (small lock, or allocation failed) the list
+ * scan gives the same answer.
+ */
+static void hidx_fit(struct dl_table *t, struct dl_lock *l)
+{
+	u32 n = l->nr_holders, bits = 4;
+
+	if (n < DL_HIDX_MIN / 2) {
+		hidx_free(t, l);
+		return;
+	}
+	if (l->hidx && n <= (2U << l->hbits) &&
+	    (l->hbits == 4 || n >= (1U << l->hbits) / 8))
+		return;
+	if (!l->hidx && n <= DL_HIDX_MIN)
+		return;
+	while ((1U << bits) < n && bits < 24)
+		bits++;
+	hidx_build(t, l, bits);
+}
+
 /* Makes @e (already a filled-in holder) a holder of @l. */
 static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 			struct dl_shard *sh, u32 shard, struct dl_lock *l,
@@ -734,6 +830,9 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 			   ttl_deadline(t, cx->now, ttl_ms));
 	dl_link_add_tail(&e->lock_link, &l->holders);
 	l->nr_holders++;
+	if (l->hidx)
+		hidx_insert(t, l, e);
+	hidx_fit(t, l);
 	l->mode = e->mode;
 	shard_changed(sh);
 	emit(t, cx, DL_EV_GRANTED, e);
@@ -913,6 +1012,9 @@ static void holder_end(struct dl_table *t, struct dl_cmd *cx,
 	emit(t, cx, type, e);
 	dl_link_del(&e->lock_link);
 	l->nr_holders--;
+	if (l->hidx)
+		hidx_remove(t, l, e);
+	hidx_fit(t, l);
 	if (e->sess) {
 		dl_link_del(&e->sess_link);
 		dl_atomic_add_return(-1, &e->sess->nr_leases);
@@ -1246,6 +1348,7 @@ void dl_table_destroy(struct dl_table *t)
 					dl_link_del(&e->lock_link);
 					entry_free(t, sh, e);
 				}
+				hidx_free(t, l);
 				dl_free(t, DL_OBJ_LOCK, l, lock_size(l->name_len));
 			}
 		}
@@ -2060,6 +2163,21 @@ static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 	}
 	CHECK(n == l->nr_holders);
 	CHECK(!l->permits || n <= l->permits);
+	if (l->hidx) {
+		u32 b, in = 0;
+
+		for (b = 0; b < (1U << l->hbits); b++) {
+			const struct dl_entry *e;
+			struct dl_okey k;
+
+			for (e = l->hidx[b]; e; e = e->hnext) {
+				entry_okey(t, e, &k);
+				CHECK(e->lock == l && hidx_slot(l, &k) == b);
+				in++;
+			}
+		}
+		CHECK(in == n);
+	}
 	CHECK(!excl || n == 1);
 	*entries += n;
 	n = 0;
@@ -2087,7 +2205,6 @@ static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 	if (n)
 		CHECK(!lock_grantable(l, entry_of_lock_link(l->waiters.next)->mode));
 	*entries += n;
-	(void)t;
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct hdr {
 static long live_bytes[DL_OBJ_NR], live_objs[DL_OBJ_NR];
 static long live_slab;		/* bytes rounded up to kmalloc size classes */
 static long fail_countdown = -1;	/* fail the Nth allocation from now */
+static bool fail_buckets;	/* fail every DL_OBJ_BUCKETS allocation */
 static long bad_frees;
 
 static size_t kmalloc_class(size_t n)
@@ -57,6 +58,8 @@ static void *t_alloc(void *priv, enum dl_obj kind, size_t size)
 
 	(void)priv;
 	if (fail_countdown >= 0 && fail_countdown-- == 0)
+		return NULL;
+	if (fail_buckets && kind == DL_OBJ_BUCKETS)
 		return NULL;
 	h = malloc(sizeof(*h) + size);
 	if (!h)
@@ -1476,6 +1479,46 @@ static void test_hot_lock(void)
 	finish(t, &s, 1);
 }
 
+/* Many holders of one name: the per-lock owner index keeps answers right. */
+static void test_many_holders(void)
+{
+	struct dl_table *t = mk_table(2, 0);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct dl_acquire_res r;
+	struct dl_entry_info ei;
+	int i, ok = 1, consistent = 1;
+
+	for (i = 0; i < 300; i++) {
+		/* Index builds fail now and then: the list scan must still work. */
+		fail_buckets = i % 7 == 3 || (i > 100 && i < 140);
+		ok &= try_lock(t, s, i, "many", DL_MODE_SHARED, &r) == 0 && r.count == 1;
+		fail_buckets = false;
+		consistent &= check_ok(t);
+	}
+	for (i = 0; i < 300; i += 3)
+		ok &= try_lock(t, s, i, "many", DL_MODE_SHARED, &r) == 0 && r.count == 2;
+	T_OK(ok && consistent && holders(t, "many") == 300,
+	     "many holders: 300 readers, reentrancy found through the owner index");
+	T_OK(unlock(t, s, 1000, "many") == -EPERM && holder_info(t, "many", 1, 299, &ei) &&
+	     ei.count == 1, "many holders: a non-holder is refused, a holder is found");
+	for (i = 299; i >= 0; i--) {
+		ok &= unlock(t, s, i, "many") == 0;
+		if (i % 3 == 0)
+			ok &= unlock(t, s, i, "many") == 0;
+		consistent &= check_ok(t);
+	}
+	/* Left: the two shards' bucket arrays. */
+	T_OK(ok && consistent && !dl_lookup(t, "many", 4) && live_objs[DL_OBJ_BUCKETS] == 2,
+	     "many holders: all released, index shrunk and freed with the lock");
+	for (i = 0; i < 64; i++)
+		ok &= acq_full(t, s, i, "sem64", DL_MODE_SEMAPHORE, 64, DL_ACQ_TRY, 1000,
+			       0, 0, NULL, NULL) == 0;
+	T_OK(ok && acq_full(t, s, 99, "sem64", DL_MODE_SEMAPHORE, 64, DL_ACQ_TRY, 1000,
+			    0, 0, NULL, NULL) == -EAGAIN && check_ok(t),
+	     "many holders: 64-permit semaphore full at 64");
+	finish(t, &s, 1);
+}
+
 static void test_tokens(void)
 {
 	struct dl_table *t = mk_table(4, 0);
@@ -2437,6 +2480,7 @@ int main(int argc, char **argv)
 	test_set_limits();
 	test_need_global();
 	test_tokens();
+	test_many_holders();
 	test_hot_lock();
 	test_garbage();
 	test_explicit_expire();
