@@ -655,15 +655,21 @@ static struct dl_entry *holder_by_token(const struct dl_lock *l, u64 token)
 	return NULL;
 }
 
+/*
+ * The wait (@s, @cookie) on @l, searched among the session's waits in the
+ * lock's shard (a few) rather than the lock's queue (maybe thousands).
+ */
 static struct dl_entry *waiter_by_cookie(const struct dl_lock *l,
-					 const struct dl_session *s, u64 cookie)
+					 const struct dl_session *s, u32 shard,
+					 u64 cookie)
 {
-	const struct dl_link *p;
+	const struct dl_link *head = &s->lists[2 * shard + 1], *p;
 
-	for (p = l->waiters.next; p != &l->waiters; p = p->next) {
-		struct dl_entry *e = entry_of_lock_link(p);
+	for (p = head->next; p != head; p = p->next) {
+		struct dl_entry *e = dl_container_of(p, struct dl_entry,
+						     sess_link);
 
-		if (e->sess == s && e->cookie == cookie)
+		if (e->lock == l && e->cookie == cookie)
 			return e;
 	}
 	return NULL;
@@ -1818,7 +1824,7 @@ int dl_cancel(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		return -ENOENT;
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
-	w = waiter_by_cookie(l, s, cookie);
+	w = waiter_by_cookie(l, s, shard, cookie);
 	if (!w)
 		return -ENOENT;
 	waiter_unlink(t, &t->shards[shard], w);
@@ -1862,7 +1868,7 @@ int dl_expire_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		return -ENOENT;
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
-	w = waiter_by_cookie(l, s, cookie);
+	w = waiter_by_cookie(l, s, shard, cookie);
 	if (!w)
 		return -ENOENT;
 	if (!w->deadline || w->deadline > cx->now)
@@ -1892,7 +1898,15 @@ int dl_expire_lease(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	if (dl_name_valid(name, len))
 		return -EINVAL;
 	l = name_lookup(t, name, len, &shard, &hkey);
-	e = l ? holder_by_token(l, token) : NULL;
+	/* Replicas expire in deadline order: usually the heap's first entry. */
+	e = NULL;
+	if (l && t->shards[shard].heap_len) {
+		e = t->shards[shard].heap[0];
+		if (e->lock != l || (e->flags & DL_E_WAITER) || e->token != token)
+			e = NULL;
+	}
+	if (l && !e)
+		e = holder_by_token(l, token);
 	if (!e)
 		return -ENOENT;
 	if (!e->deadline || e->deadline > cx->now)
