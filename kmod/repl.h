@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dlock replication core: a leader-based protocol (Raft-like log, VR-like
+ * recovery of nodes that lost their memory) that orders every change to the
+ * lease table.  Pure policy: no I/O, no clock reads, no allocation outside
+ * the caller's allocator (all of it at repl_create()), no floating point.
+ *
+ * The caller feeds it three kinds of input, each with the current monotonic
+ * time of this node in nanoseconds:
+ *   repl_receive()  a peer message (decoded by wire.c),
+ *   repl_tick()     a timer expiry (arm one for repl_next_timer()),
+ *   repl_request()  a client request made at this node.
+ * It answers through struct repl_env (send a message, reply to a client) and
+ * drives the replicated state machine through struct repl_sm_ops (apply a
+ * committed command, snapshot, restore, leader-side expiry scan).
+ *
+ * See docs/protocol.md for the protocol and its safety argument.
+ */
+#ifndef DLOCK_REPL_H
+#define DLOCK_REPL_H
+
+#include "compat.h"
+
+#define REPL_MAX_NODES		7
+#define REPL_MAX_BATCH		16	/* entries per APPEND message */
+#define REPL_NONE		0xffff	/* no node (leader unknown, no vote) */
+#define REPL_BLOCKED		0xfffe	/* voted_for: may not vote this term */
+
+/* Replicated commands, applied in log order on every node. */
+enum repl_op {
+	REPL_OP_NOOP = 0,
+	REPL_OP_EPOCH,		/* first entry of every leader; arg = epoch */
+	REPL_OP_ACQUIRE,
+	REPL_OP_RELEASE,
+	REPL_OP_RENEW,
+	REPL_OP_EXPIRE,		/* leader decided: lease (lock, client) ran out */
+	REPL_OP_SESSION_END,	/* leader decided: node went silent */
+	REPL_OP__MAX
+};
+
+enum repl_mode {
+	REPL_MODE_EXCL = 0,
+	REPL_MODE_SHARED = 1,
+};
+
+struct repl_cmd {
+	u8 op;
+	u8 mode;
+	u16 node;	/* node the client talks through (origin of the reply) */
+	u32 client;	/* client id, unique in the cluster */
+	u32 req;	/* client's request id, increasing per client */
+	u32 lock;	/* lock id */
+	u64 ttl;	/* lease length the client counts with (ns) */
+	u64 hold;	/* lease length the leader counts with (ns), >= ttl */
+	u64 arg;	/* EXPIRE: stamp; SESSION_END: cutoff index; EPOCH: epoch */
+};
+
+struct repl_entry {
+	u64 term;
+	struct repl_cmd cmd;
+};
+
+struct repl_result {
+	s32 status;	/* 0 or -errno */
+	u32 count;	/* reentrancy count after the command */
+	u64 token;	/* fencing token of the lease */
+	u64 index;	/* log index the command was applied at */
+};
+
+/* Peer messages. */
+enum repl_msg_type {
+	REPL_MSG_VOTE_REQ = 1,
+	REPL_MSG_VOTE_RESP,
+	REPL_MSG_APPEND,
+	REPL_MSG_APPEND_RESP,
+	REPL_MSG_SNAP,
+	REPL_MSG_FORWARD,
+	REPL_MSG_RECOVER_REQ,
+	REPL_MSG_RECOVER_RESP,
+	REPL_MSG__MAX
+};
+
+/* repl_msg.flags */
+#define REPL_F_OK		0x01	/* vote granted / append matched */
+#define REPL_F_RECOVERING	0x02	/* sender has no usable state yet */
+#define REPL_F_LEADER		0x04	/* RECOVER_RESP: sender leads its term */
+#define REPL_F_FRESH		0x08	/* RECOVER_RESP: sender's world is empty */
+#define REPL_F_ALL		0x0f
+
+struct repl_msg {
+	u8 type;
+	u8 flags;
+	u16 from;
+	u16 to;
+	u16 n_ent;
+	u32 nonce;	/* RECOVER_REQ/RESP round */
+	u64 from_inc;	/* sender's incarnation (changes at every boot) */
+	u64 to_inc;	/* receiver's incarnation as the sender knows it, or 0 */
+	u64 term;
+	u64 index;	/* VOTE_REQ: last index; APPEND: prev index;
+			 * APPEND_RESP: match or retry hint; SNAP: last index;
+			 * RECOVER_RESP: last index */
+	u64 log_term;	/* VOTE_REQ: last term; APPEND: prev term; SNAP: term */
+	u64 commit;	/* APPEND: leader commit; RECOVER_RESP: commit */
+	u64 t_send;	/* sender's clock when sent (APPEND, APPEND_RESP) */
+	u64 t_echo;	/* the peer's t_send, echoed back */
+	u32 blob_len;	/* SNAP: snapshot bytes */
+	const u8 *blob;
+	struct repl_entry ent[REPL_MAX_BATCH];
+};
+
+struct repl_cfg {
+	u16 nr_nodes;
+	u16 self;
+	u32 log_cap;		/* entries kept in memory */
+	u32 max_clients;	/* request-id (dedup) slots */
+	u32 snap_cap;		/* bytes of the largest snapshot */
+	u32 drift_ppm;		/* clock rate error bound of every node */
+	u64 hb_ns;		/* leader heartbeat period */
+	u64 elect_min_ns;	/* election timeout range */
+	u64 elect_max_ns;
+	u64 max_ttl_ns;		/* longest lease a client may ask for */
+	u64 session_ns;		/* node session timeout */
+	u64 wall_ns;		/* wall clock (ns) when 'now' passed to create */
+	u32 wall_skew_ms;	/* bound on wall clock error between nodes */
+	u64 incarnation;	/* strictly increasing across boots of a node */
+	u64 seed;		/* for election timeouts */
+};
+
+/* Replicated state machine behind the log (the lease table). */
+struct repl_sm_ops {
+	/* Apply a committed client, EXPIRE or SESSION_END command. */
+	void (*apply)(void *sm, const struct repl_cmd *cmd, u64 index,
+		      u64 token, u64 now, struct repl_result *res);
+	/* Leader only: one lease whose hold ran out, as an EXPIRE command. */
+	bool (*next_expired)(void *sm, u64 now, struct repl_cmd *out);
+	/* This node became leader: every lease's countdown restarts now. */
+	void (*restart_leases)(void *sm, u64 now);
+	/* Serialize the state; returns bytes written or -ENOSPC. */
+	int (*save)(void *sm, u8 *buf, u32 cap);
+	/* Replace the state by a snapshot; leases count down from now. */
+	int (*load)(void *sm, const u8 *buf, u32 len, u64 now);
+	/* Forget everything (a new, empty world). */
+	void (*reset)(void *sm);
+};
+
+struct repl_env {
+	void *ctx;
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *p);
+	void (*send)(void *ctx, const struct repl_msg *m);
+	void (*reply)(void *ctx, const struct repl_cmd *cmd,
+		      const struct repl_result *res);
+};
+
+enum repl_role {
+	REPL_RECOVERING = 0,	/* lost memory, asking peers */
+	REPL_FOLLOWER,
+	REPL_CANDIDATE,
+	REPL_LEADER,
+};
+
+struct repl_status {
+	u8 role;
+	bool catching_up;	/* follower that may not vote or count yet */
+	bool fresh;		/* nothing committed in this world yet */
+	u16 leader;
+	u64 term;
+	u64 commit;
+	u64 applied;
+	u64 first_index;
+	u64 last_index;
+	u64 epoch;
+	u64 grant_after;	/* no ACQUIRE proposed before (lock-delay) */
+	u64 sess_until;		/* leases of this node's clients valid until */
+	u32 sess_gen;		/* bumps when the session lapsed and resumed */
+};
+
+struct repl;
+
+struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
+			 const struct repl_sm_ops *ops, void *sm, u64 now);
+void repl_destroy(struct repl *r);
+void repl_receive(struct repl *r, const struct repl_msg *m, u64 now);
+void repl_tick(struct repl *r, u64 now);
+/* 0: accepted (reply comes through env->reply once applied), or -errno. */
+int repl_request(struct repl *r, const struct repl_cmd *cmd, u64 now);
+u64 repl_next_timer(const struct repl *r);
+void repl_status(const struct repl *r, struct repl_status *st);
+u64 repl_hold(u32 drift_ppm, u64 d);
+u64 repl_token(u64 epoch, u64 index);
+
+/*
+ * Mutations for the simulator's self-check (tests/sim): each plants one
+ * known bug when the core is built with -DREPL_MUTATION=n.
+ */
+#define REPL_MUT_COMMIT_NO_MAJORITY	1
+#define REPL_MUT_GRANT_ON_FOLLOWER	2
+#define REPL_MUT_SKIP_RECOVERY		3
+#define REPL_MUT_SKIP_LOCK_DELAY	4
+
+#endif /* DLOCK_REPL_H */
