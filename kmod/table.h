@@ -303,7 +303,9 @@ int dl_expire_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		   u32 len, const struct dl_session *s, u64 cookie);
 /*
  * Applies every expiry of @shard due at cx->now, at most @budget of them
- * (0: no limit).  DL_MORE: call again; DL_NEED_GLOBAL: as above.
+ * (0: no limit).  DL_MORE: call again.  DL_NEED_GLOBAL: call again with the
+ * global lock; unlike the other commands it may already have applied the
+ * expiries that did not need it.
  */
 int dl_run_timers(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		  u32 budget);
