@@ -42,7 +42,7 @@ struct dlock_net {
 	/* The table's global lock: taken only to change the wait-for graph. */
 	struct mutex wait_graph;
 	atomic64_t last_token;
-	/* Socket portid -> struct dl_session, for sockets that locked. */
+	/* Socket portid -> its session (lease.c), for sockets that locked. */
 	struct xarray sessions;
 	struct mutex sessions_lock;
 	u64 session_seq;
@@ -101,8 +101,11 @@ int dlock_nl_get_done(struct netlink_callback *cb);
 void dlock_ctx_init(struct dlock_ctx *ctx, struct dlock_net *dn);
 int dlock_run(struct dlock_ctx *ctx, const char *name, u32 len,
 	      int (*fn)(struct dlock_ctx *ctx, void *arg), void *arg);
-struct dl_session *dlock_session_get(struct dlock_net *dn, u32 portid);
-struct dl_session *dlock_session_find(struct dlock_net *dn, u32 portid);
+struct dl_session *dlock_session_get(struct dlock_net *dn,
+				     const struct sk_buff *skb);
+struct dl_session *dlock_session_find(struct dlock_net *dn,
+				      const struct sk_buff *skb);
+bool dlock_session_closed(struct dlock_net *dn, const struct dl_session *s);
 void dlock_session_end(struct dlock_net *dn, u32 portid);
 int dlock_lease_init(struct dlock_net *dn);
 void dlock_lease_exit(struct dlock_net *dn);

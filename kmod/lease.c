@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
+#include <net/sock.h>
 
 #include "dlock.h"
 
@@ -199,32 +200,28 @@ static void dlock_shard_work(struct work_struct *work)
 /* ---- sessions --------------------------------------------------------- */
 
 /*
- * The session of the socket @portid, created on its first lock request.
- * Requests from one socket never race with its release (the socket is busy
- * sending), so the lookup needs no reference.
+ * A session belongs to one socket, found by its port id.  The port id alone
+ * does not name the socket: netlink frees it when a close starts, before
+ * NETLINK_URELEASE reaches us, and a new socket may bind it in between.  So
+ * each session holds its socket, and a request or a close only ever touches
+ * the session of its own socket.
  */
-struct dl_session *dlock_session_get(struct dlock_net *dn, u32 portid)
-{
-	struct dl_session *s = xa_load(&dn->sessions, portid);
-	u64 id;
+struct dlock_sess {
+	struct dl_session *s;
+	struct sock *sk;
+	struct rcu_head rcu;
+};
 
-	if (s)
-		return s;
-	mutex_lock(&dn->sessions_lock);
-	s = xa_load(&dn->sessions, portid);
-	if (!s) {
-		id = (++dn->session_seq << 32) | portid;
-		s = dl_session_create(dn->table, id);
-		if (s && xa_err(xa_store(&dn->sessions, portid, s, GFP_KERNEL))) {
-			dl_session_destroy(dn->table, s);
-			s = NULL;
-		}
-	}
-	mutex_unlock(&dn->sessions_lock);
-	return s;
+/* Lockless readers may still look at the socket's flags: wait for them. */
+static void dlock_sess_free(struct rcu_head *rcu)
+{
+	struct dlock_sess *ds = container_of(rcu, struct dlock_sess, rcu);
+
+	sock_put(ds->sk);
+	kfree(ds);
 }
 
-static void dlock_session_destroy(struct dlock_net *dn, struct dl_session *s)
+static void dlock_session_destroy(struct dlock_net *dn, struct dlock_sess *ds)
 {
 	struct dlock_ctx ctx;
 	u32 i;
@@ -234,24 +231,119 @@ static void dlock_session_destroy(struct dlock_net *dn, struct dl_session *s)
 	mutex_lock(&dn->wait_graph);
 	for (i = 0; i < dn->nr_shards; i++) {
 		mutex_lock(&dn->shards[i].lock);
-		dl_session_end(dn->table, &ctx.cx, s, i);
+		dl_session_end(dn->table, &ctx.cx, ds->s, i);
 		mutex_unlock(&dn->shards[i].lock);
 	}
-	WARN_ON(dl_session_destroy(dn->table, s));
+	WARN_ON(dl_session_destroy(dn->table, ds->s));
 	mutex_unlock(&dn->wait_graph);
 	dlock_nl_flush(&ctx);
+	call_rcu(&ds->rcu, dlock_sess_free);
 }
 
-/* Ends the session of a closed socket: its leases go, its waits are cancelled. */
+/*
+ * The session of the socket that sent @skb, or NULL if it has none.  The
+ * socket is busy sending, so its own session cannot go away meanwhile.
+ */
+struct dl_session *dlock_session_find(struct dlock_net *dn,
+				      const struct sk_buff *skb)
+{
+	struct dl_session *s = NULL;
+	struct dlock_sess *ds;
+
+	rcu_read_lock();
+	ds = xa_load(&dn->sessions, NETLINK_CB(skb).portid);
+	if (ds && ds->sk == NETLINK_CB(skb).sk)
+		s = ds->s;
+	rcu_read_unlock();
+	return s;
+}
+
+/* The session of the socket that sent @skb, created on its first lock. */
+struct dl_session *dlock_session_get(struct dlock_net *dn,
+				     const struct sk_buff *skb)
+{
+	u32 portid = NETLINK_CB(skb).portid;
+	struct sock *sk = NETLINK_CB(skb).sk;
+	struct dlock_sess *ds, *stale = NULL;
+	struct dl_session *s;
+	u64 id;
+
+	s = dlock_session_find(dn, skb);
+	if (s)
+		return s;
+	mutex_lock(&dn->sessions_lock);
+	ds = xa_load(&dn->sessions, portid);
+	if (ds && ds->sk != sk) {
+		/*
+		 * @sk holds the port id, so the session's socket is closing:
+		 * end its session now, its NETLINK_URELEASE will find ours.
+		 */
+		stale = ds;
+		ds = NULL;
+	}
+	if (!ds) {
+		ds = kmalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
+		id = (++dn->session_seq << 32) | portid;
+		if (ds)
+			ds->s = dl_session_create(dn->table, id);
+		if (ds && ds->s) {
+			ds->sk = sk;
+			sock_hold(sk);
+			if (xa_err(xa_store(&dn->sessions, portid, ds,
+					    GFP_KERNEL))) {
+				sock_put(sk);
+				dl_session_destroy(dn->table, ds->s);
+				ds->s = NULL;
+			}
+		}
+		if (ds && !ds->s) {
+			kfree(ds);
+			ds = NULL;
+		}
+		/* Could not replace it: take it out all the same. */
+		if (!ds && stale)
+			xa_erase(&dn->sessions, portid);
+	}
+	mutex_unlock(&dn->sessions_lock);
+	if (stale)
+		dlock_session_destroy(dn, stale);
+	return ds ? ds->s : NULL;
+}
+
+/*
+ * Whether the socket of @s is gone or closing: a message to its port id
+ * would reach nobody, or a newer socket that bound the same port id.
+ */
+bool dlock_session_closed(struct dlock_net *dn, const struct dl_session *s)
+{
+	struct dlock_sess *ds;
+	bool closed;
+
+	rcu_read_lock();
+	ds = xa_load(&dn->sessions, (u32)dl_session_id(s));
+	closed = !ds || ds->s != s || sock_flag(ds->sk, SOCK_DEAD);
+	rcu_read_unlock();
+	return closed;
+}
+
+/*
+ * NETLINK_URELEASE: the socket @portid closed; its leases go and its waits
+ * are cancelled.  The session stored under @portid may already be that of
+ * a newer socket, still open: it stays.
+ */
 void dlock_session_end(struct dlock_net *dn, u32 portid)
 {
-	struct dl_session *s;
+	struct dlock_sess *ds;
 
 	mutex_lock(&dn->sessions_lock);
-	s = xa_erase(&dn->sessions, portid);
+	ds = xa_load(&dn->sessions, portid);
+	if (ds && sock_flag(ds->sk, SOCK_DEAD))
+		xa_erase(&dn->sessions, portid);
+	else
+		ds = NULL;
 	mutex_unlock(&dn->sessions_lock);
-	if (s)
-		dlock_session_destroy(dn, s);
+	if (ds)
+		dlock_session_destroy(dn, ds);
 }
 
 /* ---- per-namespace table ---------------------------------------------- */
@@ -305,7 +397,7 @@ int dlock_lease_init(struct dlock_net *dn)
 
 void dlock_lease_exit(struct dlock_net *dn)
 {
-	struct dl_session *s;
+	struct dlock_sess *ds;
 	unsigned long portid;
 	u32 i;
 
@@ -319,9 +411,9 @@ void dlock_lease_exit(struct dlock_net *dn)
 		hrtimer_cancel(&dn->shards[i].timer);
 		cancel_work_sync(&dn->shards[i].work);
 	}
-	xa_for_each(&dn->sessions, portid, s) {
+	xa_for_each(&dn->sessions, portid, ds) {
 		xa_erase(&dn->sessions, portid);
-		dlock_session_destroy(dn, s);
+		dlock_session_destroy(dn, ds);
 	}
 	xa_destroy(&dn->sessions);
 	for (i = 0; i < dn->nr_shards; i++)
@@ -343,5 +435,7 @@ int dlock_lease_module_init(void)
 
 void dlock_lease_module_exit(void)
 {
+	/* Sessions freed after a grace period, by code of this module. */
+	rcu_barrier();
 	destroy_workqueue(dlock_wq);
 }

@@ -72,8 +72,8 @@ static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
 }
 
 /* The owner a release, renew or set-value speaks for. */
-static int dlock_owner_ref(struct genl_info *info, struct dlock_net *dn,
-			   struct dl_owner_ref *o)
+static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
+			   struct dlock_net *dn, struct dl_owner_ref *o)
 {
 	struct nlattr *own = info->attrs[DLOCK_A_OWNER];
 
@@ -96,7 +96,7 @@ static int dlock_owner_ref(struct genl_info *info, struct dlock_net *dn,
 	if (info->attrs[DLOCK_A_OWNER_TAG])
 		o->tag = nla_get_u64(info->attrs[DLOCK_A_OWNER_TAG]);
 	/* A socket that never locked owns nothing: the table says -EPERM. */
-	o->sess = xa_load(&dn->sessions, info->snd_portid);
+	o->sess = dlock_session_find(dn, skb);
 	if (!o->sess) {
 		NL_SET_ERR_MSG(info->extack, "lock is not held by this owner");
 		return -EPERM;
@@ -248,7 +248,7 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 	err = dlock_acquire_parse(info, &a);
 	if (err)
 		return err;
-	a.rq.sess = dlock_session_get(dn, info->snd_portid);
+	a.rq.sess = dlock_session_get(dn, skb);
 	if (!a.rq.sess)
 		return -ENOMEM;
 	dlock_meta_fill(&a.meta);
@@ -279,12 +279,12 @@ struct dlock_owned {
 	struct dl_session *sess;
 };
 
-static int dlock_owned_parse(struct genl_info *info, struct dlock_net *dn,
-			     struct dlock_owned *o)
+static int dlock_owned_parse(struct sk_buff *skb, struct genl_info *info,
+			     struct dlock_net *dn, struct dlock_owned *o)
 {
 	if (!dlock_name_ok(info, &o->name, &o->len))
 		return -EINVAL;
-	return dlock_owner_ref(info, dn, &o->owner);
+	return dlock_owner_ref(skb, info, dn, &o->owner);
 }
 
 static int dlock_do_release(struct dlock_ctx *ctx, void *arg)
@@ -317,7 +317,7 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 	int err;
 
 	atomic64_inc(&dn->requests);
-	err = dlock_owned_parse(info, dn, o);
+	err = dlock_owned_parse(skb, info, dn, o);
 	if (err)
 		return err;
 	dlock_ctx_init(&ctx, dn);
@@ -396,7 +396,7 @@ static int dlock_do_break(struct dlock_ctx *ctx, void *arg)
 	return dl_break(ctx->dn->table, &ctx->cx, o->name, o->len, o->token);
 }
 
-static int dlock_name_cmd(struct genl_info *info,
+static int dlock_name_cmd(struct sk_buff *skb, struct genl_info *info,
 			  int (*fn)(struct dlock_ctx *ctx, void *arg),
 			  struct dlock_owned *o)
 {
@@ -408,7 +408,7 @@ static int dlock_name_cmd(struct genl_info *info,
 	if (!dlock_name_ok(info, &o->name, &o->len))
 		return -EINVAL;
 	if (fn == dlock_do_cancel) {
-		o->sess = xa_load(&dn->sessions, info->snd_portid);
+		o->sess = dlock_session_find(dn, skb);
 		if (!o->sess) {
 			NL_SET_ERR_MSG(info->extack, "no such queued request");
 			return -ENOENT;
@@ -432,7 +432,7 @@ int dlock_nl_cancel(struct sk_buff *skb, struct genl_info *info)
 	if (DLOCK_REQUIRE(info, DLOCK_A_COOKIE, "request cookie"))
 		return -EINVAL;
 	o.cookie = nla_get_u64(info->attrs[DLOCK_A_COOKIE]);
-	return dlock_name_cmd(info, dlock_do_cancel, &o);
+	return dlock_name_cmd(skb, info, dlock_do_cancel, &o);
 }
 
 int dlock_nl_break(struct sk_buff *skb, struct genl_info *info)
@@ -441,5 +441,5 @@ int dlock_nl_break(struct sk_buff *skb, struct genl_info *info)
 
 	if (info->attrs[DLOCK_A_TOKEN])
 		o.token = nla_get_u64(info->attrs[DLOCK_A_TOKEN]);
-	return dlock_name_cmd(info, dlock_do_break, &o);
+	return dlock_name_cmd(skb, info, dlock_do_break, &o);
 }

@@ -56,7 +56,11 @@ static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
 	__skb_queue_tail(&ctx->notes, skb);
 }
 
-/* The socket a session belongs to (see dlock_session_get()). */
+/*
+ * The port id of a session's socket (see dlock_session_get()).  Notes to a
+ * session whose socket closed are not built at all: another socket may hold
+ * the port id by now.
+ */
 static u32 session_portid(const struct dl_session *s)
 {
 	return (u32)dl_session_id(s);
@@ -69,7 +73,7 @@ void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 	void *hdr;
 	int err;
 
-	if (ctx->dn->dying)
+	if (ctx->dn->dying || dlock_session_closed(ctx->dn, wd->sess))
 		return;
 	skb = dlock_note_new(DLOCK_CMD_WAIT_DONE, &hdr);
 	if (!skb) {
@@ -91,7 +95,7 @@ void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
 	void *hdr;
 	int err;
 
-	if (ctx->dn->dying)
+	if (ctx->dn->dying || dlock_session_closed(ctx->dn, ls->sess))
 		return;
 	skb = dlock_note_new(DLOCK_CMD_LOST, &hdr);
 	if (!skb) {

@@ -458,7 +458,7 @@ TEST(net_admin_of_own_userns_suffices)
 	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
 	ASSERT_EQ(0, client_open(&init_ns));
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
-		SKIP(return, "no unprivileged user namespaces: %s",
+		SKIP(return, "cannot make a user namespace here: %s",
 		     strerror(errno));
 	ASSERT_EQ(0, client_open(&c));
 	ASSERT_EQ(0, client_open(&d));
@@ -1454,6 +1454,112 @@ TEST_F_TIMEOUT(ns, fuzz_attributes, 240)
 		       (unsigned long long)st.waiters);
 }
 
+/*
+ * A socket's port id is free again the moment its close starts, before the
+ * module hears of the close.  A new socket that binds the same port id at
+ * once must get a session of its own: the old socket's end must not take
+ * the new socket's leases with it.
+ */
+struct reuse_arg {
+	int family;
+	uint32_t portid;
+	int rounds;
+	int go, done;		/* round numbers, handshake with the closer */
+	int stolen, errors;
+};
+
+static int open_bound(uint32_t portid)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_pid = portid };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Takes the port id as soon as it is free, locks, checks the lock stays. */
+static void *reuser(void *p)
+{
+	struct reuse_arg *ra = p;
+	int i;
+
+	for (i = 0; i < ra->rounds; i++) {
+		struct client c = { .family = ra->family };
+		struct acq q = { .flags = DLOCK_F_NO_TTL };
+		char name[32];
+		struct result r;
+
+		struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+					  .nl_pid = ra->portid };
+		int err;
+
+		c.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+			      NETLINK_GENERIC);
+		if (c.fd < 0) {
+			ra->errors++;
+			return NULL;
+		}
+		while (__atomic_load_n(&ra->go, __ATOMIC_ACQUIRE) <= i)
+			;
+		do
+			err = bind(c.fd, (struct sockaddr *)&sa, sizeof(sa));
+		while (err && errno == EADDRINUSE);
+		if (err) {
+			ra->errors++;
+			close(c.fd);
+			continue;
+		}
+		snprintf(name, sizeof(name), "new-%d", i);
+		q.name = name;
+		if (acquire(&c, &q, &r) || r.error)
+			ra->errors++;
+		/* Wait until the old socket's close has run its course. */
+		while (__atomic_load_n(&ra->done, __ATOMIC_ACQUIRE) <= i)
+			;
+		if (release(&c, name, 0, NULL, &r) || r.error || r.count)
+			ra->stolen++;
+		close(c.fd);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(ns, port_id_reuse_gets_fresh_session, 120)
+{
+	struct reuse_arg ra = { .family = self->a.family,
+				.portid = 0x7ead0000 + getpid(), .rounds = 1000 };
+	struct acq q = { .name = "old", .flags = DLOCK_F_NO_TTL };
+	struct status st;
+	struct result r;
+	pthread_t th;
+	int i;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, reuser, &ra));
+	for (i = 0; i < ra.rounds; i++) {
+		struct client old = { .family = ra.family };
+
+		/* The previous round's new socket still has the port id. */
+		do
+			old.fd = open_bound(ra.portid);
+		while (old.fd == -EADDRINUSE);
+		ASSERT_LE(0, old.fd);
+		ASSERT_EQ(0, acquire(&old, &q, &r));
+		ASSERT_EQ(0, r.error);
+		__atomic_store_n(&ra.go, i + 1, __ATOMIC_RELEASE);
+		close(old.fd);
+		__atomic_store_n(&ra.done, i + 1, __ATOMIC_RELEASE);
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, ra.errors);
+	EXPECT_EQ(0, ra.stolen) TH_LOG("%d of %d new sockets lost their lease to an old socket's close",
+				       ra.stolen, ra.rounds);
+	ASSERT_EQ(0, wait_empty(&self->b, 2000, &st));
+}
+
 /* ---- fencing tokens across a reload (last: unloads the module) ------- */
 
 static int load_module(void)
@@ -1469,7 +1575,20 @@ static int load_module(void)
 	return err;
 }
 
-TEST(tokens_increase_across_reload)
+/* A fixture of its own, defined last, so the harness runs it last. */
+FIXTURE(reload) {
+	int unused;
+};
+
+FIXTURE_SETUP(reload)
+{
+}
+
+FIXTURE_TEARDOWN(reload)
+{
+}
+
+TEST_F(reload, tokens_increase_across_reload)
 {
 	struct acq q = { .name = lname("reload"), .ttl_ms = 60000 };
 	struct client c;
