@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libdlock: generic netlink client of the dlock module, on libnl-genl-3.
+ *
+ * One handle is one netlink socket.  Replies to our requests carry their
+ * sequence number; messages the kernel sends on its own (a queued acquire's
+ * outcome, a lost lease, lock events) carry sequence 0 and may arrive at any
+ * time, also while a request waits for its reply, so every receive path
+ * feeds them to the same dispatcher.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
-
-#include <linux/dlock.h>
 
 #include "dlock.h"
 
@@ -21,21 +29,49 @@
 #define SOL_NETLINK 270
 #endif
 
-struct dlock {
-	struct nl_sock *sk;
-	int family;
-	int err;		/* errno the kernel answered the last request with */
-	char errmsg[256];	/* its extended-ack text, "" if none */
+/* A queued acquire of this handle. */
+struct dlock_wait {
+	struct dlock_wait *next;
+	uint64_t cookie;
+	char name[DLOCK_NAME_MAX + 1];
+	dlock_acquire_cb cb;
+	void *arg;
+	bool done;		/* outcome arrived (blocking waits) */
+	int err;
+	struct dlock_lease lease;
 };
 
-/* Per-request parse state handed to the libnl callbacks. */
+struct dlock {
+	struct nl_sock *sk;
+	struct nl_cb *cb;
+	int family;
+	int events_grp;		/* multicast group id, <0 if unknown */
+	int err;		/* errno the kernel answered the last request with */
+	char errmsg[256];	/* its extended-ack text, "" if none */
+	uint64_t next_cookie;
+	struct dlock_wait *waits;
+	dlock_lost_cb lost_cb;
+	void *lost_arg;
+	dlock_event_cb event_cb;
+	void *event_arg;
+	char *watch_prefix;
+	size_t watch_prefix_len;
+	int ncallbacks;		/* run by the current dispatch */
+};
+
+/* State of one request while its replies come in. */
 struct dlock_req {
 	struct dlock *d;
-	int (*parse)(struct nlattr **tb, void *arg);
+	uint32_t seq;
+	int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh, void *arg);
 	void *arg;
 	int parse_err;
 	int replies;
+	bool done;
+	bool dump_intr;
 };
+
+static __thread struct dlock_req *dlock_cur;
 
 const char *dlock_version(void)
 {
@@ -50,6 +86,120 @@ const char *dlock_strerror(const struct dlock *d, int err)
 		return "the dlock kernel module is not loaded (no generic netlink family \"dlock\")";
 	return strerror(err < 0 ? -err : err);
 }
+
+int dlock_fd(const struct dlock *d)
+{
+	return nl_socket_get_fd(d->sk);
+}
+
+/* ---- notifications ---------------------------------------------------- */
+
+static struct dlock_wait **dlock_wait_find(struct dlock *d, uint64_t cookie)
+{
+	struct dlock_wait **pw;
+
+	for (pw = &d->waits; *pw; pw = &(*pw)->next)
+		if ((*pw)->cookie == cookie)
+			return pw;
+	return NULL;
+}
+
+static void dlock_on_wait_done(struct dlock *d, struct nlattr **tb)
+{
+	struct dlock_wait **pw, *w;
+
+	if (!tb[DLOCK_A_COOKIE] || !tb[DLOCK_A_ERROR])
+		return;
+	pw = dlock_wait_find(d, nla_get_u64(tb[DLOCK_A_COOKIE]));
+	if (!pw)
+		return;
+	w = *pw;
+	w->done = true;
+	w->err = -(int)nla_get_u32(tb[DLOCK_A_ERROR]);
+	if (!w->err && tb[DLOCK_A_TOKEN]) {
+		w->lease.token = nla_get_u64(tb[DLOCK_A_TOKEN]);
+		w->lease.count = 1;
+	}
+	if (!w->cb)
+		return;		/* a blocking acquire picks it up */
+	*pw = w->next;
+	d->ncallbacks++;
+	w->cb(d, w->name, w->err, w->err ? NULL : &w->lease, w->arg);
+	free(w);
+}
+
+static void dlock_on_lost_msg(struct dlock *d, struct nlattr **tb)
+{
+	char name[DLOCK_NAME_MAX + 1];
+	struct dlock_lost ls = { .name = name };
+
+	if (!d->lost_cb || !tb[DLOCK_A_NAME])
+		return;
+	snprintf(name, sizeof(name), "%.*s", nla_len(tb[DLOCK_A_NAME]),
+		 (char *)nla_data(tb[DLOCK_A_NAME]));
+	if (tb[DLOCK_A_OWNER_TAG])
+		ls.tag = nla_get_u64(tb[DLOCK_A_OWNER_TAG]);
+	if (tb[DLOCK_A_TOKEN])
+		ls.token = nla_get_u64(tb[DLOCK_A_TOKEN]);
+	if (tb[DLOCK_A_REASON])
+		ls.reason = nla_get_u8(tb[DLOCK_A_REASON]);
+	d->ncallbacks++;
+	d->lost_cb(d, &ls, d->lost_arg);
+}
+
+static void dlock_on_event(struct dlock *d, struct nlattr **tb)
+{
+	char name[DLOCK_NAME_MAX + 1], owner[DLOCK_OWNER_MAX + 1];
+	struct dlock_event ev = { .name = name };
+	struct nlattr *n = tb[DLOCK_A_NAME];
+
+	if (!d->event_cb || !n || !tb[DLOCK_A_EVENT])
+		return;
+	if ((size_t)nla_len(n) < d->watch_prefix_len ||
+	    memcmp(nla_data(n), d->watch_prefix, d->watch_prefix_len))
+		return;
+	snprintf(name, sizeof(name), "%.*s", nla_len(n), (char *)nla_data(n));
+	ev.name_len = nla_len(n);
+	ev.type = nla_get_u8(tb[DLOCK_A_EVENT]);
+	if (tb[DLOCK_A_MODE])
+		ev.mode = nla_get_u8(tb[DLOCK_A_MODE]);
+	if (tb[DLOCK_A_TOKEN])
+		ev.token = nla_get_u64(tb[DLOCK_A_TOKEN]);
+	if (tb[DLOCK_A_SESSION])
+		ev.session = nla_get_u64(tb[DLOCK_A_SESSION]);
+	if (tb[DLOCK_A_OWNER_TAG])
+		ev.tag = nla_get_u64(tb[DLOCK_A_OWNER_TAG]);
+	if (tb[DLOCK_A_OWNER]) {
+		snprintf(owner, sizeof(owner), "%.*s",
+			 nla_len(tb[DLOCK_A_OWNER]),
+			 (char *)nla_data(tb[DLOCK_A_OWNER]));
+		ev.owner = owner;
+	}
+	d->ncallbacks++;
+	d->event_cb(d, &ev, d->event_arg);
+}
+
+static void dlock_notification(struct dlock *d, struct nlmsghdr *nlh)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct nlattr *tb[DLOCK_A_MAX + 1];
+
+	if (genlmsg_parse(nlh, 0, tb, DLOCK_A_MAX, NULL) < 0)
+		return;
+	switch (gh->cmd) {
+	case DLOCK_CMD_WAIT_DONE:
+		dlock_on_wait_done(d, tb);
+		break;
+	case DLOCK_CMD_LOST:
+		dlock_on_lost_msg(d, tb);
+		break;
+	case DLOCK_CMD_EVENT:
+		dlock_on_event(d, tb);
+		break;
+	}
+}
+
+/* ---- receiving -------------------------------------------------------- */
 
 /* Copies the kernel's extended-ack message, if any, out of an error reply. */
 static void dlock_save_extack(struct dlock *d, struct nlmsgerr *e)
@@ -78,95 +228,160 @@ static void dlock_save_extack(struct dlock *d, struct nlmsgerr *e)
 
 static int dlock_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
-	struct dlock_req *req = arg;
+	struct dlock *d = arg;
+	struct dlock_req *req = dlock_cur;
 
 	(void)nla;
-	req->d->err = -e->error;
-	dlock_save_extack(req->d, e);
-	return NL_STOP;
+	if (!req || e->msg.nlmsg_seq != req->seq)
+		return NL_SKIP;
+	req->done = true;
+	d->err = -e->error;
+	dlock_save_extack(d, e);
+	return NL_SKIP;
 }
 
 static int dlock_valid_cb(struct nl_msg *msg, void *arg)
 {
-	struct dlock_req *req = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct dlock_req *req = dlock_cur;
 	struct nlattr *tb[DLOCK_A_MAX + 1];
+	struct dlock *d = arg;
 	int err;
 
+	if (nlh->nlmsg_seq == 0) {
+		dlock_notification(d, nlh);
+		return NL_SKIP;
+	}
+	if (!req || nlh->nlmsg_seq != req->seq)
+		return NL_SKIP;		/* a stale reply of an abandoned request */
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		req->dump_intr = true;
 	if (!req->parse)
-		return NL_OK;
-	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, DLOCK_A_MAX, NULL);
+		return NL_SKIP;
+	err = genlmsg_parse(nlh, 0, tb, DLOCK_A_MAX, NULL);
 	if (err < 0) {
 		req->parse_err = -EBADMSG;
 		return NL_SKIP;
 	}
-	err = req->parse(tb, req->arg);
+	err = req->parse(tb, nlh, req->arg);
 	if (err < 0)
 		req->parse_err = err;
-	else
-		req->replies++;
-	return NL_OK;
+	else if (err > 0)
+		req->parse_err = req->parse_err ? req->parse_err : 0;
+	req->replies++;
+	return NL_SKIP;
 }
 
-static int dlock_ack_cb(struct nl_msg *msg, void *arg)
+/* Replies are matched to requests by hand; notifications carry 0. */
+static int dlock_seq_ok(struct nl_msg *msg, void *arg)
 {
 	(void)msg;
 	(void)arg;
-	return NL_STOP;
+	return NL_OK;
+}
+
+static int dlock_end_cb(struct nl_msg *msg, void *arg)
+{
+	struct dlock_req *req = dlock_cur;
+
+	(void)arg;
+	if (req && nlmsg_hdr(msg)->nlmsg_seq == req->seq)
+		req->done = true;
+	return NL_SKIP;
 }
 
 /*
- * Sends @msg (consumed) and waits for its reply and acknowledgement, feeding
- * each reply to @parse.  Returns the number of replies parsed or a negative
- * errno.
+ * Reads whatever the socket holds, without blocking, and runs it through
+ * the callbacks.  Returns 0 or a negative errno.
  */
-static int dlock_transact(struct dlock *d, struct nl_msg *msg,
-			  int (*parse)(struct nlattr **tb, void *arg), void *arg)
+static int dlock_drain(struct dlock *d)
 {
-	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
-	struct nl_cb *cb;
-	int err;
+	int err = nl_recvmsgs(d->sk, d->cb);
 
-	d->err = 0;
-	d->errmsg[0] = '\0';
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	nl_cb_err(cb, NL_CB_CUSTOM, dlock_err_cb, &req);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dlock_valid_cb, &req);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, dlock_ack_cb, &req);
-
-	err = nl_send_auto(d->sk, msg);
-	nlmsg_free(msg);
-	if (err < 0) {
-		err = errno ? -errno : -EIO;
-		goto out;
-	}
-	err = nl_recvmsgs(d->sk, cb);
-	if (d->err)
-		err = -d->err;
-	else if (err < 0)
-		err = -EIO;
-	else
-		err = req.parse_err ? req.parse_err : req.replies;
-out:
-	nl_cb_put(cb);
-	return err;
+	if (err == -NLE_AGAIN || err >= 0)
+		return 0;
+	return err == -NLE_NOMEM ? -ENOMEM : -EIO;
 }
 
-static struct nl_msg *dlock_msg(struct dlock *d, uint8_t cmd)
+/* Waits up to @timeout_ms (-1: forever) for the socket to be readable. */
+static int dlock_poll(struct dlock *d, int timeout_ms)
+{
+	struct pollfd p = { .fd = dlock_fd(d), .events = POLLIN };
+	int n = poll(&p, 1, timeout_ms);
+
+	if (n < 0)
+		return -errno;
+	return n;
+}
+
+int dlock_dispatch(struct dlock *d)
+{
+	int err;
+
+	d->ncallbacks = 0;
+	err = dlock_drain(d);
+	return err < 0 ? err : d->ncallbacks;
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static struct nl_msg *dlock_msg(struct dlock *d, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, d->family, 0, 0, cmd,
-			 DLOCK_GENL_VERSION)) {
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, d->family, 0, flags,
+			 cmd, DLOCK_GENL_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
+}
+
+/*
+ * Sends @msg (consumed) and waits for its replies and acknowledgement,
+ * feeding each reply to @parse.  Notifications that arrive meanwhile are
+ * dispatched.  Signals do not interrupt it: the kernel answers at once.
+ * Returns the number of replies parsed or a negative errno.
+ */
+static int dlock_transact(struct dlock *d, struct nl_msg *msg,
+			  int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
+				       void *arg),
+			  void *arg)
+{
+	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
+	struct dlock_req *outer = dlock_cur;
+	int err;
+
+	d->err = 0;
+	d->errmsg[0] = '\0';
+	err = nl_send_auto(d->sk, msg);
+	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (err < 0)
+		return -EIO;
+	dlock_cur = &req;
+	while (!req.done) {
+		err = dlock_poll(d, -1);
+		if (err == -EINTR)
+			continue;
+		if (err < 0)
+			break;
+		err = dlock_drain(d);
+		if (err < 0)
+			break;
+	}
+	dlock_cur = outer;
+	if (err < 0)
+		return err;
+	if (d->err)
+		return -d->err;
+	if (req.parse_err)
+		return req.parse_err;
+	if (req.dump_intr)
+		return -EAGAIN;
+	return req.replies;
 }
 
 int dlock_open(struct dlock **out)
@@ -197,6 +412,20 @@ int dlock_open(struct dlock **out)
 		err = d->family == -NLE_OBJ_NOTFOUND ? -ENOENT : -EIO;
 		goto err_sock;
 	}
+	d->events_grp = genl_ctrl_resolve_grp(d->sk, DLOCK_GENL_NAME,
+					      DLOCK_MCGRP_EVENTS);
+	d->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!d->cb) {
+		err = -ENOMEM;
+		goto err_sock;
+	}
+	nl_cb_err(d->cb, NL_CB_CUSTOM, dlock_err_cb, d);
+	nl_cb_set(d->cb, NL_CB_VALID, NL_CB_CUSTOM, dlock_valid_cb, d);
+	nl_cb_set(d->cb, NL_CB_ACK, NL_CB_CUSTOM, dlock_end_cb, d);
+	nl_cb_set(d->cb, NL_CB_FINISH, NL_CB_CUSTOM, dlock_end_cb, d);
+	nl_cb_set(d->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dlock_seq_ok, NULL);
+	nl_socket_set_nonblocking(d->sk);
+	d->next_cookie = 1;
 	*out = d;
 	return 0;
 
@@ -209,16 +438,26 @@ err_free:
 
 void dlock_close(struct dlock *d)
 {
+	struct dlock_wait *w;
+
 	if (!d)
 		return;
+	while ((w = d->waits)) {
+		d->waits = w->next;
+		free(w);
+	}
+	free(d->watch_prefix);
+	nl_cb_put(d->cb);
 	nl_socket_free(d->sk);
 	free(d);
 }
 
-static int dlock_parse_status(struct nlattr **tb, void *arg)
+static int dlock_parse_status(struct nlattr **tb, struct nlmsghdr *nlh,
+			      void *arg)
 {
 	struct dlock_status *st = arg;
 
+	(void)nlh;
 	if (!tb[DLOCK_A_STATUS_VERSION] || !tb[DLOCK_A_STATUS_LEASES] ||
 	    !tb[DLOCK_A_STATUS_WAITERS] || !tb[DLOCK_A_STATUS_REQUESTS] ||
 	    !tb[DLOCK_A_STATUS_NETNS_COOKIE])
@@ -238,7 +477,7 @@ int dlock_get_status(struct dlock *d, struct dlock_status *st)
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	msg = dlock_msg(d, DLOCK_CMD_GET_STATUS);
+	msg = dlock_msg(d, DLOCK_CMD_GET_STATUS, 0);
 	if (!msg)
 		return -ENOMEM;
 	err = dlock_transact(d, msg, dlock_parse_status, st);
@@ -246,4 +485,528 @@ int dlock_get_status(struct dlock *d, struct dlock_status *st)
 		return err;
 	/* A reply that never came is as bad as a malformed one. */
 	return err == 1 ? 0 : -EBADMSG;
+}
+
+/* ---- acquire ---------------------------------------------------------- */
+
+static uint64_t dlock_default_tag(uint64_t tag)
+{
+	return tag ? tag : (uint64_t)gettid();
+}
+
+static int dlock_check_name(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	return len >= 1 && len <= DLOCK_NAME_MAX ? 0 : -EINVAL;
+}
+
+struct dlock_acq_reply {
+	struct dlock_lease *lease;
+	bool queued;
+};
+
+static int dlock_parse_acquire(struct nlattr **tb, struct nlmsghdr *nlh,
+			       void *arg)
+{
+	struct dlock_acq_reply *r = arg;
+
+	(void)nlh;
+	if (tb[DLOCK_A_QUEUED]) {
+		r->queued = true;
+		return 0;
+	}
+	if (!tb[DLOCK_A_TOKEN] || !tb[DLOCK_A_COUNT])
+		return -EBADMSG;
+	r->lease->token = nla_get_u64(tb[DLOCK_A_TOKEN]);
+	r->lease->count = nla_get_u32(tb[DLOCK_A_COUNT]);
+	return 0;
+}
+
+static struct nl_msg *dlock_acquire_msg(struct dlock *d, const char *name,
+					const struct dlock_acquire_opts *o,
+					uint64_t cookie)
+{
+	struct nl_msg *msg = dlock_msg(d, DLOCK_CMD_ACQUIRE, 0);
+
+	if (!msg)
+		return NULL;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+	    nla_put_u8(msg, DLOCK_A_MODE, o->mode) ||
+	    (o->permits && nla_put_u32(msg, DLOCK_A_PERMITS, o->permits)) ||
+	    (o->flags && nla_put_u32(msg, DLOCK_A_FLAGS, o->flags)) ||
+	    (o->ttl_ms && nla_put_u32(msg, DLOCK_A_TTL_MS, o->ttl_ms)) ||
+	    (o->wait_ms && nla_put_u32(msg, DLOCK_A_WAIT_MS, o->wait_ms)) ||
+	    nla_put_u64(msg, DLOCK_A_COOKIE, cookie))
+		goto fail;
+	if (o->flags & DLOCK_F_DETACHED) {
+		if (o->owner && nla_put(msg, DLOCK_A_OWNER, strlen(o->owner),
+					o->owner))
+			goto fail;
+	} else if (nla_put_u64(msg, DLOCK_A_OWNER_TAG,
+			       dlock_default_tag(o->tag))) {
+		goto fail;
+	}
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/*
+ * Sends the acquire and registers its wait before the reply can race with
+ * the outcome.  Returns 1 (granted), 0 (queued, *wp set) or a negative errno.
+ */
+static int dlock_acquire_start(struct dlock *d, const char *name,
+			       const struct dlock_acquire_opts *o,
+			       struct dlock_lease *lease,
+			       struct dlock_wait **wp)
+{
+	struct dlock_acq_reply r = { .lease = lease };
+	struct dlock_wait *w, **pw;
+	struct nl_msg *msg;
+	int err;
+
+	if (dlock_check_name(name))
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->cookie = d->next_cookie++;
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	/* On the list first: the outcome may beat the reply to us. */
+	w->next = d->waits;
+	d->waits = w;
+	msg = dlock_acquire_msg(d, name, o, w->cookie);
+	err = msg ? dlock_transact(d, msg, dlock_parse_acquire, &r) : -ENOMEM;
+	if (err >= 0 && r.queued) {
+		*wp = w;
+		return 0;
+	}
+	pw = dlock_wait_find(d, w->cookie);
+	if (pw)
+		*pw = w->next;
+	free(w);
+	if (err < 0)
+		return err;
+	return err == 1 ? 1 : -EBADMSG;
+}
+
+int dlock_acquire_async(struct dlock *d, const char *name,
+			const struct dlock_acquire_opts *opts,
+			struct dlock_lease *lease, dlock_acquire_cb cb,
+			void *arg)
+{
+	struct dlock_wait *w = NULL, **pw;
+	int err;
+
+	if (!cb)
+		return -EINVAL;
+	err = dlock_acquire_start(d, name, opts, lease, &w);
+	if (err)
+		return err;
+	if (w->done) {
+		/* Settled while we read the reply: report it from dispatch. */
+		pw = dlock_wait_find(d, w->cookie);
+		*pw = w->next;
+		err = w->err;
+		if (!err)
+			*lease = w->lease;
+		free(w);
+		return err ? err : 1;
+	}
+	w->cb = cb;
+	w->arg = arg;
+	return 0;
+}
+
+static void dlock_wait_forget(struct dlock *d, struct dlock_wait *w)
+{
+	struct dlock_wait **pw = dlock_wait_find(d, w->cookie);
+
+	if (pw)
+		*pw = w->next;
+	free(w);
+}
+
+static int dlock_cancel(struct dlock *d, struct dlock_wait *w)
+{
+	struct nl_msg *msg = dlock_msg(d, DLOCK_CMD_CANCEL, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(w->name), w->name) ||
+	    nla_put_u64(msg, DLOCK_A_COOKIE, w->cookie)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return dlock_transact(d, msg, NULL, NULL);
+}
+
+/*
+ * A signal interrupted a blocking acquire.  Withdraw the request; if the
+ * kernel settled it first, undo a grant, so the caller is left with nothing.
+ */
+static int dlock_acquire_interrupted(struct dlock *d, struct dlock_wait *w,
+				     const struct dlock_acquire_opts *o)
+{
+	struct dlock_owner own = { .str = o->owner, .tag = o->tag };
+	int err = dlock_cancel(d, w);
+
+	if (err == -ENOENT) {
+		/* Settled already: its WAIT_DONE is on its way or here. */
+		while (!w->done && dlock_poll(d, 1000) > 0)
+			dlock_drain(d);
+		if (w->done && !w->err)
+			dlock_release(d, w->name, &own);
+	}
+	dlock_wait_forget(d, w);
+	return -EINTR;
+}
+
+int dlock_acquire(struct dlock *d, const char *name,
+		  const struct dlock_acquire_opts *opts,
+		  struct dlock_lease *lease)
+{
+	struct dlock_wait *w = NULL;
+	int err;
+
+	err = dlock_acquire_start(d, name, opts, lease, &w);
+	if (err)
+		return err > 0 ? 0 : err;
+	while (!w->done) {
+		err = dlock_poll(d, -1);
+		if (err == -EINTR)
+			return dlock_acquire_interrupted(d, w, opts);
+		if (err < 0 || (err = dlock_drain(d)) < 0) {
+			dlock_cancel(d, w);
+			dlock_wait_forget(d, w);
+			return err;
+		}
+	}
+	err = w->err;
+	if (!err)
+		*lease = w->lease;
+	dlock_wait_forget(d, w);
+	return err;
+}
+
+/* ---- owned commands --------------------------------------------------- */
+
+static int dlock_put_owner(struct nl_msg *msg, const struct dlock_owner *o)
+{
+	if (o && o->str)
+		return nla_put(msg, DLOCK_A_OWNER, strlen(o->str), o->str);
+	return nla_put_u64(msg, DLOCK_A_OWNER_TAG,
+			   dlock_default_tag(o ? o->tag : 0));
+}
+
+static int dlock_parse_count(struct nlattr **tb, struct nlmsghdr *nlh,
+			     void *arg)
+{
+	(void)nlh;
+	if (!tb[DLOCK_A_COUNT])
+		return -EBADMSG;
+	*(uint32_t *)arg = nla_get_u32(tb[DLOCK_A_COUNT]);
+	return 0;
+}
+
+int dlock_release(struct dlock *d, const char *name,
+		  const struct dlock_owner *owner)
+{
+	struct nl_msg *msg;
+	uint32_t count = 0;
+	int err;
+
+	if (dlock_check_name(name))
+		return -EINVAL;
+	msg = dlock_msg(d, DLOCK_CMD_RELEASE, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+	    dlock_put_owner(msg, owner)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = dlock_transact(d, msg, dlock_parse_count, &count);
+	if (err < 0)
+		return err;
+	return err == 1 ? (int)count : -EBADMSG;
+}
+
+int dlock_renew(struct dlock *d, const char *name,
+		const struct dlock_owner *owner, uint32_t ttl_ms)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (dlock_check_name(name))
+		return -EINVAL;
+	msg = dlock_msg(d, DLOCK_CMD_RENEW, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+	    dlock_put_owner(msg, owner) ||
+	    nla_put_u32(msg, DLOCK_A_TTL_MS, ttl_ms)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = dlock_transact(d, msg, NULL, NULL);
+	return err < 0 ? err : 0;
+}
+
+int dlock_set_value(struct dlock *d, const char *name,
+		    const struct dlock_owner *owner, const void *value,
+		    size_t len)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (dlock_check_name(name) || len > DLOCK_VALUE_MAX)
+		return -EINVAL;
+	msg = dlock_msg(d, DLOCK_CMD_SET_VALUE, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+	    dlock_put_owner(msg, owner) ||
+	    nla_put(msg, DLOCK_A_VALUE, len, value)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = dlock_transact(d, msg, NULL, NULL);
+	return err < 0 ? err : 0;
+}
+
+int dlock_break(struct dlock *d, const char *name, uint64_t token)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (dlock_check_name(name))
+		return -EINVAL;
+	msg = dlock_msg(d, DLOCK_CMD_BREAK, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+	    (token && nla_put_u64(msg, DLOCK_A_TOKEN, token))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = dlock_transact(d, msg, NULL, NULL);
+	return err < 0 ? err : 0;
+}
+
+/* ---- inspection ------------------------------------------------------- */
+
+static int dlock_parse_entry(struct nlattr *nest, struct dlock_entry *e)
+{
+	struct nlattr *tb[DLOCK_E_MAX + 1];
+	void *value;
+
+	memset(e, 0, sizeof(*e));
+	e->remaining_ms = -1;
+	if (nla_parse_nested(tb, DLOCK_E_MAX, nest, NULL) < 0)
+		return -EBADMSG;
+	if (tb[DLOCK_E_MODE])
+		e->mode = nla_get_u8(tb[DLOCK_E_MODE]);
+	if (tb[DLOCK_E_TOKEN])
+		e->token = nla_get_u64(tb[DLOCK_E_TOKEN]);
+	if (tb[DLOCK_E_COUNT])
+		e->count = nla_get_u32(tb[DLOCK_E_COUNT]);
+	if (tb[DLOCK_E_COOKIE])
+		e->cookie = nla_get_u64(tb[DLOCK_E_COOKIE]);
+	if (tb[DLOCK_E_SESSION])
+		e->session = nla_get_u64(tb[DLOCK_E_SESSION]);
+	if (tb[DLOCK_E_OWNER_TAG])
+		e->tag = nla_get_u64(tb[DLOCK_E_OWNER_TAG]);
+	if (tb[DLOCK_E_OWNER])
+		snprintf(e->owner, sizeof(e->owner), "%.*s",
+			 nla_len(tb[DLOCK_E_OWNER]),
+			 (char *)nla_data(tb[DLOCK_E_OWNER]));
+	if (tb[DLOCK_E_PID])
+		e->pid = nla_get_u32(tb[DLOCK_E_PID]);
+	if (tb[DLOCK_E_UID])
+		e->uid = nla_get_u32(tb[DLOCK_E_UID]);
+	if (tb[DLOCK_E_COMM])
+		snprintf(e->comm, sizeof(e->comm), "%s",
+			 nla_get_string(tb[DLOCK_E_COMM]));
+	if (tb[DLOCK_E_REMAINING_MS])
+		e->remaining_ms = (int64_t)nla_get_u64(tb[DLOCK_E_REMAINING_MS]);
+	if (tb[DLOCK_E_VALUE] && nla_len(tb[DLOCK_E_VALUE]) > 0) {
+		value = malloc(nla_len(tb[DLOCK_E_VALUE]));
+		if (!value)
+			return -ENOMEM;
+		memcpy(value, nla_data(tb[DLOCK_E_VALUE]),
+		       nla_len(tb[DLOCK_E_VALUE]));
+		e->value = value;
+		e->value_len = nla_len(tb[DLOCK_E_VALUE]);
+	}
+	return 0;
+}
+
+void dlock_lock_info_free(struct dlock_lock_info *info)
+{
+	size_t i;
+
+	if (!info)
+		return;
+	for (i = 0; i < info->n_holders; i++)
+		free((void *)info->holders[i].value);
+	free(info->holders);
+	free(info->waiters);
+	free(info);
+}
+
+/* Builds a struct dlock_lock_info from one GET reply. */
+static int dlock_lock_info_parse(struct nlattr **tb, struct nlmsghdr *nlh,
+				 struct dlock_lock_info **out)
+{
+	struct dlock_lock_info *li;
+	size_t nh = 0, nw = 0;
+	struct nlattr *a;
+	int rem, err = 0;
+
+	*out = NULL;
+	if (!tb[DLOCK_A_NAME])
+		return -EBADMSG;
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		nh += nla_type(a) == DLOCK_A_HOLDER;
+		nw += nla_type(a) == DLOCK_A_WAITER;
+	}
+	li = calloc(1, sizeof(*li));
+	if (!li)
+		return -ENOMEM;
+	li->holders = calloc(nh ? nh : 1, sizeof(*li->holders));
+	li->waiters = calloc(nw ? nw : 1, sizeof(*li->waiters));
+	if (!li->holders || !li->waiters) {
+		dlock_lock_info_free(li);
+		return -ENOMEM;
+	}
+	li->name_len = nla_len(tb[DLOCK_A_NAME]);
+	memcpy(li->name, nla_data(tb[DLOCK_A_NAME]), li->name_len);
+	if (tb[DLOCK_A_MODE])
+		li->mode = nla_get_u8(tb[DLOCK_A_MODE]);
+	if (tb[DLOCK_A_PERMITS])
+		li->permits = nla_get_u32(tb[DLOCK_A_PERMITS]);
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) == DLOCK_A_HOLDER)
+			err = dlock_parse_entry(a, &li->holders[li->n_holders++]);
+		else if (nla_type(a) == DLOCK_A_WAITER)
+			err = dlock_parse_entry(a, &li->waiters[li->n_waiters++]);
+		if (err) {
+			dlock_lock_info_free(li);
+			return err;
+		}
+	}
+	*out = li;
+	return 0;
+}
+
+static int dlock_parse_get(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct dlock_lock_info **out = arg;
+
+	if (*out)
+		return -EBADMSG;	/* one lock, one reply */
+	return dlock_lock_info_parse(tb, nlh, out);
+}
+
+int dlock_get(struct dlock *d, const char *name, struct dlock_lock_info **info)
+{
+	struct nl_msg *msg;
+	int err;
+
+	*info = NULL;
+	if (dlock_check_name(name))
+		return -EINVAL;
+	msg = dlock_msg(d, DLOCK_CMD_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = dlock_transact(d, msg, dlock_parse_get, info);
+	if (err == 1)
+		return 0;
+	dlock_lock_info_free(*info);
+	*info = NULL;
+	return err < 0 ? err : -EBADMSG;
+}
+
+struct dlock_list_state {
+	dlock_list_cb cb;
+	void *arg;
+	bool stopped;
+	int n;
+};
+
+static int dlock_parse_list(struct nlattr **tb, struct nlmsghdr *nlh,
+			    void *arg)
+{
+	struct dlock_list_state *ls = arg;
+	struct dlock_lock_info *li;
+	int err;
+
+	if (ls->stopped)
+		return 0;
+	err = dlock_lock_info_parse(tb, nlh, &li);
+	if (err)
+		return err;
+	ls->n++;
+	if (ls->cb(li, ls->arg))
+		ls->stopped = true;
+	dlock_lock_info_free(li);
+	return 0;
+}
+
+int dlock_list(struct dlock *d, const char *prefix, dlock_list_cb cb,
+	       void *arg)
+{
+	struct dlock_list_state ls = { .cb = cb, .arg = arg };
+	struct nl_msg *msg;
+	int err;
+
+	if (prefix && *prefix && dlock_check_name(prefix))
+		return -EINVAL;
+	msg = dlock_msg(d, DLOCK_CMD_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (prefix && *prefix &&
+	    nla_put(msg, DLOCK_A_PREFIX, strlen(prefix), prefix)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = dlock_transact(d, msg, dlock_parse_list, &ls);
+	return err < 0 ? err : ls.n;
+}
+
+/* ---- watching --------------------------------------------------------- */
+
+int dlock_watch(struct dlock *d, const char *prefix, dlock_event_cb cb,
+		void *arg)
+{
+	int err;
+
+	if (d->events_grp < 0)
+		return -ENOENT;
+	err = nl_socket_add_membership(d->sk, d->events_grp);
+	if (err < 0)
+		return -EIO;
+	free(d->watch_prefix);
+	d->watch_prefix = strdup(prefix ? prefix : "");
+	if (!d->watch_prefix)
+		return -ENOMEM;
+	d->watch_prefix_len = strlen(d->watch_prefix);
+	d->event_cb = cb;
+	d->event_arg = arg;
+	return 0;
+}
+
+void dlock_on_lost(struct dlock *d, dlock_lost_cb cb, void *arg)
+{
+	d->lost_cb = cb;
+	d->lost_arg = arg;
 }

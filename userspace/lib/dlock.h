@@ -9,12 +9,24 @@
  *
  * Thread safety: a struct dlock handle owns one netlink socket and must not
  * be used by two threads at once; open one handle per thread (handles are
- * cheap).  Distinct handles are fully independent.
+ * cheap).  Distinct handles are fully independent.  Callbacks run on the
+ * thread that called dlock_dispatch() or a blocking call on the handle; they
+ * may not call back into the same handle, except dlock_release(),
+ * dlock_renew() and dlock_set_value().
+ *
+ * Leases come in two kinds.  A socket-bound lease (the default) belongs to
+ * this handle and an owner tag (by default the calling thread's id): it ends
+ * when the handle is closed or its process dies, and with DLOCK_F_NO_TTL it
+ * has no TTL at all.  A detached lease (DLOCK_F_DETACHED) belongs to an
+ * owner string, has a TTL and outlives the handle; whoever presents the
+ * string may renew or release it.
  */
 #ifndef LIBDLOCK_H
 #define LIBDLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <linux/dlock.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,7 +35,7 @@ extern "C" {
 /* An open connection to the dlock module of the caller's network namespace. */
 struct dlock;
 
-/* What dlock_status() reports about the caller's network namespace. */
+/* What dlock_get_status() reports about the caller's network namespace. */
 struct dlock_status {
 	char version[32];	/* version string of the loaded module */
 	uint64_t leases;	/* leases currently held */
@@ -31,6 +43,95 @@ struct dlock_status {
 	uint64_t requests;	/* requests served by this namespace's table */
 	uint64_t netns_cookie;	/* identifies the network namespace */
 };
+
+/*
+ * How to acquire (all fields zero: an exclusive lease bound to this handle's
+ * socket, owned by the calling thread, waiting without limit; a TTL or
+ * DLOCK_F_NO_TTL is still required).
+ */
+struct dlock_acquire_opts {
+	enum dlock_mode mode;	/* DLOCK_MODE_EXCLUSIVE, _SHARED, _SEMAPHORE */
+	uint32_t permits;	/* DLOCK_MODE_SEMAPHORE: its number of permits */
+	uint32_t ttl_ms;	/* lease TTL; 0 only with DLOCK_F_NO_TTL */
+	uint32_t flags;		/* DLOCK_F_TRY, DLOCK_F_DETACHED, DLOCK_F_NO_TTL */
+	uint32_t wait_ms;	/* longest wait when queued; 0: no limit */
+	uint64_t tag;		/* socket-bound owner; 0: the calling thread id */
+	const char *owner;	/* DLOCK_F_DETACHED: the owner string */
+};
+
+/* A granted lease. */
+struct dlock_lease {
+	uint64_t token;		/* fencing token: increases with every grant */
+	uint32_t count;		/* reentrancy count after this acquire */
+};
+
+/*
+ * Who speaks for a lease in release, renew and set-value: the owner string
+ * of a detached lease, or (str NULL) the socket-bound owner @tag of this
+ * handle (0: the calling thread id).  A NULL struct dlock_owner pointer
+ * means the calling thread's socket-bound lease.
+ */
+struct dlock_owner {
+	const char *str;
+	uint64_t tag;
+};
+
+/* A holder or waiter, as dlock_get() and dlock_list() report it. */
+struct dlock_entry {
+	enum dlock_mode mode;
+	uint64_t token;		/* holders */
+	uint32_t count;		/* holders: reentrancy count */
+	uint64_t cookie;	/* waiters: the request's cookie */
+	uint64_t session;	/* the owner's socket session */
+	uint64_t tag;		/* socket-bound owner tag */
+	char owner[DLOCK_OWNER_MAX + 1];	/* detached owner, "" if none */
+	uint32_t pid;		/* the process that asked */
+	uint32_t uid;
+	char comm[16];
+	int64_t remaining_ms;	/* until expiry or wait timeout; -1: none */
+	const void *value;	/* holders: attached value, NULL if none */
+	size_t value_len;
+};
+
+/* One lock: dlock_get() allocates it, dlock_lock_info_free() frees it. */
+struct dlock_lock_info {
+	char name[DLOCK_NAME_MAX + 1];	/* NUL-terminated copy */
+	size_t name_len;
+	enum dlock_mode mode;
+	uint32_t permits;		/* semaphores */
+	size_t n_holders;
+	size_t n_waiters;
+	struct dlock_entry *holders;
+	struct dlock_entry *waiters;	/* in queue order */
+};
+
+/* A lock event from the events multicast group (dlock_watch()). */
+struct dlock_event {
+	enum dlock_event_type type;	/* DLOCK_EV_GRANTED, ... */
+	const char *name;		/* NUL-terminated */
+	size_t name_len;
+	enum dlock_mode mode;
+	uint64_t token;
+	uint64_t session;
+	uint64_t tag;			/* socket-bound owners */
+	const char *owner;		/* detached owners, else NULL */
+};
+
+/* A socket-bound lease of this handle ended without being released. */
+struct dlock_lost {
+	const char *name;
+	uint64_t tag;
+	uint64_t token;
+	enum dlock_lost_reason reason;	/* DLOCK_LOST_EXPIRED, _BROKEN */
+};
+
+typedef void (*dlock_acquire_cb)(struct dlock *d, const char *name, int err,
+				 const struct dlock_lease *lease, void *arg);
+typedef void (*dlock_lost_cb)(struct dlock *d, const struct dlock_lost *lost,
+			      void *arg);
+typedef void (*dlock_event_cb)(struct dlock *d, const struct dlock_event *ev,
+			       void *arg);
+typedef int (*dlock_list_cb)(const struct dlock_lock_info *info, void *arg);
 
 /*
  * dlock_open() - connect to the dlock module.
@@ -41,7 +142,10 @@ struct dlock_status {
  */
 int dlock_open(struct dlock **out);
 
-/* dlock_close() - close a handle; NULL is accepted and ignored. */
+/*
+ * dlock_close() - close a handle.  Its socket-bound leases are released and
+ * its queued requests cancelled by the kernel at once.  NULL is ignored.
+ */
 void dlock_close(struct dlock *d);
 
 /*
@@ -50,6 +154,92 @@ void dlock_close(struct dlock *d);
  * Return: 0 or a negative errno.
  */
 int dlock_get_status(struct dlock *d, struct dlock_status *st);
+
+/*
+ * dlock_acquire() - take a lease on @name, waiting if it is held.
+ * @opts: how (see struct dlock_acquire_opts); DLOCK_F_TRY never waits.
+ * @lease: receives the token and reentrancy count.
+ *
+ * Blocks until granted, until @opts->wait_ms ran out (-ETIMEDOUT) or until a
+ * signal arrives (-EINTR; the queued request is cancelled in the kernel
+ * before returning, nothing is left behind).  Callbacks of other requests
+ * on @d may run meanwhile.
+ * Return: 0, -EAGAIN (DLOCK_F_TRY and held), -ETIMEDOUT, -EINTR, -EDEADLK
+ * (waiting would close a cycle of owners), or another negative errno.
+ */
+int dlock_acquire(struct dlock *d, const char *name,
+		  const struct dlock_acquire_opts *opts,
+		  struct dlock_lease *lease);
+
+/*
+ * dlock_acquire_async() - start an acquire without blocking.
+ * Return: 1 when granted at once (@lease filled, @cb is not called), 0 when
+ * queued (@cb runs from dlock_dispatch() with the outcome), or a negative
+ * errno (@cb is not called).
+ */
+int dlock_acquire_async(struct dlock *d, const char *name,
+			const struct dlock_acquire_opts *opts,
+			struct dlock_lease *lease, dlock_acquire_cb cb,
+			void *arg);
+
+/* dlock_release() - drop one reentrancy level; the lease ends at zero.
+ * Return: the levels left (>= 0) or a negative errno (-EPERM: not the
+ * owner's, -ENOENT: no such lock).
+ */
+int dlock_release(struct dlock *d, const char *name,
+		  const struct dlock_owner *owner);
+
+/* dlock_renew() - restart the lease's TTL at @ttl_ms from now. */
+int dlock_renew(struct dlock *d, const char *name,
+		const struct dlock_owner *owner, uint32_t ttl_ms);
+
+/* dlock_set_value() - attach up to DLOCK_VALUE_MAX bytes to a held lease. */
+int dlock_set_value(struct dlock *d, const char *name,
+		    const struct dlock_owner *owner, const void *value,
+		    size_t len);
+
+/*
+ * dlock_break() - end a lease by force (needs CAP_NET_ADMIN in the network
+ * namespace's user namespace).  @token: that lease, or 0 for every holder.
+ */
+int dlock_break(struct dlock *d, const char *name, uint64_t token);
+
+/* dlock_get() - inspect one lock.  Free *info with dlock_lock_info_free(). */
+int dlock_get(struct dlock *d, const char *name,
+	      struct dlock_lock_info **info);
+void dlock_lock_info_free(struct dlock_lock_info *info);
+
+/*
+ * dlock_list() - call @cb for every lock whose name starts with @prefix
+ * (NULL: all), page by page.  A non-zero return from @cb stops the walk.
+ * Return: the number of locks reported, or -EAGAIN when the table changed
+ * during the walk (locks may have been missed or repeated: walk again for
+ * an exact picture), or another negative errno.
+ */
+int dlock_list(struct dlock *d, const char *prefix, dlock_list_cb cb,
+	       void *arg);
+
+/*
+ * dlock_watch() - subscribe @d to lock events of names starting with
+ * @prefix (NULL: all).  Events arrive through dlock_dispatch().  Watchers
+ * only observe: they never contend.  Filtering happens in the library, so
+ * give a watcher a handle of its own.
+ */
+int dlock_watch(struct dlock *d, const char *prefix, dlock_event_cb cb,
+		void *arg);
+
+/* dlock_on_lost() - call @cb when a socket-bound lease of @d is lost. */
+void dlock_on_lost(struct dlock *d, dlock_lost_cb cb, void *arg);
+
+/*
+ * Event-loop form: poll dlock_fd() for POLLIN, then call dlock_dispatch(),
+ * which handles every message already received (completions, lost leases,
+ * events) without blocking.
+ * Return of dlock_dispatch(): the number of callbacks run, or a negative
+ * errno.
+ */
+int dlock_fd(const struct dlock *d);
+int dlock_dispatch(struct dlock *d);
 
 /*
  * dlock_strerror() - describe an error returned by a libdlock call.
