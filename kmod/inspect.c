@@ -64,11 +64,33 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
-			   const struct dl_lock *l, u64 now)
+/* The next holder, then the waiters in queue order. */
+static const struct dl_entry *dlock_next_entry(const struct dl_lock *l,
+					       const struct dl_entry *e,
+					       bool *waiters)
 {
-	const struct dl_entry *e;
+	if (!*waiters) {
+		e = dl_holder_next(l, e);
+		if (e)
+			return e;
+		*waiters = true;
+		e = NULL;
+	}
+	return dl_waiter_next(l, e);
+}
+
+/*
+ * Puts one lock.  When @cut is set and its entries do not all fit, puts
+ * those that do and DLOCK_A_TRUNCATED instead of failing: a dump message
+ * cannot grow, and one big lock must not make the whole dump fail.
+ */
+static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
+			   const struct dl_lock *l, u64 now, bool cut)
+{
+	const struct dl_entry *e = NULL;
+	unsigned char *prev = NULL;
 	struct dl_lock_info li;
+	bool waiters = false;
 	u8 mode;
 
 	dl_lock_info(l, &li);
@@ -77,12 +99,25 @@ static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
 	    nla_put_u8(msg, DLOCK_A_MODE, mode) ||
 	    (li.semaphore && nla_put_u32(msg, DLOCK_A_PERMITS, li.permits)))
 		return -EMSGSIZE;
-	for (e = dl_holder_next(l, NULL); e; e = dl_holder_next(l, e))
-		if (dlock_fill_entry(msg, t, e, now))
+	while ((e = dlock_next_entry(l, e, &waiters))) {
+		unsigned char *mark = skb_tail_pointer(msg);
+
+		if (!dlock_fill_entry(msg, t, e, now)) {
+			prev = mark;
+			continue;
+		}
+		if (!cut)
 			return -EMSGSIZE;
-	for (e = dl_waiter_next(l, NULL); e; e = dl_waiter_next(l, e))
-		if (dlock_fill_entry(msg, t, e, now))
-			return -EMSGSIZE;
+		/* Make room for the flag by dropping the last entry if need be. */
+		if (nla_put_flag(msg, DLOCK_A_TRUNCATED)) {
+			if (!prev)
+				return -EMSGSIZE;
+			nlmsg_trim(msg, prev);
+			if (nla_put_flag(msg, DLOCK_A_TRUNCATED))
+				return -EMSGSIZE;
+		}
+		return 0;
+	}
 	return 0;
 }
 
@@ -107,7 +142,8 @@ static struct sk_buff *dlock_get_one(struct dlock_net *dn,
 		mutex_lock(&sh->lock);
 		l = dl_lookup(dn->table, name, len);
 		err = !l ? -ENOENT : !hdr ? -EMSGSIZE :
-		      dlock_fill_lock(msg, dn->table, l, ktime_get_ns());
+		      dlock_fill_lock(msg, dn->table, l, ktime_get_ns(),
+				      false);
 		mutex_unlock(&sh->lock);
 		if (!err) {
 			genlmsg_end(msg, hdr);
@@ -195,6 +231,7 @@ static bool dlock_dump_shard(struct sk_buff *skb, struct netlink_callback *cb,
 	u64 now = ktime_get_ns();
 	const struct dl_lock *l;
 	struct dl_cursor saved;
+	bool first = !skb->len;
 	bool full = false;
 	void *hdr;
 
@@ -216,12 +253,14 @@ static bool dlock_dump_shard(struct sk_buff *skb, struct netlink_callback *cb,
 			break;
 		}
 		genl_dump_check_consistent(cb, hdr);
-		if (dlock_fill_lock(skb, dn->table, l, now)) {
+		/* Only a lock alone in its message is cut to fit. */
+		if (dlock_fill_lock(skb, dn->table, l, now, first)) {
 			genlmsg_cancel(skb, hdr);
 			d->cur = saved;
 			full = true;
 			break;
 		}
+		first = false;
 		genlmsg_end(skb, hdr);
 	}
 	mutex_unlock(&sh->lock);
@@ -237,7 +276,7 @@ int dlock_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		return 0;
 	for (;;) {
 		if (dlock_dump_shard(skb, cb, dn, d)) {
-			/* A lock too big for an empty message cannot be dumped. */
+			/* Even its name and one entry do not fit: give up. */
 			return skb->len ? skb->len : -EMSGSIZE;
 		}
 		if (!dl_cursor_next_shard(dn->table, &d->cur)) {

@@ -54,6 +54,7 @@ static const struct nla_policy dlock_policy[DLOCK_A_MAX + 1] = {
 	[DLOCK_A_CFG_MAX_WAITERS] = { .type = NLA_U32 },
 	[DLOCK_A_CFG_MAX_SOCKET_LEASES] = { .type = NLA_U32 },
 	[DLOCK_A_CFG_MAX_SOCKET_WAITERS] = { .type = NLA_U32 },
+	REPLY_ONLY(DLOCK_A_TRUNCATED),
 };
 
 static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,

@@ -56,7 +56,7 @@ static int exchange(int fd, struct nlraw_msg *m, char *buf, int size,
 		    int *error, char *extack)
 {
 	static uint32_t seq = 1 << 20;
-	char rx[32768];
+	static __thread char rx[1 << 17];
 	int used = 0;
 
 	*error = 0;
@@ -819,7 +819,26 @@ struct dump_result {
 	int bad;		/* messages not parsed as this dump's */
 	unsigned char seen[NDUMP];	/* times each of our names came */
 	int others;		/* locks of other names */
+	int truncated;		/* locks flagged DLOCK_A_TRUNCATED */
+	int huge_holders;	/* holders of the lock named "huge" */
 };
+
+static int count_holders(struct nlmsghdr *nh)
+{
+	char *p = (char *)NLMSG_DATA(nh) + GENL_HDRLEN;
+	char *end = (char *)nh + nh->nlmsg_len;
+	int n = 0;
+
+	while (p + NLA_HDRLEN <= end) {
+		struct nlattr *a = (struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		n += (a->nla_type & NLA_TYPE_MASK) == DLOCK_A_HOLDER;
+		p += NLA_ALIGN(a->nla_len);
+	}
+	return n;
+}
 
 /*
  * Dumps the table (optionally by @prefix) and tallies names "@base-NNNN".
@@ -861,6 +880,12 @@ static int dump_locks(struct client *c, const char *prefix, const char *base,
 			if (nh->nlmsg_flags & NLM_F_DUMP_INTR)
 				d->intr++;
 			if (nh->nlmsg_type == NLMSG_DONE) {
+				int derr = 0;
+
+				/* A dump that failed midway ends with its errno. */
+				if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(derr)))
+					memcpy(&derr, NLMSG_DATA(nh), sizeof(derr));
+				d->error = -derr;
 				d->done = 1;
 				continue;
 			}
@@ -875,6 +900,11 @@ static int dump_locks(struct client *c, const char *prefix, const char *base,
 			}
 			d->msgs++;
 			lock_parse(nh, &v);
+			if (nlraw_attr((struct nlraw_msg *)nh, nh->nlmsg_len,
+				       DLOCK_A_TRUNCATED))
+				d->truncated++;
+			if (v.name_len == 4 && !memcmp(v.name, "huge", 4))
+				d->huge_holders = count_holders(nh);
 			if (v.name_len == (int)blen + 5 &&
 			    !memcmp(v.name, base, blen) && v.name[blen] == '-') {
 				i = atoi(v.name + blen + 1);
@@ -966,6 +996,66 @@ TEST_F_TIMEOUT(ns, dump_all_prefix_and_intr, 120)
 	snprintf(name, sizeof(name), "%s-", base);
 	ASSERT_EQ(0, dump_locks(&self->b, name, base, d, NULL, NULL));
 	EXPECT_EQ(0, d->msgs);
+	free(d);
+}
+
+/* Holders in a GET of @name, -1 on error or if the reply says it is cut. */
+static int get_holders(struct client *c, const char *name)
+{
+	static char buf[1 << 17];
+	struct nlraw_msg m;
+	int err, n;
+
+	nlraw_init(&m, c->family, DLOCK_CMD_GET, DLOCK_GENL_VERSION);
+	put_name(&m, name, 0);
+	n = exchange(c->fd, &m, buf, sizeof(buf), &err, NULL);
+	if (n <= 0 || err)
+		return -1;
+	if (nlraw_attr((struct nlraw_msg *)buf, n, DLOCK_A_TRUNCATED))
+		return -1;
+	return count_holders((struct nlmsghdr *)buf);
+}
+
+/*
+ * One lock with more holders than a dump message can carry must not break
+ * the dump of the whole table: it comes cut short, flagged, and GET shows
+ * all of it.
+ */
+TEST_F_TIMEOUT(ns, dump_with_a_huge_lock, 120)
+{
+	struct acq q = { .name = "huge", .mode = DLOCK_MODE_SHARED,
+			 .ttl_ms = 60000 };
+	struct dump_result *d = calloc(1, sizeof(*d));
+	char name[32];
+	struct result r;
+	int i;
+
+	ASSERT_NE(NULL, d);
+	for (i = 0; i < 400; i++) {
+		q.tag = i + 1;
+		ASSERT_EQ(0, acquire(&self->a, &q, &r));
+		ASSERT_EQ(0, r.error) TH_LOG("holder %d: %s", i, r.extack);
+	}
+	q.mode = DLOCK_MODE_EXCLUSIVE;
+	q.name = name;
+	q.tag = 0;
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "small-%04d", i);
+		ASSERT_EQ(0, acquire(&self->a, &q, &r));
+		ASSERT_EQ(0, r.error);
+	}
+	ASSERT_EQ(0, dump_locks(&self->b, NULL, "small", d, NULL, NULL));
+	EXPECT_EQ(0, d->error);
+	EXPECT_TRUE(d->done);
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(1, d->seen[i]);
+	EXPECT_EQ(1, d->others);	/* "huge", once */
+	EXPECT_EQ(1, d->truncated);
+	EXPECT_LT(10, d->huge_holders);
+	EXPECT_GT(400, d->huge_holders);
+
+	/* A GET of the lock has room for every holder, and is not cut. */
+	EXPECT_EQ(400, get_holders(&self->b, "huge"));
 	free(d);
 }
 

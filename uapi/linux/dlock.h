@@ -97,7 +97,9 @@ enum dlock_lost_reason {
  *	optional %DLOCK_A_PREFIX).  Reply per lock: %DLOCK_A_NAME,
  *	%DLOCK_A_MODE, %DLOCK_A_PERMITS (semaphores), and one nested
  *	%DLOCK_A_HOLDER or %DLOCK_A_WAITER (enum dlock_entry_attr) per entry,
- *	waiters in queue order.
+ *	waiters in queue order.  In a dump, a lock with more entries than
+ *	one message holds comes with the entries that fit and
+ *	%DLOCK_A_TRUNCATED; a GET of that lock returns all of them.
  * @DLOCK_CMD_BREAK: end a lease by force (CAP_NET_ADMIN).  Request:
  *	%DLOCK_A_NAME and optional %DLOCK_A_TOKEN (default: every holder).
  * @DLOCK_CMD_SET_VALUE: attach %DLOCK_A_VALUE to a lease the owner holds.
@@ -199,6 +201,7 @@ enum dlock_attr {
 	DLOCK_A_CFG_MAX_WAITERS = 29,
 	DLOCK_A_CFG_MAX_SOCKET_LEASES = 30,
 	DLOCK_A_CFG_MAX_SOCKET_WAITERS = 31,
+	DLOCK_A_TRUNCATED = 32,	/* flag, dump reply: entries were left out */
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
