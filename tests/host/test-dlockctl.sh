@@ -33,5 +33,27 @@ expect 2 "unexpected argument 'extra'" "status rejects extra arguments" -- statu
 expect 3 'module is not loaded' "status without the module exits 3 and says why" -- status
 expect 3 'insmod dlock.ko' "status without the module says how to load it" -- -j status
 
+# Every lock command checks its arguments before it needs the module.
+expect 2 -- '--ttl is required' "lock without --ttl is a usage error" -- lock x
+expect 2 "'abc' is not a duration" "a bad duration is named" -- lock x --ttl abc
+expect 2 "'5q' has an unknown unit" "an unknown duration unit is named" -- lock x --ttl 5q
+expect 2 'too long' "a duration over 2^32 ms is refused" -- lock x --ttl 5000000h
+expect 2 'exclude each other' "--try with --wait is refused" -- lock x --ttl 1s --try --wait 5
+expect 2 'exclude each other' "--shared with --permits is refused" -- lock x --ttl 1s --shared --permits 2
+expect 2 'at least 1' "--permits 0 is refused" -- lock x --ttl 1s --permits 0
+expect 2 'at most 255' "a name over 255 bytes is refused" -- lock "$(printf 'x%.0s' $(seq 256))" --ttl 1s
+expect 2 'lock NAME is empty' "an empty name is refused" -- lock "" --ttl 1s
+expect 2 -- '--owner: must be 1 to 64 bytes' "an owner over 64 bytes is refused" -- lock x --ttl 1s --owner "$(printf 'o%.0s' $(seq 65))"
+expect 2 'missing lock NAME' "get without NAME is a usage error" -- get
+expect 2 "unexpected argument 'y'" "get with two names is a usage error" -- get x y
+expect 2 "option '--ttl' does not apply here" "get refuses lock options" -- get x --ttl 5s
+expect 2 -- '--owner is required' "unlock without --owner is a usage error" -- unlock x
+expect 2 -- '--ttl is required' "renew without --ttl is a usage error" -- renew x --owner o
+expect 2 'missing VALUE' "set-value without VALUE is a usage error" -- set-value x --owner o
+expect 2 'tokens start at 1' "break --token 0 is refused" -- break x --token 0
+expect 2 'missing CMD' "run without CMD is a usage error" -- run x
+expect 2 'put -- before CMD' "run explains -- when CMD options look like its own" -- run x ls -l
+expect 3 'not loaded' "a valid lock without the module exits 3" -- lock x --ttl 1s
+
 echo "1..$n"
 [ "$failed" = 0 ]

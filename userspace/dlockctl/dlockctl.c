@@ -199,6 +199,16 @@ static const struct option lock_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const char *opt_name(int c)
+{
+	const struct option *o;
+
+	for (o = lock_opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
 /*
  * Parses the options of a subcommand; @allowed lists the OPT_* it takes.
  * Options may come before or after the operands; afterwards argv[1] up to
@@ -228,8 +238,8 @@ static int parse_lock_args(int *pargc, char **argv, const int *allowed,
 		for (ok = false, i = 0; allowed[i]; i++)
 			ok |= allowed[i] == c;
 		if (!ok)
-			return usage_error("option '%s' does not apply here",
-					   argv[optind - 1]);
+			return usage_error("option '--%s' does not apply here",
+					   opt_name(c));
 		err = 0;
 		switch (c) {
 		case OPT_SHARED:
