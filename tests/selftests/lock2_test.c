@@ -1488,6 +1488,43 @@ static void fuzz_attrs(struct nlraw_msg *m, unsigned int *seed)
 	}
 }
 
+/* Attributes a real client would send, each present at random. */
+static void fuzz_base(struct nlraw_msg *m, unsigned int *seed)
+{
+	char name[4] = { 'f', '0' + rand_r(seed) % 6 };
+	uint8_t mode = rand_r(seed) % 3;
+	uint32_t permits = 2, flags = rand_r(seed) % 8;
+	uint32_t ttl = rand_r(seed) % 2 ? 0 : 20 + rand_r(seed) % 300;
+	uint32_t wait = rand_r(seed) % 3 ? 0 : rand_r(seed) % 200;
+	uint64_t tag = rand_r(seed) % 3, cookie = rand_r(seed) % 4;
+	uint64_t token = rand_r(seed) % 2 ? 1 : (uint64_t)rand_r(seed) << 20;
+
+	if (rand_r(seed) % 8)
+		nlraw_put(m, DLOCK_A_NAME, name, 2);
+	if (rand_r(seed) % 2)
+		nlraw_put(m, DLOCK_A_MODE, &mode, 1);
+	if (mode == DLOCK_MODE_SEMAPHORE && rand_r(seed) % 4)
+		nlraw_put(m, DLOCK_A_PERMITS, &permits, 4);
+	if (rand_r(seed) % 2)
+		nlraw_put(m, DLOCK_A_FLAGS, &flags, 4);
+	if (rand_r(seed) % 4)
+		nlraw_put(m, DLOCK_A_TTL_MS, &ttl, 4);
+	if (rand_r(seed) % 3 == 0)
+		nlraw_put(m, DLOCK_A_WAIT_MS, &wait, 4);
+	if (flags & DLOCK_F_DETACHED ? rand_r(seed) % 4 : !(rand_r(seed) % 4))
+		nlraw_put(m, DLOCK_A_OWNER, rand_r(seed) % 2 ? "o1" : "o2", 2);
+	else if (rand_r(seed) % 2)
+		nlraw_put(m, DLOCK_A_OWNER_TAG, &tag, 8);
+	if (rand_r(seed) % 2)
+		nlraw_put(m, DLOCK_A_COOKIE, &cookie, 8);
+	if (rand_r(seed) % 4 == 0)
+		nlraw_put(m, DLOCK_A_TOKEN, &token, 8);
+	if (rand_r(seed) % 4 == 0)
+		nlraw_put(m, DLOCK_A_VALUE, "value", rand_r(seed) % 6);
+	if (rand_r(seed) % 8 == 0)
+		nlraw_put(m, DLOCK_A_PREFIX, "f", 1);
+}
+
 TEST_F_TIMEOUT(ns, fuzz_attributes, 240)
 {
 	static const int cmds[] = { DLOCK_CMD_ACQUIRE, DLOCK_CMD_RELEASE,
@@ -1506,7 +1543,7 @@ TEST_F_TIMEOUT(ns, fuzz_attributes, 240)
 	family = admin.family;
 	for (i = 0; i < 4; i++)
 		ASSERT_LE(0, fds[i] = nlraw_open());
-	for (i = 0; i < 4000; i++) {
+	for (i = 0; i < 6000; i++) {
 		struct nlraw_msg m;
 		char buf[8192];
 		int k = rand_r(&seed) % 4, err, n;
@@ -1517,7 +1554,11 @@ TEST_F_TIMEOUT(ns, fuzz_attributes, 240)
 			m.nh.nlmsg_flags |= NLM_F_DUMP;
 		if (rand_r(&seed) % 50 == 0)
 			m.gh.version = rand_r(&seed) % 3;
-		fuzz_attrs(&m, &seed);
+		/* Mostly plausible requests with a twist, some pure garbage. */
+		if (rand_r(&seed) % 4)
+			fuzz_base(&m, &seed);
+		if (rand_r(&seed) % 3 == 0)
+			fuzz_attrs(&m, &seed);
 		n = exchange(fds[k], &m, buf, sizeof(buf), &err, NULL);
 		if (n < 0)
 			sockerr++;
@@ -1648,6 +1689,114 @@ TEST_F_TIMEOUT(ns, port_id_reuse_gets_fresh_session, 120)
 	EXPECT_EQ(0, ra.stolen) TH_LOG("%d of %d new sockets lost their lease to an old socket's close",
 				       ra.stolen, ra.rounds);
 	ASSERT_EQ(0, wait_empty(&self->b, 2000, &st));
+}
+
+/*
+ * Processes do everything at once on a few names: acquire in every mode
+ * with short TTLs and waits, release, renew, cancel, break, set values, get,
+ * dump, and drop their sockets.  Nothing may warn, and nothing may be left.
+ */
+static void chaos(int family, int id, int iters)
+{
+	unsigned int seed = id * 104729 + 1;
+	struct client c = { .family = family };
+	int i;
+
+	c.fd = nlraw_open();
+	for (i = 0; i < iters && c.fd >= 0; i++) {
+		char name[4] = { 'k', '0' + rand_r(&seed) % 4 };
+		int op = rand_r(&seed) % 12;
+		struct acq q = { .name = name, .tag = rand_r(&seed) % 3,
+				 .cookie = i,
+				 .ttl_ms = 20 + rand_r(&seed) % 200 };
+		struct dump_result *d;
+		struct lockview v;
+		struct result r;
+
+		switch (op) {
+		case 0: case 1: case 2: case 3:
+			/* k0, k1: exclusive or shared; k2: semaphore; k3: any */
+			q.mode = name[1] == '2' ? DLOCK_MODE_SEMAPHORE :
+				 rand_r(&seed) % 2;
+			if (q.mode == DLOCK_MODE_SEMAPHORE)
+				q.permits = 2;
+			if (rand_r(&seed) % 3 == 0)
+				q.flags |= DLOCK_F_TRY;
+			else if (rand_r(&seed) % 2)
+				q.wait_ms = 1 + rand_r(&seed) % 100;
+			if (rand_r(&seed) % 5 == 0) {
+				q.flags |= DLOCK_F_DETACHED;
+				q.owner = rand_r(&seed) % 2 ? "d1" : "d2";
+			}
+			acquire(&c, &q, &r);
+			break;
+		case 4: case 5:
+			release(&c, name, q.tag, rand_r(&seed) % 5 ? NULL : "d1",
+				&r);
+			break;
+		case 6:
+			renew(&c, name, q.tag, NULL, 100, &r);
+			break;
+		case 7:
+			cancel(&c, name, rand_r(&seed) % (i + 1), &r);
+			break;
+		case 8:
+			if (rand_r(&seed) % 4 == 0)
+				break_lock(&c, name, 0, &r);
+			else
+				set_value(&c, name, q.tag, NULL, "v", 1, &r);
+			break;
+		case 9:
+			get_lock(&c, name, &v);
+			break;
+		case 10:
+			d = malloc(sizeof(*d));
+			if (d)
+				dump_locks(&c, NULL, "none", d, NULL, NULL);
+			free(d);
+			break;
+		case 11:
+			/* Gone, with whatever it held or waited for. */
+			close(c.fd);
+			nlraw_nstash = 0;
+			c.fd = nlraw_open();
+			break;
+		}
+		/* Drain notifications now and then, not always. */
+		if (rand_r(&seed) % 4 == 0) {
+			struct note n;
+
+			while (next_note(&c, 0, &n) >= 0)
+				;
+		}
+	}
+	if (c.fd >= 0)
+		close(c.fd);
+}
+
+TEST_F_TIMEOUT(ns, everything_at_once, 240)
+{
+	const int procs = 4, iters = 3000;
+	int p, status, bad = 0;
+	struct status st;
+
+	for (p = 0; p < procs; p++) {
+		if (fork() == 0) {
+			chaos(self->a.family, p, iters);
+			_exit(0);
+		}
+	}
+	for (p = 0; p < procs; p++) {
+		wait(&status);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+	/* Detached leases end with their TTL (at most 220 ms). */
+	EXPECT_EQ(0, wait_empty(&self->a, 3000, &st))
+		TH_LOG("left: %llu leases, %llu waiters",
+		       (unsigned long long)st.leases,
+		       (unsigned long long)st.waiters);
 }
 
 /* ---- fencing tokens across a reload (last: unloads the module) ------- */
