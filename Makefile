@@ -70,6 +70,10 @@ install: userspace
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libdlock.so
 	install -D -m 0644 $(BUILD)/dlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dlock.pc
 	install -D -m 0755 $(DLOCKCTL) $(DESTDIR)$(PREFIX)/sbin/dlockctl
+	install -D -m 0644 userspace/man/dlockctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dlockctl.8
+	install -D -m 0644 userspace/man/libdlock.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdlock.3
+	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
 
 include tests/host/host.mk
 include tests/selftests/selftests.mk

@@ -10,5 +10,6 @@ $(HOST_TEST_LIB): tests/host/test_lib.c $(BUILD)/libdlock.a tests/tap.h
 check-host: $(HOST_TEST_LIB) $(DLOCKCTL)
 	@$(HOST_TEST_LIB)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
+	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 
 .PHONY: check-host
