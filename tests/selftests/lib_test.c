@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,71 @@ TEST_F(lib, signal_interrupts_wait_and_withdraws_it)
 	ASSERT_EQ(0, dlock_get(self->a, n, &li));
 	EXPECT_EQ(0, li->n_waiters);
 	dlock_lock_info_free(li);
+}
+
+/* Threads with a handle each hammer one lock; an overlap would be counted. */
+struct hammer {
+	const char *name;
+	int rounds;
+	int inside;
+	int overlaps;
+	int errors;
+	uint64_t last_token;
+	int token_regressions;
+	pthread_mutex_t mu;
+};
+
+static void *hammer_thread(void *arg)
+{
+	struct dlock_acquire_opts o = { .flags = DLOCK_F_NO_TTL };
+	struct hammer *h = arg;
+	struct dlock_lease l;
+	struct dlock *d;
+	int i;
+
+	if (dlock_open(&d)) {
+		__atomic_add_fetch(&h->errors, 1, __ATOMIC_SEQ_CST);
+		return NULL;
+	}
+	for (i = 0; i < h->rounds; i++) {
+		if (dlock_acquire(d, h->name, &o, &l)) {
+			__atomic_add_fetch(&h->errors, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+		if (__atomic_add_fetch(&h->inside, 1, __ATOMIC_SEQ_CST) != 1)
+			__atomic_add_fetch(&h->overlaps, 1, __ATOMIC_SEQ_CST);
+		/* Grants of one name are ordered: tokens only go up. */
+		pthread_mutex_lock(&h->mu);
+		if (l.token <= h->last_token)
+			h->token_regressions++;
+		h->last_token = l.token;
+		pthread_mutex_unlock(&h->mu);
+		sched_yield();
+		__atomic_sub_fetch(&h->inside, 1, __ATOMIC_SEQ_CST);
+		if (dlock_release(d, h->name, NULL) != 0) {
+			__atomic_add_fetch(&h->errors, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	dlock_close(d);
+	return NULL;
+}
+
+TEST(threads_never_overlap)
+{
+	struct hammer h = { .name = lname("hammer"), .rounds = 300,
+			    .mu = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t th[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, hammer_thread, &h));
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(0, h.errors);
+	EXPECT_EQ(0, h.overlaps);
+	EXPECT_EQ(0, h.token_regressions);
+	TH_LOG("%d grants handed over between 8 threads", 8 * h.rounds);
 }
 
 TEST_HARNESS_MAIN

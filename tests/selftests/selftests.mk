@@ -31,7 +31,7 @@ $(LIBTEST_BIN): tests/selftests/lib_test.c $(BUILD)/libdlock.a \
 		userspace/lib/dlock.h $(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
-		-I$(KSFT_DIR) -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
+		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
 
 selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN)
 
