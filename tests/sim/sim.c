@@ -964,6 +964,10 @@ static int run_seed(u64 seed)
 
 		if (e.t >= S.t_end)
 			break;
+		if (S.events > 4000000) {
+			violate("runaway: more than 4M events in one seed");
+			break;
+		}
 		S.now = e.t;
 		S.events++;
 		if (!S.quiet && S.now >= S.t_quiet &&
