@@ -662,25 +662,37 @@ static int list_one(const struct dlock_lock_info *li, void *arg)
 	return 0;
 }
 
-static int cmd_list(int argc, char **argv)
+/* Arguments of list and watch: no options, an optional PREFIX. */
+static int parse_prefix_args(int argc, char **argv, const char **prefix)
 {
 	static const int allowed[] = { 0 };
 	struct lock_args la = {};
-	const char *prefix = NULL;
-	struct dlock *d;
-	int err, n = 0;
+	int err;
 
+	*prefix = NULL;
 	err = parse_lock_args(&argc, argv, allowed, &la);
 	if (err)
 		return err;
 	if (optind < argc) {
-		prefix = argv[optind++];
-		err = check_name("PREFIX", prefix);
+		*prefix = argv[optind++];
+		err = check_name("PREFIX", *prefix);
 		if (err)
 			return err;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	const char *prefix;
+	struct dlock *d;
+	int err, n = 0;
+
+	err = parse_prefix_args(argc, argv, &prefix);
+	if (err)
+		return err;
 	err = open_or_explain(&d);
 	if (err)
 		return err;
@@ -753,24 +765,14 @@ static void print_event(struct dlock *d, const struct dlock_event *ev,
 
 static int cmd_watch(int argc, char **argv)
 {
-	static const int allowed[] = { 0 };
-	struct lock_args la = {};
-	const char *prefix = NULL;
+	const char *prefix;
 	struct pollfd p;
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
+	err = parse_prefix_args(argc, argv, &prefix);
 	if (err)
 		return err;
-	if (optind < argc) {
-		prefix = argv[optind++];
-		err = check_name("PREFIX", prefix);
-		if (err)
-			return err;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
 	err = open_or_explain(&d);
 	if (err)
 		return err;
