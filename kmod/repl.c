@@ -619,10 +619,13 @@ static void recover_done(struct repl *r, u64 now, u64 term, bool fresh,
 	r->fresh = fresh;
 	/* lock-delay: no grant by us before every older lease ran out */
 	r->grant_after = now + repl_hold(r->cfg.drift_ppm, r->cfg.max_ttl_ns);
-	if (REPL_MUTATION == REPL_MUT_SKIP_LOCK_DELAY)
-		r->grant_after = now;
 	r->epoch_after = wall_now(r, now) + (u64)r->cfg.wall_skew_ms * 1000000ULL +
 			 NS_PER_SEC;
+	if (REPL_MUTATION == REPL_MUT_SKIP_LOCK_DELAY) {
+		/* planted bug: grant at once in a world that lost its memory */
+		r->grant_after = now;
+		r->epoch_after = 0;
+	}
 	if (fresh) {
 		r->voted_for = REPL_NONE;
 		r->leader = REPL_NONE;
@@ -879,19 +882,29 @@ static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 	p->echo = max(p->echo, in->t_send);
 	p->acked_lt = max(p->acked_lt, in->t_echo);
 	p->recovering = in->flags & REPL_F_RECOVERING;
+	/*
+	 * Send more only when this answer moved us forward: a duplicated or
+	 * stale answer must not start a second chain of appends, or
+	 * duplication in the network would multiply the traffic.
+	 */
 	if (in->flags & REPL_F_OK) {
+		u64 old_next = p->next;
+
 		if (!p->recovering && in->index > p->match)
 			p->match = in->index;
 		if (in->index + 1 > p->next)
 			p->next = in->index + 1;
 		advance_commit(r, now);
-		if (p->next <= r->last)
+		if (p->next > old_next && p->next <= r->last)
 			send_append(r, in->from, now);
 	} else if (in->index) {
+		u64 old_next = p->next;
+
 		p->next = max((u64)1, min(p->next - 1, in->index));
 		if (p->next <= p->match)
 			p->next = p->match + 1;
-		send_append(r, in->from, now);
+		if (p->next != old_next)
+			send_append(r, in->from, now);
 	}
 }
 

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests for the replication core (kmod/repl.c), one or more per
+ * protocol rule, on a tiny lock-step harness: shared clock, 1 ms message
+ * delay, links that can be cut.  TAP output.
+ */
+#include <stdlib.h>
+#include "tap.h"
+#include "repl.h"
+#include "wire.h"
+#include "lockmodel.h"
+
+#define MS	1000000ULL
+#define NN	5
+#define NCL	64
+#define MAXQ	100000
+
+struct qmsg {
+	int to;
+	u32 len;
+	u8 *data;
+};
+
+struct hnode {
+	struct repl *r;
+	struct lockmodel sm;
+	bool up;
+	u32 boot;
+	u64 inc;
+	bool got[NCL];
+	struct repl_result res[NCL];
+	u64 reply_at[NCL];
+};
+
+static struct {
+	int n;
+	u64 now;
+	struct hnode nd[NN];
+	bool block[NN][NN];
+	u32 drop_types[NN];	/* bitmask of message types dropped to node */
+	struct qmsg q[MAXQ];
+	int qn;
+	/* capture of messages sent by one node */
+	int cap_from;
+	u8 cap_type;
+	int cap_n;
+	u8 cap_flags;
+} H;
+
+static u64 max_ttl = 1000 * MS;
+
+static void *h_alloc(void *ctx, size_t sz)
+{
+	(void)ctx;
+	return malloc(sz);
+}
+
+static void h_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static void h_send(void *ctx, const struct repl_msg *m)
+{
+	struct hnode *nd = ctx;
+	int from = (int)(nd - H.nd);
+	u8 tmp[WIRE_MAX];
+	int len = wire_encode(m, tmp, sizeof(tmp));
+
+	if (len < 0 || H.qn >= MAXQ)
+		abort();
+	if (from == H.cap_from && m->type == H.cap_type) {
+		H.cap_n++;
+		H.cap_flags |= m->flags;
+	}
+	if (H.block[from][m->to] || (H.drop_types[m->to] & (1u << m->type)))
+		return;
+	H.q[H.qn].to = m->to;
+	H.q[H.qn].len = (u32)len;
+	H.q[H.qn].data = malloc(len);
+	memcpy(H.q[H.qn].data, tmp, len);
+	H.qn++;
+}
+
+static void h_reply(void *ctx, const struct repl_cmd *c,
+		    const struct repl_result *res)
+{
+	struct hnode *nd = ctx;
+
+	if (c->client < NCL) {
+		nd->got[c->client] = true;
+		nd->res[c->client] = *res;
+		nd->reply_at[c->client] = H.now;
+	}
+}
+
+static void boot(int i)
+{
+	struct hnode *nd = &H.nd[i];
+	struct repl_env env = { .ctx = nd, .alloc = h_alloc, .free = h_free,
+				.send = h_send, .reply = h_reply };
+	struct repl_cfg cfg = {
+		.nr_nodes = (u16)H.n, .self = (u16)i, .log_cap = 64,
+		.max_clients = 32, .snap_cap = 16384, .drift_ppm = 20000,
+		.hb_ns = 20 * MS, .elect_min_ns = 100 * MS,
+		.elect_max_ns = 200 * MS, .max_ttl_ns = max_ttl,
+		.session_ns = 500 * MS, .wall_skew_ms = 0,
+	};
+
+	cfg.wall_ns = 1800000000ULL * 1000000000ULL + H.now;
+	cfg.incarnation = H.now * 8 + (u64)i + 1;
+	nd->inc = cfg.incarnation;
+	cfg.seed = 1234 + (u64)i * 77 + H.now;
+	memset(&nd->sm, 0, sizeof(nd->sm));
+	nd->r = repl_create(&cfg, &env, &lockmodel_ops, &nd->sm, H.now);
+	if (!nd->r)
+		abort();
+	nd->up = true;
+	nd->boot++;
+}
+
+static void crash(int i)
+{
+	if (!H.nd[i].up)
+		return;
+	repl_destroy(H.nd[i].r);
+	H.nd[i].up = false;
+}
+
+static void setup(int n)
+{
+	int i;
+
+	for (i = 0; i < NN; i++)
+		crash(i);
+	for (i = 0; i < H.qn; i++)
+		free(H.q[i].data);
+	memset(&H, 0, sizeof(H));
+	H.cap_from = -1;
+	H.n = n;
+	H.now = 1000 * MS;
+	for (i = 0; i < n; i++)
+		boot(i);
+}
+
+/* advance the shared clock 1 ms: deliver what was sent, fire due timers */
+static void step(void)
+{
+	int n = H.qn, i;
+	static struct qmsg batch[MAXQ];
+
+	H.now += MS;
+	memcpy(batch, H.q, n * sizeof(*batch));
+	H.qn = 0;
+	for (i = 0; i < n; i++) {
+		struct repl_msg m;
+
+		if (H.nd[batch[i].to].up &&
+		    wire_decode(&m, batch[i].data, batch[i].len) == 0)
+			repl_receive(H.nd[batch[i].to].r, &m, H.now);
+		free(batch[i].data);
+	}
+	for (i = 0; i < H.n; i++)
+		if (H.nd[i].up && repl_next_timer(H.nd[i].r) <= H.now)
+			repl_tick(H.nd[i].r, H.now);
+}
+
+static void run(u64 ms)
+{
+	while (ms--)
+		step();
+}
+
+static struct repl_status st(int i)
+{
+	struct repl_status s;
+
+	repl_status(H.nd[i].r, &s);
+	return s;
+}
+
+static int leader(void)
+{
+	int i, l = -1;
+
+	for (i = 0; i < H.n; i++)
+		if (H.nd[i].up && st(i).role == REPL_LEADER) {
+			if (l >= 0)
+				return -2;	/* two leaders */
+			l = i;
+		}
+	return l;
+}
+
+static int follower_of(int l)
+{
+	return (l + 1) % H.n;
+}
+
+static int request(int node, u8 op, u32 client, u32 req, u32 lock, u64 ttl,
+		   u8 mode)
+{
+	struct repl_cmd c = { .op = op, .client = client, .req = req,
+			      .lock = lock, .ttl = ttl, .mode = mode };
+
+	H.nd[node].got[client] = false;
+	return repl_request(H.nd[node].r, &c, H.now);
+}
+
+/* request and wait up to 'ms' for the answer at the origin node */
+static bool call(int node, u8 op, u32 client, u32 req, u32 lock, u64 ttl,
+		 u64 ms)
+{
+	if (request(node, op, client, req, lock, ttl, REPL_MODE_EXCL))
+		return false;
+	while (ms-- && !H.nd[node].got[client])
+		step();
+	return H.nd[node].got[client];
+}
+
+static bool holds(int node, u32 lock, u32 client)
+{
+	return lockmodel_find(&H.nd[node].sm, lock, client) != NULL;
+}
+
+static void test_boot(void)
+{
+	int l, i, ok = 1;
+
+	setup(3);
+	run(3000);
+	l = leader();
+	tap_ok(l >= 0, "3 fresh nodes form a world and elect one leader");
+	for (i = 0; i < 3 && l >= 0; i++)
+		ok &= st(i).term == st(l).term && st(i).epoch != 0 &&
+		      st(i).commit >= 1;
+	tap_ok(l >= 0 && ok, "all agree on term, epoch and commit the EPOCH entry");
+	tap_ok(l >= 0 && st(l).grant_after >= 1000 * MS +
+	       repl_hold(20000, max_ttl),
+	       "lock-delay: no grant before boot + hold(max_ttl)");
+}
+
+static void test_forward_and_dedup(void)
+{
+	int l = leader(), f = follower_of(l);
+	struct repl_result r1, r2;
+	bool ok;
+
+	ok = call(f, REPL_OP_ACQUIRE, 1, 1, 0, 500 * MS, 100);
+	r1 = H.nd[f].res[1];
+	tap_ok(ok && r1.status == 0 && r1.count == 1,
+	       "follower forwards ACQUIRE, reply comes at the origin node");
+	tap_ok(r1.token == repl_token(st(l).epoch, r1.index),
+	       "fencing token = epoch << 32 | log index");
+	ok = call(f, REPL_OP_ACQUIRE, 1, 1, 0, 500 * MS, 100);
+	r2 = H.nd[f].res[1];
+	tap_ok(ok && r2.count == 1 && r2.token == r1.token &&
+	       lockmodel_find(&H.nd[l].sm, 0, 1)->count == 1,
+	       "retried ACQUIRE (same request id) does not take a second count");
+	ok = call(f, REPL_OP_ACQUIRE, 1, 2, 0, 500 * MS, 100);
+	tap_ok(ok && H.nd[f].res[1].count == 2,
+	       "a new request id does take a reentrant count");
+	ok = call(f, REPL_OP_ACQUIRE, 1, 1, 0, 500 * MS, 100);
+	tap_ok(ok && H.nd[f].res[1].status == -ESTALE,
+	       "a request older than the last one is refused (-ESTALE)");
+	ok = call(l, REPL_OP_ACQUIRE, 2, 1, 0, 500 * MS, 100);
+	tap_ok(ok && H.nd[l].res[2].status == -EBUSY,
+	       "exclusive lock held: second client gets -EBUSY");
+	call(f, REPL_OP_RELEASE, 1, 3, 0, 0, 100);
+	call(f, REPL_OP_RELEASE, 1, 4, 0, 0, 100);
+	run(50);
+	tap_ok(!holds(0, 0, 1) && !holds(1, 0, 1) && !holds(2, 0, 1),
+	       "two releases drop both counts on every node");
+}
+
+static void test_majority(void)
+{
+	int l = leader(), i;
+	u64 c0 = st(l).commit;
+
+	for (i = 0; i < H.n; i++)
+		H.block[l][i] = H.block[i][l] = true;
+	request(l, REPL_OP_ACQUIRE, 3, 1, 1, 500 * MS, REPL_MODE_EXCL);
+	run(60);
+	tap_ok(st(l).commit == c0 && !H.nd[l].got[3] && !holds(l, 1, 3),
+	       "isolated leader neither commits nor grants");
+	run(200);
+	tap_ok(st(l).role != REPL_LEADER,
+	       "isolated leader steps down after elect_min without a majority");
+	memset(H.block, 0, sizeof(H.block));
+	run(1000);
+	tap_ok(leader() >= 0, "after healing there is one leader");
+}
+
+static void test_tokens_failover(void)
+{
+	int l = leader(), f;
+	u64 t1, t2;
+	bool ok;
+
+	f = follower_of(l);
+	ok = call(f, REPL_OP_ACQUIRE, 4, 1, 2, 500 * MS, 100);
+	t1 = H.nd[f].res[4].token;
+	call(f, REPL_OP_RELEASE, 4, 2, 2, 0, 100);
+	crash(l);
+	run(1000);
+	ok = ok && leader() >= 0;
+	f = leader();
+	ok = ok && call(f, REPL_OP_ACQUIRE, 5, 1, 2, 500 * MS, 100) &&
+	     H.nd[f].res[5].status == 0;
+	t2 = H.nd[f].res[5].token;
+	tap_ok(ok && t2 > t1, "fencing token of the next grant is higher after failover");
+	boot(l);
+	run(1000);
+	tap_ok(!st(l).catching_up && st(l).role == REPL_FOLLOWER &&
+	       st(l).commit == st(f).commit,
+	       "restarted node recovers from the live majority and catches up");
+	call(f, REPL_OP_RELEASE, 5, 2, 2, 0, 100);
+}
+
+static void test_expiry(void)
+{
+	int l = leader();
+	u64 t0 = H.now, hold = repl_hold(20000, 200 * MS), gone = 0;
+	bool early = false;
+
+	call(l, REPL_OP_ACQUIRE, 6, 1, 3, 200 * MS, 100);
+	while (H.now < t0 + 2000 * MS) {
+		step();
+		if (!holds(l, 3, 6) && !gone)
+			gone = H.now;
+		if (!holds(l, 3, 6) && H.now < t0 + hold)
+			early = true;
+	}
+	tap_ok(gone && !early, "leader expires a lease only after hold(ttl) on its clock");
+	tap_ok(gone && gone < t0 + hold + 100 * MS,
+	       "EXPIRE is committed within a heartbeat or so of the hold");
+}
+
+static void test_restart_countdown(void)
+{
+	int l = leader(), f = follower_of(l), nl = -1;
+	u64 t0, elected = 0;
+	bool ok, kept = true;
+
+	t0 = H.now;
+	ok = call(f, REPL_OP_ACQUIRE, 7, 1, 4, 400 * MS, 100);
+	run(250);
+	crash(l);
+	while (H.now < t0 + 3000 * MS) {
+		step();
+		if (!elected && leader() >= 0) {
+			elected = H.now;
+			nl = leader();
+		}
+		if (elected && H.now < elected + 400 * MS && !holds(nl, 4, 7))
+			kept = false;
+	}
+	tap_ok(ok && elected && kept,
+	       "new leader restarts the lease countdown at its election");
+	tap_ok(nl >= 0 && !holds(nl, 4, 7),
+	       "and expires it after that countdown");
+	boot(l);
+	run(1000);
+}
+
+static void test_recovering_no_vote(void)
+{
+	int l = leader(), f = follower_of(l), other = 3 - l - f;
+	struct repl_msg m;
+	struct repl_status s;
+
+	crash(f);
+	run(100);
+	H.drop_types[f] = 1u << REPL_MSG_APPEND | 1u << REPL_MSG_SNAP;
+	boot(f);
+	run(300);
+	s = st(f);
+	tap_ok(s.role == REPL_FOLLOWER && s.catching_up,
+	       "restarted node learned the term but is still catching up");
+	memset(&m, 0, sizeof(m));
+	m.type = REPL_MSG_VOTE_REQ;
+	m.from = (u16)other;
+	m.from_inc = H.nd[other].inc;
+	m.to = (u16)f;
+	m.term = s.term + 3;
+	m.index = 1000000;
+	m.log_term = s.term + 3;
+	H.cap_from = f;
+	H.cap_type = REPL_MSG_VOTE_RESP;
+	H.cap_n = 0;
+	H.cap_flags = 0;
+	repl_receive(H.nd[f].r, &m, H.now);
+	tap_ok(H.cap_n == 1 && !(H.cap_flags & REPL_F_OK),
+	       "a node catching up refuses to vote");
+	tap_ok(st(f).role == REPL_FOLLOWER && st(f).catching_up,
+	       "and does not stand for election");
+	H.cap_from = -1;
+	H.drop_types[f] = 0;
+	run(1500);
+	tap_ok(!st(f).catching_up && leader() >= 0,
+	       "once appends reach it, it catches up and counts again");
+}
+
+static void test_snapshot(void)
+{
+	int l = leader(), f = follower_of(l), i;
+	bool ok = true;
+
+	crash(f);
+	for (i = 0; i < 100 && ok; i++) {
+		ok &= call(l, REPL_OP_ACQUIRE, 8, 10 + 2 * i, 5, 500 * MS, 100);
+		ok &= call(l, REPL_OP_RELEASE, 8, 11 + 2 * i, 5, 0, 100);
+	}
+	call(l, REPL_OP_ACQUIRE, 9, 1, 5, 900 * MS, 100);
+	tap_ok(ok && st(l).first_index > 100,
+	       "leader truncated its log behind the applied state (first %llu)",
+	       (unsigned long long)st(l).first_index);
+	boot(f);
+	run(800);
+	tap_ok(st(f).applied == st(l).applied && holds(f, 5, 9) &&
+	       H.nd[f].sm.digest == H.nd[l].sm.digest,
+	       "restarted node caught up by snapshot to the same state");
+	call(l, REPL_OP_RELEASE, 9, 2, 5, 0, 100);
+}
+
+static void test_session(void)
+{
+	int l = leader(), f = follower_of(l), i;
+	u64 t0, gone = 0, lapsed = 0;
+	bool ok;
+
+	ok = call(f, REPL_OP_ACQUIRE, 10, 1, 6, max_ttl, 100);
+	t0 = H.now;
+	for (i = 0; i < H.n; i++)
+		H.block[f][i] = H.block[i][f] = true;
+	while (H.now < t0 + max_ttl) {
+		step();
+		if (!lapsed && st(f).sess_until <= H.now)
+			lapsed = H.now;
+		if (!gone && !holds(l, 6, 10))
+			gone = H.now;
+	}
+	tap_ok(ok && gone && gone < t0 + max_ttl,
+	       "leader ends the session of a silent node before the lease TTL");
+	tap_ok(lapsed && gone && lapsed <= gone,
+	       "the silent node's own session bound lapsed first");
+	memset(H.block, 0, sizeof(H.block));
+	run(1000);
+}
+
+static void test_whole_restart(void)
+{
+	int l = leader(), i;
+	u64 t1, restart, first_grant = 0, t2 = 0;
+	u32 req = 1;
+
+	call(l, REPL_OP_ACQUIRE, 11, 1, 7, max_ttl, 100);
+	t1 = H.nd[l].res[11].token;
+	for (i = 0; i < H.n; i++)
+		crash(i);
+	run(10);
+	restart = H.now;
+	for (i = 0; i < H.n; i++)
+		boot(i);
+	while (H.now < restart + 4000 * MS && !first_grant) {
+		l = leader();
+		if (l >= 0 && H.now % (20 * MS) == 0)
+			request(l, REPL_OP_ACQUIRE, 12, ++req, 7, 500 * MS,
+				REPL_MODE_EXCL);
+		step();
+		for (i = 0; i < H.n; i++)
+			if (H.nd[i].up && H.nd[i].got[12] &&
+			    H.nd[i].res[12].status == 0) {
+				first_grant = H.now;
+				t2 = H.nd[i].res[12].token;
+			}
+	}
+	tap_ok(first_grant >= restart + repl_hold(20000, max_ttl),
+	       "after a whole-cluster restart no grant before the lock-delay (%.3fs)",
+	       (first_grant - restart) / 1e9);
+	tap_ok(t2 > t1, "fencing tokens increase across a whole-cluster restart");
+}
+
+static void test_stale_incarnation(void)
+{
+	int l = leader(), f = follower_of(l);
+	struct repl_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = REPL_MSG_VOTE_REQ;
+	m.from = (u16)l;
+	m.to = (u16)f;
+	m.to_inc = 1;	/* an earlier life of f */
+	m.from_inc = H.nd[l].inc;
+	m.term = st(f).term + 10;
+	H.cap_from = f;
+	H.cap_type = REPL_MSG_VOTE_RESP;
+	H.cap_n = 0;
+	repl_receive(H.nd[f].r, &m, H.now);
+	tap_ok(H.cap_n == 0 && st(f).term < m.term,
+	       "message addressed to an earlier incarnation is ignored");
+	H.cap_from = -1;
+}
+
+static void test_hold(void)
+{
+	tap_ok(repl_hold(20000, 1000000000ULL) >= 1040816326ULL &&
+	       repl_hold(20000, 1000000000ULL) <= 1040816327ULL,
+	       "hold(d) = d * (1+rho)/(1-rho), rounded up");
+	tap_ok(repl_hold(0, 5) == 5, "hold with zero drift is the identity");
+}
+
+int main(void)
+{
+	test_hold();
+	test_boot();
+	test_forward_and_dedup();
+	test_majority();
+	test_tokens_failover();
+	test_expiry();
+	test_restart_countdown();
+	test_recovering_no_vote();
+	test_snapshot();
+	test_session();
+	test_whole_restart();
+	test_stale_incarnation();
+	setup(1);
+	run(2500);
+	tap_ok(leader() == 0 && call(0, REPL_OP_ACQUIRE, 1, 1, 0, 100 * MS, 10),
+	       "a one-node cluster elects itself and grants");
+	setup(0);
+	return tap_done();
+}
