@@ -79,6 +79,7 @@ include tests/host/host.mk
 include tests/selftests/selftests.mk
 -include tests/host/table.mk
 -include tests/sim/sim.mk
+-include tests/bench/bench.mk
 
 check-lint: $(KSFT_DIR)/kselftest_harness.h
 	@KSFT_DIR=$(KSFT_DIR) KDIR=$(KDIR) tests/lint
