@@ -1205,7 +1205,12 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 	} else if (cfg->nr_nodes == 1) {
 		recover_done(r, now, 0, true, REPL_NONE, 0);
 	} else {
-		recover_round(r, now);
+		/*
+		 * Quarantine: say nothing until every message of our previous
+		 * life is dead, so a vote we cast before we lost memory cannot
+		 * be counted after we start voting again (protocol.md).
+		 */
+		r->rec_at = now + cfg->msg_life_ns;
 	}
 	return r;
 }

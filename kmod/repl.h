@@ -121,6 +121,7 @@ struct repl_cfg {
 	u64 elect_max_ns;
 	u64 max_ttl_ns;		/* longest lease a client may ask for */
 	u64 session_ns;		/* node session timeout */
+	u64 msg_life_ns;	/* no datagram is delivered later than this */
 	u64 wall_ns;		/* wall clock (ns) when 'now' passed to create */
 	u32 wall_skew_ms;	/* bound on wall clock error between nodes */
 	u64 incarnation;	/* strictly increasing across boots of a node */

@@ -106,6 +106,7 @@ static void boot(int i)
 		.hb_ns = 20 * MS, .elect_min_ns = 100 * MS,
 		.elect_max_ns = 200 * MS, .max_ttl_ns = max_ttl,
 		.session_ns = 500 * MS, .wall_skew_ms = 0,
+		.msg_life_ns = 50 * MS,
 	};
 
 	cfg.wall_ns = 1800000000ULL * 1000000000ULL + H.now;
@@ -504,6 +505,24 @@ static void test_stale_incarnation(void)
 	H.cap_from = -1;
 }
 
+static void test_quarantine(void)
+{
+	int l = leader(), f = follower_of(l);
+
+	crash(f);
+	run(10);
+	H.cap_from = f;
+	H.cap_type = REPL_MSG_RECOVER_REQ;
+	H.cap_n = 0;
+	boot(f);
+	run(45);
+	tap_ok(H.cap_n == 0, "restarted node stays silent for msg_life");
+	run(10);
+	tap_ok(H.cap_n > 0, "then asks its peers to recover");
+	H.cap_from = -1;
+	run(1000);
+}
+
 static void test_hold(void)
 {
 	tap_ok(repl_hold(20000, 1000000000ULL) >= 1040816326ULL &&
@@ -523,6 +542,7 @@ int main(void)
 	test_restart_countdown();
 	test_recovering_no_vote();
 	test_snapshot();
+	test_quarantine();
 	test_session();
 	test_whole_restart();
 	test_stale_incarnation();

@@ -35,6 +35,7 @@
 #define P_ELECT_MAX	(200 * MS)
 #define P_MAX_TTL	(800 * MS)
 #define P_SESSION	(500 * MS)
+#define P_MSG_LIFE	(200 * MS)	/* > the longest delay below (158 ms) */
 #define P_WALL_SKEW_MS	1000	/* 400 ms between nodes + 2% of a run */
 /* after faults stop, every request must finish within this */
 #define P_LIVE_BOUND	(repl_hold(P_DRIFT_PPM, P_MAX_TTL) + 2500 * MS)
@@ -589,6 +590,7 @@ static void node_boot(int n)
 	cfg.elect_max_ns = P_ELECT_MAX;
 	cfg.max_ttl_ns = P_MAX_TTL;
 	cfg.session_ns = P_SESSION;
+	cfg.msg_life_ns = P_MSG_LIFE;
 	cfg.wall_ns = WALL0 * SEC + S.now + nd->wall_skew_ns;
 	cfg.wall_skew_ms = P_WALL_SKEW_MS;
 	cfg.incarnation = S.now * 8 + (u64)n + 1;
