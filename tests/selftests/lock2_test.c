@@ -1234,6 +1234,7 @@ TEST_F(watch, expired_and_broken)
 			 .flags = DLOCK_F_DETACHED, .owner = "cron-17" };
 	struct result r;
 	struct event ev;
+	uint64_t token;
 
 	ASSERT_EQ(0, acquire(&self->a, &q, &r));
 	ASSERT_EQ(0, r.error) TH_LOG("%s", r.extack);
@@ -1248,12 +1249,15 @@ TEST_F(watch, expired_and_broken)
 
 	q.ttl_ms = 60000;
 	ASSERT_EQ(0, acquire(&self->a, &q, &r));
+	token = r.token;
+	EXPECT_LT(ev.token, token);
 	ASSERT_EQ(0, next_event(&self->w, q.name, 2000, &ev));
 	ASSERT_EQ(DLOCK_EV_GRANTED, ev.type);
-	ASSERT_EQ(0, break_lock(&self->b, q.name, r.token, &r));
+	ASSERT_EQ(0, break_lock(&self->b, q.name, token, &r));
 	ASSERT_EQ(0, r.error) TH_LOG("%s", r.extack);
 	ASSERT_EQ(0, next_event(&self->w, q.name, 2000, &ev));
 	EXPECT_EQ(DLOCK_EV_BROKEN, ev.type);
+	EXPECT_EQ(token, ev.token);
 	EXPECT_STREQ("cron-17", ev.owner);
 	EXPECT_EQ(DLOCK_MODE_EXCLUSIVE, ev.mode);
 }
