@@ -558,7 +558,14 @@ static void start_election(struct repl *r, u64 now)
 	struct repl_msg *m;
 	u16 i;
 
+	/*
+	 * Term t can only be led by node t % nr_nodes (as VR's round-robin
+	 * primaries).  A node that forgot it voted in t and votes again can
+	 * only vote for the same node, so a term never has two leaders.
+	 */
 	r->term++;
+	while (r->term % r->cfg.nr_nodes != r->cfg.self)
+		r->term++;
 	r->role = REPL_CANDIDATE;
 	r->voted_for = r->cfg.self;
 	r->leader = REPL_NONE;
@@ -739,6 +746,7 @@ static void on_vote_req(struct repl *r, const struct repl_msg *in, u64 now)
 	if (in->term > r->term)
 		become_follower(r, in->term, now);
 	if (in->term == r->term && !r->catching_up &&
+	    in->term % r->cfg.nr_nodes == in->from &&
 	    (r->voted_for == REPL_NONE || r->voted_for == in->from) &&
 	    up_to_date(r, in->log_term, in->index)) {
 		ok = true;

@@ -385,9 +385,11 @@ static void test_recovering_no_vote(void)
 	m.from = (u16)other;
 	m.from_inc = H.nd[other].inc;
 	m.to = (u16)f;
-	m.term = s.term + 3;
+	m.term = s.term + 1;
+	while (m.term % 3 != (u64)other)
+		m.term++;	/* a term 'other' may lead */
 	m.index = 1000000;
-	m.log_term = s.term + 3;
+	m.log_term = m.term;
 	H.cap_from = f;
 	H.cap_type = REPL_MSG_VOTE_RESP;
 	H.cap_n = 0;
@@ -399,6 +401,29 @@ static void test_recovering_no_vote(void)
 	       "and does not stand for election");
 	H.cap_from = -1;
 	H.drop_types[f] = 0;
+	run(1500);
+	/* a node may only lead the terms t with t % n == node */
+	m.term = st(f).term + 1;
+	while (m.term % 3 == (u64)other)
+		m.term++;
+	m.index = 1000000;
+	m.log_term = m.term;
+	H.cap_from = f;
+	H.cap_n = 0;
+	H.cap_flags = 0;
+	repl_receive(H.nd[f].r, &m, H.now);
+	tap_ok(H.cap_n == 1 && !(H.cap_flags & REPL_F_OK),
+	       "no vote for a node in a term it does not own (t %% n)");
+	m.term++;
+	while (m.term % 3 != (u64)other)
+		m.term++;
+	m.log_term = m.term;
+	H.cap_n = 0;
+	H.cap_flags = 0;
+	repl_receive(H.nd[f].r, &m, H.now);
+	tap_ok(H.cap_n == 1 && (H.cap_flags & REPL_F_OK),
+	       "a caught-up node votes for the owner of a newer term");
+	H.cap_from = -1;
 	run(1500);
 	tap_ok(!st(f).catching_up && leader() >= 0,
 	       "once appends reach it, it catches up and counts again");
