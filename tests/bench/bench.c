@@ -62,11 +62,12 @@ static struct {
 	long max_pairs;		/* per client, cases 1-3 (0: duration only) */
 	int crash_samples, crash_redis_samples, expiry_samples;
 	uint32_t ttl_ms;	/* lease TTL of cases 1-3 and of waiters */
+	uint32_t expiry_ttl;	/* case 5 */
 	int redis_poll_us;	/* Redis waiters retry SET NX this often */
 } opt = {
 	.redis_30s = true, .rounds = 5, .redis_port = 6379, .env = "guest",
 	.scale = 1000000, .dur = 2.0, .crash_samples = 5,
-	.crash_redis_samples = 2, .expiry_samples = 50, .ttl_ms = 30000,
+	.crash_redis_samples = 2, .expiry_samples = 50, .ttl_ms = 30000, .expiry_ttl = 10,
 	.redis_poll_us = 1000,
 };
 
@@ -125,6 +126,13 @@ struct result {
 };
 
 static FILE *jf;
+
+/* Progress: stderr, or TAP comments on stdout (one stream keeps lines whole). */
+static FILE *progress(void)
+{
+	return opt.tap ? stdout : stderr;
+}
+
 static bool jfirst = true;
 static int tapn, tapfail;
 
@@ -179,11 +187,12 @@ static void emit(struct result *r)
 		fflush(jf);
 		jfirst = false;
 	}
-	fprintf(stderr, "bench: case %d%s%s %-5s round %d:", r->cas,
+	fprintf(progress(), "%sbench: case %d%s%s %-5s round %d:", opt.tap ? "# " : "", r->cas,
 		r->variant[0] ? " " : "", r->variant, bname[r->b], r->round);
 	for (int i = 0; i < r->nkv && i < 8; i++)
-		fprintf(stderr, " %s=%.4g", r->k[i], r->v[i]);
-	fprintf(stderr, "%s%s\n", r->ok ? "" : " FAILED: ", r->ok ? "" : r->why);
+		fprintf(progress(), " %s=%.4g", r->k[i], r->v[i]);
+	fprintf(progress(), "%s%s\n", r->ok ? "" : " FAILED: ", r->ok ? "" : r->why);
+	fflush(progress());
 	if (opt.tap) {
 		tapn++;
 		if (!r->ok)
@@ -455,7 +464,7 @@ struct loop_run {
 	enum backend b;
 	int nclients;
 	bool shared_lock;	/* case 3: every client on lock 0 */
-	_Atomic uint64_t deadline;
+	atomic_int stop, finished;
 	long max_pairs;
 	pthread_barrier_t start;
 	atomic_int inside[MAX_LOCKS];	/* overlap detector */
@@ -481,17 +490,22 @@ static void *loop_thread(void *arg)
 	struct loop_client *lc = arg;
 	struct loop_run *run = lc->run;
 	int idx = run->shared_lock ? 0 : lc->id;
+	uint64_t prev;
 
 	if (client_open(&lc->c, run->b, lc->id)) {
 		lc->failed = 1;
 		snprintf(lc->err, sizeof(lc->err), "%s", lc->c.err);
 	}
 	pthread_barrier_wait(&run->start);
-	while (!lc->failed) {
-		uint64_t t0 = now_ns(), t1;
+	/*
+	 * One clock read per pair (the end of one pair starts the next): in
+	 * the guest a read is a system call and an emulated HPET access.
+	 */
+	prev = now_ns();
+	while (!lc->failed && !atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		uint64_t t1;
 
-		if (t0 >= run->deadline ||
-		    (run->max_pairs && lc->pairs >= run->max_pairs))
+		if (run->max_pairs && lc->pairs >= run->max_pairs)
 			break;
 		if (client_lock(&lc->c, idx, opt.ttl_ms)) {
 			lc->failed = 1;
@@ -510,15 +524,17 @@ static void *loop_thread(void *arg)
 			break;
 		}
 		t1 = now_ns();
-		if (t1 > run->deadline && !run->max_pairs)
+		if (atomic_load(&run->stop))
 			break;	/* finished after the bell: not counted */
 		if (lc->nlat < run->cap)
-			lc->lat[lc->nlat++] = t1 - t0;
+			lc->lat[lc->nlat++] = t1 - prev;
+		prev = t1;
 		lc->pairs++;
 	}
 	if (lc->failed && !lc->err[0])
 		snprintf(lc->err, sizeof(lc->err), "%s", lc->c.err);
 	client_close(&lc->c);
+	atomic_fetch_add(&run->finished, 1);
 	return NULL;
 }
 
@@ -547,15 +563,17 @@ static void case_loop(int cas, enum backend b, int round)
 		pthread_create(&th[i], NULL, loop_thread, &lc[i]);
 	}
 	/* Every client is connected before the clock starts. */
-	run->deadline = UINT64_MAX;
 	pthread_barrier_wait(&run->start);
 	t0 = now_ns();
-	run->deadline = t0 + (uint64_t)(opt.dur * 1e9);
+	do {
+		sleep_us(opt.max_pairs ? 2000 : 10000);
+		t1 = now_ns();
+	} while (atomic_load(&run->finished) < n && t1 - t0 < (uint64_t)(opt.dur * 1e9));
+	atomic_store(&run->stop, 1);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	t1 = now_ns();
-	if (t1 > run->deadline && !run->max_pairs)
-		t1 = run->deadline;
+	if (opt.max_pairs)
+		t1 = now_ns();
 	for (int i = 0; i < n; i++) {
 		if (lc[i].failed)
 			fail(&r, "client %d: %s", i, lc[i].err);
@@ -661,7 +679,7 @@ static uint64_t crash_once(struct result *r, enum backend b, int idx,
 		if (!client_open(&hc, b, 100) && !client_lock(&hc, idx, hold_ttl))
 			ch = 'h';
 		else
-			fprintf(stderr, "bench: crash holder: %s\n", hc.err);
+			fprintf(progress(), "%sbench: crash holder: %s\n", opt.tap ? "# " : "", hc.err);
 		if (write(p[1], &ch, 1) != 1)
 			_exit(1);
 		for (;;)
@@ -730,7 +748,7 @@ static void case_expiry(enum backend b, int round)
 	struct client h, w;
 	uint64_t *late = calloc(opt.expiry_samples, sizeof(uint64_t));
 	int n = 0, early = 0;
-	const uint32_t ttl = 10;
+	const uint32_t ttl = opt.expiry_ttl;
 
 	if (client_open(&h, b, 1) || client_open(&w, b, 2)) {
 		fail(&r, "%s%s", h.err, w.err);
@@ -768,6 +786,7 @@ static void case_expiry(enum backend b, int round)
 	kv(&r, "max_ms", n ? late[n - 1] / 1e6 : NAN);
 	kv(&r, "samples", n);
 	kv(&r, "early", early);
+	kv(&r, "ttl_ms", ttl);
 	if (early)
 		fail(&r, "%d grants before the holder's lease could have expired", early);
 	if (!n)
@@ -957,18 +976,32 @@ static void case_scale_redis(int round)
 	}
 	mem0 = redis_used_memory(rc);
 	t0 = now_ns();
-	for (long i = 0; i < opt.scale; i++) {
-		scale_name(name, sizeof(name), i);
-		snprintf(val, sizeof(val), "%d.0.%ld", getpid(), i);
-		rep = redisCommand(rc, "SET %s %s NX PX %u", name, val, 3600000u);
-		if (!rep || rep->type != REDIS_REPLY_STATUS) {
-			fail(&r, "SET %ld: %s", i, rep ? (rep->str ? rep->str : "nil") : rc->errstr);
-			if (rep)
-				freeReplyObject(rep);
-			break;
+	/*
+	 * Pipelined, 1000 SETs a batch: how Redis is bulk-loaded.  (libdlock
+	 * has no pipelining; its leases are taken one round trip each.)
+	 */
+	for (long i = 0; i < opt.scale && r.ok; i += 1000) {
+		long n = opt.scale - i < 1000 ? opt.scale - i : 1000;
+
+		for (long j = i; j < i + n; j++) {
+			scale_name(name, sizeof(name), j);
+			snprintf(val, sizeof(val), "%d.0.%ld", getpid(), j);
+			redisAppendCommand(rc, "SET %s %s NX PX %u", name, val, 3600000u);
 		}
-		freeReplyObject(rep);
-		done++;
+		for (long j = 0; j < n; j++) {
+			rep = NULL;
+			if (redisGetReply(rc, (void **)&rep) != REDIS_OK ||
+			    rep->type != REDIS_REPLY_STATUS) {
+				fail(&r, "SET %ld: %s", i + j, rep ? (rep->str ? rep->str : "nil") : rc->errstr);
+				if (rep)
+					freeReplyObject(rep);
+				if (!rep)
+					break;
+				continue;
+			}
+			freeReplyObject(rep);
+			done++;
+		}
 	}
 	t1 = now_ns();
 	mem1 = redis_used_memory(rc);
@@ -1006,6 +1039,31 @@ static void case_scale_redis(int round)
 	emit(&r);
 }
 #endif
+
+/* ---- calibration: what a clock read and a 1 ms sleep cost here ------- */
+
+static double clock_cost_ns, sleep_late_p50_us, sleep_late_p99_us;
+
+static void calibrate(void)
+{
+	uint64_t t0 = now_ns(), late[200];
+	const int n = 2000, ns = opt.smoke ? 20 : 200;
+
+	for (int i = 0; i < n; i++)
+		(void)now_ns();
+	clock_cost_ns = (double)(now_ns() - t0) / n;
+	for (int i = 0; i < ns; i++) {
+		uint64_t a = now_ns();
+
+		sleep_us(1000);
+		late[i] = now_ns() - a - 1000000;
+	}
+	qsort(late, ns, sizeof(late[0]), cmp_u64);
+	sleep_late_p50_us = pct_us(late, ns, 50);
+	sleep_late_p99_us = pct_us(late, ns, 99);
+	fprintf(progress(), "%sbench: a clock read costs %.0f ns; a 1 ms sleep oversleeps %.0f us (p50), %.0f us (p99)\n",
+		opt.tap ? "# " : "", clock_cost_ns, sleep_late_p50_us, sleep_late_p99_us);
+}
 
 /* ---- main ------------------------------------------------------------- */
 
@@ -1104,6 +1162,8 @@ int main(int argc, char **argv)
 			opt.env = v, i++;
 		} else if (!strcmp(a, "--scale")) {
 			opt.scale = atol(v), i++;
+		} else if (!strcmp(a, "--expiry-ttl")) {
+			opt.expiry_ttl = atoi(v), i++;
 		} else if (!strcmp(a, "--duration")) {
 			opt.dur = atof(v), i++;
 		} else {
@@ -1138,6 +1198,7 @@ int main(int argc, char **argv)
 			       ++tapn, opt.redis_port);
 		opt.use[B_REDIS] = false;
 	}
+	calibrate();
 	uname(&u);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	if (opt.json) {
@@ -1148,10 +1209,12 @@ int main(int argc, char **argv)
 		}
 		fprintf(jf, "{\"env\": \"%s\", \"smoke\": %s, \"started\": \"%s\", \"kernel\": \"%s\", "
 			"\"machine\": \"%s\", \"cpus\": %ld, \"rounds\": %d, \"duration_s\": %g, "
-			"\"scale\": %ld, \"ttl_ms\": %u, \"redis_poll_us\": %d, \"results\": [",
+			"\"scale\": %ld, \"ttl_ms\": %u, \"redis_poll_us\": %d, \"clock_read_ns\": %.0f, "
+			"\"sleep1ms_late_p50_us\": %.0f, \"sleep1ms_late_p99_us\": %.0f, \"results\": [",
 			opt.env, opt.smoke ? "true" : "false", started, u.release, u.machine,
 			sysconf(_SC_NPROCESSORS_ONLN), opt.rounds, opt.dur, opt.scale,
-			opt.ttl_ms, opt.redis_poll_us);
+			opt.ttl_ms, opt.redis_poll_us, clock_cost_ns, sleep_late_p50_us,
+			sleep_late_p99_us);
 	}
 
 	/* Case by case; within a round every backend runs once, in turn. */
