@@ -128,8 +128,18 @@ struct dlock_acquire {
 	struct dl_acquire_req rq;
 	struct dl_acquire_res res;
 	struct dlock_meta meta;
+	u32 ttl_ms;		/* the TTL granted: asked for, cut to the cap */
 	bool queued;
 };
+
+/* The TTL the table grants for @ttl_ms: a client renews by it. */
+static u32 dlock_granted_ttl(struct dlock_net *dn, u32 ttl_ms)
+{
+	struct dl_table_limits lim;
+
+	dl_table_get_limits(dn->table, &lim);
+	return lim.max_ttl_ms ? min(ttl_ms, lim.max_ttl_ms) : ttl_ms;
+}
 
 static int dlock_acquire_parse(struct genl_info *info, struct dlock_acquire *a)
 {
@@ -228,6 +238,8 @@ static int dlock_fill_acquire(struct sk_buff *msg, void *arg)
 {
 	struct dlock_acquire *a = arg;
 
+	if (a->ttl_ms && nla_put_u32(msg, DLOCK_A_TTL_MS, a->ttl_ms))
+		return -EMSGSIZE;
 	if (a->queued)
 		return nla_put_flag(msg, DLOCK_A_QUEUED) ||
 		       nla_put_u64_64bit(msg, DLOCK_A_COOKIE, a->rq.cookie,
@@ -261,6 +273,8 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	}
 	a.queued = err == DL_QUEUED;
+	if (a.rq.ttl_ms)
+		a.ttl_ms = dlock_granted_ttl(dn, a.rq.ttl_ms);
 	return dlock_reply(info, DLOCK_CMD_ACQUIRE, dlock_fill_acquire, &a);
 }
 

@@ -53,6 +53,10 @@ expect 2 'missing VALUE' "set-value without VALUE is a usage error" -- set-value
 expect 2 'tokens start at 1' "break --token 0 is refused" -- break x --token 0
 expect 2 'missing CMD' "run without CMD is a usage error" -- run x
 expect 2 'put -- before CMD' "run explains -- when CMD options look like its own" -- run x ls -l
+expect 2 'give at least one --max-' "config set without a limit is a usage error" -- config set
+expect 2 -- '--max-ttl: must be above zero' "config set --max-ttl 0 is refused" -- config set --max-ttl 0
+expect 2 "'x' is not a number" "config set with a bad number names it" -- config set --max-leases x
+expect 2 "unknown argument 'bogus'" "config with an unknown word is a usage error" -- config bogus
 expect 3 'not loaded' "a valid lock without the module exits 3" -- lock x --ttl 1s
 
 echo "1..$n"

@@ -86,7 +86,9 @@ enum dlock_lost_reason {
  *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_FLAGS, %DLOCK_A_TTL_MS,
  *	%DLOCK_A_WAIT_MS, %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER (detached),
  *	%DLOCK_A_COOKIE.  Reply: %DLOCK_A_TOKEN and %DLOCK_A_COUNT when granted
- *	at once, or %DLOCK_A_QUEUED when the request joined the wait queue; its
+ *	at once, or %DLOCK_A_QUEUED when the request joined the wait queue, and
+ *	%DLOCK_A_TTL_MS, the TTL granted (the one asked for, cut to the
+ *	namespace's %DLOCK_A_CFG_MAX_TTL_MS; a holder renews by it); its
  *	outcome then comes as a %DLOCK_CMD_WAIT_DONE to the requesting socket.
  * @DLOCK_CMD_RELEASE: drop one reentrancy level of a lease.  Request:
  *	%DLOCK_A_NAME and %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER.  Reply:

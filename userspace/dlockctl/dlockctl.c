@@ -417,8 +417,8 @@ static int cmd_lock(int argc, char **argv)
 		json_string(la.name);
 		printf(",\"owner\":");
 		json_string(owner);
-		printf(",\"token\":%" PRIu64 ",\"count\":%u}\n", lease.token,
-		       lease.count);
+		printf(",\"token\":%" PRIu64 ",\"count\":%u,\"ttl_ms\":%u}\n",
+		       lease.token, lease.count, lease.ttl_ms);
 	} else {
 		printf("owner %s\ntoken %" PRIu64 "\n", owner, lease.token);
 	}
@@ -875,9 +875,11 @@ static int min_timeout(int a, int b)
  * SIGTERM at once, SIGKILL after the grace period.
  */
 static int run_supervise(struct dlock *d, struct run_state *rs, pid_t child,
-			 int sfd, const struct lock_args *la)
+			 int sfd, const struct lock_args *la,
+			 const struct dlock_lease *lease)
 {
-	uint32_t renew_every = la->o.ttl_ms ? max(la->o.ttl_ms / 3, 1U) : 0;
+	/* Renew by the TTL granted, which the namespace's cap may have cut. */
+	uint32_t renew_every = lease->ttl_ms ? max(lease->ttl_ms / 3, 1U) : 0;
 	uint32_t grace = la->grace_ms ? la->grace_ms : 5000;
 	int64_t next_renew = renew_every ? mono_ms() + renew_every : 0;
 	int64_t kill_at = 0;
@@ -899,7 +901,7 @@ static int run_supervise(struct dlock *d, struct run_state *rs, pid_t child,
 		}
 		if (next_renew && mono_ms() >= next_renew) {
 			/* A failed renewal shows up as a lost lease. */
-			dlock_renew(d, rs->name, NULL, la->o.ttl_ms);
+			dlock_renew(d, rs->name, NULL, lease->ttl_ms);
 			next_renew = mono_ms() + renew_every;
 		}
 		if (n > 0 && (p[0].revents & POLLIN))
@@ -983,9 +985,110 @@ static int cmd_run(int argc, char **argv)
 		dlock_close(d);
 		return EXIT_FAILED;
 	}
-	err = run_supervise(d, &rs, child, sfd, &la);
+	err = run_supervise(d, &rs, child, sfd, &la, &lease);
 	close(sfd);
 	dlock_close(d);		/* releases the lease */
+	return err;
+}
+
+/* ---- config ----------------------------------------------------------- */
+
+static void print_config(const struct dlock_config *c)
+{
+	if (json)
+		printf("{\"max_ttl_ms\":%u,\"max_leases\":%u,\"max_waiters\":%u,"
+		       "\"max_socket_leases\":%u,\"max_socket_waiters\":%u}\n",
+		       c->max_ttl_ms, c->max_leases, c->max_waiters,
+		       c->max_socket_leases, c->max_socket_waiters);
+	else
+		printf("max-ttl: %ums\nmax-leases: %u\nmax-waiters: %u\n"
+		       "max-socket-leases: %u\nmax-socket-waiters: %u\n"
+		       "(0: no limit)\n",
+		       c->max_ttl_ms, c->max_leases, c->max_waiters,
+		       c->max_socket_leases, c->max_socket_waiters);
+}
+
+static int parse_config_set(int argc, char **argv, struct dlock_config *c,
+			    unsigned int *set)
+{
+	static const struct option opts[] = {
+		{ "max-ttl", required_argument, NULL, 't' },
+		{ "max-leases", required_argument, NULL, 'l' },
+		{ "max-waiters", required_argument, NULL, 'w' },
+		{ "max-socket-leases", required_argument, NULL, 'L' },
+		{ "max-socket-waiters", required_argument, NULL, 'W' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int ch, err;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == '?')
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		if (ch == 't') {
+			err = parse_ms("--max-ttl", optarg, &c->max_ttl_ms);
+			if (!err && !c->max_ttl_ms)
+				err = usage_error("--max-ttl: must be above zero");
+			*set |= DLOCK_CFG_MAX_TTL_MS;
+		} else {
+			err = parse_u64("limit", optarg, &v);
+			if (!err && v > UINT32_MAX)
+				err = usage_error("'%s' is too large", optarg);
+			switch (ch) {
+			case 'l':
+				c->max_leases = v;
+				*set |= DLOCK_CFG_MAX_LEASES;
+				break;
+			case 'w':
+				c->max_waiters = v;
+				*set |= DLOCK_CFG_MAX_WAITERS;
+				break;
+			case 'L':
+				c->max_socket_leases = v;
+				*set |= DLOCK_CFG_MAX_SOCKET_LEASES;
+				break;
+			case 'W':
+				c->max_socket_waiters = v;
+				*set |= DLOCK_CFG_MAX_SOCKET_WAITERS;
+				break;
+			}
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!*set)
+		return usage_error("set: give at least one --max-* option");
+	return 0;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct dlock_config c = {};
+	unsigned int set = 0;
+	struct dlock *d;
+	int err;
+
+	if (argc > 1 && strcmp(argv[1], "set"))
+		return usage_error("unknown argument '%s' (show with no argument, change with 'set')",
+				   argv[1]);
+	if (argc > 1) {
+		err = parse_config_set(argc - 1, argv + 1, &c, &set);
+		if (err)
+			return err;
+	}
+	err = open_or_explain(&d);
+	if (err)
+		return err;
+	err = set ? dlock_set_config(d, &c, set) : dlock_get_config(d, &c);
+	if (err)
+		err = request_failed(d, "config", err);
+	else
+		print_config(&c);
+	dlock_close(d);
 	return err;
 }
 
@@ -1008,6 +1111,9 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch, "watch [PREFIX]", "print lock events as they happen" },
 	{ "break", cmd_break, "break NAME [--token T]",
 	  "end a lease by force (CAP_NET_ADMIN)" },
+	{ "config", cmd_config,
+	  "config [set [--max-ttl MS] [--max-leases N] [--max-waiters N] [--max-socket-leases N] [--max-socket-waiters N]]",
+	  "show or change this namespace's limits (set: CAP_NET_ADMIN)" },
 	{ "run", cmd_run,
 	  "run NAME [--shared|--permits N] [--ttl MS] [--wait MS|--try] [--grace MS] -- CMD...",
 	  "run CMD holding the lock; DLOCK_TOKEN is set for it" },

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +488,85 @@ int dlock_get_status(struct dlock *d, struct dlock_status *st)
 	return err == 1 ? 0 : -EBADMSG;
 }
 
+/* ---- configuration ---------------------------------------------------- */
+
+static const struct {
+	int attr;
+	unsigned int bit;
+	size_t off;
+} dlock_cfg_fields[] = {
+	{ DLOCK_A_CFG_MAX_TTL_MS, DLOCK_CFG_MAX_TTL_MS,
+	  offsetof(struct dlock_config, max_ttl_ms) },
+	{ DLOCK_A_CFG_MAX_LEASES, DLOCK_CFG_MAX_LEASES,
+	  offsetof(struct dlock_config, max_leases) },
+	{ DLOCK_A_CFG_MAX_WAITERS, DLOCK_CFG_MAX_WAITERS,
+	  offsetof(struct dlock_config, max_waiters) },
+	{ DLOCK_A_CFG_MAX_SOCKET_LEASES, DLOCK_CFG_MAX_SOCKET_LEASES,
+	  offsetof(struct dlock_config, max_socket_leases) },
+	{ DLOCK_A_CFG_MAX_SOCKET_WAITERS, DLOCK_CFG_MAX_SOCKET_WAITERS,
+	  offsetof(struct dlock_config, max_socket_waiters) },
+};
+
+#define DLOCK_CFG_FIELD(cfg, i) \
+	((uint32_t *)((char *)(cfg) + dlock_cfg_fields[i].off))
+
+static int dlock_parse_config(struct nlattr **tb, struct nlmsghdr *nlh,
+			      void *arg)
+{
+	size_t i;
+
+	(void)nlh;
+	for (i = 0; i < sizeof(dlock_cfg_fields) / sizeof(dlock_cfg_fields[0]); i++) {
+		if (!tb[dlock_cfg_fields[i].attr])
+			return -EBADMSG;
+		*DLOCK_CFG_FIELD(arg, i) = nla_get_u32(tb[dlock_cfg_fields[i].attr]);
+	}
+	return 0;
+}
+
+static int dlock_config_cmd(struct dlock *d, struct dlock_config *cfg,
+			    unsigned int set, uint8_t cmd)
+{
+	struct dlock_config out;
+	struct nl_msg *msg;
+	size_t i;
+	int err;
+
+	msg = dlock_msg(d, cmd, 0);
+	if (!msg)
+		return -ENOMEM;
+	for (i = 0; i < sizeof(dlock_cfg_fields) / sizeof(dlock_cfg_fields[0]); i++) {
+		if (!(set & dlock_cfg_fields[i].bit))
+			continue;
+		if (nla_put_u32(msg, dlock_cfg_fields[i].attr,
+				*DLOCK_CFG_FIELD(cfg, i))) {
+			nlmsg_free(msg);
+			return -ENOMEM;
+		}
+	}
+	err = dlock_transact(d, msg, dlock_parse_config, &out);
+	if (err < 0)
+		return err;
+	if (err != 1)
+		return -EBADMSG;
+	*cfg = out;
+	return 0;
+}
+
+int dlock_get_config(struct dlock *d, struct dlock_config *cfg)
+{
+	return dlock_config_cmd(d, cfg, 0, DLOCK_CMD_GET_CONFIG);
+}
+
+int dlock_set_config(struct dlock *d, struct dlock_config *cfg, unsigned int set)
+{
+	if (!set || set & ~(DLOCK_CFG_MAX_TTL_MS | DLOCK_CFG_MAX_LEASES |
+			    DLOCK_CFG_MAX_WAITERS | DLOCK_CFG_MAX_SOCKET_LEASES |
+			    DLOCK_CFG_MAX_SOCKET_WAITERS))
+		return -EINVAL;
+	return dlock_config_cmd(d, cfg, set, DLOCK_CMD_SET_CONFIG);
+}
+
 /* ---- acquire ---------------------------------------------------------- */
 
 static uint64_t dlock_default_tag(uint64_t tag)
@@ -512,6 +592,7 @@ static int dlock_parse_acquire(struct nlattr **tb, struct nlmsghdr *nlh,
 	struct dlock_acq_reply *r = arg;
 
 	(void)nlh;
+	r->lease->ttl_ms = tb[DLOCK_A_TTL_MS] ? nla_get_u32(tb[DLOCK_A_TTL_MS]) : 0;
 	if (tb[DLOCK_A_QUEUED]) {
 		r->queued = true;
 		return 0;
@@ -580,6 +661,8 @@ static int dlock_acquire_start(struct dlock *d, const char *name,
 	msg = dlock_acquire_msg(d, name, o, w->cookie);
 	err = msg ? dlock_transact(d, msg, dlock_parse_acquire, &r) : -ENOMEM;
 	if (err >= 0 && r.queued) {
+		/* The grant, when it comes, carries no TTL: keep the reply's. */
+		w->lease.ttl_ms = lease->ttl_ms;
 		*wp = w;
 		return 0;
 	}

@@ -45,6 +45,25 @@ struct dlock_status {
 };
 
 /*
+ * Limits of a network namespace (dlock_get_config(), dlock_set_config()).
+ * 0 means no limit, except max_ttl_ms, which is always at least 1.
+ */
+struct dlock_config {
+	uint32_t max_ttl_ms;		/* longer TTLs are cut to this */
+	uint32_t max_leases;		/* leases in the namespace */
+	uint32_t max_waiters;		/* queued acquires in the namespace */
+	uint32_t max_socket_leases;	/* socket-bound leases of one socket */
+	uint32_t max_socket_waiters;	/* queued acquires of one socket */
+};
+
+/* dlock_set_config() @set bits: which fields of the config to change. */
+#define DLOCK_CFG_MAX_TTL_MS		(1U << 0)
+#define DLOCK_CFG_MAX_LEASES		(1U << 1)
+#define DLOCK_CFG_MAX_WAITERS		(1U << 2)
+#define DLOCK_CFG_MAX_SOCKET_LEASES	(1U << 3)
+#define DLOCK_CFG_MAX_SOCKET_WAITERS	(1U << 4)
+
+/*
  * How to acquire (all fields zero: an exclusive lease bound to this handle's
  * socket, owned by the calling thread, waiting without limit; a TTL or
  * DLOCK_F_NO_TTL is still required).
@@ -63,6 +82,8 @@ struct dlock_acquire_opts {
 struct dlock_lease {
 	uint64_t token;		/* fencing token: increases with every grant */
 	uint32_t count;		/* reentrancy count after this acquire */
+	uint32_t ttl_ms;	/* the TTL granted (cut to the namespace's
+				 * cap); renew before it runs out.  0: none */
 };
 
 /*
@@ -154,6 +175,17 @@ void dlock_close(struct dlock *d);
  * Return: 0 or a negative errno.
  */
 int dlock_get_status(struct dlock *d, struct dlock_status *st);
+
+/* dlock_get_config() - read the limits of the caller's namespace. */
+int dlock_get_config(struct dlock *d, struct dlock_config *cfg);
+
+/*
+ * dlock_set_config() - change the fields of @cfg named in @set (the
+ * DLOCK_CFG_* bits); needs CAP_NET_ADMIN in the namespace's user namespace.
+ * Leases and waits already admitted stay, even above a lowered limit.
+ * On success @cfg holds the limits now in force.
+ */
+int dlock_set_config(struct dlock *d, struct dlock_config *cfg, unsigned int set);
 
 /*
  * dlock_acquire() - take a lease on @name, waiting if it is held.
