@@ -709,7 +709,11 @@ static void on_recover_req(struct repl *r, const struct repl_msg *in)
 		m->flags |= REPL_F_RECOVERING;
 	if (r->role == REPL_LEADER)
 		m->flags |= REPL_F_LEADER;
-	if (r->fresh && r->commit == 0)
+	/*
+	 * Fresh only with an empty log: a follower does not know whether the
+	 * entries it holds were committed (its commit index may lag).
+	 */
+	if (r->fresh && r->last == 0)
 		m->flags |= REPL_F_FRESH;
 	m->index = r->last;
 	m->commit = r->commit;
