@@ -104,13 +104,17 @@ static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
 	return 0;
 }
 
+/* Room for every small reply (token, count, cookie, TTL, queued, limits). */
+#define DLOCK_SMALL_REPLY 128
+
 static int dlock_reply(struct genl_info *info, u8 cmd,
 		       int (*fill)(struct sk_buff *msg, void *arg), void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	/* Small: replies queue behind notifications in the same buffer. */
+	msg = genlmsg_new(DLOCK_SMALL_REPLY, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0, cmd);

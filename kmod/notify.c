@@ -29,9 +29,14 @@ static struct dlock_note_cb *note_cb(struct sk_buff *skb)
 	return (struct dlock_note_cb *)skb->cb;
 }
 
-static struct sk_buff *dlock_note_new(u8 cmd, void **hdr)
+/*
+ * Sized to the message: a notification waits in the receiver's queue until
+ * read, and a small skb lets hundreds fit in a default socket buffer where
+ * page-sized ones would overflow it after a few dozen.
+ */
+static struct sk_buff *dlock_note_new(u8 cmd, size_t payload, void **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(payload, GFP_KERNEL);
 
 	if (!skb)
 		return NULL;
@@ -75,7 +80,10 @@ void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 
 	if (ctx->dn->dying || dlock_session_closed(ctx->dn, wd->sess))
 		return;
-	skb = dlock_note_new(DLOCK_CMD_WAIT_DONE, &hdr);
+	skb = dlock_note_new(DLOCK_CMD_WAIT_DONE,
+			     nla_total_size(wd->name_len) +
+			     2 * nla_total_size_64bit(8) + nla_total_size(4),
+			     &hdr);
 	if (!skb) {
 		/* The waiter would wait forever: say so, at least. */
 		pr_err_ratelimited("no memory to notify a waiter\n");
@@ -97,7 +105,10 @@ void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
 
 	if (ctx->dn->dying || dlock_session_closed(ctx->dn, ls->sess))
 		return;
-	skb = dlock_note_new(DLOCK_CMD_LOST, &hdr);
+	skb = dlock_note_new(DLOCK_CMD_LOST,
+			     nla_total_size(ls->name_len) +
+			     2 * nla_total_size_64bit(8) + nla_total_size(1),
+			     &hdr);
 	if (!skb) {
 		pr_err_ratelimited("no memory to notify a holder\n");
 		return;
@@ -120,7 +131,11 @@ void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 	if (ctx->dn->dying ||
 	    !genl_has_listeners(&dlock_genl_family, ctx->dn->net, 0))
 		return;
-	skb = dlock_note_new(DLOCK_CMD_EVENT, &hdr);
+	skb = dlock_note_new(DLOCK_CMD_EVENT,
+			     nla_total_size(ev->name_len) +
+			     nla_total_size(DLOCK_OWNER_MAX) +
+			     4 * nla_total_size_64bit(8) +
+			     3 * nla_total_size(4), &hdr);
 	if (!skb)
 		return;
 	err = nla_put_u8(skb, DLOCK_A_EVENT, ev->type) ||

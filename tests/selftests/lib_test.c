@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,6 +262,56 @@ TEST_F(lib, signal_interrupts_wait_and_withdraws_it)
 	ASSERT_EQ(0, dlock_get(self->a, n, &li));
 	EXPECT_EQ(0, li->n_waiters);
 	dlock_lock_info_free(li);
+}
+
+struct tally {
+	int n;
+	int granted;
+};
+
+static void on_tally(struct dlock *d, const char *name, int err,
+		     const struct dlock_lease *lease, void *arg)
+{
+	struct tally *t = arg;
+
+	(void)d;
+	(void)name;
+	t->n++;
+	if (!err && lease && lease->token)
+		t->granted++;
+}
+
+/*
+ * A waiter whose receive queue overflows loses the kernel's grant messages;
+ * the library must notice (ENOBUFS) and find its grants by looking.
+ */
+TEST_F(lib, grants_survive_a_receive_overflow)
+{
+	struct dlock_acquire_opts o = { .ttl_ms = 60000 };
+	struct tally t = {};
+	struct dlock_lease l;
+	char name[64];
+	int i, tiny = 256;
+
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "ovf-%d-%d", getpid(), i);
+		ASSERT_EQ(0, dlock_acquire(self->a, name, &o, &l));
+	}
+	ASSERT_EQ(0, setsockopt(dlock_fd(self->b), SOL_SOCKET, SO_RCVBUF,
+				&tiny, sizeof(tiny)));
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "ovf-%d-%d", getpid(), i);
+		ASSERT_EQ(0, dlock_acquire_async(self->b, name, &o, &l,
+						 on_tally, &t));
+	}
+	/* 60 grants at once: far more than the queue holds. */
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "ovf-%d-%d", getpid(), i);
+		ASSERT_EQ(0, dlock_release(self->a, name, NULL));
+	}
+	pump(self->b, &t.n, 60, 10000);
+	EXPECT_EQ(60, t.n);
+	EXPECT_EQ(60, t.granted);
 }
 
 /* Threads with a handle each hammer one lock; an overlap would be counted. */

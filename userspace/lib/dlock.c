@@ -40,6 +40,9 @@ struct dlock_wait {
 	bool done;		/* outcome arrived (blocking waits) */
 	int err;
 	struct dlock_lease lease;
+	/* Who waits, to find ourselves in a GET after lost messages. */
+	uint64_t tag;
+	char owner[DLOCK_OWNER_MAX + 1];
 };
 
 struct dlock {
@@ -58,6 +61,8 @@ struct dlock {
 	char *watch_prefix;
 	size_t watch_prefix_len;
 	int ncallbacks;		/* run by the current dispatch */
+	bool need_resync;	/* the kernel dropped messages for us */
+	unsigned int overruns;	/* times it did */
 };
 
 /* State of one request while its replies come in. */
@@ -105,6 +110,27 @@ static struct dlock_wait **dlock_wait_find(struct dlock *d, uint64_t cookie)
 	return NULL;
 }
 
+static void dlock_wait_forget(struct dlock *d, struct dlock_wait *w)
+{
+	struct dlock_wait **pw = dlock_wait_find(d, w->cookie);
+
+	if (pw)
+		*pw = w->next;
+	free(w);
+}
+
+/* Hands a settled async wait to its callback and forgets it. */
+static void dlock_wait_settle(struct dlock *d, struct dlock_wait *w)
+{
+	struct dlock_wait **pw = dlock_wait_find(d, w->cookie);
+
+	if (pw)
+		*pw = w->next;
+	d->ncallbacks++;
+	w->cb(d, w->name, w->err, w->err ? NULL : &w->lease, w->arg);
+	free(w);
+}
+
 static void dlock_on_wait_done(struct dlock *d, struct nlattr **tb)
 {
 	struct dlock_wait **pw, *w;
@@ -121,12 +147,9 @@ static void dlock_on_wait_done(struct dlock *d, struct nlattr **tb)
 		w->lease.token = nla_get_u64(tb[DLOCK_A_TOKEN]);
 		w->lease.count = 1;
 	}
-	if (!w->cb)
-		return;		/* a blocking acquire picks it up */
-	*pw = w->next;
-	d->ncallbacks++;
-	w->cb(d, w->name, w->err, w->err ? NULL : &w->lease, w->arg);
-	free(w);
+	if (w->cb)
+		dlock_wait_settle(d, w);
+	/* else a blocking acquire picks it up */
 }
 
 static void dlock_on_lost_msg(struct dlock *d, struct nlattr **tb)
@@ -301,7 +324,83 @@ static int dlock_drain(struct dlock *d)
 
 	if (err == -NLE_AGAIN || err >= 0)
 		return 0;
-	return err == -NLE_NOMEM ? -ENOMEM : -EIO;
+	/*
+	 * ENOBUFS (libnl says NOMEM): our receive queue overflowed and the
+	 * kernel dropped messages, perhaps the outcome of a wait.  Look the
+	 * waits up again once no request is in flight.
+	 */
+	if (err == -NLE_NOMEM) {
+		d->need_resync = true;
+		d->overruns++;
+		return 0;
+	}
+	return -EIO;
+}
+
+/* Reads until the socket is empty (or, under a flood, for a good while). */
+static void dlock_drain_all(struct dlock *d)
+{
+	int err, rounds;
+
+	for (rounds = 0; rounds < 100000; rounds++) {
+		err = nl_recvmsgs(d->sk, d->cb);
+		if (err == -NLE_NOMEM) {
+			d->need_resync = true;
+			d->overruns++;
+		} else if (err < 0) {
+			return;		/* -NLE_AGAIN: empty */
+		}
+	}
+}
+
+/* Is @e the entry of wait @w of this handle? */
+static bool dlock_is_mine(struct dlock *d, const struct dlock_wait *w,
+			  const struct dlock_entry *e)
+{
+	if (w->owner[0])
+		return !strcmp(e->owner, w->owner);
+	return (uint32_t)e->session == nl_socket_get_local_port(d->sk) &&
+	       e->tag == w->tag;
+}
+
+/*
+ * Settles each pending wait from the lock's current state: granted if we
+ * hold the lock, still waiting if our request is queued, else it ended
+ * unseen (timed out, or granted and lost since).
+ */
+static void dlock_resync(struct dlock *d)
+{
+	struct dlock_wait *w, *next;
+	struct dlock_lock_info *li;
+	bool found;
+	size_t i;
+
+	d->need_resync = false;
+	for (w = d->waits; w; w = next) {
+		next = w->next;
+		if (w->done || dlock_get(d, w->name, &li) == -ENOMEM)
+			continue;
+		found = false;
+		for (i = 0; li && i < li->n_waiters && !found; i++)
+			found = li->waiters[i].cookie == w->cookie &&
+				dlock_is_mine(d, w, &li->waiters[i]);
+		for (i = 0; li && i < li->n_holders && !found; i++) {
+			if (!dlock_is_mine(d, w, &li->holders[i]))
+				continue;
+			found = true;
+			w->done = true;
+			w->err = 0;
+			w->lease.token = li->holders[i].token;
+			w->lease.count = li->holders[i].count;
+		}
+		if (!found) {
+			w->done = true;
+			w->err = -ETIMEDOUT;
+		}
+		dlock_lock_info_free(li);
+		if (w->done && w->cb)
+			dlock_wait_settle(d, w);
+	}
 }
 
 /* Waits up to @timeout_ms (-1: forever) for the socket to be readable. */
@@ -321,6 +420,8 @@ int dlock_dispatch(struct dlock *d)
 
 	d->ncallbacks = 0;
 	err = dlock_drain(d);
+	if (d->need_resync && !dlock_cur)
+		dlock_resync(d);
 	return err < 0 ? err : d->ncallbacks;
 }
 
@@ -353,10 +454,18 @@ static int dlock_transact(struct dlock *d, struct nl_msg *msg,
 {
 	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
 	struct dlock_req *outer = dlock_cur;
+	unsigned int overruns;
 	int err;
 
+	/*
+	 * Empty the queue first: what waits there could crowd out the reply,
+	 * and only an emptied queue makes the kernel report the next drop
+	 * (it flags a congested socket once until the queue drains).
+	 */
+	dlock_drain_all(d);
 	d->err = 0;
 	d->errmsg[0] = '\0';
+	overruns = d->overruns;
 	err = nl_send_auto(d->sk, msg);
 	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
@@ -364,9 +473,16 @@ static int dlock_transact(struct dlock *d, struct nl_msg *msg,
 		return -EIO;
 	dlock_cur = &req;
 	while (!req.done) {
-		err = dlock_poll(d, -1);
+		/*
+		 * The kernel answers a request before sendmsg() returns, so
+		 * once it dropped messages for us and nothing is left to
+		 * read, the answer is lost: say so rather than wait forever.
+		 */
+		err = dlock_poll(d, d->overruns != overruns ? 0 : -1);
 		if (err == -EINTR)
 			continue;
+		if (err == 0)
+			err = -ENOBUFS;
 		if (err < 0)
 			break;
 		err = dlock_drain(d);
@@ -405,6 +521,11 @@ int dlock_open(struct dlock **out)
 		err = -EPROTONOSUPPORT;
 		goto err_sock;
 	}
+	/*
+	 * Room for many notifications before the kernel has to drop any
+	 * (each costs about a kilobyte of receive buffer); see dlock_resync().
+	 */
+	nl_socket_set_buffer_size(d->sk, 4 << 20, 0);
 	/* Ask for the kernel's explanations of rejected requests. */
 	setsockopt(nl_socket_get_fd(d->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
@@ -655,11 +776,28 @@ static int dlock_acquire_start(struct dlock *d, const char *name,
 		return -ENOMEM;
 	w->cookie = d->next_cookie++;
 	snprintf(w->name, sizeof(w->name), "%s", name);
+	if (o->flags & DLOCK_F_DETACHED)
+		snprintf(w->owner, sizeof(w->owner), "%s", o->owner ? o->owner : "");
+	else
+		w->tag = dlock_default_tag(o->tag);
 	/* On the list first: the outcome may beat the reply to us. */
 	w->next = d->waits;
 	d->waits = w;
 	msg = dlock_acquire_msg(d, name, o, w->cookie);
 	err = msg ? dlock_transact(d, msg, dlock_parse_acquire, &r) : -ENOMEM;
+	if (err == -ENOBUFS) {
+		/* The answer was lost: find out what the kernel did. */
+		dlock_resync(d);
+		if (w->done && !w->err) {
+			*lease = w->lease;
+			dlock_wait_forget(d, w);
+			return 1;
+		}
+		if (!w->done) {
+			*wp = w;
+			return 0;
+		}
+	}
 	if (err >= 0 && r.queued) {
 		/* The grant, when it comes, carries no TTL: keep the reply's. */
 		w->lease.ttl_ms = lease->ttl_ms;
@@ -701,15 +839,6 @@ int dlock_acquire_async(struct dlock *d, const char *name,
 	w->cb = cb;
 	w->arg = arg;
 	return 0;
-}
-
-static void dlock_wait_forget(struct dlock *d, struct dlock_wait *w)
-{
-	struct dlock_wait **pw = dlock_wait_find(d, w->cookie);
-
-	if (pw)
-		*pw = w->next;
-	free(w);
 }
 
 static int dlock_cancel(struct dlock *d, struct dlock_wait *w)
@@ -766,6 +895,8 @@ int dlock_acquire(struct dlock *d, const char *name,
 			dlock_wait_forget(d, w);
 			return err;
 		}
+		if (d->need_resync && !dlock_cur)
+			dlock_resync(d);
 	}
 	err = w->err;
 	if (!err)
