@@ -356,7 +356,9 @@ static void make_owner(char *buf, size_t size)
 	char host[32] = "host";
 	uint32_t rnd = 0;
 
-	gethostname(host, sizeof(host) - 1);
+	/* An unset hostname reads "(none)": keep the owner shell-friendly. */
+	if (gethostname(host, sizeof(host) - 1) || !host[0] || host[0] == '(')
+		snprintf(host, sizeof(host), "host");
 	host[sizeof(host) - 1] = '\0';
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
