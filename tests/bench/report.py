@@ -132,7 +132,9 @@ def main():
       f"(p50) / {guest['sleep1ms_late_p99_us']:.0f} us (p99) in the guest"
       + (f", {native['sleep1ms_late_p50_us']:.0f} / {native['sleep1ms_late_p99_us']:.0f} us natively"
          if native else "")
-      + ". Cases 1-3 read the clock once per acquire+release pair.")
+      + ". Cases 1-3 read the clock once per acquire+release pair: in the guest that "
+      "read is a good part of a flock or OFD pair's time (a few us) and a small part of "
+      "dlock's or Redis's.")
     if load_lines:
         w("- Machine load (2 cores shared with other engineers' VMs): "
           + "; ".join(load_lines))
@@ -351,7 +353,10 @@ def main():
     frw = hi(row(3, "", "dlock", G), "fairness")
     goal("case 3: hand-off fairness max/min <= 1.2",
          f"{fmt(fr)} (median), {fmt(frw)} (worst round)", fr is not None and fr <= 1.2,
-         "FIFO queue with unicast grant; a client that releases re-queues at the tail")
+         "the queue is FIFO, so a client's share follows how soon it is back in the queue "
+         "after its release: 16 busy client threads on 2 vCPUs are scheduled unevenly, "
+         "and grants are counted only up to the bell (flock, OFD and Redis, with no "
+         "queue, do worse in the same run)")
     h4 = med(row(4, "", "dlock", G), "p50_ms")
     h4m = hi(row(4, "", "dlock", G), "max_ms")
     goal("case 4: dlock crash hand-off under 5 ms", f"{fmt(h4)} ms p50, {fmt(h4m)} ms max",
@@ -362,15 +367,16 @@ def main():
     l5 = med(row(5, "", "dlock", G), "p99_ms")
     goal("case 5: expiry lateness p99 under 2 ms", f"{fmt(l5)} ms", l5 is not None and l5 < 2,
          "the path is hrtimer -> unbound workqueue -> kworker -> mutexes -> grant -> unicast "
-         "-> waiter: two wake-ups more than a plain sleep, and each wake-up in this loaded "
-         "guest costs what the 1 ms sleep's oversleep shows; its p99 swings with host load")
+         "-> waiter: two wake-ups more than a plain sleep. Run alone, dlock's p50 ranged from 0.8 ms "
+         "to a tight 9.7 ms (nearly every waiter granted at about twice the TTL): suspected "
+         "in the shard timer / workqueue path (see the analysis)")
     b6 = med(row(6, "", "dlock", G), "bytes_per_lease")
     m6 = med(row(6, "", "dlock", G), "memfree_bytes_per_lease")
     goal("case 6: <= 256 bytes of kernel memory per lease",
          f"{fmt(b6)} bytes (slabinfo + vmalloc); {fmt(m6)} bytes upper bound (MemFree)",
          b6 is not None and b6 <= 256,
          "kmalloc size classes: the entry (104 + 24 bytes of metadata) takes a 128-byte "
-         "object and the lock object (79 bytes + a 20-byte name) another 128 (a name of "
+         "object and the lock object (79 bytes + the benchmark's 18- to 20-byte name) another 128 (a name of "
          "up to 17 bytes fits 96); bucket and heap arrays are kmalloc_large pages that "
          "slabinfo misses (the MemFree bound includes them). Exact-size kmem_caches for "
          "locks would save up to 28 bytes a lease with these names; a shorter name saves more")
