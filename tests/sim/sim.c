@@ -38,7 +38,8 @@
 #define P_MSG_LIFE	(200 * MS)	/* > the longest delay below (158 ms) */
 #define P_WALL_SKEW_MS	1000	/* 400 ms between nodes + 2% of a run */
 /* after faults stop, every request must finish within this */
-#define P_LIVE_BOUND	(repl_hold(P_DRIFT_PPM, P_MAX_TTL) + 2500 * MS)
+#define P_LIVE_BOUND	(max(repl_hold(P_DRIFT_PPM, P_MAX_TTL), \
+			     P_WALL_SKEW_MS * MS + SEC) + 2500 * MS)
 
 enum { EV_DELIVER, EV_TICK, EV_CLIENT, EV_FAULT, EV_RESTART, EV_HEAL };
 enum { F_LOSS, F_DUP, F_SLOW, F_PART_SYM, F_PART_ONEWAY, F_CRASH,
@@ -442,6 +443,9 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 
 		if (S.now - from > T.max_latency)
 			T.max_latency = S.now - from;
+		if (S.now - from > P_LIVE_BOUND)
+			violate("liveness: client %u request %u took %.3fs after faults stopped",
+				c->id, cmd->req, (S.now - from) / 1e9);
 	}
 	push(S.now + rnd_range(1 * MS, 40 * MS), EV_CLIENT, n, (u32)(c - S.cl),
 	     NULL, 0);
@@ -998,7 +1002,6 @@ static int run_seed(u64 seed)
 					break;
 				}
 				trace(TR_RECV, e.node, m.type, m.from, m.term);
-				if (getenv("SIMDBG") && (m.type == REPL_MSG_APPEND || m.type == REPL_MSG_APPEND_RESP)) printf("DBG %.6f n%d<-n%d t%d idx %llu lt %llu n %u fl %x commit %llu\n", S.now/1e9, e.node, m.from, m.type, (unsigned long long)m.index, (unsigned long long)m.log_term, m.n_ent, m.flags, (unsigned long long)m.commit);
 				S.cur_node = e.node;
 				repl_receive(S.node[e.node].r, &m,
 					     local_of(e.node, S.now));
