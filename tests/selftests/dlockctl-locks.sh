@@ -126,24 +126,26 @@ wait_for sh -c "! pgrep -f '^sleep 61$'"
 ok $? "kill -9 of run takes CMD with it"
 
 # A signal interrupts a blocking wait and withdraws it.
-"$dl" lock hold --ttl 30s --owner holder >/dev/null
-"$dl" lock hold --ttl 1s --wait 0 >/dev/null 2>&1 &
+"$dl" lock hold --ttl 120s --owner holder >/dev/null
+"$dl" lock hold --ttl 1s --wait 0 >/dev/null 2>"$tmp/waiter.err" &
 waiter=$!
 wait_for sh -c "'$dl' -j get hold | grep -q '\"waiters\":\[{'"
 ok $? "the blocked lock shows as a waiter"
-kill -INT $waiter
+# SIGTERM, not SIGINT: a background job of a script ignores SIGINT.
+kill -TERM $waiter
 wait $waiter
 rc=$?
 out=$("$dl" -j get hold)
-json "$out" "assert d['waiters'] == [], d"
-ok $? "SIGINT ends the wait (exit $rc) and leaves no waiter behind"
+json "$out" "assert d['waiters'] == [] and d['holders'][0]['owner'] == 'holder', d"
+ok $([ $? = 0 ] && [ $rc = 143 ] && grep -q 'wait was withdrawn' "$tmp/waiter.err" && echo 0 || echo 1) \
+	"SIGTERM ends the wait at once (exit $rc: $(cat "$tmp/waiter.err")) and leaves no waiter behind"
 "$dl" unlock hold --owner holder
 
 # watch sees grants and releases.
 "$dl" -j watch ev- > "$tmp/watch" &
 watcher=$!
 sleep 0.5
-o=$("$dl" -j lock ev-1 --ttl 5s)
+o=$("$dl" -j lock ev-1 --ttl 60s)
 "$dl" unlock ev-1 --owner "$(json "$o" "print(d['owner'])")"
 "$dl" lock other --ttl 5s >/dev/null
 wait_for grep -q released "$tmp/watch"

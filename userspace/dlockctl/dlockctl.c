@@ -10,6 +10,7 @@
  *   4  the lock is busy: --try found it held, or --wait ran out
  *   5  run: the lease was lost (expired or broken) and CMD was terminated
  * `run` otherwise exits with CMD's status (128+N when a signal N ended it).
+ * A signal N that interrupts a wait (lock, run) withdraws it: exit 128+N.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -350,6 +351,36 @@ static int cmd_status(int argc, char **argv)
 
 /* ---- lock, unlock, renew, set-value, break ---------------------------- */
 
+static volatile sig_atomic_t wait_signal;
+
+static void on_wait_signal(int sig)
+{
+	wait_signal = sig;	/* interrupts the wait: libdlock withdraws it */
+}
+
+/*
+ * A blocking wait ends on SIGINT, SIGTERM or SIGHUP, even where the signal
+ * was ignored (a script's background job ignores SIGINT): libdlock then
+ * withdraws the queued request, and we exit with 128+signal.
+ */
+static void catch_wait_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_wait_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The exit code of a failed acquire. */
+static int acquire_failed(struct dlock *d, const char *name, int err)
+{
+	int code = request_failed(d, name, err);
+
+	return err == -EINTR && wait_signal ? 128 + wait_signal : code;
+}
+
 /* An owner string nobody else will pick: host, pid, time and randomness. */
 static void make_owner(char *buf, size_t size)
 {
@@ -395,9 +426,10 @@ static int cmd_lock(int argc, char **argv)
 	err = open_or_explain(&d);
 	if (err)
 		return err;
+	catch_wait_signals();
 	err = dlock_acquire(d, la.name, &la.o, &lease);
 	if (err) {
-		err = request_failed(d, la.name, err);
+		err = acquire_failed(d, la.name, err);
 		dlock_close(d);
 		return err;
 	}
@@ -956,10 +988,10 @@ static int cmd_run(int argc, char **argv)
 	if (err)
 		return err;
 	dlock_on_lost(d, run_lost, &rs);
-	/* SIGINT/SIGTERM during the wait cancel it cleanly (-EINTR). */
+	catch_wait_signals();
 	err = dlock_acquire(d, la.name, &la.o, &lease);
 	if (err) {
-		err = request_failed(d, la.name, err);
+		err = acquire_failed(d, la.name, err);
 		dlock_close(d);
 		return err;
 	}
@@ -1139,7 +1171,7 @@ static void print_help(FILE *f)
 		"--wait without --try waits without limit when MS is 0 or absent.\n"
 		"Exit codes: 0 ok, 1 request failed, 2 usage error, 3 module not loaded,\n"
 		"4 lock busy (--try, or --wait ran out), 5 run: lease lost, CMD terminated;\n"
-		"run otherwise exits with CMD's status.\n");
+		"run otherwise exits with CMD's status; a signal N during a wait: 128+N.\n");
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ struct dlock {
 	int ncallbacks;		/* run by the current dispatch */
 	bool need_resync;	/* the kernel dropped messages for us */
 	unsigned int overruns;	/* times it did */
+	unsigned int drained_overruns;	/* overruns when last emptied */
 };
 
 /* State of one request while its replies come in. */
@@ -74,6 +76,7 @@ struct dlock_req {
 	int parse_err;
 	int replies;
 	bool done;
+	bool dump;		/* ends with NLMSG_DONE, not with its reply */
 	bool dump_intr;
 };
 
@@ -280,8 +283,12 @@ static int dlock_valid_cb(struct nl_msg *msg, void *arg)
 		return NL_SKIP;		/* a stale reply of an abandoned request */
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		req->dump_intr = true;
-	if (!req->parse)
+	if (!req->parse) {
+		req->replies++;
+		if (!req->dump)
+			req->done = true;
 		return NL_SKIP;
+	}
 	err = genlmsg_parse(nlh, 0, tb, DLOCK_A_MAX, NULL);
 	if (err < 0) {
 		req->parse_err = -EBADMSG;
@@ -290,9 +297,10 @@ static int dlock_valid_cb(struct nl_msg *msg, void *arg)
 	err = req->parse(tb, nlh, req->arg);
 	if (err < 0)
 		req->parse_err = err;
-	else if (err > 0)
-		req->parse_err = req->parse_err ? req->parse_err : 0;
 	req->replies++;
+	/* Requests that have a reply are sent without NLM_F_ACK. */
+	if (!req->dump)
+		req->done = true;
 	return NL_SKIP;
 }
 
@@ -315,14 +323,16 @@ static int dlock_end_cb(struct nl_msg *msg, void *arg)
 }
 
 /*
- * Reads whatever the socket holds, without blocking, and runs it through
- * the callbacks.  Returns 0 or a negative errno.
+ * Reads one datagram, without blocking, and runs it through the callbacks.
+ * Returns 1 if it read one, 0 if the socket had none, or a negative errno.
  */
 static int dlock_drain(struct dlock *d)
 {
 	int err = nl_recvmsgs(d->sk, d->cb);
 
-	if (err == -NLE_AGAIN || err >= 0)
+	if (err >= 0)
+		return 1;
+	if (err == -NLE_AGAIN)
 		return 0;
 	/*
 	 * ENOBUFS (libnl says NOMEM): our receive queue overflowed and the
@@ -419,7 +429,9 @@ int dlock_dispatch(struct dlock *d)
 	int err;
 
 	d->ncallbacks = 0;
-	err = dlock_drain(d);
+	do
+		err = dlock_drain(d);
+	while (err > 0 && d->ncallbacks < 1024);
 	if (d->need_resync && !dlock_cur)
 		dlock_resync(d);
 	return err < 0 ? err : d->ncallbacks;
@@ -458,21 +470,31 @@ static int dlock_transact(struct dlock *d, struct nl_msg *msg,
 	int err;
 
 	/*
-	 * Empty the queue first: what waits there could crowd out the reply,
-	 * and only an emptied queue makes the kernel report the next drop
-	 * (it flags a congested socket once until the queue drains).
+	 * After a drop, empty the queue first: the kernel flags a congested
+	 * socket only once until its queue drains, so only then would a
+	 * drop of our answer be reported.
 	 */
-	dlock_drain_all(d);
+	if (d->overruns != d->drained_overruns) {
+		dlock_drain_all(d);
+		d->drained_overruns = d->overruns;
+	}
 	d->err = 0;
 	d->errmsg[0] = '\0';
 	overruns = d->overruns;
 	err = nl_send_auto(d->sk, msg);
 	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
+	req.dump = (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	nlmsg_free(msg);
 	if (err < 0)
 		return -EIO;
 	dlock_cur = &req;
 	while (!req.done) {
+		/* The answer is usually queued already: read before polling. */
+		err = dlock_drain(d);
+		if (err < 0)
+			break;
+		if (err > 0)
+			continue;
 		/*
 		 * The kernel answers a request before sendmsg() returns, so
 		 * once it dropped messages for us and nothing is left to
@@ -483,9 +505,6 @@ static int dlock_transact(struct dlock *d, struct nl_msg *msg,
 			continue;
 		if (err == 0)
 			err = -ENOBUFS;
-		if (err < 0)
-			break;
-		err = dlock_drain(d);
 		if (err < 0)
 			break;
 	}
@@ -547,6 +566,15 @@ int dlock_open(struct dlock **out)
 	nl_cb_set(d->cb, NL_CB_FINISH, NL_CB_CUSTOM, dlock_end_cb, d);
 	nl_cb_set(d->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dlock_seq_ok, NULL);
 	nl_socket_set_nonblocking(d->sk);
+	/*
+	 * Two syscalls a request, not six: no acknowledgement where a reply
+	 * says as much (errors come anyway), and no MSG_PEEK before each read
+	 * (replies and notifications are small, a 4 KiB buffer holds any;
+	 * GET and list, which can be big, peek).
+	 */
+	nl_socket_disable_auto_ack(d->sk);
+	nl_socket_disable_msg_peek(d->sk);
+	nl_socket_set_msg_buf_size(d->sk, 4096);
 	d->next_cookie = 1;
 	*out = d;
 	return 0;
@@ -690,9 +718,33 @@ int dlock_set_config(struct dlock *d, struct dlock_config *cfg, unsigned int set
 
 /* ---- acquire ---------------------------------------------------------- */
 
+/*
+ * The calling thread's id, the default owner tag.  Cached per thread (a
+ * syscall per request is measurable), and forgotten in a forked child,
+ * whose thread has a new id.
+ */
+static __thread pid_t dlock_tid;
+static pthread_once_t dlock_atfork_once = PTHREAD_ONCE_INIT;
+
+static void dlock_forget_tid(void)
+{
+	dlock_tid = 0;
+}
+
+static void dlock_register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, dlock_forget_tid);
+}
+
 static uint64_t dlock_default_tag(uint64_t tag)
 {
-	return tag ? tag : (uint64_t)gettid();
+	if (tag)
+		return tag;
+	if (!dlock_tid) {
+		pthread_once(&dlock_atfork_once, dlock_register_atfork);
+		dlock_tid = gettid();
+	}
+	return (uint64_t)dlock_tid;
 }
 
 static int dlock_check_name(const char *name)
@@ -843,7 +895,7 @@ int dlock_acquire_async(struct dlock *d, const char *name,
 
 static int dlock_cancel(struct dlock *d, struct dlock_wait *w)
 {
-	struct nl_msg *msg = dlock_msg(d, DLOCK_CMD_CANCEL, 0);
+	struct nl_msg *msg = dlock_msg(d, DLOCK_CMD_CANCEL, NLM_F_ACK);
 
 	if (!msg)
 		return -ENOMEM;
@@ -998,7 +1050,7 @@ int dlock_break(struct dlock *d, const char *name, uint64_t token)
 
 	if (dlock_check_name(name))
 		return -EINVAL;
-	msg = dlock_msg(d, DLOCK_CMD_BREAK, 0);
+	msg = dlock_msg(d, DLOCK_CMD_BREAK, NLM_F_ACK);	/* no reply */
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
@@ -1142,7 +1194,10 @@ int dlock_get(struct dlock *d, const char *name, struct dlock_lock_info **info)
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
+	/* A big lock's reply can exceed the read buffer: size it first. */
+	nl_socket_enable_msg_peek(d->sk);
 	err = dlock_transact(d, msg, dlock_parse_get, info);
+	nl_socket_disable_msg_peek(d->sk);
 	if (err == 1)
 		return 0;
 	dlock_lock_info_free(*info);
@@ -1193,7 +1248,9 @@ int dlock_list(struct dlock *d, const char *prefix, dlock_list_cb cb,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
+	nl_socket_enable_msg_peek(d->sk);
 	err = dlock_transact(d, msg, dlock_parse_list, &ls);
+	nl_socket_disable_msg_peek(d->sk);
 	return err < 0 ? err : ls.n;
 }
 
