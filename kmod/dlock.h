@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
+#include <linux/percpu_counter.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
@@ -37,6 +38,8 @@ struct dlock_net {
 	struct net *net;
 	atomic64_t requests;
 	struct dl_table *table;
+	/* Bytes the table holds, as the allocator counts them. */
+	struct percpu_counter mem_bytes;
 	struct dlock_shard *shards;
 	u32 nr_shards;
 	/* The table's global lock: taken only to change the wait-for graph. */

@@ -48,20 +48,76 @@ MODULE_PARM_DESC(max_socket_waiters, "requests one socket may have queued (0: no
 
 static struct workqueue_struct *dlock_wq;
 
+/*
+ * Holder and waiter entries get a cache of their exact size: in a kmalloc
+ * size class they would waste a fifth of each object.  Made when the first
+ * table tells its entry size; the same for every namespace.
+ */
+static struct kmem_cache *dlock_entry_cache;
+static size_t dlock_entry_size;
+static DEFINE_MUTEX(dlock_entry_cache_lock);
+
 /* ---- table callbacks -------------------------------------------------- */
+
+static bool dlock_cached(enum dl_obj kind, size_t size)
+{
+	return kind == DL_OBJ_ENTRY && size <= dlock_entry_size;
+}
+
+/* What an object really costs, for the namespace's memory account. */
+static size_t dlock_obj_bytes(enum dl_obj kind, const void *p, size_t size)
+{
+	if (dlock_cached(kind, size))
+		return dlock_entry_size;
+	if (is_vmalloc_addr(p))
+		return PAGE_ALIGN(size);
+	return ksize(p);
+}
 
 static void *dlock_tbl_alloc(void *priv, enum dl_obj kind, size_t size)
 {
-	/* Bucket and heap arrays grow with the table: allow vmalloc. */
-	if (kind == DL_OBJ_BUCKETS || kind == DL_OBJ_HEAP ||
-	    kind == DL_OBJ_INDEX || kind == DL_OBJ_SHARDS)
-		return kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	return kmalloc(size, GFP_KERNEL_ACCOUNT);
+	struct dlock_net *dn = priv;
+	void *p;
+
+	if (dlock_cached(kind, size))
+		p = kmem_cache_alloc(dlock_entry_cache, GFP_KERNEL_ACCOUNT);
+	else if (kind == DL_OBJ_BUCKETS || kind == DL_OBJ_HEAP ||
+		 kind == DL_OBJ_INDEX || kind == DL_OBJ_SHARDS)
+		/* These arrays grow with the table: allow vmalloc. */
+		p = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	else
+		p = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (p)
+		percpu_counter_add(&dn->mem_bytes, dlock_obj_bytes(kind, p, size));
+	return p;
 }
 
 static void dlock_tbl_free(void *priv, enum dl_obj kind, void *p, size_t size)
 {
-	kvfree(p);
+	struct dlock_net *dn = priv;
+
+	percpu_counter_sub(&dn->mem_bytes, dlock_obj_bytes(kind, p, size));
+	if (dlock_cached(kind, size))
+		kmem_cache_free(dlock_entry_cache, p);
+	else
+		kvfree(p);
+}
+
+static int dlock_entry_cache_init(size_t size)
+{
+	int err = 0;
+
+	mutex_lock(&dlock_entry_cache_lock);
+	if (!dlock_entry_cache) {
+		dlock_entry_cache = kmem_cache_create("dlock_entry", size, 0,
+						      SLAB_ACCOUNT, NULL);
+		if (dlock_entry_cache)
+			dlock_entry_size = size;
+		else
+			err = -ENOMEM;
+	}
+	mutex_unlock(&dlock_entry_cache_lock);
+	return err;
 }
 
 static struct dlock_ctx *to_ctx(struct dl_cmd *cx)
@@ -387,8 +443,15 @@ int dlock_lease_init(struct dlock_net *dn)
 		sh->dn = dn;
 		sh->idx = i;
 	}
+	if (percpu_counter_init(&dn->mem_bytes, 0, GFP_KERNEL)) {
+		kvfree(dn->shards);
+		return -ENOMEM;
+	}
 	dn->table = dl_table_create(&cfg, &dlock_tbl_ops, dn);
-	if (!dn->table) {
+	if (!dn->table || dlock_entry_cache_init(dl_table_entry_size(dn->table))) {
+		if (dn->table)
+			dl_table_destroy(dn->table);
+		percpu_counter_destroy(&dn->mem_bytes);
 		kvfree(dn->shards);
 		return -ENOMEM;
 	}
@@ -419,6 +482,9 @@ void dlock_lease_exit(struct dlock_net *dn)
 	for (i = 0; i < dn->nr_shards; i++)
 		hrtimer_cancel(&dn->shards[i].timer);
 	dl_table_destroy(dn->table);
+	/* Everything the table allocated came back. */
+	WARN_ON(percpu_counter_sum(&dn->mem_bytes));
+	percpu_counter_destroy(&dn->mem_bytes);
 	kvfree(dn->shards);
 }
 

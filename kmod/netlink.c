@@ -28,6 +28,7 @@ static const struct nla_policy dlock_policy[DLOCK_A_MAX + 1] = {
 	REPLY_ONLY(DLOCK_A_STATUS_WAITERS),
 	REPLY_ONLY(DLOCK_A_STATUS_REQUESTS),
 	REPLY_ONLY(DLOCK_A_STATUS_NETNS_COOKIE),
+	REPLY_ONLY(DLOCK_A_STATUS_MEMORY),
 	[DLOCK_A_NAME] = NLA_POLICY_RANGE(NLA_BINARY, 1, DLOCK_NAME_MAX),
 	[DLOCK_A_MODE] = NLA_POLICY_MAX(NLA_U8, DLOCK_MODE_SEMAPHORE),
 	[DLOCK_A_PERMITS] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -71,7 +72,10 @@ static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_REQUESTS, requests,
 			      DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_NETNS_COOKIE,
-			      dn->net->net_cookie, DLOCK_A_PAD))
+			      dn->net->net_cookie, DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_MEMORY,
+			      percpu_counter_sum_positive(&dn->mem_bytes),
+			      DLOCK_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }

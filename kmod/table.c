@@ -596,6 +596,11 @@ static size_t entry_size(const struct dl_table *t, u32 owner_len)
 	return sizeof(struct dl_entry) + t->cfg.meta_size + owner_len;
 }
 
+size_t dl_table_entry_size(const struct dl_table *t)
+{
+	return entry_size(t, 0);
+}
+
 static struct dl_entry *entry_of_lock_link(const struct dl_link *p)
 {
 	return dl_container_of(p, struct dl_entry, lock_link);

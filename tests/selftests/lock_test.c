@@ -464,6 +464,44 @@ TEST_F(lk, malformed_requests)
 	EXPECT_EQ(1, r.count);
 }
 
+static uint64_t table_memory(struct client *c)
+{
+	struct nlraw_reply r;
+	struct nlraw_msg m;
+
+	nlraw_init(&m, c->family, DLOCK_CMD_GET_STATUS, DLOCK_GENL_VERSION);
+	if (nlraw_talk(c->fd, &m, &r) || r.error)
+		return 0;
+	return nlraw_u64(&r.msg, r.len, DLOCK_A_STATUS_MEMORY);
+}
+
+/* The status counts the table's memory, and gets it all back. */
+TEST_F(lk, memory_accounted_and_returned)
+{
+	struct acq q = { .ttl_ms = 60000 };
+	uint64_t m0, m1, m2;
+	struct result r;
+	char name[64];
+	int i;
+
+	m0 = table_memory(&self->b);
+	ASSERT_LT(0, m0) TH_LOG("an empty table still has its arrays");
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "mem-%d-%d", getpid(), i);
+		q.name = name;
+		ASSERT_EQ(0, acquire(&self->a, &q, &r));
+		ASSERT_EQ(0, r.error);
+	}
+	m1 = table_memory(&self->b);
+	TH_LOG("300 leases: %.1f bytes each", (m1 - m0) / 300.0);
+	EXPECT_LE(m0 + 300 * 100, m1);
+	EXPECT_GE(m0 + 300 * 512, m1);
+	client_close(&self->a);
+	ASSERT_EQ(0, client_open(&self->a));
+	m2 = table_memory(&self->b);
+	EXPECT_GT(m1 - 300 * 100, m2);
+}
+
 /* Many processes hammer one lock; an overlap would show in shared memory. */
 TEST(no_overlap_under_contention)
 {

@@ -81,7 +81,7 @@ enum dlock_lost_reason {
  *	requester's network namespace.  Request: no attributes.  Reply:
  *	%DLOCK_A_STATUS_VERSION, %DLOCK_A_STATUS_LEASES,
  *	%DLOCK_A_STATUS_WAITERS, %DLOCK_A_STATUS_REQUESTS,
- *	%DLOCK_A_STATUS_NETNS_COOKIE.
+ *	%DLOCK_A_STATUS_NETNS_COOKIE, %DLOCK_A_STATUS_MEMORY.
  * @DLOCK_CMD_ACQUIRE: take a lease.  Request: %DLOCK_A_NAME, %DLOCK_A_MODE,
  *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_FLAGS, %DLOCK_A_TTL_MS,
  *	%DLOCK_A_WAIT_MS, %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER (detached),
@@ -204,6 +204,8 @@ enum dlock_attr {
 	DLOCK_A_CFG_MAX_SOCKET_LEASES = 30,
 	DLOCK_A_CFG_MAX_SOCKET_WAITERS = 31,
 	DLOCK_A_TRUNCATED = 32,	/* flag, dump reply: entries were left out */
+	DLOCK_A_STATUS_MEMORY = 33, /* u64, reply only: bytes of kernel memory
+				     * the namespace's lock table holds */
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1

@@ -337,13 +337,16 @@ static int cmd_status(int argc, char **argv)
 		printf("{\"version\":");
 		json_string(st.version);
 		printf(",\"leases\":%" PRIu64 ",\"waiters\":%" PRIu64
-		       ",\"requests\":%" PRIu64 ",\"netns_cookie\":%" PRIu64 "}\n",
-		       st.leases, st.waiters, st.requests, st.netns_cookie);
+		       ",\"requests\":%" PRIu64 ",\"netns_cookie\":%" PRIu64
+		       ",\"memory\":%" PRIu64 "}\n",
+		       st.leases, st.waiters, st.requests, st.netns_cookie,
+		       st.memory);
 	} else {
 		printf("version: %s\nleases: %" PRIu64 "\nwaiters: %" PRIu64
-		       "\nrequests: %" PRIu64 "\nnetns cookie: %" PRIu64 "\n",
+		       "\nrequests: %" PRIu64 "\nnetns cookie: %" PRIu64
+		       "\nmemory: %" PRIu64 " bytes\n",
 		       st.version, st.leases, st.waiters, st.requests,
-		       st.netns_cookie);
+		       st.netns_cookie, st.memory);
 	}
 	dlock_close(d);
 	return 0;

@@ -618,6 +618,8 @@ static int dlock_parse_status(struct nlattr **tb, struct nlmsghdr *nlh,
 	st->waiters = nla_get_u64(tb[DLOCK_A_STATUS_WAITERS]);
 	st->requests = nla_get_u64(tb[DLOCK_A_STATUS_REQUESTS]);
 	st->netns_cookie = nla_get_u64(tb[DLOCK_A_STATUS_NETNS_COOKIE]);
+	if (tb[DLOCK_A_STATUS_MEMORY])
+		st->memory = nla_get_u64(tb[DLOCK_A_STATUS_MEMORY]);
 	return 0;
 }
 

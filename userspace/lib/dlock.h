@@ -42,6 +42,7 @@ struct dlock_status {
 	uint64_t waiters;	/* requests currently queued */
 	uint64_t requests;	/* requests served by this namespace's table */
 	uint64_t netns_cookie;	/* identifies the network namespace */
+	uint64_t memory;	/* bytes of kernel memory its lock table holds */
 };
 
 /*
