@@ -303,8 +303,7 @@ def main():
       "`dlock_list()` of their prefix; *free all* closes the handles. Redis: `SET NX PX` "
       "pipelined 1,000 at a time (how Redis is bulk-loaded; libdlock has no "
       "pipelining), dumped with `SCAN MATCH` 1,000 at a time, freed with `FLUSHALL`; "
-      "bytes per key are Redis's `used_memory` delta. The module keeps no memory "
-      "account of its own, so dlock's bytes per lease are the guest's /proc/slabinfo "
+      "bytes per key are Redis's `used_memory` delta. dlock's bytes per lease are the guest's /proc/slabinfo "
       "delta in whole slab pages plus the VmallocUsed delta (bucket and heap arrays), "
       "divided by the lease count `dlockctl status` reports"
       + (f": slab pages {fmt(med(dr, 'slab_bytes_per_lease'))}, of which objects "
@@ -338,10 +337,11 @@ def main():
     y = ratio(f_c1, d1)
     goal("case 1: dlock pair within 3x of the flock pair's cost", f"{fx(y)} flock's cost",
          y is not None and y <= 3,
-         "a dlock op is about 8 system calls through libnl (sendmsg, 2 polls, recvmsg of the "
-         "reply, of the ack and one that finds nothing, gettid) against flock's one, and "
-         "allocates in both halves: a page-sized reply skb and an ack skb in the kernel, a "
-         "zeroed page-sized libnl buffer and a wait record in the library (see the analysis)")
+         "a dlock op is a netlink round trip, two system calls (sendmsg of the request, "
+         "recvmsg of the reply: no ack, no MSG_PEEK, no poll when the answer is queued) "
+         "against flock's one, and builds two messages: the request and a reply skb sized "
+         "to its few attributes in the kernel, libnl's message and receive buffers in the "
+         "library (see the analysis)")
     z = ratio(d2, d1)
     goal("case 2: 16 clients >= 1.6x dlock's 1-client pairs/s", fx(z), z is not None and z >= 1.6,
          "the host's 2 cores are shared with other VMs; in the guest a quarter of the "
@@ -366,20 +366,21 @@ def main():
          "(ending the session, 64 shard mutexes in turn, and sending the grant) is about 0.2 ms")
     l5 = med(row(5, "", "dlock", G), "p99_ms")
     goal("case 5: expiry lateness p99 under 2 ms", f"{fmt(l5)} ms", l5 is not None and l5 < 2,
-         "the path is hrtimer -> unbound workqueue -> kworker -> mutexes -> grant -> unicast "
-         "-> waiter; by ftrace the kernel's part is about 0.5 ms at the median (timer "
-         "0.15 ms late, kworker 0.3-0.8 ms); the rest is waking the waiter across emulated "
-         "vCPUs on a loaded host, and the kworker's and idle vCPU timers' tails")
+         "the path is hrtimer -> a bound high-priority worker on the timer's CPU -> "
+         "mutexes -> grant -> unicast -> waiter; an earlier ftrace (unbound worker) put "
+         "the kernel's part at about 0.5 ms at the median; the rest is waking the waiter "
+         "across emulated vCPUs on a loaded host, and idle vCPU timers' tails. Granting "
+         "from the hrtimer itself would need the table under spinlocks")
     b6 = med(row(6, "", "dlock", G), "bytes_per_lease")
     m6 = med(row(6, "", "dlock", G), "memfree_bytes_per_lease")
     goal("case 6: <= 256 bytes of kernel memory per lease",
          f"{fmt(b6)} bytes (slabinfo + vmalloc); {fmt(m6)} bytes upper bound (MemFree)",
          b6 is not None and b6 <= 256,
-         "kmalloc size classes: the entry (104 + 24 bytes of metadata) takes a 128-byte "
-         "object and the lock object (79 bytes + the benchmark's 18- to 20-byte name) another 128 (a name of "
-         "up to 17 bytes fits 96); bucket and heap arrays are kmalloc_large pages that "
-         "slabinfo misses (the MemFree bound includes them). Exact-size kmem_caches for "
-         "locks would save up to 28 bytes a lease with these names; a shorter name saves more")
+         "an entry of 104 bytes + 24 of metadata (pid, uid, comm) from an exact-size "
+         "cache, and a lock object of 79 bytes + its name (18 to 20 bytes here) from "
+         "caches in 8-byte steps; slab pages round up, and bucket and heap arrays are "
+         "kmalloc_large pages that slabinfo misses (the MemFree bound includes them). "
+         "`dlockctl status` now reports the table's own count (memory)")
     w("## Goals (issue 5), in the same guest and run")
     w("")
     w("| goal | figure | met | what limits it |")
