@@ -71,4 +71,23 @@ typedef struct { long counter; } dl_atomic_t;
 #endif
 #endif /* __KERNEL__ */
 
+/* Little-endian u64 in a byte buffer, the same on every architecture. */
+static inline void dl_put_le64(u8 *p, u64 v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (u8)(v >> (8 * i));
+}
+
+static inline u64 dl_get_le64(const u8 *p)
+{
+	u64 v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
 #endif /* DLOCK_COMPAT_H */

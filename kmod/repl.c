@@ -309,23 +309,6 @@ static void apply_committed(struct repl *r, u64 now)
 
 /* ---- snapshot ------------------------------------------------------------ */
 
-static void put64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static u64 get64(const u8 *p)
-{
-	u64 v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static int snap_build(struct repl *r)
 {
@@ -334,17 +317,17 @@ static int snap_build(struct repl *r)
 
 	if (SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC > r->cfg.snap_cap)
 		return -ENOSPC;
-	put64(r->snap, r->epoch);
-	put64(r->snap + 8, r->nr_dedup);
+	dl_put_le64(r->snap, r->epoch);
+	dl_put_le64(r->snap + 8, r->nr_dedup);
 	for (i = 0; i < r->nr_dedup; i++, len += DEDUP_REC) {
 		struct repl_dedup *d = &r->dedup[i];
 
-		put64(r->snap + len, (u64)d->client | (u64)d->req << 32);
-		put64(r->snap + len + 8, d->used);
-		put64(r->snap + len + 16, (u64)(u32)d->res.status |
+		dl_put_le64(r->snap + len, (u64)d->client | (u64)d->req << 32);
+		dl_put_le64(r->snap + len + 8, d->used);
+		dl_put_le64(r->snap + len + 16, (u64)(u32)d->res.status |
 					  (u64)d->res.count << 32);
-		put64(r->snap + len + 24, d->res.token);
-		put64(r->snap + len + 32, d->res.index);
+		dl_put_le64(r->snap + len + 24, d->res.token);
+		dl_put_le64(r->snap + len + 32, d->res.index);
 	}
 	n = r->ops->save(r->sm, r->snap + len, r->cfg.snap_cap - len);
 	if (n < 0)
@@ -359,25 +342,25 @@ static int snap_install(struct repl *r, const u8 *b, u32 len, u64 now)
 
 	if (len < SNAP_HDR)
 		return -EINVAL;
-	nd = get64(b + 8);
+	nd = dl_get_le64(b + 8);
 	if (nd > r->cfg.max_clients || len - SNAP_HDR < nd * DEDUP_REC)
 		return -EINVAL;
 	if (r->ops->load(r->sm, b + SNAP_HDR + nd * DEDUP_REC,
 			 len - SNAP_HDR - (u32)nd * DEDUP_REC, now))
 		return -EINVAL;
-	r->epoch = get64(b);
+	r->epoch = dl_get_le64(b);
 	r->nr_dedup = (u32)nd;
 	for (i = 0; i < nd; i++, off += DEDUP_REC) {
 		struct repl_dedup *d = &r->dedup[i];
-		u64 a = get64(b + off), s = get64(b + off + 16);
+		u64 a = dl_get_le64(b + off), s = dl_get_le64(b + off + 16);
 
 		d->client = (u32)a;
 		d->req = (u32)(a >> 32);
-		d->used = get64(b + off + 8);
+		d->used = dl_get_le64(b + off + 8);
 		d->res.status = (s32)(u32)s;
 		d->res.count = (u32)(s >> 32);
-		d->res.token = get64(b + off + 24);
-		d->res.index = get64(b + off + 32);
+		d->res.token = dl_get_le64(b + off + 24);
+		d->res.index = dl_get_le64(b + off + 32);
 	}
 	return 0;
 }

@@ -199,23 +199,6 @@ static void lm_restart(void *sm, u64 now)
 		}
 }
 
-static void put64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static u64 get64(const u8 *p)
-{
-	u64 v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 /* digest, index, last_token[LM_LOCKS], count, then REC bytes per holder */
 static int lm_save(void *sm, u8 *buf, u32 cap)
@@ -228,24 +211,24 @@ static int lm_save(void *sm, u8 *buf, u32 cap)
 			n += lm->lock[i].h[j].used;
 	if (cap < off + n * REC)
 		return -ENOSPC;
-	put64(buf, lm->digest);
-	put64(buf + 8, lm->index);
-	put64(buf + 16, n);
+	dl_put_le64(buf, lm->digest);
+	dl_put_le64(buf + 8, lm->index);
+	dl_put_le64(buf + 16, n);
 	for (i = 0; i < LM_LOCKS; i++)
-		put64(buf + 24 + 8 * i, lm->lock[i].last_token);
+		dl_put_le64(buf + 24 + 8 * i, lm->lock[i].last_token);
 	for (i = 0; i < LM_LOCKS; i++)
 		for (j = 0; j < LM_HOLDERS; j++) {
 			struct lm_holder *h = &lm->lock[i].h[j];
 
 			if (!h->used)
 				continue;
-			put64(buf + off, i | (u64)j << 8 | (u64)h->mode << 16 |
+			dl_put_le64(buf + off, i | (u64)j << 8 | (u64)h->mode << 16 |
 				(u64)h->node << 24 | (u64)h->client << 32);
-			put64(buf + off + 8, h->count);
-			put64(buf + off + 16, h->token);
-			put64(buf + off + 24, h->stamp);
-			put64(buf + off + 32, h->hold);
-			put64(buf + off + 40, 0);
+			dl_put_le64(buf + off + 8, h->count);
+			dl_put_le64(buf + off + 16, h->token);
+			dl_put_le64(buf + off + 24, h->stamp);
+			dl_put_le64(buf + off + 32, h->hold);
+			dl_put_le64(buf + off + 40, 0);
 			off += REC;
 		}
 	return off;
@@ -259,16 +242,16 @@ static int lm_load(void *sm, const u8 *buf, u32 len, u64 now)
 
 	if (len < off)
 		return -EINVAL;
-	n = get64(buf + 16);
+	n = dl_get_le64(buf + 16);
 	if (n > LM_LOCKS * LM_HOLDERS || len != off + n * REC)
 		return -EINVAL;
 	lockmodel_init(lm);
-	lm->digest = get64(buf);
-	lm->index = get64(buf + 8);
+	lm->digest = dl_get_le64(buf);
+	lm->index = dl_get_le64(buf + 8);
 	for (i = 0; i < LM_LOCKS; i++)
-		lm->lock[i].last_token = get64(buf + 24 + 8 * i);
+		lm->lock[i].last_token = dl_get_le64(buf + 24 + 8 * i);
 	for (i = 0; i < n; i++, off += REC) {
-		u64 a = get64(buf + off);
+		u64 a = dl_get_le64(buf + off);
 		u32 l = a & 0xff, s = (a >> 8) & 0xff;
 		struct lm_holder *h;
 
@@ -279,10 +262,10 @@ static int lm_load(void *sm, const u8 *buf, u32 len, u64 now)
 		h->mode = (a >> 16) & 0xff;
 		h->node = (a >> 24) & 0xff;
 		h->client = (u32)(a >> 32);
-		h->count = (u32)get64(buf + off + 8);
-		h->token = get64(buf + off + 16);
-		h->stamp = get64(buf + off + 24);
-		h->hold = get64(buf + off + 32);
+		h->count = (u32)dl_get_le64(buf + off + 8);
+		h->token = dl_get_le64(buf + off + 16);
+		h->stamp = dl_get_le64(buf + off + 24);
+		h->hold = dl_get_le64(buf + off + 32);
 		h->deadline = now + h->hold;
 	}
 	if (lm->on_applied)
