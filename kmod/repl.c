@@ -309,7 +309,6 @@ static void apply_committed(struct repl *r, u64 now)
 
 /* ---- snapshot ------------------------------------------------------------ */
 
-
 static int snap_build(struct repl *r)
 {
 	u32 len = SNAP_HDR, i;
