@@ -242,6 +242,44 @@ TEST_F(lib, list_pages_through_many_locks)
 	EXPECT_EQ(500, seen);
 }
 
+struct seen_lock {
+	int truncated;
+	size_t holders;
+};
+
+static int seen_cb(const struct dlock_lock_info *li, void *arg)
+{
+	struct seen_lock *s = arg;
+
+	s->truncated = li->truncated;
+	s->holders = li->n_holders;
+	return 0;
+}
+
+/* A lock too big for one dump message is listed truncated, and says so. */
+TEST_F(lib, list_flags_a_truncated_lock)
+{
+	struct dlock_acquire_opts o = { .ttl_ms = 60000,
+					.mode = DLOCK_MODE_SHARED };
+	const char *n = lname("crowded");
+	struct dlock_lock_info *li;
+	struct seen_lock seen = {};
+	struct dlock_lease l;
+	int i;
+
+	for (i = 1; i <= 400; i++) {
+		o.tag = i;
+		ASSERT_EQ(0, dlock_acquire(self->a, n, &o, &l));
+	}
+	ASSERT_EQ(1, dlock_list(self->b, n, seen_cb, &seen));
+	EXPECT_EQ(1, seen.truncated);
+	EXPECT_GT(400, seen.holders);
+	ASSERT_EQ(0, dlock_get(self->b, n, &li));
+	EXPECT_EQ(400, li->n_holders);
+	EXPECT_EQ(0, li->truncated);
+	dlock_lock_info_free(li);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;

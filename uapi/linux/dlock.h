@@ -94,7 +94,7 @@ enum dlock_lost_reason {
  *	%DLOCK_A_NAME and %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER.  Reply:
  *	%DLOCK_A_COUNT, the levels left (0: the lease ended).
  * @DLOCK_CMD_RENEW: restart a lease's TTL.  Request: %DLOCK_A_NAME, the
- *	owner as for release, %DLOCK_A_TTL_MS.
+ *	owner as for release, %DLOCK_A_TTL_MS.  Reply: an empty message.
  * @DLOCK_CMD_GET: one lock (doit, %DLOCK_A_NAME) or all locks (dump,
  *	optional %DLOCK_A_PREFIX).  Reply per lock: %DLOCK_A_NAME,
  *	%DLOCK_A_MODE, %DLOCK_A_PERMITS (semaphores), and one nested
@@ -104,9 +104,16 @@ enum dlock_lost_reason {
  *	%DLOCK_A_TRUNCATED; a GET of that lock returns all of them.
  * @DLOCK_CMD_BREAK: end a lease by force (CAP_NET_ADMIN).  Request:
  *	%DLOCK_A_NAME and optional %DLOCK_A_TOKEN (default: every holder).
+ *	No reply: ask for an acknowledgement (NLM_F_ACK).
  * @DLOCK_CMD_SET_VALUE: attach %DLOCK_A_VALUE to a lease the owner holds.
+ *	Request: %DLOCK_A_NAME, the owner as for release, %DLOCK_A_VALUE.
+ *	Reply: an empty message.
  * @DLOCK_CMD_CANCEL: withdraw the queued acquire %DLOCK_A_COOKIE on
- *	%DLOCK_A_NAME made from this socket.
+ *	%DLOCK_A_NAME made from this socket.  No reply: ask for an
+ *	acknowledgement (NLM_F_ACK).
+ *
+ * Every command that has a reply answers errors with NLMSG_ERROR whether or
+ * not the request asked for an acknowledgement.
  * @DLOCK_CMD_WAIT_DONE: kernel to requester: a queued acquire ended.
  *	%DLOCK_A_NAME, %DLOCK_A_COOKIE, %DLOCK_A_ERROR (0: granted, else a
  *	positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when granted.

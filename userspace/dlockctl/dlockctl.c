@@ -643,7 +643,7 @@ static void print_lock(const struct dlock_lock_info *li)
 				putchar(',');
 			print_entry_json(&li->waiters[i], false);
 		}
-		printf("]}");
+		printf("]%s}", li->truncated ? ",\"truncated\":true" : "");
 		return;
 	}
 	printf("%s: %s", li->name, mode_name(li->mode));
@@ -656,6 +656,9 @@ static void print_lock(const struct dlock_lock_info *li)
 		print_entry_text(&li->holders[i], true, i);
 	for (i = 0; i < li->n_waiters; i++)
 		print_entry_text(&li->waiters[i], false, i);
+	if (li->truncated)
+		printf("  (more entries than a listing holds: 'dlockctl get %s' shows all)\n",
+		       li->name);
 }
 
 static int cmd_get(int argc, char **argv)

@@ -1157,6 +1157,7 @@ static int dlock_lock_info_parse(struct nlattr **tb, struct nlmsghdr *nlh,
 		li->mode = nla_get_u8(tb[DLOCK_A_MODE]);
 	if (tb[DLOCK_A_PERMITS])
 		li->permits = nla_get_u32(tb[DLOCK_A_PERMITS]);
+	li->truncated = tb[DLOCK_A_TRUNCATED] != NULL;
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
 		if (nla_type(a) == DLOCK_A_HOLDER)

@@ -125,6 +125,8 @@ struct dlock_lock_info {
 	size_t n_waiters;
 	struct dlock_entry *holders;
 	struct dlock_entry *waiters;	/* in queue order */
+	int truncated;			/* dlock_list() only: more entries than
+					 * one message holds; dlock_get() has all */
 };
 
 /* A lock event from the events multicast group (dlock_watch()). */
