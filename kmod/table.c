@@ -1815,23 +1815,37 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	return 0;
 }
 
-int dl_cancel(struct dl_table *t, struct dl_cmd *cx, const char *name,
-	      u32 len, const struct dl_session *s, u64 cookie)
+/* The queued acquire (@s, @cookie) on @name; it needs the global lock. */
+static int find_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
+		     u32 len, const struct dl_session *s, u64 cookie,
+		     u32 *shard, struct dl_entry **w)
 {
-	struct dl_entry *w;
 	struct dl_lock *l;
-	u32 shard, hkey;
+	u32 hkey;
 
 	if (dl_name_valid(name, len) || !s)
 		return -EINVAL;
-	l = name_lookup(t, name, len, &shard, &hkey);
+	l = name_lookup(t, name, len, shard, &hkey);
 	if (!l || !l->nr_waiters)
 		return -ENOENT;
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
-	w = waiter_by_cookie(l, s, shard, cookie);
-	if (!w)
-		return -ENOENT;
+	*w = waiter_by_cookie(l, s, *shard, cookie);
+	return *w ? 0 : -ENOENT;
+}
+
+int dl_cancel(struct dl_table *t, struct dl_cmd *cx, const char *name,
+	      u32 len, const struct dl_session *s, u64 cookie)
+{
+	struct dl_lock *l;
+	struct dl_entry *w;
+	u32 shard;
+	int err;
+
+	err = find_wait(t, cx, name, len, s, cookie, &shard, &w);
+	if (err)
+		return err;
+	l = w->lock;
 	waiter_unlink(t, &t->shards[shard], w);
 	entry_free(t, &t->shards[shard], w);
 	/* The head may have been what blocked those behind it. */
@@ -1863,19 +1877,12 @@ int dl_expire_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		   u32 len, const struct dl_session *s, u64 cookie)
 {
 	struct dl_entry *w;
-	struct dl_lock *l;
-	u32 shard, hkey;
+	u32 shard;
+	int err;
 
-	if (dl_name_valid(name, len) || !s)
-		return -EINVAL;
-	l = name_lookup(t, name, len, &shard, &hkey);
-	if (!l || !l->nr_waiters)
-		return -ENOENT;
-	if (!cx->global)
-		return DL_NEED_GLOBAL;
-	w = waiter_by_cookie(l, s, shard, cookie);
-	if (!w)
-		return -ENOENT;
+	err = find_wait(t, cx, name, len, s, cookie, &shard, &w);
+	if (err)
+		return err;
 	if (!w->deadline || w->deadline > cx->now)
 		return -EAGAIN;
 	waiter_timeout(t, cx, shard, w);
