@@ -33,17 +33,6 @@
 #define CAP_NET_ADMIN 12
 #endif
 
-/* A lock name of this test run, so tests never see each other's locks. */
-static const char *lname(const char *base)
-{
-	static char buf[8][128];
-	static int i;
-	char *p = buf[i++ % 8];
-
-	snprintf(p, 128, "%s-%d", base, getpid());
-	return p;
-}
-
 /* ---- raw exchanges ---------------------------------------------------- */
 
 /*

@@ -18,17 +18,6 @@
 #include "kselftest_harness.h"
 #include "lockreq.h"
 
-/* A lock name of this test run, so tests never see each other's locks. */
-static const char *lname(const char *base)
-{
-	static char buf[8][128];
-	static int i;
-	char *p = buf[i++ % 8];
-
-	snprintf(p, 128, "%s-%d", base, getpid());
-	return p;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -9,6 +9,17 @@
 #include <linux/dlock.h>
 #include "nlraw.h"
 
+/* A lock name of this test run, so tests never see each other's locks. */
+static inline const char *lname(const char *base)
+{
+	static char buf[8][128];
+	static int i;
+	char *p = buf[i++ % 8];
+
+	snprintf(p, 128, "%s-%d", base, getpid());
+	return p;
+}
+
 struct client {
 	int fd;
 	int family;
