@@ -18,6 +18,7 @@
 #include <linux/stddef.h>
 #include <linux/minmax.h>
 #include <linux/compiler.h>
+#include <linux/bug.h>
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,33 @@ typedef struct { long counter; } dl_atomic_t;
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #endif
 #endif /* __KERNEL__ */
+
+/*
+ * DL_ASSERT(): a precondition or invariant of the policy code that a caller
+ * or a later change could break.  The kernel warns once and carries on (the
+ * test harness fails any run whose log holds a warning); the host calls
+ * dl_assert_failed(), which aborts unless a test program defines its own to
+ * count the failure (and DL_ASSERT_OWN_HANDLER before including this).
+ */
+#ifdef __KERNEL__
+#define DL_ASSERT(cond)	((void)WARN_ON_ONCE(!(cond)))
+#else
+#include <stdio.h>
+#include <stdlib.h>
+void dl_assert_failed(const char *expr, const char *file, int line);
+#ifndef DL_ASSERT_OWN_HANDLER
+__attribute__((weak)) void dl_assert_failed(const char *expr, const char *file,
+					    int line)
+{
+	fprintf(stderr, "%s:%d: DL_ASSERT(%s) failed\n", file, line, expr);
+	abort();
+}
+#endif
+#define DL_ASSERT(cond) do {						\
+	if (unlikely(!(cond)))						\
+		dl_assert_failed(#cond, __FILE__, __LINE__);		\
+} while (0)
+#endif
 
 /* Little-endian u64 in a byte buffer, the same on every architecture. */
 static inline void dl_put_le64(u8 *p, u64 v)

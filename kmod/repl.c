@@ -59,6 +59,7 @@ struct repl {
 	u64 snap_term;		/* term of entry first - 1 */
 	u64 commit;
 	u64 applied;
+	u32 wipes;		/* lives of the log: commit restarts at 0 */
 	u64 epoch;		/* replicated: set by the world's first EPOCH */
 
 	/* timers (our clock) */
@@ -595,6 +596,7 @@ static void wipe_log(struct repl *r)
 	r->snap_term = 0;
 	r->commit = 0;
 	r->applied = 0;
+	r->wipes++;
 	r->epoch = 0;
 	r->nr_dedup = 0;
 	r->ops->reset(r->sm);
@@ -831,7 +833,10 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 		*ent_at(r, idx) = *e;
 		upto = idx;
 	}
-	if (in->commit > r->commit)
+	if (REPL_MUTATION == REPL_MUT_COMMIT_BACK)
+		/* planted bug: believe a leader whose commit lags ours */
+		r->commit = min(in->commit, upto);
+	else if (in->commit > r->commit)
 		r->commit = max(r->commit, min(in->commit, upto));
 	apply_committed(r, now);
 	append_resp(r, in, true, upto, now);
@@ -954,7 +959,7 @@ static void on_forward(struct repl *r, const struct repl_msg *in, u64 now)
 	propose(r, &c, now);
 }
 
-void repl_receive(struct repl *r, const struct repl_msg *m, u64 now)
+static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 {
 	struct repl_peer *p;
 
@@ -1018,7 +1023,7 @@ void repl_receive(struct repl *r, const struct repl_msg *m, u64 now)
 
 /* ---- client requests --------------------------------------------------- */
 
-int repl_request(struct repl *r, const struct repl_cmd *cmd, u64 now)
+static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 {
 	struct repl_cmd c = *cmd;
 	struct repl_msg *m;
@@ -1097,7 +1102,7 @@ static void leader_tick(struct repl *r, u64 now)
 		broadcast_append(r, now);
 }
 
-void repl_tick(struct repl *r, u64 now)
+static void tick(struct repl *r, u64 now)
 {
 	switch (r->role) {
 	case REPL_RECOVERING:
@@ -1122,6 +1127,69 @@ void repl_tick(struct repl *r, u64 now)
 			start_election(r, now);
 		break;
 	}
+}
+
+/* ---- invariants ----------------------------------------------------------- */
+
+/* What may never move back while the log lives (a wipe starts a new life). */
+struct repl_mark {
+	u64 term;
+	u64 commit;
+	u64 applied;
+	u32 wipes;
+};
+
+static void mark(const struct repl *r, struct repl_mark *m)
+{
+	m->term = r->term;
+	m->commit = r->commit;
+	m->applied = r->applied;
+	m->wipes = r->wipes;
+}
+
+/* Checked after every entry point: a violation is a bug in this file. */
+static void check(const struct repl *r, const struct repl_mark *m)
+{
+	DL_ASSERT(r->applied <= r->commit);
+	DL_ASSERT(r->commit <= r->last);
+	DL_ASSERT(r->first <= r->last + 1);
+	DL_ASSERT(r->applied + 1 >= r->first);
+	DL_ASSERT(r->term >= m->term);
+	DL_ASSERT(r->role != REPL_LEADER ||
+		  r->term % r->cfg.nr_nodes == r->cfg.self);
+	if (r->wipes == m->wipes) {
+		DL_ASSERT(r->commit >= m->commit);
+		DL_ASSERT(r->applied >= m->applied);
+	}
+}
+
+void repl_receive(struct repl *r, const struct repl_msg *msg, u64 now)
+{
+	struct repl_mark m;
+
+	mark(r, &m);
+	receive(r, msg, now);
+	check(r, &m);
+}
+
+int repl_request(struct repl *r, const struct repl_cmd *cmd, u64 now)
+{
+	struct repl_mark m;
+	int err;
+
+	mark(r, &m);
+	err = request(r, cmd, now);
+	check(r, &m);
+	return err;
+}
+
+void repl_tick(struct repl *r, u64 now)
+{
+	struct repl_mark m;
+
+	mark(r, &m);
+	tick(r, now);
+	check(r, &m);
 }
 
 u64 repl_next_timer(const struct repl *r)

@@ -199,5 +199,6 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_GRANT_ON_FOLLOWER	2
 #define REPL_MUT_SKIP_RECOVERY		3
 #define REPL_MUT_SKIP_LOCK_DELAY	4	/* and the epoch wait */
+#define REPL_MUT_COMMIT_BACK		5	/* caught by DL_ASSERT() */
 
 #endif /* DLOCK_REPL_H */

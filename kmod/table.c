@@ -962,6 +962,7 @@ static void waiter_grant(struct dl_table *t, struct dl_cmd *cx,
 	struct dl_lock *l = w->lock;
 	u32 ttl = w->ttl_ms;
 
+	DL_ASSERT(cx->global);
 	wd.sess = w->sess;
 	wd.cookie = w->cookie;
 	waiter_unlink(t, sh, w);
@@ -982,6 +983,7 @@ static void waiter_grant(struct dl_table *t, struct dl_cmd *cx,
 static void lock_settle(struct dl_table *t, struct dl_cmd *cx,
 			struct dl_shard *sh, u32 shard, struct dl_lock *l)
 {
+	DL_ASSERT(cx->global || dl_link_empty(&l->waiters));
 	while (!dl_link_empty(&l->waiters)) {
 		struct dl_entry *w = entry_of_lock_link(l->waiters.next);
 
@@ -1617,6 +1619,7 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	bool lone;
 	int err;
 
+	DL_ASSERT(cx->global);
 	if (waiter_find(t, l, k))
 		return -EALREADY;
 	/*
@@ -1867,6 +1870,7 @@ static void waiter_timeout(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		.err = -ETIMEDOUT,
 	};
 
+	DL_ASSERT(cx->global);
 	waiter_unlink(t, sh, w);
 	entry_free(t, sh, w);
 	t->ops->wait_done(cx, &wd);

@@ -42,8 +42,9 @@ done
 # called its world fresh, so a recovering leader started a new world
 
 names=("" "commit without a majority" "grant on a follower" \
-       "restarted node skips recovery" "no lock-delay after whole restart")
-for m in 1 2 3 4; do
+       "restarted node skips recovery" "no lock-delay after whole restart" \
+       "commit index moves back (DL_ASSERT)")
+for m in 1 2 3 4 5; do
 	out=$("$B/sim-mut$m" -n "$MUT_SEEDS" -x -q 2>&1)
 	caught=$(echo "$out" | grep -c '^caught at seed')
 	echo "$out" | grep -E '^caught|VIOLATION' | sed 's/^/# /'

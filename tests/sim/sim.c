@@ -11,6 +11,7 @@
  *   sim -1 SEED                      one seed, trace printed
  *   -x: stop at the first violation (mutation check)
  */
+#define DL_ASSERT_OWN_HANDLER
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,12 @@ static void violate(const char *fmt, ...)
 	va_end(ap);
 	S.violation = S.vbuf;
 	trace(TR_VIOL, 0, 0, 0, 0);
+}
+
+/* The core's own DL_ASSERT()s: a failed one is a violation of this seed. */
+void dl_assert_failed(const char *expr, const char *file, int line)
+{
+	violate("DL_ASSERT(%s) failed at %s:%d", expr, file, line);
 }
 
 /* ---- clocks ---- */

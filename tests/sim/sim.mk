@@ -43,7 +43,8 @@ fuzz: $(SIM_BUILD)/fuzz_wire
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=20000 $(SIM_BUILD)/fuzz-corpus
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_BUILD)/sim-mut1 $(SIM_BUILD)/sim-mut2 $(SIM_BUILD)/sim-mut3 $(SIM_BUILD)/sim-mut4
+		$(SIM_BUILD)/sim-mut1 $(SIM_BUILD)/sim-mut2 $(SIM_BUILD)/sim-mut3 $(SIM_BUILD)/sim-mut4 \
+		$(SIM_BUILD)/sim-mut5
 	@tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too
