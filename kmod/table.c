@@ -89,7 +89,9 @@ struct dl_lock {
 	struct dl_entry *last_excl;	/* last exclusive waiter */
 	/* Holders by owner, only once there are many: see hidx_fit(). */
 	struct dl_entry **hidx;
-	u32 nr_multi;			/* waiters with ->multi */
+	/* Both under the global lock only, so they may share a word. */
+	u32 nr_multi : 31;		/* waiters with ->multi */
+	u32 excl_unknown : 1;		/* last_excl must be looked for */
 	u32 hkey;
 	u32 permits;			/* 0: readers-writer lock */
 	u32 nr_holders;
@@ -97,7 +99,6 @@ struct dl_lock {
 	u8 mode;			/* of the holders, readers-writer locks */
 	u8 name_len;
 	u8 hbits;			/* hidx has 1 << hbits buckets */
-	u8 excl_unknown;		/* last_excl must be looked for */
 	char name[];
 };
 
