@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
 #include <linux/sched.h>
+#include <linux/siphash.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -51,6 +52,8 @@ struct dlock_net {
 	u64 session_seq;
 	/* Serializes DLOCK_CMD_SET_CONFIG's read-modify-write of the limits. */
 	struct mutex config_lock;
+	/* The table's hash key (names, owners, cookies): see lease.c. */
+	siphash_key_t hash_key;
 	bool dying;
 };
 

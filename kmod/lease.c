@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
@@ -45,6 +46,11 @@ MODULE_PARM_DESC(max_socket_waiters, "requests one socket may have queued (0: no
 
 /* Expiries one timer work item applies before it yields the shard. */
 #define DLOCK_TIMER_BUDGET 256
+/*
+ * Entries of a closed socket's session ended per hold of the wait-graph
+ * mutex: its notes are sent and the mutex given to others in between.
+ */
+#define DLOCK_END_BATCH 64
 
 static struct workqueue_struct *dlock_wq;
 
@@ -201,6 +207,17 @@ static void dlock_tbl_event(struct dl_cmd *cx, const struct dl_event *ev)
 	dlock_nl_queue_event(to_ctx(cx), ev);
 }
 
+/*
+ * Names, owners and cookies come from unprivileged clients: a key they
+ * cannot learn keeps them from aiming many at one hash chain.
+ */
+static u64 dlock_tbl_hash(void *priv, const char *p, u32 len)
+{
+	struct dlock_net *dn = priv;
+
+	return siphash(p, len, &dn->hash_key);
+}
+
 static const struct dl_table_ops dlock_tbl_ops = {
 	.alloc = dlock_tbl_alloc,
 	.free = dlock_tbl_free,
@@ -209,6 +226,7 @@ static const struct dl_table_ops dlock_tbl_ops = {
 	.wait_done = dlock_tbl_wait_done,
 	.lost = dlock_tbl_lost,
 	.event = dlock_tbl_event,
+	.hash = dlock_tbl_hash,
 };
 
 /* ---- running commands ------------------------------------------------- */
@@ -219,6 +237,7 @@ void dlock_ctx_init(struct dlock_ctx *ctx, struct dlock_net *dn)
 	ctx->cx.now = ktime_get_ns();
 	ctx->cx.global = false;
 	ctx->cx.priv = NULL;
+	ctx->cx.steps = 0;
 	__skb_queue_head_init(&ctx->notes);
 }
 
@@ -320,22 +339,48 @@ static void dlock_sess_free(struct rcu_head *rcu)
 	kfree(ds);
 }
 
-static void dlock_session_destroy(struct dlock_net *dn, struct dlock_sess *ds)
+/*
+ * Ends the session in one shard, DLOCK_END_BATCH entries per hold of the
+ * locks: a socket that held a million leases neither keeps everyone else
+ * off the wait-graph mutex nor builds a million notes at once.  Nothing is
+ * lost between batches: the session is dying, so none of its waits is
+ * granted, and each batch's grants are sent before the next starts.
+ */
+static void dlock_session_end_shard(struct dlock_net *dn,
+				    struct dl_session *s, u32 i)
 {
 	struct dlock_ctx ctx;
+	int err;
+
+	do {
+		dlock_ctx_init(&ctx, dn);
+		ctx.cx.global = true;
+		mutex_lock(&dn->wait_graph);
+		mutex_lock(&dn->shards[i].lock);
+		err = dl_session_end_some(dn->table, &ctx.cx, s, i,
+					  DLOCK_END_BATCH);
+		mutex_unlock(&dn->shards[i].lock);
+		mutex_unlock(&dn->wait_graph);
+		dlock_nl_flush(&ctx);
+		cond_resched();
+	} while (err == DL_MORE);
+}
+
+/*
+ * Only the shards the session ever used: closing a socket that held one
+ * lock takes two mutexes, not one per shard.  The socket sends nothing
+ * more, and grants need the wait-graph mutex, so no new shard is touched.
+ */
+static void dlock_session_destroy(struct dlock_net *dn, struct dlock_sess *ds)
+{
 	u32 i;
 
-	dlock_ctx_init(&ctx, dn);
-	ctx.cx.global = true;
+	for (i = 0; i < dn->nr_shards; i++)
+		if (dl_session_touched(ds->s, i))
+			dlock_session_end_shard(dn, ds->s, i);
 	mutex_lock(&dn->wait_graph);
-	for (i = 0; i < dn->nr_shards; i++) {
-		mutex_lock(&dn->shards[i].lock);
-		dl_session_end(dn->table, &ctx.cx, ds->s, i);
-		mutex_unlock(&dn->shards[i].lock);
-	}
 	WARN_ON(dl_session_destroy(dn->table, ds->s));
 	mutex_unlock(&dn->wait_graph);
-	dlock_nl_flush(&ctx);
 	call_rcu(&ds->rcu, dlock_sess_free);
 }
 
@@ -461,6 +506,7 @@ int dlock_lease_init(struct dlock_net *dn)
 	u32 i;
 
 	get_random_bytes(&cfg.hash_seed, sizeof(cfg.hash_seed));
+	get_random_bytes(&dn->hash_key, sizeof(dn->hash_key));
 	/*
 	 * Tokens start from the wall clock in ns: a module reloaded later
 	 * starts above every token the previous instance handed out, unless

@@ -32,11 +32,15 @@ static struct dlock_note_cb *note_cb(struct sk_buff *skb)
 /*
  * Sized to the message: a notification waits in the receiver's queue until
  * read, and a small skb lets hundreds fit in a default socket buffer where
- * page-sized ones would overflow it after a few dozen.
+ * page-sized ones would overflow it after a few dozen.  Charged to the
+ * memory cgroup of the task whose command produced it (a socket closing
+ * with many leases pays for its own notes), and built in bounded batches:
+ * dl_run_timers() and dl_session_end_some() stop after a budget and the
+ * glue sends what was built before going on.
  */
 static struct sk_buff *dlock_note_new(u8 cmd, size_t payload, void **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(payload, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(payload, GFP_KERNEL_ACCOUNT);
 
 	if (!skb)
 		return NULL;
@@ -127,7 +131,11 @@ void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 	void *hdr;
 	int err;
 
-	/* Observers are optional: build nothing when nobody listens. */
+	/*
+	 * Observers are optional: build nothing when nobody listens.  The
+	 * broadcast then copies the event to no listener whose receive queue
+	 * is full; netlink flags it (ENOBUFS) so its watch knows it lost one.
+	 */
 	if (ctx->dn->dying ||
 	    !genl_has_listeners(&dlock_genl_family, ctx->dn->net, 0))
 		return;

@@ -19,7 +19,7 @@
  *  - Global (wait-graph lock): an index from owner to its waits (deadlock
  *    walk, -EALREADY, the ->multi marks) and the walk's stack.
  */
-#include "table.h"
+#include "table_int.h"
 
 #define DL_U32_MAX		0xffffffffU
 #define DL_NO_HEAP		DL_U32_MAX
@@ -28,41 +28,6 @@
 #define DL_MAX_BUCKET_BITS	28
 #define DL_MIN_HEAP		16
 #define DL_HIDX_MIN		8	/* holders before a lock indexes them */
-
-#define dl_container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-/* A minimal circular doubly linked list (policy code has no list.h). */
-struct dl_link {
-	struct dl_link *next, *prev;
-};
-
-static inline void dl_link_init(struct dl_link *h)
-{
-	h->next = h;
-	h->prev = h;
-}
-
-static inline bool dl_link_empty(const struct dl_link *h)
-{
-	return h->next == h;
-}
-
-static inline void dl_link_add_tail(struct dl_link *n, struct dl_link *h)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static inline void dl_link_del(struct dl_link *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n;
-	n->prev = n;
-}
 
 /* dl_entry.flags */
 #define DL_E_WAITER	0x01
@@ -87,7 +52,7 @@ struct dl_entry {
 	};
 	union {
 		struct {		/* waiter */
-			struct dl_link idx_link;	/* owner -> waits index */
+			struct dl_wnode *wn;	/* its owner index node */
 			u32 walk_gen;
 			u32 ttl_ms;	/* of the lease it will become */
 		};
@@ -115,11 +80,18 @@ struct dl_lock {
 	struct dl_lock *next;		/* hash chain */
 	struct dl_link holders;
 	struct dl_link waiters;
-	/* Walk shortcuts, under the global lock: see deadlock_check(). */
+	/*
+	 * Walk shortcut, under the global lock: see deadlock_check().  When
+	 * it leaves, the last exclusive waiter is looked for lazily, by the
+	 * walk and within its budget (excl_unknown), not by the command that
+	 * removed it.
+	 */
 	struct dl_entry *last_excl;	/* last exclusive waiter */
 	/* Holders by owner, only once there are many: see hidx_fit(). */
 	struct dl_entry **hidx;
-	u32 nr_multi;			/* waiters with ->multi */
+	/* Both under the global lock only, so they may share a word. */
+	u32 nr_multi : 31;		/* waiters with ->multi */
+	u32 excl_unknown : 1;		/* last_excl must be looked for */
 	u32 hkey;
 	u32 permits;			/* 0: readers-writer lock */
 	u32 nr_holders;
@@ -148,7 +120,11 @@ struct dl_session {
 	dl_atomic_t nr_waiters;
 	u32 nr_shards;
 	bool dying;
-	struct dl_link lists[];		/* [2s]: leases in shard s, [2s+1]: waits */
+	/*
+	 * [2s]: leases in shard s, [2s+1]: waits; then one byte per shard,
+	 * set once the session had an entry there (see dl_session_touched()).
+	 */
+	struct dl_link lists[];
 };
 
 struct dl_walk_frame {
@@ -173,21 +149,11 @@ struct dl_table {
 	dl_atomic_t nr_waiters;
 	dl_atomic_t nr_locks;
 	/* Under the global lock only. */
-	struct dl_link *index;
-	u32 index_mask;
+	struct dl_index idx;
 	u32 walk_gen;
 	u32 walk_steps;
 	struct dl_walk_frame *walk;
 	u64 deadlk_truncated;
-};
-
-/* Owner identity, comparable across locks and shards. */
-struct dl_okey {
-	const struct dl_session *sess;
-	u64 tag;
-	const char *str;
-	u32 len;
-	bool detached;
 };
 
 static void *dl_alloc(struct dl_table *t, enum dl_obj kind, size_t size)
@@ -203,42 +169,9 @@ static void dl_free(struct dl_table *t, enum dl_obj kind, void *p, size_t size)
 
 /* ---- hashing ---------------------------------------------------------- */
 
-static u64 dl_mix64(u64 h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-/* Bytes read little-endian so every architecture hashes alike. */
-static u64 dl_hash_bytes(u64 seed, const char *s, u32 len)
-{
-	const u8 *p = (const u8 *)s;
-	u64 h = seed ^ ((u64)len * 0x9e3779b97f4a7c15ULL);
-	u64 w;
-	u32 i;
-
-	while (len) {
-		u32 n = min(len, 8U);
-
-		w = 0;
-		for (i = 0; i < n; i++)
-			w |= (u64)p[i] << (8 * i);
-		h = dl_mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
-		p += n;
-		len -= n;
-	}
-	return dl_mix64(h);
-}
-
 static u64 dl_name_hash(const struct dl_table *t, const char *name, u32 len)
 {
-	if (t->ops->hash)
-		return t->ops->hash(t->priv, name, len);
-	return dl_hash_bytes(t->cfg.hash_seed, name, len);
+	return dl_hash(&t->idx.h, name, len);
 }
 
 u32 dl_shard_of(const struct dl_table *t, const char *name, u32 len)
@@ -273,6 +206,7 @@ static void entry_okey(const struct dl_table *t, const struct dl_entry *e,
 {
 	k->detached = e->flags & DL_E_DETACHED;
 	k->sess = k->detached ? NULL : e->sess;
+	k->sess_id = k->sess ? k->sess->id : 0;
 	k->tag = k->detached ? 0 : e->tag;
 	k->str = k->detached ? entry_owner_str(t, e) : NULL;
 	k->len = k->detached ? e->owner_len : 0;
@@ -282,26 +216,10 @@ static void ref_okey(const struct dl_owner_ref *o, struct dl_okey *k)
 {
 	k->detached = o->str != NULL;
 	k->sess = k->detached ? NULL : o->sess;
+	k->sess_id = k->sess ? k->sess->id : 0;
 	k->tag = k->detached ? 0 : o->tag;
 	k->str = o->str;
 	k->len = k->detached ? o->len : 0;
-}
-
-static bool okey_eq(const struct dl_okey *a, const struct dl_okey *b)
-{
-	if (a->detached != b->detached)
-		return false;
-	if (a->detached)
-		return a->len == b->len && !memcmp(a->str, b->str, a->len);
-	return a->sess == b->sess && a->tag == b->tag;
-}
-
-/* Uses the session id, not its address, so replicas walk alike. */
-static u64 okey_hash(const struct dl_okey *k)
-{
-	if (k->detached)
-		return dl_hash_bytes(0, k->str, k->len);
-	return dl_mix64(k->sess->id * 0x9e3779b97f4a7c15ULL ^ k->tag);
 }
 
 static void entry_view(const struct dl_table *t, const struct dl_entry *e,
@@ -611,28 +529,40 @@ static struct dl_entry *entry_of_sess_link(const struct dl_link *p)
 	return dl_container_of(p, struct dl_entry, sess_link);
 }
 
-static struct dl_entry *entry_of_idx_link(const struct dl_link *p)
+static struct dl_entry *entry_of_wnode(const struct dl_wnode *n)
 {
-	return dl_container_of(p, struct dl_entry, idx_link);
+	return n->entry;
 }
 
-static u32 hidx_slot(const struct dl_lock *l, const struct dl_okey *k)
+static struct dl_entry *entry_of_olink(const struct dl_link *p)
 {
-	return (u32)okey_hash(k) & ((1U << l->hbits) - 1);
+	return entry_of_wnode(dl_container_of(p, struct dl_wnode, olink));
 }
 
+static u32 hidx_slot(const struct dl_table *t, const struct dl_lock *l,
+		     const struct dl_okey *k)
+{
+	return (u32)dl_okey_hash(&t->idx.h, k) & ((1U << l->hbits) - 1);
+}
+
+/*
+ * The holder of @l owned by @k: through the lock's holder index (keyed, so
+ * chains stay short whatever tags or owner strings clients pick) once the
+ * lock has many holders, else a scan of at most DL_HIDX_MIN of them.
+ */
 static struct dl_entry *holder_find(const struct dl_table *t,
 				    const struct dl_lock *l,
-				    const struct dl_okey *k)
+				    const struct dl_okey *k, u32 *steps)
 {
 	const struct dl_link *p;
 	struct dl_entry *e;
 	struct dl_okey ek;
 
 	if (l->hidx) {
-		for (e = l->hidx[hidx_slot(l, k)]; e; e = e->hnext) {
+		for (e = l->hidx[hidx_slot(t, l, k)]; e; e = e->hnext) {
+			(*steps)++;
 			entry_okey(t, e, &ek);
-			if (okey_eq(&ek, k))
+			if (dl_okey_eq(&ek, k))
 				return e;
 		}
 		return NULL;
@@ -640,8 +570,9 @@ static struct dl_entry *holder_find(const struct dl_table *t,
 	for (p = l->holders.next; p != &l->holders; p = p->next) {
 		struct dl_entry *e = entry_of_lock_link(p);
 
+		(*steps)++;
 		entry_okey(t, e, &ek);
-		if (okey_eq(&ek, k))
+		if (dl_okey_eq(&ek, k))
 			return e;
 	}
 	return NULL;
@@ -660,55 +591,53 @@ static struct dl_entry *holder_by_token(const struct dl_lock *l, u64 token)
 	return NULL;
 }
 
-/*
- * The wait (@s, @cookie) on @l, searched among the session's waits in the
- * lock's shard (a few) rather than the lock's queue (maybe thousands).
- */
-static struct dl_entry *waiter_by_cookie(const struct dl_lock *l,
-					 const struct dl_session *s, u32 shard,
-					 u64 cookie)
+/* The wait (@s, @cookie) on @l, from the owner index (global lock held). */
+static struct dl_entry *waiter_by_cookie(struct dl_table *t,
+					 struct dl_cmd *cx,
+					 const struct dl_lock *l,
+					 const struct dl_session *s, u64 cookie)
 {
-	const struct dl_link *head = &s->lists[2 * shard + 1], *p;
+	u32 ch = dl_index_cookie_hash(&t->idx, s->id, cookie, l->hkey);
+	struct dl_wnode *n = NULL;
 
-	for (p = head->next; p != head; p = p->next) {
-		struct dl_entry *e = dl_container_of(p, struct dl_entry,
-						     sess_link);
+	while ((n = dl_index_cookie_next(&t->idx, ch, l, n, &cx->steps))) {
+		struct dl_entry *e = entry_of_wnode(n);
 
-		if (e->lock == l && e->cookie == cookie)
+		if (e->sess == s && e->cookie == cookie)
 			return e;
 	}
 	return NULL;
-}
-
-static struct dl_link *index_head(const struct dl_table *t,
-				  const struct dl_okey *k)
-{
-	return &t->index[okey_hash(k) & t->index_mask];
 }
 
 /* The wait of owner @k on @l, from the owner index (global lock held). */
-static struct dl_entry *waiter_find(const struct dl_table *t,
+static struct dl_entry *waiter_find(struct dl_table *t, struct dl_cmd *cx,
 				    const struct dl_lock *l,
 				    const struct dl_okey *k)
 {
-	struct dl_link *head = index_head(t, k), *p;
-	struct dl_okey ek;
+	struct dl_wnode *n = dl_index_find(&t->idx, k, l, l->hkey, &cx->steps);
 
-	for (p = head->next; p != head; p = p->next) {
-		struct dl_entry *e = entry_of_idx_link(p);
-
-		if (e->lock != l)
-			continue;
-		entry_okey(t, e, &ek);
-		if (okey_eq(&ek, k))
-			return e;
-	}
-	return NULL;
+	return n ? entry_of_wnode(n) : NULL;
 }
 
 static struct dl_link *sess_list(struct dl_session *s, u32 shard, bool waits)
 {
 	return &s->lists[2 * shard + (waits ? 1 : 0)];
+}
+
+static u8 *sess_touched(const struct dl_session *s)
+{
+	return (u8 *)&s->lists[2 * s->nr_shards];
+}
+
+/*
+ * A byte per shard, not a bit: commands on different shards set theirs at
+ * once under different shard locks.  Only the session's own requests set a
+ * byte that is still 0 (a grant is in a shard where it already waited).
+ */
+static void sess_touch(struct dl_session *s, u32 shard)
+{
+	if (!sess_touched(s)[shard])
+		sess_touched(s)[shard] = 1;
 }
 
 static void emit(struct dl_table *t, struct dl_cmd *cx, enum dl_event_type type,
@@ -760,7 +689,7 @@ static void hidx_insert(const struct dl_table *t, struct dl_lock *l,
 	u32 b;
 
 	entry_okey(t, e, &k);
-	b = hidx_slot(l, &k);
+	b = hidx_slot(t, l, &k);
 	e->hnext = l->hidx[b];
 	l->hidx[b] = e;
 }
@@ -772,7 +701,7 @@ static void hidx_remove(const struct dl_table *t, struct dl_lock *l,
 	struct dl_okey k;
 
 	entry_okey(t, e, &k);
-	pp = &l->hidx[hidx_slot(l, &k)];
+	pp = &l->hidx[hidx_slot(t, l, &k)];
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
@@ -833,6 +762,7 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 		e->sess = NULL;
 		dl_link_init(&e->sess_link);
 	} else {
+		sess_touch(e->sess, shard);
 		dl_link_add_tail(&e->sess_link, sess_list(e->sess, shard, false));
 		dl_atomic_add_return(1, &e->sess->nr_leases);
 	}
@@ -849,33 +779,6 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 	emit(t, cx, DL_EV_GRANTED, e);
 }
 
-/*
- * Calls @fn on every wait of @k's owner except @skip; returns their number.
- * Global lock held.
- */
-static u32 owner_waits(const struct dl_table *t, const struct dl_okey *k,
-		       const struct dl_entry *skip,
-		       void (*fn)(struct dl_entry *w, bool on), bool on)
-{
-	struct dl_link *head = index_head(t, k), *p;
-	struct dl_okey wk;
-	u32 n = 0;
-
-	for (p = head->next; p != head; p = p->next) {
-		struct dl_entry *w = entry_of_idx_link(p);
-
-		if (w == skip)
-			continue;
-		entry_okey(t, w, &wk);
-		if (!okey_eq(&wk, k))
-			continue;
-		n++;
-		if (fn)
-			fn(w, on);
-	}
-	return n;
-}
-
 static void set_multi(struct dl_entry *w, bool on)
 {
 	if (w->multi == on)
@@ -887,66 +790,65 @@ static void set_multi(struct dl_entry *w, bool on)
 		w->lock->nr_multi--;
 }
 
-/* A new wait of an owner that already waits: all its waits are multi. */
-static void multi_add(const struct dl_table *t, struct dl_entry *w,
-		      const struct dl_okey *k)
+/* The one wait of an owner that has exactly two, other than @w. */
+static struct dl_entry *other_wait(const struct dl_owner *o,
+				   const struct dl_entry *w)
 {
-	if (owner_waits(t, k, w, set_multi, true))
-		set_multi(w, true);
+	struct dl_entry *e = entry_of_olink(o->waits.next);
+
+	return e != w ? e : entry_of_olink(o->waits.next->next);
 }
 
-/* The owner's last remaining wait is no longer multi. */
-static void multi_del(const struct dl_table *t, struct dl_entry *w)
+/*
+ * A wait is multi while its owner waits elsewhere too.  The owner index
+ * counts an owner's waits, so keeping the marks costs O(1) per change
+ * however many waits one owner string or tag has.
+ */
+static void multi_add(struct dl_entry *w)
 {
-	struct dl_entry *last = NULL;
-	struct dl_okey k;
+	const struct dl_owner *o = w->wn->owner;
 
-	if (!w->multi)
+	if (o->nr_waits < 2)
 		return;
-	set_multi(w, false);
-	entry_okey(t, w, &k);
-	if (owner_waits(t, &k, w, NULL, false) == 1) {
-		struct dl_link *head = index_head(t, &k), *p;
-		struct dl_okey wk;
-
-		for (p = head->next; p != head; p = p->next) {
-			struct dl_entry *o = entry_of_idx_link(p);
-
-			entry_okey(t, o, &wk);
-			if (o != w && okey_eq(&wk, &k))
-				last = o;
-		}
-		set_multi(last, false);
-	}
+	set_multi(w, true);
+	if (o->nr_waits == 2)
+		set_multi(other_wait(o, w), true);
 }
 
-/* Keeps l->last_excl right when @w leaves the queue. */
+static void multi_del(struct dl_entry *w)
+{
+	const struct dl_owner *o = w->wn->owner;
+
+	set_multi(w, false);
+	if (o->nr_waits == 2)
+		set_multi(other_wait(o, w), false);
+}
+
+/*
+ * Keeps l->last_excl right when @w leaves the queue.  Looking for the
+ * exclusive waiter before it could mean walking a queue of thousands of
+ * shared waiters on every cancel; the walk does it instead, when it needs
+ * it, within its budget (last_excl_ahead()).
+ */
 static void last_excl_del(struct dl_lock *l, struct dl_entry *w)
 {
-	struct dl_link *p;
-
 	if (l->last_excl != w)
 		return;
 	l->last_excl = NULL;
-	for (p = w->lock_link.prev; p != &l->waiters; p = p->prev) {
-		struct dl_entry *e = entry_of_lock_link(p);
-
-		if (e->mode == DL_MODE_EXCLUSIVE) {
-			l->last_excl = e;
-			break;
-		}
-	}
+	l->excl_unknown = w->lock_link.prev != &l->waiters;
 }
 
 /* Unlinks a waiter from everything (global lock held); does not free it. */
 static void waiter_unlink(struct dl_table *t, struct dl_shard *sh,
 			  struct dl_entry *w)
 {
-	multi_del(t, w);
+	multi_del(w);
 	last_excl_del(w->lock, w);
 	dl_link_del(&w->lock_link);
-	w->lock->nr_waiters--;
-	dl_link_del(&w->idx_link);
+	if (!--w->lock->nr_waiters)
+		w->lock->excl_unknown = 0;
+	dl_index_del(&t->idx, w->wn);
+	w->wn = NULL;
 	dl_link_del(&w->sess_link);
 	heap_del(sh, w);
 	w->deadline = 0;
@@ -1076,6 +978,12 @@ static bool frame_covers(const struct dl_walk_frame *f)
  *  - phase 3 (shared frames): only the last exclusive waiter ahead, whose
  *    own (covering) frame blocks on everything this frame would.
  */
+/* The walk used its budget: it stops and counts as truncated. */
+static bool walk_spent(const struct dl_table *t)
+{
+	return t->walk_steps > t->cfg.deadlk_budget;
+}
+
 static const struct dl_entry *next_blocker(struct dl_table *t,
 					   struct dl_walk_frame *f)
 {
@@ -1086,7 +994,7 @@ static const struct dl_entry *next_blocker(struct dl_table *t,
 		f->phase = 2;
 		return f->blocker_one;
 	}
-	while (f->phase == 0) {
+	while (f->phase == 0 && !walk_spent(t)) {
 		t->walk_steps++;
 		f->pos = f->pos->next;
 		if (f->pos == &l->holders) {
@@ -1098,7 +1006,7 @@ static const struct dl_entry *next_blocker(struct dl_table *t,
 		if (modes_conflict(l, e->mode, f->mode))
 			return e;
 	}
-	while (f->phase == 1) {	/* only the waiters ahead of self */
+	while (f->phase == 1 && !walk_spent(t)) {	/* ahead of self only */
 		t->walk_steps++;
 		f->pos = f->pos->next;
 		if (f->pos == &l->waiters)
@@ -1113,43 +1021,58 @@ static const struct dl_entry *next_blocker(struct dl_table *t,
 	return NULL;
 }
 
-/* Next wait of the frame's blocker, from the owner index. */
+/*
+ * Next wait of the frame's blocker: its owner's list in the owner index
+ * holds only its own waits, and at most one of them is on f->lock.
+ */
 static const struct dl_entry *next_wait_of(struct dl_table *t,
 					   struct dl_walk_frame *f)
 {
-	struct dl_okey bk, wk;
-
-	entry_okey(t, f->blocker, &bk);
+	if (!f->whead)
+		return NULL;
 	for (f->wpos = f->wpos->next; f->wpos != f->whead;
 	     f->wpos = f->wpos->next) {
-		const struct dl_entry *w = entry_of_idx_link(f->wpos);
+		const struct dl_entry *w = entry_of_olink(f->wpos);
 
 		t->walk_steps++;
 		if (w->lock == f->lock && frame_covers(f))
 			continue;
-		entry_okey(t, w, &wk);
-		if (okey_eq(&bk, &wk))
-			return w;
+		return w;
 	}
 	return NULL;
 }
 
-/* The last exclusive waiter ahead of @self (NULL: of the whole queue). */
+/*
+ * The last exclusive waiter ahead of @self (NULL: of the whole queue, which
+ * the lock remembers unless it left; then it is looked for here and
+ * remembered again).  Stops when the walk's budget is spent.
+ */
 static const struct dl_entry *last_excl_ahead(struct dl_table *t,
 					      const struct dl_lock *l,
 					      const struct dl_entry *self)
 {
+	struct dl_lock *ml = (struct dl_lock *)l;	/* global lock held */
 	const struct dl_link *p;
 
-	if (!self)
+	if (!self && !l->excl_unknown)
 		return l->last_excl;
-	for (p = self->lock_link.prev; p != &l->waiters; p = p->prev) {
-		const struct dl_entry *e = entry_of_lock_link(p);
+	p = self ? self->lock_link.prev : l->waiters.prev;
+	for (; p != &l->waiters; p = p->prev) {
+		struct dl_entry *e = entry_of_lock_link(p);
 
+		if (walk_spent(t))
+			return NULL;
 		t->walk_steps++;
-		if (e->mode == DL_MODE_EXCLUSIVE)
-			return e;
+		if (e->mode != DL_MODE_EXCLUSIVE)
+			continue;
+		if (!self) {
+			ml->last_excl = e;
+			ml->excl_unknown = 0;
+		}
+		return e;
 	}
+	if (!self)
+		ml->excl_unknown = 0;
 	return NULL;
 }
 
@@ -1164,6 +1087,12 @@ static void walk_push(struct dl_table *t, struct dl_walk_frame *f,
 	f->phase = 0;
 	f->blocker = NULL;
 	f->blocker_one = NULL;
+	/*
+	 * A waiter on a multi-permit semaphore waits for no one in particular
+	 * (modes_conflict()): nothing to enumerate, however many permits.
+	 */
+	if (l->permits > 1)
+		f->phase = 2;
 	if (!l->permits && mode == DL_MODE_SHARED) {
 		f->blocker_one = last_excl_ahead(t, l, self);
 		if (f->blocker_one)
@@ -1184,8 +1113,8 @@ static void walk_push(struct dl_table *t, struct dl_walk_frame *f,
  * deadlk_truncated and the request is then queued (like POSIX fcntl locks, a
  * cycle the walk could not see is left to wait timeouts and cancellation).
  */
-static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
-			  u8 mode, const struct dl_okey *req)
+static int deadlock_walk(struct dl_table *t, const struct dl_lock *l, u8 mode,
+			 const struct dl_okey *req)
 {
 	struct dl_walk_frame *stack = t->walk;
 	bool truncated = false;
@@ -1202,8 +1131,9 @@ static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 	while (depth) {
 		struct dl_walk_frame *f = &stack[depth - 1];
 		const struct dl_entry *b, *w;
+		struct dl_owner *o;
 
-		if (t->walk_steps > t->cfg.deadlk_budget) {
+		if (walk_spent(t)) {
 			truncated = true;
 			break;
 		}
@@ -1233,15 +1163,28 @@ static int deadlock_check(struct dl_table *t, const struct dl_lock *l,
 			continue;
 		}
 		entry_okey(t, b, &bk);
-		if (okey_eq(&bk, req))
+		if (dl_okey_eq(&bk, req))
 			return -EDEADLK;
+		o = dl_index_owner(&t->idx, &bk, &t->walk_steps);
 		f->blocker = b;
-		f->whead = index_head(t, &bk);
+		f->whead = o ? &o->waits : NULL;
 		f->wpos = f->whead;
 	}
-	if (truncated)
+	/* A scan cut short by the budget ends the walk like the check above. */
+	if (truncated || walk_spent(t))
 		t->deadlk_truncated++;
 	return 0;
+}
+
+/* The walk, with its steps added to the command's. */
+static int deadlock_check(struct dl_table *t, struct dl_cmd *cx,
+			  const struct dl_lock *l, u8 mode,
+			  const struct dl_okey *req)
+{
+	int err = deadlock_walk(t, l, mode, req);
+
+	cx->steps += t->walk_steps;
+	return err;
 }
 
 /* ---- table and sessions ---------------------------------------------- */
@@ -1260,7 +1203,7 @@ static int config_fill(struct dl_table_config *c)
 	if (!c->deadlk_budget)
 		c->deadlk_budget = DL_DEFAULT_DEADLK_BUDGET;
 	if (!c->index_bits)
-		c->index_bits = 10;
+		c->index_bits = 6;
 	if (c->index_bits > 20 || c->deadlk_depth > 1024)
 		return -EINVAL;
 	/* Entry tails hold meta then owner; keep pointers after them aligned. */
@@ -1284,8 +1227,7 @@ static void table_free_parts(struct dl_table *t)
 		dl_free(t, DL_OBJ_SHARDS, t->shards,
 			sizeof(*t->shards) * t->cfg.nr_shards);
 	}
-	dl_free(t, DL_OBJ_INDEX, t->index,
-		sizeof(*t->index) * (t->index_mask + 1));
+	dl_index_destroy(&t->idx);
 	dl_free(t, DL_OBJ_WALK, t->walk, sizeof(*t->walk) * t->cfg.deadlk_depth);
 	dl_free(t, DL_OBJ_TABLE, t, sizeof(*t));
 }
@@ -1294,6 +1236,7 @@ struct dl_table *dl_table_create(const struct dl_table_config *cfg,
 				 const struct dl_table_ops *ops, void *priv)
 {
 	struct dl_table_config c = *cfg;
+	struct dl_hasher h = { .ops = ops, .priv = priv, .seed = c.hash_seed };
 	struct dl_table *t;
 	u32 i;
 
@@ -1307,17 +1250,12 @@ struct dl_table *dl_table_create(const struct dl_table_config *cfg,
 	t->ops = ops;
 	t->priv = priv;
 	t->shard_mask = c.nr_shards - 1;
-	t->index_mask = (1U << c.index_bits) - 1;
 	t->shards = dl_alloc(t, DL_OBJ_SHARDS, sizeof(*t->shards) * c.nr_shards);
-	t->index = dl_alloc(t, DL_OBJ_INDEX,
-			    sizeof(*t->index) * (t->index_mask + 1));
 	t->walk = dl_alloc(t, DL_OBJ_WALK, sizeof(*t->walk) * c.deadlk_depth);
 	if (t->shards)
 		memset(t->shards, 0, sizeof(*t->shards) * c.nr_shards);
-	if (!t->shards || !t->index || !t->walk)
+	if (!t->shards || !t->walk || dl_index_init(&t->idx, &h, c.index_bits))
 		goto fail;
-	for (i = 0; i <= t->index_mask; i++)
-		dl_link_init(&t->index[i]);
 	for (i = 0; i < c.nr_shards; i++) {
 		struct dl_shard *sh = &t->shards[i];
 		size_t sz = sizeof(*sh->buckets) << DL_MIN_BUCKET_BITS;
@@ -1372,7 +1310,7 @@ void dl_table_destroy(struct dl_table *t)
 static size_t session_size(const struct dl_table *t)
 {
 	return sizeof(struct dl_session) +
-	       sizeof(struct dl_link) * 2 * t->cfg.nr_shards;
+	       (sizeof(struct dl_link) * 2 + 1) * t->cfg.nr_shards;
 }
 
 struct dl_session *dl_session_create(struct dl_table *t, u64 id)
@@ -1387,6 +1325,7 @@ struct dl_session *dl_session_create(struct dl_table *t, u64 id)
 	s->nr_shards = t->cfg.nr_shards;
 	for (i = 0; i < 2 * s->nr_shards; i++)
 		dl_link_init(&s->lists[i]);
+	memset(sess_touched(s), 0, s->nr_shards);
 	return s;
 }
 
@@ -1405,11 +1344,24 @@ long dl_session_waiters(const struct dl_session *s)
 	return dl_atomic_read(&s->nr_waiters);
 }
 
+bool dl_session_touched(const struct dl_session *s, u32 shard)
+{
+	return shard < s->nr_shards && sess_touched(s)[shard];
+}
+
 int dl_session_end(struct dl_table *t, struct dl_cmd *cx, struct dl_session *s,
 		   u32 shard)
 {
+	return dl_session_end_some(t, cx, s, shard, 0);
+}
+
+int dl_session_end_some(struct dl_table *t, struct dl_cmd *cx,
+			struct dl_session *s, u32 shard, u32 budget)
+{
 	struct dl_link *waits, *leases;
 	struct dl_shard *sh;
+	int ret = DL_MORE;
+	u32 n = 0;
 
 	if (shard >= t->cfg.nr_shards)
 		return -EINVAL;
@@ -1425,6 +1377,8 @@ int dl_session_end(struct dl_table *t, struct dl_cmd *cx, struct dl_session *s,
 		struct dl_entry *w = entry_of_sess_link(waits->next);
 		struct dl_lock *l = w->lock;
 
+		if (budget && n++ == budget)
+			goto out;
 		waiter_unlink(t, sh, w);
 		entry_free(t, sh, w);
 		lock_settle(t, cx, sh, shard, l);
@@ -1433,11 +1387,15 @@ int dl_session_end(struct dl_table *t, struct dl_cmd *cx, struct dl_session *s,
 		struct dl_entry *e = entry_of_sess_link(leases->next);
 		struct dl_lock *l = e->lock;
 
+		if (budget && n++ == budget)
+			goto out;
 		holder_end(t, cx, sh, e, DL_EV_OWNER_DIED);
 		lock_settle(t, cx, sh, shard, l);
 	}
+	ret = 0;
+out:
 	shard_sync_timer(t, cx, shard);
-	return 0;
+	return ret;
 }
 
 int dl_session_destroy(struct dl_table *t, struct dl_session *s)
@@ -1496,6 +1454,7 @@ static void req_okey(const struct dl_acquire_req *rq, struct dl_okey *k)
 {
 	k->detached = rq->flags & DL_ACQ_DETACHED;
 	k->sess = k->detached ? NULL : rq->sess;
+	k->sess_id = k->sess ? k->sess->id : 0;
 	k->tag = k->detached ? 0 : rq->tag;
 	k->str = k->detached ? rq->owner : NULL;
 	k->len = k->detached ? rq->owner_len : 0;
@@ -1615,21 +1574,23 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 			 const struct dl_okey *k)
 {
 	struct dl_shard *sh = &t->shards[shard];
-	struct dl_entry *w;
-	bool lone;
+	struct dl_entry *w, *lone = NULL;
+	struct dl_owner *o;
 	int err;
 
 	DL_ASSERT(cx->global);
-	if (waiter_find(t, l, k))
+	if (waiter_find(t, cx, l, k))
 		return -EALREADY;
 	/*
 	 * With this wait the requester waits twice: mark a single earlier
 	 * wait multi now, for the walk (undone if the request fails).
 	 */
-	lone = owner_waits(t, k, NULL, NULL, false) == 1;
-	if (lone)
-		owner_waits(t, k, NULL, set_multi, true);
-	err = deadlock_check(t, l, rq->mode, k);
+	o = dl_index_owner(&t->idx, k, &cx->steps);
+	if (o && o->nr_waits == 1) {
+		lone = entry_of_olink(o->waits.next);
+		set_multi(lone, true);
+	}
+	err = deadlock_check(t, cx, l, rq->mode, k);
 	if (err)
 		goto undo_multi;
 	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
@@ -1644,16 +1605,26 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		err = -ENOMEM;
 		goto undo_sess;
 	}
+	w->wn = dl_index_add(&t->idx, k, l, l->hkey,
+			     dl_index_cookie_hash(&t->idx, rq->sess->id,
+						  rq->cookie, l->hkey), w);
+	if (!w->wn) {
+		entry_free(t, sh, w);
+		err = -ENOMEM;
+		goto undo_sess;
+	}
 	w->flags |= DL_E_WAITER;
 	w->lock = l;
 	w->cookie = rq->cookie;
 	w->ttl_ms = rq->ttl_ms;
 	dl_link_add_tail(&w->lock_link, &l->waiters);
 	l->nr_waiters++;
-	if (w->mode == DL_MODE_EXCLUSIVE)
+	if (w->mode == DL_MODE_EXCLUSIVE) {
 		l->last_excl = w;
-	dl_link_add_tail(&w->idx_link, index_head(t, k));
-	multi_add(t, w, k);
+		l->excl_unknown = 0;
+	}
+	multi_add(w);
+	sess_touch(rq->sess, shard);
 	dl_link_add_tail(&w->sess_link, sess_list(rq->sess, shard, true));
 	if (rq->wait_ms)
 		entry_set_deadline(sh, w, cx->now +
@@ -1666,7 +1637,7 @@ undo_table:
 	dl_atomic_add_return(-1, &t->nr_waiters);
 undo_multi:
 	if (lone)
-		owner_waits(t, k, NULL, set_multi, false);
+		set_multi(lone, false);
 	return err;
 }
 
@@ -1699,7 +1670,7 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 	err = kind_check(l, rq);
 	if (err)
 		return err;
-	e = holder_find(t, l, &k);
+	e = holder_find(t, l, &k, &cx->steps);
 	if (e) {
 		err = acquire_reentrant(t, cx, &t->shards[shard], e, rq, res);
 		goto out;
@@ -1719,8 +1690,8 @@ out:
 }
 
 /* Finds the holder entry of owner @o on @name, or why there is none. */
-static int find_own(struct dl_table *t, const char *name, u32 len,
-		    const struct dl_owner_ref *o, u32 *shard,
+static int find_own(struct dl_table *t, struct dl_cmd *cx, const char *name,
+		    u32 len, const struct dl_owner_ref *o, u32 *shard,
 		    struct dl_entry **out)
 {
 	struct dl_lock *l;
@@ -1733,7 +1704,7 @@ static int find_own(struct dl_table *t, const char *name, u32 len,
 	if (!l || !l->nr_holders)
 		return -ENOENT;
 	ref_okey(o, &k);
-	*out = holder_find(t, l, &k);
+	*out = holder_find(t, l, &k, &cx->steps);
 	return *out ? 0 : -EPERM;
 }
 
@@ -1745,7 +1716,7 @@ int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	u32 shard;
 	int err;
 
-	err = find_own(t, name, len, o, &shard, &e);
+	err = find_own(t, cx, name, len, o, &shard, &e);
 	if (err)
 		return err;
 	l = e->lock;
@@ -1773,7 +1744,7 @@ int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 	u32 shard;
 	int err;
 
-	err = find_own(t, name, len, o, &shard, &e);
+	err = find_own(t, cx, name, len, o, &shard, &e);
 	if (err)
 		return err;
 	if (!ttl_ms)
@@ -1796,12 +1767,11 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	u32 shard;
 	int err;
 
-	(void)cx;
 	if (val_len > DL_VALUE_MAX)
 		return -E2BIG;
 	if (val_len && !val)
 		return -EINVAL;
-	err = find_own(t, name, len, o, &shard, &e);
+	err = find_own(t, cx, name, len, o, &shard, &e);
 	if (err)
 		return err;
 	if (val_len) {
@@ -1833,7 +1803,7 @@ static int find_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		return -ENOENT;
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
-	*w = waiter_by_cookie(l, s, *shard, cookie);
+	*w = waiter_by_cookie(t, cx, l, s, cookie);
 	return *w ? 0 : -ENOENT;
 }
 
@@ -2202,7 +2172,7 @@ static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 
 			for (e = l->hidx[b]; e; e = e->hnext) {
 				entry_okey(t, e, &k);
-				CHECK(e->lock == l && hidx_slot(l, &k) == b);
+				CHECK(e->lock == l && hidx_slot(t, l, &k) == b);
 				in++;
 			}
 		}
@@ -2215,6 +2185,8 @@ static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 		const struct dl_entry *e = entry_of_lock_link(p);
 
 		CHECK((e->flags & DL_E_WAITER) && e->lock == l && e->sess);
+		CHECK(e->wn && e->wn->entry == e && e->wn->lock == l);
+		CHECK(e->multi == (e->wn->owner->nr_waits >= 2));
 		CHECK(e->deadline ? sh->heap[e->heap_idx] == e :
 				    e->heap_idx == DL_NO_HEAP);
 		n++;
@@ -2229,7 +2201,7 @@ static int check_lock(const struct dl_table *t, const struct dl_shard *sh,
 			last = e;
 		multi += e->multi;
 	}
-	CHECK(l->last_excl == last);
+	CHECK(l->excl_unknown ? !l->last_excl : l->last_excl == last);
 	CHECK(multi == l->nr_multi);
 	/* A waiter at the head that fits would have been granted. */
 	if (n)

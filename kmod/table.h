@@ -23,7 +23,8 @@
  *    cx->global = true.  Uncontended acquire, release, renew, set-value and
  *    inspection never need it.
  *  - dl_session_end() must be called with the global lock held, once per
- *    shard, with that shard's lock held.
+ *    shard the session touched (dl_session_touched()), with that shard's
+ *    lock held.
  */
 #ifndef DLOCK_TABLE_H
 #define DLOCK_TABLE_H
@@ -80,8 +81,10 @@ enum dl_obj {
 	DL_OBJ_ENTRY,		/* one per holder or waiter */
 	DL_OBJ_VALUE,
 	DL_OBJ_SESSION,
-	DL_OBJ_INDEX,		/* owner -> waits index, fixed at table creation */
+	DL_OBJ_INDEX,		/* owner index bucket arrays, may be large */
 	DL_OBJ_WALK,		/* deadlock walk stack, fixed at table creation */
+	DL_OBJ_OWNER,		/* one per owner that waits, with its string */
+	DL_OBJ_WNODE,		/* one per waiter: its place in the owner index */
 	DL_OBJ_NR,
 };
 
@@ -95,6 +98,12 @@ struct dl_cmd {
 	u64 now;		/* monotonic ns (cluster: the log entry's time) */
 	bool global;		/* the caller holds the global lock */
 	void *priv;		/* passed back to the notification callbacks */
+	/*
+	 * Work done, added to by the command: list, chain and index entries
+	 * looked at under a table lock.  Tests assert the bounds of
+	 * docs/architecture.md ("Bounded work") with it.
+	 */
+	u32 steps;
 };
 
 /* Who owns a holder or a waiter, as inspection and notifications show it. */
@@ -170,7 +179,7 @@ struct dl_table_config {
 	u32 max_session_waiters;	/* per session, -EDQUOT; 0: unlimited */
 	u32 deadlk_depth;	/* wait-for walk depth; 0: default */
 	u32 deadlk_budget;	/* steps per walk; 0: default */
-	u32 index_bits;		/* owner->waits index buckets (log2); 0: 10 */
+	u32 index_bits;		/* owner index buckets at least (log2); 0: 6 */
 	u64 hash_seed;
 };
 
@@ -256,6 +265,20 @@ u64 dl_session_id(const struct dl_session *s);
  */
 int dl_session_end(struct dl_table *t, struct dl_cmd *cx,
 		   struct dl_session *s, u32 shard);
+/*
+ * The same for at most @budget of the session's entries in @shard (0: all):
+ * DL_MORE when some are left.  Between calls the glue may drop its locks
+ * and send the notes so far: the session is already dying, so none of its
+ * waits is granted meanwhile and nothing of it is lost.
+ */
+int dl_session_end_some(struct dl_table *t, struct dl_cmd *cx,
+			struct dl_session *s, u32 shard, u32 budget);
+/*
+ * Whether the session ever had a lease or a wait in @shard; the others
+ * need no dl_session_end().  Stable once the session sends no more
+ * requests and the glue holds the global lock.
+ */
+bool dl_session_touched(const struct dl_session *s, u32 shard);
 /* After dl_session_end() on every shard; -EBUSY if anything is left. */
 int dl_session_destroy(struct dl_table *t, struct dl_session *s);
 

@@ -11,44 +11,54 @@ TABLE_KCFLAGS := -Wvla -Wmissing-prototypes \
 	-Wstrict-prototypes -Wdeclaration-after-statement -fno-builtin-malloc
 TABLE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-TABLE_SRC := kmod/table.c
-TABLE_DEPS := kmod/table.c kmod/table.h kmod/compat.h tests/tap.h \
-	tests/host/test_table.c
+TABLE_SRC := kmod/table.c kmod/table_index.c
+TABLE_DEPS := $(TABLE_SRC) kmod/table.h kmod/table_int.h kmod/compat.h \
+	tests/tap.h
+TABLE_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)
+TABLE_SAN_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%_san.o)
+TABLE_TSAN_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%_tsan.o)
 
-$(TABLE_BUILD)/table.o: $(TABLE_DEPS)
+$(TABLE_BUILD)/%.o: kmod/%.c $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -Wframe-larger-than=512 -c -o $@ $(TABLE_SRC)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -Wframe-larger-than=512 -c -o $@ $<
 
 # Sanitizer redzones inflate frames: the frame check is on the plain build.
-$(TABLE_BUILD)/table_san.o: $(TABLE_DEPS)
+$(TABLE_BUILD)/%_san.o: kmod/%.c $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) $(TABLE_SAN) -c -o $@ $(TABLE_SRC)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) $(TABLE_SAN) -c -o $@ $<
 
-$(TABLE_BUILD)/table_tsan.o: $(TABLE_DEPS)
+$(TABLE_BUILD)/%_tsan.o: kmod/%.c $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -fsanitize=thread -c -o $@ $(TABLE_SRC)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -fsanitize=thread -c -o $@ $<
 
-$(TABLE_BUILD)/test_table: $(TABLE_BUILD)/table.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_table.c $< -pthread
+$(TABLE_BUILD)/test_table: $(TABLE_OBJ) tests/host/test_table.c
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_table.c $(TABLE_OBJ) -pthread
 
-$(TABLE_BUILD)/test_table_san: $(TABLE_BUILD)/table_san.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_table.c $< -pthread
+$(TABLE_BUILD)/test_table_san: $(TABLE_SAN_OBJ) tests/host/test_table.c
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_table.c $(TABLE_SAN_OBJ) -pthread
 
-$(TABLE_BUILD)/test_table_tsan: $(TABLE_BUILD)/table_tsan.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_table.c $< -pthread
+$(TABLE_BUILD)/test_table_tsan: $(TABLE_TSAN_OBJ) tests/host/test_table.c
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_table.c $(TABLE_TSAN_OBJ) -pthread
+
+# Bounded work (issue 8): attacker-shaped tables, steps per command.
+$(TABLE_BUILD)/test_bound_san: $(TABLE_SAN_OBJ) tests/host/test_bound.c
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_bound.c $(TABLE_SAN_OBJ)
 
 # Both binaries print TAP; the sanitized run is prefixed "san:" in names so
 # that both sets of lines count, and any sanitizer report fails the run.
 # ThreadSanitizer runs only the threaded test ("tsan:" names); a data race
 # report exits non-zero.
 check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
-		$(TABLE_BUILD)/test_table_tsan
+		$(TABLE_BUILD)/test_table_tsan $(TABLE_BUILD)/test_bound_san
 	@$(TABLE_BUILD)/test_table
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_table_san --san $(if $(TABLE_QUICK),--quick)
 	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 		$(TABLE_BUILD)/test_table_tsan --threads
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(TABLE_BUILD)/test_bound_san
 
 .PHONY: check-table
 CHECK_SUITES += table
