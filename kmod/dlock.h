@@ -59,7 +59,9 @@ struct dlock_net {
 
 /* Preallocated WAIT_DONEs of a session's queued acquires (unicast.c). */
 struct dlock_spare {
+	spinlock_t lock;
 	struct sk_buff_head skbs[2];	/* for short names, for long ones */
+	u32 need[2];			/* waits queued or being queued */
 };
 
 /* What a holder or waiter shows of the process that asked (table meta). */

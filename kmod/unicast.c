@@ -40,16 +40,24 @@ static int spare_class(u32 name_len)
 	return name_len > DLOCK_SPARE_SHORT;
 }
 
+/*
+ * A pool holds a WAIT_DONE for every wait queued or being queued in each
+ * class (->need), plus at most one idle, so that the common acquire that is
+ * granted at once allocates nothing.
+ */
 void dlock_spare_init(struct dlock_spare *sp)
 {
-	skb_queue_head_init(&sp->skbs[0]);
-	skb_queue_head_init(&sp->skbs[1]);
+	spin_lock_init(&sp->lock);
+	__skb_queue_head_init(&sp->skbs[0]);
+	__skb_queue_head_init(&sp->skbs[1]);
+	sp->need[0] = 0;
+	sp->need[1] = 0;
 }
 
 void dlock_spare_purge(struct dlock_spare *sp)
 {
-	skb_queue_purge(&sp->skbs[0]);
-	skb_queue_purge(&sp->skbs[1]);
+	__skb_queue_purge(&sp->skbs[0]);
+	__skb_queue_purge(&sp->skbs[1]);
 }
 
 /* One more WAIT_DONE for a wait on a name of @name_len bytes. */
@@ -57,25 +65,50 @@ int dlock_spare_add(struct dlock_spare *sp, u32 name_len)
 {
 	int c = spare_class(name_len);
 	struct sk_buff *skb;
+	bool have;
 
+	spin_lock(&sp->lock);
+	have = skb_queue_len(&sp->skbs[c]) >= ++sp->need[c];
+	spin_unlock(&sp->lock);
+	if (have)
+		return 0;
 	skb = genlmsg_new(dlock_wait_done_size(c ? DL_NAME_MAX :
 					       DLOCK_SPARE_SHORT), GFP_KERNEL);
-	if (!skb)
-		return -ENOMEM;
-	skb_queue_tail(&sp->skbs[c], skb);
-	return 0;
+	spin_lock(&sp->lock);
+	if (skb)
+		__skb_queue_tail(&sp->skbs[c], skb);
+	else
+		sp->need[c]--;
+	spin_unlock(&sp->lock);
+	return skb ? 0 : -ENOMEM;
 }
 
 /* A wait on a name of @name_len bytes ended without a note (or never began). */
 void dlock_spare_drop(struct dlock_spare *sp, u32 name_len)
 {
-	kfree_skb(skb_dequeue(&sp->skbs[spare_class(name_len)]));
+	int c = spare_class(name_len);
+	struct sk_buff *skb = NULL;
+
+	spin_lock(&sp->lock);
+	sp->need[c]--;
+	if (skb_queue_len(&sp->skbs[c]) > sp->need[c] + 1)
+		skb = __skb_dequeue(&sp->skbs[c]);
+	spin_unlock(&sp->lock);
+	kfree_skb(skb);
 }
 
 /* The WAIT_DONE of a wait on a name of @name_len bytes; NULL: none left. */
 struct sk_buff *dlock_spare_take(struct dlock_spare *sp, u32 name_len)
 {
-	return skb_dequeue(&sp->skbs[spare_class(name_len)]);
+	int c = spare_class(name_len);
+	struct sk_buff *skb;
+
+	spin_lock(&sp->lock);
+	skb = __skb_dequeue(&sp->skbs[c]);
+	if (sp->need[c])
+		sp->need[c]--;
+	spin_unlock(&sp->lock);
+	return skb;
 }
 
 /* Like netlink_overrun(): the socket's next read fails with ENOBUFS. */
@@ -90,7 +123,8 @@ void dlock_sock_missed(struct sock *sk)
 /*
  * Queues @skb on @sk itself and drops the reference taken when the note was
  * built.  As from netlink_unicast(): sent by the kernel (port id 0), run
- * through the socket's filter, charged to its receive buffer.
+ * through the socket's filter, charged to its receive buffer (but netlink
+ * taps such as nlmon do not see it).
  */
 void dlock_deliver(struct sock *sk, struct sk_buff *skb)
 {

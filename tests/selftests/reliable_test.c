@@ -10,7 +10,8 @@
  *   socket that had it;
  * - a grant to a waiter whose receive buffer is full reaches it or the
  *   socket learns it missed something, and libdlock's recovery never
- *   forgets a wait the kernel still has.
+ *   forgets a wait the kernel still has, nor believes a note another
+ *   local socket forged.
  *
  * Needs DLOCK_KO (the tests unload and load the module).  Every test leaves
  * the module loaded and holds nothing when it ends.
@@ -706,6 +707,75 @@ TEST(lib_resync_keeps_wait)
 	ASSERT_EQ(1, li->n_holders);
 	EXPECT_EQ(o.token, li->holders[0].token);
 	dlock_lock_info_free(li);
+	dlock_close(w);
+	dlock_close(h);
+}
+
+/*
+ * Any local socket may send to another's port id.  A WAIT_DONE forged that
+ * way must not make libdlock report a grant the kernel never made.
+ */
+TEST(lib_ignores_forged_notes)
+{
+	const char *name = lname("forged");
+	struct dlock_acquire_opts opts = { .flags = DLOCK_F_NO_TTL, .tag = 1 };
+	struct dlock_owner own = { .tag = 1 };
+	struct dlock_lease lease;
+	struct outcome o = {};
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	struct dlock *h, *w;
+	uint64_t cookie, token = 42;
+	uint32_t zero = 0;
+	int i, fd, family;
+
+	ASSERT_EQ(0, dlock_open(&h));
+	ASSERT_EQ(0, dlock_open(&w));
+	ASSERT_EQ(0, dlock_acquire(h, name, &opts, &lease));
+	ASSERT_EQ(0, dlock_acquire_async(w, name, &opts, &lease, acquired,
+					 &o));
+
+	fd = nlraw_open();
+	ASSERT_LE(0, fd);
+	family = nlraw_family(fd, DLOCK_GENL_NAME);
+	ASSERT_LT(0, family);
+	to.nl_pid = sock_portid(dlock_fd(w));
+	/* Whatever cookie the library chose: the first few. */
+	for (cookie = 0; cookie < 8; cookie++) {
+		struct nlraw_msg m;
+
+		nlraw_init(&m, family, DLOCK_CMD_WAIT_DONE, DLOCK_GENL_VERSION);
+		m.nh.nlmsg_flags = 0;
+		nlraw_put(&m, DLOCK_A_NAME, name, strlen(name));
+		nlraw_put(&m, DLOCK_A_COOKIE, &cookie, 8);
+		nlraw_put(&m, DLOCK_A_ERROR, &zero, 4);
+		nlraw_put(&m, DLOCK_A_TOKEN, &token, 8);
+		ASSERT_LT(0, sendto(fd, &m, m.nh.nlmsg_len, 0,
+				    (struct sockaddr *)&to, sizeof(to)));
+	}
+	close(fd);
+	for (i = 0; i < 20; i++) {
+		struct pollfd p = { .fd = dlock_fd(w), .events = POLLIN };
+
+		poll(&p, 1, 10);
+		ASSERT_LE(0, dlock_dispatch(w));
+	}
+	EXPECT_FALSE(o.done) TH_LOG("a forged WAIT_DONE settled the wait "
+				    "(token %llu)", (unsigned long long)o.token);
+
+	/* The real grant still comes through. */
+	o.done = false;
+	ASSERT_EQ(0, dlock_release(h, name, &own));
+	for (i = 0; i < 300 && !o.done; i++) {
+		struct pollfd p = { .fd = dlock_fd(w), .events = POLLIN };
+
+		poll(&p, 1, 10);
+		ASSERT_LE(0, dlock_dispatch(w));
+	}
+	ASSERT_TRUE(o.done);
+	EXPECT_EQ(0, o.err);
+	EXPECT_NE(token, o.token);
+	if (!o.err)
+		dlock_release(w, name, &own);
 	dlock_close(w);
 	dlock_close(h);
 }

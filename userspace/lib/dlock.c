@@ -255,13 +255,21 @@ static void dlock_save_extack(struct dlock *d, struct nlmsgerr *e)
 			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
+/*
+ * Any local socket may send to our port id: only what the kernel sent (port
+ * id 0) is a reply or a notification.
+ */
+static bool dlock_from_kernel(struct nl_msg *msg)
+{
+	return nlmsg_get_src(msg)->nl_pid == 0;
+}
+
 static int dlock_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct dlock *d = arg;
 	struct dlock_req *req = dlock_cur;
 
-	(void)nla;
-	if (!req || e->msg.nlmsg_seq != req->seq)
+	if (nla->nl_pid != 0 || !req || e->msg.nlmsg_seq != req->seq)
 		return NL_SKIP;
 	req->done = true;
 	d->err = -e->error;
@@ -277,6 +285,8 @@ static int dlock_valid_cb(struct nl_msg *msg, void *arg)
 	struct dlock *d = arg;
 	int err;
 
+	if (!dlock_from_kernel(msg))
+		return NL_SKIP;
 	if (nlh->nlmsg_seq == 0) {
 		dlock_notification(d, nlh);
 		return NL_SKIP;
@@ -319,7 +329,7 @@ static int dlock_end_cb(struct nl_msg *msg, void *arg)
 	struct dlock_req *req = dlock_cur;
 
 	(void)arg;
-	if (req && nlmsg_hdr(msg)->nlmsg_seq == req->seq)
+	if (req && dlock_from_kernel(msg) && nlmsg_hdr(msg)->nlmsg_seq == req->seq)
 		req->done = true;
 	return NL_SKIP;
 }
