@@ -111,6 +111,17 @@ static int module_unload_wait(int ms)
 
 /* ---- rmmod while leases or waiters exist ------------------------------ */
 
+static uint32_t sock_portid(int fd)
+{
+	struct sockaddr_nl sa;
+	socklen_t len = sizeof(sa);
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len))
+		return 0;
+	return sa.nl_pid;
+}
+
+
 FIXTURE(pin) {
 	struct client c, w;
 };
@@ -173,8 +184,10 @@ TEST_F(pin, waiter_then_grant)
 	struct acq h = { .name = lname("pin-wait"), .flags = DLOCK_F_NO_TTL,
 			 .tag = 1 };
 	struct acq q = h;
+	struct nlraw_msg m;
 	struct result r;
-	struct note n;
+	uint64_t session;
+	int len = 0;
 
 	NEED_KO();
 	q.cookie = 7;
@@ -187,8 +200,13 @@ TEST_F(pin, waiter_then_grant)
 
 	/* The waiter turns into the holder: the module stays pinned. */
 	client_close(&self->c);
-	ASSERT_EQ(DLOCK_CMD_WAIT_DONE, next_note(&self->w, 5000, &n));
-	EXPECT_EQ(0, n.error);
+	ASSERT_EQ(DLOCK_CMD_WAIT_DONE, nlraw_note(self->w.fd, 5000, &m, &len));
+	EXPECT_EQ(0, nlraw_u32(&m, len, DLOCK_A_ERROR));
+	/* The note names its session: this socket's (port id in its low half). */
+	session = nlraw_u64(&m, len, DLOCK_A_SESSION);
+	EXPECT_EQ(sock_portid(self->w.fd), (uint32_t)session)
+		TH_LOG("WAIT_DONE session %llx", (unsigned long long)session);
+	EXPECT_NE(0, session >> 32);
 	EXPECT_UNLOAD_REFUSED("a waiter granted");
 
 	client_close(&self->w);
@@ -384,16 +402,6 @@ static int mcast_group(int fd, const char *fam, const char *grp)
 			return id;
 	}
 	return -ENOENT;
-}
-
-static uint32_t sock_portid(int fd)
-{
-	struct sockaddr_nl sa;
-	socklen_t len = sizeof(sa);
-
-	if (getsockname(fd, (struct sockaddr *)&sa, &len))
-		return 0;
-	return sa.nl_pid;
 }
 
 /* A netlink socket bound to @portid, or -errno. */
