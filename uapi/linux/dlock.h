@@ -128,6 +128,7 @@ enum dlock_lost_reason {
  * later.  If one cannot be delivered (the receive buffer is full, or there
  * is no memory for a LOST), the socket's next read fails with ENOBUFS, as
  * for any message netlink drops: look the locks up again (%DLOCK_CMD_GET).
+ * (Also on a socket that set NETLINK_NO_ENOBUFS: the module cannot see it.)
  * A WAIT_DONE is allocated with the wait and never fails for want of
  * memory.
  * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS.  %DLOCK_A_EVENT,
