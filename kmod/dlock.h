@@ -55,6 +55,16 @@ struct dlock_net {
 	/* The table's hash key (names, owners, cookies): see lease.c. */
 	siphash_key_t hash_key;
 	bool dying;
+	/* Holder and waiter entries; while any, a module reference (pin.c). */
+	atomic_long_t entries;
+	spinlock_t pin_lock;
+};
+
+/* Preallocated WAIT_DONEs of a session's queued acquires (unicast.c). */
+struct dlock_spare {
+	spinlock_t lock;
+	struct sk_buff_head skbs[2];	/* for short names, for long ones */
+	u32 need[2];			/* waits queued or being queued */
 };
 
 /* What a holder or waiter shows of the process that asked (table meta). */
@@ -111,7 +121,13 @@ struct dl_session *dlock_session_get(struct dlock_net *dn,
 				     const struct sk_buff *skb);
 struct dl_session *dlock_session_find(struct dlock_net *dn,
 				      const struct sk_buff *skb);
-bool dlock_session_closed(struct dlock_net *dn, const struct dl_session *s);
+struct sock *dlock_session_sock(struct dlock_net *dn,
+				const struct dl_session *s, u32 name_len,
+				struct sk_buff **spare);
+int dlock_wait_reserve(struct dlock_net *dn, const struct sk_buff *skb,
+		       u32 name_len);
+void dlock_wait_unreserve(struct dlock_net *dn, const struct sk_buff *skb,
+			  u32 name_len);
 void dlock_session_end(struct dlock_net *dn, u32 portid);
 int dlock_lease_init(struct dlock_net *dn);
 void dlock_lease_exit(struct dlock_net *dn);
@@ -125,5 +141,19 @@ void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev);
 void dlock_nl_flush(struct dlock_ctx *ctx);
 int dlock_notifier_init(void);
 void dlock_notifier_exit(void);
+
+size_t dlock_wait_done_size(u32 name_len);
+void dlock_spare_init(struct dlock_spare *sp);
+void dlock_spare_purge(struct dlock_spare *sp);
+int dlock_spare_add(struct dlock_spare *sp, u32 name_len);
+void dlock_spare_drop(struct dlock_spare *sp, u32 name_len);
+struct sk_buff *dlock_spare_take(struct dlock_spare *sp, u32 name_len);
+void dlock_sock_missed(struct sock *sk);
+void dlock_deliver(struct sock *sk, struct sk_buff *skb);
+
+void dlock_pin_init(struct dlock_net *dn);
+bool dlock_pin(struct dlock_net *dn);
+void dlock_unpin(struct dlock_net *dn);
+bool dlock_unloading(void);
 
 #endif /* DLOCK_H */

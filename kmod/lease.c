@@ -127,6 +127,9 @@ static void *dlock_tbl_alloc(void *priv, enum dl_obj kind, size_t size)
 	struct dlock_net *dn = priv;
 	void *p;
 
+	/* A holder or waiter keeps the module loaded (pin.c). */
+	if (kind == DL_OBJ_ENTRY && !dlock_pin(dn))
+		return NULL;
 	if (c)
 		p = kmem_cache_alloc(c, GFP_KERNEL_ACCOUNT);
 	else if (kind == DL_OBJ_BUCKETS || kind == DL_OBJ_HEAP ||
@@ -137,6 +140,8 @@ static void *dlock_tbl_alloc(void *priv, enum dl_obj kind, size_t size)
 		p = kmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (p)
 		percpu_counter_add(&dn->mem_bytes, dlock_obj_bytes(c, p, size));
+	else if (kind == DL_OBJ_ENTRY)
+		dlock_unpin(dn);
 	return p;
 }
 
@@ -150,6 +155,8 @@ static void dlock_tbl_free(void *priv, enum dl_obj kind, void *p, size_t size)
 		kmem_cache_free(c, p);
 	else
 		kvfree(p);
+	if (kind == DL_OBJ_ENTRY)
+		dlock_unpin(dn);
 }
 
 static int dlock_entry_cache_init(size_t size)
@@ -327,6 +334,8 @@ static void dlock_shard_work(struct work_struct *work)
 struct dlock_sess {
 	struct dl_session *s;
 	struct sock *sk;
+	/* A WAIT_DONE for each queued acquire, at least (unicast.c). */
+	struct dlock_spare spare;
 	struct rcu_head rcu;
 };
 
@@ -335,6 +344,7 @@ static void dlock_sess_free(struct rcu_head *rcu)
 {
 	struct dlock_sess *ds = container_of(rcu, struct dlock_sess, rcu);
 
+	dlock_spare_purge(&ds->spare);
 	sock_put(ds->sk);
 	kfree(ds);
 }
@@ -428,8 +438,10 @@ struct dl_session *dlock_session_get(struct dlock_net *dn,
 	if (!ds) {
 		ds = kmalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
 		id = (++dn->session_seq << 32) | portid;
-		if (ds)
+		if (ds) {
+			dlock_spare_init(&ds->spare);
 			ds->s = dl_session_create(dn->table, id);
+		}
 		if (ds && ds->s) {
 			ds->sk = sk;
 			sock_hold(sk);
@@ -455,19 +467,63 @@ struct dl_session *dlock_session_get(struct dlock_net *dn,
 }
 
 /*
- * Whether the socket of @s is gone or closing: a message to its port id
- * would reach nobody, or a newer socket that bound the same port id.
+ * The socket of @s, held, or NULL if it is gone or closing (a newer socket
+ * may have bound its port id).  With @spare, also takes one of the
+ * session's WAIT_DONEs for a name of @name_len bytes (NULL if none is left).
  */
-bool dlock_session_closed(struct dlock_net *dn, const struct dl_session *s)
+struct sock *dlock_session_sock(struct dlock_net *dn,
+				const struct dl_session *s, u32 name_len,
+				struct sk_buff **spare)
 {
+	struct sock *sk = NULL;
 	struct dlock_sess *ds;
-	bool closed;
 
 	rcu_read_lock();
 	ds = xa_load(&dn->sessions, (u32)dl_session_id(s));
-	closed = !ds || ds->s != s || sock_flag(ds->sk, SOCK_DEAD);
+	if (ds && ds->s == s && !sock_flag(ds->sk, SOCK_DEAD)) {
+		sk = ds->sk;
+		sock_hold(sk);
+		if (spare)
+			*spare = dlock_spare_take(&ds->spare, name_len);
+	}
 	rcu_read_unlock();
-	return closed;
+	return sk;
+}
+
+/* The session of the socket that sent @skb; it has one (it locked). */
+static struct dlock_sess *dlock_sess_own(struct dlock_net *dn,
+					 const struct sk_buff *skb)
+{
+	struct dlock_sess *ds;
+
+	rcu_read_lock();
+	ds = xa_load(&dn->sessions, NETLINK_CB(skb).portid);
+	if (ds && ds->sk != NETLINK_CB(skb).sk)
+		ds = NULL;
+	rcu_read_unlock();
+	return ds;
+}
+
+/*
+ * Before an acquire that may queue: the WAIT_DONE it will need, so that a
+ * grant or a timeout can never fail for want of memory.
+ */
+int dlock_wait_reserve(struct dlock_net *dn, const struct sk_buff *skb,
+		       u32 name_len)
+{
+	struct dlock_sess *ds = dlock_sess_own(dn, skb);
+
+	return ds ? dlock_spare_add(&ds->spare, name_len) : -ENOMEM;
+}
+
+/* The acquire did not queue, or its wait was cancelled. */
+void dlock_wait_unreserve(struct dlock_net *dn, const struct sk_buff *skb,
+			  u32 name_len)
+{
+	struct dlock_sess *ds = dlock_sess_own(dn, skb);
+
+	if (ds)
+		dlock_spare_drop(&ds->spare, name_len);
 }
 
 /*
@@ -517,6 +573,7 @@ int dlock_lease_init(struct dlock_net *dn)
 	mutex_init(&dn->wait_graph);
 	mutex_init(&dn->sessions_lock);
 	mutex_init(&dn->config_lock);
+	dlock_pin_init(dn);
 	xa_init(&dn->sessions);
 	dn->nr_shards = shards;
 	dn->shards = kvcalloc(shards, sizeof(*dn->shards), GFP_KERNEL);
@@ -594,9 +651,25 @@ int dlock_lease_module_init(void)
 	return dlock_wq ? 0 : -ENOMEM;
 }
 
+/* Every table is gone: so are the objects of the caches made on demand. */
+static void dlock_caches_destroy(void)
+{
+	size_t i;
+
+	for (i = 0; i < DLOCK_LOCK_CACHES; i++) {
+		if (!IS_ERR_OR_NULL(dlock_lock_cache[i]))
+			kmem_cache_destroy(dlock_lock_cache[i]);
+		dlock_lock_cache[i] = NULL;
+	}
+	kmem_cache_destroy(dlock_entry_cache);
+	dlock_entry_cache = NULL;
+	dlock_entry_size = 0;
+}
+
 void dlock_lease_module_exit(void)
 {
 	/* Sessions freed after a grace period, by code of this module. */
 	rcu_barrier();
 	destroy_workqueue(dlock_wq);
+	dlock_caches_destroy();
 }

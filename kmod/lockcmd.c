@@ -107,23 +107,35 @@ static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
 /* Room for every small reply (token, count, cookie, TTL, queued, limits). */
 #define DLOCK_SMALL_REPLY 128
 
-static int dlock_reply(struct genl_info *info, u8 cmd,
+/*
+ * Allocated before the command runs: once it changed the table, a grant or a
+ * release must not be answered with an error for want of memory.  Small:
+ * replies queue behind notifications in the same buffer.
+ */
+static struct sk_buff *dlock_reply_new(void)
+{
+	return genlmsg_new(DLOCK_SMALL_REPLY, GFP_KERNEL);
+}
+
+/*
+ * Fills and sends @msg (consumed).  The command succeeded: a reply the
+ * socket has no room for is not turned into an error (netlink flags the
+ * socket with ENOBUFS instead).
+ */
+static int dlock_reply(struct sk_buff *msg, struct genl_info *info, u8 cmd,
 		       int (*fill)(struct sk_buff *msg, void *arg), void *arg)
 {
-	struct sk_buff *msg;
 	void *hdr;
 
-	/* Small: replies queue behind notifications in the same buffer. */
-	msg = genlmsg_new(DLOCK_SMALL_REPLY, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0, cmd);
 	if (!hdr || fill(msg, arg)) {
+		/* Cannot happen: every reply fits DLOCK_SMALL_REPLY. */
 		nlmsg_free(msg);
-		return -EMSGSIZE;
+		return 0;
 	}
 	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	genlmsg_reply(msg, info);
+	return 0;
 }
 
 /* ---- acquire ---------------------------------------------------------- */
@@ -258,6 +270,8 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct dlock_acquire a = {};
 	struct dlock_ctx ctx;
+	struct sk_buff *msg;
+	bool may_queue;
 	int err;
 
 	atomic64_inc(&dn->requests);
@@ -269,17 +283,31 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	dlock_meta_fill(&a.meta);
 	a.rq.meta = &a.meta;
+	may_queue = !(a.rq.flags & DL_ACQ_TRY);
+	msg = dlock_reply_new();
+	if (!msg || (may_queue &&
+		     dlock_wait_reserve(dn, skb, a.rq.name_len))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
 
 	dlock_ctx_init(&ctx, dn);
 	err = dlock_run(&ctx, a.rq.name, a.rq.name_len, dlock_do_acquire, &a);
+	if (may_queue && err != DL_QUEUED)
+		dlock_wait_unreserve(dn, skb, a.rq.name_len);
 	if (err < 0) {
+		nlmsg_free(msg);
+		if (err == -ENOMEM && dlock_unloading()) {
+			NL_SET_ERR_MSG(info->extack, "dlock is being unloaded");
+			return -ESHUTDOWN;
+		}
 		dlock_explain(info, err);
 		return err;
 	}
 	a.queued = err == DL_QUEUED;
 	if (a.rq.ttl_ms)
 		a.ttl_ms = dlock_granted_ttl(dn, a.rq.ttl_ms);
-	return dlock_reply(info, DLOCK_CMD_ACQUIRE, dlock_fill_acquire, &a);
+	return dlock_reply(msg, info, DLOCK_CMD_ACQUIRE, dlock_fill_acquire, &a);
 }
 
 /* ---- release, renew, set value --------------------------------------- */
@@ -332,19 +360,24 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct dlock_ctx ctx;
+	struct sk_buff *msg;
 	int err;
 
 	atomic64_inc(&dn->requests);
 	err = dlock_owned_parse(skb, info, dn, o);
 	if (err)
 		return err;
+	msg = dlock_reply_new();
+	if (!msg)
+		return -ENOMEM;
 	dlock_ctx_init(&ctx, dn);
 	err = dlock_run(&ctx, o->name, o->len, fn, o);
 	if (err < 0) {
+		nlmsg_free(msg);
 		dlock_explain(info, err);
 		return err;
 	}
-	return dlock_reply(info, info->genlhdr->cmd, fill, o);
+	return dlock_reply(msg, info, info->genlhdr->cmd, fill, o);
 }
 
 int dlock_nl_release(struct sk_buff *skb, struct genl_info *info)
@@ -440,6 +473,9 @@ static int dlock_name_cmd(struct sk_buff *skb, struct genl_info *info,
 		dlock_explain(info, err);
 		return err;
 	}
+	/* A cancelled wait needs its WAIT_DONE no more. */
+	if (fn == dlock_do_cancel)
+		dlock_wait_unreserve(dn, skb, o->len);
 	return 0;
 }
 

@@ -13,13 +13,14 @@
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 #include <linux/dlock.h>
 
 #include "dlock.h"
 
 /* Where a queued skb goes; kept in skb->cb until it is sent. */
 struct dlock_note_cb {
-	u32 portid;
+	struct sock *sk;	/* unicast: the session's socket, held */
 	bool multicast;
 };
 
@@ -53,75 +54,91 @@ static struct sk_buff *dlock_note_new(u8 cmd, size_t payload, void **hdr)
 }
 
 static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
-			     void *hdr, int err, u32 portid, bool multicast)
+			     void *hdr, int err, struct sock *sk,
+			     bool multicast)
 {
 	if (err) {
 		nlmsg_free(skb);
+		if (sk) {
+			dlock_sock_missed(sk);
+			sock_put(sk);
+		}
 		return;
 	}
 	genlmsg_end(skb, hdr);
-	note_cb(skb)->portid = portid;
+	note_cb(skb)->sk = sk;
 	note_cb(skb)->multicast = multicast;
 	__skb_queue_tail(&ctx->notes, skb);
 }
 
 /*
- * The port id of a session's socket (see dlock_session_get()).  Notes to a
- * session whose socket closed are not built at all: another socket may hold
- * the port id by now.
+ * The WAIT_DONE was allocated with the wait (unicast.c) and goes to the
+ * socket of the session that queued it, not to whoever holds its port id
+ * now.  Nothing is built for a socket that closed.
  */
-static u32 session_portid(const struct dl_session *s)
-{
-	return (u32)dl_session_id(s);
-}
-
 void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 			      const struct dl_wait_done *wd)
 {
-	struct sk_buff *skb;
+	struct sk_buff *skb = NULL;
+	struct sock *sk;
 	void *hdr;
 	int err;
 
-	if (ctx->dn->dying || dlock_session_closed(ctx->dn, wd->sess))
+	if (ctx->dn->dying)
 		return;
-	skb = dlock_note_new(DLOCK_CMD_WAIT_DONE,
-			     nla_total_size(wd->name_len) +
-			     2 * nla_total_size_64bit(8) + nla_total_size(4),
-			     &hdr);
-	if (!skb) {
-		/* The waiter would wait forever: say so, at least. */
-		pr_err_ratelimited("no memory to notify a waiter\n");
+	sk = dlock_session_sock(ctx->dn, wd->sess, wd->name_len, &skb);
+	if (!sk)
+		return;
+	/* None left would be a bug; try the allocator rather than hang. */
+	if (!skb)
+		skb = genlmsg_new(dlock_wait_done_size(wd->name_len), GFP_KERNEL);
+	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,
+				DLOCK_CMD_WAIT_DONE) : NULL;
+	if (!hdr) {
+		kfree_skb(skb);
+		dlock_sock_missed(sk);
+		sock_put(sk);
 		return;
 	}
 	err = nla_put(skb, DLOCK_A_NAME, wd->name_len, wd->name) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_COOKIE, wd->cookie, DLOCK_A_PAD) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_SESSION, dl_session_id(wd->sess),
+				DLOCK_A_PAD) ||
 	      nla_put_u32(skb, DLOCK_A_ERROR, -wd->err) ||
 	      (!wd->err && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, wd->token,
 					     DLOCK_A_PAD));
-	dlock_note_queue(ctx, skb, hdr, err, session_portid(wd->sess), false);
+	dlock_note_queue(ctx, skb, hdr, err, sk, false);
 }
 
+/* Not preallocated: if it cannot be built, the socket learns of a loss. */
 void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
 {
 	struct sk_buff *skb;
+	struct sock *sk;
 	void *hdr;
 	int err;
 
-	if (ctx->dn->dying || dlock_session_closed(ctx->dn, ls->sess))
+	if (ctx->dn->dying)
+		return;
+	sk = dlock_session_sock(ctx->dn, ls->sess, 0, NULL);
+	if (!sk)
 		return;
 	skb = dlock_note_new(DLOCK_CMD_LOST,
 			     nla_total_size(ls->name_len) +
-			     2 * nla_total_size_64bit(8) + nla_total_size(1),
+			     3 * nla_total_size_64bit(8) + nla_total_size(1),
 			     &hdr);
 	if (!skb) {
-		pr_err_ratelimited("no memory to notify a holder\n");
+		dlock_sock_missed(sk);
+		sock_put(sk);
 		return;
 	}
 	err = nla_put(skb, DLOCK_A_NAME, ls->name_len, ls->name) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, ls->tag, DLOCK_A_PAD) ||
+	      nla_put_u64_64bit(skb, DLOCK_A_SESSION, dl_session_id(ls->sess),
+				DLOCK_A_PAD) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ls->token, DLOCK_A_PAD) ||
 	      nla_put_u8(skb, DLOCK_A_REASON, ls->reason);
-	dlock_note_queue(ctx, skb, hdr, err, session_portid(ls->sess), false);
+	dlock_note_queue(ctx, skb, hdr, err, sk, false);
 }
 
 void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
@@ -159,7 +176,7 @@ void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 	else if (!err)
 		err = nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, o->tag,
 					DLOCK_A_PAD);
-	dlock_note_queue(ctx, skb, hdr, err, 0, true);
+	dlock_note_queue(ctx, skb, hdr, err, NULL, true);
 }
 
 /* Sends what the command queued; called with no table lock held. */
@@ -171,12 +188,11 @@ void dlock_nl_flush(struct dlock_ctx *ctx)
 	while ((skb = __skb_dequeue(&ctx->notes))) {
 		struct dlock_note_cb cb = *note_cb(skb);
 
-		/* A socket that closed meanwhile is not an error worth a log. */
 		if (cb.multicast)
 			genlmsg_multicast_netns(&dlock_genl_family, net, skb,
 						0, 0, GFP_KERNEL);
 		else
-			genlmsg_unicast(net, skb, cb.portid);
+			dlock_deliver(cb.sk, skb);
 	}
 }
 

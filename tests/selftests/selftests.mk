@@ -7,6 +7,7 @@ LOCKTEST_BIN := $(BUILD)/selftests/lock_test
 LOCK2TEST_BIN := $(BUILD)/selftests/lock2_test
 LIBTEST_BIN := $(BUILD)/selftests/lib_test
 BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
+RELTEST_BIN := $(BUILD)/selftests/reliable_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -39,8 +40,15 @@ $(LIBTEST_BIN): tests/selftests/lib_test.c $(BUILD)/libdlock.a \
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
 		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
 
+$(RELTEST_BIN): tests/selftests/reliable_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h $(BUILD)/libdlock.a userspace/lib/dlock.h \
+		uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
+		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
+
 selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
-	$(BOUNDTEST_BIN)
+	$(BOUNDTEST_BIN) $(RELTEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -85,7 +85,8 @@ enum dlock_lost_reason {
  * @DLOCK_CMD_ACQUIRE: take a lease.  Request: %DLOCK_A_NAME, %DLOCK_A_MODE,
  *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_FLAGS, %DLOCK_A_TTL_MS,
  *	%DLOCK_A_WAIT_MS, %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER (detached),
- *	%DLOCK_A_COOKIE.  Reply: %DLOCK_A_TOKEN and %DLOCK_A_COUNT when granted
+ *	%DLOCK_A_COOKIE.  Fails with -ESHUTDOWN while the module is being
+ *	unloaded (it is refused while any lease or waiter exists).  Reply: %DLOCK_A_TOKEN and %DLOCK_A_COUNT when granted
  *	at once, or %DLOCK_A_QUEUED when the request joined the wait queue, and
  *	%DLOCK_A_TTL_MS, the TTL granted (the one asked for, cut to the
  *	namespace's %DLOCK_A_CFG_MAX_TTL_MS; a holder renews by it); its
@@ -115,11 +116,21 @@ enum dlock_lost_reason {
  * Every command that has a reply answers errors with NLMSG_ERROR whether or
  * not the request asked for an acknowledgement.
  * @DLOCK_CMD_WAIT_DONE: kernel to requester: a queued acquire ended.
- *	%DLOCK_A_NAME, %DLOCK_A_COOKIE, %DLOCK_A_ERROR (0: granted, else a
- *	positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when granted.
+ *	%DLOCK_A_NAME, %DLOCK_A_COOKIE, %DLOCK_A_SESSION, %DLOCK_A_ERROR (0:
+ *	granted, else a positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when
+ *	granted.
  * @DLOCK_CMD_LOST: kernel to holder: a socket-bound lease ended without
- *	its owner asking.  %DLOCK_A_NAME, %DLOCK_A_OWNER_TAG, %DLOCK_A_TOKEN,
- *	%DLOCK_A_REASON.
+ *	its owner asking.  %DLOCK_A_NAME, %DLOCK_A_OWNER_TAG, %DLOCK_A_SESSION,
+ *	%DLOCK_A_TOKEN, %DLOCK_A_REASON.
+ *
+ * WAIT_DONE and LOST go to the socket that made the request (the session
+ * %DLOCK_A_SESSION names), never to another socket that bound its port id
+ * later.  If one cannot be delivered (the receive buffer is full, or there
+ * is no memory for a LOST), the socket's next read fails with ENOBUFS, as
+ * for any message netlink drops: look the locks up again (%DLOCK_CMD_GET).
+ * (Also on a socket that set NETLINK_NO_ENOBUFS: the module cannot see it.)
+ * A WAIT_DONE is allocated with the wait and never fails for want of
+ * memory.
  * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS.  %DLOCK_A_EVENT,
  *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN and the owner
  *	(%DLOCK_A_OWNER_TAG with %DLOCK_A_SESSION, or %DLOCK_A_OWNER).

@@ -44,6 +44,7 @@ struct dlock_wait {
 	/* Who waits, to find ourselves in a GET after lost messages. */
 	uint64_t tag;
 	char owner[DLOCK_OWNER_MAX + 1];
+	unsigned int resync_pass;	/* last resync that looked it up */
 };
 
 struct dlock {
@@ -63,6 +64,7 @@ struct dlock {
 	size_t watch_prefix_len;
 	int ncallbacks;		/* run by the current dispatch */
 	bool need_resync;	/* the kernel dropped messages for us */
+	unsigned int resync_pass;
 	unsigned int overruns;	/* times it did */
 	unsigned int drained_overruns;	/* overruns when last emptied */
 };
@@ -253,13 +255,21 @@ static void dlock_save_extack(struct dlock *d, struct nlmsgerr *e)
 			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
+/*
+ * Any local socket may send to our port id: only what the kernel sent (port
+ * id 0) is a reply or a notification.
+ */
+static bool dlock_from_kernel(struct nl_msg *msg)
+{
+	return nlmsg_get_src(msg)->nl_pid == 0;
+}
+
 static int dlock_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct dlock *d = arg;
 	struct dlock_req *req = dlock_cur;
 
-	(void)nla;
-	if (!req || e->msg.nlmsg_seq != req->seq)
+	if (nla->nl_pid != 0 || !req || e->msg.nlmsg_seq != req->seq)
 		return NL_SKIP;
 	req->done = true;
 	d->err = -e->error;
@@ -275,6 +285,8 @@ static int dlock_valid_cb(struct nl_msg *msg, void *arg)
 	struct dlock *d = arg;
 	int err;
 
+	if (!dlock_from_kernel(msg))
+		return NL_SKIP;
 	if (nlh->nlmsg_seq == 0) {
 		dlock_notification(d, nlh);
 		return NL_SKIP;
@@ -317,7 +329,7 @@ static int dlock_end_cb(struct nl_msg *msg, void *arg)
 	struct dlock_req *req = dlock_cur;
 
 	(void)arg;
-	if (req && nlmsg_hdr(msg)->nlmsg_seq == req->seq)
+	if (req && dlock_from_kernel(msg) && nlmsg_hdr(msg)->nlmsg_seq == req->seq)
 		req->done = true;
 	return NL_SKIP;
 }
@@ -373,44 +385,91 @@ static bool dlock_is_mine(struct dlock *d, const struct dlock_wait *w,
 	       e->tag == w->tag;
 }
 
+/* Look-ups of one wait before a resync gives up until the next call. */
+#define DLOCK_RESYNC_TRIES 4
+
 /*
- * Settles each pending wait from the lock's current state: granted if we
- * hold the lock, still waiting if our request is queued, else it ended
- * unseen (timed out, or granted and lost since).
+ * Settles wait @cookie from the lock's current state: granted if we hold the
+ * lock, still waiting if our request is queued, else it ended unseen (timed
+ * out, or granted and lost since).  False if the lock could not be looked
+ * up: the wait stays as it is, for a later resync.
+ */
+static bool dlock_resync_one(struct dlock *d, uint64_t cookie)
+{
+	struct dlock_lock_info *li = NULL;
+	struct dlock_wait **pw, *w;
+	int err = 0, tries;
+	bool found = false;
+	size_t i;
+
+	for (tries = 0; tries < DLOCK_RESYNC_TRIES; tries++) {
+		/*
+		 * The look-up dispatches what arrives meanwhile, which may
+		 * settle (and free) this very wait: find it again each time.
+		 */
+		pw = dlock_wait_find(d, cookie);
+		if (!pw || (*pw)->done)
+			return true;
+		err = dlock_get(d, (*pw)->name, &li);
+		if (err != -ENOBUFS)
+			break;
+	}
+	pw = dlock_wait_find(d, cookie);
+	if (!pw || (*pw)->done) {
+		dlock_lock_info_free(li);
+		return true;
+	}
+	w = *pw;
+	/* No such lock means no wait either; any other failure tells nothing. */
+	if (err && err != -ENOENT)
+		return false;
+	for (i = 0; li && i < li->n_waiters && !found; i++)
+		found = li->waiters[i].cookie == w->cookie &&
+			dlock_is_mine(d, w, &li->waiters[i]);
+	for (i = 0; li && i < li->n_holders && !found; i++) {
+		if (!dlock_is_mine(d, w, &li->holders[i]))
+			continue;
+		found = true;
+		w->done = true;
+		w->err = 0;
+		w->lease.token = li->holders[i].token;
+		w->lease.count = li->holders[i].count;
+	}
+	if (!found) {
+		w->done = true;
+		w->err = -ETIMEDOUT;
+	}
+	dlock_lock_info_free(li);
+	if (w->done && w->cb)
+		dlock_wait_settle(d, w);
+	return true;
+}
+
+/*
+ * After lost messages, settles each pending wait from the locks' state.
+ * Never forgets a wait it could not look up: it stays pending, and the next
+ * call on the handle tries again.
  */
 static void dlock_resync(struct dlock *d)
 {
-	struct dlock_wait *w, *next;
-	struct dlock_lock_info *li;
-	bool found;
-	size_t i;
+	unsigned int pass = ++d->resync_pass;
+	struct dlock_wait *w;
+	bool again = false;
 
 	d->need_resync = false;
-	for (w = d->waits; w; w = next) {
-		next = w->next;
-		if (w->done || dlock_get(d, w->name, &li) == -ENOMEM)
-			continue;
-		found = false;
-		for (i = 0; li && i < li->n_waiters && !found; i++)
-			found = li->waiters[i].cookie == w->cookie &&
-				dlock_is_mine(d, w, &li->waiters[i]);
-		for (i = 0; li && i < li->n_holders && !found; i++) {
-			if (!dlock_is_mine(d, w, &li->holders[i]))
-				continue;
-			found = true;
-			w->done = true;
-			w->err = 0;
-			w->lease.token = li->holders[i].token;
-			w->lease.count = li->holders[i].count;
-		}
-		if (!found) {
-			w->done = true;
-			w->err = -ETIMEDOUT;
-		}
-		dlock_lock_info_free(li);
-		if (w->done && w->cb)
-			dlock_wait_settle(d, w);
+	for (;;) {
+		/* Callbacks may change the list: look each time for the next. */
+		for (w = d->waits; w; w = w->next)
+			if (!w->done && w->resync_pass != pass)
+				break;
+		if (!w)
+			break;
+		w->resync_pass = pass;
+		if (!dlock_resync_one(d, w->cookie))
+			again = true;
 	}
+	if (again)
+		d->need_resync = true;
 }
 
 /* Waits up to @timeout_ms (-1: forever) for the socket to be readable. */
@@ -941,7 +1000,8 @@ int dlock_acquire(struct dlock *d, const char *name,
 	if (err)
 		return err > 0 ? 0 : err;
 	while (!w->done) {
-		err = dlock_poll(d, -1);
+		/* A resync that could not look the wait up tries again soon. */
+		err = dlock_poll(d, d->need_resync ? 100 : -1);
 		if (err == -EINTR)
 			return dlock_acquire_interrupted(d, w, opts);
 		if (err < 0 || (err = dlock_drain(d)) < 0) {
