@@ -5,11 +5,29 @@
 #   make demo       boot the test VM and show dlock answering
 #   make vm-run CMD='dlockctl status'   run one command in the VM
 #   make vm-shell   interactive VM with dlock.ko loaded
+#   make check-kernels   the in-guest suites on every supported kernel (KERNELS)
+#   make check-debug     the in-guest suites on a debug kernel (KASAN, lockdep, ...)
+#   make check-all       what CI runs: check, the other kernels, the debug lane
+# KVER=6.12 (a series or a full release) builds for and boots another
+# installed kernel than Debian 12's default 6.1.
 VERSION := $(shell cat VERSION)
 CC ?= gcc
 BUILD := build
 PREFIX ?= /usr/local
-KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
+# The kernel to build for and boot.  Not "the newest installed headers":
+# with Debian 12's 6.12 headers beside 6.1 that would move every default
+# build to 6.12.  tests/vm/kver picks 6.1 unless KVER (or DLOCK_KVER) says.
+KREL := $(shell tests/vm/kver $(KVER) 2>/dev/null)
+ifneq ($(KVER),)
+ifeq ($(KREL),)
+$(error KVER=$(KVER): no installed linux-headers package matches (tests/install-deps))
+endif
+# The VM boots the kernel the module is built for.
+export DLOCK_KVER := $(KREL)
+endif
+KDIR ?= $(if $(KREL),/lib/modules/$(KREL)/build)
+# Every kernel check-kernels tests, as series (see tests/vm/kver).
+KERNELS ?= 6.1 6.12
 
 HOST_CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror -std=gnu11
@@ -25,6 +43,14 @@ LIB_SONAME := libdlock.so.0
 LIBS_OUT := $(BUILD)/libdlock.a $(BUILD)/$(LIB_SONAME) $(BUILD)/libdlock.so $(BUILD)/dlock.pc
 DLOCKCTL := $(BUILD)/dlockctl
 KO := kmod/dlock.ko
+KDEFAULT := $(shell env -u DLOCK_KVER tests/vm/kver 2>/dev/null)
+ifneq ($(KREL),$(KDEFAULT))
+# Another kernel's module is built in a copy of the sources, so that
+# kmod/dlock.ko, the default kernel's, is never overwritten by it.
+KO := $(BUILD)/kmod-$(KREL)/kmod/dlock.ko
+endif
+KO_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild kmod/Makefile \
+	uapi/linux/dlock.h VERSION
 
 # Suites run by `make check`, in order; each has a target check-NAME that
 # prints TAP.  Fragments of other parts of the tree append to this list.
@@ -34,8 +60,14 @@ all: module userspace
 
 module: $(KO)
 
-$(KO): $(wildcard kmod/*.c kmod/*.h) uapi/linux/dlock.h kmod/Kbuild VERSION
+kmod/dlock.ko: $(KO_SRCS)
 	$(MAKE) -C kmod KDIR=$(KDIR)
+
+# Copies keep their time stamps, so kbuild rebuilds only what changed.
+$(BUILD)/kmod-%/kmod/dlock.ko: $(KO_SRCS)
+	@mkdir -p $(BUILD)/kmod-$*/kmod $(BUILD)/kmod-$*/uapi/linux
+	@for f in $^; do cmp -s $$f $(BUILD)/kmod-$*/$$f || cp -p $$f $(BUILD)/kmod-$*/$$f; done
+	$(MAKE) -C $(BUILD)/kmod-$*/kmod KDIR=$(KDIR)
 
 userspace: $(LIBS_OUT) $(DLOCKCTL)
 
@@ -93,6 +125,35 @@ CHECK_SUITES += vm
 check: all
 	@tests/run-check $(CHECK_SUITES)
 
+# Each kernel of KERNELS: W=1/sparse/checkpatch (lint) and the in-guest
+# suite, each booting that kernel once; the closing line counts them all.
+check-kernels: all
+	@tests/run-check $(foreach k,$(KERNELS),lint-$(k) vm-$(k))
+
+check-lint-% check-vm-%:
+	@$(MAKE) -s --no-print-directory $(if $(findstring check-lint-,$@),check-lint,check-vm) KVER=$*
+
+# What CI runs: make check's suites, the other kernels' (the default one's
+# are in make check already) and the debug lane, with one closing line.
+KDEFAULT_SERIES = $(word 1,$(subst ., ,$(KDEFAULT))).$(word 2,$(subst ., ,$(KDEFAULT)))
+check-all: all
+	@tests/run-check $(CHECK_SUITES) \
+		$(foreach k,$(filter-out $(KDEFAULT_SERIES),$(KERNELS)),lint-$(k) vm-$(k)) \
+		debug-vm
+
+# The debug lane: a kernel of our own with KASAN, lockdep, kmemleak, ...
+# (built once, cached outside the tree; see tests/debug-kernel/README.md).
+check-debug: all
+	@tests/run-check debug-vm
+
+check-debug-vm: all selftests $(BENCH_BIN) $(BUILD)/debug-kernel/failnth
+	@tests/debug-kernel/check
+
+$(BUILD)/debug-kernel/failnth: tests/debug-kernel/failnth.c tests/tap.h \
+		tests/selftests/lockreq.h tests/selftests/nlraw.h uapi/linux/dlock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -o $@ $<
+
 VM_RUN := tests/vm/run
 
 vm-run: all
@@ -108,4 +169,5 @@ clean:
 	-$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(BUILD) tests/out
 
-.PHONY: all module userspace install check check-lint vm-run vm-shell demo clean
+.PHONY: all module userspace install check check-lint vm-run vm-shell demo clean \
+	check-kernels check-all check-debug check-debug-vm

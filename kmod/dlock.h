@@ -19,6 +19,7 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 
+#include "kcompat.h"
 #include "table.h"
 
 #ifndef DLOCK_VERSION

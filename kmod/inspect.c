@@ -189,8 +189,7 @@ struct dlock_dump {
 
 int dlock_nl_get_start(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *prefix = info->attrs[DLOCK_A_PREFIX];
+	struct nlattr *prefix = dlock_dump_attrs(cb)[DLOCK_A_PREFIX];
 	struct dlock_dump *d;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
