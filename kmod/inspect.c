@@ -134,7 +134,8 @@ static struct sk_buff *dlock_get_one(struct dlock_net *dn,
 	int err;
 
 	for (;;) {
-		msg = genlmsg_new(size, GFP_KERNEL);
+		/* Up to 16 MiB for a huge lock: the asker's cgroup pays. */
+		msg = genlmsg_new(size, GFP_KERNEL_ACCOUNT);
 		if (!msg)
 			return ERR_PTR(-ENOMEM);
 		hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0,

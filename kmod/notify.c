@@ -150,7 +150,7 @@ void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 
 	/*
 	 * Observers are optional: build nothing when nobody listens.  The
-	 * broadcast then copies the event to no listener whose receive queue
+	 * broadcast then delivers the event to no listener whose receive queue
 	 * is full; netlink flags it (ENOBUFS) so its watch knows it lost one.
 	 */
 	if (ctx->dn->dying ||

@@ -2251,20 +2251,32 @@ static void mt_leave(int n, int mode)
 	AADD(mode == DL_MODE_EXCLUSIVE ? &MT.writers[n] : &MT.readers[n], -1);
 }
 
+/*
+ * As the module does: only the shards the session used, two entries per
+ * hold of the locks, so other threads run between the batches.
+ */
 static void mt_end_session(struct dl_session *s)
 {
-	struct dl_cmd cx = { .now = mono_ns(), .global = true };
 	u32 i;
+	int rc;
 
-	pthread_mutex_lock(&MT.global);
 	for (i = 0; i < MT_SHARDS; i++) {
-		pthread_mutex_lock(&MT.shard[i]);
-		dl_session_end(MT.t, &cx, s, i);
-		pthread_mutex_unlock(&MT.shard[i]);
+		if (!dl_session_touched(s, i))
+			continue;
+		do {
+			struct dl_cmd cx = { .now = mono_ns(), .global = true };
+
+			pthread_mutex_lock(&MT.global);
+			pthread_mutex_lock(&MT.shard[i]);
+			rc = dl_session_end_some(MT.t, &cx, s, i, 2);
+			pthread_mutex_unlock(&MT.shard[i]);
+			pthread_mutex_unlock(&MT.global);
+		} while (rc == DL_MORE);
 	}
-	pthread_mutex_unlock(&MT.global);
+	pthread_mutex_lock(&MT.global);
 	if (dl_session_destroy(MT.t, s))
 		AADD(&MT.stuck, 1);
+	pthread_mutex_unlock(&MT.global);
 }
 
 /* Takes @n in @mode for thread @id, blocking with a wait timeout. */
