@@ -72,8 +72,10 @@ int dlock_spare_add(struct dlock_spare *sp, u32 name_len)
 	spin_unlock(&sp->lock);
 	if (have)
 		return 0;
+	/* Charged to the requester: it is the one that queues. */
 	skb = genlmsg_new(dlock_wait_done_size(c ? DL_NAME_MAX :
-					       DLOCK_SPARE_SHORT), GFP_KERNEL);
+					       DLOCK_SPARE_SHORT),
+			  GFP_KERNEL_ACCOUNT);
 	spin_lock(&sp->lock);
 	if (skb)
 		__skb_queue_tail(&sp->skbs[c], skb);

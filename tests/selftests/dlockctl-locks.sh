@@ -79,6 +79,8 @@ t1=$("$dl" -j lock re --ttl 10s --owner job-1)
 t2=$("$dl" -j lock re --ttl 10s --owner job-1)
 json "$t2" "import json as j; a=j.loads('''$t1'''); assert d['token']==a['token'] and d['count']==2, (a, d)"
 ok $? "lock again with the same owner is reentrant: same token, count 2"
+# Leave nothing behind: dlock will not unload while a lease exists.
+"$dl" unlock re --owner job-1 && "$dl" unlock re --owner job-1
 
 # run: token in the environment, CMD's status passed through.
 out=$("$dl" run r1 -- sh -c 'echo "token=$DLOCK_TOKEN"')
@@ -91,7 +93,9 @@ ok $([ $? = 7 ] && echo 0 || echo 1) "run exits with CMD's status"
 wait_for "$dl" get r2
 expect 4 'lock is held' "the lock is held while run's CMD runs" -- lock r2 --ttl 1s --try
 wait
-expect 0 '^owner' "the lock is free once CMD ended" -- lock r2 --ttl 1s --try
+out=$("$dl" lock r2 --ttl 1s --try)
+ok $? "the lock is free once CMD ended"
+"$dl" unlock r2 --owner "$(awk '$1 == "owner" {print $2}' <<<"$out")"
 
 # Leader election: the standby waits until the leader ends.
 "$dl" run elect -- sh -c "echo leader1 >> $tmp/elect; sleep 2; echo end1 >> $tmp/elect" &
@@ -147,9 +151,10 @@ watcher=$!
 sleep 0.5
 o=$("$dl" -j lock ev-1 --ttl 60s)
 "$dl" unlock ev-1 --owner "$(json "$o" "print(d['owner'])")"
-"$dl" lock other --ttl 5s >/dev/null
+"$dl" lock other --ttl 5s --owner other >/dev/null
 wait_for grep -q released "$tmp/watch"
 kill $watcher
+"$dl" unlock other --owner other
 python3 - "$tmp/watch" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
@@ -167,6 +172,7 @@ ok $? "config set changes only what it names and prints the limits in force"
 out=$(ip netns exec cfgtest "$dl" -j lock capped --ttl 60s)
 json "$out" "assert d['ttl_ms'] == 4000, d"
 ok $? "a TTL above the namespace's cap is cut to the cap, and lock says so"
+ip netns exec cfgtest "$dl" unlock capped --owner "$(json "$out" "print(d['owner'])")"
 # run renews by the TTL granted, not the one asked for: it outlives the cap.
 ip netns exec cfgtest "$dl" run capped-run --ttl 60s -- sleep 6
 ok $? "run with a TTL above the cap keeps its lease by renewing at the cap"
@@ -189,6 +195,9 @@ expect 2 'missing CMD' "run without CMD is a usage error" -- run x
 out=$("$dl" -j status)
 json "$out" "assert d['waiters'] == 0, d"
 ok $? "no waiter is left behind"
+# Every lease taken was released: dlock refuses to unload while one exists.
+json "$out" "assert d['leases'] == 0, d"
+ok $? "no lease is left behind ($out)"
 
 echo "1..$n"
 [ "$failed" = 0 ]
