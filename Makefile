@@ -39,7 +39,7 @@ $(KO): $(wildcard kmod/*.c kmod/*.h) uapi/linux/dlock.h kmod/Kbuild VERSION
 
 userspace: $(LIBS_OUT) $(DLOCKCTL)
 
-$(BUILD)/%.o: %.c $(wildcard userspace/lib/*.h) uapi/linux/dlock.h VERSION
+$(BUILD)/%.o: %.c $(wildcard userspace/lib/*.h userspace/dlockctl/*.h) uapi/linux/dlock.h VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -c -o $@ $<
 
@@ -59,7 +59,10 @@ $(BUILD)/libdlock.so: $(BUILD)/$(LIB_SONAME)
 $(BUILD)/dlock.pc: userspace/lib/dlock.pc.in VERSION
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-$(DLOCKCTL): $(BUILD)/userspace/dlockctl/dlockctl.o $(BUILD)/libdlock.a
+DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
+	$(BUILD)/userspace/dlockctl/output.o
+
+$(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)
 
 install: userspace

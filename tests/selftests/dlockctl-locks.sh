@@ -55,7 +55,7 @@ expect 4 'lock is held' "a second lock --try exits 4 and says the lock is held" 
 expect 4 'timed out waiting' "lock --wait 300 on a held lock exits 4 after the wait" -- lock db --ttl 1s --wait 300
 
 out=$("$dl" -j get db)
-json "$out" "h=d['holders'][0]; assert d['name']=='db' and h['owner']=='$owner' and h['token']==$token and 0 < h['remaining_ms'] <= 60000 and h['count']==1 and h['comm']=='dlockctl', d"
+json "$out" "h=d['holders'][0]; assert d['name']=='db' and h['owner']=='$owner' and h['token']=='$token' and 0 < h['remaining_ms'] <= 60000 and h['count']==1 and h['comm']=='dlockctl', d"
 ok $? "get -j shows the holder, its token, count, TTL and process"
 
 expect 0 "^db: exclusive, 1 holder, 0 waiters" "get shows the lock in text" -- get db

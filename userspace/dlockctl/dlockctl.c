@@ -11,6 +11,7 @@
  *   5  run: the lease was lost (expired or broken) and CMD was terminated
  * `run` otherwise exits with CMD's status (128+N when a signal N ended it).
  * A signal N that interrupts a wait (lock, run) withdraws it: exit 128+N.
+ * Output that cannot be written (a full disk, a closed pipe) is exit 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "dlock.h"
+#include "output.h"
 
 #define EXIT_FAILED	1
 #define EXIT_USAGE	2
@@ -87,32 +89,21 @@ static int request_failed(struct dlock *d, const char *what, int err)
 			  err == -EINTR ? "interrupted; the wait was withdrawn" :
 			  dlock_strerror(d, err);
 
-	fprintf(stderr, "%s: %s: %s\n", prog, what, msg);
+	fprintf(stderr, "%s: ", prog);
+	out_text(stderr, what, strlen(what), OUT_LINE);	/* a lock name */
+	fprintf(stderr, ": %s\n", msg);
 	return err == -EAGAIN || err == -ETIMEDOUT ? EXIT_BUSY : EXIT_FAILED;
 }
 
-/* Prints a JSON string literal of @len bytes. */
-static void json_str(const char *s, size_t len)
+/* Other users choose names, owners, values: print them escaped. */
+static void text(const char *s, size_t len)
 {
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	out_text(stdout, s, len, OUT_WORD);
 }
 
-static void json_string(const char *s)
+static void json_member(bool comma, const char *key, const char *s, size_t len)
 {
-	json_str(s, strlen(s));
+	out_json_member(stdout, comma, key, s, len);
 }
 
 /* ---- argument parsing ------------------------------------------------- */
@@ -334,13 +325,13 @@ static int cmd_status(int argc, char **argv)
 		return err;
 	}
 	if (json) {
-		printf("{\"version\":");
-		json_string(st.version);
+		putchar('{');
+		json_member(false, "version", st.version, strlen(st.version));
 		printf(",\"leases\":%" PRIu64 ",\"waiters\":%" PRIu64
-		       ",\"requests\":%" PRIu64 ",\"netns_cookie\":%" PRIu64
-		       ",\"memory\":%" PRIu64 "}\n",
-		       st.leases, st.waiters, st.requests, st.netns_cookie,
-		       st.memory);
+		       ",\"requests\":%" PRIu64, st.leases, st.waiters,
+		       st.requests);
+		out_json_u64(stdout, true, "netns_cookie", st.netns_cookie);
+		printf(",\"memory\":%" PRIu64 "}\n", st.memory);
 	} else {
 		printf("version: %s\nleases: %" PRIu64 "\nwaiters: %" PRIu64
 		       "\nrequests: %" PRIu64 "\nnetns cookie: %" PRIu64
@@ -450,14 +441,16 @@ static int cmd_lock(int argc, char **argv)
 		}
 	}
 	if (json) {
-		printf("{\"name\":");
-		json_string(la.name);
-		printf(",\"owner\":");
-		json_string(owner);
-		printf(",\"token\":%" PRIu64 ",\"count\":%u,\"ttl_ms\":%u}\n",
-		       lease.token, lease.count, lease.ttl_ms);
+		putchar('{');
+		json_member(false, "name", la.name, strlen(la.name));
+		json_member(true, "owner", owner, strlen(owner));
+		out_json_u64(stdout, true, "token", lease.token);
+		printf(",\"count\":%u,\"ttl_ms\":%u}\n", lease.count,
+		       lease.ttl_ms);
 	} else {
-		printf("owner %s\ntoken %" PRIu64 "\n", owner, lease.token);
+		printf("owner ");
+		text(owner, strlen(owner));
+		printf("\ntoken %" PRIu64 "\n", lease.token);
 	}
 	dlock_close(d);
 	return 0;
@@ -511,8 +504,8 @@ static int cmd_owned(int argc, char **argv, int cmd)
 		return err;
 	}
 	if (cmd == DLOCK_CMD_RELEASE && json) {
-		printf("{\"name\":");
-		json_string(la.name);
+		putchar('{');
+		json_member(false, "name", la.name, strlen(la.name));
 		printf(",\"count\":%d}\n", err);
 	}
 	dlock_close(d);
@@ -561,106 +554,6 @@ static int cmd_break(int argc, char **argv)
 
 /* ---- get, list -------------------------------------------------------- */
 
-static const char *mode_name(enum dlock_mode m)
-{
-	switch (m) {
-	case DLOCK_MODE_EXCLUSIVE:
-		return "exclusive";
-	case DLOCK_MODE_SHARED:
-		return "shared";
-	case DLOCK_MODE_SEMAPHORE:
-		return "semaphore";
-	}
-	return "unknown";
-}
-
-static void print_entry_json(const struct dlock_entry *e, bool holder)
-{
-	printf("{\"mode\":\"%s\",", mode_name(e->mode));
-	if (holder)
-		printf("\"token\":%" PRIu64 ",\"count\":%u,", e->token, e->count);
-	else
-		printf("\"cookie\":%" PRIu64 ",", e->cookie);
-	if (e->owner[0]) {
-		printf("\"owner\":");
-		json_string(e->owner);
-	} else {
-		printf("\"session\":%" PRIu64 ",\"tag\":%" PRIu64, e->session,
-		       e->tag);
-	}
-	printf(",\"pid\":%u,\"uid\":%u,\"comm\":", e->pid, e->uid);
-	json_string(e->comm);
-	if (e->remaining_ms >= 0)
-		printf(",\"remaining_ms\":%" PRId64, e->remaining_ms);
-	if (holder && e->value) {
-		printf(",\"value\":");
-		json_str(e->value, e->value_len);
-	}
-	putchar('}');
-}
-
-static void print_entry_text(const struct dlock_entry *e, bool holder,
-			     size_t pos)
-{
-	if (holder)
-		printf("  holder %s token %" PRIu64 " count %u", mode_name(e->mode),
-		       e->token, e->count);
-	else
-		printf("  waiter #%zu %s", pos + 1, mode_name(e->mode));
-	if (e->owner[0])
-		printf(" owner %s", e->owner);
-	else
-		printf(" session %" PRIu64 " tag %" PRIu64, e->session, e->tag);
-	printf(" pid %u (%s) uid %u", e->pid, e->comm, e->uid);
-	if (e->remaining_ms >= 0)
-		printf(" %s %" PRId64 "ms", holder ? "ttl" : "timeout",
-		       e->remaining_ms);
-	putchar('\n');
-	if (holder && e->value)
-		printf("    value %.*s\n", (int)e->value_len,
-		       (const char *)e->value);
-}
-
-static void print_lock(const struct dlock_lock_info *li)
-{
-	size_t i;
-
-	if (json) {
-		printf("{\"name\":");
-		json_str(li->name, li->name_len);
-		printf(",\"mode\":\"%s\"", mode_name(li->mode));
-		if (li->mode == DLOCK_MODE_SEMAPHORE)
-			printf(",\"permits\":%u", li->permits);
-		printf(",\"holders\":[");
-		for (i = 0; i < li->n_holders; i++) {
-			if (i)
-				putchar(',');
-			print_entry_json(&li->holders[i], true);
-		}
-		printf("],\"waiters\":[");
-		for (i = 0; i < li->n_waiters; i++) {
-			if (i)
-				putchar(',');
-			print_entry_json(&li->waiters[i], false);
-		}
-		printf("]%s}", li->truncated ? ",\"truncated\":true" : "");
-		return;
-	}
-	printf("%s: %s", li->name, mode_name(li->mode));
-	if (li->mode == DLOCK_MODE_SEMAPHORE)
-		printf(" permits %u", li->permits);
-	printf(", %zu holder%s, %zu waiter%s\n", li->n_holders,
-	       li->n_holders == 1 ? "" : "s", li->n_waiters,
-	       li->n_waiters == 1 ? "" : "s");
-	for (i = 0; i < li->n_holders; i++)
-		print_entry_text(&li->holders[i], true, i);
-	for (i = 0; i < li->n_waiters; i++)
-		print_entry_text(&li->waiters[i], false, i);
-	if (li->truncated)
-		printf("  (more entries than a listing holds: 'dlockctl get %s' shows all)\n",
-		       li->name);
-}
-
 static int cmd_get(int argc, char **argv)
 {
 	static const int allowed[] = { 0 };
@@ -684,7 +577,7 @@ static int cmd_get(int argc, char **argv)
 		dlock_close(d);
 		return err;
 	}
-	print_lock(li);
+	out_lock(li, json);
 	if (json)
 		putchar('\n');
 	dlock_lock_info_free(li);
@@ -698,7 +591,7 @@ static int list_one(const struct dlock_lock_info *li, void *arg)
 
 	if (json && (*n)++)
 		putchar(',');
-	print_lock(li);
+	out_lock(li, json);
 	return 0;
 }
 
@@ -756,21 +649,14 @@ static int cmd_list(int argc, char **argv)
 
 /* ---- watch ------------------------------------------------------------ */
 
-static const char *event_name(enum dlock_event_type t)
+/* errno of the first failed write of watch's output, 0 while all went out. */
+static int watch_out_err;
+
+/* Each event goes out at once; a reader that is gone ends the watch. */
+static void watch_flush(void)
 {
-	switch (t) {
-	case DLOCK_EV_GRANTED:
-		return "granted";
-	case DLOCK_EV_RELEASED:
-		return "released";
-	case DLOCK_EV_EXPIRED:
-		return "expired";
-	case DLOCK_EV_OWNER_DIED:
-		return "owner-died";
-	case DLOCK_EV_BROKEN:
-		return "broken";
-	}
-	return "unknown";
+	if ((fflush(stdout) || ferror(stdout)) && !watch_out_err)
+		watch_out_err = errno ? errno : EIO;
 }
 
 static void print_event(struct dlock *d, const struct dlock_event *ev,
@@ -778,29 +664,19 @@ static void print_event(struct dlock *d, const struct dlock_event *ev,
 {
 	(void)d;
 	(void)arg;
-	if (json) {
-		printf("{\"event\":\"%s\",\"name\":", event_name(ev->type));
-		json_str(ev->name, ev->name_len);
-		printf(",\"mode\":\"%s\",\"token\":%" PRIu64, mode_name(ev->mode),
-		       ev->token);
-		if (ev->owner) {
-			printf(",\"owner\":");
-			json_string(ev->owner);
-		} else {
-			printf(",\"session\":%" PRIu64 ",\"tag\":%" PRIu64,
-			       ev->session, ev->tag);
-		}
-		printf("}\n");
-	} else {
-		printf("%s %s %s token %" PRIu64, event_name(ev->type), ev->name,
-		       mode_name(ev->mode), ev->token);
-		if (ev->owner)
-			printf(" owner %s\n", ev->owner);
-		else
-			printf(" session %" PRIu64 " tag %" PRIu64 "\n",
-			       ev->session, ev->tag);
-	}
-	fflush(stdout);
+	out_event(ev, json);
+	watch_flush();
+}
+
+/* The kernel dropped events: say so in the stream and on stderr. */
+static void print_overflow(struct dlock *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+	fprintf(stderr, "%s: watch: events were lost (the receive queue overflowed); 'dlockctl list' shows the state now\n",
+		prog);
+	out_overflow(json);
+	watch_flush();
 }
 
 static int cmd_watch(int argc, char **argv)
@@ -822,19 +698,25 @@ static int cmd_watch(int argc, char **argv)
 		dlock_close(d);
 		return err;
 	}
+	dlock_on_overflow(d, print_overflow, NULL);
 	p.fd = dlock_fd(d);
 	p.events = POLLIN;
-	for (;;) {
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			break;
-		err = dlock_dispatch(d);
-		if (err < 0) {
-			err = request_failed(d, "watch", err);
+	do {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			err = request_failed(d, "watch", -errno);
 			break;
 		}
-	}
+		err = dlock_dispatch(d);
+		if (err < 0)
+			err = request_failed(d, "watch", err);
+	} while (err >= 0 && !watch_out_err);
 	dlock_close(d);
-	return err < 0 ? EXIT_FAILED : err;
+	if (watch_out_err) {
+		fprintf(stderr, "%s: watch: cannot write output: %s\n", prog,
+			strerror(watch_out_err));
+		return EXIT_FAILED;
+	}
+	return err;
 }
 
 /* ---- run -------------------------------------------------------------- */
@@ -856,15 +738,31 @@ static void run_lost(struct dlock *d, const struct dlock_lost *ls, void *arg)
 	rs->reason = ls->reason;
 }
 
-static pid_t run_child(char **argv, uint64_t token, sigset_t *oldmask)
+/*
+ * CMD inherits the lease's socket, as flock(1)'s CMD inherits the locked
+ * file: the kernel ends the session only when its last copy is closed, so
+ * the lock stays while any process of CMD runs, even one that changed its
+ * credentials or outlived a killed dlockctl.
+ */
+static pid_t run_child(struct dlock *d, char **argv, uint64_t token,
+		       sigset_t *oldmask)
 {
 	char buf[32];
 	pid_t pid = fork();
+	int err;
 
 	if (pid)
 		return pid;
-	/* CMD must not outlive the lease's holder. */
+	/* Without dlockctl nobody renews the lease or acts on its loss. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	err = dlock_set_inherit(d, 1);
+	if (err) {
+		fprintf(stderr, "%s: run: cannot hand the lease to CMD: %s\n",
+			prog, strerror(-err));
+		_exit(127);
+	}
+	snprintf(buf, sizeof(buf), "%d", dlock_fd(d));
+	setenv("DLOCK_FD", buf, 1);
 	snprintf(buf, sizeof(buf), "%" PRIu64, token);
 	setenv("DLOCK_TOKEN", buf, 1);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -1019,7 +917,7 @@ static int cmd_run(int argc, char **argv)
 		dlock_close(d);
 		return EXIT_FAILED;
 	}
-	child = run_child(argv + optind, lease.token, &oldmask);
+	child = run_child(d, argv + optind, lease.token, &oldmask);
 	if (child < 0) {
 		fprintf(stderr, "%s: run: fork: %s\n", prog, strerror(errno));
 		dlock_close(d);
@@ -1027,7 +925,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	err = run_supervise(d, &rs, child, sfd, &la, &lease);
 	close(sfd);
-	dlock_close(d);		/* releases the lease */
+	/* Releases the lease, unless processes CMD left behind still hold it. */
+	dlock_close(d);
 	return err;
 }
 
@@ -1180,6 +1079,21 @@ static void print_help(FILE *f)
 		"run otherwise exits with CMD's status; a signal N during a wait: 128+N.\n");
 }
 
+/*
+ * A script must not take a listing cut short by a full disk or a closed
+ * pipe for the whole: output that did not all go out fails the command.
+ * (A failed write leaves errno alone until a later call fails.)
+ */
+static int output_written(int code)
+{
+	/* A command that failed has said why already. */
+	if (code || (!fflush(stdout) && !ferror(stdout)))
+		return code;
+	fprintf(stderr, "%s: cannot write output: %s\n", prog,
+		errno ? strerror(errno) : "write error");
+	return EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1216,7 +1130,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[optind], commands[i].name)) {
 			cmdname = commands[i].name;
-			return commands[i].run(argc - optind, argv + optind);
+			return output_written(commands[i].run(argc - optind,
+							      argv + optind));
 		}
 	}
 	return usage_error("unknown command '%s'", argv[optind]);

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -59,6 +60,9 @@ struct dlock {
 	void *lost_arg;
 	dlock_event_cb event_cb;
 	void *event_arg;
+	dlock_overflow_cb overflow_cb;
+	void *overflow_arg;
+	unsigned int told_overruns;	/* overruns overflow_cb heard of */
 	char *watch_prefix;
 	size_t watch_prefix_len;
 	int ncallbacks;		/* run by the current dispatch */
@@ -174,6 +178,19 @@ static void dlock_on_lost_msg(struct dlock *d, struct nlattr **tb)
 	d->lost_cb(d, &ls, d->lost_arg);
 }
 
+/* Copies an owner attribute, NUL bytes and all; returns its length. */
+static size_t dlock_copy_owner(char buf[DLOCK_OWNER_MAX + 1],
+			       const struct nlattr *a)
+{
+	size_t len = nla_len(a);
+
+	if (len > DLOCK_OWNER_MAX)
+		len = DLOCK_OWNER_MAX;
+	memcpy(buf, nla_data(a), len);
+	buf[len] = '\0';
+	return len;
+}
+
 static void dlock_on_event(struct dlock *d, struct nlattr **tb)
 {
 	char name[DLOCK_NAME_MAX + 1], owner[DLOCK_OWNER_MAX + 1];
@@ -185,8 +202,10 @@ static void dlock_on_event(struct dlock *d, struct nlattr **tb)
 	if ((size_t)nla_len(n) < d->watch_prefix_len ||
 	    memcmp(nla_data(n), d->watch_prefix, d->watch_prefix_len))
 		return;
-	snprintf(name, sizeof(name), "%.*s", nla_len(n), (char *)nla_data(n));
-	ev.name_len = nla_len(n);
+	/* NUL bytes and all: the policy caps names at DLOCK_NAME_MAX. */
+	ev.name_len = nla_len(n) > DLOCK_NAME_MAX ? DLOCK_NAME_MAX : nla_len(n);
+	memcpy(name, nla_data(n), ev.name_len);
+	name[ev.name_len] = '\0';
 	ev.type = nla_get_u8(tb[DLOCK_A_EVENT]);
 	if (tb[DLOCK_A_MODE])
 		ev.mode = nla_get_u8(tb[DLOCK_A_MODE]);
@@ -197,9 +216,7 @@ static void dlock_on_event(struct dlock *d, struct nlattr **tb)
 	if (tb[DLOCK_A_OWNER_TAG])
 		ev.tag = nla_get_u64(tb[DLOCK_A_OWNER_TAG]);
 	if (tb[DLOCK_A_OWNER]) {
-		snprintf(owner, sizeof(owner), "%.*s",
-			 nla_len(tb[DLOCK_A_OWNER]),
-			 (char *)nla_data(tb[DLOCK_A_OWNER]));
+		ev.owner_len = dlock_copy_owner(owner, tb[DLOCK_A_OWNER]);
 		ev.owner = owner;
 	}
 	d->ncallbacks++;
@@ -368,7 +385,8 @@ static bool dlock_is_mine(struct dlock *d, const struct dlock_wait *w,
 			  const struct dlock_entry *e)
 {
 	if (w->owner[0])
-		return !strcmp(e->owner, w->owner);
+		return e->owner_len == strlen(w->owner) &&
+		       !memcmp(e->owner, w->owner, e->owner_len);
 	return (uint32_t)e->session == nl_socket_get_local_port(d->sk) &&
 	       e->tag == w->tag;
 }
@@ -424,6 +442,18 @@ static int dlock_poll(struct dlock *d, int timeout_ms)
 	return n;
 }
 
+/* Reports drops since the last report, wherever they were noticed. */
+static void dlock_tell_overflow(struct dlock *d)
+{
+	if (d->overruns == d->told_overruns || dlock_cur)
+		return;
+	d->told_overruns = d->overruns;
+	if (d->overflow_cb) {
+		d->ncallbacks++;
+		d->overflow_cb(d, d->overflow_arg);
+	}
+}
+
 int dlock_dispatch(struct dlock *d)
 {
 	int err;
@@ -434,6 +464,7 @@ int dlock_dispatch(struct dlock *d)
 	while (err > 0 && d->ncallbacks < 1024);
 	if (d->need_resync && !dlock_cur)
 		dlock_resync(d);
+	dlock_tell_overflow(d);
 	return err < 0 ? err : d->ncallbacks;
 }
 
@@ -1088,9 +1119,7 @@ static int dlock_parse_entry(struct nlattr *nest, struct dlock_entry *e)
 	if (tb[DLOCK_E_OWNER_TAG])
 		e->tag = nla_get_u64(tb[DLOCK_E_OWNER_TAG]);
 	if (tb[DLOCK_E_OWNER])
-		snprintf(e->owner, sizeof(e->owner), "%.*s",
-			 nla_len(tb[DLOCK_E_OWNER]),
-			 (char *)nla_data(tb[DLOCK_E_OWNER]));
+		e->owner_len = dlock_copy_owner(e->owner, tb[DLOCK_E_OWNER]);
 	if (tb[DLOCK_E_PID])
 		e->pid = nla_get_u32(tb[DLOCK_E_PID]);
 	if (tb[DLOCK_E_UID])
@@ -1283,4 +1312,22 @@ void dlock_on_lost(struct dlock *d, dlock_lost_cb cb, void *arg)
 {
 	d->lost_cb = cb;
 	d->lost_arg = arg;
+}
+
+void dlock_on_overflow(struct dlock *d, dlock_overflow_cb cb, void *arg)
+{
+	d->overflow_cb = cb;
+	d->overflow_arg = arg;
+	d->told_overruns = d->overruns;
+}
+
+int dlock_set_inherit(struct dlock *d, int inherit)
+{
+	int fd = dlock_fd(d);
+	int flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0)
+		return -errno;
+	flags = inherit ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC;
+	return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
 }

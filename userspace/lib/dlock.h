@@ -20,6 +20,9 @@
  * has no TTL at all.  A detached lease (DLOCK_F_DETACHED) belongs to an
  * owner string, has a TTL and outlives the handle; whoever presents the
  * string may renew or release it.
+ *
+ * Names, owner strings and values are byte strings: they may hold any byte,
+ * NUL and control characters included, so print them escaped.
  */
 #ifndef LIBDLOCK_H
 #define LIBDLOCK_H
@@ -106,13 +109,16 @@ struct dlock_entry {
 	uint64_t cookie;	/* waiters: the request's cookie */
 	uint64_t session;	/* the owner's socket session */
 	uint64_t tag;		/* socket-bound owner tag */
-	char owner[DLOCK_OWNER_MAX + 1];	/* detached owner, "" if none */
+	char owner[DLOCK_OWNER_MAX + 1];	/* detached owner, NUL-terminated
+						 * copy; owner_len bytes long */
 	uint32_t pid;		/* the process that asked */
 	uint32_t uid;
 	char comm[16];
 	int64_t remaining_ms;	/* until expiry or wait timeout; -1: none */
 	const void *value;	/* holders: attached value, NULL if none */
 	size_t value_len;
+	size_t owner_len;	/* detached owner's length, 0 if none (it may
+				 * hold NUL bytes, so owner[0] may be 0) */
 };
 
 /* One lock: dlock_get() allocates it, dlock_lock_info_free() frees it. */
@@ -139,6 +145,7 @@ struct dlock_event {
 	uint64_t session;
 	uint64_t tag;			/* socket-bound owners */
 	const char *owner;		/* detached owners, else NULL */
+	size_t owner_len;		/* its length: it may hold NUL bytes */
 };
 
 /* A socket-bound lease of this handle ended without being released. */
@@ -156,6 +163,7 @@ typedef void (*dlock_lost_cb)(struct dlock *d, const struct dlock_lost *lost,
 typedef void (*dlock_event_cb)(struct dlock *d, const struct dlock_event *ev,
 			       void *arg);
 typedef int (*dlock_list_cb)(const struct dlock_lock_info *info, void *arg);
+typedef void (*dlock_overflow_cb)(struct dlock *d, void *arg);
 
 /*
  * dlock_open() - connect to the dlock module.
@@ -265,6 +273,30 @@ int dlock_watch(struct dlock *d, const char *prefix, dlock_event_cb cb,
 
 /* dlock_on_lost() - call @cb when a socket-bound lease of @d is lost. */
 void dlock_on_lost(struct dlock *d, dlock_lost_cb cb, void *arg);
+
+/*
+ * dlock_on_overflow() - call @cb, from dlock_dispatch(), after the kernel
+ * dropped messages for @d because its receive queue was full (recv() said
+ * ENOBUFS).  Watch events in between are lost for good: a watcher learns
+ * here that the state may have changed unseen (dlock_list() shows it now).
+ * The library itself recovers the outcomes of its queued acquires.
+ */
+void dlock_on_overflow(struct dlock *d, dlock_overflow_cb cb, void *arg);
+
+/*
+ * dlock_set_inherit() - whether programs this process executes keep @d's
+ * socket (@inherit non-zero) or not (0, the default: libdlock opens it
+ * close-on-exec).  The kernel ends the handle's session, releasing its
+ * socket-bound leases and cancelling its waits, only when the LAST copy of
+ * the socket is closed: a child that inherits it keeps the leases for as
+ * long as it, or any process it passes the descriptor to, keeps it open,
+ * whatever happens to this process, like a flock(2) lock on an inherited
+ * file.  Only this process may use the handle; the others only hold the
+ * descriptor (dlock_fd()).  Call it in the child between fork() and exec()
+ * to hand the leases to that child alone.
+ * Return: 0 or a negative errno.
+ */
+int dlock_set_inherit(struct dlock *d, int inherit);
 
 /*
  * Event-loop form: poll dlock_fd() for POLLIN, then call dlock_dispatch(),
