@@ -701,15 +701,17 @@ static int cmd_watch(int argc, char **argv)
 	dlock_on_overflow(d, print_overflow, NULL);
 	p.fd = dlock_fd(d);
 	p.events = POLLIN;
-	do {
+	while (!watch_out_err) {
 		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
 			err = request_failed(d, "watch", -errno);
 			break;
 		}
 		err = dlock_dispatch(d);
-		if (err < 0)
+		if (err < 0) {
 			err = request_failed(d, "watch", err);
-	} while (err >= 0 && !watch_out_err);
+			break;
+		}
+	}
 	dlock_close(d);
 	if (watch_out_err) {
 		fprintf(stderr, "%s: watch: cannot write output: %s\n", prog,
