@@ -292,8 +292,9 @@ void dlock_on_overflow(struct dlock *d, dlock_overflow_cb cb, void *arg);
  * long as it, or any process it passes the descriptor to, keeps it open,
  * whatever happens to this process, like a flock(2) lock on an inherited
  * file.  Only this process may use the handle; the others only hold the
- * descriptor (dlock_fd()).  Call it in the child between fork() and exec()
- * to hand the leases to that child alone.
+ * descriptor (dlock_fd()), though they could send requests in its session:
+ * hand it only to programs trusted with those leases.  Call it in the child
+ * between fork() and exec() to hand the leases to that child alone.
  * Return: 0 or a negative errno.
  */
 int dlock_set_inherit(struct dlock *d, int inherit);
