@@ -20,6 +20,7 @@
  *    walk, -EALREADY, the ->multi marks) and the walk's stack.
  */
 #include "table.h"
+#include "table_uid.h"
 
 #define DL_U32_MAX		0xffffffffU
 #define DL_NO_HEAP		DL_U32_MAX
@@ -98,6 +99,8 @@ struct dl_entry {
 		};
 	};
 	u32 heap_idx;
+	u32 uid;			/* who asked: lease state */
+	u32 uslot;			/* its dl_users slot, referenced */
 	u8 mode;
 	u8 flags;
 	u8 owner_len;
@@ -179,6 +182,7 @@ struct dl_table {
 	u32 walk_steps;
 	struct dl_walk_frame *walk;
 	u64 deadlk_truncated;
+	struct dl_users users;
 };
 
 /* Owner identity, comparable across locks and shards. */
@@ -312,6 +316,7 @@ static void entry_view(const struct dl_table *t, const struct dl_entry *e,
 	v->tag = v->detached ? 0 : e->tag;
 	v->str = v->detached ? entry_owner_str(t, e) : NULL;
 	v->len = v->detached ? e->owner_len : 0;
+	v->uid = e->uid;
 }
 
 static int owner_ref_valid(const struct dl_owner_ref *o)
@@ -729,9 +734,13 @@ static void emit(struct dl_table *t, struct dl_cmd *cx, enum dl_event_type type,
 static void entry_free(struct dl_table *t, struct dl_shard *sh,
 		       struct dl_entry *e)
 {
-	if (!(e->flags & DL_E_WAITER) && e->value)
+	if (!(e->flags & DL_E_WAITER) && e->value) {
+		dl_users_add(&t->users, e->uslot, DL_U_VALUE_BYTES,
+			     -(long)e->value->len);
 		dl_free(t, DL_OBJ_VALUE, e->value,
 			sizeof(*e->value) + e->value->len);
+	}
+	dl_users_put(&t->users, e->uslot);
 	dl_free(t, DL_OBJ_ENTRY, e, entry_size(t, e->owner_len));
 	sh->nr_entries--;
 	shard_unreserve(t, sh);
@@ -837,6 +846,7 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 		dl_atomic_add_return(1, &e->sess->nr_leases);
 	}
 	dl_atomic_add_return(1, &t->nr_leases);
+	dl_users_add(&t->users, e->uslot, DL_U_LEASES, 1);
 	entry_set_deadline(sh, e, e->flags & DL_E_NO_TTL ? 0 :
 			   ttl_deadline(t, cx->now, ttl_ms));
 	dl_link_add_tail(&e->lock_link, &l->holders);
@@ -952,6 +962,7 @@ static void waiter_unlink(struct dl_table *t, struct dl_shard *sh,
 	w->deadline = 0;
 	dl_atomic_add_return(-1, &w->sess->nr_waiters);
 	dl_atomic_add_return(-1, &t->nr_waiters);
+	dl_users_add(&t->users, w->uslot, DL_U_WAITERS, -1);
 	shard_changed(sh);
 }
 
@@ -1032,6 +1043,7 @@ static void holder_end(struct dl_table *t, struct dl_cmd *cx,
 	}
 	heap_del(sh, e);
 	dl_atomic_add_return(-1, &t->nr_leases);
+	dl_users_add(&t->users, e->uslot, DL_U_LEASES, -1);
 	shard_changed(sh);
 	entry_free(t, sh, e);
 }
@@ -1259,7 +1271,10 @@ static int config_fill(struct dl_table_config *c)
 		c->deadlk_budget = DL_DEFAULT_DEADLK_BUDGET;
 	if (!c->index_bits)
 		c->index_bits = 10;
-	if (c->index_bits > 20 || c->deadlk_depth > 1024)
+	if (!c->user_slots)
+		c->user_slots = DL_DEFAULT_USER_SLOTS;
+	if (c->index_bits > 20 || c->deadlk_depth > 1024 ||
+	    c->user_slots < 2 || c->user_slots > 65536)
 		return -EINVAL;
 	/* Entry tails hold meta then owner; keep pointers after them aligned. */
 	c->meta_size = (c->meta_size + 7) & ~7U;
@@ -1285,6 +1300,7 @@ static void table_free_parts(struct dl_table *t)
 	dl_free(t, DL_OBJ_INDEX, t->index,
 		sizeof(*t->index) * (t->index_mask + 1));
 	dl_free(t, DL_OBJ_WALK, t->walk, sizeof(*t->walk) * t->cfg.deadlk_depth);
+	dl_users_free(&t->users, t->ops, t->priv);
 	dl_free(t, DL_OBJ_TABLE, t, sizeof(*t));
 }
 
@@ -1312,8 +1328,12 @@ struct dl_table *dl_table_create(const struct dl_table_config *cfg,
 	t->walk = dl_alloc(t, DL_OBJ_WALK, sizeof(*t->walk) * c.deadlk_depth);
 	if (t->shards)
 		memset(t->shards, 0, sizeof(*t->shards) * c.nr_shards);
-	if (!t->shards || !t->index || !t->walk)
+	if (!t->shards || !t->index || !t->walk ||
+	    dl_users_init(&t->users, ops, priv, c.user_slots))
 		goto fail;
+	t->users.lim[DL_U_LEASES] = c.max_user_leases;
+	t->users.lim[DL_U_WAITERS] = c.max_user_waiters;
+	t->users.lim[DL_U_VALUE_BYTES] = c.max_user_value_bytes;
 	for (i = 0; i <= t->index_mask; i++)
 		dl_link_init(&t->index[i]);
 	for (i = 0; i < c.nr_shards; i++) {
@@ -1510,8 +1530,34 @@ static int charge(dl_atomic_t *c, u32 cap, int err)
 	return 0;
 }
 
+/*
+ * A reference on the requester's uid slot, once its cap on @c admits one
+ * more (privileged requesters are counted, not capped).
+ */
+static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
+		       enum dl_ucount c, u32 *uslot)
+{
+	int err;
+
+	*uslot = dl_users_get(&t->users, rq->uid);
+	if (rq->privileged)
+		return 0;
+	err = dl_users_admit(&t->users, *uslot, c, 1,
+			     READ_ONCE(t->cfg.max_leases),
+			     READ_ONCE(t->cfg.max_waiters));
+	if (err)
+		dl_users_put(&t->users, *uslot);
+	return err;
+}
+
+/* A detached owner's entry answers to its uid, or to a privileged caller. */
+static bool user_may(const struct dl_entry *e, u32 uid, bool privileged)
+{
+	return !(e->flags & DL_E_DETACHED) || e->uid == uid || privileged;
+}
+
 static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
-				  const struct dl_acquire_req *rq)
+				  const struct dl_acquire_req *rq, u32 uslot)
 {
 	u32 olen = rq->flags & DL_ACQ_DETACHED ? rq->owner_len : 0;
 	struct dl_entry *e;
@@ -1524,6 +1570,8 @@ static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
 	memset(e, 0, sizeof(*e));
 	sh->nr_entries++;
 	e->heap_idx = DL_NO_HEAP;
+	e->uid = rq->uid;
+	e->uslot = uslot;
 	e->mode = rq->mode;
 	e->sess = rq->sess;
 	e->tag = rq->flags & DL_ACQ_DETACHED ? 0 : rq->tag;
@@ -1576,22 +1624,27 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	struct dl_shard *sh = &t->shards[shard];
 	bool detached = rq->flags & DL_ACQ_DETACHED;
 	struct dl_entry *e;
+	u32 uslot;
 	int err;
 
-	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
+	err = user_charge(t, rq, DL_U_LEASES, &uslot);
 	if (err)
 		return err;
+	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
+	if (err)
+		goto put;
 	dl_atomic_add_return(-1, &t->nr_leases);	/* holder_link counts */
 	if (!detached) {
 		err = charge(&rq->sess->nr_leases,
 			     READ_ONCE(t->cfg.max_session_leases), -EDQUOT);
 		if (err)
-			return err;
+			goto put;
 		dl_atomic_add_return(-1, &rq->sess->nr_leases);
 	}
-	e = entry_new(t, sh, rq);
+	err = -ENOMEM;
+	e = entry_new(t, sh, rq, uslot);
 	if (!e)
-		return -ENOMEM;
+		goto put;
 	if (!l) {
 		l = lock_new(t, hkey, rq->name, rq->name_len);
 		if (!l) {
@@ -1606,6 +1659,9 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	res->token = e->token;
 	res->count = 1;
 	return 0;
+put:
+	dl_users_put(&t->users, uslot);
+	return err;
 }
 
 static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
@@ -1614,11 +1670,14 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 {
 	struct dl_shard *sh = &t->shards[shard];
 	struct dl_entry *w;
+	u32 uslot;
 	bool lone;
 	int err;
 
-	if (waiter_find(t, l, k))
-		return -EALREADY;
+	w = waiter_find(t, l, k);
+	if (w)
+		return user_may(w, rq->uid, rq->privileged) ? -EALREADY :
+							      DL_ERR_OTHER_USER;
 	/*
 	 * With this wait the requester waits twice: mark a single earlier
 	 * wait multi now, for the walk (undone if the request fails).
@@ -1629,18 +1688,22 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	err = deadlock_check(t, l, rq->mode, k);
 	if (err)
 		goto undo_multi;
-	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
+	err = user_charge(t, rq, DL_U_WAITERS, &uslot);
 	if (err)
 		goto undo_multi;
+	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
+	if (err)
+		goto undo_user;
 	err = charge(&rq->sess->nr_waiters,
 		     READ_ONCE(t->cfg.max_session_waiters), -EDQUOT);
 	if (err)
 		goto undo_table;
-	w = entry_new(t, sh, rq);
+	w = entry_new(t, sh, rq, uslot);
 	if (!w) {
 		err = -ENOMEM;
 		goto undo_sess;
 	}
+	dl_users_add(&t->users, uslot, DL_U_WAITERS, 1);
 	w->flags |= DL_E_WAITER;
 	w->lock = l;
 	w->cookie = rq->cookie;
@@ -1661,6 +1724,8 @@ undo_sess:
 	dl_atomic_add_return(-1, &rq->sess->nr_waiters);
 undo_table:
 	dl_atomic_add_return(-1, &t->nr_waiters);
+undo_user:
+	dl_users_put(&t->users, uslot);
 undo_multi:
 	if (lone)
 		owner_waits(t, k, NULL, set_multi, false);
@@ -1698,6 +1763,8 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 		return err;
 	e = holder_find(t, l, &k);
 	if (e) {
+		if (!user_may(e, rq->uid, rq->privileged))
+			return DL_ERR_OTHER_USER;
 		err = acquire_reentrant(t, cx, &t->shards[shard], e, rq, res);
 		goto out;
 	}
@@ -1731,7 +1798,9 @@ static int find_own(struct dl_table *t, const char *name, u32 len,
 		return -ENOENT;
 	ref_okey(o, &k);
 	*out = holder_find(t, l, &k);
-	return *out ? 0 : -EPERM;
+	if (!*out)
+		return -EPERM;
+	return user_may(*out, o->uid, o->privileged) ? 0 : DL_ERR_OTHER_USER;
 }
 
 int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
@@ -1791,6 +1860,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	struct dl_value *v = NULL;
 	struct dl_entry *e;
 	u32 shard;
+	long delta;
 	int err;
 
 	(void)cx;
@@ -1801,6 +1871,15 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	err = find_own(t, name, len, o, &shard, &e);
 	if (err)
 		return err;
+	delta = (long)val_len - (e->value ? (long)e->value->len : 0);
+	if (delta > 0 && !o->privileged) {
+		/* Charged to the lease's uid: the memory lives as long as it. */
+		err = dl_users_admit(&t->users, e->uslot, DL_U_VALUE_BYTES,
+				     delta, READ_ONCE(t->cfg.max_leases),
+				     READ_ONCE(t->cfg.max_waiters));
+		if (err)
+			return err;
+	}
 	if (val_len) {
 		v = dl_alloc(t, DL_OBJ_VALUE, sizeof(*v) + val_len);
 		if (!v)
@@ -1811,6 +1890,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	if (e->value)
 		dl_free(t, DL_OBJ_VALUE, e->value, sizeof(*v) + e->value->len);
 	e->value = v;
+	dl_users_add(&t->users, e->uslot, DL_U_VALUE_BYTES, delta);
 	shard_changed(&t->shards[shard]);
 	return 0;
 }
@@ -2145,6 +2225,9 @@ void dl_table_set_limits(struct dl_table *t, const struct dl_table_limits *lim)
 	WRITE_ONCE(t->cfg.max_waiters, lim->max_waiters);
 	WRITE_ONCE(t->cfg.max_session_leases, lim->max_session_leases);
 	WRITE_ONCE(t->cfg.max_session_waiters, lim->max_session_waiters);
+	WRITE_ONCE(t->users.lim[DL_U_LEASES], lim->max_user_leases);
+	WRITE_ONCE(t->users.lim[DL_U_WAITERS], lim->max_user_waiters);
+	WRITE_ONCE(t->users.lim[DL_U_VALUE_BYTES], lim->max_user_value_bytes);
 }
 
 void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim)
@@ -2154,6 +2237,30 @@ void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim)
 	lim->max_waiters = READ_ONCE(t->cfg.max_waiters);
 	lim->max_session_leases = READ_ONCE(t->cfg.max_session_leases);
 	lim->max_session_waiters = READ_ONCE(t->cfg.max_session_waiters);
+	lim->max_user_leases = READ_ONCE(t->users.lim[DL_U_LEASES]);
+	lim->max_user_waiters = READ_ONCE(t->users.lim[DL_U_WAITERS]);
+	lim->max_user_value_bytes = READ_ONCE(t->users.lim[DL_U_VALUE_BYTES]);
+}
+
+void dl_table_user_caps(const struct dl_table *t, u32 *leases, u32 *waiters,
+			u32 *value_bytes)
+{
+	u32 nl = READ_ONCE(t->cfg.max_leases), nw = READ_ONCE(t->cfg.max_waiters);
+
+	*leases = dl_users_cap(&t->users, DL_U_LEASES, nl, nw);
+	*waiters = dl_users_cap(&t->users, DL_U_WAITERS, nl, nw);
+	*value_bytes = dl_users_cap(&t->users, DL_U_VALUE_BYTES, nl, nw);
+}
+
+void dl_table_user_usage(const struct dl_table *t, u32 uid, long *leases,
+			 long *waiters, long *value_bytes)
+{
+	int slot = dl_users_find(&t->users, uid);
+
+	*leases = slot < 0 ? 0 : dl_users_count(&t->users, slot, DL_U_LEASES);
+	*waiters = slot < 0 ? 0 : dl_users_count(&t->users, slot, DL_U_WAITERS);
+	*value_bytes = slot < 0 ? 0 :
+		       dl_users_count(&t->users, slot, DL_U_VALUE_BYTES);
 }
 
 void dl_table_stats(const struct dl_table *t, struct dl_table_stats *st)

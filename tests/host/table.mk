@@ -13,42 +13,66 @@ TABLE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 TABLE_SRC := kmod/table.c
 TABLE_DEPS := kmod/table.c kmod/table.h kmod/compat.h tests/tap.h \
-	tests/host/test_table.c
+	tests/host/test_table.c kmod/table_uid.c kmod/table_uid.h
+# The per-uid accounting (kmod/table_uid.c) links with the table everywhere.
+UID_SRC := kmod/table_uid.c
 
 $(TABLE_BUILD)/table.o: $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -Wframe-larger-than=512 -c -o $@ $(TABLE_SRC)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -Wframe-larger-than=512 -c -o $(TABLE_BUILD)/uid.o $(UID_SRC)
 
 # Sanitizer redzones inflate frames: the frame check is on the plain build.
 $(TABLE_BUILD)/table_san.o: $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) $(TABLE_SAN) -c -o $@ $(TABLE_SRC)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) $(TABLE_SAN) -c -o $(TABLE_BUILD)/uid_san.o $(UID_SRC)
 
 $(TABLE_BUILD)/table_tsan.o: $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -fsanitize=thread -c -o $@ $(TABLE_SRC)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -fsanitize=thread -c -o $(TABLE_BUILD)/uid_tsan.o $(UID_SRC)
 
 $(TABLE_BUILD)/test_table: $(TABLE_BUILD)/table.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_table.c $< -pthread
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_table.c $< $(TABLE_BUILD)/uid.o -pthread
 
 $(TABLE_BUILD)/test_table_san: $(TABLE_BUILD)/table_san.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_table.c $< -pthread
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_table.c $< $(TABLE_BUILD)/uid_san.o -pthread
 
 $(TABLE_BUILD)/test_table_tsan: $(TABLE_BUILD)/table_tsan.o $(TABLE_DEPS)
-	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_table.c $< -pthread
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_table.c $< $(TABLE_BUILD)/uid_tsan.o -pthread
+
+# The per-uid rules (issue 8) have their own test file, linked the same ways.
+UID_TEST_DEPS := $(TABLE_DEPS) tests/host/test_uid.c
+
+$(TABLE_BUILD)/test_uid: $(TABLE_BUILD)/table.o $(UID_TEST_DEPS)
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_uid.c $< $(TABLE_BUILD)/uid.o -pthread
+
+$(TABLE_BUILD)/test_uid_san: $(TABLE_BUILD)/table_san.o $(UID_TEST_DEPS)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_uid.c $< $(TABLE_BUILD)/uid_san.o -pthread
+
+$(TABLE_BUILD)/test_uid_tsan: $(TABLE_BUILD)/table_tsan.o $(UID_TEST_DEPS)
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_uid.c $< $(TABLE_BUILD)/uid_tsan.o -pthread
 
 # Both binaries print TAP; the sanitized run is prefixed "san:" in names so
 # that both sets of lines count, and any sanitizer report fails the run.
 # ThreadSanitizer runs only the threaded test ("tsan:" names); a data race
 # report exits non-zero.
 check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
-		$(TABLE_BUILD)/test_table_tsan
+		$(TABLE_BUILD)/test_table_tsan $(TABLE_BUILD)/test_uid \
+		$(TABLE_BUILD)/test_uid_san $(TABLE_BUILD)/test_uid_tsan
 	@$(TABLE_BUILD)/test_table
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_table_san --san $(if $(TABLE_QUICK),--quick)
 	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 		$(TABLE_BUILD)/test_table_tsan --threads
+	@$(TABLE_BUILD)/test_uid
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(TABLE_BUILD)/test_uid_san --san
+	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+		$(TABLE_BUILD)/test_uid_tsan --threads
 
 .PHONY: check-table
 CHECK_SUITES += table
