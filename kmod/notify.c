@@ -21,6 +21,7 @@
 struct dlock_note_cb {
 	u32 portid;
 	bool multicast;
+	u8 group;		/* enum dlock_mcgrp */
 };
 
 static struct dlock_note_cb *note_cb(struct sk_buff *skb)
@@ -49,7 +50,8 @@ static struct sk_buff *dlock_note_new(u8 cmd, size_t payload, void **hdr)
 }
 
 static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
-			     void *hdr, int err, u32 portid, bool multicast)
+			     void *hdr, int err, u32 portid, bool multicast,
+			     u8 group)
 {
 	if (err) {
 		nlmsg_free(skb);
@@ -58,6 +60,7 @@ static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
 	genlmsg_end(skb, hdr);
 	note_cb(skb)->portid = portid;
 	note_cb(skb)->multicast = multicast;
+	note_cb(skb)->group = group;
 	__skb_queue_tail(&ctx->notes, skb);
 }
 
@@ -94,7 +97,8 @@ void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 	      nla_put_u32(skb, DLOCK_A_ERROR, -wd->err) ||
 	      (!wd->err && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, wd->token,
 					     DLOCK_A_PAD));
-	dlock_note_queue(ctx, skb, hdr, err, session_portid(wd->sess), false);
+	dlock_note_queue(ctx, skb, hdr, err, session_portid(wd->sess), false,
+			 0);
 }
 
 void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
@@ -117,41 +121,61 @@ void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
 	      nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, ls->tag, DLOCK_A_PAD) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ls->token, DLOCK_A_PAD) ||
 	      nla_put_u8(skb, DLOCK_A_REASON, ls->reason);
-	dlock_note_queue(ctx, skb, hdr, err, session_portid(ls->sess), false);
+	dlock_note_queue(ctx, skb, hdr, err, session_portid(ls->sess), false,
+			 0);
 }
 
-void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
+/*
+ * One event for one group: the public group gets the owner's uid and
+ * DLOCK_A_HIDDEN in place of its owner string, tag and session, so that
+ * listening tells nobody how to act as another user's owner.
+ */
+static void dlock_queue_event_to(struct dlock_ctx *ctx,
+				 const struct dl_event *ev, u8 group)
 {
 	const struct dl_owner_view *o = &ev->owner;
+	bool full = group == DLOCK_MCGRP_ID_ADMIN;
 	struct sk_buff *skb;
 	void *hdr;
 	int err;
 
-	/* Observers are optional: build nothing when nobody listens. */
-	if (ctx->dn->dying ||
-	    !genl_has_listeners(&dlock_genl_family, ctx->dn->net, 0))
-		return;
 	skb = dlock_note_new(DLOCK_CMD_EVENT,
 			     nla_total_size(ev->name_len) +
 			     nla_total_size(DLOCK_OWNER_MAX) +
 			     4 * nla_total_size_64bit(8) +
-			     3 * nla_total_size(4), &hdr);
+			     4 * nla_total_size(4), &hdr);
 	if (!skb)
 		return;
 	err = nla_put_u8(skb, DLOCK_A_EVENT, ev->type) ||
 	      nla_put(skb, DLOCK_A_NAME, ev->name_len, ev->name) ||
 	      nla_put_u8(skb, DLOCK_A_MODE, ev->mode) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ev->token, DLOCK_A_PAD) ||
-	      nla_put_u64_64bit(skb, DLOCK_A_SESSION, o->session_id,
-				DLOCK_A_PAD);
+	      nla_put_u32(skb, DLOCK_A_UID, o->uid);
 	if (!err && ev->mode == DL_MODE_SEMAPHORE)
 		err = nla_put_u32(skb, DLOCK_A_PERMITS, ev->permits);
-	if (!err && o->detached)
-		err = nla_put(skb, DLOCK_A_OWNER, o->len, o->str);
+	if (!err && !full)
+		err = nla_put_flag(skb, DLOCK_A_HIDDEN);
 	else if (!err)
+		err = nla_put_u64_64bit(skb, DLOCK_A_SESSION, o->session_id,
+					DLOCK_A_PAD);
+	if (!err && full && o->detached)
+		err = nla_put(skb, DLOCK_A_OWNER, o->len, o->str);
+	else if (!err && full)
 		err = nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, o->tag,
 					DLOCK_A_PAD);
-	dlock_note_queue(ctx, skb, hdr, err, 0, true);
+	dlock_note_queue(ctx, skb, hdr, err, 0, true, group);
+}
+
+void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
+{
+	u8 group;
+
+	if (ctx->dn->dying)
+		return;
+	/* Observers are optional: build nothing for a group nobody hears. */
+	for (group = 0; group < DLOCK_MCGRP_NR; group++)
+		if (genl_has_listeners(&dlock_genl_family, ctx->dn->net, group))
+			dlock_queue_event_to(ctx, ev, group);
 }
 
 /* Sends what the command queued; called with no table lock held. */
@@ -166,7 +190,7 @@ void dlock_nl_flush(struct dlock_ctx *ctx)
 		/* A socket that closed meanwhile is not an error worth a log. */
 		if (cb.multicast)
 			genlmsg_multicast_netns(&dlock_genl_family, net, skb,
-						0, 0, GFP_KERNEL);
+						0, cb.group, GFP_KERNEL);
 		else
 			genlmsg_unicast(net, skb, cb.portid);
 	}

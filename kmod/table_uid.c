@@ -166,8 +166,11 @@ u32 dl_users_cap(const struct dl_users *u, enum dl_ucount c, u32 ns_leases,
 		v = share(ns_leases);
 		if (!v)
 			return 0;
-		v = max(v * DL_USER_VALUE_PER_LEASE, (u64)DL_USER_VALUE_MIN);
-		return (u32)min(v, (u64)0xfffffffeU);
+		v *= DL_USER_VALUE_PER_LEASE;
+		if (v < DL_USER_VALUE_MIN)
+			return DL_USER_VALUE_MIN;
+		/* Below DL_USER_AUTO, which means something else. */
+		return v > 0xfffffffeU ? 0xfffffffeU : (u32)v;
 	}
 }
 

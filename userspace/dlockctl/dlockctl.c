@@ -579,8 +579,16 @@ static void print_entry_json(const struct dlock_entry *e, bool holder)
 	printf("{\"mode\":\"%s\",", mode_name(e->mode));
 	if (holder)
 		printf("\"token\":%" PRIu64 ",\"count\":%u,", e->token, e->count);
-	else
+	else if (!e->hidden)
 		printf("\"cookie\":%" PRIu64 ",", e->cookie);
+	if (e->hidden) {
+		/* Another user's: the kernel shows only who, not what or how. */
+		printf("\"uid\":%u,\"hidden\":true", e->uid);
+		if (e->remaining_ms >= 0)
+			printf(",\"remaining_ms\":%" PRId64, e->remaining_ms);
+		putchar('}');
+		return;
+	}
 	if (e->owner[0]) {
 		printf("\"owner\":");
 		json_string(e->owner);
@@ -607,11 +615,14 @@ static void print_entry_text(const struct dlock_entry *e, bool holder,
 		       e->token, e->count);
 	else
 		printf("  waiter #%zu %s", pos + 1, mode_name(e->mode));
-	if (e->owner[0])
+	if (e->hidden)
+		printf(" uid %u", e->uid);
+	else if (e->owner[0])
 		printf(" owner %s", e->owner);
 	else
 		printf(" session %" PRIu64 " tag %" PRIu64, e->session, e->tag);
-	printf(" pid %u (%s) uid %u", e->pid, e->comm, e->uid);
+	if (!e->hidden)
+		printf(" pid %u (%s) uid %u", e->pid, e->comm, e->uid);
 	if (e->remaining_ms >= 0)
 		printf(" %s %" PRId64 "ms", holder ? "ttl" : "timeout",
 		       e->remaining_ms);
@@ -781,9 +792,11 @@ static void print_event(struct dlock *d, const struct dlock_event *ev,
 	if (json) {
 		printf("{\"event\":\"%s\",\"name\":", event_name(ev->type));
 		json_str(ev->name, ev->name_len);
-		printf(",\"mode\":\"%s\",\"token\":%" PRIu64, mode_name(ev->mode),
-		       ev->token);
-		if (ev->owner) {
+		printf(",\"mode\":\"%s\",\"token\":%" PRIu64 ",\"uid\":%u",
+		       mode_name(ev->mode), ev->token, ev->uid);
+		if (ev->hidden) {
+			printf(",\"hidden\":true");
+		} else if (ev->owner) {
 			printf(",\"owner\":");
 			json_string(ev->owner);
 		} else {
@@ -794,7 +807,9 @@ static void print_event(struct dlock *d, const struct dlock_event *ev,
 	} else {
 		printf("%s %s %s token %" PRIu64, event_name(ev->type), ev->name,
 		       mode_name(ev->mode), ev->token);
-		if (ev->owner)
+		if (ev->hidden)
+			printf(" uid %u\n", ev->uid);
+		else if (ev->owner)
 			printf(" owner %s\n", ev->owner);
 		else
 			printf(" session %" PRIu64 " tag %" PRIu64 "\n",
@@ -1033,19 +1048,58 @@ static int cmd_run(int argc, char **argv)
 
 /* ---- config ----------------------------------------------------------- */
 
+/* A per-user limit as set ("auto", a number) and the one in force. */
+static void print_user_limit(const char *what, uint32_t set, uint32_t now)
+{
+	if (set == DLOCK_USER_LIMIT_AUTO)
+		printf("%s: auto (%u now)\n", what, now);
+	else
+		printf("%s: %u\n", what, set);
+}
+
 static void print_config(const struct dlock_config *c)
 {
-	if (json)
+	if (json) {
 		printf("{\"max_ttl_ms\":%u,\"max_leases\":%u,\"max_waiters\":%u,"
-		       "\"max_socket_leases\":%u,\"max_socket_waiters\":%u}\n",
+		       "\"max_socket_leases\":%u,\"max_socket_waiters\":%u,",
 		       c->max_ttl_ms, c->max_leases, c->max_waiters,
 		       c->max_socket_leases, c->max_socket_waiters);
-	else
-		printf("max-ttl: %ums\nmax-leases: %u\nmax-waiters: %u\n"
-		       "max-socket-leases: %u\nmax-socket-waiters: %u\n"
-		       "(0: no limit)\n",
-		       c->max_ttl_ms, c->max_leases, c->max_waiters,
-		       c->max_socket_leases, c->max_socket_waiters);
+		printf("\"max_user_leases\":%u,\"max_user_waiters\":%u,"
+		       "\"max_user_value_bytes\":%u,\"user_leases\":%u,"
+		       "\"user_waiters\":%u,\"user_value_bytes\":%u}\n",
+		       c->max_user_leases, c->max_user_waiters,
+		       c->max_user_value_bytes, c->user_leases,
+		       c->user_waiters, c->user_value_bytes);
+		return;
+	}
+	printf("max-ttl: %ums\nmax-leases: %u\nmax-waiters: %u\n"
+	       "max-socket-leases: %u\nmax-socket-waiters: %u\n",
+	       c->max_ttl_ms, c->max_leases, c->max_waiters,
+	       c->max_socket_leases, c->max_socket_waiters);
+	print_user_limit("max-user-leases", c->max_user_leases, c->user_leases);
+	print_user_limit("max-user-waiters", c->max_user_waiters,
+			 c->user_waiters);
+	print_user_limit("max-user-value-bytes", c->max_user_value_bytes,
+			 c->user_value_bytes);
+	printf("(0: no limit)\n");
+}
+
+/* --max-user-*: a number, or "auto" for the share of the namespace limit. */
+static int parse_user_limit(const char *opt, const char *arg, uint32_t *out)
+{
+	uint64_t v;
+	int err;
+
+	if (!strcmp(arg, "auto")) {
+		*out = DLOCK_USER_LIMIT_AUTO;
+		return 0;
+	}
+	err = parse_u64(opt, arg, &v);
+	if (!err && v >= DLOCK_USER_LIMIT_AUTO)
+		err = usage_error("%s: '%s' is too large", opt, arg);
+	if (!err)
+		*out = v;
+	return err;
 }
 
 static int parse_config_set(int argc, char **argv, struct dlock_config *c,
@@ -1057,6 +1111,9 @@ static int parse_config_set(int argc, char **argv, struct dlock_config *c,
 		{ "max-waiters", required_argument, NULL, 'w' },
 		{ "max-socket-leases", required_argument, NULL, 'L' },
 		{ "max-socket-waiters", required_argument, NULL, 'W' },
+		{ "max-user-leases", required_argument, NULL, 'u' },
+		{ "max-user-waiters", required_argument, NULL, 'U' },
+		{ "max-user-value-bytes", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -1072,6 +1129,18 @@ static int parse_config_set(int argc, char **argv, struct dlock_config *c,
 			if (!err && !c->max_ttl_ms)
 				err = usage_error("--max-ttl: must be above zero");
 			*set |= DLOCK_CFG_MAX_TTL_MS;
+		} else if (ch == 'u') {
+			err = parse_user_limit("--max-user-leases", optarg,
+					       &c->max_user_leases);
+			*set |= DLOCK_CFG_MAX_USER_LEASES;
+		} else if (ch == 'U') {
+			err = parse_user_limit("--max-user-waiters", optarg,
+					       &c->max_user_waiters);
+			*set |= DLOCK_CFG_MAX_USER_WAITERS;
+		} else if (ch == 'V') {
+			err = parse_user_limit("--max-user-value-bytes", optarg,
+					       &c->max_user_value_bytes);
+			*set |= DLOCK_CFG_MAX_USER_VALUE_BYTES;
 		} else {
 			err = parse_u64("limit", optarg, &v);
 			if (!err && v > UINT32_MAX)
@@ -1152,7 +1221,7 @@ static const struct command commands[] = {
 	{ "break", cmd_break, "break NAME [--token T]",
 	  "end a lease by force (CAP_NET_ADMIN)" },
 	{ "config", cmd_config,
-	  "config [set [--max-ttl MS] [--max-leases N] [--max-waiters N] [--max-socket-leases N] [--max-socket-waiters N]]",
+	  "config [set [--max-ttl MS] [--max-leases N] [--max-waiters N] [--max-socket-leases N] [--max-socket-waiters N] [--max-user-leases N|auto] [--max-user-waiters N|auto] [--max-user-value-bytes N|auto]]",
 	  "show or change this namespace's limits (set: CAP_NET_ADMIN)" },
 	{ "run", cmd_run,
 	  "run NAME [--shared|--permits N] [--ttl MS] [--wait MS|--try] [--grace MS] -- CMD...",
