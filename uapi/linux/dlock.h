@@ -286,7 +286,8 @@ enum dlock_entry_attr {
 	DLOCK_E_SESSION = 6,	/* u64, the owner's session */
 	DLOCK_E_OWNER = 7,	/* binary, detached owners */
 	DLOCK_E_PID = 8,	/* u32, pid of the requesting process */
-	DLOCK_E_UID = 9,	/* u32 */
+	DLOCK_E_UID = 9,	/* u32, the requester's uid in the user
+				 * namespace owning the network namespace */
 	DLOCK_E_COMM = 10,	/* string */
 	DLOCK_E_REMAINING_MS = 11, /* u64, absent: no TTL / no wait limit */
 	DLOCK_E_VALUE = 12,	/* binary, holders: the value attached */
