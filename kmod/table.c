@@ -2370,6 +2370,59 @@ static int check_shard(const struct dl_table *t, const struct dl_shard *sh)
 	return 0;
 }
 
+/* What the entries charged to uid slot @slot add up to. */
+static void count_slot(const struct dl_table *t, u32 slot, long *n)
+{
+	const struct dl_link *p, *head;
+	const struct dl_lock *l;
+	u32 i, b;
+	int w;
+
+	for (i = 0; i < t->cfg.nr_shards; i++) {
+		const struct dl_shard *sh = &t->shards[i];
+
+		for (b = 0; b < (1U << sh->bits); b++)
+			for (l = sh->buckets[b]; l; l = l->next)
+				for (w = 0; w < 2; w++) {
+					head = w ? &l->waiters : &l->holders;
+					for (p = head->next; p != head;
+					     p = p->next) {
+						const struct dl_entry *e =
+							entry_of_lock_link(p);
+
+						if (e->uslot != slot)
+							continue;
+						n[w]++;
+						if (!w && e->value)
+							n[2] += e->value->len;
+					}
+				}
+	}
+}
+
+/* Every uid slot counts exactly the entries that reference it. */
+static int check_users(const struct dl_table *t)
+{
+	u32 slot;
+
+	for (slot = 0; slot < t->users.nr; slot++) {
+		long n[3] = { 0, 0, 0 }, refs = dl_users_refs(&t->users, slot);
+
+		if (refs <= 0) {
+			CHECK(refs < 0 || (!dl_users_count(&t->users, slot, 0) &&
+					   !dl_users_count(&t->users, slot, 1) &&
+					   !dl_users_count(&t->users, slot, 2)));
+			continue;
+		}
+		count_slot(t, slot, n);
+		CHECK(refs == n[0] + n[1]);
+		CHECK(dl_users_count(&t->users, slot, DL_U_LEASES) == n[0]);
+		CHECK(dl_users_count(&t->users, slot, DL_U_WAITERS) == n[1]);
+		CHECK(dl_users_count(&t->users, slot, DL_U_VALUE_BYTES) == n[2]);
+	}
+	return 0;
+}
+
 int dl_table_check(struct dl_table *t)
 {
 	u32 i;
@@ -2380,5 +2433,5 @@ int dl_table_check(struct dl_table *t)
 		if (err)
 			return err;
 	}
-	return 0;
+	return check_users(t);
 }

@@ -204,3 +204,8 @@ int dl_users_find(const struct dl_users *u, u32 uid)
 	}
 	return -ENOENT;
 }
+
+long dl_users_refs(const struct dl_users *u, u32 slot)
+{
+	return dl_atomic_read(&u->slots[slot].refs);
+}

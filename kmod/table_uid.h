@@ -56,6 +56,8 @@ int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 /* The cap on @c in force with these namespace caps; 0: none. */
 u32 dl_users_cap(const struct dl_users *u, enum dl_ucount c, u32 ns_leases,
 		 u32 ns_waiters);
+/* Entries referencing @slot; negative for a slot never bound or binding. */
+long dl_users_refs(const struct dl_users *u, u32 slot);
 /* The slot bound to @uid now, without a reference; -ENOENT if none. */
 int dl_users_find(const struct dl_users *u, u32 uid);
 
