@@ -2370,33 +2370,38 @@ static int check_shard(const struct dl_table *t, const struct dl_shard *sh)
 	return 0;
 }
 
+/* Adds what @l's entries charged to uid slot @slot hold to @n. */
+static void count_lock_slot(const struct dl_lock *l, u32 slot, long *n)
+{
+	const struct dl_link *p, *head;
+	int w;
+
+	for (w = 0; w < 2; w++) {
+		head = w ? &l->waiters : &l->holders;
+		for (p = head->next; p != head; p = p->next) {
+			const struct dl_entry *e = entry_of_lock_link(p);
+
+			if (e->uslot != slot)
+				continue;
+			n[w]++;
+			if (!w && e->value)
+				n[2] += e->value->len;
+		}
+	}
+}
+
 /* What the entries charged to uid slot @slot add up to. */
 static void count_slot(const struct dl_table *t, u32 slot, long *n)
 {
-	const struct dl_link *p, *head;
 	const struct dl_lock *l;
 	u32 i, b;
-	int w;
 
 	for (i = 0; i < t->cfg.nr_shards; i++) {
 		const struct dl_shard *sh = &t->shards[i];
 
 		for (b = 0; b < (1U << sh->bits); b++)
 			for (l = sh->buckets[b]; l; l = l->next)
-				for (w = 0; w < 2; w++) {
-					head = w ? &l->waiters : &l->holders;
-					for (p = head->next; p != head;
-					     p = p->next) {
-						const struct dl_entry *e =
-							entry_of_lock_link(p);
-
-						if (e->uslot != slot)
-							continue;
-						n[w]++;
-						if (!w && e->value)
-							n[2] += e->value->len;
-					}
-				}
+				count_lock_slot(l, slot, n);
 	}
 }
 
