@@ -58,6 +58,8 @@ typedef atomic_long_t dl_atomic_t;
 #define dl_atomic_add_return(v, a)	atomic_long_add_return((v), (a))
 #define dl_atomic_read(a)		atomic_long_read(a)
 #define dl_atomic_set(a, v)		atomic_long_set((a), (v))
+/* Fully ordered; returns the value found. */
+#define dl_atomic_cmpxchg(a, o, n)	atomic_long_cmpxchg((a), (o), (n))
 #else
 typedef struct { long counter; } dl_atomic_t;
 #define dl_atomic_add_return(v, a) \
@@ -65,6 +67,12 @@ typedef struct { long counter; } dl_atomic_t;
 #define dl_atomic_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define dl_atomic_set(a, v) \
 	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
+static inline long dl_atomic_cmpxchg(dl_atomic_t *a, long old, long new_)
+{
+	__atomic_compare_exchange_n(&a->counter, &old, new_, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return old;
+}
 /* Relaxed atomics: what the kernel's READ_ONCE means, and TSan knows it. */
 #ifndef READ_ONCE
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)

@@ -68,11 +68,19 @@ struct dlock_spare {
 	u32 need[2];			/* waits queued or being queued */
 };
 
-/* What a holder or waiter shows of the process that asked (table meta). */
+/*
+ * What a holder or waiter shows of the process that asked (table meta).  Its
+ * uid is the table's own (dl_owner_view.uid): it decides who may see this.
+ */
 struct dlock_meta {
 	u32 pid;
-	u32 uid;
 	char comm[TASK_COMM_LEN];
+};
+
+/* Who sent a request: the uid in the namespace's user namespace, and power. */
+struct dlock_caller {
+	u32 uid;
+	bool privileged;	/* CAP_NET_ADMIN over the network namespace */
 };
 
 /*
@@ -87,6 +95,13 @@ struct dlock_ctx {
 
 extern struct genl_family dlock_genl_family;
 
+/* dlock_genl_family's multicast groups, in the order of its mcgrps. */
+enum dlock_mcgrp {
+	DLOCK_MCGRP_ID_EVENTS,	/* anyone: owners hidden */
+	DLOCK_MCGRP_ID_ADMIN,	/* CAP_NET_ADMIN: owners shown */
+	DLOCK_MCGRP_NR,
+};
+
 /* Like GENL_REQ_ATTR_CHECK(), plus a message for humans: "missing WHAT". */
 #define DLOCK_REQUIRE(info, attr, what) ({				\
 	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
@@ -97,6 +112,8 @@ extern struct genl_family dlock_genl_family;
 })
 
 struct dlock_net *dlock_net(const struct net *net);
+void dlock_caller_of(const struct sk_buff *skb, struct dlock_net *dn,
+		     struct dlock_caller *c);
 
 int dlock_netns_init(void);
 void dlock_netns_exit(void);

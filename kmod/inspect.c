@@ -15,8 +15,32 @@
 
 #include "dlock.h"
 
+/*
+ * What anyone may see of an entry: that it exists, its uid, mode, token,
+ * count and remaining time.  Who owns it (string, tag, session, pid,
+ * command), its value and its cookie only its uid and the administrator see.
+ */
+static int dlock_fill_public(struct sk_buff *msg,
+			     const struct dl_entry_info *ei)
+{
+	if (nla_put_u8(msg, DLOCK_E_MODE, ei->mode) ||
+	    nla_put_u32(msg, DLOCK_E_UID, ei->owner.uid))
+		return -EMSGSIZE;
+	if (!ei->no_deadline &&
+	    nla_put_u64_64bit(msg, DLOCK_E_REMAINING_MS,
+			      div_u64(ei->remaining_ns, NSEC_PER_MSEC),
+			      DLOCK_E_PAD))
+		return -EMSGSIZE;
+	if (!ei->waiter &&
+	    (nla_put_u64_64bit(msg, DLOCK_E_TOKEN, ei->token, DLOCK_E_PAD) ||
+	     nla_put_u32(msg, DLOCK_E_COUNT, ei->count)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int dlock_fill_entry(struct sk_buff *msg, const struct dl_table *t,
-			    const struct dl_entry *e, u64 now)
+			    const struct dl_entry *e, u64 now,
+			    const struct dlock_caller *who)
 {
 	struct dl_entry_info ei;
 	const struct dlock_meta *m;
@@ -27,11 +51,17 @@ static int dlock_fill_entry(struct sk_buff *msg, const struct dl_table *t,
 	nest = nla_nest_start(msg, ei.waiter ? DLOCK_A_WAITER : DLOCK_A_HOLDER);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u8(msg, DLOCK_E_MODE, ei.mode) ||
-	    nla_put_u64_64bit(msg, DLOCK_E_SESSION, ei.owner.session_id,
+	if (dlock_fill_public(msg, &ei))
+		goto cancel;
+	if (!who->privileged && who->uid != ei.owner.uid) {
+		if (nla_put_flag(msg, DLOCK_E_HIDDEN))
+			goto cancel;
+		nla_nest_end(msg, nest);
+		return 0;
+	}
+	if (nla_put_u64_64bit(msg, DLOCK_E_SESSION, ei.owner.session_id,
 			      DLOCK_E_PAD) ||
 	    nla_put_u32(msg, DLOCK_E_PID, m->pid) ||
-	    nla_put_u32(msg, DLOCK_E_UID, m->uid) ||
 	    nla_put_string(msg, DLOCK_E_COMM, m->comm))
 		goto cancel;
 	if (ei.owner.detached) {
@@ -41,20 +71,12 @@ static int dlock_fill_entry(struct sk_buff *msg, const struct dl_table *t,
 				     DLOCK_E_PAD)) {
 		goto cancel;
 	}
-	if (!ei.no_deadline &&
-	    nla_put_u64_64bit(msg, DLOCK_E_REMAINING_MS,
-			      div_u64(ei.remaining_ns, NSEC_PER_MSEC),
-			      DLOCK_E_PAD))
-		goto cancel;
 	if (ei.waiter) {
 		if (nla_put_u64_64bit(msg, DLOCK_E_COOKIE, ei.cookie,
 				      DLOCK_E_PAD))
 			goto cancel;
-	} else if (nla_put_u64_64bit(msg, DLOCK_E_TOKEN, ei.token,
-				     DLOCK_E_PAD) ||
-		   nla_put_u32(msg, DLOCK_E_COUNT, ei.count) ||
-		   (ei.value_len &&
-		    nla_put(msg, DLOCK_E_VALUE, ei.value_len, ei.value))) {
+	} else if (ei.value_len &&
+		   nla_put(msg, DLOCK_E_VALUE, ei.value_len, ei.value)) {
 		goto cancel;
 	}
 	nla_nest_end(msg, nest);
@@ -85,7 +107,8 @@ static const struct dl_entry *dlock_next_entry(const struct dl_lock *l,
  * cannot grow, and one big lock must not make the whole dump fail.
  */
 static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
-			   const struct dl_lock *l, u64 now, bool cut)
+			   const struct dl_lock *l, u64 now, bool cut,
+			   const struct dlock_caller *who)
 {
 	const struct dl_entry *e = NULL;
 	unsigned char *prev = NULL;
@@ -102,7 +125,7 @@ static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
 	while ((e = dlock_next_entry(l, e, &waiters))) {
 		unsigned char *mark = skb_tail_pointer(msg);
 
-		if (!dlock_fill_entry(msg, t, e, now)) {
+		if (!dlock_fill_entry(msg, t, e, now, who)) {
 			prev = mark;
 			continue;
 		}
@@ -124,7 +147,8 @@ static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
 /* Builds the reply to a GET of one lock, growing the buffer as needed. */
 static struct sk_buff *dlock_get_one(struct dlock_net *dn,
 				     struct genl_info *info,
-				     const char *name, u32 len)
+				     const char *name, u32 len,
+				     const struct dlock_caller *who)
 {
 	struct dlock_shard *sh = &dn->shards[dl_shard_of(dn->table, name, len)];
 	size_t size = 1024;	/* most locks have one holder */
@@ -144,7 +168,7 @@ static struct sk_buff *dlock_get_one(struct dlock_net *dn,
 		l = dl_lookup(dn->table, name, len);
 		err = !l ? -ENOENT : !hdr ? -EMSGSIZE :
 		      dlock_fill_lock(msg, dn->table, l, ktime_get_ns(),
-				      false);
+				      false, who);
 		mutex_unlock(&sh->lock);
 		if (!err) {
 			genlmsg_end(msg, hdr);
@@ -161,6 +185,7 @@ int dlock_nl_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct nlattr *a = info->attrs[DLOCK_A_NAME];
+	struct dlock_caller who;
 	struct sk_buff *msg;
 
 	atomic64_inc(&dn->requests);
@@ -170,7 +195,8 @@ int dlock_nl_get(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, a, "lock name contains a NUL byte");
 		return -EINVAL;
 	}
-	msg = dlock_get_one(dn, info, nla_data(a), nla_len(a));
+	dlock_caller_of(skb, dn, &who);
+	msg = dlock_get_one(dn, info, nla_data(a), nla_len(a), &who);
 	if (IS_ERR(msg)) {
 		if (PTR_ERR(msg) == -ENOENT)
 			NL_SET_ERR_MSG(info->extack, "no such lock");
@@ -183,6 +209,7 @@ int dlock_nl_get(struct sk_buff *skb, struct genl_info *info)
 
 struct dlock_dump {
 	struct dl_cursor cur;
+	struct dlock_caller who;	/* as the request was sent */
 	bool done;
 	u8 prefix_len;
 	char prefix[DLOCK_NAME_MAX];
@@ -197,6 +224,7 @@ int dlock_nl_get_start(struct netlink_callback *cb)
 	if (!d)
 		return -ENOMEM;
 	dl_cursor_init(&d->cur);
+	dlock_caller_of(cb->skb, dlock_net(sock_net(cb->skb->sk)), &d->who);
 	if (prefix) {
 		d->prefix_len = nla_len(prefix);
 		memcpy(d->prefix, nla_data(prefix), d->prefix_len);
@@ -254,7 +282,7 @@ static bool dlock_dump_shard(struct sk_buff *skb, struct netlink_callback *cb,
 		}
 		genl_dump_check_consistent(cb, hdr);
 		/* Only a lock alone in its message is cut to fit. */
-		if (dlock_fill_lock(skb, dn->table, l, now, first)) {
+		if (dlock_fill_lock(skb, dn->table, l, now, first, &d->who)) {
 			genlmsg_cancel(skb, hdr);
 			d->cur = saved;
 			full = true;

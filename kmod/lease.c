@@ -44,6 +44,23 @@ static unsigned int max_socket_waiters = 10000;
 module_param(max_socket_waiters, uint, 0444);
 MODULE_PARM_DESC(max_socket_waiters, "requests one socket may have queued (0: no limit)");
 
+/*
+ * Per-uid limits (issue 8).  DL_USER_AUTO (4294967295), the default, takes
+ * 1/16 of the namespace's limit in force at each request, so the share
+ * follows an administrator who lowers that limit.
+ */
+static unsigned int max_user_leases = DL_USER_AUTO;
+module_param(max_user_leases, uint, 0444);
+MODULE_PARM_DESC(max_user_leases, "leases one uid may hold per namespace (0: no limit; 4294967295: 1/16 of max_leases)");
+
+static unsigned int max_user_waiters = DL_USER_AUTO;
+module_param(max_user_waiters, uint, 0444);
+MODULE_PARM_DESC(max_user_waiters, "requests one uid may have queued per namespace (0: no limit; 4294967295: 1/16 of max_waiters)");
+
+static unsigned int max_user_value_bytes = DL_USER_AUTO;
+module_param(max_user_value_bytes, uint, 0444);
+MODULE_PARM_DESC(max_user_value_bytes, "bytes of values on one uid's leases per namespace (0: no limit; 4294967295: 64 per lease of the user lease share, at least 64 KiB)");
+
 /* Expiries one timer work item applies before it yields the shard. */
 #define DLOCK_TIMER_BUDGET 256
 /*
@@ -558,6 +575,9 @@ int dlock_lease_init(struct dlock_net *dn)
 		.max_waiters = max_waiters,
 		.max_session_leases = max_socket_leases,
 		.max_session_waiters = max_socket_waiters,
+		.max_user_leases = max_user_leases,
+		.max_user_waiters = max_user_waiters,
+		.max_user_value_bytes = max_user_value_bytes,
 	};
 	u32 i;
 

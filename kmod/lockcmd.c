@@ -15,13 +15,11 @@
 
 #include "dlock.h"
 
-/* A table error as the user should read it, unless already explained. */
-static void dlock_explain(struct genl_info *info, int err)
+/* What a table error means, for the extack. */
+static void dlock_set_msg(struct genl_info *info, int err)
 {
 	struct netlink_ext_ack *extack = info->extack;
 
-	if (extack->_msg)
-		return;
 	switch (err) {
 	case -EAGAIN:
 		NL_SET_ERR_MSG(extack, "lock is held");
@@ -37,6 +35,15 @@ static void dlock_explain(struct genl_info *info, int err)
 		break;
 	case -EPERM:
 		NL_SET_ERR_MSG(extack, "lock is not held by this owner");
+		break;
+	case DL_ERR_OTHER_USER:
+		NL_SET_ERR_MSG(extack, "lease belongs to another user");
+		break;
+	case DL_ERR_USER_QUOTA:
+		if (info->genlhdr->cmd == DLOCK_CMD_SET_VALUE)
+			NL_SET_ERR_MSG(extack, "user limit of value bytes reached");
+		else
+			NL_SET_ERR_MSG(extack, "user limit of leases or waiters reached");
 		break;
 	case -EINVAL:
 		NL_SET_ERR_MSG(extack, "permits differ from the lock's, or invalid request");
@@ -54,6 +61,24 @@ static void dlock_explain(struct genl_info *info, int err)
 		NL_SET_ERR_MSG(extack, "socket is closing");
 		break;
 	}
+}
+
+/*
+ * A table error as the user should read it, unless already explained; the
+ * errno to return (the table's own codes for the uid rules become the
+ * errnos users know, with a message that tells them apart).
+ */
+static int dlock_explain(struct genl_info *info, int err)
+{
+	struct netlink_ext_ack *extack = info->extack;
+
+	if (!extack->_msg)
+		dlock_set_msg(info, err);
+	if (err == DL_ERR_OTHER_USER)
+		return -EPERM;
+	if (err == DL_ERR_USER_QUOTA)
+		return -EDQUOT;
+	return err;
 }
 
 static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
@@ -76,8 +101,12 @@ static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
 			   struct dlock_net *dn, struct dl_owner_ref *o)
 {
 	struct nlattr *own = info->attrs[DLOCK_A_OWNER];
+	struct dlock_caller who;
 
 	memset(o, 0, sizeof(*o));
+	dlock_caller_of(skb, dn, &who);
+	o->uid = who.uid;
+	o->privileged = who.privileged;
 	if (own) {
 		if (info->attrs[DLOCK_A_OWNER_TAG]) {
 			NL_SET_ERR_MSG_ATTR(info->extack, own,
@@ -239,8 +268,22 @@ static int dlock_acquire_parse(struct genl_info *info, struct dlock_acquire *a)
 static void dlock_meta_fill(struct dlock_meta *m)
 {
 	m->pid = task_tgid_vnr(current);
-	m->uid = from_kuid_munged(current_user_ns(), current_uid());
 	get_task_comm(m->comm, current);
+}
+
+/*
+ * The sender's credentials as netlink recorded them, its uid as seen from
+ * the user namespace that owns the network namespace (the table's view of
+ * users), and whether it has CAP_NET_ADMIN there, as GENL_UNS_ADMIN_PERM
+ * would check it (the socket's opener and the sender both).
+ */
+void dlock_caller_of(const struct sk_buff *skb, struct dlock_net *dn,
+		     struct dlock_caller *c)
+{
+	struct user_namespace *ns = dn->net->user_ns;
+
+	c->uid = from_kuid_munged(ns, NETLINK_CB(skb).creds.uid);
+	c->privileged = netlink_ns_capable(skb, ns, CAP_NET_ADMIN);
 }
 
 static int dlock_do_acquire(struct dlock_ctx *ctx, void *arg)
@@ -269,6 +312,7 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct dlock_acquire a = {};
+	struct dlock_caller who;
 	struct dlock_ctx ctx;
 	struct sk_buff *msg;
 	bool may_queue;
@@ -283,6 +327,9 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	dlock_meta_fill(&a.meta);
 	a.rq.meta = &a.meta;
+	dlock_caller_of(skb, dn, &who);
+	a.rq.uid = who.uid;
+	a.rq.privileged = who.privileged;
 	may_queue = !(a.rq.flags & DL_ACQ_TRY);
 	msg = dlock_reply_new();
 	if (!msg || (may_queue &&
@@ -301,8 +348,7 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG(info->extack, "dlock is being unloaded");
 			return -ESHUTDOWN;
 		}
-		dlock_explain(info, err);
-		return err;
+		return dlock_explain(info, err);
 	}
 	a.queued = err == DL_QUEUED;
 	if (a.rq.ttl_ms)
@@ -374,8 +420,7 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 	err = dlock_run(&ctx, o->name, o->len, fn, o);
 	if (err < 0) {
 		nlmsg_free(msg);
-		dlock_explain(info, err);
-		return err;
+		return dlock_explain(info, err);
 	}
 	return dlock_reply(msg, info, info->genlhdr->cmd, fill, o);
 }
@@ -470,8 +515,7 @@ static int dlock_name_cmd(struct sk_buff *skb, struct genl_info *info,
 	if (err < 0) {
 		if (err == -ENOENT && fn == dlock_do_cancel)
 			NL_SET_ERR_MSG(info->extack, "no such queued request");
-		dlock_explain(info, err);
-		return err;
+		return dlock_explain(info, err);
 	}
 	/* A cancelled wait needs its WAIT_DONE no more. */
 	if (fn == dlock_do_cancel)

@@ -56,6 +56,14 @@ static const struct nla_policy dlock_policy[DLOCK_A_MAX + 1] = {
 	[DLOCK_A_CFG_MAX_SOCKET_LEASES] = { .type = NLA_U32 },
 	[DLOCK_A_CFG_MAX_SOCKET_WAITERS] = { .type = NLA_U32 },
 	REPLY_ONLY(DLOCK_A_TRUNCATED),
+	REPLY_ONLY(DLOCK_A_UID),
+	[DLOCK_A_CFG_MAX_USER_LEASES] = { .type = NLA_U32 },
+	[DLOCK_A_CFG_MAX_USER_WAITERS] = { .type = NLA_U32 },
+	[DLOCK_A_CFG_MAX_USER_VALUE_BYTES] = { .type = NLA_U32 },
+	REPLY_ONLY(DLOCK_A_HIDDEN),
+	REPLY_ONLY(DLOCK_A_CFG_USER_LEASES),
+	REPLY_ONLY(DLOCK_A_CFG_USER_WAITERS),
+	REPLY_ONLY(DLOCK_A_CFG_USER_VALUE_BYTES),
 };
 
 static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
@@ -116,6 +124,7 @@ err_free:
 static int dlock_config_reply(struct genl_info *info, struct dlock_net *dn)
 {
 	struct dl_table_limits lim;
+	u32 ul, uw, uv;
 	struct sk_buff *msg;
 	void *hdr;
 
@@ -125,7 +134,16 @@ static int dlock_config_reply(struct genl_info *info, struct dlock_net *dn)
 	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0,
 				info->genlhdr->cmd);
 	dl_table_get_limits(dn->table, &lim);
+	dl_table_user_caps(dn->table, &ul, &uw, &uv);
 	if (!hdr ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_USER_LEASES, lim.max_user_leases) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_USER_WAITERS,
+			lim.max_user_waiters) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_MAX_USER_VALUE_BYTES,
+			lim.max_user_value_bytes) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_USER_LEASES, ul) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_USER_WAITERS, uw) ||
+	    nla_put_u32(msg, DLOCK_A_CFG_USER_VALUE_BYTES, uv) ||
 	    nla_put_u32(msg, DLOCK_A_CFG_MAX_TTL_MS, lim.max_ttl_ms) ||
 	    nla_put_u32(msg, DLOCK_A_CFG_MAX_LEASES, lim.max_leases) ||
 	    nla_put_u32(msg, DLOCK_A_CFG_MAX_WAITERS, lim.max_waiters) ||
@@ -175,6 +193,12 @@ static int dlock_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 				 &lim.max_session_leases);
 	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_SOCKET_WAITERS,
 				 &lim.max_session_waiters);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_USER_LEASES,
+				 &lim.max_user_leases);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_USER_WAITERS,
+				 &lim.max_user_waiters);
+	any |= dlock_config_take(info, DLOCK_A_CFG_MAX_USER_VALUE_BYTES,
+				 &lim.max_user_value_bytes);
 	if (any)
 		dl_table_set_limits(dn->table, &lim);
 	mutex_unlock(&dn->config_lock);
@@ -233,8 +257,11 @@ static const struct genl_ops dlock_genl_ops[] = {
 	},
 };
 
-static const struct genl_multicast_group dlock_mcgrps[] = {
-	{ .name = DLOCK_MCGRP_EVENTS },
+static const struct genl_multicast_group dlock_mcgrps[DLOCK_MCGRP_NR] = {
+	[DLOCK_MCGRP_ID_EVENTS] = { .name = DLOCK_MCGRP_EVENTS },
+	/* Checked at join time against the network namespace's user ns. */
+	[DLOCK_MCGRP_ID_ADMIN] = { .name = DLOCK_MCGRP_EVENTS_ADMIN,
+				   .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 struct genl_family dlock_genl_family __ro_after_init = {

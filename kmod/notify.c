@@ -22,6 +22,7 @@
 struct dlock_note_cb {
 	struct sock *sk;	/* unicast: the session's socket, held */
 	bool multicast;
+	u8 group;		/* enum dlock_mcgrp */
 };
 
 static struct dlock_note_cb *note_cb(struct sk_buff *skb)
@@ -55,7 +56,7 @@ static struct sk_buff *dlock_note_new(u8 cmd, size_t payload, void **hdr)
 
 static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
 			     void *hdr, int err, struct sock *sk,
-			     bool multicast)
+			     bool multicast, u8 group)
 {
 	if (err) {
 		nlmsg_free(skb);
@@ -68,6 +69,7 @@ static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
 	genlmsg_end(skb, hdr);
 	note_cb(skb)->sk = sk;
 	note_cb(skb)->multicast = multicast;
+	note_cb(skb)->group = group;
 	__skb_queue_tail(&ctx->notes, skb);
 }
 
@@ -107,7 +109,7 @@ void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 	      nla_put_u32(skb, DLOCK_A_ERROR, -wd->err) ||
 	      (!wd->err && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, wd->token,
 					     DLOCK_A_PAD));
-	dlock_note_queue(ctx, skb, hdr, err, sk, false);
+	dlock_note_queue(ctx, skb, hdr, err, sk, false, 0);
 }
 
 /* Not preallocated: if it cannot be built, the socket learns of a loss. */
@@ -138,45 +140,64 @@ void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
 				DLOCK_A_PAD) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ls->token, DLOCK_A_PAD) ||
 	      nla_put_u8(skb, DLOCK_A_REASON, ls->reason);
-	dlock_note_queue(ctx, skb, hdr, err, sk, false);
+	dlock_note_queue(ctx, skb, hdr, err, sk, false, 0);
 }
 
-void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
+/*
+ * One event for one group: the public group gets the owner's uid and
+ * DLOCK_A_HIDDEN in place of its owner string, tag and session, so that
+ * listening tells nobody how to act as another user's owner.
+ */
+static void dlock_queue_event_to(struct dlock_ctx *ctx,
+				 const struct dl_event *ev, u8 group)
 {
 	const struct dl_owner_view *o = &ev->owner;
+	bool full = group == DLOCK_MCGRP_ID_ADMIN;
 	struct sk_buff *skb;
 	void *hdr;
 	int err;
 
-	/*
-	 * Observers are optional: build nothing when nobody listens.  The
-	 * broadcast then delivers the event to no listener whose receive queue
-	 * is full; netlink flags it (ENOBUFS) so its watch knows it lost one.
-	 */
-	if (ctx->dn->dying ||
-	    !genl_has_listeners(&dlock_genl_family, ctx->dn->net, 0))
-		return;
 	skb = dlock_note_new(DLOCK_CMD_EVENT,
 			     nla_total_size(ev->name_len) +
 			     nla_total_size(DLOCK_OWNER_MAX) +
 			     4 * nla_total_size_64bit(8) +
-			     3 * nla_total_size(4), &hdr);
+			     4 * nla_total_size(4), &hdr);
 	if (!skb)
 		return;
 	err = nla_put_u8(skb, DLOCK_A_EVENT, ev->type) ||
 	      nla_put(skb, DLOCK_A_NAME, ev->name_len, ev->name) ||
 	      nla_put_u8(skb, DLOCK_A_MODE, ev->mode) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ev->token, DLOCK_A_PAD) ||
-	      nla_put_u64_64bit(skb, DLOCK_A_SESSION, o->session_id,
-				DLOCK_A_PAD);
+	      nla_put_u32(skb, DLOCK_A_UID, o->uid);
 	if (!err && ev->mode == DL_MODE_SEMAPHORE)
 		err = nla_put_u32(skb, DLOCK_A_PERMITS, ev->permits);
-	if (!err && o->detached)
-		err = nla_put(skb, DLOCK_A_OWNER, o->len, o->str);
+	if (!err && !full)
+		err = nla_put_flag(skb, DLOCK_A_HIDDEN);
 	else if (!err)
+		err = nla_put_u64_64bit(skb, DLOCK_A_SESSION, o->session_id,
+					DLOCK_A_PAD);
+	if (!err && full && o->detached)
+		err = nla_put(skb, DLOCK_A_OWNER, o->len, o->str);
+	else if (!err && full)
 		err = nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, o->tag,
 					DLOCK_A_PAD);
-	dlock_note_queue(ctx, skb, hdr, err, NULL, true);
+	dlock_note_queue(ctx, skb, hdr, err, NULL, true, group);
+}
+
+/*
+ * Observers are optional: build nothing for a group nobody hears.  The
+ * broadcast then delivers the event to no listener whose receive queue is
+ * full; netlink flags it (ENOBUFS) so its watch knows it lost one.
+ */
+void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
+{
+	u8 group;
+
+	if (ctx->dn->dying)
+		return;
+	for (group = 0; group < DLOCK_MCGRP_NR; group++)
+		if (genl_has_listeners(&dlock_genl_family, ctx->dn->net, group))
+			dlock_queue_event_to(ctx, ev, group);
 }
 
 /* Sends what the command queued; called with no table lock held. */
@@ -190,7 +211,7 @@ void dlock_nl_flush(struct dlock_ctx *ctx)
 
 		if (cb.multicast)
 			genlmsg_multicast_netns(&dlock_genl_family, net, skb,
-						0, 0, GFP_KERNEL);
+						0, cb.group, GFP_KERNEL);
 		else
 			dlock_deliver(cb.sk, skb);
 	}

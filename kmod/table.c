@@ -20,6 +20,7 @@
  *    walk, -EALREADY, the ->multi marks) and the walk's stack.
  */
 #include "table_int.h"
+#include "table_uid.h"
 
 #define DL_U32_MAX		0xffffffffU
 #define DL_NO_HEAP		DL_U32_MAX
@@ -63,6 +64,8 @@ struct dl_entry {
 		};
 	};
 	u32 heap_idx;
+	u32 uid;			/* who asked: lease state */
+	u32 uslot;			/* its dl_users slot, referenced */
 	u8 mode;
 	u8 flags;
 	u8 owner_len;
@@ -154,6 +157,7 @@ struct dl_table {
 	u32 walk_steps;
 	struct dl_walk_frame *walk;
 	u64 deadlk_truncated;
+	struct dl_users users;
 };
 
 static void *dl_alloc(struct dl_table *t, enum dl_obj kind, size_t size)
@@ -230,6 +234,7 @@ static void entry_view(const struct dl_table *t, const struct dl_entry *e,
 	v->tag = v->detached ? 0 : e->tag;
 	v->str = v->detached ? entry_owner_str(t, e) : NULL;
 	v->len = v->detached ? e->owner_len : 0;
+	v->uid = e->uid;
 }
 
 static int owner_ref_valid(const struct dl_owner_ref *o)
@@ -658,9 +663,13 @@ static void emit(struct dl_table *t, struct dl_cmd *cx, enum dl_event_type type,
 static void entry_free(struct dl_table *t, struct dl_shard *sh,
 		       struct dl_entry *e)
 {
-	if (!(e->flags & DL_E_WAITER) && e->value)
+	if (!(e->flags & DL_E_WAITER) && e->value) {
+		dl_users_add(&t->users, e->uslot, DL_U_VALUE_BYTES,
+			     -(long)e->value->len);
 		dl_free(t, DL_OBJ_VALUE, e->value,
 			sizeof(*e->value) + e->value->len);
+	}
+	dl_users_put(&t->users, e->uslot);
 	dl_free(t, DL_OBJ_ENTRY, e, entry_size(t, e->owner_len));
 	sh->nr_entries--;
 	shard_unreserve(t, sh);
@@ -767,6 +776,7 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 		dl_atomic_add_return(1, &e->sess->nr_leases);
 	}
 	dl_atomic_add_return(1, &t->nr_leases);
+	dl_users_add(&t->users, e->uslot, DL_U_LEASES, 1);
 	entry_set_deadline(sh, e, e->flags & DL_E_NO_TTL ? 0 :
 			   ttl_deadline(t, cx->now, ttl_ms));
 	dl_link_add_tail(&e->lock_link, &l->holders);
@@ -854,6 +864,7 @@ static void waiter_unlink(struct dl_table *t, struct dl_shard *sh,
 	w->deadline = 0;
 	dl_atomic_add_return(-1, &w->sess->nr_waiters);
 	dl_atomic_add_return(-1, &t->nr_waiters);
+	dl_users_add(&t->users, w->uslot, DL_U_WAITERS, -1);
 	shard_changed(sh);
 }
 
@@ -936,6 +947,7 @@ static void holder_end(struct dl_table *t, struct dl_cmd *cx,
 	}
 	heap_del(sh, e);
 	dl_atomic_add_return(-1, &t->nr_leases);
+	dl_users_add(&t->users, e->uslot, DL_U_LEASES, -1);
 	shard_changed(sh);
 	entry_free(t, sh, e);
 }
@@ -1204,7 +1216,10 @@ static int config_fill(struct dl_table_config *c)
 		c->deadlk_budget = DL_DEFAULT_DEADLK_BUDGET;
 	if (!c->index_bits)
 		c->index_bits = 6;
-	if (c->index_bits > 20 || c->deadlk_depth > 1024)
+	if (!c->user_slots)
+		c->user_slots = DL_DEFAULT_USER_SLOTS;
+	if (c->index_bits > 20 || c->deadlk_depth > 1024 ||
+	    c->user_slots < 2 || c->user_slots > 65536)
 		return -EINVAL;
 	/* Entry tails hold meta then owner; keep pointers after them aligned. */
 	c->meta_size = (c->meta_size + 7) & ~7U;
@@ -1229,6 +1244,7 @@ static void table_free_parts(struct dl_table *t)
 	}
 	dl_index_destroy(&t->idx);
 	dl_free(t, DL_OBJ_WALK, t->walk, sizeof(*t->walk) * t->cfg.deadlk_depth);
+	dl_users_free(&t->users, t->ops, t->priv);
 	dl_free(t, DL_OBJ_TABLE, t, sizeof(*t));
 }
 
@@ -1254,8 +1270,12 @@ struct dl_table *dl_table_create(const struct dl_table_config *cfg,
 	t->walk = dl_alloc(t, DL_OBJ_WALK, sizeof(*t->walk) * c.deadlk_depth);
 	if (t->shards)
 		memset(t->shards, 0, sizeof(*t->shards) * c.nr_shards);
-	if (!t->shards || !t->walk || dl_index_init(&t->idx, &h, c.index_bits))
+	if (!t->shards || !t->walk || dl_index_init(&t->idx, &h, c.index_bits) ||
+	    dl_users_init(&t->users, ops, priv, c.user_slots))
 		goto fail;
+	t->users.lim[DL_U_LEASES] = c.max_user_leases;
+	t->users.lim[DL_U_WAITERS] = c.max_user_waiters;
+	t->users.lim[DL_U_VALUE_BYTES] = c.max_user_value_bytes;
 	for (i = 0; i < c.nr_shards; i++) {
 		struct dl_shard *sh = &t->shards[i];
 		size_t sz = sizeof(*sh->buckets) << DL_MIN_BUCKET_BITS;
@@ -1471,8 +1491,34 @@ static int charge(dl_atomic_t *c, u32 cap, int err)
 	return 0;
 }
 
+/*
+ * A reference on the requester's uid slot, once its cap on @c admits one
+ * more (privileged requesters are counted, not capped).
+ */
+static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
+		       enum dl_ucount c, u32 *uslot)
+{
+	int err;
+
+	*uslot = dl_users_get(&t->users, rq->uid);
+	if (rq->privileged)
+		return 0;
+	err = dl_users_admit(&t->users, *uslot, c, 1,
+			     READ_ONCE(t->cfg.max_leases),
+			     READ_ONCE(t->cfg.max_waiters));
+	if (err)
+		dl_users_put(&t->users, *uslot);
+	return err;
+}
+
+/* A detached owner's entry answers to its uid, or to a privileged caller. */
+static bool user_may(const struct dl_entry *e, u32 uid, bool privileged)
+{
+	return !(e->flags & DL_E_DETACHED) || e->uid == uid || privileged;
+}
+
 static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
-				  const struct dl_acquire_req *rq)
+				  const struct dl_acquire_req *rq, u32 uslot)
 {
 	u32 olen = rq->flags & DL_ACQ_DETACHED ? rq->owner_len : 0;
 	struct dl_entry *e;
@@ -1485,6 +1531,8 @@ static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
 	memset(e, 0, sizeof(*e));
 	sh->nr_entries++;
 	e->heap_idx = DL_NO_HEAP;
+	e->uid = rq->uid;
+	e->uslot = uslot;
 	e->mode = rq->mode;
 	e->sess = rq->sess;
 	e->tag = rq->flags & DL_ACQ_DETACHED ? 0 : rq->tag;
@@ -1537,22 +1585,27 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	struct dl_shard *sh = &t->shards[shard];
 	bool detached = rq->flags & DL_ACQ_DETACHED;
 	struct dl_entry *e;
+	u32 uslot;
 	int err;
 
-	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
+	err = user_charge(t, rq, DL_U_LEASES, &uslot);
 	if (err)
 		return err;
+	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
+	if (err)
+		goto put;
 	dl_atomic_add_return(-1, &t->nr_leases);	/* holder_link counts */
 	if (!detached) {
 		err = charge(&rq->sess->nr_leases,
 			     READ_ONCE(t->cfg.max_session_leases), -EDQUOT);
 		if (err)
-			return err;
+			goto put;
 		dl_atomic_add_return(-1, &rq->sess->nr_leases);
 	}
-	e = entry_new(t, sh, rq);
+	err = -ENOMEM;
+	e = entry_new(t, sh, rq, uslot);
 	if (!e)
-		return -ENOMEM;
+		goto put;
 	if (!l) {
 		l = lock_new(t, hkey, rq->name, rq->name_len);
 		if (!l) {
@@ -1567,6 +1620,9 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	res->token = e->token;
 	res->count = 1;
 	return 0;
+put:
+	dl_users_put(&t->users, uslot);
+	return err;
 }
 
 static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
@@ -1576,11 +1632,14 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	struct dl_shard *sh = &t->shards[shard];
 	struct dl_entry *w, *lone = NULL;
 	struct dl_owner *o;
+	u32 uslot;
 	int err;
 
 	DL_ASSERT(cx->global);
-	if (waiter_find(t, cx, l, k))
-		return -EALREADY;
+	w = waiter_find(t, cx, l, k);
+	if (w)
+		return user_may(w, rq->uid, rq->privileged) ? -EALREADY :
+							      DL_ERR_OTHER_USER;
 	/*
 	 * With this wait the requester waits twice: mark a single earlier
 	 * wait multi now, for the walk (undone if the request fails).
@@ -1593,14 +1652,17 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	err = deadlock_check(t, cx, l, rq->mode, k);
 	if (err)
 		goto undo_multi;
-	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
+	err = user_charge(t, rq, DL_U_WAITERS, &uslot);
 	if (err)
 		goto undo_multi;
+	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
+	if (err)
+		goto undo_user;
 	err = charge(&rq->sess->nr_waiters,
 		     READ_ONCE(t->cfg.max_session_waiters), -EDQUOT);
 	if (err)
 		goto undo_table;
-	w = entry_new(t, sh, rq);
+	w = entry_new(t, sh, rq, uslot);
 	if (!w) {
 		err = -ENOMEM;
 		goto undo_sess;
@@ -1609,10 +1671,11 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 			     dl_index_cookie_hash(&t->idx, rq->sess->id,
 						  rq->cookie, l->hkey), w);
 	if (!w->wn) {
-		entry_free(t, sh, w);
+		entry_free(t, sh, w);	/* drops the uid slot reference */
 		err = -ENOMEM;
 		goto undo_sess;
 	}
+	dl_users_add(&t->users, uslot, DL_U_WAITERS, 1);
 	w->flags |= DL_E_WAITER;
 	w->lock = l;
 	w->cookie = rq->cookie;
@@ -1635,6 +1698,10 @@ undo_sess:
 	dl_atomic_add_return(-1, &rq->sess->nr_waiters);
 undo_table:
 	dl_atomic_add_return(-1, &t->nr_waiters);
+undo_user:
+	/* w is set only if entry_free() dropped the reference already. */
+	if (!w)
+		dl_users_put(&t->users, uslot);
 undo_multi:
 	if (lone)
 		set_multi(lone, false);
@@ -1672,6 +1739,8 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 		return err;
 	e = holder_find(t, l, &k, &cx->steps);
 	if (e) {
+		if (!user_may(e, rq->uid, rq->privileged))
+			return DL_ERR_OTHER_USER;
 		err = acquire_reentrant(t, cx, &t->shards[shard], e, rq, res);
 		goto out;
 	}
@@ -1705,7 +1774,9 @@ static int find_own(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		return -ENOENT;
 	ref_okey(o, &k);
 	*out = holder_find(t, l, &k, &cx->steps);
-	return *out ? 0 : -EPERM;
+	if (!*out)
+		return -EPERM;
+	return user_may(*out, o->uid, o->privileged) ? 0 : DL_ERR_OTHER_USER;
 }
 
 int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
@@ -1765,6 +1836,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	struct dl_value *v = NULL;
 	struct dl_entry *e;
 	u32 shard;
+	long delta;
 	int err;
 
 	if (val_len > DL_VALUE_MAX)
@@ -1774,6 +1846,15 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	err = find_own(t, cx, name, len, o, &shard, &e);
 	if (err)
 		return err;
+	delta = (long)val_len - (e->value ? (long)e->value->len : 0);
+	if (delta > 0 && !o->privileged) {
+		/* Charged to the lease's uid: the memory lives as long as it. */
+		err = dl_users_admit(&t->users, e->uslot, DL_U_VALUE_BYTES,
+				     delta, READ_ONCE(t->cfg.max_leases),
+				     READ_ONCE(t->cfg.max_waiters));
+		if (err)
+			return err;
+	}
 	if (val_len) {
 		v = dl_alloc(t, DL_OBJ_VALUE, sizeof(*v) + val_len);
 		if (!v)
@@ -1784,6 +1865,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	if (e->value)
 		dl_free(t, DL_OBJ_VALUE, e->value, sizeof(*v) + e->value->len);
 	e->value = v;
+	dl_users_add(&t->users, e->uslot, DL_U_VALUE_BYTES, delta);
 	shard_changed(&t->shards[shard]);
 	return 0;
 }
@@ -2119,6 +2201,9 @@ void dl_table_set_limits(struct dl_table *t, const struct dl_table_limits *lim)
 	WRITE_ONCE(t->cfg.max_waiters, lim->max_waiters);
 	WRITE_ONCE(t->cfg.max_session_leases, lim->max_session_leases);
 	WRITE_ONCE(t->cfg.max_session_waiters, lim->max_session_waiters);
+	WRITE_ONCE(t->users.lim[DL_U_LEASES], lim->max_user_leases);
+	WRITE_ONCE(t->users.lim[DL_U_WAITERS], lim->max_user_waiters);
+	WRITE_ONCE(t->users.lim[DL_U_VALUE_BYTES], lim->max_user_value_bytes);
 }
 
 void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim)
@@ -2128,6 +2213,30 @@ void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim)
 	lim->max_waiters = READ_ONCE(t->cfg.max_waiters);
 	lim->max_session_leases = READ_ONCE(t->cfg.max_session_leases);
 	lim->max_session_waiters = READ_ONCE(t->cfg.max_session_waiters);
+	lim->max_user_leases = READ_ONCE(t->users.lim[DL_U_LEASES]);
+	lim->max_user_waiters = READ_ONCE(t->users.lim[DL_U_WAITERS]);
+	lim->max_user_value_bytes = READ_ONCE(t->users.lim[DL_U_VALUE_BYTES]);
+}
+
+void dl_table_user_caps(const struct dl_table *t, u32 *leases, u32 *waiters,
+			u32 *value_bytes)
+{
+	u32 nl = READ_ONCE(t->cfg.max_leases), nw = READ_ONCE(t->cfg.max_waiters);
+
+	*leases = dl_users_cap(&t->users, DL_U_LEASES, nl, nw);
+	*waiters = dl_users_cap(&t->users, DL_U_WAITERS, nl, nw);
+	*value_bytes = dl_users_cap(&t->users, DL_U_VALUE_BYTES, nl, nw);
+}
+
+void dl_table_user_usage(const struct dl_table *t, u32 uid, long *leases,
+			 long *waiters, long *value_bytes)
+{
+	int slot = dl_users_find(&t->users, uid);
+
+	*leases = slot < 0 ? 0 : dl_users_count(&t->users, slot, DL_U_LEASES);
+	*waiters = slot < 0 ? 0 : dl_users_count(&t->users, slot, DL_U_WAITERS);
+	*value_bytes = slot < 0 ? 0 :
+		       dl_users_count(&t->users, slot, DL_U_VALUE_BYTES);
 }
 
 void dl_table_stats(const struct dl_table *t, struct dl_table_stats *st)
@@ -2239,6 +2348,64 @@ static int check_shard(const struct dl_table *t, const struct dl_shard *sh)
 	return 0;
 }
 
+/* Adds what @l's entries charged to uid slot @slot hold to @n. */
+static void count_lock_slot(const struct dl_lock *l, u32 slot, long *n)
+{
+	const struct dl_link *p, *head;
+	int w;
+
+	for (w = 0; w < 2; w++) {
+		head = w ? &l->waiters : &l->holders;
+		for (p = head->next; p != head; p = p->next) {
+			const struct dl_entry *e = entry_of_lock_link(p);
+
+			if (e->uslot != slot)
+				continue;
+			n[w]++;
+			if (!w && e->value)
+				n[2] += e->value->len;
+		}
+	}
+}
+
+/* What the entries charged to uid slot @slot add up to. */
+static void count_slot(const struct dl_table *t, u32 slot, long *n)
+{
+	const struct dl_lock *l;
+	u32 i, b;
+
+	for (i = 0; i < t->cfg.nr_shards; i++) {
+		const struct dl_shard *sh = &t->shards[i];
+
+		for (b = 0; b < (1U << sh->bits); b++)
+			for (l = sh->buckets[b]; l; l = l->next)
+				count_lock_slot(l, slot, n);
+	}
+}
+
+/* Every uid slot counts exactly the entries that reference it. */
+static int check_users(const struct dl_table *t)
+{
+	u32 slot;
+
+	for (slot = 0; slot < t->users.nr; slot++) {
+		long n[3] = { 0, 0, 0 }, refs = dl_users_refs(&t->users, slot);
+
+		if (refs <= 0) {
+			CHECK(refs < 0 || (!dl_users_count(&t->users, slot, 0) &&
+					   !dl_users_count(&t->users, slot, 1) &&
+					   !dl_users_count(&t->users, slot, 2)));
+			continue;
+		}
+		count_slot(t, slot, n);
+		CHECK(refs == n[0] + n[1]);
+		CHECK(dl_users_count(&t->users, slot, DL_U_LEASES) == n[0]);
+		CHECK(dl_users_count(&t->users, slot, DL_U_WAITERS) == n[1]);
+		CHECK(dl_users_count(&t->users, slot, DL_U_VALUE_BYTES) == n[2]);
+	}
+	return 0;
+}
+
 int dl_table_check(struct dl_table *t)
 {
 	u32 i;
@@ -2249,5 +2416,5 @@ int dl_table_check(struct dl_table *t)
 		if (err)
 			return err;
 	}
-	return 0;
+	return check_users(t);
 }

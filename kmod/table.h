@@ -40,6 +40,30 @@
 #define DL_DEFAULT_DEADLK_DEPTH	32
 #define DL_DEFAULT_DEADLK_BUDGET 16384	/* steps: list and index entries */
 
+/*
+ * Per-uid caps (table_uid.c).  0 means no cap, like every cap here, and
+ * DL_USER_AUTO takes 1/DL_USER_SHARE of the namespace cap in force at each
+ * admission, so that it follows an administrator who lowers that (values:
+ * DL_USER_VALUE_PER_LEASE bytes per lease of the lease share, at least
+ * DL_USER_VALUE_MIN; none if the namespace has no lease cap).
+ */
+#define DL_USER_AUTO		0xffffffffU
+#define DL_USER_SHARE		16
+#define DL_USER_VALUE_PER_LEASE	64U
+#define DL_USER_VALUE_MIN	(64U * 1024U)
+/* uid slots: 99 for uids, 1 shared overflow; 4000 bytes, one 4 KiB block. */
+#define DL_DEFAULT_USER_SLOTS	100
+#define DL_UID_SHARED		0xffffffffU	/* the overflow slot's uid */
+
+/*
+ * Errors the glue reports under another errno, with its own message:
+ * DL_ERR_OTHER_USER as -EPERM ("belongs to another user", as opposed to
+ * "not held by this owner"), DL_ERR_USER_QUOTA as -EDQUOT (a per-uid cap,
+ * as opposed to a per-session one).
+ */
+#define DL_ERR_OTHER_USER	(-EACCES)
+#define DL_ERR_USER_QUOTA	(-EUSERS)
+
 /* Positive returns: not errors, the caller has more to do. */
 #define DL_QUEUED	1	/* acquire joined the wait queue */
 #define DL_NEED_GLOBAL	2	/* retry with the global lock held */
@@ -85,6 +109,7 @@ enum dl_obj {
 	DL_OBJ_WALK,		/* deadlock walk stack, fixed at table creation */
 	DL_OBJ_OWNER,		/* one per owner that waits, with its string */
 	DL_OBJ_WNODE,		/* one per waiter: its place in the owner index */
+	DL_OBJ_USERS,		/* uid -> counters slots, fixed at table creation */
 	DL_OBJ_NR,
 };
 
@@ -113,6 +138,7 @@ struct dl_owner_view {
 	u64 tag;		/* socket-bound only */
 	const char *str;	/* detached only, not NUL-terminated */
 	u8 len;
+	u32 uid;		/* who asked for it (dl_acquire_req.uid) */
 };
 
 struct dl_event {
@@ -181,6 +207,11 @@ struct dl_table_config {
 	u32 deadlk_budget;	/* steps per walk; 0: default */
 	u32 index_bits;		/* owner index buckets at least (log2); 0: 6 */
 	u64 hash_seed;
+	/* Per uid (DL_ERR_USER_QUOTA); 0: unlimited; DL_USER_AUTO: a share. */
+	u32 max_user_leases;
+	u32 max_user_waiters;
+	u32 max_user_value_bytes;
+	u32 user_slots;		/* 2..65536; 0: DL_DEFAULT_USER_SLOTS */
 };
 
 struct dl_acquire_req {
@@ -197,6 +228,14 @@ struct dl_acquire_req {
 	u32 owner_len;
 	u64 cookie;		/* echoed in dl_wait_done if queued */
 	const void *meta;	/* cfg.meta_size bytes copied, may be NULL */
+	/*
+	 * The requester's uid (as the namespace's user namespace maps it) is
+	 * lease state: a detached lease answers only to its owner string from
+	 * the same uid.  @privileged (CAP_NET_ADMIN there) may act as any
+	 * owner and is not held to the per-uid caps.
+	 */
+	u32 uid;
+	bool privileged;
 };
 
 struct dl_acquire_res {
@@ -210,6 +249,8 @@ struct dl_owner_ref {
 	u64 tag;
 	const char *str;		/* non-NULL: detached owner string */
 	u32 len;
+	u32 uid;			/* as in dl_acquire_req */
+	bool privileged;
 };
 
 struct dl_lock_info {
@@ -296,11 +337,16 @@ int dl_session_destroy(struct dl_table *t, struct dl_session *s);
  *   -EALREADY   the owner already waits on this name
  *   -ENOSPC     table cap on leases or waiters (cfg.max_leases/_waiters)
  *   -EDQUOT     session cap on leases or waiters
+ *   DL_ERR_USER_QUOTA  per-uid cap on leases or waiters
+ *   DL_ERR_OTHER_USER  the detached owner holds or waits on the name
+ *               under another uid (and the requester is not privileged)
  *   -EOVERFLOW  reentrancy count at its maximum
  *   -ENOTCONN   the session is being ended
  *   -ENOMEM     the glue's alloc failed
- * Release, renew and set-value: -ENOENT no holder, -EPERM not the owner;
- * set-value: -E2BIG above DL_VALUE_MAX.
+ * Release, renew and set-value: -ENOENT no holder, -EPERM not the owner,
+ * DL_ERR_OTHER_USER a detached owner's lease of another uid (unless
+ * privileged); set-value: -E2BIG above DL_VALUE_MAX, DL_ERR_USER_QUOTA
+ * the lease's uid would exceed its cap on value bytes (unless privileged).
  */
 int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 	       const struct dl_acquire_req *rq, struct dl_acquire_res *res);
@@ -376,6 +422,9 @@ struct dl_table_limits {
 	u32 max_waiters;
 	u32 max_session_leases;
 	u32 max_session_waiters;
+	u32 max_user_leases;		/* 0: none; DL_USER_AUTO: a share */
+	u32 max_user_waiters;
+	u32 max_user_value_bytes;
 };
 void dl_table_set_limits(struct dl_table *t, const struct dl_table_limits *lim);
 void dl_table_get_limits(const struct dl_table *t, struct dl_table_limits *lim);
@@ -389,6 +438,12 @@ struct dl_table_stats {
 void dl_table_stats(const struct dl_table *t, struct dl_table_stats *st);
 long dl_session_leases(const struct dl_session *s);
 long dl_session_waiters(const struct dl_session *s);
+/* The per-uid caps in force now (0: none), from the limits and their shares. */
+void dl_table_user_caps(const struct dl_table *t, u32 *leases, u32 *waiters,
+			u32 *value_bytes);
+/* What @uid has charged now: leases, waiters, value bytes (tests, status). */
+void dl_table_user_usage(const struct dl_table *t, u32 uid, long *leases,
+			 long *waiters, long *value_bytes);
 
 /* Self-check of internal invariants for tests; 0 or a negative line number. */
 int dl_table_check(struct dl_table *t);

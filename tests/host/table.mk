@@ -11,8 +11,8 @@ TABLE_KCFLAGS := -Wvla -Wmissing-prototypes \
 	-Wstrict-prototypes -Wdeclaration-after-statement -fno-builtin-malloc
 TABLE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-TABLE_SRC := kmod/table.c kmod/table_index.c
-TABLE_DEPS := $(TABLE_SRC) kmod/table.h kmod/table_int.h kmod/compat.h \
+TABLE_SRC := kmod/table.c kmod/table_index.c kmod/table_uid.c
+TABLE_DEPS := $(TABLE_SRC) kmod/table.h kmod/table_int.h kmod/table_uid.h kmod/compat.h \
 	tests/tap.h
 TABLE_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)
 TABLE_SAN_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%_san.o)
@@ -48,8 +48,20 @@ $(TABLE_BUILD)/test_bound_san: $(TABLE_SAN_OBJ) tests/host/test_bound.c
 # that both sets of lines count, and any sanitizer report fails the run.
 # ThreadSanitizer runs only the threaded test ("tsan:" names); a data race
 # report exits non-zero.
+# The per-uid rules (issue 8): their own test file, linked the same ways.
+$(TABLE_BUILD)/test_uid: $(TABLE_OBJ) tests/host/test_uid.c
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_uid.c $(TABLE_OBJ) -pthread
+
+$(TABLE_BUILD)/test_uid_san: $(TABLE_SAN_OBJ) tests/host/test_uid.c
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_uid.c $(TABLE_SAN_OBJ) -pthread
+
+$(TABLE_BUILD)/test_uid_tsan: $(TABLE_TSAN_OBJ) tests/host/test_uid.c
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_uid.c $(TABLE_TSAN_OBJ) -pthread
+
 check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
-		$(TABLE_BUILD)/test_table_tsan $(TABLE_BUILD)/test_bound_san
+		$(TABLE_BUILD)/test_table_tsan $(TABLE_BUILD)/test_bound_san \
+		$(TABLE_BUILD)/test_uid $(TABLE_BUILD)/test_uid_san \
+		$(TABLE_BUILD)/test_uid_tsan
 	@$(TABLE_BUILD)/test_table
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -59,6 +71,12 @@ check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_bound_san
+	@$(TABLE_BUILD)/test_uid
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(TABLE_BUILD)/test_uid_san --san
+	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+		$(TABLE_BUILD)/test_uid_tsan --threads
 
 .PHONY: check-table
 CHECK_SUITES += table

@@ -109,7 +109,7 @@ static void check_lock(void)
 	tap_ok(!strcmp(caught(NULL, &ev, true),
 		       "{\"event\":\"granted\",\"name\":\"ev\\u001b[2K\\u000dok: x\\u000a\","
 		       "\"mode\":\"exclusive\",\"token\":\"9007199254740993\","
-		       "\"owner\":\"o\\u0000\\u001bx\"}\n"),
+		       "\"uid\":0,\"owner\":\"o\\u0000\\u001bx\"}\n"),
 	       "watch JSON: one line, escaped, token a string");
 }
 

@@ -1584,7 +1584,7 @@ static void test_alloc_failure(void)
 			ok = 0;
 		}
 	}
-	T_OK(ok && fails == 8, "alloc failure: table creation fails cleanly at each of its %d allocations", fails);
+	T_OK(ok && fails == 9, "alloc failure: table creation fails cleanly at each of its %d allocations", fails);
 }
 
 /* ---- randomized model check ------------------------------------------ */

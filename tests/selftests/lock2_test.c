@@ -1148,7 +1148,8 @@ FIXTURE_SETUP(watch)
 	ASSERT_EQ(0, client_open(&self->w));
 	ASSERT_EQ(0, client_open(&self->a));
 	ASSERT_EQ(0, client_open(&self->b));
-	grp = mcast_group(self->w.fd, DLOCK_GENL_NAME, DLOCK_MCGRP_EVENTS);
+	grp = mcast_group(self->w.fd, DLOCK_GENL_NAME,
+			  DLOCK_MCGRP_EVENTS_ADMIN);
 	ASSERT_LT(0, grp);
 	ASSERT_EQ(0, setsockopt(self->w.fd, SOL_NETLINK,
 				NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)));

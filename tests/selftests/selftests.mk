@@ -8,6 +8,7 @@ LOCK2TEST_BIN := $(BUILD)/selftests/lock2_test
 LIBTEST_BIN := $(BUILD)/selftests/lib_test
 BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
 RELTEST_BIN := $(BUILD)/selftests/reliable_test
+SECTEST_BIN := $(BUILD)/selftests/security_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -47,8 +48,13 @@ $(RELTEST_BIN): tests/selftests/reliable_test.c tests/selftests/nlraw.h \
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
 		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
 
+$(SECTEST_BIN): tests/selftests/security_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
+
 selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
-	$(BOUNDTEST_BIN) $(RELTEST_BIN)
+	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -20,8 +20,24 @@
 #define DLOCK_GENL_NAME		"dlock"
 #define DLOCK_GENL_VERSION	1
 
-/* Multicast group carrying lock events (granted, released, expired, ...). */
+/*
+ * Multicast groups carrying lock events (granted, released, expired, ...).
+ * Anyone may join DLOCK_MCGRP_EVENTS: its events say which uid the owner
+ * has and carry %DLOCK_A_HIDDEN instead of the owner (string, tag,
+ * session).  DLOCK_MCGRP_EVENTS_ADMIN carries the same events with the
+ * owner; joining it needs CAP_NET_ADMIN in the user namespace that owns the
+ * network namespace.
+ */
 #define DLOCK_MCGRP_EVENTS	"events"
+#define DLOCK_MCGRP_EVENTS_ADMIN	"events-admin"
+
+/*
+ * A per-user limit (%DLOCK_A_CFG_MAX_USER_*) set to this value takes a share
+ * of the namespace's limit in force at each request: 1/16 of
+ * %DLOCK_A_CFG_MAX_LEASES or %DLOCK_A_CFG_MAX_WAITERS; for value bytes, 64
+ * bytes per lease of that share, at least 64 KiB.  The default.
+ */
+#define DLOCK_USER_LIMIT_AUTO	0xffffffffU
 
 /* Limits of the values a request carries. */
 #define DLOCK_NAME_MAX		255	/* bytes in a lock name (no NUL) */
@@ -115,6 +131,18 @@ enum dlock_lost_reason {
  *
  * Every command that has a reply answers errors with NLMSG_ERROR whether or
  * not the request asked for an acknowledgement.
+ *
+ * Users: every request is made by the uid of the sending process as the
+ * user namespace owning the network namespace maps it.  A detached lease
+ * belongs to its owner string and that uid: release, renew, set-value and
+ * acquiring as its owner from another uid fail with -EPERM ("lease belongs
+ * to another user") unless the caller has CAP_NET_ADMIN in that user
+ * namespace.  %DLOCK_CMD_GET shows the owner, pid, command, session, value
+ * and cookie of another uid's entries only to such a caller; others get
+ * %DLOCK_E_UID, the mode, token, count and remaining time, and
+ * %DLOCK_E_HIDDEN.  Per-uid limits (%DLOCK_A_CFG_MAX_USER_*) fail an
+ * acquire or set-value with -EDQUOT; a privileged caller is not held to
+ * them.
  * @DLOCK_CMD_WAIT_DONE: kernel to requester: a queued acquire ended.
  *	%DLOCK_A_NAME, %DLOCK_A_COOKIE, %DLOCK_A_SESSION, %DLOCK_A_ERROR (0:
  *	granted, else a positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when
@@ -131,21 +159,26 @@ enum dlock_lost_reason {
  * (Also on a socket that set NETLINK_NO_ENOBUFS: the module cannot see it.)
  * A WAIT_DONE is allocated with the wait and never fails for want of
  * memory.
- * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS.  %DLOCK_A_EVENT,
- *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN and the owner
- *	(%DLOCK_A_OWNER_TAG with %DLOCK_A_SESSION, or %DLOCK_A_OWNER).
+ * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS_ADMIN: %DLOCK_A_EVENT,
+ *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN, %DLOCK_A_UID and the owner
+ *	(%DLOCK_A_OWNER_TAG with %DLOCK_A_SESSION, or %DLOCK_A_OWNER); on
+ *	%DLOCK_MCGRP_EVENTS the same with %DLOCK_A_HIDDEN instead of the owner.
  * @DLOCK_CMD_GET_CONFIG: the limits of the requester's network namespace.
  *	Request: no attributes.  Reply: %DLOCK_A_CFG_MAX_TTL_MS,
  *	%DLOCK_A_CFG_MAX_LEASES, %DLOCK_A_CFG_MAX_WAITERS,
- *	%DLOCK_A_CFG_MAX_SOCKET_LEASES, %DLOCK_A_CFG_MAX_SOCKET_WAITERS.  A new
- *	namespace starts with the module parameters of the same names.
+ *	%DLOCK_A_CFG_MAX_SOCKET_LEASES, %DLOCK_A_CFG_MAX_SOCKET_WAITERS,
+ *	%DLOCK_A_CFG_MAX_USER_LEASES, %DLOCK_A_CFG_MAX_USER_WAITERS,
+ *	%DLOCK_A_CFG_MAX_USER_VALUE_BYTES and the per-user limits in force
+ *	(%DLOCK_A_CFG_USER_LEASES, %DLOCK_A_CFG_USER_WAITERS,
+ *	%DLOCK_A_CFG_USER_VALUE_BYTES).  A new namespace starts with the
+ *	module parameters of the same names.
  * @DLOCK_CMD_SET_CONFIG: change some of those limits (CAP_NET_ADMIN in the
  *	user namespace that owns the network namespace).  Request: one or
  *	more of the %DLOCK_A_CFG_* attributes; the others keep their value.
  *	Reply: as %DLOCK_CMD_GET_CONFIG, the limits now in force.  A change
  *	applies to the next request; leases and waiters already admitted are
  *	kept even above a lowered cap.  Beyond a cap an acquire fails with
- *	-ENOSPC (namespace caps) or -EDQUOT (socket caps).
+ *	-ENOSPC (namespace caps) or -EDQUOT (socket and user caps).
  */
 enum dlock_cmd {
 	DLOCK_CMD_UNSPEC = 0,
@@ -187,6 +220,20 @@ enum dlock_cmd {
  *	hold (0: no limit)
  * @DLOCK_A_CFG_MAX_SOCKET_WAITERS: u32: acquires one socket may have queued
  *	(0: no limit)
+ * @DLOCK_A_UID: u32, events: the uid of the lease's owner (see "Users")
+ * @DLOCK_A_CFG_MAX_USER_LEASES: u32: leases one uid may hold in the
+ *	namespace, socket-bound and detached, from any number of sockets (0:
+ *	no limit; %DLOCK_USER_LIMIT_AUTO: a share of %DLOCK_A_CFG_MAX_LEASES)
+ * @DLOCK_A_CFG_MAX_USER_WAITERS: u32: acquires one uid may have queued (0:
+ *	no limit; %DLOCK_USER_LIMIT_AUTO: a share of %DLOCK_A_CFG_MAX_WAITERS)
+ * @DLOCK_A_CFG_MAX_USER_VALUE_BYTES: u32: bytes of values on the leases of
+ *	one uid (0: no limit; %DLOCK_USER_LIMIT_AUTO: see there)
+ * @DLOCK_A_HIDDEN: flag, events on %DLOCK_MCGRP_EVENTS: the owner is not
+ *	shown
+ * @DLOCK_A_CFG_USER_LEASES: u32, reply only: the per-user lease limit in
+ *	force now, the share worked out (0: none)
+ * @DLOCK_A_CFG_USER_WAITERS: u32, reply only: the same for waiters
+ * @DLOCK_A_CFG_USER_VALUE_BYTES: u32, reply only: the same for value bytes
  */
 enum dlock_attr {
 	DLOCK_A_UNSPEC = 0,
@@ -224,6 +271,14 @@ enum dlock_attr {
 	DLOCK_A_TRUNCATED = 32,	/* flag, dump reply: entries were left out */
 	DLOCK_A_STATUS_MEMORY = 33, /* u64, reply only: bytes of kernel memory
 				     * the namespace's lock table holds */
+	DLOCK_A_UID = 34,
+	DLOCK_A_CFG_MAX_USER_LEASES = 35,
+	DLOCK_A_CFG_MAX_USER_WAITERS = 36,
+	DLOCK_A_CFG_MAX_USER_VALUE_BYTES = 37,
+	DLOCK_A_HIDDEN = 38,
+	DLOCK_A_CFG_USER_LEASES = 39,
+	DLOCK_A_CFG_USER_WAITERS = 40,
+	DLOCK_A_CFG_USER_VALUE_BYTES = 41,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
@@ -242,11 +297,14 @@ enum dlock_entry_attr {
 	DLOCK_E_SESSION = 6,	/* u64, the owner's session */
 	DLOCK_E_OWNER = 7,	/* binary, detached owners */
 	DLOCK_E_PID = 8,	/* u32, pid of the requesting process */
-	DLOCK_E_UID = 9,	/* u32 */
+	DLOCK_E_UID = 9,	/* u32, the requester's uid in the user
+				 * namespace owning the network namespace */
 	DLOCK_E_COMM = 10,	/* string */
 	DLOCK_E_REMAINING_MS = 11, /* u64, absent: no TTL / no wait limit */
 	DLOCK_E_VALUE = 12,	/* binary, holders: the value attached */
 	DLOCK_E_COOKIE = 13,	/* u64, waiters: the request's cookie */
+	DLOCK_E_HIDDEN = 14,	/* flag: another uid's entry, shown without
+				 * owner, session, pid, comm, value, cookie */
 
 	__DLOCK_E_MAX,
 	DLOCK_E_MAX = __DLOCK_E_MAX - 1

@@ -934,19 +934,58 @@ static int cmd_run(int argc, char **argv)
 
 /* ---- config ----------------------------------------------------------- */
 
+/* A per-user limit as set ("auto", a number) and the one in force. */
+static void print_user_limit(const char *what, uint32_t set, uint32_t now)
+{
+	if (set == DLOCK_USER_LIMIT_AUTO)
+		printf("%s: auto (%u now)\n", what, now);
+	else
+		printf("%s: %u\n", what, set);
+}
+
 static void print_config(const struct dlock_config *c)
 {
-	if (json)
+	if (json) {
 		printf("{\"max_ttl_ms\":%u,\"max_leases\":%u,\"max_waiters\":%u,"
-		       "\"max_socket_leases\":%u,\"max_socket_waiters\":%u}\n",
+		       "\"max_socket_leases\":%u,\"max_socket_waiters\":%u,",
 		       c->max_ttl_ms, c->max_leases, c->max_waiters,
 		       c->max_socket_leases, c->max_socket_waiters);
-	else
-		printf("max-ttl: %ums\nmax-leases: %u\nmax-waiters: %u\n"
-		       "max-socket-leases: %u\nmax-socket-waiters: %u\n"
-		       "(0: no limit)\n",
-		       c->max_ttl_ms, c->max_leases, c->max_waiters,
-		       c->max_socket_leases, c->max_socket_waiters);
+		printf("\"max_user_leases\":%u,\"max_user_waiters\":%u,"
+		       "\"max_user_value_bytes\":%u,\"user_leases\":%u,"
+		       "\"user_waiters\":%u,\"user_value_bytes\":%u}\n",
+		       c->max_user_leases, c->max_user_waiters,
+		       c->max_user_value_bytes, c->user_leases,
+		       c->user_waiters, c->user_value_bytes);
+		return;
+	}
+	printf("max-ttl: %ums\nmax-leases: %u\nmax-waiters: %u\n"
+	       "max-socket-leases: %u\nmax-socket-waiters: %u\n",
+	       c->max_ttl_ms, c->max_leases, c->max_waiters,
+	       c->max_socket_leases, c->max_socket_waiters);
+	print_user_limit("max-user-leases", c->max_user_leases, c->user_leases);
+	print_user_limit("max-user-waiters", c->max_user_waiters,
+			 c->user_waiters);
+	print_user_limit("max-user-value-bytes", c->max_user_value_bytes,
+			 c->user_value_bytes);
+	printf("(0: no limit)\n");
+}
+
+/* --max-user-*: a number, or "auto" for the share of the namespace limit. */
+static int parse_user_limit(const char *opt, const char *arg, uint32_t *out)
+{
+	uint64_t v;
+	int err;
+
+	if (!strcmp(arg, "auto")) {
+		*out = DLOCK_USER_LIMIT_AUTO;
+		return 0;
+	}
+	err = parse_u64(opt, arg, &v);
+	if (!err && v >= DLOCK_USER_LIMIT_AUTO)
+		err = usage_error("%s: '%s' is too large", opt, arg);
+	if (!err)
+		*out = v;
+	return err;
 }
 
 static int parse_config_set(int argc, char **argv, struct dlock_config *c,
@@ -958,6 +997,9 @@ static int parse_config_set(int argc, char **argv, struct dlock_config *c,
 		{ "max-waiters", required_argument, NULL, 'w' },
 		{ "max-socket-leases", required_argument, NULL, 'L' },
 		{ "max-socket-waiters", required_argument, NULL, 'W' },
+		{ "max-user-leases", required_argument, NULL, 'u' },
+		{ "max-user-waiters", required_argument, NULL, 'U' },
+		{ "max-user-value-bytes", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -973,6 +1015,18 @@ static int parse_config_set(int argc, char **argv, struct dlock_config *c,
 			if (!err && !c->max_ttl_ms)
 				err = usage_error("--max-ttl: must be above zero");
 			*set |= DLOCK_CFG_MAX_TTL_MS;
+		} else if (ch == 'u') {
+			err = parse_user_limit("--max-user-leases", optarg,
+					       &c->max_user_leases);
+			*set |= DLOCK_CFG_MAX_USER_LEASES;
+		} else if (ch == 'U') {
+			err = parse_user_limit("--max-user-waiters", optarg,
+					       &c->max_user_waiters);
+			*set |= DLOCK_CFG_MAX_USER_WAITERS;
+		} else if (ch == 'V') {
+			err = parse_user_limit("--max-user-value-bytes", optarg,
+					       &c->max_user_value_bytes);
+			*set |= DLOCK_CFG_MAX_USER_VALUE_BYTES;
 		} else {
 			err = parse_u64("limit", optarg, &v);
 			if (!err && v > UINT32_MAX)
@@ -1053,7 +1107,7 @@ static const struct command commands[] = {
 	{ "break", cmd_break, "break NAME [--token T]",
 	  "end a lease by force (CAP_NET_ADMIN)" },
 	{ "config", cmd_config,
-	  "config [set [--max-ttl MS] [--max-leases N] [--max-waiters N] [--max-socket-leases N] [--max-socket-waiters N]]",
+	  "config [set [--max-ttl MS] [--max-leases N] [--max-waiters N] [--max-socket-leases N] [--max-socket-waiters N] [--max-user-leases N|auto] [--max-user-waiters N|auto] [--max-user-value-bytes N|auto]]",
 	  "show or change this namespace's limits (set: CAP_NET_ADMIN)" },
 	{ "run", cmd_run,
 	  "run NAME [--shared|--permits N] [--ttl MS] [--wait MS|--try] [--grace MS] -- CMD...",

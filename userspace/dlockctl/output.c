@@ -162,8 +162,16 @@ static void print_entry_json(const struct dlock_entry *e, bool holder)
 	if (holder) {
 		out_json_u64(stdout, true, "token", e->token);
 		printf(",\"count\":%u", e->count);
-	} else {
+	} else if (!e->hidden) {
 		out_json_u64(stdout, true, "cookie", e->cookie);
+	}
+	if (e->hidden) {
+		/* Another user's: the kernel shows only who, not what or how. */
+		printf(",\"uid\":%u,\"hidden\":true", e->uid);
+		if (e->remaining_ms >= 0)
+			printf(",\"remaining_ms\":%" PRId64, e->remaining_ms);
+		putchar('}');
+		return;
 	}
 	if (e->owner_len) {
 		json_member(true, "owner", e->owner, e->owner_len);
@@ -188,15 +196,20 @@ static void print_entry_text(const struct dlock_entry *e, bool holder,
 		       mode_name(e->mode), e->token, e->count);
 	else
 		printf("  waiter #%zu %s", pos + 1, mode_name(e->mode));
-	if (e->owner_len) {
-		printf(" owner ");
-		text(e->owner, e->owner_len);
+	if (e->hidden) {
+		printf(" uid %u", e->uid);
 	} else {
-		printf(" session %" PRIu64 " tag %" PRIu64, e->session, e->tag);
+		if (e->owner_len) {
+			printf(" owner ");
+			text(e->owner, e->owner_len);
+		} else {
+			printf(" session %" PRIu64 " tag %" PRIu64, e->session,
+			       e->tag);
+		}
+		printf(" pid %u (", e->pid);
+		text(e->comm, strlen(e->comm));
+		printf(") uid %u", e->uid);
 	}
-	printf(" pid %u (", e->pid);
-	text(e->comm, strlen(e->comm));
-	printf(") uid %u", e->uid);
 	if (e->remaining_ms >= 0)
 		printf(" %s %" PRId64 "ms", holder ? "ttl" : "timeout",
 		       e->remaining_ms);
@@ -275,7 +288,10 @@ void out_event(const struct dlock_event *ev, bool json)
 		json_member(true, "name", ev->name, ev->name_len);
 		printf(",\"mode\":\"%s\"", mode_name(ev->mode));
 		out_json_u64(stdout, true, "token", ev->token);
-		if (ev->owner) {
+		printf(",\"uid\":%u", ev->uid);
+		if (ev->hidden) {
+			printf(",\"hidden\":true");
+		} else if (ev->owner) {
 			json_member(true, "owner", ev->owner, ev->owner_len);
 		} else {
 			out_json_u64(stdout, true, "session", ev->session);
@@ -286,7 +302,9 @@ void out_event(const struct dlock_event *ev, bool json)
 		printf("%s ", event_name(ev->type));
 		text(ev->name, ev->name_len);
 		printf(" %s token %" PRIu64, mode_name(ev->mode), ev->token);
-		if (ev->owner) {
+		if (ev->hidden) {
+			printf(" uid %u\n", ev->uid);
+		} else if (ev->owner) {
 			printf(" owner ");
 			text(ev->owner, ev->owner_len);
 			putchar('\n');

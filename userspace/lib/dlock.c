@@ -53,6 +53,7 @@ struct dlock {
 	struct nl_cb *cb;
 	int family;
 	int events_grp;		/* multicast group id, <0 if unknown */
+	int admin_grp;		/* the same with owners shown, CAP_NET_ADMIN */
 	int err;		/* errno the kernel answered the last request with */
 	char errmsg[256];	/* its extended-ack text, "" if none */
 	uint64_t next_cookie;
@@ -221,6 +222,9 @@ static void dlock_on_event(struct dlock *d, struct nlattr **tb)
 		ev.owner_len = dlock_copy_owner(owner, tb[DLOCK_A_OWNER]);
 		ev.owner = owner;
 	}
+	if (tb[DLOCK_A_UID])
+		ev.uid = nla_get_u32(tb[DLOCK_A_UID]);
+	ev.hidden = tb[DLOCK_A_HIDDEN] != NULL;
 	d->ncallbacks++;
 	d->event_cb(d, &ev, d->event_arg);
 }
@@ -645,6 +649,8 @@ int dlock_open(struct dlock **out)
 	}
 	d->events_grp = genl_ctrl_resolve_grp(d->sk, DLOCK_GENL_NAME,
 					      DLOCK_MCGRP_EVENTS);
+	d->admin_grp = genl_ctrl_resolve_grp(d->sk, DLOCK_GENL_NAME,
+					     DLOCK_MCGRP_EVENTS_ADMIN);
 	d->cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!d->cb) {
 		err = -ENOMEM;
@@ -746,6 +752,20 @@ static const struct {
 	  offsetof(struct dlock_config, max_socket_leases) },
 	{ DLOCK_A_CFG_MAX_SOCKET_WAITERS, DLOCK_CFG_MAX_SOCKET_WAITERS,
 	  offsetof(struct dlock_config, max_socket_waiters) },
+	/* From here on optional: a kernel before issue 8 has no user limits. */
+#define DLOCK_CFG_REQUIRED 5
+	{ DLOCK_A_CFG_MAX_USER_LEASES, DLOCK_CFG_MAX_USER_LEASES,
+	  offsetof(struct dlock_config, max_user_leases) },
+	{ DLOCK_A_CFG_MAX_USER_WAITERS, DLOCK_CFG_MAX_USER_WAITERS,
+	  offsetof(struct dlock_config, max_user_waiters) },
+	{ DLOCK_A_CFG_MAX_USER_VALUE_BYTES, DLOCK_CFG_MAX_USER_VALUE_BYTES,
+	  offsetof(struct dlock_config, max_user_value_bytes) },
+	{ DLOCK_A_CFG_USER_LEASES, 0,
+	  offsetof(struct dlock_config, user_leases) },
+	{ DLOCK_A_CFG_USER_WAITERS, 0,
+	  offsetof(struct dlock_config, user_waiters) },
+	{ DLOCK_A_CFG_USER_VALUE_BYTES, 0,
+	  offsetof(struct dlock_config, user_value_bytes) },
 };
 
 #define DLOCK_CFG_FIELD(cfg, i) \
@@ -757,9 +777,13 @@ static int dlock_parse_config(struct nlattr **tb, struct nlmsghdr *nlh,
 	size_t i;
 
 	(void)nlh;
+	memset(arg, 0, sizeof(struct dlock_config));
 	for (i = 0; i < sizeof(dlock_cfg_fields) / sizeof(dlock_cfg_fields[0]); i++) {
-		if (!tb[dlock_cfg_fields[i].attr])
-			return -EBADMSG;
+		if (!tb[dlock_cfg_fields[i].attr]) {
+			if (i < DLOCK_CFG_REQUIRED)
+				return -EBADMSG;
+			continue;
+		}
 		*DLOCK_CFG_FIELD(arg, i) = nla_get_u32(tb[dlock_cfg_fields[i].attr]);
 	}
 	return 0;
@@ -777,7 +801,7 @@ static int dlock_config_cmd(struct dlock *d, struct dlock_config *cfg,
 	if (!msg)
 		return -ENOMEM;
 	for (i = 0; i < sizeof(dlock_cfg_fields) / sizeof(dlock_cfg_fields[0]); i++) {
-		if (!(set & dlock_cfg_fields[i].bit))
+		if (!(set & dlock_cfg_fields[i].bit) || !dlock_cfg_fields[i].bit)
 			continue;
 		if (nla_put_u32(msg, dlock_cfg_fields[i].attr,
 				*DLOCK_CFG_FIELD(cfg, i))) {
@@ -803,7 +827,10 @@ int dlock_set_config(struct dlock *d, struct dlock_config *cfg, unsigned int set
 {
 	if (!set || set & ~(DLOCK_CFG_MAX_TTL_MS | DLOCK_CFG_MAX_LEASES |
 			    DLOCK_CFG_MAX_WAITERS | DLOCK_CFG_MAX_SOCKET_LEASES |
-			    DLOCK_CFG_MAX_SOCKET_WAITERS))
+			    DLOCK_CFG_MAX_SOCKET_WAITERS |
+			    DLOCK_CFG_MAX_USER_LEASES |
+			    DLOCK_CFG_MAX_USER_WAITERS |
+			    DLOCK_CFG_MAX_USER_VALUE_BYTES))
 		return -EINVAL;
 	return dlock_config_cmd(d, cfg, set, DLOCK_CMD_SET_CONFIG);
 }
@@ -1189,6 +1216,7 @@ static int dlock_parse_entry(struct nlattr *nest, struct dlock_entry *e)
 			 nla_get_string(tb[DLOCK_E_COMM]));
 	if (tb[DLOCK_E_REMAINING_MS])
 		e->remaining_ms = (int64_t)nla_get_u64(tb[DLOCK_E_REMAINING_MS]);
+	e->hidden = tb[DLOCK_E_HIDDEN] != NULL;
 	if (tb[DLOCK_E_VALUE] && nla_len(tb[DLOCK_E_VALUE]) > 0) {
 		value = malloc(nla_len(tb[DLOCK_E_VALUE]));
 		if (!value)
@@ -1355,7 +1383,11 @@ int dlock_watch(struct dlock *d, const char *prefix, dlock_event_cb cb,
 
 	if (d->events_grp < 0)
 		return -ENOENT;
-	err = nl_socket_add_membership(d->sk, d->events_grp);
+	/* Owners shown if the kernel lets us in; else the public group. */
+	err = d->admin_grp < 0 ? -1 :
+	      nl_socket_add_membership(d->sk, d->admin_grp);
+	if (err < 0)
+		err = nl_socket_add_membership(d->sk, d->events_grp);
 	if (err < 0)
 		return -EIO;
 	free(d->watch_prefix);

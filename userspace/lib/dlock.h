@@ -58,6 +58,19 @@ struct dlock_config {
 	uint32_t max_waiters;		/* queued acquires in the namespace */
 	uint32_t max_socket_leases;	/* socket-bound leases of one socket */
 	uint32_t max_socket_waiters;	/* queued acquires of one socket */
+	/*
+	 * Per uid, from any number of sockets, socket-bound and detached;
+	 * DLOCK_USER_LIMIT_AUTO (the default): 1/16 of the namespace limit in
+	 * force at each request (value bytes: 64 per lease of that share, at
+	 * least 64 KiB).  A caller with CAP_NET_ADMIN is not held to them.
+	 */
+	uint32_t max_user_leases;
+	uint32_t max_user_waiters;
+	uint32_t max_user_value_bytes;
+	/* Read only: the per-uid limits in force now, shares worked out. */
+	uint32_t user_leases;
+	uint32_t user_waiters;
+	uint32_t user_value_bytes;
 };
 
 /* dlock_set_config() @set bits: which fields of the config to change. */
@@ -66,6 +79,9 @@ struct dlock_config {
 #define DLOCK_CFG_MAX_WAITERS		(1U << 2)
 #define DLOCK_CFG_MAX_SOCKET_LEASES	(1U << 3)
 #define DLOCK_CFG_MAX_SOCKET_WAITERS	(1U << 4)
+#define DLOCK_CFG_MAX_USER_LEASES	(1U << 5)
+#define DLOCK_CFG_MAX_USER_WAITERS	(1U << 6)
+#define DLOCK_CFG_MAX_USER_VALUE_BYTES	(1U << 7)
 
 /*
  * How to acquire (all fields zero: an exclusive lease bound to this handle's
@@ -119,6 +135,11 @@ struct dlock_entry {
 	size_t value_len;
 	size_t owner_len;	/* detached owner's length, 0 if none (it may
 				 * hold NUL bytes, so owner[0] may be 0) */
+	/*
+	 * Another uid's entry seen without CAP_NET_ADMIN: only mode, token,
+	 * count, remaining_ms and uid are filled in.
+	 */
+	int hidden;
 };
 
 /* One lock: dlock_get() allocates it, dlock_lock_info_free() frees it. */
@@ -146,6 +167,12 @@ struct dlock_event {
 	uint64_t tag;			/* socket-bound owners */
 	const char *owner;		/* detached owners, else NULL */
 	size_t owner_len;		/* its length: it may hold NUL bytes */
+	uint32_t uid;			/* the owner's uid */
+	/*
+	 * The watcher lacks CAP_NET_ADMIN: events come without owner (tag,
+	 * session and owner are 0 / NULL), for every uid.
+	 */
+	int hidden;
 };
 
 /* A socket-bound lease of this handle ended without being released. */

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the lock table's per-uid rules (kmod/table.c and
+ * kmod/table_uid.c, issue 8): a detached lease answers only to its owner
+ * string from its own uid (or a privileged caller), and per-uid caps on
+ * leases, waiters and value bytes keep one user from taking what another
+ * needs.  Prints TAP; `make check-table` runs it plain, under ASan/UBSan
+ * and, for the threaded part, under ThreadSanitizer.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+#include "tap.h"
+
+/* "uid: ", or "uid asan: " / "uid tsan: " for the sanitized runs. */
+static const char *prefix = "uid: ";
+#define T_OK(c, fmt, ...) tap_ok(!!(c), "%s" fmt, prefix, ##__VA_ARGS__)
+
+static long live_objs;
+static u64 token_counter = 100;
+static int nevents;
+static struct dl_event last_ev;
+static u32 last_ev_uid;
+
+static void *u_alloc(void *priv, enum dl_obj kind, size_t size)
+{
+	(void)priv;
+	(void)kind;
+	__atomic_add_fetch(&live_objs, 1, __ATOMIC_RELAXED);
+	return malloc(size);
+}
+
+static void u_free(void *priv, enum dl_obj kind, void *p, size_t size)
+{
+	(void)priv;
+	(void)kind;
+	(void)size;
+	__atomic_sub_fetch(&live_objs, 1, __ATOMIC_RELAXED);
+	free(p);
+}
+
+static u64 u_token(struct dl_cmd *cx)
+{
+	(void)cx;
+	return __atomic_add_fetch(&token_counter, 1, __ATOMIC_RELAXED);
+}
+
+static void u_timer(struct dl_cmd *cx, u32 shard, u64 deadline)
+{
+	(void)cx;
+	(void)shard;
+	(void)deadline;
+}
+
+static void u_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
+{
+	(void)cx;
+	(void)wd;
+}
+
+static void u_lost(struct dl_cmd *cx, const struct dl_lost *ls)
+{
+	(void)cx;
+	(void)ls;
+}
+
+static void u_event(struct dl_cmd *cx, const struct dl_event *ev)
+{
+	if (cx->priv)	/* the threaded test does not look */
+		return;
+	nevents++;
+	last_ev = *ev;
+	last_ev_uid = ev->owner.uid;
+}
+
+static const struct dl_table_ops ops = {
+	.alloc = u_alloc, .free = u_free, .next_token = u_token,
+	.set_timer = u_timer, .wait_done = u_wait_done, .lost = u_lost,
+	.event = u_event,
+};
+
+static u64 now = 1000000000ULL;
+
+static struct dl_table *mk(u32 max_leases, u32 max_waiters, u32 ul, u32 uw,
+			   u32 uv, u32 slots)
+{
+	struct dl_table_config cfg = {
+		.nr_shards = 4, .meta_size = 8, .max_leases = max_leases,
+		.max_waiters = max_waiters, .max_user_leases = ul,
+		.max_user_waiters = uw, .max_user_value_bytes = uv,
+		.user_slots = slots, .hash_seed = 3,
+	};
+
+	return dl_table_create(&cfg, &ops, NULL);
+}
+
+/* Runs a command as the glue does: again with the global lock if asked. */
+#define RUN(call) ({							\
+	struct dl_cmd cx = { .now = now };				\
+	int rc_ = call;							\
+	if (rc_ == DL_NEED_GLOBAL) {					\
+		cx.global = true;					\
+		rc_ = call;						\
+	}								\
+	rc_;								\
+})
+
+struct who {
+	struct dl_session *s;
+	u32 uid;
+	bool priv;
+};
+
+static int acq(struct dl_table *t, const struct who *w, const char *name,
+	       const char *owner, u32 flags, u64 tag)
+{
+	struct dl_acquire_res res;
+	struct dl_acquire_req rq = {
+		.name = name, .name_len = strlen(name),
+		.mode = DL_MODE_EXCLUSIVE, .flags = flags, .ttl_ms = 10000,
+		.sess = w->s, .tag = tag, .owner = owner,
+		.owner_len = owner ? strlen(owner) : 0, .cookie = tag,
+		.uid = w->uid, .privileged = w->priv,
+	};
+
+	if (owner)
+		rq.flags |= DL_ACQ_DETACHED;
+	return RUN(dl_acquire(t, &cx, &rq, &res));
+}
+
+static struct dl_owner_ref oref(const struct who *w, const char *owner,
+				u64 tag)
+{
+	struct dl_owner_ref o = {
+		.sess = owner ? NULL : w->s, .tag = tag, .str = owner,
+		.len = owner ? strlen(owner) : 0, .uid = w->uid,
+		.privileged = w->priv,
+	};
+
+	return o;
+}
+
+static int rel(struct dl_table *t, const struct who *w, const char *name,
+	       const char *owner, u64 tag)
+{
+	struct dl_owner_ref o = oref(w, owner, tag);
+
+	return RUN(dl_release(t, &cx, name, strlen(name), &o, NULL));
+}
+
+static int renew(struct dl_table *t, const struct who *w, const char *name,
+		 const char *owner)
+{
+	struct dl_owner_ref o = oref(w, owner, 0);
+
+	return RUN(dl_renew(t, &cx, name, strlen(name), &o, 5000));
+}
+
+static int setval(struct dl_table *t, const struct who *w, const char *name,
+		  const char *owner, u64 tag, u32 len)
+{
+	static char buf[DL_VALUE_MAX];
+	struct dl_owner_ref o = oref(w, owner, tag);
+
+	memset(buf, 'v', sizeof(buf));
+	return RUN(dl_set_value(t, &cx, name, strlen(name), &o, buf, len));
+}
+
+static long usage(struct dl_table *t, u32 uid, int which)
+{
+	long v[3];
+
+	dl_table_user_usage(t, uid, &v[0], &v[1], &v[2]);
+	return v[which];
+}
+
+static void end_sessions(struct dl_table *t, struct dl_session **ss, int n)
+{
+	struct dl_cmd cx = { .now = now, .global = true };
+	u32 i;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < dl_nr_shards(t); i++)
+			dl_session_end(t, &cx, ss[k], i);
+		dl_session_destroy(t, ss[k]);
+	}
+}
+
+static void test_owner_uid(void)
+{
+	struct dl_table *t = mk(0, 0, 0, 0, 0, 0);
+	struct dl_session *sa = dl_session_create(t, 1);
+	struct dl_session *sb = dl_session_create(t, 2);
+	struct dl_session *sr = dl_session_create(t, 3);
+	struct dl_session *all[] = { sa, sb, sr };
+	struct who a = { sa, 1000, false }, b = { sb, 1001, false };
+	struct who root = { sr, 0, true };
+	const struct dl_lock *l;
+	const struct dl_entry *e;
+	struct dl_entry_info ei;
+
+	T_OK(acq(t, &a, "job", "cron", 0, 0) == 0, "owner: uid 1000 takes a detached lease");
+	l = dl_lookup(t, "job", 3);
+	e = l ? dl_holder_next(l, NULL) : NULL;
+	if (e)
+		dl_entry_info(t, e, now, &ei);
+	T_OK(e && ei.owner.uid == 1000, "owner: the entry records the requester's uid");
+	T_OK(last_ev_uid == 1000, "owner: the GRANTED event carries the uid");
+	T_OK(rel(t, &b, "job", "cron", 0) == DL_ERR_OTHER_USER,
+	     "owner: release by another uid -> DL_ERR_OTHER_USER");
+	T_OK(renew(t, &b, "job", "cron") == DL_ERR_OTHER_USER,
+	     "owner: renew by another uid -> DL_ERR_OTHER_USER");
+	T_OK(setval(t, &b, "job", "cron", 0, 4) == DL_ERR_OTHER_USER,
+	     "owner: set-value by another uid -> DL_ERR_OTHER_USER");
+	T_OK(acq(t, &b, "job", "cron", 0, 0) == DL_ERR_OTHER_USER,
+	     "owner: re-entrant acquire by another uid -> DL_ERR_OTHER_USER");
+	T_OK(rel(t, &b, "job", "other", 0) == -EPERM,
+	     "owner: another owner string still -> -EPERM");
+	T_OK(acq(t, &b, "job", "bee", DL_ACQ_TRY, 0) == -EAGAIN,
+	     "owner: another uid as its own owner just contends");
+	T_OK(acq(t, &b, "job", "bee", 0, 0) == DL_QUEUED, "owner: and may queue");
+	T_OK(acq(t, &a, "job", "bee", 0, 0) == DL_ERR_OTHER_USER,
+	     "owner: joining another uid's wait as its owner -> DL_ERR_OTHER_USER");
+	T_OK(acq(t, &root, "job", "bee", 0, 0) == -EALREADY,
+	     "owner: a privileged caller joining it -> -EALREADY as the owner would");
+	T_OK(renew(t, &a, "job", "cron") == 0 &&
+	     setval(t, &a, "job", "cron", 0, 4) == 0 &&
+	     acq(t, &a, "job", "cron", 0, 0) == 0,
+	     "owner: the same uid renews, sets a value, re-enters");
+	T_OK(acq(t, &root, "job", "cron", 0, 0) == 0 &&
+	     renew(t, &root, "job", "cron") == 0 &&
+	     setval(t, &root, "job", "cron", 0, 8) == 0,
+	     "owner: a privileged caller acts as the owner");
+	T_OK(rel(t, &root, "job", "cron", 0) == 0 && rel(t, &a, "job", "cron", 0) == 0 &&
+	     rel(t, &root, "job", "cron", 0) == 0,
+	     "owner: the privileged caller and the owner release it");
+	T_OK(rel(t, &b, "job", "bee", 0) == 0, "owner: the waiter was granted, its uid releases");
+	/* Socket-bound: the socket is the owner, whoever uses it. */
+	T_OK(acq(t, &a, "sock", NULL, 0, 7) == 0, "owner: socket-bound lease");
+	b.s = sa;
+	T_OK(rel(t, &b, "sock", NULL, 7) == 0,
+	     "owner: a socket-bound lease answers to its socket, not the uid");
+	b.s = sb;
+	end_sessions(t, all, 3);
+	T_OK(dl_table_check(t) == 0 && usage(t, 1000, 0) == 0 &&
+	     usage(t, 1001, 0) == 0 && usage(t, 1000, 2) == 0,
+	     "owner: every count back to 0");
+	dl_table_destroy(t);
+}
+
+static void test_caps(void)
+{
+	struct dl_table *t = mk(10, 10, 4, 2, 100, 0);
+	struct dl_session *sa = dl_session_create(t, 1);
+	struct dl_session *sa2 = dl_session_create(t, 2);
+	struct dl_session *sb = dl_session_create(t, 3);
+	struct dl_session *sr = dl_session_create(t, 4);
+	struct dl_session *all[] = { sa, sa2, sb, sr };
+	struct who a = { sa, 1000, false }, a2 = { sa2, 1000, false };
+	struct who b = { sb, 1001, false }, root = { sr, 0, true };
+	struct dl_table_limits lim;
+	char name[16];
+	int i, ok = 1;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "a%d", i);
+		ok &= acq(t, &a, name, NULL, 0, i + 1) == 0;
+		snprintf(name, sizeof(name), "d%d", i);
+		ok &= acq(t, &a2, name, "flood", 0, 0) == 0;
+	}
+	T_OK(ok && usage(t, 1000, 0) == 4,
+	     "caps: socket-bound and detached leases of two sockets count for the uid");
+	T_OK(acq(t, &a2, "a4", NULL, 0, 9) == DL_ERR_USER_QUOTA &&
+	     acq(t, &a, "d4", "flood", 0, 0) == DL_ERR_USER_QUOTA,
+	     "caps: the uid's 5th lease -> DL_ERR_USER_QUOTA");
+	T_OK(acq(t, &b, "b0", NULL, 0, 1) == 0, "caps: another uid still acquires");
+	T_OK(acq(t, &root, "r0", NULL, 0, 1) == 0 && acq(t, &root, "r1", "adm", 0, 0) == 0,
+	     "caps: privileged callers are counted, not capped by the user cap");
+	T_OK(acq(t, &b, "a0", NULL, 0, 2) == DL_QUEUED && acq(t, &b, "a1", NULL, 0, 3) == DL_QUEUED,
+	     "caps: two waits of uid 1001");
+	T_OK(acq(t, &b, "d0", NULL, 0, 4) == DL_ERR_USER_QUOTA && usage(t, 1001, 1) == 2,
+	     "caps: its 3rd wait -> DL_ERR_USER_QUOTA");
+	T_OK(setval(t, &a, "a0", NULL, 1, 60) == 0 && setval(t, &a, "a1", NULL, 2, 40) == 0 &&
+	     usage(t, 1000, 2) == 100, "caps: 100 value bytes fit the uid's 100");
+	T_OK(setval(t, &a2, "d0", "flood", 0, 1) == DL_ERR_USER_QUOTA,
+	     "caps: one more byte -> DL_ERR_USER_QUOTA");
+	T_OK(setval(t, &a, "a0", NULL, 1, 50) == 0 && setval(t, &a2, "d0", "flood", 0, 10) == 0 &&
+	     usage(t, 1000, 2) == 100, "caps: a smaller value gives bytes back");
+	T_OK(setval(t, &root, "d1", "flood", 0, 500) == 0 && usage(t, 1000, 2) == 600,
+	     "caps: a privileged caller's value is charged to the lease's uid, uncapped");
+	T_OK(rel(t, &a, "a0", NULL, 1) == 0 && usage(t, 1001, 0) == 2 &&
+	     usage(t, 1001, 1) == 1 && usage(t, 1000, 2) == 550,
+	     "caps: a granted wait moves from waiters to leases; the value leaves with its lease");
+	/* Lowered namespace caps: AUTO follows them at the next admission. */
+	dl_table_get_limits(t, &lim);
+	lim.max_user_leases = DL_USER_AUTO;
+	lim.max_leases = 48;
+	dl_table_set_limits(t, &lim);
+	T_OK(acq(t, &b, "b1", NULL, 0, 9) == 0 && acq(t, &b, "b2", NULL, 0, 10) == DL_ERR_USER_QUOTA,
+	     "caps: AUTO is 1/%d of the namespace cap (48 -> 3)", DL_USER_SHARE);
+	lim.max_leases = 0;
+	dl_table_set_limits(t, &lim);
+	T_OK(acq(t, &b, "b2", NULL, 0, 10) == 0, "caps: AUTO without a namespace cap is no cap");
+	T_OK(rel(t, &a, "d0", "flood", 0) == 0 && rel(t, &a2, "d1", "flood", 0) == 0 &&
+	     rel(t, &root, "r1", "adm", 0) == 0, "caps: detached leases released");
+	end_sessions(t, all, 4);
+	T_OK(dl_table_check(t) == 0 && usage(t, 1000, 0) == 0 && usage(t, 1000, 2) == 0 &&
+	     usage(t, 1001, 0) == 0 && usage(t, 1001, 1) == 0,
+	     "caps: every count back to 0 once the sessions end");
+	dl_table_destroy(t);
+}
+
+/* Namespace full but for one uid's share: another uid is not starved. */
+static void test_no_starving(void)
+{
+	struct dl_table *t = mk(32, 32, DL_USER_AUTO, DL_USER_AUTO, DL_USER_AUTO, 0);
+	struct dl_session *ss[9], *sb = dl_session_create(t, 100);
+	struct who b = { sb, 1001, false };
+	char name[16];
+	int i, k, n = 0, quota = 0;
+
+	for (k = 0; k < 8; k++) {
+		struct who a = { .uid = 1000 };
+
+		ss[k] = a.s = dl_session_create(t, k + 1);
+		for (i = 0; i < 8; i++) {
+			int rc;
+
+			snprintf(name, sizeof(name), "f%d.%d", k, i);
+			rc = acq(t, &a, name, i & 1 ? "x" : NULL, 0, i + 1);
+			n += rc == 0;
+			quota += rc == DL_ERR_USER_QUOTA;
+		}
+	}
+	T_OK(n == 2 && quota == 62, "starving: 64 tries from 8 sockets get the uid's share of 2 (%d)", n);
+	T_OK(acq(t, &b, "mine", NULL, 0, 1) == 0, "starving: the other uid acquires");
+	ss[8] = sb;
+	end_sessions(t, ss, 9);
+	dl_table_destroy(t);
+}
+
+/* More uids than slots share the overflow; slots are reused when free. */
+static void test_slots(void)
+{
+	struct dl_table *t = mk(0, 0, 3, 0, 0, 3);
+	struct dl_session *s = dl_session_create(t, 1);
+	struct who w = { s, 0, false };
+	int ok = 1, quota = 0;
+	u32 uid;
+
+	for (uid = 1; uid <= 3; uid++) {
+		w.uid = uid;
+		ok &= acq(t, &w, "n", NULL, DL_MODE_EXCLUSIVE, uid) == 0 ||
+		      uid > 1;
+	}
+	/* uids 1 and 2 hold the two slots (2 waits on "n"), 3 shares. */
+	T_OK(ok && usage(t, 1, 0) == 1 && usage(t, 2, 1) == 1, "slots: two uids bound");
+	for (uid = 4; uid <= 8; uid++) {
+		char name[8];
+
+		w.uid = uid;
+		snprintf(name, sizeof(name), "o%u", uid);
+		quota += acq(t, &w, name, NULL, DL_ACQ_TRY, 100 + uid) == DL_ERR_USER_QUOTA;
+	}
+	/* uid 3 waits in the overflow slot: 3 leases of 5 fit its cap. */
+	T_OK(quota == 2, "slots: uids beyond the slots share one set of counts (%d refused)", quota);
+	end_sessions(t, &s, 1);
+	s = dl_session_create(t, 2);
+	w.s = s;
+	w.uid = 77;
+	T_OK(acq(t, &w, "again", NULL, DL_ACQ_TRY, 1) == 0 && usage(t, 77, 0) == 1,
+	     "slots: a free slot is rebound to a new uid");
+	end_sessions(t, &s, 1);
+	dl_table_destroy(t);
+	T_OK(live_objs == 0, "slots: nothing left after destroy");
+}
+
+/* ---- threads: the lock-free slot binding ------------------------------ */
+
+#define TH 4
+#define TH_ITERS 4000
+
+static struct dl_table *mt;
+static pthread_mutex_t mt_shard[4];
+static pthread_mutex_t mt_global = PTHREAD_MUTEX_INITIALIZER;
+
+static void *mt_run(void *arg)
+{
+	long id = (long)arg;
+	struct dl_session *s;
+	int i;
+
+	pthread_mutex_lock(&mt_global);
+	s = dl_session_create(mt, id + 1);
+	pthread_mutex_unlock(&mt_global);
+	for (i = 0; i < TH_ITERS; i++) {
+		u32 uid = 1000 + (u32)((i * 7 + id) % 6);
+		char name[16];
+		struct dl_acquire_res res;
+		struct dl_acquire_req rq = {
+			.name = name, .mode = DL_MODE_EXCLUSIVE,
+			.flags = DL_ACQ_TRY, .ttl_ms = 1000, .sess = s,
+			.tag = 1, .uid = uid,
+		};
+		struct dl_owner_ref o = { .sess = s, .tag = 1, .uid = uid };
+		struct dl_cmd cx = { .now = now, .priv = &cx };
+		u32 sh;
+
+		rq.name_len = snprintf(name, sizeof(name), "m%ld.%d", id, i % 16);
+		sh = dl_shard_of(mt, name, rq.name_len);
+		pthread_mutex_lock(&mt_shard[sh]);
+		if (dl_acquire(mt, &cx, &rq, &res) == 0)
+			dl_release(mt, &cx, name, rq.name_len, &o, NULL);
+		pthread_mutex_unlock(&mt_shard[sh]);
+	}
+	pthread_mutex_lock(&mt_global);
+	for (i = 0; i < 4; i++) {
+		struct dl_cmd cx = { .now = now, .global = true, .priv = &cx };
+
+		pthread_mutex_lock(&mt_shard[i]);
+		dl_session_end(mt, &cx, s, i);
+		pthread_mutex_unlock(&mt_shard[i]);
+	}
+	dl_session_destroy(mt, s);
+	pthread_mutex_unlock(&mt_global);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pthread_t th[TH];
+	long i, left = 0;
+	u32 uid;
+
+	mt = mk(0, 0, 2, 2, 0, 5);
+	for (i = 0; i < 4; i++)
+		pthread_mutex_init(&mt_shard[i], NULL);
+	for (i = 0; i < TH; i++)
+		pthread_create(&th[i], NULL, mt_run, (void *)i);
+	for (i = 0; i < TH; i++)
+		pthread_join(th[i], NULL);
+	for (uid = 1000; uid < 1006; uid++)
+		left += usage(mt, uid, 0) + usage(mt, uid, 1);
+	T_OK(left == 0 && dl_table_check(mt) == 0,
+	     "threads: 6 uids on 4 slots from %d threads: counts back to 0", TH);
+	dl_table_destroy(mt);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--san"))
+		prefix = "uid asan: ";
+	if (argc > 1 && !strcmp(argv[1], "--threads")) {
+		prefix = "uid tsan: ";
+		test_threads();
+		return tap_done();
+	}
+	test_owner_uid();
+	test_caps();
+	test_no_starving();
+	test_slots();
+	test_threads();
+	return tap_done();
+}

@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Trust and containment between users of one machine (issue 8): a detached
+ * lease answers to its owner string only from the uid that took it, another
+ * uid sees who holds a lock but not the owner, value or process, the public
+ * event group never carries another uid's owner string, and per-uid limits
+ * keep one user from starving the others.
+ *
+ * Each test runs in a network namespace of its own (a table of its own,
+ * limits included); users are forked children that drop to uid 1000 or
+ * 1001 with setresuid(), which also drops every capability.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lockreq.h"
+
+#define UID_A 1000
+#define UID_B 1001
+
+/* ---- acting as another user ------------------------------------------- */
+
+/* What a child reports back: shared memory, mapped before the fork. */
+struct shared {
+	int error;
+	char extack[256];
+	int n;
+	uint32_t u32;
+};
+
+static struct shared *sh;
+
+static void shared_map(void)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		abort();
+	memset(sh, 0, sizeof(*sh));
+}
+
+/* Forks; the child becomes @uid (no capabilities left), runs @fn, exits. */
+static pid_t spawn_as(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t p = fork();
+
+	if (p)
+		return p;
+	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		_exit(250);
+	_exit(fn(arg));
+}
+
+/* @fn's return as @uid (0..249), or 250+ if the child could not run it. */
+static int as_user(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t p = spawn_as(uid, fn, arg);
+	int st;
+
+	if (p < 0 || waitpid(p, &st, 0) != p)
+		return 252;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 251;
+}
+
+static void note_result(const struct result *r)
+{
+	sh->error = r->error;
+	snprintf(sh->extack, sizeof(sh->extack), "%s", r->extack);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+struct op {
+	int cmd;		/* DLOCK_CMD_RELEASE, _RENEW, _SET_VALUE, _ACQUIRE */
+	const char *name;
+	const char *owner;	/* detached */
+	const char *value;
+	int len;		/* value bytes */
+};
+
+static int do_op(struct client *c, const struct op *o, struct result *r)
+{
+	struct acq q = { .name = o->name, .ttl_ms = 60000, .owner = o->owner,
+			 .flags = DLOCK_F_DETACHED };
+
+	switch (o->cmd) {
+	case DLOCK_CMD_ACQUIRE:
+		return acquire(c, &q, r);
+	case DLOCK_CMD_RENEW:
+		return renew(c, o->name, 0, o->owner, 30000, r);
+	case DLOCK_CMD_SET_VALUE:
+		return owned_cmd(c, o->cmd, o->name, 0, o->owner, 0, o->value,
+				 o->len, r);
+	default:
+		return release(c, o->name, 0, o->owner, r);
+	}
+}
+
+/* Child: one request; reports errno and extack, exits 0 if it was sent. */
+static int child_op(void *arg)
+{
+	struct client c;
+	struct result r;
+
+	if (client_open(&c) || do_op(&c, arg, &r))
+		return 1;
+	note_result(&r);
+	client_close(&c);
+	return 0;
+}
+
+static int op_as(uid_t uid, int cmd, const char *name, const char *owner,
+		 const char *value)
+{
+	struct op o = { cmd, name, owner, value, value ? (int)strlen(value) : 0 };
+
+	memset(sh, 0, sizeof(*sh));
+	if (as_user(uid, child_op, &o))
+		return -1;
+	return sh->error;
+}
+
+static int take_detached(struct client *c, const char *name,
+			 const char *owner, struct result *r)
+{
+	struct acq q = { .name = name, .ttl_ms = 60000, .owner = owner,
+			 .flags = DLOCK_F_DETACHED };
+
+	if (acquire(c, &q, r))
+		return -1;
+	return r->error;
+}
+
+/* The first holder of @name as GET shows it to @c; returns its count. */
+struct seen {
+	int found;
+	int hidden;
+	int has_owner, has_value, has_pid, has_comm, has_session;
+	uint32_t uid;
+	uint64_t token;
+	uint32_t count;
+	char owner[80];
+};
+
+static struct nlattr *nest_find(struct nlattr *nest, int type)
+{
+	char *p = (char *)nest + NLA_HDRLEN;
+	char *end = (char *)nest + nest->nla_len;
+
+	while (p + NLA_HDRLEN <= end) {
+		struct nlattr *a = (struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		p += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
+}
+
+static void seen_entry(struct nlattr *h, struct seen *s)
+{
+	struct nlattr *a;
+
+	s->found = 1;
+	s->hidden = nest_find(h, DLOCK_E_HIDDEN) != NULL;
+	a = nest_find(h, DLOCK_E_OWNER);
+	s->has_owner = a || nest_find(h, DLOCK_E_OWNER_TAG);
+	if (a)
+		snprintf(s->owner, sizeof(s->owner), "%.*s",
+			 (int)(a->nla_len - NLA_HDRLEN), (char *)nlraw_data(a));
+	s->has_value = nest_find(h, DLOCK_E_VALUE) != NULL;
+	s->has_pid = nest_find(h, DLOCK_E_PID) != NULL;
+	s->has_comm = nest_find(h, DLOCK_E_COMM) != NULL;
+	s->has_session = nest_find(h, DLOCK_E_SESSION) != NULL;
+	a = nest_find(h, DLOCK_E_UID);
+	s->uid = a ? *(uint32_t *)nlraw_data(a) : 0xdeadbeef;
+	a = nest_find(h, DLOCK_E_TOKEN);
+	if (a)
+		memcpy(&s->token, nlraw_data(a), 8);
+	a = nest_find(h, DLOCK_E_COUNT);
+	s->count = a ? *(uint32_t *)nlraw_data(a) : 0;
+}
+
+/* Walks the top-level attributes of one GET reply message. */
+static void seen_msg(struct nlmsghdr *nh, const char *name, struct seen *s)
+{
+	char *p = (char *)NLMSG_DATA(nh) + GENL_HDRLEN;
+	char *end = (char *)nh + nh->nlmsg_len;
+	int ours = 0;
+
+	while (p + NLA_HDRLEN <= end) {
+		struct nlattr *a = (struct nlattr *)p;
+		int type = a->nla_type & NLA_TYPE_MASK;
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if (type == DLOCK_A_NAME)
+			ours = a->nla_len - NLA_HDRLEN == strlen(name) &&
+			       !memcmp(nlraw_data(a), name, strlen(name));
+		if (type == DLOCK_A_HOLDER && ours && !s->found)
+			seen_entry(a, s);
+		p += NLA_ALIGN(a->nla_len);
+	}
+}
+
+static int get_seen(struct client *c, const char *name, struct seen *s)
+{
+	struct nlraw_reply r;
+	struct nlraw_msg m;
+
+	memset(s, 0, sizeof(*s));
+	nlraw_init(&m, c->family, DLOCK_CMD_GET, DLOCK_GENL_VERSION);
+	put_name(&m, name, 0);
+	if (nlraw_talk(c->fd, &m, &r) || r.error || !r.len)
+		return -1;
+	seen_msg(&r.msg.nh, name, s);
+	return 0;
+}
+
+/* The same through a dump (NLM_F_DUMP), filtered by @name as prefix. */
+static int dump_seen(struct client *c, const char *name, struct seen *s)
+{
+	static char buf[65536];
+	struct nlraw_msg m;
+
+	memset(s, 0, sizeof(*s));
+	nlraw_init(&m, c->family, DLOCK_CMD_GET, DLOCK_GENL_VERSION);
+	m.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlraw_put(&m, DLOCK_A_PREFIX, name, strlen(name));
+	m.nh.nlmsg_seq = 4242;
+	if (send(c->fd, &m, m.nh.nlmsg_len, 0) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (n < 0)
+			return -1;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != 4242)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			seen_msg(nh, name, s);
+		}
+	}
+}
+
+struct seen_req {
+	const char *name;
+	int dump;
+	struct seen s;
+};
+
+static struct seen_req *seen_shared;
+
+static int child_seen(void *arg)
+{
+	struct seen_req *q = arg;
+	struct client c;
+	int err;
+
+	(void)arg;
+	if (client_open(&c))
+		return 1;
+	err = q->dump ? dump_seen(&c, q->name, &seen_shared->s) :
+			get_seen(&c, q->name, &seen_shared->s);
+	client_close(&c);
+	return err ? 2 : 0;
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+struct cfg {
+	uint32_t max_leases, max_waiters;
+	uint32_t user_leases, user_waiters, user_value_bytes;	/* as set */
+	uint32_t eff_leases, eff_waiters, eff_value_bytes;	/* in force */
+};
+
+static int config(struct client *c, const uint32_t (*set)[2], int n,
+		  struct cfg *out, struct result *res)
+{
+	struct nlraw_reply r;
+	struct nlraw_msg m;
+	int i;
+
+	nlraw_init(&m, c->family, n ? DLOCK_CMD_SET_CONFIG :
+				      DLOCK_CMD_GET_CONFIG, DLOCK_GENL_VERSION);
+	for (i = 0; i < n; i++)
+		nlraw_put(&m, set[i][0], &set[i][1], 4);
+	if (nlraw_talk(c->fd, &m, &r))
+		return -1;
+	if (res) {
+		res->error = r.error;
+		memcpy(res->extack, r.extack, sizeof(res->extack));
+	}
+	if (r.error)
+		return r.error;
+	if (out) {
+		out->max_leases = nlraw_u32(&r.msg, r.len, DLOCK_A_CFG_MAX_LEASES);
+		out->max_waiters = nlraw_u32(&r.msg, r.len,
+					     DLOCK_A_CFG_MAX_WAITERS);
+		out->user_leases = nlraw_u32(&r.msg, r.len,
+					     DLOCK_A_CFG_MAX_USER_LEASES);
+		out->user_waiters = nlraw_u32(&r.msg, r.len,
+					      DLOCK_A_CFG_MAX_USER_WAITERS);
+		out->user_value_bytes = nlraw_u32(&r.msg, r.len,
+						  DLOCK_A_CFG_MAX_USER_VALUE_BYTES);
+		out->eff_leases = nlraw_u32(&r.msg, r.len, DLOCK_A_CFG_USER_LEASES);
+		out->eff_waiters = nlraw_u32(&r.msg, r.len,
+					     DLOCK_A_CFG_USER_WAITERS);
+		out->eff_value_bytes = nlraw_u32(&r.msg, r.len,
+						 DLOCK_A_CFG_USER_VALUE_BYTES);
+	}
+	return 0;
+}
+
+/* ---- who may touch a lease --------------------------------------------- */
+
+/*
+ * Root's detached lease: another uid that knows the owner string can neither
+ * release, renew, set a value on nor re-acquire it; root still holds it,
+ * untouched, afterwards.
+ */
+TEST(other_uid_cannot_touch_detached_lease)
+{
+	const char *name = lname("sec-own");
+	static const int cmds[] = { DLOCK_CMD_RELEASE, DLOCK_CMD_RENEW,
+				    DLOCK_CMD_SET_VALUE, DLOCK_CMD_ACQUIRE };
+	struct client root;
+	struct result r;
+	struct seen s;
+	size_t i;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, take_detached(&root, name, "backup-42", &r));
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		EXPECT_EQ(EPERM, op_as(UID_A, cmds[i], name, "backup-42", "x"))
+			TH_LOG("command %d", cmds[i]);
+		EXPECT_STREQ("lease belongs to another user", sh->extack);
+	}
+	/* Another owner string is the old answer, told apart. */
+	EXPECT_EQ(EPERM, op_as(UID_A, DLOCK_CMD_RELEASE, name, "nope", NULL));
+	EXPECT_STREQ("lock is not held by this owner", sh->extack);
+	ASSERT_EQ(0, get_seen(&root, name, &s));
+	EXPECT_EQ(1, s.found);
+	EXPECT_EQ(1, s.count);
+	EXPECT_EQ(0, s.has_value);
+	ASSERT_EQ(0, release(&root, name, 0, "backup-42", &r));
+	EXPECT_EQ(0, r.error) TH_LOG("%s", r.extack);
+	client_close(&root);
+}
+
+/* The owner's own uid may, and so may a caller with CAP_NET_ADMIN. */
+TEST(owner_uid_and_admin_may_touch)
+{
+	const char *name = lname("sec-adm");
+	struct client root;
+	struct result r;
+	struct seen s;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, op_as(UID_A, DLOCK_CMD_ACQUIRE, name, "job", NULL))
+		TH_LOG("%s", sh->extack);
+	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_RENEW, name, "job", NULL));
+	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_ACQUIRE, name, "job", NULL));
+	EXPECT_EQ(EPERM, op_as(UID_B, DLOCK_CMD_RELEASE, name, "job", NULL));
+	EXPECT_STREQ("lease belongs to another user", sh->extack);
+	ASSERT_EQ(0, renew(&root, name, 0, "job", 30000, &r));
+	EXPECT_EQ(0, r.error) TH_LOG("%s", r.extack);
+	ASSERT_EQ(0, owned_cmd(&root, DLOCK_CMD_SET_VALUE, name, 0, "job", 0,
+			       "by root", 7, &r));
+	EXPECT_EQ(0, r.error) TH_LOG("%s", r.extack);
+	ASSERT_EQ(0, get_seen(&root, name, &s));
+	EXPECT_EQ(UID_A, s.uid);
+	EXPECT_EQ(2, s.count);
+	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_RELEASE, name, "job", NULL));
+	ASSERT_EQ(0, release(&root, name, 0, "job", &r));
+	EXPECT_EQ(0, r.error) TH_LOG("%s", r.extack);
+	EXPECT_EQ(0, r.count);
+	client_close(&root);
+}
+
+/* ---- who may see what --------------------------------------------------- */
+
+static void look_as(uid_t uid, const char *name, int dump, struct seen *out)
+{
+	struct seen_req q = { .name = name, .dump = dump };
+
+	seen_shared = mmap(NULL, sizeof(*seen_shared), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(out, 0, sizeof(*out));
+	if (seen_shared == MAP_FAILED)
+		return;
+	if (!as_user(uid, child_seen, &q))
+		*out = seen_shared->s;
+	munmap(seen_shared, sizeof(*seen_shared));
+}
+
+TEST(get_and_dump_hide_other_uids_owner)
+{
+	const char *name = lname("sec-see");
+	struct client root;
+	struct result r;
+	struct seen s;
+	int dump;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, take_detached(&root, name, "secret-owner", &r));
+	ASSERT_EQ(0, owned_cmd(&root, DLOCK_CMD_SET_VALUE, name, 0,
+			       "secret-owner", 0, "secret-value", 12, &r));
+	for (dump = 0; dump < 2; dump++) {
+		look_as(UID_A, name, dump, &s);
+		ASSERT_EQ(1, s.found) TH_LOG("dump %d", dump);
+		EXPECT_EQ(1, s.hidden);
+		EXPECT_EQ(0, s.has_owner);
+		EXPECT_EQ(0, s.has_value);
+		EXPECT_EQ(0, s.has_pid);
+		EXPECT_EQ(0, s.has_comm);
+		EXPECT_EQ(0, s.has_session);
+		EXPECT_EQ(0, s.uid);
+		EXPECT_EQ(r.token ? r.token : s.token, s.token);
+		EXPECT_NE(0, s.token);
+	}
+	/* Root sees its own lease in full, and uid 1000's lease too. */
+	ASSERT_EQ(0, get_seen(&root, name, &s));
+	EXPECT_EQ(0, s.hidden);
+	EXPECT_STREQ("secret-owner", s.owner);
+	EXPECT_EQ(1, s.has_value);
+	ASSERT_EQ(0, release(&root, name, 0, "secret-owner", &r));
+	ASSERT_EQ(0, op_as(UID_A, DLOCK_CMD_ACQUIRE, name, "own", NULL));
+	look_as(UID_A, name, 0, &s);
+	EXPECT_EQ(0, s.hidden);
+	EXPECT_STREQ("own", s.owner);
+	EXPECT_EQ(1, s.has_pid);
+	look_as(UID_B, name, 1, &s);
+	EXPECT_EQ(1, s.hidden);
+	EXPECT_EQ(UID_A, s.uid);
+	ASSERT_EQ(0, get_seen(&root, name, &s));
+	EXPECT_STREQ("own", s.owner);
+	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_RELEASE, name, "own", NULL));
+	client_close(&root);
+}
+
+/* The multicast group id of @grp in the dlock family, or -errno. */
+static int mcast_group(struct client *c, const char *grp)
+{
+	struct nlraw_reply r;
+	struct nlraw_msg m;
+	struct nlattr *groups;
+	char *p, *end;
+
+	nlraw_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	nlraw_put(&m, CTRL_ATTR_FAMILY_NAME, DLOCK_GENL_NAME,
+		  strlen(DLOCK_GENL_NAME) + 1);
+	if (nlraw_talk(c->fd, &m, &r) || r.error)
+		return -EIO;
+	groups = nlraw_attr(&r.msg, r.len, CTRL_ATTR_MCAST_GROUPS);
+	if (!groups)
+		return -ENOENT;
+	p = (char *)groups + NLA_HDRLEN;
+	end = (char *)groups + groups->nla_len;
+	while (p + NLA_HDRLEN <= end) {
+		struct nlattr *g = (struct nlattr *)p;
+		struct nlattr *name = nest_find(g, CTRL_ATTR_MCAST_GRP_NAME);
+		struct nlattr *id = nest_find(g, CTRL_ATTR_MCAST_GRP_ID);
+
+		if (g->nla_len < NLA_HDRLEN)
+			break;
+		if (name && id && !strcmp(nlraw_data(name), grp))
+			return *(uint32_t *)nlraw_data(id);
+		p += NLA_ALIGN(g->nla_len);
+	}
+	return -ENOENT;
+}
+
+static int join(struct client *c, const char *grp)
+{
+	int id = mcast_group(c, grp);
+
+	if (id < 0)
+		return id;
+	if (setsockopt(c->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &id,
+		       sizeof(id)))
+		return -errno;
+	return 0;
+}
+
+/* What a listener heard of one GRANTED event. */
+struct heard {
+	int got, has_owner, has_tag, has_session, hidden;
+	uint32_t uid;
+	char owner[80];
+};
+
+static void hear(struct client *c, const char *name, struct heard *h)
+{
+	struct nlraw_msg m;
+	int len = 0, i;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < 16; i++) {
+		struct nlattr *a;
+
+		if (nlraw_note(c->fd, 3000, &m, &len) != DLOCK_CMD_EVENT)
+			return;
+		a = nlraw_attr(&m, len, DLOCK_A_NAME);
+		if (!a || a->nla_len - NLA_HDRLEN != strlen(name) ||
+		    memcmp(nlraw_data(a), name, strlen(name)) ||
+		    nlraw_u8(&m, len, DLOCK_A_EVENT) != DLOCK_EV_GRANTED)
+			continue;
+		h->got = 1;
+		a = nlraw_attr(&m, len, DLOCK_A_OWNER);
+		h->has_owner = a != NULL;
+		if (a)
+			snprintf(h->owner, sizeof(h->owner), "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN),
+				 (char *)nlraw_data(a));
+		h->has_tag = nlraw_attr(&m, len, DLOCK_A_OWNER_TAG) != NULL;
+		h->has_session = nlraw_attr(&m, len, DLOCK_A_SESSION) != NULL;
+		h->hidden = nlraw_attr(&m, len, DLOCK_A_HIDDEN) != NULL;
+		h->uid = nlraw_attr(&m, len, DLOCK_A_UID) ?
+			 nlraw_u32(&m, len, DLOCK_A_UID) : 0xdeadbeef;
+		return;
+	}
+}
+
+struct listen_req {
+	const char *name;
+	int pipe_ready;		/* write end: joined */
+	struct heard h;
+	int admin_join;		/* -errno of joining the admin group */
+};
+
+static struct listen_req *listen_shared;
+
+static int child_listen(void *arg)
+{
+	struct listen_req *q = listen_shared;
+	struct client c;
+	char one = 1;
+
+	(void)arg;
+	if (client_open(&c))
+		return 1;
+	q->admin_join = join(&c, DLOCK_MCGRP_EVENTS_ADMIN);
+	if (join(&c, DLOCK_MCGRP_EVENTS))
+		return 2;
+	if (write(q->pipe_ready, &one, 1) != 1)
+		return 3;
+	hear(&c, q->name, &q->h);
+	client_close(&c);
+	return 0;
+}
+
+TEST(watch_hides_owner_from_unprivileged_listener)
+{
+	const char *name = lname("sec-watch");
+	struct client root, admin;
+	struct result r;
+	struct heard h;
+	int pfd[2], st;
+	pid_t p;
+	char c;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	listen_shared = mmap(NULL, sizeof(*listen_shared),
+			     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			     -1, 0);
+	ASSERT_NE(MAP_FAILED, listen_shared);
+	ASSERT_EQ(0, pipe(pfd));
+	listen_shared->name = name;
+	listen_shared->pipe_ready = pfd[1];
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, client_open(&admin));
+	ASSERT_EQ(0, join(&admin, DLOCK_MCGRP_EVENTS_ADMIN));
+	p = spawn_as(UID_A, child_listen, NULL);
+	ASSERT_LT(0, p);
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	ASSERT_EQ(0, take_detached(&root, name, "secret-owner", &r));
+	ASSERT_EQ(p, waitpid(p, &st, 0));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(-EPERM, listen_shared->admin_join);
+	EXPECT_EQ(1, listen_shared->h.got);
+	EXPECT_EQ(0, listen_shared->h.has_owner);
+	EXPECT_EQ(0, listen_shared->h.has_tag);
+	EXPECT_EQ(0, listen_shared->h.has_session);
+	EXPECT_EQ(1, listen_shared->h.hidden);
+	EXPECT_EQ(0, listen_shared->h.uid);
+	/* The administrator's group has it all. */
+	hear(&admin, name, &h);
+	EXPECT_EQ(1, h.got);
+	EXPECT_STREQ("secret-owner", h.owner);
+	EXPECT_EQ(0, h.hidden);
+	EXPECT_EQ(0, h.uid);
+	ASSERT_EQ(0, release(&root, name, 0, "secret-owner", &r));
+	client_close(&admin);
+	client_close(&root);
+}
+
+/* ---- nobody can starve the rest ----------------------------------------- */
+
+struct flood_req {
+	const char *prefix;
+	int ready, go;		/* pipes: child -> parent, parent -> child */
+};
+
+/*
+ * Uid 1000 floods from three sockets with socket-bound and detached leases
+ * until refused, reports how many it got and the last refusal, holds them
+ * until told, then lets them go.
+ */
+static int child_flood(void *arg)
+{
+	struct flood_req *q = arg;
+	struct client c[3];
+	struct result r;
+	char name[128], owner[32];
+	int i, n = 0;
+	char one = 1;
+
+	for (i = 0; i < 3; i++)
+		if (client_open(&c[i]))
+			return 1;
+	for (i = 0; i < 30; i++) {
+		struct acq a = { .name = name, .ttl_ms = 60000, .tag = 1 };
+
+		snprintf(name, sizeof(name), "%s-%d", q->prefix, i);
+		if (i % 2) {
+			snprintf(owner, sizeof(owner), "flood-%d", i);
+			a.owner = owner;
+			a.flags = DLOCK_F_DETACHED;
+		}
+		if (acquire(&c[i % 3], &a, &r))
+			return 2;
+		if (!r.error)
+			n++;
+		else
+			note_result(&r);
+	}
+	sh->n = n;
+	if (write(q->ready, &one, 1) != 1 || read(q->go, &one, 1) != 1)
+		return 3;
+	for (i = 1; i < 30; i += 2) {
+		snprintf(name, sizeof(name), "%s-%d", q->prefix, i);
+		snprintf(owner, sizeof(owner), "flood-%d", i);
+		release(&c[0], name, 0, owner, &r);
+	}
+	for (i = 0; i < 3; i++)
+		client_close(&c[i]);
+	return 0;
+}
+
+static int child_one_lease(void *arg)
+{
+	struct client c;
+	struct result r;
+	struct acq a = { .name = arg, .ttl_ms = 60000, .tag = 1 };
+
+	if (client_open(&c) || acquire(&c, &a, &r))
+		return 1;
+	note_result(&r);
+	client_close(&c);
+	return 0;
+}
+
+/*
+ * The namespace has room for 8 leases and a uid for 4: uid 1000 flooding
+ * from three sockets gets 4 and -EDQUOT ("user limit"), and uid 1001 still
+ * gets a lease.  Without a per-uid limit the flood takes all 8 and uid 1001
+ * gets -ENOSPC.
+ */
+TEST(user_lease_limit_leaves_room_for_others)
+{
+	const uint32_t set[][2] = { { DLOCK_A_CFG_MAX_LEASES, 8 },
+				    { DLOCK_A_CFG_MAX_USER_LEASES, 4 } };
+	struct flood_req q = { .prefix = lname("sec-flood") };
+	int ready[2], go[2], st, i;
+	struct client root;
+	struct result r;
+	char name[160];
+	struct cfg cf;
+	char one = 1;
+	pid_t p;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, config(&root, set, 2, &cf, &r)) TH_LOG("%s", r.extack);
+	EXPECT_EQ(4, cf.user_leases);
+	EXPECT_EQ(4, cf.eff_leases);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	q.ready = ready[1];
+	q.go = go[0];
+	p = spawn_as(UID_A, child_flood, &q);
+	ASSERT_LT(0, p);
+	ASSERT_EQ(1, read(ready[0], &one, 1));
+	EXPECT_EQ(4, sh->n);
+	EXPECT_EQ(EDQUOT, sh->error);
+	EXPECT_STREQ("user limit of leases or waiters reached", sh->extack);
+	memset(sh, 0, sizeof(*sh));
+	EXPECT_EQ(0, as_user(UID_B, child_one_lease, (void *)lname("sec-b")));
+	EXPECT_EQ(0, sh->error) TH_LOG("uid %d: %s", UID_B, sh->extack);
+	/*
+	 * A privileged caller is not held to the user limit, only to the
+	 * namespace's (uid 1001's lease ended with its socket).
+	 */
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "%s-r%d", q.prefix, i);
+		EXPECT_EQ(i < 4 ? 0 : ENOSPC, take_detached(&root, name, "r", &r))
+			TH_LOG("%d: %s", i, r.extack);
+	}
+	ASSERT_EQ(1, write(go[1], &one, 1));
+	ASSERT_EQ(p, waitpid(p, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "%s-r%d", q.prefix, i);
+		release(&root, name, 0, "r", &r);
+	}
+	client_close(&root);
+}
+
+/* The default is a share of the namespace limit, worked out at each request. */
+TEST(user_lease_limit_default_follows_namespace_limit)
+{
+	const uint32_t set[][2] = { { DLOCK_A_CFG_MAX_LEASES, 64 },
+				    { DLOCK_A_CFG_MAX_USER_LEASES,
+				      DLOCK_USER_LIMIT_AUTO } };
+	struct flood_req q = { .prefix = lname("sec-auto") };
+	int ready[2], go[2], st;
+	struct client root;
+	struct result r;
+	struct cfg cf;
+	char one = 1;
+	pid_t p;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, config(&root, NULL, 0, &cf, &r)) TH_LOG("%s", r.extack);
+	EXPECT_EQ(DLOCK_USER_LIMIT_AUTO, cf.user_leases);
+	EXPECT_EQ(DLOCK_USER_LIMIT_AUTO, cf.user_waiters);
+	EXPECT_EQ(DLOCK_USER_LIMIT_AUTO, cf.user_value_bytes);
+	ASSERT_EQ(0, config(&root, set, 2, &cf, &r)) TH_LOG("%s", r.extack);
+	EXPECT_EQ(4, cf.eff_leases);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	q.ready = ready[1];
+	q.go = go[0];
+	p = spawn_as(UID_A, child_flood, &q);
+	ASSERT_LT(0, p);
+	ASSERT_EQ(1, read(ready[0], &one, 1));
+	EXPECT_EQ(4, sh->n);
+	EXPECT_EQ(EDQUOT, sh->error);
+	ASSERT_EQ(1, write(go[1], &one, 1));
+	ASSERT_EQ(p, waitpid(p, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+static int child_waits(void *arg)
+{
+	const char *base = arg;
+	struct client c;
+	struct result r;
+	char name[128];
+	int i;
+
+	if (client_open(&c))
+		return 1;
+	for (i = 0; i < 3; i++) {
+		struct acq a = { .name = name, .ttl_ms = 60000, .tag = 1,
+				 .wait_ms = 60000, .cookie = i + 1 };
+
+		snprintf(name, sizeof(name), "%s-%d", base, i);
+		if (acquire(&c, &a, &r))
+			return 2;
+		if (r.error) {
+			note_result(&r);
+			break;
+		}
+		if (!r.queued)
+			return 3;
+		sh->n++;
+	}
+	client_close(&c);
+	return 0;
+}
+
+/* Limits on waiters and on value bytes per uid, each with its message. */
+TEST(user_waiter_and_value_limits)
+{
+	const uint32_t set[][2] = { { DLOCK_A_CFG_MAX_USER_WAITERS, 2 },
+				    { DLOCK_A_CFG_MAX_USER_VALUE_BYTES, 10 } };
+	const char *base = lname("sec-w");
+	char name[128];
+	struct client root;
+	struct result r;
+	struct cfg cf;
+	int i;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, config(&root, set, 2, &cf, &r)) TH_LOG("%s", r.extack);
+	EXPECT_EQ(2, cf.user_waiters);
+	EXPECT_EQ(10, cf.user_value_bytes);
+	EXPECT_EQ(10, cf.eff_value_bytes);
+	for (i = 0; i < 3; i++) {
+		struct acq a = { .name = name, .ttl_ms = 60000, .tag = 9 };
+
+		snprintf(name, sizeof(name), "%s-%d", base, i);
+		ASSERT_EQ(0, acquire(&root, &a, &r));
+		ASSERT_EQ(0, r.error);
+	}
+	EXPECT_EQ(0, as_user(UID_A, child_waits, (void *)base));
+	EXPECT_EQ(2, sh->n);
+	EXPECT_EQ(EDQUOT, sh->error);
+	EXPECT_STREQ("user limit of leases or waiters reached", sh->extack);
+
+	ASSERT_EQ(0, op_as(UID_A, DLOCK_CMD_ACQUIRE, lname("sec-v"), "v", NULL));
+	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_SET_VALUE, lname("sec-v"), "v",
+			   "0123456789"));
+	EXPECT_EQ(EDQUOT, op_as(UID_A, DLOCK_CMD_SET_VALUE, lname("sec-v"), "v",
+				"0123456789a"));
+	EXPECT_STREQ("user limit of value bytes reached", sh->extack);
+	/* Root may put a longer value on it: charged to uid 1000, uncapped. */
+	ASSERT_EQ(0, owned_cmd(&root, DLOCK_CMD_SET_VALUE, lname("sec-v"), 0,
+			       "v", 0, "0123456789abcdef", 16, &r));
+	EXPECT_EQ(0, r.error) TH_LOG("%s", r.extack);
+	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_RELEASE, lname("sec-v"), "v", NULL));
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%s-%d", base, i);
+		release(&root, name, 9, NULL, &r);
+	}
+	client_close(&root);
+}
+
+static int child_set_config(void *arg)
+{
+	const uint32_t set[][2] = { { DLOCK_A_CFG_MAX_USER_LEASES, 100 } };
+	struct client c;
+	struct result r;
+
+	(void)arg;
+	if (client_open(&c))
+		return 1;
+	config(&c, set, 1, NULL, &r);
+	note_result(&r);
+	client_close(&c);
+	return 0;
+}
+
+TEST(user_limits_config_round_trip)
+{
+	const uint32_t set[][2] = { { DLOCK_A_CFG_MAX_USER_LEASES, 11 },
+				    { DLOCK_A_CFG_MAX_USER_WAITERS, 0 },
+				    { DLOCK_A_CFG_MAX_USER_VALUE_BYTES, 4096 } };
+	struct client root;
+	struct result r;
+	struct cfg cf, back;
+
+	shared_map();
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, client_open(&root));
+	ASSERT_EQ(0, config(&root, set, 3, &cf, &r)) TH_LOG("%s", r.extack);
+	ASSERT_EQ(0, config(&root, NULL, 0, &back, &r));
+	EXPECT_EQ(11, back.user_leases);
+	EXPECT_EQ(0, back.user_waiters);
+	EXPECT_EQ(4096, back.user_value_bytes);
+	EXPECT_EQ(11, back.eff_leases);
+	EXPECT_EQ(0, back.eff_waiters);
+	EXPECT_EQ(4096, back.eff_value_bytes);
+	EXPECT_EQ(0, as_user(UID_A, child_set_config, NULL));
+	EXPECT_EQ(EPERM, sh->error);
+	ASSERT_EQ(0, config(&root, NULL, 0, &back, &r));
+	EXPECT_EQ(11, back.user_leases);
+	client_close(&root);
+}
+
+TEST_HARNESS_MAIN
