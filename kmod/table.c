@@ -757,7 +757,23 @@ static void hidx_fit(struct dl_table *t, struct dl_lock *l)
 	hidx_build(t, l, bits);
 }
 
-/* Makes @e (already a filled-in holder) a holder of @l. */
+/*
+ * Counts @e as a lease in the table, its session (unless detached) and its
+ * uid: @delta 1 when a waiter is granted, -1 when a lease ends.  A fresh
+ * grant is charged instead against the caps, by acquire_grant().
+ */
+static void lease_count(struct dl_table *t, struct dl_entry *e, long delta)
+{
+	if (e->sess)
+		dl_atomic_add_return(delta, &e->sess->nr_leases);
+	dl_atomic_add_return(delta, &t->nr_leases);
+	dl_users_add(&t->users, e->uslot, DL_U_LEASES, delta);
+}
+
+/*
+ * Makes @e (already a filled-in holder) a holder of @l; the caller has
+ * counted it (lease_count() or acquire_grant()'s charges).
+ */
 static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 			struct dl_shard *sh, u32 shard, struct dl_lock *l,
 			struct dl_entry *e, u32 ttl_ms)
@@ -773,10 +789,7 @@ static void holder_link(struct dl_table *t, struct dl_cmd *cx,
 	} else {
 		sess_touch(e->sess, shard);
 		dl_link_add_tail(&e->sess_link, sess_list(e->sess, shard, false));
-		dl_atomic_add_return(1, &e->sess->nr_leases);
 	}
-	dl_atomic_add_return(1, &t->nr_leases);
-	dl_users_add(&t->users, e->uslot, DL_U_LEASES, 1);
 	entry_set_deadline(sh, e, e->flags & DL_E_NO_TTL ? 0 :
 			   ttl_deadline(t, cx->now, ttl_ms));
 	dl_link_add_tail(&e->lock_link, &l->holders);
@@ -880,6 +893,7 @@ static void waiter_grant(struct dl_table *t, struct dl_cmd *cx,
 	wd.cookie = w->cookie;
 	waiter_unlink(t, sh, w);
 	holder_link(t, cx, sh, shard, l, w, ttl);
+	lease_count(t, w, 1);	/* a granted wait is not held to the caps */
 	wd.name = l->name;
 	wd.name_len = l->name_len;
 	wd.err = 0;
@@ -941,13 +955,10 @@ static void holder_end(struct dl_table *t, struct dl_cmd *cx,
 	if (l->hidx)
 		hidx_remove(t, l, e);
 	hidx_fit(t, l);
-	if (e->sess) {
+	if (e->sess)
 		dl_link_del(&e->sess_link);
-		dl_atomic_add_return(-1, &e->sess->nr_leases);
-	}
 	heap_del(sh, e);
-	dl_atomic_add_return(-1, &t->nr_leases);
-	dl_users_add(&t->users, e->uslot, DL_U_LEASES, -1);
+	lease_count(t, e, -1);
 	shard_changed(sh);
 	entry_free(t, sh, e);
 }
@@ -1492,24 +1503,28 @@ static int charge(dl_atomic_t *c, u32 cap, int err)
 }
 
 /*
- * A reference on the requester's uid slot, once its cap on @c admits one
- * more (privileged requesters are counted, not capped).
+ * A reference on the requester's uid slot, and one more of @c counted on it
+ * if its cap admits it (privileged requesters are counted, not capped).
+ * The count stays: a request on another shard sees it at once, so the cap
+ * holds exactly.
  */
 static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
 		       enum dl_ucount c, u32 *uslot)
 {
-	int err;
+	int err = 0;
 
 	*uslot = dl_users_get(&t->users, rq->uid);
 	if (rq->privileged)
-		return 0;
-	err = dl_users_admit(&t->users, *uslot, c, 1,
-			     READ_ONCE(t->cfg.max_leases),
-			     READ_ONCE(t->cfg.max_waiters));
+		dl_users_add(&t->users, *uslot, c, 1);
+	else
+		err = dl_users_charge(&t->users, *uslot, c, 1,
+				      READ_ONCE(t->cfg.max_leases),
+				      READ_ONCE(t->cfg.max_waiters));
 	if (err)
 		dl_users_put(&t->users, *uslot);
 	return err;
 }
+
 
 /* A detached owner's entry answers to its uid, or to a privileged caller. */
 static bool user_may(const struct dl_entry *e, u32 uid, bool privileged)
@@ -1584,33 +1599,36 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 {
 	struct dl_shard *sh = &t->shards[shard];
 	bool detached = rq->flags & DL_ACQ_DETACHED;
-	struct dl_entry *e;
+	struct dl_entry *e = NULL;
 	u32 uslot;
 	int err;
 
+	/*
+	 * The charges stay and are the lease's count: one given back before
+	 * the holder is counted would let two acquires on other shards both
+	 * pass a cap with one place left.
+	 */
 	err = user_charge(t, rq, DL_U_LEASES, &uslot);
 	if (err)
 		return err;
 	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
 	if (err)
-		goto put;
-	dl_atomic_add_return(-1, &t->nr_leases);	/* holder_link counts */
+		goto undo_user;
 	if (!detached) {
 		err = charge(&rq->sess->nr_leases,
 			     READ_ONCE(t->cfg.max_session_leases), -EDQUOT);
 		if (err)
-			goto put;
-		dl_atomic_add_return(-1, &rq->sess->nr_leases);
+			goto undo_table;
 	}
 	err = -ENOMEM;
 	e = entry_new(t, sh, rq, uslot);
 	if (!e)
-		goto put;
+		goto undo_sess;
 	if (!l) {
 		l = lock_new(t, hkey, rq->name, rq->name_len);
 		if (!l) {
-			entry_free(t, sh, e);
-			return -ENOMEM;
+			entry_free(t, sh, e);	/* drops the uid slot reference */
+			goto undo_sess;
 		}
 		l->permits = rq->permits;
 		l->mode = rq->mode;
@@ -1620,8 +1638,16 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	res->token = e->token;
 	res->count = 1;
 	return 0;
-put:
-	dl_users_put(&t->users, uslot);
+undo_sess:
+	if (!detached)
+		dl_atomic_add_return(-1, &rq->sess->nr_leases);
+undo_table:
+	dl_atomic_add_return(-1, &t->nr_leases);
+undo_user:
+	/* e is set only if entry_free() dropped the reference already. */
+	dl_users_add(&t->users, uslot, DL_U_LEASES, -1);
+	if (!e)
+		dl_users_put(&t->users, uslot);
 	return err;
 }
 
@@ -1675,7 +1701,6 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		err = -ENOMEM;
 		goto undo_sess;
 	}
-	dl_users_add(&t->users, uslot, DL_U_WAITERS, 1);
 	w->flags |= DL_E_WAITER;
 	w->lock = l;
 	w->cookie = rq->cookie;
@@ -1700,6 +1725,7 @@ undo_table:
 	dl_atomic_add_return(-1, &t->nr_waiters);
 undo_user:
 	/* w is set only if entry_free() dropped the reference already. */
+	dl_users_add(&t->users, uslot, DL_U_WAITERS, -1);
 	if (!w)
 		dl_users_put(&t->users, uslot);
 undo_multi:

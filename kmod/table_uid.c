@@ -189,6 +189,19 @@ int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 	return v > (long)cap ? DL_ERR_USER_QUOTA : 0;
 }
 
+int dl_users_charge(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
+		    u32 ns_leases, u32 ns_waiters)
+{
+	u32 cap = dl_users_cap(u, c, ns_leases, ns_waiters);
+	dl_atomic_t *cnt = &u->slots[slot].count[c];
+
+	if (dl_atomic_add_return(n, cnt) > (long)cap && cap) {
+		dl_atomic_add_return(-n, cnt);
+		return DL_ERR_USER_QUOTA;
+	}
+	return 0;
+}
+
 int dl_users_find(const struct dl_users *u, u32 uid)
 {
 	u32 h = probe_start(u, uid), n = probe_len(u), i;

@@ -13,9 +13,9 @@
  * entry holds a reference on its slot; a slot without references keeps its
  * uid until another uid needs the place.  Two first acquires of one uid that
  * race may bind two slots; lookups find the first one on the probe path
- * from then on, so the other only drains: like the table's own caps, a cap
- * is exact up to requests admitted concurrently.  When every slot is
- * referenced, further uids share one overflow slot.
+ * from then on, so the other only drains: until it has, the uid's cap
+ * applies to each of the two slots.  When every slot is referenced, further
+ * uids share one overflow slot.
  */
 #ifndef DLOCK_TABLE_UID_H
 #define DLOCK_TABLE_UID_H
@@ -53,6 +53,14 @@ long dl_users_count(const struct dl_users *u, u32 slot, enum dl_ucount c);
  */
 int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 		   u32 ns_leases, u32 ns_waiters);
+/*
+ * Counts @n more of @c on @slot if the cap in force admits them, else
+ * counts nothing and returns DL_ERR_USER_QUOTA.  The count is taken before
+ * the cap is compared, so admissions on other shards see each other and the
+ * cap holds exactly.
+ */
+int dl_users_charge(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
+		    u32 ns_leases, u32 ns_waiters);
 /* The cap on @c in force with these namespace caps; 0: none. */
 u32 dl_users_cap(const struct dl_users *u, enum dl_ucount c, u32 ns_leases,
 		 u32 ns_waiters);

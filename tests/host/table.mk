@@ -58,7 +58,15 @@ $(TABLE_BUILD)/test_uid_san: $(TABLE_SAN_OBJ) tests/host/test_uid.c
 $(TABLE_BUILD)/test_uid_tsan: $(TABLE_TSAN_OBJ) tests/host/test_uid.c
 	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_uid.c $(TABLE_TSAN_OBJ) -pthread
 
-check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
+# The lease caps under concurrent acquires on different shards (issue 11).
+$(TABLE_BUILD)/test_caps: $(TABLE_OBJ) tests/host/test_caps.c
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_caps.c $(TABLE_OBJ) -pthread
+
+$(TABLE_BUILD)/test_caps_tsan: $(TABLE_TSAN_OBJ) tests/host/test_caps.c
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_caps.c $(TABLE_TSAN_OBJ) -pthread
+
+check-table: $(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
+		$(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
 		$(TABLE_BUILD)/test_table_tsan $(TABLE_BUILD)/test_bound_san \
 		$(TABLE_BUILD)/test_uid $(TABLE_BUILD)/test_uid_san \
 		$(TABLE_BUILD)/test_uid_tsan
@@ -77,6 +85,9 @@ check-table: $(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
 		$(TABLE_BUILD)/test_uid_san --san
 	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 		$(TABLE_BUILD)/test_uid_tsan --threads
+	@$(TABLE_BUILD)/test_caps
+	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+		$(TABLE_BUILD)/test_caps_tsan --tsan
 
 .PHONY: check-table
 CHECK_SUITES += table
