@@ -61,6 +61,18 @@ struct dlock_net {
 	spinlock_t pin_lock;
 };
 
+/*
+ * lockdep: the mutex of @name's shard is held.  Finding the shard hashes
+ * the name, so the check costs nothing without lockdep.
+ */
+static inline void dlock_assert_name_held(struct dlock_net *dn,
+					  const char *name, u32 len)
+{
+	if (IS_ENABLED(CONFIG_LOCKDEP))
+		lockdep_assert_held(&dn->shards[dl_shard_of(dn->table, name,
+							     len)].lock);
+}
+
 /* Preallocated WAIT_DONEs of a session's queued acquires (unicast.c). */
 struct dlock_spare {
 	spinlock_t lock;

@@ -106,10 +106,11 @@ static const struct dl_entry *dlock_next_entry(const struct dl_lock *l,
  * those that do and DLOCK_A_TRUNCATED instead of failing: a dump message
  * cannot grow, and one big lock must not make the whole dump fail.
  */
-static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
+static int dlock_fill_lock(struct sk_buff *msg, struct dlock_net *dn,
 			   const struct dl_lock *l, u64 now, bool cut,
 			   const struct dlock_caller *who)
 {
+	const struct dl_table *t = dn->table;
 	const struct dl_entry *e = NULL;
 	unsigned char *prev = NULL;
 	struct dl_lock_info li;
@@ -117,6 +118,8 @@ static int dlock_fill_lock(struct sk_buff *msg, const struct dl_table *t,
 	u8 mode;
 
 	dl_lock_info(l, &li);
+	/* @l lives as long as its shard's mutex is held. */
+	dlock_assert_name_held(dn, li.name, li.name_len);
 	mode = li.semaphore ? DLOCK_MODE_SEMAPHORE : li.mode;
 	if (nla_put(msg, DLOCK_A_NAME, li.name_len, li.name) ||
 	    nla_put_u8(msg, DLOCK_A_MODE, mode) ||
@@ -167,7 +170,7 @@ static struct sk_buff *dlock_get_one(struct dlock_net *dn,
 		mutex_lock(&sh->lock);
 		l = dl_lookup(dn->table, name, len);
 		err = !l ? -ENOENT : !hdr ? -EMSGSIZE :
-		      dlock_fill_lock(msg, dn->table, l, ktime_get_ns(),
+		      dlock_fill_lock(msg, dn, l, ktime_get_ns(),
 				      false, who);
 		mutex_unlock(&sh->lock);
 		if (!err) {
@@ -282,7 +285,7 @@ static bool dlock_dump_shard(struct sk_buff *skb, struct netlink_callback *cb,
 		}
 		genl_dump_check_consistent(cb, hdr);
 		/* Only a lock alone in its message is cut to fit. */
-		if (dlock_fill_lock(skb, dn->table, l, now, first, &d->who)) {
+		if (dlock_fill_lock(skb, dn, l, now, first, &d->who)) {
 			genlmsg_cancel(skb, hdr);
 			d->cur = saved;
 			full = true;

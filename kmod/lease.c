@@ -203,10 +203,16 @@ static u64 dlock_tbl_next_token(struct dl_cmd *cx)
 	return atomic64_inc_return(&to_ctx(cx)->dn->last_token);
 }
 
+/*
+ * The table calls back under the locks of the command that runs it: the
+ * shard's mutex always, the wait-graph mutex too when it grants or times
+ * out a wait (table.h).  lockdep checks that the glue took them.
+ */
 static void dlock_tbl_set_timer(struct dl_cmd *cx, u32 shard, u64 deadline)
 {
 	struct dlock_shard *sh = &to_ctx(cx)->dn->shards[shard];
 
+	lockdep_assert_held(&sh->lock);
 	if (READ_ONCE(sh->dn->dying))
 		return;
 	if (!deadline)
@@ -218,16 +224,22 @@ static void dlock_tbl_set_timer(struct dl_cmd *cx, u32 shard, u64 deadline)
 
 static void dlock_tbl_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
 {
+	struct dlock_net *dn = to_ctx(cx)->dn;
+
+	lockdep_assert_held(&dn->wait_graph);
+	dlock_assert_name_held(dn, wd->name, wd->name_len);
 	dlock_nl_queue_wait_done(to_ctx(cx), wd);
 }
 
 static void dlock_tbl_lost(struct dl_cmd *cx, const struct dl_lost *ls)
 {
+	dlock_assert_name_held(to_ctx(cx)->dn, ls->name, ls->name_len);
 	dlock_nl_queue_lost(to_ctx(cx), ls);
 }
 
 static void dlock_tbl_event(struct dl_cmd *cx, const struct dl_event *ev)
 {
+	dlock_assert_name_held(to_ctx(cx)->dn, ev->name, ev->name_len);
 	dlock_nl_queue_event(to_ctx(cx), ev);
 }
 
@@ -324,6 +336,10 @@ static void dlock_shard_work(struct work_struct *work)
 	int err;
 
 	dlock_ctx_init(&ctx, dn);
+#ifdef DLOCK_PLANT_GLUE_LOCK_BUG
+	/* The planted bug (tests/debug-kernel): grants without the mutex. */
+	ctx.cx.global = true;
+#endif
 	err = dlock_shard_expire(sh, &ctx);
 	if (err == DL_NEED_GLOBAL) {
 		mutex_lock(&dn->wait_graph);
@@ -429,6 +445,35 @@ struct dl_session *dlock_session_find(struct dlock_net *dn,
 	return s;
 }
 
+/*
+ * A new session for @sk, stored under @portid; NULL if out of memory.  The
+ * sessions mutex orders it against another socket's session on the same
+ * port id and numbers it.
+ */
+static struct dlock_sess *dlock_sess_new(struct dlock_net *dn, u32 portid,
+					 struct sock *sk)
+{
+	struct dlock_sess *ds;
+
+	lockdep_assert_held(&dn->sessions_lock);
+	ds = kmalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
+	if (!ds)
+		return NULL;
+	dlock_spare_init(&ds->spare);
+	ds->s = dl_session_create(dn->table, (++dn->session_seq << 32) | portid);
+	if (!ds->s)
+		goto free;
+	ds->sk = sk;
+	sock_hold(sk);
+	if (!xa_err(xa_store(&dn->sessions, portid, ds, GFP_KERNEL)))
+		return ds;
+	sock_put(sk);
+	dl_session_destroy(dn->table, ds->s);
+free:
+	kfree(ds);
+	return NULL;
+}
+
 /* The session of the socket that sent @skb, created on its first lock. */
 struct dl_session *dlock_session_get(struct dlock_net *dn,
 				     const struct sk_buff *skb)
@@ -437,7 +482,6 @@ struct dl_session *dlock_session_get(struct dlock_net *dn,
 	struct sock *sk = NETLINK_CB(skb).sk;
 	struct dlock_sess *ds, *stale = NULL;
 	struct dl_session *s;
-	u64 id;
 
 	s = dlock_session_find(dn, skb);
 	if (s)
@@ -453,26 +497,7 @@ struct dl_session *dlock_session_get(struct dlock_net *dn,
 		ds = NULL;
 	}
 	if (!ds) {
-		ds = kmalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
-		id = (++dn->session_seq << 32) | portid;
-		if (ds) {
-			dlock_spare_init(&ds->spare);
-			ds->s = dl_session_create(dn->table, id);
-		}
-		if (ds && ds->s) {
-			ds->sk = sk;
-			sock_hold(sk);
-			if (xa_err(xa_store(&dn->sessions, portid, ds,
-					    GFP_KERNEL))) {
-				sock_put(sk);
-				dl_session_destroy(dn->table, ds->s);
-				ds->s = NULL;
-			}
-		}
-		if (ds && !ds->s) {
-			kfree(ds);
-			ds = NULL;
-		}
+		ds = dlock_sess_new(dn, portid, sk);
 		/* Could not replace it: take it out all the same. */
 		if (!ds && stale)
 			xa_erase(&dn->sessions, portid);
