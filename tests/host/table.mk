@@ -65,7 +65,22 @@ $(TABLE_BUILD)/test_caps: $(TABLE_OBJ) tests/host/test_caps.c
 $(TABLE_BUILD)/test_caps_tsan: $(TABLE_TSAN_OBJ) tests/host/test_caps.c
 	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_caps.c $(TABLE_TSAN_OBJ) -pthread
 
-check-table: $(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
+# A planted lock-rule violation must be caught (issue 11): the table built
+# with DLOCK_PLANT_LOCK_BUG queues a waiter without the global lock, and its
+# DL_ASSERT must fire; the same test against the real table trips none.
+$(TABLE_BUILD)/table_plant.o: kmod/table.c $(TABLE_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -DDLOCK_PLANT_LOCK_BUG -c -o $@ $<
+
+$(TABLE_BUILD)/test_plant_bug: $(TABLE_BUILD)/table_plant.o $(TABLE_OBJ) tests/host/test_plant.c
+	$(CC) $(TABLE_CFLAGS) -DDLOCK_PLANT_LOCK_BUG -o $@ tests/host/test_plant.c \
+		$(TABLE_BUILD)/table_plant.o $(filter-out $(TABLE_BUILD)/table.o,$(TABLE_OBJ))
+
+$(TABLE_BUILD)/test_plant: $(TABLE_OBJ) tests/host/test_plant.c
+	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_plant.c $(TABLE_OBJ)
+
+check-table: $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
+		$(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
 		$(TABLE_BUILD)/test_table $(TABLE_BUILD)/test_table_san \
 		$(TABLE_BUILD)/test_table_tsan $(TABLE_BUILD)/test_bound_san \
 		$(TABLE_BUILD)/test_uid $(TABLE_BUILD)/test_uid_san \
@@ -85,6 +100,8 @@ check-table: $(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
 		$(TABLE_BUILD)/test_uid_san --san
 	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 		$(TABLE_BUILD)/test_uid_tsan --threads
+	@$(TABLE_BUILD)/test_plant
+	@$(TABLE_BUILD)/test_plant_bug
 	@$(TABLE_BUILD)/test_caps
 	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 		$(TABLE_BUILD)/test_caps_tsan --tsan
