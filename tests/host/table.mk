@@ -58,14 +58,16 @@ $(TABLE_BUILD)/test_bound_san: $(TABLE_SAN_OBJ) tests/host/test_bound.c
 # ThreadSanitizer runs only the threaded test ("tsan:" names); a data race
 # report exits non-zero.
 # The per-uid rules (issue 8): their own test file, linked the same ways.
-$(TABLE_BUILD)/test_uid: $(TABLE_OBJ) tests/host/test_uid.c
-	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_uid.c $(TABLE_OBJ) -pthread
+$(TABLE_BUILD)/test_uid: tests/host/test_uid.c $(TABLE_OBJ) $(TABLE_FIX)
+	$(CC) $(TABLE_CFLAGS) -o $@ $< tests/host/table_fixture.c $(TABLE_OBJ) -pthread
 
-$(TABLE_BUILD)/test_uid_san: $(TABLE_SAN_OBJ) tests/host/test_uid.c
-	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ tests/host/test_uid.c $(TABLE_SAN_OBJ) -pthread
+$(TABLE_BUILD)/test_uid_san: tests/host/test_uid.c $(TABLE_SAN_OBJ) $(TABLE_FIX)
+	$(CC) $(TABLE_CFLAGS) $(TABLE_SAN) -o $@ $< tests/host/table_fixture.c \
+		$(TABLE_SAN_OBJ) -pthread
 
-$(TABLE_BUILD)/test_uid_tsan: $(TABLE_TSAN_OBJ) tests/host/test_uid.c
-	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ tests/host/test_uid.c $(TABLE_TSAN_OBJ) -pthread
+$(TABLE_BUILD)/test_uid_tsan: tests/host/test_uid.c $(TABLE_TSAN_OBJ) $(TABLE_FIX)
+	$(CC) $(TABLE_CFLAGS) -fsanitize=thread -o $@ $< tests/host/table_fixture.c \
+		$(TABLE_TSAN_OBJ) -pthread
 
 # The lease caps under concurrent acquires on different shards (issue 11).
 $(TABLE_BUILD)/test_caps: $(TABLE_OBJ) tests/host/test_caps.c
@@ -109,7 +111,7 @@ check-table: $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_uid_san --san
 	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
-		$(TABLE_BUILD)/test_uid_tsan --threads
+		$(TABLE_BUILD)/test_uid_tsan --tsan threads
 	@$(TABLE_BUILD)/test_plant
 	@$(TABLE_BUILD)/test_plant_bug
 	@$(TABLE_BUILD)/test_caps

@@ -4,85 +4,17 @@
  * kmod/table_uid.c, issue 8): a detached lease answers only to its owner
  * string from its own uid (or a privileged caller), and per-uid caps on
  * leases, waiters and value bytes keep one user from taking what another
- * needs.  Prints TAP; `make check-table` runs it plain, under ASan/UBSan
- * and, for the threaded part, under ThreadSanitizer.
+ * needs.  On the shared fake glue (table_fixture.h), cases by name;
+ * `make check-table` runs it plain, under ASan/UBSan and, for the threaded
+ * part, under ThreadSanitizer.
  */
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "table.h"
-#include "tap.h"
+#include "table_fixture.h"
 
-/* "uid: ", or "uid asan: " / "uid tsan: " for the sanitized runs. */
-static const char *prefix = "uid: ";
-#define T_OK(c, fmt, ...) tap_ok(!!(c), "%s" fmt, prefix, ##__VA_ARGS__)
-
-static long live_objs;
-static u64 token_counter = 100;
-static int nevents;
-static struct dl_event last_ev;
-static u32 last_ev_uid;
-
-static void *u_alloc(void *priv, enum dl_obj kind, size_t size)
-{
-	(void)priv;
-	(void)kind;
-	__atomic_add_fetch(&live_objs, 1, __ATOMIC_RELAXED);
-	return malloc(size);
-}
-
-static void u_free(void *priv, enum dl_obj kind, void *p, size_t size)
-{
-	(void)priv;
-	(void)kind;
-	(void)size;
-	__atomic_sub_fetch(&live_objs, 1, __ATOMIC_RELAXED);
-	free(p);
-}
-
-static u64 u_token(struct dl_cmd *cx)
-{
-	(void)cx;
-	return __atomic_add_fetch(&token_counter, 1, __ATOMIC_RELAXED);
-}
-
-static void u_timer(struct dl_cmd *cx, u32 shard, u64 deadline)
-{
-	(void)cx;
-	(void)shard;
-	(void)deadline;
-}
-
-static void u_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
-{
-	(void)cx;
-	(void)wd;
-}
-
-static void u_lost(struct dl_cmd *cx, const struct dl_lost *ls)
-{
-	(void)cx;
-	(void)ls;
-}
-
-static void u_event(struct dl_cmd *cx, const struct dl_event *ev)
-{
-	if (cx->priv)	/* the threaded test does not look */
-		return;
-	nevents++;
-	last_ev = *ev;
-	last_ev_uid = ev->owner.uid;
-}
-
-static const struct dl_table_ops ops = {
-	.alloc = u_alloc, .free = u_free, .next_token = u_token,
-	.set_timer = u_timer, .wait_done = u_wait_done, .lost = u_lost,
-	.event = u_event,
-};
-
-static u64 now = 1000000000ULL;
+/* "uid: ", then "asan: " / "tsan: " for the sanitized runs. */
+#undef T_OK
+#define T_OK(c, fmt, ...) tap_ok(!!(c), "uid: %s" fmt, prefix, ##__VA_ARGS__)
 
 static struct dl_table *mk(u32 max_leases, u32 max_waiters, u32 ul, u32 uw,
 			   u32 uv, u32 slots)
@@ -94,19 +26,8 @@ static struct dl_table *mk(u32 max_leases, u32 max_waiters, u32 ul, u32 uw,
 		.user_slots = slots, .hash_seed = 3,
 	};
 
-	return dl_table_create(&cfg, &ops, NULL);
+	return mk_table_cfg(&cfg);
 }
-
-/* Runs a command as the glue does: again with the global lock if asked. */
-#define RUN(call) ({							\
-	struct dl_cmd cx = { .now = now };				\
-	int rc_ = call;							\
-	if (rc_ == DL_NEED_GLOBAL) {					\
-		cx.global = true;					\
-		rc_ = call;						\
-	}								\
-	rc_;								\
-})
 
 struct who {
 	struct dl_session *s;
@@ -128,7 +49,7 @@ static int acq(struct dl_table *t, const struct who *w, const char *name,
 
 	if (owner)
 		rq.flags |= DL_ACQ_DETACHED;
-	return RUN(dl_acquire(t, &cx, &rq, &res));
+	return GLUE(t, dl_acquire(t, &cx, &rq, &res));
 }
 
 static struct dl_owner_ref oref(const struct who *w, const char *owner,
@@ -148,15 +69,15 @@ static int rel(struct dl_table *t, const struct who *w, const char *name,
 {
 	struct dl_owner_ref o = oref(w, owner, tag);
 
-	return RUN(dl_release(t, &cx, name, strlen(name), &o, NULL));
+	return GLUE(t, dl_release(t, &cx, name, strlen(name), &o, NULL));
 }
 
-static int renew(struct dl_table *t, const struct who *w, const char *name,
+static int renew_as(struct dl_table *t, const struct who *w, const char *name,
 		 const char *owner)
 {
 	struct dl_owner_ref o = oref(w, owner, 0);
 
-	return RUN(dl_renew(t, &cx, name, strlen(name), &o, 5000));
+	return GLUE(t, dl_renew(t, &cx, name, strlen(name), &o, 5000));
 }
 
 static int setval(struct dl_table *t, const struct who *w, const char *name,
@@ -166,7 +87,7 @@ static int setval(struct dl_table *t, const struct who *w, const char *name,
 	struct dl_owner_ref o = oref(w, owner, tag);
 
 	memset(buf, 'v', sizeof(buf));
-	return RUN(dl_set_value(t, &cx, name, strlen(name), &o, buf, len));
+	return GLUE(t, dl_set_value(t, &cx, name, strlen(name), &o, buf, len));
 }
 
 static long usage(struct dl_table *t, u32 uid, int which)
@@ -179,15 +100,10 @@ static long usage(struct dl_table *t, u32 uid, int which)
 
 static void end_sessions(struct dl_table *t, struct dl_session **ss, int n)
 {
-	struct dl_cmd cx = { .now = now, .global = true };
-	u32 i;
 	int k;
 
-	for (k = 0; k < n; k++) {
-		for (i = 0; i < dl_nr_shards(t); i++)
-			dl_session_end(t, &cx, ss[k], i);
-		dl_session_destroy(t, ss[k]);
-	}
+	for (k = 0; k < n; k++)
+		end_session(t, ss[k]);
 }
 
 static void test_owner_uid(void)
@@ -209,10 +125,12 @@ static void test_owner_uid(void)
 	if (e)
 		dl_entry_info(t, e, now, &ei);
 	T_OK(e && ei.owner.uid == 1000, "owner: the entry records the requester's uid");
-	T_OK(last_ev_uid == 1000, "owner: the GRANTED event carries the uid");
+	T_OK(log_find('E', DL_EV_GRANTED, "job") &&
+	     log_find('E', DL_EV_GRANTED, "job")->uid == 1000,
+	     "owner: the GRANTED event carries the uid");
 	T_OK(rel(t, &b, "job", "cron", 0) == DL_ERR_OTHER_USER,
 	     "owner: release by another uid -> DL_ERR_OTHER_USER");
-	T_OK(renew(t, &b, "job", "cron") == DL_ERR_OTHER_USER,
+	T_OK(renew_as(t, &b, "job", "cron") == DL_ERR_OTHER_USER,
 	     "owner: renew by another uid -> DL_ERR_OTHER_USER");
 	T_OK(setval(t, &b, "job", "cron", 0, 4) == DL_ERR_OTHER_USER,
 	     "owner: set-value by another uid -> DL_ERR_OTHER_USER");
@@ -227,12 +145,12 @@ static void test_owner_uid(void)
 	     "owner: joining another uid's wait as its owner -> DL_ERR_OTHER_USER");
 	T_OK(acq(t, &root, "job", "bee", 0, 0) == -EALREADY,
 	     "owner: a privileged caller joining it -> -EALREADY as the owner would");
-	T_OK(renew(t, &a, "job", "cron") == 0 &&
+	T_OK(renew_as(t, &a, "job", "cron") == 0 &&
 	     setval(t, &a, "job", "cron", 0, 4) == 0 &&
 	     acq(t, &a, "job", "cron", 0, 0) == 0,
 	     "owner: the same uid renews, sets a value, re-enters");
 	T_OK(acq(t, &root, "job", "cron", 0, 0) == 0 &&
-	     renew(t, &root, "job", "cron") == 0 &&
+	     renew_as(t, &root, "job", "cron") == 0 &&
 	     setval(t, &root, "job", "cron", 0, 8) == 0,
 	     "owner: a privileged caller acts as the owner");
 	T_OK(rel(t, &root, "job", "cron", 0) == 0 && rel(t, &a, "job", "cron", 0) == 0 &&
@@ -376,13 +294,71 @@ static void test_slots(void)
 	     "slots: a free slot is rebound to a new uid");
 	end_sessions(t, &s, 1);
 	dl_table_destroy(t);
-	T_OK(live_objs == 0, "slots: nothing left after destroy");
+	T_OK(live_total() == 0, "slots: nothing left after destroy");
 }
 
 /* ---- threads: the lock-free slot binding ------------------------------ */
 
 #define TH 4
 #define TH_ITERS 4000
+
+/* The fixture's glue counts without atomics: these ops are for threads. */
+static long mt_objs;
+static u64 mt_tokens;
+
+static void *mt_alloc(void *priv, enum dl_obj kind, size_t size)
+{
+	(void)priv;
+	(void)kind;
+	__atomic_add_fetch(&mt_objs, 1, __ATOMIC_RELAXED);
+	return malloc(size);
+}
+
+static void mt_free(void *priv, enum dl_obj kind, void *p, size_t size)
+{
+	(void)priv;
+	(void)kind;
+	(void)size;
+	__atomic_sub_fetch(&mt_objs, 1, __ATOMIC_RELAXED);
+	free(p);
+}
+
+static u64 mt_token(struct dl_cmd *cx)
+{
+	(void)cx;
+	return __atomic_add_fetch(&mt_tokens, 1, __ATOMIC_RELAXED);
+}
+
+static void mt_timer(struct dl_cmd *cx, u32 shard, u64 deadline)
+{
+	(void)cx;
+	(void)shard;
+	(void)deadline;
+}
+
+static void mt_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
+{
+	(void)cx;
+	(void)wd;
+}
+
+static void mt_lost(struct dl_cmd *cx, const struct dl_lost *ls)
+{
+	(void)cx;
+	(void)ls;
+}
+
+static void mt_event(struct dl_cmd *cx, const struct dl_event *ev)
+{
+	(void)cx;
+	(void)ev;
+}
+
+static const struct dl_table_ops mt_ops = {
+	.alloc = mt_alloc, .free = mt_free, .next_token = mt_token,
+	.set_timer = mt_timer, .wait_done = mt_wait_done, .lost = mt_lost,
+	.event = mt_event,
+};
 
 static struct dl_table *mt;
 static pthread_mutex_t mt_shard[4];
@@ -407,7 +383,7 @@ static void *mt_run(void *arg)
 			.tag = 1, .uid = uid,
 		};
 		struct dl_owner_ref o = { .sess = s, .tag = 1, .uid = uid };
-		struct dl_cmd cx = { .now = now, .priv = &cx };
+		struct dl_cmd cx = { .now = now };
 		u32 sh;
 
 		rq.name_len = snprintf(name, sizeof(name), "m%ld.%d", id, i % 16);
@@ -419,7 +395,7 @@ static void *mt_run(void *arg)
 	}
 	pthread_mutex_lock(&mt_global);
 	for (i = 0; i < 4; i++) {
-		struct dl_cmd cx = { .now = now, .global = true, .priv = &cx };
+		struct dl_cmd cx = { .now = now, .global = true };
 
 		pthread_mutex_lock(&mt_shard[i]);
 		dl_session_end(mt, &cx, s, i);
@@ -436,7 +412,12 @@ static void test_threads(void)
 	long i, left = 0;
 	u32 uid;
 
-	mt = mk(0, 0, 2, 2, 0, 5);
+	struct dl_table_config cfg = {
+		.nr_shards = 4, .meta_size = 8, .max_user_leases = 2,
+		.max_user_waiters = 2, .user_slots = 5, .hash_seed = 3,
+	};
+
+	mt = dl_table_create(&cfg, &mt_ops, NULL);
 	for (i = 0; i < 4; i++)
 		pthread_mutex_init(&mt_shard[i], NULL);
 	for (i = 0; i < TH; i++)
@@ -448,21 +429,16 @@ static void test_threads(void)
 	T_OK(left == 0 && dl_table_check(mt) == 0,
 	     "threads: 6 uids on 4 slots from %d threads: counts back to 0", TH);
 	dl_table_destroy(mt);
+	T_OK(__atomic_load_n(&mt_objs, __ATOMIC_RELAXED) == 0,
+	     "threads: nothing left after destroy");
 }
 
-int main(int argc, char **argv)
-{
-	if (argc > 1 && !strcmp(argv[1], "--san"))
-		prefix = "uid asan: ";
-	if (argc > 1 && !strcmp(argv[1], "--threads")) {
-		prefix = "uid tsan: ";
-		test_threads();
-		return tap_done();
-	}
-	test_owner_uid();
-	test_caps();
-	test_no_starving();
-	test_slots();
-	test_threads();
-	return tap_done();
-}
+static const struct fx_case cases[] = {
+	{ "owner_uid", test_owner_uid },
+	{ "caps", test_caps },
+	{ "no_starving", test_no_starving },
+	{ "slots", test_slots },
+	{ "threads", test_threads },
+};
+
+FX_MAIN(cases)
