@@ -83,12 +83,12 @@ $(TABLE_BUILD)/table_plant.o: kmod/table.c $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -DDLOCK_PLANT_LOCK_BUG -c -o $@ $<
 
-$(TABLE_BUILD)/test_plant_bug: $(TABLE_BUILD)/table_plant.o $(TABLE_OBJ) tests/host/test_plant.c
-	$(CC) $(TABLE_CFLAGS) -DDLOCK_PLANT_LOCK_BUG -o $@ tests/host/test_plant.c \
+$(TABLE_BUILD)/test_plant_bug: tests/host/test_plant.c $(TABLE_BUILD)/table_plant.o $(TABLE_OBJ) $(TABLE_FIX)
+	$(CC) $(TABLE_CFLAGS) -DDLOCK_PLANT_LOCK_BUG -o $@ $< tests/host/table_fixture.c \
 		$(TABLE_BUILD)/table_plant.o $(filter-out $(TABLE_BUILD)/table.o,$(TABLE_OBJ))
 
-$(TABLE_BUILD)/test_plant: $(TABLE_OBJ) tests/host/test_plant.c
-	$(CC) $(TABLE_CFLAGS) -o $@ tests/host/test_plant.c $(TABLE_OBJ)
+$(TABLE_BUILD)/test_plant: tests/host/test_plant.c $(TABLE_OBJ) $(TABLE_FIX)
+	$(CC) $(TABLE_CFLAGS) -o $@ $< tests/host/table_fixture.c $(TABLE_OBJ)
 
 check-table: $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
 		$(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
