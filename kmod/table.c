@@ -1535,7 +1535,6 @@ static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
 	return err;
 }
 
-
 /* A detached owner's entry answers to its uid, or to a privileged caller. */
 static bool user_may(const struct dl_entry *e, u32 uid, bool privileged)
 {
