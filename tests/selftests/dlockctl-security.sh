@@ -8,18 +8,8 @@ dl=$DLOCKCTL
 tmp=$(mktemp -d)
 ns=dlsec$$
 trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 
 json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); $2" "$1"; }
