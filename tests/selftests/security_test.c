@@ -460,41 +460,10 @@ TEST(get_and_dump_hide_other_uids_owner)
 	client_close(&root);
 }
 
-/* The multicast group id of @grp in the dlock family, or -errno. */
-static int mcast_group(struct client *c, const char *grp)
-{
-	struct nlraw_reply r;
-	struct nlraw_msg m;
-	struct nlattr *groups;
-	char *p, *end;
-
-	nlraw_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
-	nlraw_put(&m, CTRL_ATTR_FAMILY_NAME, DLOCK_GENL_NAME,
-		  strlen(DLOCK_GENL_NAME) + 1);
-	if (nlraw_talk(c->fd, &m, &r) || r.error)
-		return -EIO;
-	groups = nlraw_attr(&r.msg, r.len, CTRL_ATTR_MCAST_GROUPS);
-	if (!groups)
-		return -ENOENT;
-	p = (char *)groups + NLA_HDRLEN;
-	end = (char *)groups + groups->nla_len;
-	while (p + NLA_HDRLEN <= end) {
-		struct nlattr *g = (struct nlattr *)p;
-		struct nlattr *name = nest_find(g, CTRL_ATTR_MCAST_GRP_NAME);
-		struct nlattr *id = nest_find(g, CTRL_ATTR_MCAST_GRP_ID);
-
-		if (g->nla_len < NLA_HDRLEN)
-			break;
-		if (name && id && !strcmp(nlraw_data(name), grp))
-			return *(uint32_t *)nlraw_data(id);
-		p += NLA_ALIGN(g->nla_len);
-	}
-	return -ENOENT;
-}
 
 static int join(struct client *c, const char *grp)
 {
-	int id = mcast_group(c, grp);
+	int id = nlraw_mcast_group(c->fd, DLOCK_GENL_NAME, grp);
 
 	if (id < 0)
 		return id;
