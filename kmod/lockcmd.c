@@ -34,6 +34,7 @@ static int dlock_explain(struct genl_info *info, const struct dl_cmd *cx,
 	return err;
 }
 
+/* The policy's validator checked its length and bytes. */
 static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
 {
 	struct nlattr *a = info->attrs[DLOCK_A_NAME];
@@ -42,10 +43,6 @@ static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
 		return false;
 	*name = nla_data(a);
 	*len = nla_len(a);
-	if (memchr(*name, 0, *len)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a, "lock name contains a NUL byte");
-		return false;
-	}
 	return true;
 }
 
@@ -68,11 +65,6 @@ static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
 		}
 		o->str = nla_data(own);
 		o->len = nla_len(own);
-		if (memchr(o->str, 0, o->len)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, own,
-					    "owner string contains a NUL byte");
-			return -EINVAL;
-		}
 		return 0;
 	}
 	if (info->attrs[DLOCK_A_OWNER_TAG])
@@ -187,11 +179,6 @@ static int dlock_acquire_parse(struct genl_info *info, struct dlock_acquire *a)
 		}
 		rq->owner = nla_data(attrs[DLOCK_A_OWNER]);
 		rq->owner_len = nla_len(attrs[DLOCK_A_OWNER]);
-		if (memchr(rq->owner, 0, rq->owner_len)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER],
-					    "owner string contains a NUL byte");
-			return -EINVAL;
-		}
 	} else {
 		if (attrs[DLOCK_A_OWNER]) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER],
