@@ -186,7 +186,7 @@ int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 	/* Charged and given back at once: concurrent admissions see each other. */
 	v = dl_atomic_add_return(n, cnt);
 	dl_atomic_add_return(-n, cnt);
-	return v > (long)cap ? DL_ERR_USER_QUOTA : 0;
+	return v > (long)cap ? -EDQUOT : 0;
 }
 
 int dl_users_find(const struct dl_users *u, u32 uid)

@@ -48,7 +48,7 @@ void dl_users_add(struct dl_users *u, u32 slot, enum dl_ucount c, long delta);
 long dl_users_count(const struct dl_users *u, u32 slot, enum dl_ucount c);
 /*
  * Whether @slot may take @n more of @c under the cap in force (0 or
- * DL_ERR_USER_QUOTA); counts nothing.  @ns_* are the namespace caps the
+ * -EDQUOT); counts nothing.  @ns_* are the namespace caps the
  * default share is taken from, read at this admission.
  */
 int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,

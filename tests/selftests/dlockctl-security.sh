@@ -90,7 +90,7 @@ as_user dlockctl lock sec-1 --ttl 60s --owner u >/dev/null &&
 	as_user dlockctl lock sec-2 --ttl 60s --owner u >/dev/null
 out=$(as_user dlockctl lock sec-3 --ttl 60s --owner u 2>&1)
 rc=$?
-[ $rc = 1 ] && grep -q 'sec-3: user limit of leases or waiters reached' <<<"$out"
+[ $rc = 1 ] && grep -q 'sec-3: user limit of leases reached' <<<"$out"
 ok $? "a uid's third lease over a limit of 2 fails, exit 1: $out"
 run "$dl" lock sec-4 --ttl 60s --owner r >/dev/null
 ok $? "root is not held to the user limit"

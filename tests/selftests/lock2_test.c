@@ -279,7 +279,7 @@ TEST(caps_per_socket_and_per_namespace)
 	ASSERT_EQ(0, lock_it(&a, "l1", 0, 0, &r));
 	ASSERT_EQ(0, lock_it(&a, "l2", 0, 0, &r));
 	EXPECT_EQ(EDQUOT, lock_it(&a, "l3", 0, 0, &r));
-	EXPECT_STREQ("socket limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("socket limit of leases reached", r.extack);
 	/* A reentrant acquire is no new lease. */
 	EXPECT_EQ(0, lock_it(&a, "l0", 0, 0, &r));
 	EXPECT_EQ(2, r.count);
@@ -287,7 +287,7 @@ TEST(caps_per_socket_and_per_namespace)
 	/* Per namespace: the fifth lease of the namespace. */
 	ASSERT_EQ(0, lock_it(&b, "m0", 0, 0, &r));
 	EXPECT_EQ(ENOSPC, lock_it(&b, "m1", 0, 0, &r));
-	EXPECT_STREQ("namespace limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("namespace limit of leases reached", r.extack);
 
 	/* Waiters: two per socket, three in the namespace. */
 	ASSERT_EQ(0, lock_it(&w1, "l0", 1, 1, &r));
@@ -295,11 +295,11 @@ TEST(caps_per_socket_and_per_namespace)
 	ASSERT_EQ(0, lock_it(&w1, "l1", 2, 2, &r));
 	ASSERT_TRUE(r.queued);
 	EXPECT_EQ(EDQUOT, lock_it(&w1, "l2", 3, 3, &r));
-	EXPECT_STREQ("socket limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("socket limit of waiters reached", r.extack);
 	ASSERT_EQ(0, lock_it(&w2, "l2", 1, 4, &r));
 	ASSERT_TRUE(r.queued);
 	EXPECT_EQ(ENOSPC, lock_it(&w2, "m0", 2, 5, &r));
-	EXPECT_STREQ("namespace limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("namespace limit of waiters reached", r.extack);
 
 	ASSERT_EQ(0, get_status(&a, &st));
 	EXPECT_EQ(4, st.leases);

@@ -30,6 +30,7 @@ struct nlraw_msg {
 struct nlraw_reply {
 	int error;		/* errno of a NLMSG_ERROR, 0 if acked */
 	char extack[256];	/* extack text, "" if none */
+	int bad_off;		/* NLMSGERR_ATTR_OFFS: bad attribute's offset, -1 if none */
 	int len;		/* bytes of the last data reply in msg */
 	struct nlraw_msg msg;
 };
@@ -126,6 +127,9 @@ static inline void nlraw_parse_extack(struct nlraw_reply *r,
 			snprintf(r->extack, sizeof(r->extack), "%.*s",
 				 (int)(a->nla_len - NLA_HDRLEN),
 				 p + NLA_HDRLEN);
+		if (a->nla_type == NLMSGERR_ATTR_OFFS &&
+		    a->nla_len == NLA_HDRLEN + 4)
+			memcpy(&r->bad_off, p + NLA_HDRLEN, 4);
 		p += NLA_ALIGN(a->nla_len);
 	}
 }
@@ -204,6 +208,7 @@ static inline int nlraw_talk(int fd, struct nlraw_msg *m, struct nlraw_reply *r)
 	char buf[16384];
 
 	memset(r, 0, sizeof(*r));
+	r->bad_off = -1;
 	m->nh.nlmsg_seq = ++seq;
 	if (send(fd, m, m->nh.nlmsg_len, 0) < 0)
 		return -errno;

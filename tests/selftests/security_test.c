@@ -685,7 +685,7 @@ TEST(user_lease_limit_leaves_room_for_others)
 	ASSERT_EQ(1, read(ready[0], &one, 1));
 	EXPECT_EQ(4, sh->n);
 	EXPECT_EQ(EDQUOT, sh->error);
-	EXPECT_STREQ("user limit of leases or waiters reached", sh->extack);
+	EXPECT_STREQ("user limit of leases reached", sh->extack);
 	memset(sh, 0, sizeof(*sh));
 	EXPECT_EQ(0, as_user(UID_B, child_one_lease, (void *)lname("sec-b")));
 	EXPECT_EQ(0, sh->error) TH_LOG("uid %d: %s", UID_B, sh->extack);
@@ -803,7 +803,7 @@ TEST(user_waiter_and_value_limits)
 	EXPECT_EQ(0, as_user(UID_A, child_waits, (void *)base));
 	EXPECT_EQ(2, sh->n);
 	EXPECT_EQ(EDQUOT, sh->error);
-	EXPECT_STREQ("user limit of leases or waiters reached", sh->extack);
+	EXPECT_STREQ("user limit of waiters reached", sh->extack);
 
 	ASSERT_EQ(0, op_as(UID_A, DLOCK_CMD_ACQUIRE, lname("sec-v"), "v", NULL));
 	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_SET_VALUE, lname("sec-v"), "v",
