@@ -274,6 +274,7 @@ void dlock_ctx_init(struct dlock_ctx *ctx, struct dlock_net *dn)
 	ctx->cx.global = false;
 	ctx->cx.priv = NULL;
 	ctx->cx.steps = 0;
+	ctx->cx.why = NULL;
 	__skb_queue_head_init(&ctx->notes);
 }
 

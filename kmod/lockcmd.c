@@ -15,72 +15,26 @@
 
 #include "dlock.h"
 
-/* What a table error means, for the extack. */
-static void dlock_set_msg(struct genl_info *info, int err)
-{
-	struct netlink_ext_ack *extack = info->extack;
-
-	switch (err) {
-	case -EAGAIN:
-		NL_SET_ERR_MSG(extack, "lock is held");
-		break;
-	case -EALREADY:
-		NL_SET_ERR_MSG(extack, "owner is already waiting for this lock");
-		break;
-	case -EDEADLK:
-		NL_SET_ERR_MSG(extack, "waiting would deadlock: the lock is held by an owner waiting for one this owner holds");
-		break;
-	case -ENOENT:
-		NL_SET_ERR_MSG(extack, "no such lock");
-		break;
-	case -EPERM:
-		NL_SET_ERR_MSG(extack, "lock is not held by this owner");
-		break;
-	case DL_ERR_OTHER_USER:
-		NL_SET_ERR_MSG(extack, "lease belongs to another user");
-		break;
-	case DL_ERR_USER_QUOTA:
-		if (info->genlhdr->cmd == DLOCK_CMD_SET_VALUE)
-			NL_SET_ERR_MSG(extack, "user limit of value bytes reached");
-		else
-			NL_SET_ERR_MSG(extack, "user limit of leases or waiters reached");
-		break;
-	case -EINVAL:
-		NL_SET_ERR_MSG(extack, "permits differ from the lock's, or invalid request");
-		break;
-	case -ENOSPC:
-		NL_SET_ERR_MSG(extack, "namespace limit of leases or waiters reached");
-		break;
-	case -EDQUOT:
-		NL_SET_ERR_MSG(extack, "socket limit of leases or waiters reached");
-		break;
-	case -EOVERFLOW:
-		NL_SET_ERR_MSG(extack, "reentrancy count overflow");
-		break;
-	case -ENOTCONN:
-		NL_SET_ERR_MSG(extack, "socket is closing");
-		break;
-	}
-}
-
 /*
- * A table error as the user should read it, unless already explained; the
- * errno to return (the table's own codes for the uid rules become the
- * errnos users know, with a message that tells them apart).
+ * A table error as the user reads it: the reason the table recorded where
+ * the command failed (one errno has several causes), unless the glue said
+ * more already.  The table gives one for every failure but -ENOMEM.
  */
-static int dlock_explain(struct genl_info *info, int err)
+static int dlock_explain(struct genl_info *info, const struct dl_cmd *cx,
+			 int err)
 {
 	struct netlink_ext_ack *extack = info->extack;
 
-	if (!extack->_msg)
-		dlock_set_msg(info, err);
-	if (err == DL_ERR_OTHER_USER)
-		return -EPERM;
-	if (err == DL_ERR_USER_QUOTA)
-		return -EDQUOT;
+	if (extack->_msg)
+		return err;
+	if (cx->why)
+		extack->_msg = cx->why;	/* static, as NL_SET_ERR_MSG wants */
+	else if (err == -ENOMEM)
+		NL_SET_ERR_MSG(extack, "out of memory");
 	return err;
 }
 
+/* The policy's validator checked its length and bytes. */
 static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
 {
 	struct nlattr *a = info->attrs[DLOCK_A_NAME];
@@ -89,10 +43,6 @@ static bool dlock_name_ok(struct genl_info *info, const char **name, u32 *len)
 		return false;
 	*name = nla_data(a);
 	*len = nla_len(a);
-	if (memchr(*name, 0, *len)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a, "lock name contains a NUL byte");
-		return false;
-	}
 	return true;
 }
 
@@ -115,11 +65,6 @@ static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
 		}
 		o->str = nla_data(own);
 		o->len = nla_len(own);
-		if (memchr(o->str, 0, o->len)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, own,
-					    "owner string contains a NUL byte");
-			return -EINVAL;
-		}
 		return 0;
 	}
 	if (info->attrs[DLOCK_A_OWNER_TAG])
@@ -234,11 +179,6 @@ static int dlock_acquire_parse(struct genl_info *info, struct dlock_acquire *a)
 		}
 		rq->owner = nla_data(attrs[DLOCK_A_OWNER]);
 		rq->owner_len = nla_len(attrs[DLOCK_A_OWNER]);
-		if (memchr(rq->owner, 0, rq->owner_len)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER],
-					    "owner string contains a NUL byte");
-			return -EINVAL;
-		}
 	} else {
 		if (attrs[DLOCK_A_OWNER]) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attrs[DLOCK_A_OWNER],
@@ -348,7 +288,7 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG(info->extack, "dlock is being unloaded");
 			return -ESHUTDOWN;
 		}
-		return dlock_explain(info, err);
+		return dlock_explain(info, &ctx.cx, err);
 	}
 	a.queued = err == DL_QUEUED;
 	if (a.rq.ttl_ms)
@@ -420,7 +360,7 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 	err = dlock_run(&ctx, o->name, o->len, fn, o);
 	if (err < 0) {
 		nlmsg_free(msg);
-		return dlock_explain(info, err);
+		return dlock_explain(info, &ctx.cx, err);
 	}
 	return dlock_reply(msg, info, info->genlhdr->cmd, fill, o);
 }
@@ -512,11 +452,8 @@ static int dlock_name_cmd(struct sk_buff *skb, struct genl_info *info,
 	}
 	dlock_ctx_init(&ctx, dn);
 	err = dlock_run(&ctx, o->name, o->len, fn, o);
-	if (err < 0) {
-		if (err == -ENOENT && fn == dlock_do_cancel)
-			NL_SET_ERR_MSG(info->extack, "no such queued request");
-		return dlock_explain(info, err);
-	}
+	if (err < 0)
+		return dlock_explain(info, &ctx.cx, err);
 	/* A cancelled wait needs its WAIT_DONE no more. */
 	if (fn == dlock_do_cancel)
 		dlock_wait_unreserve(dn, skb, o->len);

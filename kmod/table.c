@@ -1452,6 +1452,12 @@ int dl_session_destroy(struct dl_table *t, struct dl_session *s)
 
 /* ---- commands -------------------------------------------------------- */
 
+/* Reasons (cx->why) that more than one command gives. */
+#define DL_WHY_NAME	"lock name must be 1 to 255 bytes without a NUL"
+#define DL_WHY_OWNER	"owner must be a string of 1 to 64 bytes without a NUL, or a socket"
+#define DL_WHY_OTHER_USER	"lease belongs to another user"
+#define DL_WHY_NO_REQUEST	"no such queued request"
+
 /* Finds the lock of @name; fills the shard it lives in. */
 static struct dl_lock *name_lookup(struct dl_table *t, const char *name,
 				   u32 len, u32 *shard, u32 *hkey)
@@ -1463,31 +1469,34 @@ static struct dl_lock *name_lookup(struct dl_table *t, const char *name,
 	return lock_find(&t->shards[*shard], *hkey, name, len);
 }
 
-static int acquire_validate(const struct dl_table *t,
+static int acquire_validate(struct dl_cmd *cx,
 			    const struct dl_acquire_req *rq)
 {
 	bool detached = rq->flags & DL_ACQ_DETACHED;
 
 	if (dl_name_valid(rq->name, rq->name_len))
-		return -EINVAL;
-	if (rq->flags & ~DL_ACQ_FLAGS || !rq->sess)
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, DL_WHY_NAME);
+	if (rq->flags & ~DL_ACQ_FLAGS)
+		return dl_fail(cx, -EINVAL, "unknown acquire flags");
+	if (!rq->sess)
+		return dl_fail(cx, -EINVAL, "acquire without a session");
 	/* Unsigned: an enum may be signed, and the glue may cast any u32. */
 	if ((u32)rq->mode > DL_MODE_SEMAPHORE)
-		return -EINVAL;
-	if ((rq->mode == DL_MODE_SEMAPHORE) != (rq->permits != 0))
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, "unknown lock mode");
+	if (rq->mode == DL_MODE_SEMAPHORE && !rq->permits)
+		return dl_fail(cx, -EINVAL, "a semaphore needs its number of permits");
+	if (rq->mode != DL_MODE_SEMAPHORE && rq->permits)
+		return dl_fail(cx, -EINVAL, "permits apply to semaphores only");
 	if (detached && (rq->flags & DL_ACQ_NO_TTL))
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, "a detached lease needs a TTL");
 	if (!(rq->flags & DL_ACQ_NO_TTL) && !rq->ttl_ms)
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, "a TTL is required (or the no-TTL flag)");
 	if (detached && (!rq->owner || !rq->owner_len ||
 			 rq->owner_len > DL_OWNER_MAX ||
 			 strnlen(rq->owner, rq->owner_len) != rq->owner_len))
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, DL_WHY_OWNER);
 	if (READ_ONCE(rq->sess->dying))
-		return -ENOTCONN;
-	(void)t;
+		return dl_fail(cx, -ENOTCONN, "socket is closing");
 	return 0;
 }
 
@@ -1585,9 +1594,9 @@ static int acquire_reentrant(struct dl_table *t, struct dl_cmd *cx,
 
 	/* Changing mode in place would wait on ourselves (or be a downgrade). */
 	if (e->mode != rq->mode)
-		return -EDEADLK;
+		return dl_fail(cx, -EDEADLK, "this owner holds the lock in another mode: release it to change mode");
 	if (e->count == DL_U32_MAX)
-		return -EOVERFLOW;
+		return dl_fail(cx, -EOVERFLOW, "reentrancy count overflow");
 	e->count++;
 	if (!(e->flags & DL_E_NO_TTL)) {
 		d = ttl_deadline(t, cx->now, rq->ttl_ms);
@@ -1619,14 +1628,14 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	 */
 	err = user_charge(t, rq, DL_U_LEASES, &uslot);
 	if (err)
-		return err;
+		return dl_fail(cx, err, "user limit of leases reached");
 	err = charge(&t->nr_leases, READ_ONCE(t->cfg.max_leases), -ENOSPC);
-	if (err)
+	if (dl_fail(cx, err, "namespace limit of leases reached"))
 		goto undo_user;
 	if (!detached) {
 		err = charge(&rq->sess->nr_leases,
 			     READ_ONCE(t->cfg.max_session_leases), -EDQUOT);
-		if (err)
+		if (dl_fail(cx, err, "socket limit of leases reached"))
 			goto undo_table;
 	}
 	err = -ENOMEM;
@@ -1672,9 +1681,10 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 
 	DL_ASSERT(cx->global);
 	w = waiter_find(t, cx, l, k);
+	if (w && !user_may(w, rq->uid, rq->privileged))
+		return dl_fail(cx, -EPERM, "owner waits on this lock as another user");
 	if (w)
-		return user_may(w, rq->uid, rq->privileged) ? -EALREADY :
-							      DL_ERR_OTHER_USER;
+		return dl_fail(cx, -EALREADY, "owner is already waiting for this lock");
 	/*
 	 * With this wait the requester waits twice: mark a single earlier
 	 * wait multi now, for the walk (undone if the request fails).
@@ -1685,17 +1695,17 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		set_multi(lone, true);
 	}
 	err = deadlock_check(t, cx, l, rq->mode, k);
-	if (err)
+	if (dl_fail(cx, err, "waiting would deadlock: the lock is held by an owner waiting for one this owner holds"))
 		goto undo_multi;
 	err = user_charge(t, rq, DL_U_WAITERS, &uslot);
-	if (err)
+	if (dl_fail(cx, err, "user limit of waiters reached"))
 		goto undo_multi;
 	err = charge(&t->nr_waiters, READ_ONCE(t->cfg.max_waiters), -ENOSPC);
-	if (err)
+	if (dl_fail(cx, err, "namespace limit of waiters reached"))
 		goto undo_user;
 	err = charge(&rq->sess->nr_waiters,
 		     READ_ONCE(t->cfg.max_session_waiters), -EDQUOT);
-	if (err)
+	if (dl_fail(cx, err, "socket limit of waiters reached"))
 		goto undo_table;
 	w = entry_new(t, sh, rq, uslot);
 	if (!w) {
@@ -1744,11 +1754,16 @@ undo_multi:
 }
 
 /* A lock's kind (readers-writer or N-permit semaphore) is fixed while it lives. */
-static int kind_check(const struct dl_lock *l, const struct dl_acquire_req *rq)
+static int kind_check(struct dl_cmd *cx, const struct dl_lock *l,
+		      const struct dl_acquire_req *rq)
 {
-	if (l->permits != rq->permits)
-		return -EINVAL;
-	return 0;
+	if (l->permits == rq->permits)
+		return 0;
+	if (!l->permits)
+		return dl_fail(cx, -EINVAL, "the lock is a readers-writer lock, not a semaphore");
+	if (!rq->permits)
+		return dl_fail(cx, -EINVAL, "the lock is a semaphore: give its number of permits");
+	return dl_fail(cx, -EINVAL, "permits differ from the semaphore's");
 }
 
 int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
@@ -1760,7 +1775,7 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 	u32 shard, hkey;
 	int err;
 
-	err = acquire_validate(t, rq);
+	err = acquire_validate(cx, rq);
 	if (err)
 		return err;
 	l = name_lookup(t, rq->name, rq->name_len, &shard, &hkey);
@@ -1769,13 +1784,13 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 		err = acquire_grant(t, cx, shard, hkey, NULL, rq, res);
 		goto out;
 	}
-	err = kind_check(l, rq);
+	err = kind_check(cx, l, rq);
 	if (err)
 		return err;
 	e = holder_find(t, l, &k, &cx->steps);
 	if (e) {
 		if (!user_may(e, rq->uid, rq->privileged))
-			return DL_ERR_OTHER_USER;
+			return dl_fail(cx, -EPERM, DL_WHY_OTHER_USER);
 		err = acquire_reentrant(t, cx, &t->shards[shard], e, rq, res);
 		goto out;
 	}
@@ -1784,7 +1799,9 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 		goto out;
 	}
 	if (rq->flags & DL_ACQ_TRY)
-		return -EAGAIN;
+		return dl_fail(cx, -EAGAIN, lock_grantable(l, rq->mode) ?
+			       "requests are queued ahead of this one" :
+			       "lock is held");
 #ifndef DLOCK_PLANT_LOCK_BUG	/* the planted bug tests/host/table.mk builds */
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
@@ -1804,16 +1821,22 @@ static int find_own(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	struct dl_okey k;
 	u32 hkey;
 
-	if (dl_name_valid(name, len) || owner_ref_valid(o))
-		return -EINVAL;
+	if (dl_name_valid(name, len))
+		return dl_fail(cx, -EINVAL, DL_WHY_NAME);
+	if (owner_ref_valid(o))
+		return dl_fail(cx, -EINVAL, DL_WHY_OWNER);
 	l = name_lookup(t, name, len, shard, &hkey);
-	if (!l || !l->nr_holders)
-		return -ENOENT;
+	if (!l)
+		return dl_fail(cx, -ENOENT, "no such lock");
+	if (!l->nr_holders)
+		return dl_fail(cx, -ENOENT, "lock has no holder");
 	ref_okey(o, &k);
 	*out = holder_find(t, l, &k, &cx->steps);
 	if (!*out)
-		return -EPERM;
-	return user_may(*out, o->uid, o->privileged) ? 0 : DL_ERR_OTHER_USER;
+		return dl_fail(cx, -EPERM, "lock is not held by this owner");
+	if (!user_may(*out, o->uid, o->privileged))
+		return dl_fail(cx, -EPERM, DL_WHY_OTHER_USER);
+	return 0;
 }
 
 int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
@@ -1856,7 +1879,7 @@ int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 	if (err)
 		return err;
 	if (!ttl_ms)
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, "a renewal needs a TTL above zero");
 	if (e->flags & DL_E_NO_TTL)
 		return 0;	/* lives as long as its session anyway */
 	entry_set_deadline(&t->shards[shard], e,
@@ -1877,9 +1900,9 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	int err;
 
 	if (val_len > DL_VALUE_MAX)
-		return -E2BIG;
+		return dl_fail(cx, -E2BIG, "value is longer than 1024 bytes");
 	if (val_len && !val)
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, "value has a length but no bytes");
 	err = find_own(t, cx, name, len, o, &shard, &e);
 	if (err)
 		return err;
@@ -1890,7 +1913,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 				     delta, READ_ONCE(t->cfg.max_leases),
 				     READ_ONCE(t->cfg.max_waiters));
 		if (err)
-			return err;
+			return dl_fail(cx, err, "user limit of value bytes reached");
 	}
 	if (val_len) {
 		v = dl_alloc(t, DL_OBJ_VALUE, sizeof(*v) + val_len);
@@ -1915,15 +1938,19 @@ static int find_wait(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	struct dl_lock *l;
 	u32 hkey;
 
-	if (dl_name_valid(name, len) || !s)
-		return -EINVAL;
+	if (dl_name_valid(name, len))
+		return dl_fail(cx, -EINVAL, DL_WHY_NAME);
+	if (!s)
+		return dl_fail(cx, -EINVAL, "cancel without a session");
 	l = name_lookup(t, name, len, shard, &hkey);
-	if (!l || !l->nr_waiters)
-		return -ENOENT;
+	if (!l)
+		return dl_fail(cx, -ENOENT, "no such lock");
+	if (!l->nr_waiters)
+		return dl_fail(cx, -ENOENT, "no request is queued on this lock");
 	if (!cx->global)
 		return DL_NEED_GLOBAL;
 	*w = waiter_by_cookie(t, cx, l, s, cookie);
-	return *w ? 0 : -ENOENT;
+	return *w ? 0 : dl_fail(cx, -ENOENT, DL_WHY_NO_REQUEST);
 }
 
 int dl_cancel(struct dl_table *t, struct dl_cmd *cx, const char *name,
@@ -2030,12 +2057,14 @@ int dl_break(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 	u32 shard, hkey;
 
 	if (dl_name_valid(name, len))
-		return -EINVAL;
+		return dl_fail(cx, -EINVAL, DL_WHY_NAME);
 	l = name_lookup(t, name, len, &shard, &hkey);
-	if (!l || !l->nr_holders)
-		return -ENOENT;
+	if (!l)
+		return dl_fail(cx, -ENOENT, "no such lock");
+	if (!l->nr_holders)
+		return dl_fail(cx, -ENOENT, "lock has no holder");
 	if (token && !holder_by_token(l, token))
-		return -ENOENT;
+		return dl_fail(cx, -ENOENT, "lock has no holder with this token");
 	if (l->nr_waiters && !cx->global)
 		return DL_NEED_GLOBAL;
 	if (token) {

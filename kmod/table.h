@@ -55,15 +55,6 @@
 #define DL_DEFAULT_USER_SLOTS	100
 #define DL_UID_SHARED		0xffffffffU	/* the overflow slot's uid */
 
-/*
- * Errors the glue reports under another errno, with its own message:
- * DL_ERR_OTHER_USER as -EPERM ("belongs to another user", as opposed to
- * "not held by this owner"), DL_ERR_USER_QUOTA as -EDQUOT (a per-uid cap,
- * as opposed to a per-session one).
- */
-#define DL_ERR_OTHER_USER	(-EACCES)
-#define DL_ERR_USER_QUOTA	(-EUSERS)
-
 /* Positive returns: not errors, the caller has more to do. */
 #define DL_QUEUED	1	/* acquire joined the wait queue */
 #define DL_NEED_GLOBAL	2	/* retry with the global lock held */
@@ -129,6 +120,12 @@ struct dl_cmd {
 	 * docs/architecture.md ("Bounded work") with it.
 	 */
 	u32 steps;
+	/*
+	 * Why the command failed, a static string set where the failure
+	 * arises (one errno has several causes); NULL on success and for
+	 * -ENOMEM.  The module hands it to extack as it is.
+	 */
+	const char *why;
 };
 
 /* Who owns a holder or a waiter, as inspection and notifications show it. */
@@ -207,7 +204,7 @@ struct dl_table_config {
 	u32 deadlk_budget;	/* steps per walk; 0: default */
 	u32 index_bits;		/* owner index buckets at least (log2); 0: 6 */
 	u64 hash_seed;
-	/* Per uid (DL_ERR_USER_QUOTA); 0: unlimited; DL_USER_AUTO: a share. */
+	/* Per uid (-EDQUOT); 0: unlimited; DL_USER_AUTO: a share. */
 	u32 max_user_leases;
 	u32 max_user_waiters;
 	u32 max_user_value_bytes;
@@ -336,17 +333,17 @@ int dl_session_destroy(struct dl_table *t, struct dl_session *s);
  *   -EAGAIN     contended and DL_ACQ_TRY
  *   -EALREADY   the owner already waits on this name
  *   -ENOSPC     table cap on leases or waiters (cfg.max_leases/_waiters)
- *   -EDQUOT     session cap on leases or waiters
- *   DL_ERR_USER_QUOTA  per-uid cap on leases or waiters
- *   DL_ERR_OTHER_USER  the detached owner holds or waits on the name
- *               under another uid (and the requester is not privileged)
+ *   -EDQUOT     session cap on leases or waiters, or per-uid cap on them
+ *   -EPERM      the detached owner holds or waits on the name under
+ *               another uid (and the requester is not privileged)
  *   -EOVERFLOW  reentrancy count at its maximum
  *   -ENOTCONN   the session is being ended
  *   -ENOMEM     the glue's alloc failed
- * Release, renew and set-value: -ENOENT no holder, -EPERM not the owner,
- * DL_ERR_OTHER_USER a detached owner's lease of another uid (unless
- * privileged); set-value: -E2BIG above DL_VALUE_MAX, DL_ERR_USER_QUOTA
- * the lease's uid would exceed its cap on value bytes (unless privileged).
+ * Release, renew and set-value: -ENOENT no holder, -EPERM not the owner or
+ * a detached owner's lease of another uid (unless privileged); set-value:
+ * -E2BIG above DL_VALUE_MAX, -EDQUOT the lease's uid would exceed its cap
+ * on value bytes (unless privileged).  Every failure but -ENOMEM also sets
+ * cx->why, which tells the causes of one errno apart.
  */
 int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 	       const struct dl_acquire_req *rq, struct dl_acquire_res *res);

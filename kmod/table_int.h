@@ -11,6 +11,18 @@
 #define dl_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
+/*
+ * Fails a command with @err and says why (cx->why), at the point where the
+ * cause is known.  @err 0 passes through, so a check's result can be
+ * wrapped as it is.
+ */
+static inline int dl_fail(struct dl_cmd *cx, int err, const char *why)
+{
+	if (err < 0)
+		cx->why = why;
+	return err;
+}
+
 /* A minimal circular doubly linked list (policy code has no list.h). */
 struct dl_link {
 	struct dl_link *next, *prev;

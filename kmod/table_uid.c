@@ -186,7 +186,7 @@ int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 	/* Charged and given back at once: concurrent admissions see each other. */
 	v = dl_atomic_add_return(n, cnt);
 	dl_atomic_add_return(-n, cnt);
-	return v > (long)cap ? DL_ERR_USER_QUOTA : 0;
+	return v > (long)cap ? -EDQUOT : 0;
 }
 
 int dl_users_charge(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
@@ -197,7 +197,7 @@ int dl_users_charge(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 
 	if (dl_atomic_add_return(n, cnt) > (long)cap && cap) {
 		dl_atomic_add_return(-n, cnt);
-		return DL_ERR_USER_QUOTA;
+		return -EDQUOT;
 	}
 	return 0;
 }

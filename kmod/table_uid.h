@@ -48,14 +48,14 @@ void dl_users_add(struct dl_users *u, u32 slot, enum dl_ucount c, long delta);
 long dl_users_count(const struct dl_users *u, u32 slot, enum dl_ucount c);
 /*
  * Whether @slot may take @n more of @c under the cap in force (0 or
- * DL_ERR_USER_QUOTA); counts nothing.  @ns_* are the namespace caps the
+ * -EDQUOT); counts nothing.  @ns_* are the namespace caps the
  * default share is taken from, read at this admission.
  */
 int dl_users_admit(struct dl_users *u, u32 slot, enum dl_ucount c, long n,
 		   u32 ns_leases, u32 ns_waiters);
 /*
  * Counts @n more of @c on @slot if the cap in force admits them, else
- * counts nothing and returns DL_ERR_USER_QUOTA.  The count is taken before
+ * counts nothing and returns -EDQUOT.  The count is taken before
  * the cap is compared, so admissions on other shards see each other and the
  * cap holds exactly.
  */

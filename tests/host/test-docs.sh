@@ -3,12 +3,8 @@
 # without warnings and name every command dlockctl's help lists.  Prints TAP.
 set -u
 : "${DLOCKCTL:?path of the dlockctl binary}"
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 for page in userspace/man/dlockctl.8 userspace/man/libdlock.3; do
 	warn=$(groff -ww -man -Tutf8 -z "$page" 2>&1)

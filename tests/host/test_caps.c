@@ -148,8 +148,7 @@ static void *worker(void *arg)
 		rc = dl_acquire(C.t, &cx, &rq, &res);
 		pthread_mutex_unlock(&C.shard[shard]);
 		if (rc) {
-			if (rc != -ENOSPC && rc != -EDQUOT &&
-			    rc != DL_ERR_USER_QUOTA)
+			if (rc != -ENOSPC && rc != -EDQUOT)
 				AADD(&C.bad, 1);
 			AADD(&C.refused, 1);
 			sched_yield();

@@ -128,21 +128,21 @@ static void test_owner_uid(void)
 	T_OK(log_find('E', DL_EV_GRANTED, "job") &&
 	     log_find('E', DL_EV_GRANTED, "job")->uid == 1000,
 	     "owner: the GRANTED event carries the uid");
-	T_OK(rel(t, &b, "job", "cron", 0) == DL_ERR_OTHER_USER,
-	     "owner: release by another uid -> DL_ERR_OTHER_USER");
-	T_OK(renew_as(t, &b, "job", "cron") == DL_ERR_OTHER_USER,
-	     "owner: renew by another uid -> DL_ERR_OTHER_USER");
-	T_OK(setval(t, &b, "job", "cron", 0, 4) == DL_ERR_OTHER_USER,
-	     "owner: set-value by another uid -> DL_ERR_OTHER_USER");
-	T_OK(acq(t, &b, "job", "cron", 0, 0) == DL_ERR_OTHER_USER,
-	     "owner: re-entrant acquire by another uid -> DL_ERR_OTHER_USER");
+	T_OK(rel(t, &b, "job", "cron", 0) == -EPERM,
+	     "owner: release by another uid -> -EPERM");
+	T_OK(renew_as(t, &b, "job", "cron") == -EPERM,
+	     "owner: renew by another uid -> -EPERM");
+	T_OK(setval(t, &b, "job", "cron", 0, 4) == -EPERM,
+	     "owner: set-value by another uid -> -EPERM");
+	T_OK(acq(t, &b, "job", "cron", 0, 0) == -EPERM,
+	     "owner: re-entrant acquire by another uid -> -EPERM");
 	T_OK(rel(t, &b, "job", "other", 0) == -EPERM,
 	     "owner: another owner string still -> -EPERM");
 	T_OK(acq(t, &b, "job", "bee", DL_ACQ_TRY, 0) == -EAGAIN,
 	     "owner: another uid as its own owner just contends");
 	T_OK(acq(t, &b, "job", "bee", 0, 0) == DL_QUEUED, "owner: and may queue");
-	T_OK(acq(t, &a, "job", "bee", 0, 0) == DL_ERR_OTHER_USER,
-	     "owner: joining another uid's wait as its owner -> DL_ERR_OTHER_USER");
+	T_OK(acq(t, &a, "job", "bee", 0, 0) == -EPERM,
+	     "owner: joining another uid's wait as its owner -> -EPERM");
 	T_OK(acq(t, &root, "job", "bee", 0, 0) == -EALREADY,
 	     "owner: a privileged caller joining it -> -EALREADY as the owner would");
 	T_OK(renew_as(t, &a, "job", "cron") == 0 &&
@@ -192,20 +192,20 @@ static void test_caps(void)
 	}
 	T_OK(ok && usage(t, 1000, 0) == 4,
 	     "caps: socket-bound and detached leases of two sockets count for the uid");
-	T_OK(acq(t, &a2, "a4", NULL, 0, 9) == DL_ERR_USER_QUOTA &&
-	     acq(t, &a, "d4", "flood", 0, 0) == DL_ERR_USER_QUOTA,
-	     "caps: the uid's 5th lease -> DL_ERR_USER_QUOTA");
+	T_OK(acq(t, &a2, "a4", NULL, 0, 9) == -EDQUOT &&
+	     acq(t, &a, "d4", "flood", 0, 0) == -EDQUOT,
+	     "caps: the uid's 5th lease -> -EDQUOT");
 	T_OK(acq(t, &b, "b0", NULL, 0, 1) == 0, "caps: another uid still acquires");
 	T_OK(acq(t, &root, "r0", NULL, 0, 1) == 0 && acq(t, &root, "r1", "adm", 0, 0) == 0,
 	     "caps: privileged callers are counted, not capped by the user cap");
 	T_OK(acq(t, &b, "a0", NULL, 0, 2) == DL_QUEUED && acq(t, &b, "a1", NULL, 0, 3) == DL_QUEUED,
 	     "caps: two waits of uid 1001");
-	T_OK(acq(t, &b, "d0", NULL, 0, 4) == DL_ERR_USER_QUOTA && usage(t, 1001, 1) == 2,
-	     "caps: its 3rd wait -> DL_ERR_USER_QUOTA");
+	T_OK(acq(t, &b, "d0", NULL, 0, 4) == -EDQUOT && usage(t, 1001, 1) == 2,
+	     "caps: its 3rd wait -> -EDQUOT");
 	T_OK(setval(t, &a, "a0", NULL, 1, 60) == 0 && setval(t, &a, "a1", NULL, 2, 40) == 0 &&
 	     usage(t, 1000, 2) == 100, "caps: 100 value bytes fit the uid's 100");
-	T_OK(setval(t, &a2, "d0", "flood", 0, 1) == DL_ERR_USER_QUOTA,
-	     "caps: one more byte -> DL_ERR_USER_QUOTA");
+	T_OK(setval(t, &a2, "d0", "flood", 0, 1) == -EDQUOT,
+	     "caps: one more byte -> -EDQUOT");
 	T_OK(setval(t, &a, "a0", NULL, 1, 50) == 0 && setval(t, &a2, "d0", "flood", 0, 10) == 0 &&
 	     usage(t, 1000, 2) == 100, "caps: a smaller value gives bytes back");
 	T_OK(setval(t, &root, "d1", "flood", 0, 500) == 0 && usage(t, 1000, 2) == 600,
@@ -218,7 +218,7 @@ static void test_caps(void)
 	lim.max_user_leases = DL_USER_AUTO;
 	lim.max_leases = 48;
 	dl_table_set_limits(t, &lim);
-	T_OK(acq(t, &b, "b1", NULL, 0, 9) == 0 && acq(t, &b, "b2", NULL, 0, 10) == DL_ERR_USER_QUOTA,
+	T_OK(acq(t, &b, "b1", NULL, 0, 9) == 0 && acq(t, &b, "b2", NULL, 0, 10) == -EDQUOT,
 	     "caps: AUTO is 1/%d of the namespace cap (48 -> 3)", DL_USER_SHARE);
 	lim.max_leases = 0;
 	dl_table_set_limits(t, &lim);
@@ -251,7 +251,7 @@ static void test_no_starving(void)
 			snprintf(name, sizeof(name), "f%d.%d", k, i);
 			rc = acq(t, &a, name, i & 1 ? "x" : NULL, 0, i + 1);
 			n += rc == 0;
-			quota += rc == DL_ERR_USER_QUOTA;
+			quota += rc == -EDQUOT;
 		}
 	}
 	T_OK(n == 2 && quota == 62, "starving: 64 tries from 8 sockets get the uid's share of 2 (%d)", n);
@@ -282,7 +282,7 @@ static void test_slots(void)
 
 		w.uid = uid;
 		snprintf(name, sizeof(name), "o%u", uid);
-		quota += acq(t, &w, name, NULL, DL_ACQ_TRY, 100 + uid) == DL_ERR_USER_QUOTA;
+		quota += acq(t, &w, name, NULL, DL_ACQ_TRY, 100 + uid) == -EDQUOT;
 	}
 	/* uid 3 waits in the overflow slot: 3 leases of 5 fit its cap. */
 	T_OK(quota == 2, "slots: uids beyond the slots share one set of counts (%d refused)", quota);

@@ -8,18 +8,8 @@ dl=$DLOCKCTL
 tmp=$(mktemp -d)
 ns=dlsec$$
 trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 
 json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); $2" "$1"; }
@@ -100,7 +90,7 @@ as_user dlockctl lock sec-1 --ttl 60s --owner u >/dev/null &&
 	as_user dlockctl lock sec-2 --ttl 60s --owner u >/dev/null
 out=$(as_user dlockctl lock sec-3 --ttl 60s --owner u 2>&1)
 rc=$?
-[ $rc = 1 ] && grep -q 'sec-3: user limit of leases or waiters reached' <<<"$out"
+[ $rc = 1 ] && grep -q 'sec-3: user limit of leases reached' <<<"$out"
 ok $? "a uid's third lease over a limit of 2 fails, exit 1: $out"
 run "$dl" lock sec-4 --ttl 60s --owner r >/dev/null
 ok $? "root is not held to the user limit"

@@ -279,7 +279,7 @@ TEST(caps_per_socket_and_per_namespace)
 	ASSERT_EQ(0, lock_it(&a, "l1", 0, 0, &r));
 	ASSERT_EQ(0, lock_it(&a, "l2", 0, 0, &r));
 	EXPECT_EQ(EDQUOT, lock_it(&a, "l3", 0, 0, &r));
-	EXPECT_STREQ("socket limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("socket limit of leases reached", r.extack);
 	/* A reentrant acquire is no new lease. */
 	EXPECT_EQ(0, lock_it(&a, "l0", 0, 0, &r));
 	EXPECT_EQ(2, r.count);
@@ -287,7 +287,7 @@ TEST(caps_per_socket_and_per_namespace)
 	/* Per namespace: the fifth lease of the namespace. */
 	ASSERT_EQ(0, lock_it(&b, "m0", 0, 0, &r));
 	EXPECT_EQ(ENOSPC, lock_it(&b, "m1", 0, 0, &r));
-	EXPECT_STREQ("namespace limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("namespace limit of leases reached", r.extack);
 
 	/* Waiters: two per socket, three in the namespace. */
 	ASSERT_EQ(0, lock_it(&w1, "l0", 1, 1, &r));
@@ -295,11 +295,11 @@ TEST(caps_per_socket_and_per_namespace)
 	ASSERT_EQ(0, lock_it(&w1, "l1", 2, 2, &r));
 	ASSERT_TRUE(r.queued);
 	EXPECT_EQ(EDQUOT, lock_it(&w1, "l2", 3, 3, &r));
-	EXPECT_STREQ("socket limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("socket limit of waiters reached", r.extack);
 	ASSERT_EQ(0, lock_it(&w2, "l2", 1, 4, &r));
 	ASSERT_TRUE(r.queued);
 	EXPECT_EQ(ENOSPC, lock_it(&w2, "m0", 2, 5, &r));
-	EXPECT_STREQ("namespace limit of leases or waiters reached", r.extack);
+	EXPECT_STREQ("namespace limit of waiters reached", r.extack);
 
 	ASSERT_EQ(0, get_status(&a, &st));
 	EXPECT_EQ(4, st.leases);
@@ -1050,47 +1050,6 @@ TEST_F_TIMEOUT(ns, dump_with_a_huge_lock, 120)
 
 /* ---- watch events ----------------------------------------------------- */
 
-/* The id of multicast group @grp of family @fam, or -errno. */
-static int mcast_group(int fd, const char *fam, const char *grp)
-{
-	struct nlraw_reply rr;
-	struct nlraw_msg m;
-	struct nlattr *groups, *g, *a;
-	char *p, *end, *q, *qend;
-
-	nlraw_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
-	nlraw_put(&m, CTRL_ATTR_FAMILY_NAME, fam, strlen(fam) + 1);
-	if (nlraw_talk(fd, &m, &rr))
-		return -EIO;
-	if (rr.error)
-		return -rr.error;
-	groups = nlraw_attr(&rr.msg, rr.len, CTRL_ATTR_MCAST_GROUPS);
-	if (!groups)
-		return -ENOENT;
-	end = (char *)groups + groups->nla_len;
-	for (p = nlraw_data(groups); p + NLA_HDRLEN <= end;
-	     p += NLA_ALIGN(g->nla_len)) {
-		int id = -1, match = 0;
-
-		g = (struct nlattr *)p;
-		if (g->nla_len < NLA_HDRLEN)
-			break;
-		qend = p + g->nla_len;
-		for (q = nlraw_data(g); q + NLA_HDRLEN <= qend;
-		     q += NLA_ALIGN(a->nla_len)) {
-			a = (struct nlattr *)q;
-			if (a->nla_len < NLA_HDRLEN)
-				break;
-			if (a->nla_type == CTRL_ATTR_MCAST_GRP_ID)
-				memcpy(&id, nlraw_data(a), 4);
-			if (a->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
-				match = !strcmp(nlraw_data(a), grp);
-		}
-		if (match)
-			return id;
-	}
-	return -ENOENT;
-}
 
 struct event {
 	int type, mode;
@@ -1148,7 +1107,7 @@ FIXTURE_SETUP(watch)
 	ASSERT_EQ(0, client_open(&self->w));
 	ASSERT_EQ(0, client_open(&self->a));
 	ASSERT_EQ(0, client_open(&self->b));
-	grp = mcast_group(self->w.fd, DLOCK_GENL_NAME,
+	grp = nlraw_mcast_group(self->w.fd, DLOCK_GENL_NAME,
 			  DLOCK_MCGRP_EVENTS_ADMIN);
 	ASSERT_LT(0, grp);
 	ASSERT_EQ(0, setsockopt(self->w.fd, SOL_NETLINK,

@@ -30,6 +30,7 @@ struct nlraw_msg {
 struct nlraw_reply {
 	int error;		/* errno of a NLMSG_ERROR, 0 if acked */
 	char extack[256];	/* extack text, "" if none */
+	int bad_off;		/* NLMSGERR_ATTR_OFFS: bad attribute's offset, -1 if none */
 	int len;		/* bytes of the last data reply in msg */
 	struct nlraw_msg msg;
 };
@@ -126,6 +127,9 @@ static inline void nlraw_parse_extack(struct nlraw_reply *r,
 			snprintf(r->extack, sizeof(r->extack), "%.*s",
 				 (int)(a->nla_len - NLA_HDRLEN),
 				 p + NLA_HDRLEN);
+		if (a->nla_type == NLMSGERR_ATTR_OFFS &&
+		    a->nla_len == NLA_HDRLEN + 4)
+			memcpy(&r->bad_off, p + NLA_HDRLEN, 4);
 		p += NLA_ALIGN(a->nla_len);
 	}
 }
@@ -204,6 +208,7 @@ static inline int nlraw_talk(int fd, struct nlraw_msg *m, struct nlraw_reply *r)
 	char buf[16384];
 
 	memset(r, 0, sizeof(*r));
+	r->bad_off = -1;
 	m->nh.nlmsg_seq = ++seq;
 	if (send(fd, m, m->nh.nlmsg_len, 0) < 0)
 		return -errno;
@@ -249,6 +254,48 @@ static inline int nlraw_family(int fd, const char *name)
 		return -r.error;
 	a = nlraw_attr(&r.msg, r.len, CTRL_ATTR_FAMILY_ID);
 	return a ? *(uint16_t *)nlraw_data(a) : -EBADMSG;
+}
+
+/* The id of multicast group @grp of generic netlink family @fam, or -errno. */
+static inline int nlraw_mcast_group(int fd, const char *fam, const char *grp)
+{
+	struct nlraw_reply rr;
+	struct nlraw_msg m;
+	struct nlattr *groups, *g, *a;
+	char *p, *end, *q, *qend;
+
+	nlraw_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	nlraw_put(&m, CTRL_ATTR_FAMILY_NAME, fam, strlen(fam) + 1);
+	if (nlraw_talk(fd, &m, &rr))
+		return -EIO;
+	if (rr.error)
+		return -rr.error;
+	groups = nlraw_attr(&rr.msg, rr.len, CTRL_ATTR_MCAST_GROUPS);
+	if (!groups)
+		return -ENOENT;
+	end = (char *)groups + groups->nla_len;
+	for (p = nlraw_data(groups); p + NLA_HDRLEN <= end;
+	     p += NLA_ALIGN(g->nla_len)) {
+		int id = -1, match = 0;
+
+		g = (struct nlattr *)p;
+		if (g->nla_len < NLA_HDRLEN)
+			break;
+		qend = p + g->nla_len;
+		for (q = nlraw_data(g); q + NLA_HDRLEN <= qend;
+		     q += NLA_ALIGN(a->nla_len)) {
+			a = (struct nlattr *)q;
+			if (a->nla_len < NLA_HDRLEN)
+				break;
+			if (a->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+				memcpy(&id, nlraw_data(a), 4);
+			if (a->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
+				match = !strcmp(nlraw_data(a), grp);
+		}
+		if (match)
+			return id;
+	}
+	return -ENOENT;
 }
 
 #endif /* DLOCK_NLRAW_H */

@@ -362,47 +362,6 @@ TEST(unload_destroys_caches)
 
 /* ---- port id reuse ---------------------------------------------------- */
 
-/* The id of multicast group @grp of family @fam, or -errno. */
-static int mcast_group(int fd, const char *fam, const char *grp)
-{
-	struct nlraw_reply rr;
-	struct nlraw_msg m;
-	struct nlattr *groups, *g, *a;
-	char *p, *end, *q, *qend;
-
-	nlraw_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
-	nlraw_put(&m, CTRL_ATTR_FAMILY_NAME, fam, strlen(fam) + 1);
-	if (nlraw_talk(fd, &m, &rr))
-		return -EIO;
-	if (rr.error)
-		return -rr.error;
-	groups = nlraw_attr(&rr.msg, rr.len, CTRL_ATTR_MCAST_GROUPS);
-	if (!groups)
-		return -ENOENT;
-	end = (char *)groups + groups->nla_len;
-	for (p = nlraw_data(groups); p + NLA_HDRLEN <= end;
-	     p += NLA_ALIGN(g->nla_len)) {
-		int id = -1, match = 0;
-
-		g = (struct nlattr *)p;
-		if (g->nla_len < NLA_HDRLEN)
-			break;
-		qend = p + g->nla_len;
-		for (q = nlraw_data(g); q + NLA_HDRLEN <= qend;
-		     q += NLA_ALIGN(a->nla_len)) {
-			a = (struct nlattr *)q;
-			if (a->nla_len < NLA_HDRLEN)
-				break;
-			if (a->nla_type == CTRL_ATTR_MCAST_GRP_ID)
-				memcpy(&id, nlraw_data(a), 4);
-			if (a->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
-				match = !strcmp(nlraw_data(a), grp);
-		}
-		if (match)
-			return id;
-	}
-	return -ENOENT;
-}
 
 /* A netlink socket bound to @portid, or -errno. */
 static int bind_portid(uint32_t portid)
@@ -506,7 +465,7 @@ TEST_F_TIMEOUT(pin, port_id_reuse, 300)
 	portid = sock_portid(a.fd);
 	ASSERT_NE(0, portid);
 
-	grp = mcast_group(self->w.fd, DLOCK_GENL_NAME, DLOCK_MCGRP_EVENTS);
+	grp = nlraw_mcast_group(self->w.fd, DLOCK_GENL_NAME, DLOCK_MCGRP_EVENTS);
 	ASSERT_LT(0, grp);
 	for (i = 0; i < listeners; i++) {
 		lfd[i] = nlraw_open();

@@ -460,41 +460,10 @@ TEST(get_and_dump_hide_other_uids_owner)
 	client_close(&root);
 }
 
-/* The multicast group id of @grp in the dlock family, or -errno. */
-static int mcast_group(struct client *c, const char *grp)
-{
-	struct nlraw_reply r;
-	struct nlraw_msg m;
-	struct nlattr *groups;
-	char *p, *end;
-
-	nlraw_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
-	nlraw_put(&m, CTRL_ATTR_FAMILY_NAME, DLOCK_GENL_NAME,
-		  strlen(DLOCK_GENL_NAME) + 1);
-	if (nlraw_talk(c->fd, &m, &r) || r.error)
-		return -EIO;
-	groups = nlraw_attr(&r.msg, r.len, CTRL_ATTR_MCAST_GROUPS);
-	if (!groups)
-		return -ENOENT;
-	p = (char *)groups + NLA_HDRLEN;
-	end = (char *)groups + groups->nla_len;
-	while (p + NLA_HDRLEN <= end) {
-		struct nlattr *g = (struct nlattr *)p;
-		struct nlattr *name = nest_find(g, CTRL_ATTR_MCAST_GRP_NAME);
-		struct nlattr *id = nest_find(g, CTRL_ATTR_MCAST_GRP_ID);
-
-		if (g->nla_len < NLA_HDRLEN)
-			break;
-		if (name && id && !strcmp(nlraw_data(name), grp))
-			return *(uint32_t *)nlraw_data(id);
-		p += NLA_ALIGN(g->nla_len);
-	}
-	return -ENOENT;
-}
 
 static int join(struct client *c, const char *grp)
 {
-	int id = mcast_group(c, grp);
+	int id = nlraw_mcast_group(c->fd, DLOCK_GENL_NAME, grp);
 
 	if (id < 0)
 		return id;
@@ -716,7 +685,7 @@ TEST(user_lease_limit_leaves_room_for_others)
 	ASSERT_EQ(1, read(ready[0], &one, 1));
 	EXPECT_EQ(4, sh->n);
 	EXPECT_EQ(EDQUOT, sh->error);
-	EXPECT_STREQ("user limit of leases or waiters reached", sh->extack);
+	EXPECT_STREQ("user limit of leases reached", sh->extack);
 	memset(sh, 0, sizeof(*sh));
 	EXPECT_EQ(0, as_user(UID_B, child_one_lease, (void *)lname("sec-b")));
 	EXPECT_EQ(0, sh->error) TH_LOG("uid %d: %s", UID_B, sh->extack);
@@ -834,7 +803,7 @@ TEST(user_waiter_and_value_limits)
 	EXPECT_EQ(0, as_user(UID_A, child_waits, (void *)base));
 	EXPECT_EQ(2, sh->n);
 	EXPECT_EQ(EDQUOT, sh->error);
-	EXPECT_STREQ("user limit of leases or waiters reached", sh->extack);
+	EXPECT_STREQ("user limit of waiters reached", sh->extack);
 
 	ASSERT_EQ(0, op_as(UID_A, DLOCK_CMD_ACQUIRE, lname("sec-v"), "v", NULL));
 	EXPECT_EQ(0, op_as(UID_A, DLOCK_CMD_SET_VALUE, lname("sec-v"), "v",

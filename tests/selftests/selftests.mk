@@ -9,6 +9,7 @@ LIBTEST_BIN := $(BUILD)/selftests/lib_test
 BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
 RELTEST_BIN := $(BUILD)/selftests/reliable_test
 SECTEST_BIN := $(BUILD)/selftests/security_test
+ERRTEST_BIN := $(BUILD)/selftests/errors_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -53,8 +54,13 @@ $(SECTEST_BIN): tests/selftests/security_test.c tests/selftests/nlraw.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
 
+$(ERRTEST_BIN): tests/selftests/errors_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
+
 selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
-	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN)
+	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN) $(ERRTEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -73,6 +73,18 @@ enum dlock_acquire_flags {
 
 /**
  * enum dlock_event_type - %DLOCK_A_EVENT of a %DLOCK_CMD_EVENT
+ * @DLOCK_EV_GRANTED: a lease began: granted at once or to a waiter (a
+ *	reentrant acquire by the same owner sends none)
+ * @DLOCK_EV_RELEASED: its owner released the last reentrancy level
+ * @DLOCK_EV_EXPIRED: its TTL ran out; a socket-bound holder also gets a
+ *	%DLOCK_CMD_LOST with %DLOCK_LOST_EXPIRED
+ * @DLOCK_EV_OWNER_DIED: the socket that held it closed (socket-bound
+ *	leases only)
+ * @DLOCK_EV_BROKEN: %DLOCK_CMD_BREAK ended it; a socket-bound holder also
+ *	gets a %DLOCK_CMD_LOST with %DLOCK_LOST_BROKEN
+ *
+ * Every event is about one holder's lease: waiters joining or leaving a
+ * queue send none.
  */
 enum dlock_event_type {
 	DLOCK_EV_GRANTED = 1,
@@ -84,11 +96,127 @@ enum dlock_event_type {
 
 /**
  * enum dlock_lost_reason - %DLOCK_A_REASON of a %DLOCK_CMD_LOST
+ * @DLOCK_LOST_EXPIRED: the lease's TTL ran out before it was renewed
+ * @DLOCK_LOST_BROKEN: an administrator ended it (%DLOCK_CMD_BREAK)
  */
 enum dlock_lost_reason {
 	DLOCK_LOST_EXPIRED = 1,
 	DLOCK_LOST_BROKEN = 2,
 };
+
+/**
+ * DOC: Users
+ *
+ * Every request is made by the uid of the sending process as the user
+ * namespace owning the network namespace maps it.  A detached lease belongs
+ * to its owner string and that uid: release, renew, set-value and acquiring
+ * as its owner from another uid fail with -EPERM ("lease belongs to another
+ * user") unless the caller has CAP_NET_ADMIN in that user namespace.
+ * %DLOCK_CMD_GET shows the owner, pid, command, session, value and cookie
+ * of another uid's entries only to such a caller; others get %DLOCK_E_UID,
+ * the mode, token, count and remaining time, and %DLOCK_E_HIDDEN.  Per-uid
+ * limits (%DLOCK_A_CFG_MAX_USER_*) fail an acquire or set-value with
+ * -EDQUOT; a privileged caller is not held to them.
+ */
+
+/**
+ * DOC: Delivery of WAIT_DONE and LOST
+ *
+ * WAIT_DONE and LOST go to the socket that made the request (the session
+ * %DLOCK_A_SESSION names), never to another socket that bound its port id
+ * later.  If one cannot be delivered (the receive buffer is full, or there
+ * is no memory for a LOST), the socket's next read fails with ENOBUFS, as
+ * for any message netlink drops: look the locks up again (%DLOCK_CMD_GET).
+ * (Also on a socket that set NETLINK_NO_ENOBUFS: the module cannot see it.)
+ * A WAIT_DONE is allocated with the wait and never fails for want of
+ * memory.
+ */
+
+/**
+ * DOC: Message trees
+ *
+ * What the module sends, in the order it puts the attributes (a client
+ * must not depend on that order).  A %DLOCK_A_PAD or %DLOCK_E_PAD may come
+ * before any u64, to align it; skip it.  Indented lines are nested in the
+ * attribute above them.
+ *
+ * %DLOCK_CMD_GET reply, one message per lock (NLM_F_MULTI in a dump)::
+ *
+ *    DLOCK_A_NAME: binary, 1..DLOCK_NAME_MAX bytes
+ *    DLOCK_A_MODE: u8, enum dlock_mode
+ *    DLOCK_A_PERMITS: u32, semaphores only
+ *    DLOCK_A_HOLDER: nested, one per holder, enum dlock_entry_attr
+ *        DLOCK_E_MODE: u8, enum dlock_mode
+ *        DLOCK_E_UID: u32
+ *        DLOCK_E_REMAINING_MS: u64, absent for a lease without TTL
+ *        DLOCK_E_TOKEN: u64
+ *        DLOCK_E_COUNT: u32
+ *        then, for an entry of another uid (unless CAP_NET_ADMIN):
+ *        DLOCK_E_HIDDEN: flag, and nothing more
+ *        else:
+ *        DLOCK_E_SESSION: u64, 0 for a detached lease
+ *        DLOCK_E_PID: u32
+ *        DLOCK_E_COMM: string
+ *        DLOCK_E_OWNER: binary, detached leases
+ *          or DLOCK_E_OWNER_TAG: u64, socket-bound leases
+ *        DLOCK_E_VALUE: binary, if a value is attached
+ *    DLOCK_A_HOLDER: ...
+ *    DLOCK_A_WAITER: nested, one per waiter in queue order, after the holders
+ *        DLOCK_E_MODE: u8, enum dlock_mode
+ *        DLOCK_E_UID: u32
+ *        DLOCK_E_REMAINING_MS: u64, absent for a wait without limit
+ *        then, for an entry of another uid (unless CAP_NET_ADMIN):
+ *        DLOCK_E_HIDDEN: flag, and nothing more
+ *        else:
+ *        DLOCK_E_SESSION: u64, the requesting socket's session
+ *        DLOCK_E_PID: u32
+ *        DLOCK_E_COMM: string
+ *        DLOCK_E_OWNER: binary, detached requests
+ *          or DLOCK_E_OWNER_TAG: u64, socket-bound requests
+ *        DLOCK_E_COOKIE: u64
+ *    DLOCK_A_WAITER: ...
+ *    DLOCK_A_TRUNCATED: flag, dump only: the entries that did not fit are
+ *                       left out (a GET of this one lock has them all)
+ *
+ * %DLOCK_CMD_EVENT on %DLOCK_MCGRP_EVENTS_ADMIN, one per lease event::
+ *
+ *    DLOCK_A_EVENT: u8, enum dlock_event_type
+ *    DLOCK_A_NAME: binary
+ *    DLOCK_A_MODE: u8, enum dlock_mode, the lease's
+ *    DLOCK_A_TOKEN: u64
+ *    DLOCK_A_UID: u32, the owner's uid
+ *    DLOCK_A_PERMITS: u32, semaphores only
+ *    DLOCK_A_SESSION: u64, 0 for a detached lease
+ *    DLOCK_A_OWNER: binary, detached leases
+ *      or DLOCK_A_OWNER_TAG: u64, socket-bound leases
+ *
+ * %DLOCK_CMD_EVENT on %DLOCK_MCGRP_EVENTS, the same event without its
+ * owner::
+ *
+ *    DLOCK_A_EVENT: u8, enum dlock_event_type
+ *    DLOCK_A_NAME: binary
+ *    DLOCK_A_MODE: u8, enum dlock_mode, the lease's
+ *    DLOCK_A_TOKEN: u64
+ *    DLOCK_A_UID: u32, the owner's uid
+ *    DLOCK_A_PERMITS: u32, semaphores only
+ *    DLOCK_A_HIDDEN: flag
+ *
+ * %DLOCK_CMD_WAIT_DONE, unicast to the socket whose acquire was queued::
+ *
+ *    DLOCK_A_NAME: binary
+ *    DLOCK_A_COOKIE: u64, the acquire's
+ *    DLOCK_A_SESSION: u64, the requesting socket's session
+ *    DLOCK_A_ERROR: u32, 0: granted, ETIMEDOUT: DLOCK_A_WAIT_MS ran out
+ *    DLOCK_A_TOKEN: u64, when granted
+ *
+ * %DLOCK_CMD_LOST, unicast to the socket that held the lease::
+ *
+ *    DLOCK_A_NAME: binary
+ *    DLOCK_A_OWNER_TAG: u64
+ *    DLOCK_A_SESSION: u64, the holding socket's session
+ *    DLOCK_A_TOKEN: u64, the lease's
+ *    DLOCK_A_REASON: u8, enum dlock_lost_reason
+ */
 
 /**
  * enum dlock_cmd - generic netlink commands
@@ -102,11 +230,13 @@ enum dlock_lost_reason {
  *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_FLAGS, %DLOCK_A_TTL_MS,
  *	%DLOCK_A_WAIT_MS, %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER (detached),
  *	%DLOCK_A_COOKIE.  Fails with -ESHUTDOWN while the module is being
- *	unloaded (it is refused while any lease or waiter exists).  Reply: %DLOCK_A_TOKEN and %DLOCK_A_COUNT when granted
- *	at once, or %DLOCK_A_QUEUED when the request joined the wait queue, and
+ *	unloaded (it is refused while any lease or waiter exists).  Reply:
  *	%DLOCK_A_TTL_MS, the TTL granted (the one asked for, cut to the
- *	namespace's %DLOCK_A_CFG_MAX_TTL_MS; a holder renews by it); its
- *	outcome then comes as a %DLOCK_CMD_WAIT_DONE to the requesting socket.
+ *	namespace's %DLOCK_A_CFG_MAX_TTL_MS; a holder renews by it; absent
+ *	for a lease without TTL), then %DLOCK_A_TOKEN and %DLOCK_A_COUNT when
+ *	granted at once, or %DLOCK_A_QUEUED and %DLOCK_A_COOKIE when the
+ *	request joined the wait queue; its outcome then comes as a
+ *	%DLOCK_CMD_WAIT_DONE to the requesting socket.
  * @DLOCK_CMD_RELEASE: drop one reentrancy level of a lease.  Request:
  *	%DLOCK_A_NAME and %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER.  Reply:
  *	%DLOCK_A_COUNT, the levels left (0: the lease ended).
@@ -118,7 +248,8 @@ enum dlock_lost_reason {
  *	%DLOCK_A_HOLDER or %DLOCK_A_WAITER (enum dlock_entry_attr) per entry,
  *	waiters in queue order.  In a dump, a lock with more entries than
  *	one message holds comes with the entries that fit and
- *	%DLOCK_A_TRUNCATED; a GET of that lock returns all of them.
+ *	%DLOCK_A_TRUNCATED; a GET of that lock returns all of them.  See
+ *	"Message trees".
  * @DLOCK_CMD_BREAK: end a lease by force (CAP_NET_ADMIN).  Request:
  *	%DLOCK_A_NAME and optional %DLOCK_A_TOKEN (default: every holder).
  *	No reply: ask for an acknowledgement (NLM_F_ACK).
@@ -126,43 +257,20 @@ enum dlock_lost_reason {
  *	Request: %DLOCK_A_NAME, the owner as for release, %DLOCK_A_VALUE.
  *	Reply: an empty message.
  * @DLOCK_CMD_CANCEL: withdraw the queued acquire %DLOCK_A_COOKIE on
- *	%DLOCK_A_NAME made from this socket.  No reply: ask for an
- *	acknowledgement (NLM_F_ACK).
- *
- * Every command that has a reply answers errors with NLMSG_ERROR whether or
- * not the request asked for an acknowledgement.
- *
- * Users: every request is made by the uid of the sending process as the
- * user namespace owning the network namespace maps it.  A detached lease
- * belongs to its owner string and that uid: release, renew, set-value and
- * acquiring as its owner from another uid fail with -EPERM ("lease belongs
- * to another user") unless the caller has CAP_NET_ADMIN in that user
- * namespace.  %DLOCK_CMD_GET shows the owner, pid, command, session, value
- * and cookie of another uid's entries only to such a caller; others get
- * %DLOCK_E_UID, the mode, token, count and remaining time, and
- * %DLOCK_E_HIDDEN.  Per-uid limits (%DLOCK_A_CFG_MAX_USER_*) fail an
- * acquire or set-value with -EDQUOT; a privileged caller is not held to
- * them.
+ *	%DLOCK_A_NAME made from this socket; no %DLOCK_CMD_WAIT_DONE follows.
+ *	No reply: ask for an acknowledgement (NLM_F_ACK).
  * @DLOCK_CMD_WAIT_DONE: kernel to requester: a queued acquire ended.
  *	%DLOCK_A_NAME, %DLOCK_A_COOKIE, %DLOCK_A_SESSION, %DLOCK_A_ERROR (0:
  *	granted, else a positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when
- *	granted.
+ *	granted.  See "Delivery of WAIT_DONE and LOST".
  * @DLOCK_CMD_LOST: kernel to holder: a socket-bound lease ended without
- *	its owner asking.  %DLOCK_A_NAME, %DLOCK_A_OWNER_TAG, %DLOCK_A_SESSION,
- *	%DLOCK_A_TOKEN, %DLOCK_A_REASON.
- *
- * WAIT_DONE and LOST go to the socket that made the request (the session
- * %DLOCK_A_SESSION names), never to another socket that bound its port id
- * later.  If one cannot be delivered (the receive buffer is full, or there
- * is no memory for a LOST), the socket's next read fails with ENOBUFS, as
- * for any message netlink drops: look the locks up again (%DLOCK_CMD_GET).
- * (Also on a socket that set NETLINK_NO_ENOBUFS: the module cannot see it.)
- * A WAIT_DONE is allocated with the wait and never fails for want of
- * memory.
+ *	its owner asking (it expired or was broken).  %DLOCK_A_NAME,
+ *	%DLOCK_A_OWNER_TAG, %DLOCK_A_SESSION, %DLOCK_A_TOKEN, %DLOCK_A_REASON.
  * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS_ADMIN: %DLOCK_A_EVENT,
- *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN, %DLOCK_A_UID and the owner
- *	(%DLOCK_A_OWNER_TAG with %DLOCK_A_SESSION, or %DLOCK_A_OWNER); on
- *	%DLOCK_MCGRP_EVENTS the same with %DLOCK_A_HIDDEN instead of the owner.
+ *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN, %DLOCK_A_UID,
+ *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_SESSION and the owner
+ *	(%DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER); on %DLOCK_MCGRP_EVENTS the
+ *	same with %DLOCK_A_HIDDEN instead of the session and owner.
  * @DLOCK_CMD_GET_CONFIG: the limits of the requester's network namespace.
  *	Request: no attributes.  Reply: %DLOCK_A_CFG_MAX_TTL_MS,
  *	%DLOCK_A_CFG_MAX_LEASES, %DLOCK_A_CFG_MAX_WAITERS,
@@ -174,11 +282,16 @@ enum dlock_lost_reason {
  *	module parameters of the same names.
  * @DLOCK_CMD_SET_CONFIG: change some of those limits (CAP_NET_ADMIN in the
  *	user namespace that owns the network namespace).  Request: one or
- *	more of the %DLOCK_A_CFG_* attributes; the others keep their value.
- *	Reply: as %DLOCK_CMD_GET_CONFIG, the limits now in force.  A change
- *	applies to the next request; leases and waiters already admitted are
- *	kept even above a lowered cap.  Beyond a cap an acquire fails with
- *	-ENOSPC (namespace caps) or -EDQUOT (socket and user caps).
+ *	more of the %DLOCK_A_CFG_MAX_* attributes; the others keep their
+ *	value.  Reply: as %DLOCK_CMD_GET_CONFIG, the limits now in force.  A
+ *	change applies to the next request; leases and waiters already
+ *	admitted are kept even above a lowered cap.  Beyond a cap an acquire
+ *	fails with -ENOSPC (namespace caps) or -EDQUOT (socket and user caps).
+ * @__DLOCK_CMD_MAX: one more than the highest command
+ * @DLOCK_CMD_MAX: the highest command
+ *
+ * Every command that has a reply answers errors with NLMSG_ERROR whether or
+ * not the request asked for an acknowledgement.
  */
 enum dlock_cmd {
 	DLOCK_CMD_UNSPEC = 0,
@@ -203,16 +316,80 @@ enum dlock_cmd {
 /**
  * enum dlock_attr - top-level attributes
  * @DLOCK_A_UNSPEC: never used
- * @DLOCK_A_PAD: alignment padding for 64-bit attributes
- * @DLOCK_A_STATUS_VERSION: string, reply only: the module's version
- * @DLOCK_A_STATUS_LEASES: u64, reply only: leases held in this namespace
- * @DLOCK_A_STATUS_WAITERS: u64, reply only: requests queued in this namespace
- * @DLOCK_A_STATUS_REQUESTS: u64, reply only: requests this namespace's table
- *	has served since it was created (this status request included)
- * @DLOCK_A_STATUS_NETNS_COOKIE: u64, reply only: the namespace's cookie, a
- *	number that identifies it for as long as the system runs
- * @DLOCK_A_CFG_MAX_TTL_MS: u32 >= 1: the longest TTL granted; a longer one
- *	is cut to it
+ * @DLOCK_A_PAD: alignment padding the module may put before a u64
+ *	attribute; receivers skip it, requests may not carry it
+ * @DLOCK_A_STATUS_VERSION: string, reply only (%DLOCK_CMD_GET_STATUS): the
+ *	module's version
+ * @DLOCK_A_STATUS_LEASES: u64, reply only (%DLOCK_CMD_GET_STATUS): leases
+ *	held in this namespace
+ * @DLOCK_A_STATUS_WAITERS: u64, reply only (%DLOCK_CMD_GET_STATUS):
+ *	requests queued in this namespace
+ * @DLOCK_A_STATUS_REQUESTS: u64, reply only (%DLOCK_CMD_GET_STATUS):
+ *	requests this namespace's table has served since it was created (this
+ *	status request included)
+ * @DLOCK_A_STATUS_NETNS_COOKIE: u64, reply only (%DLOCK_CMD_GET_STATUS):
+ *	the namespace's cookie, a number that identifies it for as long as the
+ *	system runs
+ * @DLOCK_A_NAME: binary, 1..%DLOCK_NAME_MAX bytes, no NUL: the lock's
+ *	name.  Required by %DLOCK_CMD_ACQUIRE, %DLOCK_CMD_RELEASE,
+ *	%DLOCK_CMD_RENEW, %DLOCK_CMD_SET_VALUE, %DLOCK_CMD_BREAK,
+ *	%DLOCK_CMD_CANCEL and a %DLOCK_CMD_GET of one lock; in every GET
+ *	reply, WAIT_DONE, LOST and EVENT.
+ * @DLOCK_A_MODE: u8, enum dlock_mode.  %DLOCK_CMD_ACQUIRE (absent:
+ *	%DLOCK_MODE_EXCLUSIVE); in a GET reply the mode the lock is held in,
+ *	in an EVENT the lease's.
+ * @DLOCK_A_PERMITS: u32 >= 1: a semaphore's number of permits.
+ *	%DLOCK_CMD_ACQUIRE needs it with %DLOCK_MODE_SEMAPHORE and refuses it
+ *	with another mode; in GET replies and EVENTs of semaphores.
+ * @DLOCK_A_FLAGS: u32, enum dlock_acquire_flags (other bits are refused).
+ *	%DLOCK_CMD_ACQUIRE only; absent: 0.
+ * @DLOCK_A_TTL_MS: u32, milliseconds: a lease's time to live.
+ *	%DLOCK_CMD_ACQUIRE needs it (>= 1) unless %DLOCK_F_NO_TTL, which
+ *	refuses a non-zero one; %DLOCK_CMD_RENEW needs it (>= 1).  The
+ *	ACQUIRE reply gives the TTL granted, at most %DLOCK_A_CFG_MAX_TTL_MS.
+ * @DLOCK_A_WAIT_MS: u32, milliseconds: how long a queued acquire may wait
+ *	before its %DLOCK_CMD_WAIT_DONE says ETIMEDOUT (0 or absent: no
+ *	limit).  %DLOCK_CMD_ACQUIRE only; refused (non-zero) with %DLOCK_F_TRY.
+ * @DLOCK_A_OWNER_TAG: u64: a socket-bound owner within its socket, so that
+ *	one socket can hold for several owners (threads); absent: 0.
+ *	%DLOCK_CMD_ACQUIRE (not detached), %DLOCK_CMD_RELEASE,
+ *	%DLOCK_CMD_RENEW, %DLOCK_CMD_SET_VALUE; in LOST and in EVENTs on
+ *	%DLOCK_MCGRP_EVENTS_ADMIN.
+ * @DLOCK_A_OWNER: binary, 1..%DLOCK_OWNER_MAX bytes, no NUL: a detached
+ *	lease's owner string.  %DLOCK_CMD_ACQUIRE needs it with
+ *	%DLOCK_F_DETACHED and refuses it without; %DLOCK_CMD_RELEASE,
+ *	%DLOCK_CMD_RENEW and %DLOCK_CMD_SET_VALUE take it instead of the tag;
+ *	in EVENTs on %DLOCK_MCGRP_EVENTS_ADMIN.
+ * @DLOCK_A_COOKIE: u64, chosen by the requester: names a queued acquire
+ *	among its socket's.  %DLOCK_CMD_ACQUIRE (absent: 0), needed by
+ *	%DLOCK_CMD_CANCEL; echoed in the reply of a queued ACQUIRE and in its
+ *	WAIT_DONE.
+ * @DLOCK_A_TOKEN: u64 >= 1: a lease's fencing token, greater than every
+ *	token the namespace gave out before.  In the reply of a granted
+ *	ACQUIRE, a granted WAIT_DONE, LOST and EVENT; %DLOCK_CMD_BREAK takes
+ *	it to end one holder only.
+ * @DLOCK_A_COUNT: u32, reply only: a lease's reentrancy count, in the reply
+ *	of a granted %DLOCK_CMD_ACQUIRE and of %DLOCK_CMD_RELEASE (0: ended)
+ * @DLOCK_A_QUEUED: flag, reply only (%DLOCK_CMD_ACQUIRE): the acquire is
+ *	queued; a %DLOCK_CMD_WAIT_DONE will tell how it ended
+ * @DLOCK_A_PREFIX: binary, 1..%DLOCK_NAME_MAX bytes: a %DLOCK_CMD_GET dump
+ *	lists only the locks whose name starts with it
+ * @DLOCK_A_VALUE: binary, 0..%DLOCK_VALUE_MAX bytes: data attached to a
+ *	lease (empty: none).  Needed by %DLOCK_CMD_SET_VALUE.
+ * @DLOCK_A_HOLDER: nested, enum dlock_entry_attr, reply only
+ *	(%DLOCK_CMD_GET): one holder of the lock
+ * @DLOCK_A_WAITER: nested, enum dlock_entry_attr, reply only
+ *	(%DLOCK_CMD_GET): one waiter, in queue order
+ * @DLOCK_A_ERROR: u32, reply only (%DLOCK_CMD_WAIT_DONE): 0 when granted,
+ *	else a positive errno (ETIMEDOUT)
+ * @DLOCK_A_REASON: u8, enum dlock_lost_reason, reply only (%DLOCK_CMD_LOST)
+ * @DLOCK_A_EVENT: u8, enum dlock_event_type, reply only (%DLOCK_CMD_EVENT)
+ * @DLOCK_A_SESSION: u64, reply only: a socket's session, a number that
+ *	names it in this namespace.  In WAIT_DONE and LOST (the receiving
+ *	socket's) and in EVENTs on %DLOCK_MCGRP_EVENTS_ADMIN (0: detached).
+ * @DLOCK_A_CFG_MAX_TTL_MS: u32 >= 1, milliseconds: the longest TTL granted;
+ *	a longer one is cut to it.  %DLOCK_CMD_SET_CONFIG, and in the replies
+ *	of both config commands, as are all %DLOCK_A_CFG_MAX_* below.
  * @DLOCK_A_CFG_MAX_LEASES: u32: leases in the namespace (0: no limit)
  * @DLOCK_A_CFG_MAX_WAITERS: u32: queued acquires in the namespace (0: no
  *	limit)
@@ -220,7 +397,12 @@ enum dlock_cmd {
  *	hold (0: no limit)
  * @DLOCK_A_CFG_MAX_SOCKET_WAITERS: u32: acquires one socket may have queued
  *	(0: no limit)
- * @DLOCK_A_UID: u32, events: the uid of the lease's owner (see "Users")
+ * @DLOCK_A_TRUNCATED: flag, reply only (%DLOCK_CMD_GET dump): entries of
+ *	this lock were left out to fit the message
+ * @DLOCK_A_STATUS_MEMORY: u64, reply only (%DLOCK_CMD_GET_STATUS): bytes of
+ *	kernel memory the namespace's lock table holds
+ * @DLOCK_A_UID: u32, reply only (%DLOCK_CMD_EVENT): the uid of the lease's
+ *	owner (see "Users")
  * @DLOCK_A_CFG_MAX_USER_LEASES: u32: leases one uid may hold in the
  *	namespace, socket-bound and detached, from any number of sockets (0:
  *	no limit; %DLOCK_USER_LIMIT_AUTO: a share of %DLOCK_A_CFG_MAX_LEASES)
@@ -228,12 +410,17 @@ enum dlock_cmd {
  *	no limit; %DLOCK_USER_LIMIT_AUTO: a share of %DLOCK_A_CFG_MAX_WAITERS)
  * @DLOCK_A_CFG_MAX_USER_VALUE_BYTES: u32: bytes of values on the leases of
  *	one uid (0: no limit; %DLOCK_USER_LIMIT_AUTO: see there)
- * @DLOCK_A_HIDDEN: flag, events on %DLOCK_MCGRP_EVENTS: the owner is not
- *	shown
- * @DLOCK_A_CFG_USER_LEASES: u32, reply only: the per-user lease limit in
- *	force now, the share worked out (0: none)
+ * @DLOCK_A_HIDDEN: flag, reply only (%DLOCK_CMD_EVENT on
+ *	%DLOCK_MCGRP_EVENTS): the owner is not shown
+ * @DLOCK_A_CFG_USER_LEASES: u32, reply only (both config commands): the
+ *	per-user lease limit in force now, the share worked out (0: none)
  * @DLOCK_A_CFG_USER_WAITERS: u32, reply only: the same for waiters
  * @DLOCK_A_CFG_USER_VALUE_BYTES: u32, reply only: the same for value bytes
+ * @__DLOCK_A_MAX: one more than the highest attribute
+ * @DLOCK_A_MAX: the highest attribute
+ *
+ * "Reply only" covers every message the module sends: a request carrying
+ * such an attribute is refused with -EINVAL.
  */
 enum dlock_attr {
 	DLOCK_A_UNSPEC = 0,
@@ -243,34 +430,33 @@ enum dlock_attr {
 	DLOCK_A_STATUS_WAITERS = 4,
 	DLOCK_A_STATUS_REQUESTS = 5,
 	DLOCK_A_STATUS_NETNS_COOKIE = 6,
-	DLOCK_A_NAME = 7,	/* binary, 1..DLOCK_NAME_MAX bytes, no NUL */
-	DLOCK_A_MODE = 8,	/* u8, enum dlock_mode */
-	DLOCK_A_PERMITS = 9,	/* u32 >= 1, semaphores */
-	DLOCK_A_FLAGS = 10,	/* u32, enum dlock_acquire_flags */
-	DLOCK_A_TTL_MS = 11,	/* u32 */
-	DLOCK_A_WAIT_MS = 12,	/* u32, 0 or absent: wait without limit */
-	DLOCK_A_OWNER_TAG = 13,	/* u64, socket-bound owner within the socket */
-	DLOCK_A_OWNER = 14,	/* binary, 1..DLOCK_OWNER_MAX, detached owner */
-	DLOCK_A_COOKIE = 15,	/* u64, names a queued acquire */
-	DLOCK_A_TOKEN = 16,	/* u64, fencing token */
-	DLOCK_A_COUNT = 17,	/* u32, reentrancy count */
-	DLOCK_A_QUEUED = 18,	/* flag, reply: the acquire is queued */
-	DLOCK_A_PREFIX = 19,	/* binary, dump filter */
-	DLOCK_A_VALUE = 20,	/* binary, 0..DLOCK_VALUE_MAX */
-	DLOCK_A_HOLDER = 21,	/* nested, enum dlock_entry_attr */
-	DLOCK_A_WAITER = 22,	/* nested, enum dlock_entry_attr */
-	DLOCK_A_ERROR = 23,	/* u32, positive errno */
-	DLOCK_A_REASON = 24,	/* u8, enum dlock_lost_reason */
-	DLOCK_A_EVENT = 25,	/* u8, enum dlock_event_type */
-	DLOCK_A_SESSION = 26,	/* u64, the session (socket) of an owner */
+	DLOCK_A_NAME = 7,
+	DLOCK_A_MODE = 8,
+	DLOCK_A_PERMITS = 9,
+	DLOCK_A_FLAGS = 10,
+	DLOCK_A_TTL_MS = 11,
+	DLOCK_A_WAIT_MS = 12,
+	DLOCK_A_OWNER_TAG = 13,
+	DLOCK_A_OWNER = 14,
+	DLOCK_A_COOKIE = 15,
+	DLOCK_A_TOKEN = 16,
+	DLOCK_A_COUNT = 17,
+	DLOCK_A_QUEUED = 18,
+	DLOCK_A_PREFIX = 19,
+	DLOCK_A_VALUE = 20,
+	DLOCK_A_HOLDER = 21,
+	DLOCK_A_WAITER = 22,
+	DLOCK_A_ERROR = 23,
+	DLOCK_A_REASON = 24,
+	DLOCK_A_EVENT = 25,
+	DLOCK_A_SESSION = 26,
 	DLOCK_A_CFG_MAX_TTL_MS = 27,
 	DLOCK_A_CFG_MAX_LEASES = 28,
 	DLOCK_A_CFG_MAX_WAITERS = 29,
 	DLOCK_A_CFG_MAX_SOCKET_LEASES = 30,
 	DLOCK_A_CFG_MAX_SOCKET_WAITERS = 31,
-	DLOCK_A_TRUNCATED = 32,	/* flag, dump reply: entries were left out */
-	DLOCK_A_STATUS_MEMORY = 33, /* u64, reply only: bytes of kernel memory
-				     * the namespace's lock table holds */
+	DLOCK_A_TRUNCATED = 32,
+	DLOCK_A_STATUS_MEMORY = 33,
 	DLOCK_A_UID = 34,
 	DLOCK_A_CFG_MAX_USER_LEASES = 35,
 	DLOCK_A_CFG_MAX_USER_WAITERS = 36,
@@ -286,25 +472,51 @@ enum dlock_attr {
 
 /**
  * enum dlock_entry_attr - a holder or waiter in a %DLOCK_CMD_GET reply
+ * @DLOCK_E_UNSPEC: never used
+ * @DLOCK_E_PAD: alignment padding before a u64 attribute; skip it
+ * @DLOCK_E_MODE: u8, enum dlock_mode: the mode held or asked for
+ * @DLOCK_E_TOKEN: u64, holders: the lease's fencing token
+ * @DLOCK_E_COUNT: u32, holders: the reentrancy count
+ * @DLOCK_E_OWNER_TAG: u64, socket-bound owners: the owner tag within the
+ *	socket (%DLOCK_A_OWNER_TAG)
+ * @DLOCK_E_SESSION: u64: the session of the owner's socket (0: a detached
+ *	lease; a detached request that waits: the requesting socket's)
+ * @DLOCK_E_OWNER: binary, detached owners: the owner string
+ * @DLOCK_E_PID: u32: pid of the requesting process, as its own pid
+ *	namespace numbers it
+ * @DLOCK_E_UID: u32: the requester's uid in the user namespace owning the
+ *	network namespace
+ * @DLOCK_E_COMM: string: the requesting process's command name
+ * @DLOCK_E_REMAINING_MS: u64, milliseconds: until a holder's TTL ends or
+ *	a waiter's %DLOCK_A_WAIT_MS runs out (0: due now); absent: no TTL, or
+ *	no wait limit
+ * @DLOCK_E_VALUE: binary, holders: the value attached (absent: none)
+ * @DLOCK_E_COOKIE: u64, waiters: the request's %DLOCK_A_COOKIE
+ * @DLOCK_E_HIDDEN: flag: another uid's entry, shown without owner,
+ *	session, pid, comm, value and cookie (see "Users")
+ * @__DLOCK_E_MAX: one more than the highest entry attribute
+ * @DLOCK_E_MAX: the highest entry attribute
+ *
+ * Every entry has mode, uid and (when it has a deadline) remaining time;
+ * holders add token and count.  The rest is shown to the entry's uid and to
+ * CAP_NET_ADMIN only; see "Message trees".
  */
 enum dlock_entry_attr {
 	DLOCK_E_UNSPEC = 0,
 	DLOCK_E_PAD = 1,
-	DLOCK_E_MODE = 2,	/* u8 */
-	DLOCK_E_TOKEN = 3,	/* u64, holders */
-	DLOCK_E_COUNT = 4,	/* u32, holders: reentrancy count */
-	DLOCK_E_OWNER_TAG = 5,	/* u64, socket-bound owners */
-	DLOCK_E_SESSION = 6,	/* u64, the owner's session */
-	DLOCK_E_OWNER = 7,	/* binary, detached owners */
-	DLOCK_E_PID = 8,	/* u32, pid of the requesting process */
-	DLOCK_E_UID = 9,	/* u32, the requester's uid in the user
-				 * namespace owning the network namespace */
-	DLOCK_E_COMM = 10,	/* string */
-	DLOCK_E_REMAINING_MS = 11, /* u64, absent: no TTL / no wait limit */
-	DLOCK_E_VALUE = 12,	/* binary, holders: the value attached */
-	DLOCK_E_COOKIE = 13,	/* u64, waiters: the request's cookie */
-	DLOCK_E_HIDDEN = 14,	/* flag: another uid's entry, shown without
-				 * owner, session, pid, comm, value, cookie */
+	DLOCK_E_MODE = 2,
+	DLOCK_E_TOKEN = 3,
+	DLOCK_E_COUNT = 4,
+	DLOCK_E_OWNER_TAG = 5,
+	DLOCK_E_SESSION = 6,
+	DLOCK_E_OWNER = 7,
+	DLOCK_E_PID = 8,
+	DLOCK_E_UID = 9,
+	DLOCK_E_COMM = 10,
+	DLOCK_E_REMAINING_MS = 11,
+	DLOCK_E_VALUE = 12,
+	DLOCK_E_COOKIE = 13,
+	DLOCK_E_HIDDEN = 14,
 
 	__DLOCK_E_MAX,
 	DLOCK_E_MAX = __DLOCK_E_MAX - 1
