@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -52,12 +53,15 @@ static void fail_arm(unsigned int n)
 	}
 }
 
-/* Disarms; true when the armed failure was injected (the count reached 0). */
-static int fail_disarm(void)
+/*
+ * Disarms; true when the armed failure was injected (the count reached 0).
+ * @nth 0: the warm-up run, nothing was armed.
+ */
+static int fail_disarm(unsigned int nth)
 {
 	char buf[16] = "";
 	ssize_t n = pread(fail_fd, buf, sizeof(buf) - 1, 0);
-	int injected = n > 0 && strtoul(buf, NULL, 10) == 0;
+	int injected = nth && n > 0 && strtoul(buf, NULL, 10) == 0;
 
 	fail_arm(0);
 	return injected;
@@ -104,7 +108,9 @@ static struct client observer;	/* never armed: reads the state */
 static struct counts baseline;
 
 /*
- * After a scenario cleaned up: no lease, no waiter, the baseline memory.
+ * After a scenario cleaned up: no lease, no waiter, and no more memory than
+ * after the scenario's warm-up run (the table keeps the capacity it grew,
+ * so memory only settles once the scenario ran once without a failure).
  * Sockets end their sessions on close, which may finish just after close()
  * returns: poll for a while before calling it a leak.
  */
@@ -115,12 +121,12 @@ static void check_settled(unsigned int nth)
 
 	for (i = 0; i < 50; i++) {
 		if (!get_counts(&observer, &k) && !k.leases && !k.waiters &&
-		    k.memory == baseline.memory)
+		    k.memory <= baseline.memory)
 			return;
 		usleep(100 * 1000);
 	}
 	bad++;
-	printf("# %s, fail-nth %u: after cleanup %llu leases, %llu waiters, memory %llu (was %llu)\n",
+	printf("# %s, fail-nth %u: after cleanup %llu leases, %llu waiters, memory %llu (warm: %llu)\n",
 	       scenario, nth, (unsigned long long)k.leases,
 	       (unsigned long long)k.waiters, (unsigned long long)k.memory,
 	       (unsigned long long)baseline.memory);
@@ -158,8 +164,9 @@ static struct acq plain(const char *name, uint64_t tag)
 
 /*
  * One run of a scenario with the @nth allocation failing.  Returns whether
- * a failure was injected (0 ends the scenario); the run's own errors go to
- * bad.  @final: nothing was injected, so the step must have succeeded.
+ * a failure was injected (0 ends the scenario); inconsistencies count in
+ * bad.  A run with nothing injected (the last one, or the warm-up with @nth
+ * 0) must succeed.
  */
 typedef int (*step_fn)(unsigned int nth);
 
@@ -175,7 +182,7 @@ static int step_acquire(unsigned int nth)
 	open_client(&c);
 	fail_arm(nth);
 	err = acquire(&c, &a, &res);
-	injected = fail_disarm();
+	injected = fail_disarm(nth);
 	if (!err && res.error && holders(name) > 0)
 		complain(nth, "acquire failed (%s) yet left a holder",
 			 strerror(res.error));
@@ -200,7 +207,7 @@ static int step_detached(unsigned int nth)
 	open_client(&c);
 	fail_arm(nth);
 	err = acquire(&c, &a, &res);
-	injected = fail_disarm();
+	injected = fail_disarm(nth);
 	if (!err && res.error && holders(name) > 0)
 		complain(nth, "detached acquire failed (%s) yet left a holder",
 			 strerror(res.error));
@@ -229,7 +236,7 @@ static int step_queue(unsigned int nth)
 	w.wait_ms = 30000;
 	fail_arm(nth);
 	err = acquire(&c, &w, &res);
-	injected = fail_disarm();
+	injected = fail_disarm(nth);
 	if (!injected && (err || res.error || !res.queued))
 		complain(nth, "queueing without a failure did not queue%s", "");
 	client_close(&c);
@@ -256,7 +263,7 @@ static int step_grant(unsigned int nth)
 		complain(nth, "setup: holder and waiter failed%s", "");
 	fail_arm(nth);
 	err = release(&h, name, 1, NULL, &res);
-	injected = fail_disarm();
+	injected = fail_disarm(nth);
 	if (!injected) {
 		if (err || res.error)
 			complain(nth, "release without a failure failed%s", "");
@@ -317,7 +324,7 @@ static int step_dump(unsigned int nth)
 	}
 	fail_arm(nth);
 	err = dump(&c, prefix);
-	injected = fail_disarm();
+	injected = fail_disarm(nth);
 	if (!injected && err)
 		complain(nth, "dump without a failure failed: %s", strerror(-err));
 	client_close(&c);
@@ -343,7 +350,7 @@ static int step_value(unsigned int nth)
 	fail_arm(nth);
 	err = owned_cmd(&h, DLOCK_CMD_SET_VALUE, name, 1, NULL, 0, val,
 			sizeof(val), &res);
-	injected = fail_disarm();
+	injected = fail_disarm(nth);
 	if (!injected && (err || res.error))
 		complain(nth, "set-value without a failure failed%s", "");
 	client_close(&h);
@@ -357,6 +364,10 @@ static void run(const char *name, step_fn step)
 
 	scenario = name;
 	bad = 0;
+	baseline.memory = UINT64_MAX;
+	step(0);
+	if (get_counts(&observer, &baseline))
+		complain(0, "GET_STATUS failed%s", "");
 	for (nth = 1; nth <= MAX_NTH; nth++)
 		if (!step(nth))
 			break;
@@ -364,8 +375,13 @@ static void run(const char *name, step_fn step)
 		bad++;
 		printf("# %s: still injecting at fail-nth %u\n", name, MAX_NTH);
 	}
-	tap_ok(!bad, "%s: %u runs, a failure injected in %u of them, state consistent after each",
-	       name, nth, nth - 1);
+	/* A pass must mean something: fault injection has to have worked. */
+	if (nth == 1) {
+		bad++;
+		printf("# %s: not a single failure was injected\n", name);
+	}
+	tap_ok(!bad, "%s: %u runs with a failure injected, state consistent after each",
+	       name, nth - 1);
 }
 
 /* Let GFP_KERNEL allocations fail too, and keep the log free of stacks. */
@@ -392,6 +408,22 @@ static void setup_fault_attrs(void)
 	}
 }
 
+/*
+ * A user-space page fault while a failure is armed would take it (and the
+ * kernel then logs "VM_FAULT_OOM leaked out", a false alarm): touch the
+ * stack the scenarios will use and lock every page in memory first.
+ */
+static void prefault(void)
+{
+	volatile char stack[512 * 1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(stack); i += 4096)
+		stack[i] = 0;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		printf("# mlockall: %s\n", strerror(errno));
+}
+
 int main(void)
 {
 	/* A namespace of our own: the counts we check are ours alone. */
@@ -406,11 +438,8 @@ int main(void)
 		return 1;
 	}
 	open_client(&observer);
-	if (get_counts(&observer, &baseline)) {
-		printf("Bail out! GET_STATUS failed\n");
-		return 1;
-	}
 	tap_plan(6);
+	prefault();
 	run("acquire, new session", step_acquire);
 	run("acquire, detached", step_detached);
 	run("queue a waiter", step_queue);
