@@ -21,17 +21,6 @@ expect() {
 	fi
 }
 
-json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); $2" "$1"; }
-
-# wait_for CMD...: retries CMD for up to 10 s.
-wait_for() {
-	local i
-	for i in $(seq 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # TTLs are long: a loaded host can make a TCG guest very slow.
 out=$("$dl" lock db --ttl 60s)

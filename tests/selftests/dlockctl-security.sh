@@ -12,16 +12,6 @@ trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$tmp"' 
 . "$(dirname "$0")/../tap.sh"
 
 
-json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); $2" "$1"; }
-
-wait_for() {
-	local i
-	for i in $(seq 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # Everything in a namespace of its own: its own table and limits.
 ip netns add $ns

@@ -1552,19 +1552,6 @@ struct reuse_arg {
 	int stolen, errors;
 };
 
-static int open_bound(uint32_t portid)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_pid = portid };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
 
 /* Takes the port id as soon as it is free, locks, checks the lock stays. */
 static void *reuser(void *p)
@@ -1628,7 +1615,7 @@ TEST_F_TIMEOUT(ns, port_id_reuse_gets_fresh_session, 120)
 
 		/* The previous round's new socket still has the port id. */
 		do
-			old.fd = open_bound(ra.portid);
+			old.fd = nlraw_bind_portid(ra.portid);
 		while (old.fd == -EADDRINUSE);
 		ASSERT_LE(0, old.fd);
 		ASSERT_EQ(0, acquire(&old, &q, &r));

@@ -298,4 +298,19 @@ static inline int nlraw_mcast_group(int fd, const char *fam, const char *grp)
 	return -ENOENT;
 }
 
+/* A generic netlink socket bound to port id @portid, or -errno. */
+static inline int nlraw_bind_portid(uint32_t portid)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_pid = portid };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
 #endif /* DLOCK_NLRAW_H */

@@ -363,20 +363,6 @@ TEST(unload_destroys_caches)
 /* ---- port id reuse ---------------------------------------------------- */
 
 
-/* A netlink socket bound to @portid, or -errno. */
-static int bind_portid(uint32_t portid)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_pid = portid };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
 
 struct releaser {
 	struct client *c;
@@ -482,7 +468,7 @@ TEST_F_TIMEOUT(pin, port_id_reuse, 300)
 	ASSERT_EQ(1, poll(&p, 1, 60000)) TH_LOG("no grant came");
 	/* The flush has begun: A's note is built, not yet sent. */
 	client_close(&a);
-	for (i = 0; i < 100 && (b = bind_portid(portid)) == -EADDRINUSE; i++)
+	for (i = 0; i < 100 && (b = nlraw_bind_portid(portid)) == -EADDRINUSE; i++)
 		sleep_ms(1);
 	ASSERT_LE(0, b) TH_LOG("bind to port id %u: %s", portid,
 			       strerror(-b));
