@@ -176,6 +176,9 @@ static void sess_extend(struct repl *r, u64 from, u64 now)
 {
 	u64 until = from + shrink(r->cfg.drift_ppm, r->cfg.session_ns);
 
+	if (REPL_MUTATION == REPL_MUT_SESSION_NO_DRIFT)
+		until = from + r->cfg.session_ns;
+
 	if (until <= now)
 		return;
 	if (now >= r->sess_until)
@@ -233,7 +236,9 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 		/* evict the least recently used, same choice on every node */
 		d = &r->dedup[0];
 		for (i = 1; i < r->nr_dedup; i++)
-			if (r->dedup[i].used < d->used)
+			if (REPL_MUTATION == REPL_MUT_DEDUP_EVICT_MRU ?
+			    r->dedup[i].used > d->used :
+			    r->dedup[i].used < d->used)
 				d = &r->dedup[i];
 	}
 	memset(d, 0, sizeof(*d));
@@ -273,6 +278,13 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	if (!is_client_op(c->op))
 		return;
 	d = dedup_find(r, c->client);
+	if (REPL_MUTATION == REPL_MUT_DEDUP_BY_REQ) {
+		u32 k;
+
+		for (k = 0; k < r->nr_dedup; k++)
+			if (r->dedup[k].req == c->req)
+				d = &r->dedup[k];
+	}
 	if (d && c->req == d->req) {
 		res = d->res;		/* retransmission: same answer */
 	} else if (d && c->req < d->req) {
@@ -280,7 +292,10 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	} else if (!r->epoch) {
 		res.status = -EAGAIN;	/* cannot happen: EPOCH comes first */
 	} else {
-		r->ops->apply(r->sm, c, i, repl_token(r->epoch, i), now, &res);
+		r->ops->apply(r->sm, c, i,
+			      repl_token(r->epoch,
+					 REPL_MUTATION == REPL_MUT_TOKEN_LOCAL ?
+					 r->last : i), now, &res);
 		res.index = i;
 		if (!d)
 			d = dedup_slot(r, c->client);
@@ -404,7 +419,10 @@ static void send_append(struct repl *r, u16 to, u64 now)
 			return;
 		m = msg_new(r, REPL_MSG_SNAP, to);
 		m->index = r->applied;
-		m->log_term = term_at(r, r->applied);
+		if (REPL_MUTATION == REPL_MUT_SNAP_OFF_BY_ONE &&
+		    r->applied < r->last)
+			m->index++;
+		m->log_term = term_at(r, m->index);
 		m->blob = r->snap;
 		m->blob_len = n;
 	} else {
@@ -417,7 +435,7 @@ static void send_append(struct repl *r, u16 to, u64 now)
 	}
 	m->t_send = now;
 	/* echo only while a majority is known to follow us (see protocol.md) */
-	if (quorum_fresh(r, now))
+	if (quorum_fresh(r, now) || REPL_MUTATION == REPL_MUT_ECHO_NO_QUORUM)
 		m->t_echo = p->echo;
 	msg_send(r);
 }
@@ -451,7 +469,8 @@ static void advance_commit(struct repl *r, u64 now)
 	u32 cnt, i;
 
 	for (n = r->last; n > r->commit; n--) {
-		if (term_at(r, n) != r->term)
+		if (term_at(r, n) != r->term &&
+		    REPL_MUTATION != REPL_MUT_COMMIT_OLD_TERM)
 			break;
 		cnt = 1;
 		for (i = 0; i < r->cfg.nr_nodes; i++)
@@ -527,6 +546,8 @@ static void become_leader(struct repl *r, u64 now)
 		/* node sessions restart, late enough to outlast old echoes */
 		p->last_heard = now + repl_hold(r->cfg.drift_ppm,
 						r->cfg.elect_min_ns);
+		if (REPL_MUTATION == REPL_MUT_SESSION_WINDOW)
+			p->last_heard = now;
 		p->sess_ended = false;
 	}
 	/* every lease's countdown restarts at our election */
@@ -697,7 +718,8 @@ static void on_recover_req(struct repl *r, const struct repl_msg *in)
 	 * Fresh only with an empty log: a follower does not know whether the
 	 * entries it holds were committed (its commit index may lag).
 	 */
-	if (r->fresh && r->last == 0)
+	if (r->fresh &&
+	    (r->last == 0 || REPL_MUTATION == REPL_MUT_TRUST_AMNESIAC))
 		m->flags |= REPL_F_FRESH;
 	m->index = r->last;
 	m->commit = r->commit;
@@ -714,6 +736,8 @@ static void on_recover_resp(struct repl *r, const struct repl_msg *m, u64 now)
 	p->rec_flags = m->flags;
 	p->rec_term = m->term;
 	p->rec_last = m->index;
+	if (REPL_MUTATION == REPL_MUT_CATCHUP_LOW)
+		p->rec_last = m->commit;
 	recover_check(r, now);
 }
 
@@ -736,7 +760,8 @@ static void on_vote_req(struct repl *r, const struct repl_msg *in, u64 now)
 	if (in->term == r->term && !r->catching_up &&
 	    in->term % r->cfg.nr_nodes == in->from &&
 	    (r->voted_for == REPL_NONE || r->voted_for == in->from) &&
-	    up_to_date(r, in->log_term, in->index)) {
+	    (up_to_date(r, in->log_term, in->index) ||
+	     REPL_MUTATION == REPL_MUT_VOTE_ANY_LOG)) {
 		ok = true;
 		r->voted_for = in->from;
 		elect_reset(r, now);
@@ -765,7 +790,11 @@ static void on_vote_resp(struct repl *r, const struct repl_msg *in, u64 now)
 /* Common prologue of APPEND and SNAP: false if the message is stale. */
 static bool accept_leader(struct repl *r, const struct repl_msg *in, u64 now)
 {
-	if (in->term < r->term)
+	if (in->term < r->term &&
+	    !(REPL_MUTATION == REPL_MUT_APPEND_STALE_TERM &&
+	      in->type == REPL_MSG_APPEND) &&
+	    !(REPL_MUTATION == REPL_MUT_SNAP_STALE_TERM &&
+	      in->type == REPL_MSG_SNAP))
 		return false;
 	if (in->term > r->term || r->role != REPL_FOLLOWER)
 		become_follower(r, in->term, now);
@@ -836,9 +865,26 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 	if (REPL_MUTATION == REPL_MUT_COMMIT_BACK)
 		/* planted bug: believe a leader whose commit lags ours */
 		r->commit = min(in->commit, upto);
+	else if (REPL_MUTATION == REPL_MUT_APPLY_UNCOMMITTED)
+		/* planted bug: take what we store as committed */
+		r->commit = max(r->commit, upto);
 	else if (in->commit > r->commit)
-		r->commit = max(r->commit, min(in->commit, upto));
+		r->commit = max(r->commit,
+				min(in->commit,
+				    REPL_MUTATION == REPL_MUT_COMMIT_UNCLAMPED ?
+				    r->last : upto));
 	apply_committed(r, now);
+	if (REPL_MUTATION == REPL_MUT_FOLLOWER_EXPIRES) {
+		/* planted bug: a follower ends leases by its own clock */
+		struct repl_cmd c;
+		struct repl_result res;
+
+		while (r->ops->next_expired(r->sm, now, &c)) {
+			memset(&res, 0, sizeof(res));
+			r->ops->apply(r->sm, &c, r->applied,
+				      repl_token(r->epoch, r->applied), now, &res);
+		}
+	}
 	append_resp(r, in, true, upto, now);
 }
 
@@ -859,7 +905,7 @@ static void on_snap(struct repl *r, const struct repl_msg *in, u64 now)
 			return;
 		}
 		r->first = in->index + 1;
-		if (!keep)
+		if (!keep || REPL_MUTATION == REPL_MUT_SNAP_DROPS_TAIL)
 			r->last = in->index;
 		r->snap_term = in->log_term;
 		r->commit = in->index;
@@ -874,7 +920,9 @@ static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	struct repl_peer *p = &r->peer[in->from];
 
-	if (r->role != REPL_LEADER || in->term != r->term)
+	if (r->role != REPL_LEADER ||
+	    (in->term != r->term &&
+	     !(REPL_MUTATION == REPL_MUT_STALE_ACK && in->term < r->term)))
 		return;
 	p->last_heard = max(p->last_heard, now);
 	p->sess_ended = false;
@@ -918,6 +966,15 @@ static int propose(struct repl *r, struct repl_cmd *c, u64 now)
 	err = append_local(r, c);
 	if (err)
 		return err;
+	if (REPL_MUTATION == REPL_MUT_ANSWER_UNCOMMITTED &&
+	    c->op == REPL_OP_RENEW && c->node == r->cfg.self) {
+		/* planted bug: a RENEW answered before it is committed */
+		struct repl_result res;
+
+		memset(&res, 0, sizeof(res));
+		res.index = r->last;
+		r->env.reply(r->env.ctx, c, &res);
+	}
 	if (r->cfg.nr_nodes == 1) {
 		r->commit = r->last;
 	}
@@ -939,9 +996,14 @@ static int check_cmd(struct repl *r, struct repl_cmd *c)
 	    c->node >= r->cfg.nr_nodes)
 		return -EINVAL;
 	if (c->op == REPL_OP_ACQUIRE || c->op == REPL_OP_RENEW) {
-		if (!c->ttl || c->ttl > r->cfg.max_ttl_ns)
+		if (!c->ttl || (c->ttl > r->cfg.max_ttl_ns &&
+				REPL_MUTATION != REPL_MUT_TTL_NO_CAP))
 			return -EINVAL;
 		c->hold = repl_hold(r->cfg.drift_ppm, c->ttl);
+		if (REPL_MUTATION == REPL_MUT_HOLD_NO_DRIFT)
+			c->hold = c->ttl;
+		if (REPL_MUTATION == REPL_MUT_HOLD_SHORT)
+			c->hold -= 4000000;
 	}
 	c->arg = 0;
 	return 0;
@@ -1081,6 +1143,9 @@ static void leader_tick(struct repl *r, u64 now)
 	}
 	/* leases whose hold ran out on our clock */
 	while (log_room(r) && r->ops->next_expired(r->sm, now, &c)) {
+		if (REPL_MUTATION == REPL_MUT_DEAD_LEASES &&
+		    c.node != r->cfg.self)
+			continue;	/* planted bug: only our clients expire */
 		c.op = REPL_OP_EXPIRE;
 		propose(r, &c, now);
 	}

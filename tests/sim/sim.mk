@@ -42,9 +42,12 @@ fuzz: $(SIM_BUILD)/fuzz_wire
 	@mkdir -p $(SIM_BUILD)/fuzz-corpus
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=20000 $(SIM_BUILD)/fuzz-corpus
 
+# mutation numbers: kmod/repl.h REPL_MUT_* (1 .. REPL_MUT__N - 1)
+SIM_MUTS := $(shell seq 1 28)
+SIM_MUT_BINS := $(SIM_MUTS:%=$(SIM_BUILD)/sim-mut%)
+
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_BUILD)/sim-mut1 $(SIM_BUILD)/sim-mut2 $(SIM_BUILD)/sim-mut3 $(SIM_BUILD)/sim-mut4 \
-		$(SIM_BUILD)/sim-mut5
+		$(SIM_MUT_BINS)
 	@tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too
