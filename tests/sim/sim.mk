@@ -10,17 +10,21 @@ FUZZ_SECONDS ?= 600
 SIM_BUILD := build/sim
 REPL_SRC := kmod/repl.c kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/wire.h kmod/compat.h
-SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c
-SIM_HDR := tests/sim/lockmodel.h
+SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c tests/sim/check_log.c \
+	tests/sim/check_oracle.c tests/sim/params.c
+SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
 
-$(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+# the core comes in through check_peek.c (white-box log access, check.h)
+SIM_CORE := tests/sim/check_peek.c kmod/wire.c
+
+$(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(REPL_SRC)
+	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(SIM_CORE)
 
 # one binary per planted bug (kmod/repl.h REPL_MUT_*)
-$(SIM_BUILD)/sim-mut%: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+$(SIM_BUILD)/sim-mut%: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -DREPL_MUTATION=$* -o $@ $(SIM_SRC) $(REPL_SRC)
+	$(CC) $(SIM_CFLAGS) -Ikmod -DREPL_MUTATION=$* -o $@ $(SIM_SRC) $(SIM_CORE)
 
 $(SIM_BUILD)/test_wire: tests/host/test_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
