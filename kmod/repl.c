@@ -387,6 +387,8 @@ static u64 quorum_time(struct repl *r, u64 now)
 	u64 t[REPL_MAX_NODES];
 	u32 n = 0, i, j, k = majority(r);
 
+	if (REPL_MUTATION == REPL_MUT_ALWAYS_FRESH)
+		return now;	/* planted bug: a leader never doubts itself */
 	for (i = 0; i < r->cfg.nr_nodes; i++)
 		t[n++] = i == r->cfg.self ? now : r->peer[i].acked_lt;
 	/* k-th largest */
@@ -435,7 +437,7 @@ static void send_append(struct repl *r, u16 to, u64 now)
 	}
 	m->t_send = now;
 	/* echo only while a majority is known to follow us (see protocol.md) */
-	if (quorum_fresh(r, now) || REPL_MUTATION == REPL_MUT_ECHO_NO_QUORUM)
+	if (quorum_fresh(r, now))
 		m->t_echo = p->echo;
 	msg_send(r);
 }
@@ -776,7 +778,9 @@ static void on_vote_resp(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	u32 n = 1, i;
 
-	if (r->role != REPL_CANDIDATE || in->term != r->term ||
+	if (r->role != REPL_CANDIDATE ||
+	    (in->term != r->term &&
+	     !(REPL_MUTATION == REPL_MUT_STALE_VOTE && in->term < r->term)) ||
 	    !(in->flags & REPL_F_OK))
 		return;
 	r->peer[in->from].voted = true;
@@ -792,9 +796,7 @@ static bool accept_leader(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	if (in->term < r->term &&
 	    !(REPL_MUTATION == REPL_MUT_APPEND_STALE_TERM &&
-	      in->type == REPL_MSG_APPEND) &&
-	    !(REPL_MUTATION == REPL_MUT_SNAP_STALE_TERM &&
-	      in->type == REPL_MSG_SNAP))
+	      in->type == REPL_MSG_APPEND))
 		return false;
 	if (in->term > r->term || r->role != REPL_FOLLOWER)
 		become_follower(r, in->term, now);

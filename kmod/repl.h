@@ -203,10 +203,10 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_COMMIT_OLD_TERM	6	/* Raft figure 8 */
 #define REPL_MUT_VOTE_ANY_LOG		7	/* no log-up-to-date check */
 #define REPL_MUT_APPEND_STALE_TERM	8
-#define REPL_MUT_SNAP_STALE_TERM	9
+#define REPL_MUT_STALE_VOTE		9	/* vote of an older term counted */
 #define REPL_MUT_STALE_ACK		10	/* ack of an older term counted */
 #define REPL_MUT_ANSWER_UNCOMMITTED	11	/* leader answers RENEW at once */
-#define REPL_MUT_ECHO_NO_QUORUM		12	/* deposed leader extends sessions */
+#define REPL_MUT_ALWAYS_FRESH		12	/* deposed leader never doubts */
 #define REPL_MUT_FOLLOWER_EXPIRES	13	/* by its own clock, no log */
 #define REPL_MUT_DEDUP_BY_REQ		14	/* keyed by request id only */
 #define REPL_MUT_DEDUP_EVICT_MRU	15	/* evicts the wrong client */

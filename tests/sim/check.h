@@ -26,6 +26,7 @@ void violate(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* check_peek.c: entry i of a node's log, NULL when not held */
 const struct repl_entry *ck_peek(const struct repl *r, u64 i);
+u64 ck_peek_term(const struct repl *r, u64 i);
 
 /* check_log.c: the committed prefix of the current world */
 struct ck_rec {
@@ -46,7 +47,7 @@ struct ck_log {
 		u64 term;
 	} node[CK_MAX_NODES];
 	/* figures */
-	u64 elections, rec_holes;
+	u64 elections, rec_holes, durable_checks;
 };
 
 extern struct ck_log CK;
@@ -59,6 +60,10 @@ void ck_observe(int n, u32 boot, struct repl *r, u64 now);
  * @ref (the world's commit index a while before the end). */
 void ck_log_final(int n, struct repl *r, u64 ref);
 const struct ck_rec *ck_rec_at(u64 i);
+/* Durability of the committed prefix now: no node lacking a committed
+ * entry may have a log at least as up to date as a majority of the voters'
+ * (it could win a later election).  @r[i]: node i, NULL when down. */
+void ck_durable(struct repl *const *r, int n);
 
 /* check_oracle.c */
 void ck_oracle_reset(u32 max_clients);

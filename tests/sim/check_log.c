@@ -10,6 +10,10 @@
  * - A node that becomes leader must hold every recorded entry it has not
  *   compacted (Raft's leader completeness), checked at its election, not
  *   found later as a divergence or a stall.
+ * - At every moment, no node that lacks a committed entry may have a log
+ *   at least as up to date as a majority of the voters' logs: it could win
+ *   a later election (this is what leader completeness rests on, checked
+ *   before the election happens: Raft's figure 8, stale acknowledgements).
  * - At the end of a seed no node with memory may be stuck below the world's
  *   commit index: a follower refusing to move on is a safety problem (its
  *   log conflicts with committed entries), not a slow request.
@@ -25,6 +29,7 @@ void ck_log_reset(void)
 {
 	struct ck_rec *rec = CK.rec;
 	u64 cap = CK.cap, el = CK.elections, holes = CK.rec_holes, i;
+	u64 dc = CK.durable_checks;
 
 	/* indexes committed but never seen by the checker (compacted at once) */
 	for (i = 1; i <= CK.max; i++)
@@ -36,6 +41,7 @@ void ck_log_reset(void)
 	CK.cap = cap;
 	CK.elections = el;
 	CK.rec_holes = holes;
+	CK.durable_checks = dc;
 }
 
 const struct ck_rec *ck_rec_at(u64 i)
@@ -170,4 +176,48 @@ void ck_log_final(int n, struct repl *r, u64 ref)
 			(unsigned long long)st.first_index,
 			(unsigned long long)st.last_index,
 			(unsigned long long)st.term, (unsigned long long)ref);
+}
+
+void ck_durable(struct repl *const *r, int n)
+{
+	const struct ck_rec *rc = ck_rec_at(CK.max);
+	u64 last[CK_MAX_NODES], lterm[CK_MAX_NODES];
+	bool voter[CK_MAX_NODES], complete[CK_MAX_NODES];
+	struct repl_status st;
+	int x, v, cnt;
+
+	if (!rc)
+		return;
+	for (x = 0; x < n; x++) {
+		voter[x] = false;
+		if (!r[x])
+			continue;
+		repl_status(r[x], &st);
+		/* nodes without memory neither vote nor stand (R5) */
+		if (st.role == REPL_RECOVERING || st.catching_up)
+			continue;
+		voter[x] = true;
+		last[x] = st.last_index;
+		lterm[x] = ck_peek_term(r[x], st.last_index);
+		complete[x] = st.first_index > CK.max ||
+			      ck_peek_term(r[x], CK.max) == rc->term;
+	}
+	CK.durable_checks++;
+	for (x = 0; x < n; x++) {
+		if (!voter[x] || complete[x])
+			continue;
+		for (cnt = 0, v = 0; v < n; v++)
+			if (voter[v] && (lterm[x] > lterm[v] ||
+					 (lterm[x] == lterm[v] &&
+					  last[x] >= last[v])))
+				cnt++;
+		if (cnt >= n / 2 + 1) {
+			violate("committed index %llu (term %llu) is not durable: n%d lacks it, yet its log (last %llu, term %llu) is as up to date as a majority's, so it could win an election",
+				(unsigned long long)CK.max,
+				(unsigned long long)rc->term, x,
+				(unsigned long long)last[x],
+				(unsigned long long)lterm[x]);
+			return;
+		}
+	}
 }

@@ -18,3 +18,9 @@ const struct repl_entry *ck_peek(const struct repl *r, u64 i)
 		return NULL;
 	return ent_at(r, i);
 }
+
+/* Term of entry i as the node knows it (also just below its log), or ~0. */
+u64 ck_peek_term(const struct repl *r, u64 i)
+{
+	return term_at(r, i);
+}

@@ -24,7 +24,7 @@ void sim_params_pick(struct sim_params *p, u64 seed, int force)
 		r = 100;
 	*p = (struct sim_params){ "default", 0, 0, 256, 64,
 		20 * MS, 100 * MS, 200 * MS, 800 * MS, 500 * MS, 200 * MS,
-		false, false, false, false };
+		false, false, false, false, false };
 	if (r < 15) {
 		/* faster timing: shorter leases and sessions, tighter slack */
 		p->name = "fast";
@@ -53,4 +53,9 @@ void sim_params_pick(struct sim_params *p, u64 seed, int force)
 	p->over_cap = prng(&x) % 100 < 30;
 	p->f_down = p->edge && prng(&x) % 2;
 	p->hit_leader = p->edge;
+	/* new leaders cut off at once: old-term tails, stale answers */
+	p->churn = p->edge && prng(&x) % 2;
+	/* election timeouts near their minimum: sessions at their edge */
+	if (p->edge && prng(&x) % 2)
+		p->elect_max = p->elect_min + p->hb / 2;
 }

@@ -22,6 +22,7 @@ struct sim_params {
 	bool over_cap;		/* some TTLs above max_ttl (must be refused) */
 	bool f_down;		/* crashes take exactly f nodes down */
 	bool hit_leader;	/* partitions cut the leader off */
+	bool churn;		/* a new leader is often cut off at once */
 };
 
 #define SIM_PARAM_SETS	4

@@ -46,11 +46,11 @@
 
 enum { EV_DELIVER, EV_TICK, EV_CLIENT, EV_FAULT, EV_RESTART, EV_HEAL };
 enum { F_LOSS, F_DUP, F_SLOW, F_PART_SYM, F_PART_ONEWAY, F_CRASH,
-       F_WHOLE_RESTART, F_CLIENT_CRASH, F__N };
+       F_WHOLE_RESTART, F_CLIENT_CRASH, F_SPLIT, F__N };
 static const char *const fault_name[F__N] = {
 	"message loss", "duplication", "delay/reorder", "partition (symmetric)",
 	"partition (one-way)", "node crash+restart", "whole-cluster restart",
-	"client crash",
+	"client crash", "append batch split",
 };
 
 struct event {
@@ -88,6 +88,7 @@ struct lease {
 	u64 index;
 	int world;
 	bool uncertain;		/* a request on it was given up */
+	bool released;		/* the client gave it up by RELEASE */
 };
 
 struct client {
@@ -376,8 +377,20 @@ static void sim_send(void *ctx, const struct repl_msg *m)
 {
 	struct node *nd = ctx;
 	int from = (int)(nd - S.node), to = m->to, copies = 1, i;
+	static struct repl_msg split;
 	u8 buf[WIRE_MAX];
-	int len = wire_encode(m, buf, sizeof(buf));
+	int len;
+
+	/* churn: a leader may send any prefix of a batch; a new leader's
+	 * EPOCH then trails the old-term entries it sends first */
+	if (S.p.churn && S.faults_on && m->type == REPL_MSG_APPEND &&
+	    m->n_ent >= 2 && chance(200)) {
+		S.faults[F_SPLIT]++;
+		split = *m;
+		split.n_ent = (u16)rnd_range(1, m->n_ent - 1);
+		m = &split;
+	}
+	len = wire_encode(m, buf, sizeof(buf));
 
 	if (len < 0) {
 		violate("n%d sent a message the codec rejects (%d)", from, len);
@@ -500,6 +513,7 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 			l->valid_local = 0;
 		l->held = true;
 		l->uncertain = false;
+		l->released = false;
 		l->mode = cmd->mode;
 		l->count = res->count;
 		l->token = res->token;
@@ -800,8 +814,10 @@ static void client_step(int i)
 		/* the lease is given up the moment the release is sent */
 		struct lease *l = &c->lease[c->cmd.lock];
 
-		if (--l->count == 0)
+		if (--l->count == 0) {
 			l->held = false;
+			l->released = true;
+		}
 	}
 	c->cmd.client = c->id;
 	c->cmd.req = ++c->next_req;
@@ -896,7 +912,7 @@ static void margin_of(struct client *c, struct lease *l, int kind)
 {
 	s64 m;
 
-	if (!l->valid_local || l->world != S.world || !(l->held || l->uncertain))
+	if (!l->valid_local || l->world != S.world || l->released)
 		return;
 	if (l->held && lease_valid(c, l)) {
 		violate("%s ended client %u's lease of lock %d while it is valid on the client's clock",
@@ -972,6 +988,17 @@ static void final_checks(void)
 	}
 }
 
+static void sim_durable(void)
+{
+	struct repl *r[MAX_NODES];
+	int i;
+
+	for (i = 0; i < S.n; i++)
+		r[i] = S.node[i].up && S.node[i].world == S.world ?
+		       S.node[i].r : NULL;
+	ck_durable(r, S.n);
+}
+
 /* ---- faults ---- */
 /* The node that leads the highest term, or -1. */
 static int sim_leader(void)
@@ -990,6 +1017,21 @@ static int sim_leader(void)
 		}
 	}
 	return l;
+}
+
+/* Cut node n off from every other node until the next heal. */
+static void isolate(int n)
+{
+	int i;
+
+	if (!S.faults_on)
+		return;
+	S.faults[F_PART_SYM]++;
+	for (i = 0; i < S.n; i++)
+		if (i != n)
+			S.block[n][i] = S.block[i][n] = true;
+	trace(TR_PART, n, n, n, 0);
+	push(S.now + rnd_range(100 * MS, 600 * MS), EV_HEAL, 0, 0, NULL, 0);
 }
 
 static void heal_all(void)
@@ -1085,6 +1127,10 @@ static void role_trace(int n)
 	if (st.role != last[n]) {
 		last[n] = st.role;
 		trace(TR_ROLE, n, st.role, st.term, st.commit);
+		if (st.role == REPL_LEADER && S.p.churn && S.faults_on &&
+		    chance(300))
+			push(S.now + rnd_range(MS / 10, 5 * MS), EV_FAULT, 0,
+			     2000 + n, NULL, 0);
 	}
 }
 
@@ -1200,6 +1246,10 @@ static int run_seed(u64 seed)
 			touched = S.cl[e.aux].node;
 			break;
 		case EV_FAULT:
+			if (e.aux >= 2000) {
+				isolate((int)(e.aux - 2000));
+				break;
+			}
 			if (e.aux >= 1000) {
 				if (!S.cl[e.aux - 1000].alive)
 					client_new((int)(e.aux - 1000));
@@ -1225,6 +1275,7 @@ static int run_seed(u64 seed)
 			if (S.node[touched].up)
 				ck_observe(touched, S.node[touched].boot,
 					   S.node[touched].r, S.now);
+			sim_durable();
 		}
 		check_invariants(touched);
 	}
