@@ -42,8 +42,13 @@ $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 sim: $(SIM_BUILD)/sim
 	$(SIM_BUILD)/sim -n $(SEEDS)
 
-fuzz: $(SIM_BUILD)/fuzz_wire
+$(SIM_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c kmod/wire.c $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ tests/fuzz/fuzz_seeds.c kmod/wire.c
+
+fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 	@mkdir -p $(SIM_BUILD)/fuzz-corpus
+	$(SIM_BUILD)/fuzz_seeds $(SIM_BUILD)/fuzz-corpus
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=65100 $(SIM_BUILD)/fuzz-corpus
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
