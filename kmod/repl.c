@@ -274,6 +274,25 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 	return d;
 }
 
+/* ---- snapshot buffers ------------------------------------------------- */
+
+static void tx_drop(struct repl *r)
+{
+	if (r->tx)
+		r->env.free(r->env.ctx, r->tx);
+	r->tx = NULL;
+	r->tx_len = 0;
+}
+
+static void rx_drop(struct repl *r)
+{
+	if (r->rx)
+		r->env.free(r->env.ctx, r->rx);
+	r->rx = NULL;
+	r->rx_len = 0;
+	r->rx_have = 0;
+}
+
 /* ---- apply ------------------------------------------------------------ */
 
 /* Commands a client asks for: each goes through the dedup table. */
@@ -346,6 +365,9 @@ static void apply_committed(struct repl *r, u64 now)
 	}
 	if (r->last - r->first + 1 > r->cfg.log_cap / 4 * 3)
 		compact(r);
+	/* a snapshot in reception that the log overtook is of no use */
+	if (r->rx && r->rx_index <= r->commit)
+		rx_drop(r);
 	if (r->catching_up && r->commit >= r->catchup_target) {
 		r->catching_up = false;
 		elect_reset(r, now);
@@ -353,23 +375,6 @@ static void apply_committed(struct repl *r, u64 now)
 }
 
 /* ---- snapshot ------------------------------------------------------------ */
-
-static void tx_drop(struct repl *r)
-{
-	if (r->tx)
-		r->env.free(r->env.ctx, r->tx);
-	r->tx = NULL;
-	r->tx_len = 0;
-}
-
-static void rx_drop(struct repl *r)
-{
-	if (r->rx)
-		r->env.free(r->env.ctx, r->rx);
-	r->rx = NULL;
-	r->rx_len = 0;
-	r->rx_have = 0;
-}
 
 /*
  * The leader serializes the state once, at its applied index, and sends
@@ -1003,7 +1008,8 @@ static bool rx_same(const struct repl *r, const struct repl_msg *in)
  */
 static bool rx_start(struct repl *r, const struct repl_msg *in)
 {
-	if (in->snap_off || in->snap_len > r->cfg.max_snap_bytes ||
+	if (in->snap_off || in->snap_len < SNAP_HDR ||
+	    in->snap_len > r->cfg.max_snap_bytes ||
 	    (r->rx && r->rx_lead == in->term && in->index < r->rx_index))
 		return false;
 	rx_drop(r);
@@ -1054,7 +1060,6 @@ static void on_snap(struct repl *r, const struct repl_msg *in, u64 now)
 	}
 	if (in->index <= r->commit) {
 		/* we hold all of it (and it is committed): skip it */
-		rx_drop(r);
 		append_resp(r, in, true, in->index, now);
 		return;
 	}
