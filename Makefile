@@ -100,6 +100,9 @@ DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)
 
+# libdlock(3) and a page per function (the groups' other names are .so links).
+MAN3 := $(wildcard userspace/man/*.3)
+
 install: userspace
 	install -D -m 0644 userspace/lib/dlock.h $(DESTDIR)$(PREFIX)/include/dlock.h
 	install -D -m 0644 uapi/linux/dlock.h $(DESTDIR)$(PREFIX)/include/linux/dlock.h
@@ -109,7 +112,8 @@ install: userspace
 	install -D -m 0644 $(BUILD)/dlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dlock.pc
 	install -D -m 0755 $(DLOCKCTL) $(DESTDIR)$(PREFIX)/sbin/dlockctl
 	install -D -m 0644 userspace/man/dlockctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dlockctl.8
-	install -D -m 0644 userspace/man/libdlock.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdlock.3
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 0644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
 
