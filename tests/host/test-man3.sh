@@ -40,6 +40,7 @@ done
 ok "$([ -z "$missing" ] && echo 0 || echo 1)" "man FUNCTION shows the function's page (not found:${missing:- none})"
 
 # What make install installs: its MAN3 list, as make evaluates it.
+# shellcheck disable=SC2016 # $(MAN3) is for make
 installed=$(make -s --no-print-directory -f Makefile -f - print-man3 <<<'print-man3: ; @echo $(MAN3)' 2>/dev/null)
 missing=""
 for f in $funcs; do

@@ -188,6 +188,29 @@ TEST_F(lib2, keepalive_on_its_thread)
 	EXPECT_EQ(0, dlock_release(self->b, n, NULL));
 }
 
+/* A blocking wait on the handle renews its kept-alive leases meanwhile. */
+TEST_F(lib2, keepalive_during_a_blocking_wait)
+{
+	struct dlock_acquire_opts o = { .ttl_ms = 1000,
+					.flags = DLOCK_F_KEEPALIVE };
+	struct dlock_acquire_opts w = { .ttl_ms = 1000, .wait_ms = 3000 };
+	struct dlock_acquire_opts t = { .ttl_ms = 1000, .flags = DLOCK_F_TRY };
+	struct dlock_acquire_opts forever = { .flags = DLOCK_F_NO_TTL };
+	const char *kept = lname("ka-kept"), *busy = lname("ka-busy");
+	struct lost x = {};
+	struct dlock_lease l, l2;
+
+	dlock_on_lost(self->a, on_lost, &x);
+	ASSERT_EQ(0, dlock_acquire(self->a, kept, &o, &l));
+	ASSERT_EQ(0, dlock_acquire(self->b, busy, &forever, &l2));
+	/* Three TTLs of waiting in a blocking call, nothing else running. */
+	EXPECT_EQ(-ETIMEDOUT, dlock_acquire(self->a, busy, &w, &l2));
+	EXPECT_EQ(-EAGAIN, dlock_acquire(self->b, kept, &t, &l2));
+	EXPECT_EQ(0, lost_count(&x));
+	EXPECT_EQ(0, dlock_release(self->a, kept, NULL));
+	EXPECT_EQ(0, dlock_release(self->b, busy, NULL));
+}
+
 /* A detached lease gets no LOST message: the failed renewal reports it. */
 TEST_F(lib2, keepalive_reports_a_broken_detached_lease)
 {

@@ -302,8 +302,8 @@ static void *dlock_ka_main(void *arg)
 		{ .fd = d->ka_wake_fd, .events = POLLIN },
 	};
 	char errmsg[sizeof(d->errmsg)];
+	int saved, timeout, err;
 	uint64_t v;
-	int saved, timeout;
 
 	for (;;) {
 		dlock_lock(d);
@@ -313,11 +313,13 @@ static void *dlock_ka_main(void *arg)
 		}
 		saved = d->err;
 		memcpy(errmsg, d->errmsg, sizeof(errmsg));
-		dlock_dispatch(d);
+		err = dlock_dispatch(d);
 		d->err = saved;
 		memcpy(d->errmsg, errmsg, sizeof(errmsg));
 		timeout = dlock_next_timeout(d);
 		dlock_unlock(d);
+		/* A failed socket stays readable: do not spin on it. */
+		p[0].fd = err < 0 ? -1 : dlock_fd(d);
 		if (poll(p, 2, timeout) > 0 && p[1].revents & POLLIN &&
 		    read(d->ka_wake_fd, &v, sizeof(v)) < 0) {
 			/* EAGAIN: another wake-up took it */
