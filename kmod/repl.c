@@ -5,6 +5,7 @@
  */
 #include "compat.h"
 #include "repl.h"
+#include "wire.h"
 
 #ifndef REPL_MUTATION
 #define REPL_MUTATION 0
@@ -13,6 +14,7 @@
 #define NS_PER_SEC	1000000000ULL
 #define SNAP_HDR	16	/* epoch u64, dedup count u32, pad u32 */
 #define DEDUP_REC	40
+#define SNAP_WINDOW	4	/* snapshot chunks in flight to one peer */
 
 struct repl_peer {
 	u64 inc;		/* latest incarnation heard from the peer */
@@ -24,6 +26,8 @@ struct repl_peer {
 	bool recovering;	/* leader: its acks do not count */
 	bool sess_ended;	/* leader: SESSION_END proposed this silence */
 	bool voted;		/* candidate: granted us its vote */
+	u64 snap_acked;		/* leader: bytes of r->tx the peer holds */
+	u64 snap_sent;		/* leader: bytes of r->tx sent to it */
 	/* recovery round answers */
 	bool rec_got;
 	u8 rec_flags;
@@ -81,8 +85,23 @@ struct repl {
 	struct repl_peer peer[REPL_MAX_NODES];
 	struct repl_dedup *dedup;
 	u32 nr_dedup;
-	u8 *snap;
+	/* leader: the snapshot lagging peers get, kept while it is of use */
+	u8 *tx;
+	u64 tx_len;
+	u64 tx_index;		/* last index it covers */
+	u64 tx_term;		/* and that entry's term */
+	/* follower: the snapshot being received, installed once complete */
+	u8 *rx;
+	u64 rx_len;
+	u64 rx_have;		/* bytes received in a row from offset 0 */
+	u64 rx_index;
+	u64 rx_term;
+	u64 rx_lead;		/* term of the leader sending it */
+	u32 chunk;		/* snapshot bytes per SNAP */
+	u64 nr_built, nr_chunks, nr_installed;
+
 	struct repl_msg *out;	/* scratch for outgoing messages */
+	struct repl_cmd tmp;	/* scratch command: too big for the stack */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -133,6 +152,19 @@ static struct repl_entry *ent_at(const struct repl *r, u64 i)
 	return &r->ring[i % r->cfg.log_cap];
 }
 
+/* Copies the used part of a command only: data past len is undefined. */
+static void cmd_copy(struct repl_cmd *dst, const struct repl_cmd *src)
+{
+	memcpy(dst, src, offsetof(struct repl_cmd, data) +
+	       min((u32)src->len, (u32)REPL_DATA_MAX));
+}
+
+static void ent_copy(struct repl_entry *dst, const struct repl_entry *src)
+{
+	dst->term = src->term;
+	cmd_copy(&dst->cmd, &src->cmd);
+}
+
 /* Term of entry i, or U64_MAX when not known (compacted or absent). */
 static u64 term_at(const struct repl *r, u64 i)
 {
@@ -156,7 +188,8 @@ static struct repl_msg *msg_new(struct repl *r, u8 type, u16 to)
 {
 	struct repl_msg *m = r->out;
 
-	memset(m, 0, sizeof(*m));
+	/* the entries are filled only as far as n_ent says */
+	memset(m, 0, offsetof(struct repl_msg, ent));
 	m->type = type;
 	m->from = r->cfg.self;
 	m->to = to;
@@ -246,12 +279,42 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 	return d;
 }
 
+/* ---- snapshot buffers ------------------------------------------------- */
+
+static void tx_drop(struct repl *r)
+{
+	if (r->tx)
+		r->env.free(r->env.ctx, r->tx);
+	r->tx = NULL;
+	r->tx_len = 0;
+}
+
+static void rx_drop(struct repl *r)
+{
+	if (r->rx)
+		r->env.free(r->env.ctx, r->rx);
+	r->rx = NULL;
+	r->rx_len = 0;
+	r->rx_have = 0;
+}
+
 /* ---- apply ------------------------------------------------------------ */
 
+/* Commands a client asks for: each goes through the dedup table. */
 static bool is_client_op(u8 op)
 {
-	return op == REPL_OP_ACQUIRE || op == REPL_OP_RELEASE ||
-	       op == REPL_OP_RENEW;
+	switch (op) {
+	case REPL_OP_ACQUIRE:
+	case REPL_OP_RELEASE:
+	case REPL_OP_RENEW:
+	case REPL_OP_CANCEL:
+	case REPL_OP_BREAK:
+	case REPL_OP_SET_VALUE:
+	case REPL_OP_CLIENT_END:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void apply_one(struct repl *r, u64 i, u64 now)
@@ -317,6 +380,9 @@ static void apply_committed(struct repl *r, u64 now)
 	}
 	if (r->last - r->first + 1 > r->cfg.log_cap / 4 * 3)
 		compact(r);
+	/* a snapshot in reception that the log overtook is of no use */
+	if (r->rx && r->rx_index <= r->commit)
+		rx_drop(r);
 	if (r->catching_up && r->commit >= r->catchup_target) {
 		r->catching_up = false;
 		elect_reset(r, now);
@@ -325,32 +391,61 @@ static void apply_committed(struct repl *r, u64 now)
 
 /* ---- snapshot ------------------------------------------------------------ */
 
-static int snap_build(struct repl *r)
+/*
+ * The leader serializes the state once, at its applied index, and sends
+ * that buffer to every lagging peer.  It stays useful while the log still
+ * holds every entry after it; once compaction passed it, a peer installing
+ * it could not continue from the log, so it is built again and every
+ * transfer starts over.
+ */
+static int tx_prepare(struct repl *r)
 {
-	u32 len = SNAP_HDR, i;
-	int n;
+	u64 hdr = SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC, size, off = SNAP_HDR;
+	u32 i;
+	s64 n;
+	u8 *b;
 
-	if (SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC > r->cfg.snap_cap)
+	if (r->tx && r->tx_index + 1 >= r->first)
+		return 0;
+	tx_drop(r);
+	size = r->ops->save_size(r->sm);
+	if (size > r->cfg.max_snap_bytes || hdr > r->cfg.max_snap_bytes - size)
 		return -ENOSPC;
-	dl_put_le64(r->snap, r->epoch);
-	dl_put_le64(r->snap + 8, r->nr_dedup);
-	for (i = 0; i < r->nr_dedup; i++, len += DEDUP_REC) {
+	b = r->env.alloc(r->env.ctx, hdr + size);
+	if (!b)
+		return -ENOMEM;
+	dl_put_le64(b, r->epoch);
+	dl_put_le64(b + 8, r->nr_dedup);
+	for (i = 0; i < r->nr_dedup; i++, off += DEDUP_REC) {
 		struct repl_dedup *d = &r->dedup[i];
 
-		dl_put_le64(r->snap + len, (u64)d->client | (u64)d->req << 32);
-		dl_put_le64(r->snap + len + 8, d->used);
-		dl_put_le64(r->snap + len + 16, (u64)(u32)d->res.status |
+		dl_put_le64(b + off, (u64)d->client | (u64)d->req << 32);
+		dl_put_le64(b + off + 8, d->used);
+		dl_put_le64(b + off + 16, (u64)(u32)d->res.status |
 					  (u64)d->res.count << 32);
-		dl_put_le64(r->snap + len + 24, d->res.token);
-		dl_put_le64(r->snap + len + 32, d->res.index);
+		dl_put_le64(b + off + 24, d->res.token);
+		dl_put_le64(b + off + 32, d->res.index);
 	}
-	n = r->ops->save(r->sm, r->snap + len, r->cfg.snap_cap - len);
-	if (n < 0)
-		return n;
-	return len + n;
+	n = r->ops->save(r->sm, b + hdr, size);
+	if (n < 0 || (u64)n > size) {
+		r->env.free(r->env.ctx, b);
+		return n < 0 ? (int)n : -ENOSPC;
+	}
+	r->tx = b;
+	r->tx_len = hdr + (u64)n;
+	r->tx_index = r->applied;
+	if (REPL_MUTATION == REPL_MUT_SNAP_OFF_BY_ONE && r->applied < r->last)
+		r->tx_index++;
+	r->tx_term = term_at(r, r->tx_index);
+	r->nr_built++;
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		r->peer[i].snap_acked = 0;
+		r->peer[i].snap_sent = 0;
+	}
+	return 0;
 }
 
-static int snap_install(struct repl *r, const u8 *b, u32 len, u64 now)
+static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
 {
 	u64 nd;
 	u32 i, off = SNAP_HDR;
@@ -361,7 +456,7 @@ static int snap_install(struct repl *r, const u8 *b, u32 len, u64 now)
 	if (nd > r->cfg.max_clients || len - SNAP_HDR < nd * DEDUP_REC)
 		return -EINVAL;
 	if (r->ops->load(r->sm, b + SNAP_HDR + nd * DEDUP_REC,
-			 len - SNAP_HDR - (u32)nd * DEDUP_REC, now))
+			 len - SNAP_HDR - nd * DEDUP_REC, now))
 		return -EINVAL;
 	r->epoch = dl_get_le64(b);
 	r->nr_dedup = (u32)nd;
@@ -408,33 +503,70 @@ static bool quorum_fresh(struct repl *r, u64 now)
 	return now <= quorum_time(r, now) + r->cfg.elect_min_ns;
 }
 
+/* Up to @budget chunks of the snapshot, at most SNAP_WINDOW unacknowledged. */
+static void send_snap(struct repl *r, u16 to, u32 budget, u64 now)
+{
+	struct repl_peer *p = &r->peer[to];
+	struct repl_msg *m;
+	u64 end;
+	u32 n;
+
+	if (tx_prepare(r))
+		return;
+	end = min(r->tx_len, p->snap_acked + (u64)SNAP_WINDOW * r->chunk);
+	p->snap_sent = max(p->snap_sent, p->snap_acked);
+	while (budget-- && p->snap_sent < end) {
+		n = (u32)min((u64)r->chunk, r->tx_len - p->snap_sent);
+		m = msg_new(r, REPL_MSG_SNAP, to);
+		m->index = r->tx_index;
+		m->log_term = r->tx_term;
+		m->snap_len = r->tx_len;
+		m->snap_off = p->snap_sent;
+		m->blob = r->tx + p->snap_sent;
+		m->blob_len = n;
+		m->t_send = now;
+		if (quorum_fresh(r, now))
+			m->t_echo = p->echo;
+		msg_send(r);
+		p->snap_sent += n;
+		r->nr_chunks++;
+	}
+}
+
 static void send_append(struct repl *r, u16 to, u64 now)
 {
 	struct repl_peer *p = &r->peer[to];
 	struct repl_msg *m;
+	u32 bytes;
 	u64 i;
-	int n;
 
-	if (p->next < r->first) {
-		n = snap_build(r);
-		if (n < 0)
-			return;
-		m = msg_new(r, REPL_MSG_SNAP, to);
-		m->index = r->applied;
-		if (REPL_MUTATION == REPL_MUT_SNAP_OFF_BY_ONE &&
-		    r->applied < r->last)
-			m->index++;
-		m->log_term = term_at(r, m->index);
-		m->blob = r->snap;
-		m->blob_len = n;
-	} else {
-		m = msg_new(r, REPL_MSG_APPEND, to);
-		m->index = p->next - 1;
-		m->log_term = term_at(r, m->index);
-		for (i = p->next; i <= r->last && m->n_ent < REPL_MAX_BATCH; i++)
-			m->ent[m->n_ent++] = *ent_at(r, i);
-		m->commit = r->commit;
+	if (p->next < r->first &&
+	    now <= p->last_heard + r->cfg.elect_max_ns) {
+		/* a heartbeat or a retry: go back to what the peer holds */
+		p->snap_sent = p->snap_acked;
+		send_snap(r, to, 1, now);
+		return;
 	}
+	m = msg_new(r, REPL_MSG_APPEND, to);
+	/*
+	 * A peer that needs a snapshot but is silent (down, cut off) gets an
+	 * empty APPEND at the log's start instead: its answer, if any, shows
+	 * it is there before a snapshot is serialized for it.
+	 */
+	m->index = max(p->next, r->first) - 1;
+	m->log_term = term_at(r, m->index);
+	/* as many entries as fit one datagram */
+	bytes = wire_size(m);
+	for (i = m->index + 1; i <= r->last && p->next >= r->first &&
+	     m->n_ent < REPL_MAX_BATCH; i++) {
+		const struct repl_entry *e = ent_at(r, i);
+
+		if (bytes + wire_entry_size(e) > WIRE_MAX)
+			break;
+		bytes += wire_entry_size(e);
+		ent_copy(&m->ent[m->n_ent++], e);
+	}
+	m->commit = r->commit;
 	m->t_send = now;
 	/* echo only while a majority is known to follow us (see protocol.md) */
 	if (quorum_fresh(r, now))
@@ -462,6 +594,7 @@ static void become_follower(struct repl *r, u64 term, u64 now)
 	}
 	r->role = REPL_FOLLOWER;
 	r->leader = REPL_NONE;
+	tx_drop(r);	/* only a leader sends snapshots */
 	elect_reset(r, now);
 }
 
@@ -501,7 +634,7 @@ static int append_local(struct repl *r, const struct repl_cmd *c)
 	r->last++;
 	e = ent_at(r, r->last);
 	e->term = r->term;
-	e->cmd = *c;
+	cmd_copy(&e->cmd, c);
 	if (REPL_MUTATION == REPL_MUT_COMMIT_NO_MAJORITY)
 		r->commit = r->last;
 	return 0;
@@ -514,15 +647,15 @@ static int append_local(struct repl *r, const struct repl_cmd *c)
  */
 static void maybe_send_epoch(struct repl *r, u64 now)
 {
-	struct repl_cmd c;
+	struct repl_cmd *c = &r->tmp;
 
 	if (r->epoch_sent || (!r->epoch && wall_now(r, now) < r->epoch_after))
 		return;
-	memset(&c, 0, sizeof(c));
-	c.op = REPL_OP_EPOCH;
-	c.node = r->cfg.self;
-	c.arg = wall_now(r, now) / NS_PER_SEC;
-	if (append_local(r, &c))
+	memset(c, 0, offsetof(struct repl_cmd, data));
+	c->op = REPL_OP_EPOCH;
+	c->node = r->cfg.self;
+	c->arg = wall_now(r, now) / NS_PER_SEC;
+	if (append_local(r, c))
 		return;
 	r->epoch_sent = true;
 	if (r->cfg.nr_nodes == 1) {
@@ -551,6 +684,8 @@ static void become_leader(struct repl *r, u64 now)
 		if (REPL_MUTATION == REPL_MUT_SESSION_WINDOW)
 			p->last_heard = now;
 		p->sess_ended = false;
+		p->snap_acked = 0;
+		p->snap_sent = 0;
 	}
 	/* every lease's countdown restarts at our election */
 	r->ops->restart_leases(r->sm, now);
@@ -622,6 +757,8 @@ static void wipe_log(struct repl *r)
 	r->wipes++;
 	r->epoch = 0;
 	r->nr_dedup = 0;
+	tx_drop(r);
+	rx_drop(r);
 	r->ops->reset(r->sm);
 }
 
@@ -861,7 +998,7 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 		if (!log_room(r))
 			break;
 		r->last = idx;
-		*ent_at(r, idx) = *e;
+		ent_copy(ent_at(r, idx), e);
 		upto = idx;
 	}
 	if (REPL_MUTATION == REPL_MUT_COMMIT_BACK)
@@ -878,16 +1015,88 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 	apply_committed(r, now);
 	if (REPL_MUTATION == REPL_MUT_FOLLOWER_EXPIRES) {
 		/* planted bug: a follower ends leases by its own clock */
-		struct repl_cmd c;
 		struct repl_result res;
 
-		while (r->ops->next_expired(r->sm, now, &c)) {
+		while (r->ops->next_expired(r->sm, now, &r->tmp)) {
 			memset(&res, 0, sizeof(res));
-			r->ops->apply(r->sm, &c, r->applied,
+			r->tmp.op = REPL_OP_EXPIRE;
+			r->ops->apply(r->sm, &r->tmp, r->applied,
 				      repl_token(r->epoch, r->applied), now, &res);
 		}
 	}
 	append_resp(r, in, true, upto, now);
+}
+
+static void snap_resp(struct repl *r, const struct repl_msg *in, u64 have,
+		      u64 now)
+{
+	struct repl_msg *m = msg_new(r, REPL_MSG_SNAP_RESP, in->from);
+
+	if (r->catching_up)
+		m->flags |= REPL_F_RECOVERING;
+	m->index = in->index;
+	m->log_term = in->log_term;
+	m->snap_off = have;
+	m->t_send = now;
+	m->t_echo = in->t_send;
+	msg_send(r);
+}
+
+/* Is @in a chunk of the snapshot we are receiving? */
+static bool rx_same(const struct repl *r, const struct repl_msg *in)
+{
+	return r->rx && r->rx_lead == in->term && r->rx_index == in->index &&
+	       r->rx_term == in->log_term && r->rx_len == in->snap_len;
+}
+
+/*
+ * First chunk of a snapshot: a new buffer.  A chunk of an older snapshot of
+ * the same leader (delayed in the network) does not replace a newer one.
+ */
+static bool rx_start(struct repl *r, const struct repl_msg *in)
+{
+	if (in->snap_off || in->snap_len < SNAP_HDR ||
+	    in->snap_len > r->cfg.max_snap_bytes ||
+	    (r->rx && r->rx_lead == in->term && in->index < r->rx_index))
+		return false;
+	rx_drop(r);
+	r->rx = r->env.alloc(r->env.ctx, in->snap_len);
+	if (!r->rx)
+		return false;
+	r->rx_len = in->snap_len;
+	r->rx_have = 0;
+	r->rx_index = in->index;
+	r->rx_term = in->log_term;
+	r->rx_lead = in->term;
+	return true;
+}
+
+/* Every byte arrived: replace state, dedup table and log at once. */
+static void rx_install(struct repl *r, const struct repl_msg *in, u64 now)
+{
+	/*
+	 * entries after the snapshot that we already hold (and may have
+	 * acknowledged) stay: a follower's log never loses acked entries
+	 */
+	bool keep = in->index + 1 >= r->first && in->index <= r->last &&
+		    term_at(r, in->index) == in->log_term;
+	int err = snap_install(r, r->rx, r->rx_len, now);
+
+	rx_drop(r);
+	if (err) {
+		append_resp(r, in, false, r->commit + 1, now);
+		return;
+	}
+	r->nr_installed++;
+	r->first = in->index + 1;
+	if (!keep || REPL_MUTATION == REPL_MUT_SNAP_DROPS_TAIL)
+		r->last = in->index;
+	r->snap_term = in->log_term;
+	r->commit = in->index;
+	r->applied = in->index;
+	r->fresh = false;
+	apply_committed(r, now);
+	append_resp(r, in, true, in->index, now);
 }
 
 static void on_snap(struct repl *r, const struct repl_msg *in, u64 now)
@@ -896,26 +1105,26 @@ static void on_snap(struct repl *r, const struct repl_msg *in, u64 now)
 		append_resp(r, in, false, 0, now);
 		return;
 	}
-	if (in->index > r->commit) {
-		/* entries after the snapshot that we already hold (and may have
-		 * acknowledged) stay: a follower's log never loses acked entries */
-		bool keep = in->index + 1 >= r->first && in->index <= r->last &&
-			    term_at(r, in->index) == in->log_term;
-
-		if (snap_install(r, in->blob, in->blob_len, now)) {
-			append_resp(r, in, false, r->commit + 1, now);
-			return;
-		}
-		r->first = in->index + 1;
-		if (!keep || REPL_MUTATION == REPL_MUT_SNAP_DROPS_TAIL)
-			r->last = in->index;
-		r->snap_term = in->log_term;
-		r->commit = in->index;
-		r->applied = in->index;
-		r->fresh = false;
-		apply_committed(r, now);
+	if (in->index <= r->commit) {
+		/* we hold all of it (and it is committed): skip it */
+		append_resp(r, in, true, in->index, now);
+		return;
 	}
-	append_resp(r, in, true, in->index, now);
+	if (!rx_same(r, in) && !rx_start(r, in)) {
+		/* not the start of one: tell the leader we hold nothing of it */
+		if (in->snap_len <= r->cfg.max_snap_bytes)
+			snap_resp(r, in, 0, now);
+		return;
+	}
+	/* in order only: a gap or a repeat is answered with what we hold */
+	if (in->snap_off == r->rx_have) {
+		memcpy(r->rx + r->rx_have, in->blob, in->blob_len);
+		r->rx_have += in->blob_len;
+	}
+	if (r->rx_have < r->rx_len)
+		snap_resp(r, in, r->rx_have, now);
+	else
+		rx_install(r, in, now);
 }
 
 static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
@@ -957,6 +1166,31 @@ static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 	}
 }
 
+static void on_snap_resp(struct repl *r, const struct repl_msg *in, u64 now)
+{
+	struct repl_peer *p = &r->peer[in->from];
+
+	if (r->role != REPL_LEADER || in->term != r->term)
+		return;
+	p->last_heard = max(p->last_heard, now);
+	p->sess_ended = false;
+	p->echo = max(p->echo, in->t_send);
+	p->acked_lt = max(p->acked_lt, in->t_echo);
+	p->recovering = in->flags & REPL_F_RECOVERING;
+	if (!r->tx || p->next >= r->first || in->index != r->tx_index ||
+	    in->log_term != r->tx_term)
+		return;		/* an answer about another snapshot */
+	if (in->snap_off > p->snap_acked) {
+		/* moved forward: refill the window (one chain per answer) */
+		p->snap_acked = min(in->snap_off, r->tx_len);
+		send_snap(r, in->from, SNAP_WINDOW, now);
+	} else if (in->snap_off < p->snap_acked) {
+		/* it lost what it had, or the answer is old: resend later */
+		p->snap_acked = in->snap_off;
+		p->snap_sent = in->snap_off;
+	}
+}
+
 static int propose(struct repl *r, struct repl_cmd *c, u64 now)
 {
 	int err;
@@ -992,20 +1226,30 @@ static int propose(struct repl *r, struct repl_cmd *c, u64 now)
 	return 0;
 }
 
+/*
+ * A client command as it goes into the log: the core owns node (set by the
+ * caller), hold and arg.  ttl 0 is a session-bound lease, for ACQUIRE only:
+ * a RENEW must name a length.  Other commands carry no lease length.
+ */
 static int check_cmd(struct repl *r, struct repl_cmd *c)
 {
-	if (!is_client_op(c->op) || c->mode > REPL_MODE_SHARED ||
+	if (!is_client_op(c->op) || c->flags || c->len > REPL_DATA_MAX ||
 	    c->node >= r->cfg.nr_nodes)
 		return -EINVAL;
+	c->hold = 0;
 	if (c->op == REPL_OP_ACQUIRE || c->op == REPL_OP_RENEW) {
-		if (!c->ttl || (c->ttl > r->cfg.max_ttl_ns &&
-				REPL_MUTATION != REPL_MUT_TTL_NO_CAP))
+		if ((c->ttl > r->cfg.max_ttl_ns &&
+		     REPL_MUTATION != REPL_MUT_TTL_NO_CAP) ||
+		    (!c->ttl && c->op == REPL_OP_RENEW))
 			return -EINVAL;
-		c->hold = repl_hold(r->cfg.drift_ppm, c->ttl);
-		if (REPL_MUTATION == REPL_MUT_HOLD_NO_DRIFT)
+		if (c->ttl)
+			c->hold = repl_hold(r->cfg.drift_ppm, c->ttl);
+		if (c->ttl && REPL_MUTATION == REPL_MUT_HOLD_NO_DRIFT)
 			c->hold = c->ttl;
-		if (REPL_MUTATION == REPL_MUT_HOLD_SHORT)
+		if (c->ttl && REPL_MUTATION == REPL_MUT_HOLD_SHORT)
 			c->hold -= 4000000;
+	} else {
+		c->ttl = 0;
 	}
 	c->arg = 0;
 	return 0;
@@ -1013,14 +1257,15 @@ static int check_cmd(struct repl *r, struct repl_cmd *c)
 
 static void on_forward(struct repl *r, const struct repl_msg *in, u64 now)
 {
-	struct repl_cmd c;
+	struct repl_cmd *c = &r->tmp;
 
-	if (r->role != REPL_LEADER || in->n_ent != 1 || in->term != r->term)
+	if (r->role != REPL_LEADER || in->n_ent != 1 || in->term != r->term ||
+	    in->ent[0].cmd.len > REPL_DATA_MAX)
 		return;
-	c = in->ent[0].cmd;
-	if (check_cmd(r, &c))
+	cmd_copy(c, &in->ent[0].cmd);
+	if (check_cmd(r, c))
 		return;
-	propose(r, &c, now);
+	propose(r, c, now);
 }
 
 static void receive(struct repl *r, const struct repl_msg *m, u64 now)
@@ -1044,6 +1289,8 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 		p->recovering = true;
 		p->echo = 0;
 		p->acked_lt = 0;
+		p->snap_acked = 0;
+		p->snap_sent = 0;
 	}
 	if (m->type == REPL_MSG_RECOVER_REQ) {
 		on_recover_req(r, m);
@@ -1077,6 +1324,12 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 		else
 			on_append_resp(r, m, now);
 		break;
+	case REPL_MSG_SNAP_RESP:
+		if (m->term > r->term)
+			become_follower(r, m->term, now);
+		else
+			on_snap_resp(r, m, now);
+		break;
 	case REPL_MSG_FORWARD:
 		on_forward(r, m, now);
 		break;
@@ -1089,26 +1342,29 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 
 static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 {
-	struct repl_cmd c = *cmd;
+	struct repl_cmd *c = &r->tmp;
 	struct repl_msg *m;
 	int err;
 
-	c.node = r->cfg.self;
-	err = check_cmd(r, &c);
+	if (cmd->len > REPL_DATA_MAX)
+		return -EINVAL;
+	cmd_copy(c, cmd);
+	c->node = r->cfg.self;
+	err = check_cmd(r, c);
 	if (err)
 		return err;
 	if (r->role == REPL_LEADER)
-		return propose(r, &c, now);
+		return propose(r, c, now);
 	if (REPL_MUTATION == REPL_MUT_GRANT_ON_FOLLOWER &&
-	    r->role == REPL_FOLLOWER && c.op == REPL_OP_ACQUIRE && r->epoch) {
+	    r->role == REPL_FOLLOWER && c->op == REPL_OP_ACQUIRE && r->epoch) {
 		/* planted bug: answer from the local table, no log */
 		struct repl_result res;
 
 		memset(&res, 0, sizeof(res));
-		r->ops->apply(r->sm, &c, r->last + 1,
+		r->ops->apply(r->sm, c, r->last + 1,
 			      repl_token(r->epoch, r->last + 1), now, &res);
 		res.index = r->last + 1;
-		r->env.reply(r->env.ctx, &c, &res);
+		r->env.reply(r->env.ctx, c, &res);
 		return 0;
 	}
 	if (r->role != REPL_FOLLOWER || r->leader == REPL_NONE)
@@ -1116,7 +1372,7 @@ static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 	m = msg_new(r, REPL_MSG_FORWARD, r->leader);
 	m->n_ent = 1;
 	m->ent[0].term = r->term;
-	m->ent[0].cmd = c;
+	cmd_copy(&m->ent[0].cmd, c);
 	msg_send(r);
 	return 0;
 }
@@ -1125,7 +1381,7 @@ static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 
 static void leader_tick(struct repl *r, u64 now)
 {
-	struct repl_cmd c;
+	struct repl_cmd *c = &r->tmp;
 	u16 i;
 	u64 qt = quorum_time(r, now);
 
@@ -1144,12 +1400,23 @@ static void leader_tick(struct repl *r, u64 now)
 		return;
 	}
 	/* leases whose hold ran out on our clock */
-	while (log_room(r) && r->ops->next_expired(r->sm, now, &c)) {
+	for (;;) {
+		if (!log_room(r))
+			break;
+		memset(c, 0, offsetof(struct repl_cmd, data));
+		if (!r->ops->next_expired(r->sm, now, c))
+			break;
 		if (REPL_MUTATION == REPL_MUT_DEAD_LEASES &&
-		    c.node != r->cfg.self)
+		    c->node != r->cfg.self)
 			continue;	/* planted bug: only our clients expire */
-		c.op = REPL_OP_EXPIRE;
-		propose(r, &c, now);
+		c->op = REPL_OP_EXPIRE;
+		c->flags = 0;
+		c->arg = 0;
+		/* an EXPIRE the codec would refuse would stall every follower */
+		DL_ASSERT(c->len <= REPL_DATA_MAX && c->node < r->cfg.nr_nodes);
+		if (c->len > REPL_DATA_MAX || c->node >= r->cfg.nr_nodes)
+			break;
+		propose(r, c, now);
 	}
 	/* node sessions */
 	for (i = 0; i < r->cfg.nr_nodes; i++) {
@@ -1158,15 +1425,21 @@ static void leader_tick(struct repl *r, u64 now)
 		if (i == r->cfg.self || p->sess_ended ||
 		    now < p->last_heard + r->cfg.session_ns)
 			continue;
-		memset(&c, 0, sizeof(c));
-		c.op = REPL_OP_SESSION_END;
-		c.node = i;
-		c.arg = r->last;
-		if (propose(r, &c, now) == 0)
+		memset(c, 0, offsetof(struct repl_cmd, data));
+		c->op = REPL_OP_SESSION_END;
+		c->node = i;
+		c->arg = r->last;
+		if (propose(r, c, now) == 0)
 			p->sess_ended = true;
 	}
 	if (now >= r->hb_at)
 		broadcast_append(r, now);
+	/* the snapshot buffer goes once no peer needs it */
+	for (i = 0; i < r->cfg.nr_nodes; i++)
+		if (i != r->cfg.self && r->peer[i].next < r->first)
+			break;
+	if (i == r->cfg.nr_nodes)
+		tx_drop(r);
 }
 
 static void tick(struct repl *r, u64 now)
@@ -1287,6 +1560,9 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->grant_after = r->grant_after;
 	st->sess_until = r->sess_until;
 	st->sess_gen = r->sess_gen;
+	st->snap_built = r->nr_built;
+	st->snap_chunks = r->nr_chunks;
+	st->snap_installed = r->nr_installed;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -1298,7 +1574,8 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 
 	if (!cfg->nr_nodes || cfg->nr_nodes > REPL_MAX_NODES ||
 	    cfg->self >= cfg->nr_nodes || cfg->log_cap < 4 * REPL_MAX_BATCH ||
-	    !cfg->max_clients || cfg->snap_cap < SNAP_HDR ||
+	    !cfg->max_clients || cfg->max_snap_bytes < SNAP_HDR ||
+	    cfg->snap_chunk > WIRE_CHUNK_MAX ||
 	    cfg->drift_ppm >= 100000 || !cfg->hb_ns ||
 	    cfg->elect_min_ns <= cfg->hb_ns ||
 	    cfg->elect_max_ns < cfg->elect_min_ns || !cfg->incarnation)
@@ -1313,9 +1590,9 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 	r->sm = sm;
 	r->ring = env->alloc(env->ctx, sizeof(*r->ring) * cfg->log_cap);
 	r->dedup = env->alloc(env->ctx, sizeof(*r->dedup) * cfg->max_clients);
-	r->snap = env->alloc(env->ctx, cfg->snap_cap);
+	r->chunk = cfg->snap_chunk ? cfg->snap_chunk : WIRE_CHUNK_MAX;
 	r->out = env->alloc(env->ctx, sizeof(*r->out));
-	if (!r->ring || !r->dedup || !r->snap || !r->out) {
+	if (!r->ring || !r->dedup || !r->out) {
 		repl_destroy(r);
 		return NULL;
 	}
@@ -1352,8 +1629,8 @@ void repl_destroy(struct repl *r)
 		r->env.free(ctx, r->ring);
 	if (r->dedup)
 		r->env.free(ctx, r->dedup);
-	if (r->snap)
-		r->env.free(ctx, r->snap);
+	tx_drop(r);
+	rx_drop(r);
 	if (r->out)
 		r->env.free(ctx, r->out);
 	r->env.free(ctx, r);

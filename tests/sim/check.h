@@ -14,12 +14,13 @@
 
 #include "compat.h"
 #include "repl.h"
+#include "lockmodel.h"
 
 #define CK_MAX_NODES	7
 
-/* Lock id and mode of a command (one place to change with the wire). */
-#define CK_LOCK(c)	((c)->lock)
-#define CK_MODE(c)	((c)->mode)
+/* Lock id and mode of a command: the lock model's body (data[0..4]). */
+#define CK_LOCK(c)	lm_cmd_lock(c)
+#define CK_MODE(c)	lm_cmd_mode(c)
 
 /* sim.c */
 void violate(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -52,10 +52,11 @@ const struct ck_rec *ck_rec_at(u64 i)
 /* Field by field: padding bytes of a copied command are not its value. */
 static bool cmd_eq(const struct repl_cmd *a, const struct repl_cmd *b)
 {
-	return a->op == b->op && a->node == b->node && a->client == b->client &&
-	       a->req == b->req && a->ttl == b->ttl && a->hold == b->hold &&
-	       a->arg == b->arg && CK_LOCK(a) == CK_LOCK(b) &&
-	       CK_MODE(a) == CK_MODE(b);
+	return a->op == b->op && a->flags == b->flags && a->node == b->node &&
+	       a->client == b->client && a->req == b->req &&
+	       a->ttl == b->ttl && a->hold == b->hold && a->arg == b->arg &&
+	       a->len == b->len && a->len <= REPL_DATA_MAX &&
+	       !memcmp(a->data, b->data, a->len);
 }
 
 static bool same_entry(const struct ck_rec *r, const struct repl_entry *e)

@@ -90,17 +90,17 @@ static struct or_holder *find(u32 lock, u32 client)
 static void lock_apply(const struct repl_cmd *c, u64 i, struct repl_result *res)
 {
 	u32 lock = CK_LOCK(c);
-	struct or_holder *h, *f = NULL;
+	struct or_holder *h = NULL, *f = NULL;
+	u64 stamp;
 	int k, s;
 
-	if (lock >= OR_LOCKS) {
-		res->status = c->op == REPL_OP_ACQUIRE ? -EINVAL : -ENOENT;
-		return;
-	}
-	h = find(lock, c->client);
+	if (lock < OR_LOCKS)
+		h = find(lock, c->client);
 	switch (c->op) {
 	case REPL_OP_ACQUIRE:
-		if (h && h->mode != CK_MODE(c)) {
+		if (lock >= OR_LOCKS || CK_MODE(c) > LM_MODE_SHARED) {
+			res->status = -EINVAL;
+		} else if (h && h->mode != CK_MODE(c)) {
 			res->status = -EDEADLK;
 		} else if (h) {
 			res->count = ++h->count;
@@ -114,8 +114,8 @@ static void lock_apply(const struct repl_cmd *c, u64 i, struct repl_result *res)
 					f = f ? f : o;
 					continue;
 				}
-				if (CK_MODE(c) == REPL_MODE_EXCL ||
-				    o->mode == REPL_MODE_EXCL) {
+				if (CK_MODE(c) == LM_MODE_EXCL ||
+				    o->mode == LM_MODE_EXCL) {
 					res->status = -EBUSY;
 					return;
 				}
@@ -158,15 +158,33 @@ static void lock_apply(const struct repl_cmd *c, u64 i, struct repl_result *res)
 		break;
 	case REPL_OP_EXPIRE:
 		/* a renewal committed after the decision makes it a no-op */
-		if (h && h->stamp == c->arg)
+		stamp = c->len >= LM_BODY_EXPIRE ? dl_get_le64(c->data + 5) : 0;
+		if (h && h->stamp == stamp)
 			h->used = false;
+		else
+			res->status = -ENOENT;
+		break;
+	case REPL_OP_CLIENT_END:
+		/* every lease of the client, on every lock */
+		for (k = 0; k < OR_LOCKS; k++)
+			for (s = 0; s < OR_HOLDERS; s++)
+				if (O.h[k][s].used &&
+				    O.h[k][s].client == c->client) {
+					O.h[k][s].used = false;
+					res->count++;
+				}
 		break;
 	case REPL_OP_SESSION_END:
 		for (k = 0; k < OR_LOCKS; k++)
 			for (s = 0; s < OR_HOLDERS; s++)
 				if (O.h[k][s].used && O.h[k][s].node == c->node &&
-				    O.h[k][s].stamp <= c->arg)
+				    O.h[k][s].stamp <= c->arg) {
 					O.h[k][s].used = false;
+					res->count++;
+				}
+		break;
+	default:
+		res->status = -EINVAL;	/* the model has no such command */
 		break;
 	}
 }
@@ -216,9 +234,9 @@ static void one(u64 i, const struct repl_cmd *c)
 		lock_apply(c, i, &res);
 		return;
 	}
-	if (c->op != REPL_OP_ACQUIRE && c->op != REPL_OP_RELEASE &&
-	    c->op != REPL_OP_RENEW)
-		return;
+	if (c->op < REPL_OP_ACQUIRE || c->op == REPL_OP_EXPIRE ||
+	    c->op == REPL_OP_SESSION_END || c->op >= REPL_OP__MAX)
+		return;		/* not a client command (the core's is_client_op) */
 	d = slot_of(c->client);
 	if (d && c->req == d->req) {
 		res = d->res;

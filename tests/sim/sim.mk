@@ -34,6 +34,10 @@ $(SIM_BUILD)/test_repl: tests/host/test_repl.c tests/sim/lockmodel.c $(SIM_HDR) 
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
 
+$(SIM_BUILD)/test_snap: tests/host/test_snap.c $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -o $@ tests/host/test_snap.c $(REPL_SRC)
+
 $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Ikmod -o $@ tests/fuzz/fuzz_wire.c kmod/wire.c
@@ -42,22 +46,28 @@ $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 sim: $(SIM_BUILD)/sim
 	$(SIM_BUILD)/sim -n $(SEEDS)
 
-fuzz: $(SIM_BUILD)/fuzz_wire
+$(SIM_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c kmod/wire.c $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ tests/fuzz/fuzz_seeds.c kmod/wire.c
+
+fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 	@mkdir -p $(SIM_BUILD)/fuzz-corpus
-	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=20000 $(SIM_BUILD)/fuzz-corpus
+	$(SIM_BUILD)/fuzz_seeds $(SIM_BUILD)/fuzz-corpus
+	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=65100 $(SIM_BUILD)/fuzz-corpus
 
 # mutation numbers: kmod/repl.h REPL_MUT_* (1 .. REPL_MUT__N - 1)
 SIM_MUTS := $(shell seq 1 28)
 SIM_MUT_BINS := $(SIM_MUTS:%=$(SIM_BUILD)/sim-mut%)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_MUT_BINS)
+		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS)
 	@tests/sim/check.sh $(SIM_BUILD)
 
-# make sure the core builds warning-free on the host on its own too
+# make sure the core builds warning-free on the host on its own too, with
+# no stack frame above 1 KiB (struct repl_msg and repl_cmd live elsewhere)
 repl-host-build: $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -c kmod/repl.c -o $(SIM_BUILD)/repl.o
-	$(CC) $(SIM_CFLAGS) -Ikmod -c kmod/wire.c -o $(SIM_BUILD)/wire.o
+	$(CC) $(SIM_CFLAGS) -Wframe-larger-than=1024 -Ikmod -c kmod/repl.c -o $(SIM_BUILD)/repl.o
+	$(CC) $(SIM_CFLAGS) -Wframe-larger-than=1024 -Ikmod -c kmod/wire.c -o $(SIM_BUILD)/wire.o
 
 CHECK_SUITES += sim
