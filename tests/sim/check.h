@@ -28,6 +28,8 @@ void violate(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* check_peek.c: entry i of a node's log, NULL when not held */
 const struct repl_entry *ck_peek(const struct repl *r, u64 i);
 u64 ck_peek_term(const struct repl *r, u64 i);
+/* A leader's match indexes name entries its peers hold (@r[l] leads). */
+void ck_match(int l, struct repl *const *r, int n);
 
 /* check_log.c: the committed prefix of the current world */
 struct ck_rec {

@@ -24,3 +24,37 @@ u64 ck_peek_term(const struct repl *r, u64 i)
 {
 	return term_at(r, i);
 }
+
+/*
+ * A leader's match index for a peer must name an entry the peer holds with
+ * the leader's term at that index, as long as the peer is in the same life
+ * and the same term (no other leader can have changed its log): otherwise
+ * the leader counts an acknowledgement that no longer holds (a stale one,
+ * or one whose entries the follower dropped), and may commit on it.
+ */
+void ck_match(int l, struct repl *const *r, int n)
+{
+	const struct repl *ld = r[l];
+	int i;
+
+	if (!ld || ld->role != REPL_LEADER)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct repl *f = r[i];
+		u64 m = ld->peer[i].match, lt;
+
+		if (i == l || !f || !m || f->cfg.incarnation != ld->peer[i].inc ||
+		    f->role == REPL_RECOVERING || f->catching_up ||
+		    f->term != ld->term)
+			continue;
+		lt = term_at(ld, m);
+		if (lt == ~0ULL || m + 1 < f->first)
+			continue;
+		if (m > f->last || term_at(f, m) != lt)
+			violate("n%d counts n%d as holding index %llu (term %llu), but n%d %s (an acknowledgement that does not hold)",
+				l, i, (unsigned long long)m,
+				(unsigned long long)lt, i,
+				m > f->last ? "has a shorter log" :
+				"holds another entry there");
+	}
+}

@@ -46,6 +46,12 @@ void sim_params_pick(struct sim_params *p, u64 seed, int force)
 		p->set = 3;
 		p->log_cap = 64;
 		p->max_clients = 0;	/* set from the client count */
+	} else if (r < 55) {
+		/* messages live long next to elections: a stale answer can
+		 * reach a node that lost and won leadership since it was sent */
+		p->name = "slow network";
+		p->set = 4;
+		p->msg_life = 450 * MS;
 	}
 	if (force == 0)
 		return;

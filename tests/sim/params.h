@@ -25,7 +25,7 @@ struct sim_params {
 	bool churn;		/* a new leader is often cut off at once */
 };
 
-#define SIM_PARAM_SETS	4
+#define SIM_PARAM_SETS	5
 /* force: -1 pick by seed; 0 the default set, no edge (regression seeds) */
 void sim_params_pick(struct sim_params *p, u64 seed, int force);
 
