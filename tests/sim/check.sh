@@ -30,7 +30,7 @@ done
 out=$("$B/sim" -n "$SEEDS" -q 2>&1)
 rc=$?
 echo "$out" | grep -v '^#  ' | sed 's/^/# /' | head -40
-ok $rc "simulator: $SEEDS seeds of 3/5-node clusters under faults, 0 violations"
+ok $rc "simulator: $SEEDS seeds of 3/5/7-node clusters, five parameter sets, under faults, 0 violations"
 
 # seeds that once failed (each note says what was wrong); -p 0: the default
 # parameter set, so each replays the run that failed
