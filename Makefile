@@ -89,7 +89,7 @@ $(BUILD)/libdlock.so: $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
 $(BUILD)/dlock.pc: userspace/lib/dlock.pc.in VERSION
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(DLOCK_PC_SED) $< > $@
 
 DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 	$(BUILD)/userspace/dlockctl/output.o
@@ -97,18 +97,7 @@ DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)
 
-install: userspace
-	install -D -m 0644 userspace/lib/dlock.h $(DESTDIR)$(PREFIX)/include/dlock.h
-	install -D -m 0644 uapi/linux/dlock.h $(DESTDIR)$(PREFIX)/include/linux/dlock.h
-	install -D -m 0644 $(BUILD)/libdlock.a $(DESTDIR)$(PREFIX)/lib/libdlock.a
-	install -D -m 0755 $(BUILD)/$(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
-	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libdlock.so
-	install -D -m 0644 $(BUILD)/dlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dlock.pc
-	install -D -m 0755 $(DLOCKCTL) $(DESTDIR)$(PREFIX)/sbin/dlockctl
-	install -D -m 0644 userspace/man/dlockctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dlockctl.8
-	install -D -m 0644 userspace/man/libdlock.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdlock.3
-	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
+include install.mk
 
 include tests/host/host.mk
 include tests/selftests/selftests.mk

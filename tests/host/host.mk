@@ -14,10 +14,11 @@ $(HOST_TEST_OUTPUT): tests/host/test_output.c $(BUILD)/userspace/dlockctl/output
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/output.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL)
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL) module
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
+	@tests/host/test-install.sh
 
 .PHONY: check-host
