@@ -83,7 +83,7 @@ $(BUILD)/libdlock.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/$(LIB_SONAME): $(LIB_PIC_OBJS)
-	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(NL_LIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(NL_LIBS)
 
 $(BUILD)/libdlock.so: $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
@@ -95,9 +95,10 @@ DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 	$(BUILD)/userspace/dlockctl/output.o
 
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
-	$(CC) -o $@ $^ $(NL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
 
 include install.mk
+include packages.mk
 
 include tests/host/host.mk
 include tests/selftests/selftests.mk

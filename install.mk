@@ -60,7 +60,7 @@ install-userspace: userspace
 	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
 		$(DESTDIR)$(BASHCOMPDIR)/dlockctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf || install -D -m 0644 \
-		userspace/modprobe.d/dlock.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf
+		userspace/modprobe/dlock.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf
 
 # kbuild's modules_install puts dlock.ko under INSTALL_MOD_PATH; depmod -b
 # indexes that root (the running system's when DESTDIR is empty).
@@ -74,7 +74,7 @@ uninstall: uninstall-userspace uninstall-module
 uninstall-userspace:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/dlock/linux $(DESTDIR)$(INCLUDEDIR)/dlock
-	! cmp -s userspace/modprobe.d/dlock.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf || \
+	! cmp -s userspace/modprobe/dlock.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf
 
 # depmod's indexes in a DESTDIR are install's own output: once no module is
@@ -88,3 +88,18 @@ uninstall-module:
 
 .PHONY: install install-userspace install-module uninstall uninstall-userspace \
 	uninstall-module
+
+# The module's sources as DKMS builds them (dkms.conf at the top, the
+# layout of this tree): /usr/src/dlock-$(VERSION), whatever PREFIX.
+DKMS_SRC := /usr/src/dlock-$(VERSION)
+DKMS_FILES := dkms.conf VERSION uapi/linux/dlock.h kmod/Kbuild kmod/Makefile \
+	$(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h))
+
+install-dkms:
+	for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRC)/$$f || exit; done
+
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+
+.PHONY: install-dkms uninstall-dkms
