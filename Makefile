@@ -14,6 +14,14 @@ VERSION := $(shell cat VERSION)
 CC ?= gcc
 BUILD := build
 PREFIX ?= /usr/local
+# The README's two commands work on a fresh machine: they install what is
+# missing first (a single dpkg-query when nothing is), before the kernel
+# release below is looked up.
+ifneq ($(filter demo check,$(MAKECMDGOALS)),)
+ifneq ($(shell tests/install-deps >&2 && echo ok),ok)
+$(error tests/install-deps failed)
+endif
+endif
 # The kernel to build for and boot.  Not "the newest installed headers":
 # with Debian 12's 6.12 headers beside 6.1 that would move every default
 # build to 6.12.  tests/vm/kver picks 6.1 unless KVER (or DLOCK_KVER) says.
