@@ -7,7 +7,9 @@
 #   make vm-shell   interactive VM with dlock.ko loaded
 #   make check-kernels   the in-guest suites on every supported kernel (KERNELS)
 #   make check-debug     the in-guest suites on a debug kernel (KASAN, lockdep, ...)
-#   make check-all       what CI runs: check, the other kernels, the debug lane
+#   make check-all       what CI runs: check, the other kernels, the debug lane,
+#                        the Debian packages (check-packages)
+#   make install, make deb, make check-packages: see install.mk, packages.mk
 # KVER=6.12 (a series or a full release) builds for and boots another
 # installed kernel than Debian 12's default 6.1.
 VERSION := $(shell cat VERSION)
@@ -137,7 +139,7 @@ KDEFAULT_SERIES = $(word 1,$(subst ., ,$(KDEFAULT))).$(word 2,$(subst ., ,$(KDEF
 check-all: all
 	@tests/run-check $(CHECK_SUITES) \
 		$(foreach k,$(filter-out $(KDEFAULT_SERIES),$(KERNELS)),lint-$(k) vm-$(k)) \
-		debug-vm
+		debug-vm packages
 
 # The debug lane: a kernel of our own with KASAN, lockdep, kmemleak, ...
 # (built once, cached outside the tree; see tests/debug-kernel/README.md).

@@ -31,6 +31,7 @@ dkms-build: deb
 		--dkmstree $(CURDIR)/$(DKMS_TREE)/tree --installtree $(CURDIR)/$(DKMS_TREE)/inst
 
 check-packages: dkms-build
+	@tests/host/test-lintian.sh $(DEB_DIR)
 	@$(VM_RUN) --timeout 900 -- env DLOCK_DEB_DIR=$(CURDIR)/$(DEB_DIR) \
 		DLOCK_DKMS_BUILT=$(CURDIR)/$(DKMS_TREE)/tree/dlock/$(VERSION)/$(KREL)/$$(uname -m) \
 		tests/selftests/packages.sh
