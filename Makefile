@@ -47,9 +47,11 @@ US_CFLAGS := $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -Iuserspace/lib $(NL_CFLAGS) \
 	-DDLOCK_LIB_VERSION='"$(VERSION)"' -DDLOCKCTL_VERSION='"$(VERSION)"'
 
 LIB_SRCS := userspace/lib/dlock.c
+LIB_SRCS += userspace/lib/handle.c userspace/lib/acquire.c userspace/lib/inspect.c \
+	userspace/lib/config.c userspace/lib/keepalive.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
-LIB_SONAME := libdlock.so.0
+LIB_SONAME := libdlock.so.1
 LIBS_OUT := $(BUILD)/libdlock.a $(BUILD)/$(LIB_SONAME) $(BUILD)/libdlock.so $(BUILD)/dlock.pc
 DLOCKCTL := $(BUILD)/dlockctl
 KO := kmod/dlock.ko
@@ -92,8 +94,9 @@ $(BUILD)/pic/%.o: %.c $(wildcard userspace/lib/*.h) uapi/linux/dlock.h VERSION
 $(BUILD)/libdlock.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/$(LIB_SONAME): $(LIB_PIC_OBJS)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(NL_LIBS)
+$(BUILD)/$(LIB_SONAME): $(LIB_PIC_OBJS) userspace/lib/libdlock.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script,userspace/lib/libdlock.map -o $@ $(LIB_PIC_OBJS) $(NL_LIBS)
 
 $(BUILD)/libdlock.so: $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@

@@ -19,6 +19,7 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL) module
 	@$(HOST_TEST_OUTPUT)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
+	@tests/host/test-man3.sh
 	@tests/host/test-install.sh
 	@tests/host/test-modparams.sh
 
