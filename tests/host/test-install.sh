@@ -15,6 +15,7 @@ dest=$tmp/root
 prefix=/usr
 libdir=/usr/lib/$(${CC:-gcc} -print-multiarch)
 krel=$(tests/vm/kver)
+soname=$(sed -n 's/^LIB_SONAME := //p' Makefile)
 
 # Each variable is given so that the test sees them honoured, and LIBDIR
 # is left to its default so that the multiarch default is what is checked.
@@ -29,7 +30,7 @@ $prefix/include/dlock.h
 $prefix/include/dlock/linux/dlock.h
 $libdir/libdlock.a
 $libdir/libdlock.so
-$libdir/libdlock.so.0
+$libdir/$soname
 $libdir/pkgconfig/dlock.pc
 $prefix/sbin/dlockctl
 $prefix/share/bash-completion/completions/dlockctl
@@ -55,8 +56,8 @@ rc=$?
 ok $rc "a program builds with only pkg-config's flags"
 [ $rc = 0 ] || sed 's/^/# /' "$tmp/cc.log"
 out=$(LD_LIBRARY_PATH=$dest$libdir ldd "$tmp/prog" 2>&1 | grep libdlock)
-[[ $out == *"$dest$libdir/libdlock.so.0"* ]]
-ok $? "it links the installed libdlock.so.0 ($out)"
+[[ $out == *"$dest$libdir/$soname"* ]]
+ok $? "it links the installed $soname ($out)"
 # No module on the host: the program reports that, in the library's words.
 out=$(LD_LIBRARY_PATH=$dest$libdir "$tmp/prog" 2>&1)
 [ $? = 3 ] && [[ $out == "dlock: the dlock kernel module is not loaded"* ]]

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/../.."
 . tests/tap.sh
 dir=${1:-build/deb}
 ver=$(cat VERSION)
-for p in dlock-dkms_${ver}_all libdlock0_${ver}_amd64 libdlock-dev_${ver}_amd64 dlockctl_${ver}_amd64; do
+arch=$(dpkg --print-architecture)
+soname=$(sed -n 's/^LIB_SONAME := //p' Makefile)
+for p in dlock-dkms_${ver}_all libdlock${soname##*.so.}_${ver}_${arch} libdlock-dev_${ver}_${arch} dlockctl_${ver}_${arch}; do
 	[ -f "$dir/$p.deb" ]
 	ok $? "make deb built $p.deb"
 done

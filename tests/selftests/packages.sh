@@ -25,7 +25,9 @@ cd "$(dirname "$0")/../.."
 
 krel=$(uname -r)
 ver=$(cat VERSION)
-pkgs="dlock-dkms libdlock0 libdlock-dev dlockctl"
+soname=$(sed -n 's/^LIB_SONAME := //p' Makefile)
+# libdlock<major>, after the soname, as Debian names library packages.
+pkgs="dlock-dkms libdlock${soname##*.so.} libdlock-dev dlockctl"
 tmp=$(mktemp -d)
 headers=()
 kmods=
@@ -126,8 +128,8 @@ ok $rc "a C program builds with only pkg-config's flags"
 out=$("$tmp/prog" 2>&1)
 ok $? "it takes and releases a lock ($out)"
 out=$(ldd "$tmp/prog" | grep libdlock)
-[[ $out =~ "libdlock.so.0 => "(/usr)?/lib/$(gcc -print-multiarch)/libdlock.so.0 ]]
-ok $? "it runs on the packaged libdlock.so.0 ($out)"
+[[ $out =~ "$soname => "(/usr)?/lib/$(gcc -print-multiarch)/$soname ]]
+ok $? "it runs on the packaged $soname ($out)"
 
 # --- purge ------------------------------------------------------------------
 rmmod dlock 2>/dev/null
