@@ -61,6 +61,7 @@ install-userspace: userspace
 		$(DESTDIR)$(BASHCOMPDIR)/dlockctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf || install -D -m 0644 \
 		userspace/modprobe/dlock.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf
+	$(if $(DESTDIR),,ldconfig)
 
 # kbuild's modules_install puts dlock.ko under INSTALL_MOD_PATH; depmod -b
 # indexes that root (the running system's when DESTDIR is empty).
@@ -76,6 +77,7 @@ uninstall-userspace:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/dlock/linux $(DESTDIR)$(INCLUDEDIR)/dlock
 	! cmp -s userspace/modprobe/dlock.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/dlock.conf
+	$(if $(DESTDIR),,ldconfig)
 
 # depmod's indexes in a DESTDIR are install's own output: once no module is
 # left there they go too, so that uninstall leaves no file behind.  Only

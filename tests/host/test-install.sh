@@ -4,7 +4,7 @@
 # built with nothing but `pkg-config --cflags --libs dlock`, and no file
 # left after uninstall.  Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/tap.sh
 . tests/tap.sh
 
@@ -47,7 +47,9 @@ ok "$([ -z "$diff" ] && echo 0 || echo 1)" "install writes exactly the expected 
 grep -qx 'alias net-pf-16-proto-16-family-dlock dlock' "$dest/lib/modules/$krel/modules.alias" 2>/dev/null
 ok $? "depmod -b DESTDIR indexed the genetlink family alias (autoload)"
 
-export PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest$libdir/pkgconfig:/usr/lib/$(${CC:-gcc} -print-multiarch)/pkgconfig:/usr/share/pkgconfig
+# pkg-config as a cross build uses it: the sysroot prefixes every path.
+export PKG_CONFIG_SYSROOT_DIR=$dest
+export PKG_CONFIG_LIBDIR=$dest$libdir/pkgconfig:$libdir/pkgconfig:/usr/share/pkgconfig
 flags=$(pkg-config --cflags --libs dlock 2>&1)
 ok $? "pkg-config --cflags --libs dlock: $flags"
 # shellcheck disable=SC2086  # flags are words
@@ -67,9 +69,9 @@ if $make -s uninstall DESTDIR="$dest" PREFIX=$prefix >"$tmp/uninstall.log" 2>&1;
 ok $rc "make uninstall"
 [ $rc = 0 ] || sed 's/^/# /' "$tmp/uninstall.log"
 left=$(cd "$dest" && find . ! -type d)
-ok "$([ -z "$left" ] && echo 0 || echo 1)" "uninstall leaves no file behind${left:+: $(echo $left)}"
+ok "$([ -z "$left" ] && echo 0 || echo 1)" "uninstall leaves no file behind${left:+: ${left//$'\n'/ }}"
 left=$(cd "$dest" && find . -type d -name 'dlock*')
-ok "$([ -z "$left" ] && echo 0 || echo 1)" "nor a dlock directory${left:+: $(echo $left)}"
+ok "$([ -z "$left" ] && echo 0 || echo 1)" "nor a dlock directory${left:+: ${left//$'\n'/ }}"
 
 # An edited modprobe.d file is the administrator's: uninstall keeps it.
 $make -s install DESTDIR="$dest" PREFIX=$prefix >/dev/null 2>&1

@@ -2,7 +2,7 @@
 # The packages make deb built: the four binary packages are there, and
 # lintian (default level) has nothing to say about them.  Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/tap.sh
 . tests/tap.sh
 dir=${1:-build/deb}

@@ -3,13 +3,13 @@
 # dlockctl(8)'s MODULE PARAMETERS section and the shipped modprobe.d
 # example, and neither names one the module does not have.  Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/tap.sh
 . tests/tap.sh
 ko=${DLOCK_KO:-kmod/dlock.ko}
 
 params=$(modinfo -F parm "$ko" | cut -d: -f1 | sort -u)
-ok "$([ -n "$params" ] && echo 0 || echo 1)" "modinfo lists the parameters of $ko: $(echo $params)"
+ok "$([ -n "$params" ] && echo 0 || echo 1)" "modinfo lists the parameters of $ko: ${params//$'\n'/ }"
 section=$(sed -n '/^\.SH MODULE PARAMETERS/,/^\.SH /p' userspace/man/dlockctl.8)
 conf=$(grep -o 'dlock [a-z_= 0-9]*' userspace/modprobe/dlock.conf | grep -o '[a-z_]*=' | tr -d = | sort -u)
 missing=
