@@ -11,7 +11,7 @@ deb:
 	mkdir -p $(DEB_SRC)
 	if [ -e .git ]; then git ls-files -co --exclude-standard -z; \
 	else find . -path ./$(BUILD) -prune -o -path ./.cache -prune -o -type f -print0; fi | \
-		tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
+		tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	ls $(DEB_DIR)/*.deb
 

@@ -17,7 +17,7 @@
 # build is registered in /var/lib/dkms before `dkms install`; everything
 # after the compiler (install, depmod, autoload, remove) is DKMS's own.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/tap.sh
 . tests/tap.sh
 : "${DLOCK_DEB_DIR:?directory of the .debs}" "${DLOCK_DKMS_BUILT:?DKMS build of the module}"
@@ -145,7 +145,7 @@ left=$(ls -d /usr/src/dlock* /var/lib/dkms/dlock /etc/modprobe.d/dlock.conf \
 	/usr/sbin/dlockctl /usr/share/man/man8/dlockctl.8* /usr/share/man/man3/libdlock.3* \
 	/usr/share/bash-completion/completions/dlockctl /usr/share/doc/*dlock* \
 	/lib/modules/*/updates/dkms/dlock.ko* 2>/dev/null)
-ok "$([ -z "$left" ] && echo 0 || echo 1)" "no file of dlock is left${left:+: $(echo $left)}"
+ok "$([ -z "$left" ] && echo 0 || echo 1)" "no file of dlock is left${left:+: ${left//$'\n'/ }}"
 left=$(grep -w dlock "/lib/modules/$krel/modules.alias" "/lib/modules/$krel/modules.dep")
 ok "$([ -z "$left" ] && echo 0 || echo 1)" "depmod's indexes no longer name dlock${left:+: $left}"
 ok "$(! modinfo dlock >/dev/null 2>&1 && [ ! -d /sys/module/dlock ] && echo 0 || echo 1)" \
