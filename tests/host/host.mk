@@ -22,5 +22,6 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL) module
 	@tests/host/test-man3.sh
 	@tests/host/test-install.sh
 	@tests/host/test-modparams.sh
+	@tests/host/test-versions.sh
 
 .PHONY: check-host
