@@ -36,7 +36,7 @@ NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 US_CFLAGS := $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -Iuserspace/lib $(NL_CFLAGS) \
 	-DDLOCK_LIB_VERSION='"$(VERSION)"' -DDLOCKCTL_VERSION='"$(VERSION)"'
 
-LIB_SRCS := userspace/lib/dlock.c
+LIB_SRCS := userspace/lib/dlock.c userspace/lib/elect.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_SONAME := libdlock.so.0
@@ -92,7 +92,9 @@ $(BUILD)/dlock.pc: userspace/lib/dlock.pc.in VERSION
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
-	$(BUILD)/userspace/dlockctl/output.o
+	$(BUILD)/userspace/dlockctl/output.o \
+	$(patsubst %.c,$(BUILD)/%.o,$(filter-out %/dlockctl.c %/output.c,\
+		$(wildcard userspace/dlockctl/*.c)))
 
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)
@@ -107,6 +109,8 @@ install: userspace
 	install -D -m 0755 $(DLOCKCTL) $(DESTDIR)$(PREFIX)/sbin/dlockctl
 	install -D -m 0644 userspace/man/dlockctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dlockctl.8
 	install -D -m 0644 userspace/man/libdlock.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdlock.3
+	for f in userspace/man/dlock_*.3; do \
+		install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/man/man3/$${f##*/}; done
 	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
 

@@ -14,9 +14,19 @@ $(HOST_TEST_OUTPUT): tests/host/test_output.c $(BUILD)/userspace/dlockctl/output
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/output.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL)
+# dlockctl's duration parser, on its own (tests/host/test_duration.c).
+HOST_TEST_DURATION := $(BUILD)/tests/host/test_duration
+
+$(HOST_TEST_DURATION): tests/host/test_duration.c userspace/dlockctl/duration.c \
+		userspace/dlockctl/duration.h tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
+		userspace/dlockctl/duration.c
+
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(DLOCKCTL)
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
+	@$(HOST_TEST_DURATION)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 
