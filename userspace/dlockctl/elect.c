@@ -31,18 +31,20 @@ static int campaign(struct dlock *d, const struct lock_args *la,
 		.wait_ms = la->o.wait_ms,
 		.flags = la->o.flags & DLOCK_F_TRY,
 	};
-	int err;
+	struct dlock_campaign_opts try = co;
+	int err = -EAGAIN;
 
 	if (la->verbose && !co.flags) {
-		co.flags = DLOCK_F_TRY;
+		try.flags = DLOCK_F_TRY;
+		try.wait_ms = 0;	/* the kernel refuses a try with one */
+		err = dlock_campaign(d, la->name, value, strlen(value), &try,
+				     lease);
+		if (err == -EAGAIN)
+			explain_wait(d, la->name);
+	}
+	if (err == -EAGAIN)
 		err = dlock_campaign(d, la->name, value, strlen(value), &co,
 				     lease);
-		if (err != -EAGAIN)
-			return err;
-		explain_wait(d, la->name);
-		co.flags = 0;
-	}
-	err = dlock_campaign(d, la->name, value, strlen(value), &co, lease);
 	if (!err && la->verbose) {
 		fprintf(stderr, "%s: ", prog);
 		out_text(stderr, la->name, strlen(la->name), OUT_LINE);

@@ -112,16 +112,17 @@ int acquire_lock(struct dlock *d, struct lock_args *la,
 		 struct dlock_lease *lease)
 {
 	struct dlock_acquire_opts o = la->o;
-	int err;
+	int err = -EAGAIN;
 
 	if (la->verbose && !(o.flags & DLOCK_F_TRY)) {
 		o.flags |= DLOCK_F_TRY;
+		o.wait_ms = 0;		/* the kernel refuses a try with one */
 		err = dlock_acquire(d, la->name, &o, lease);
-		if (err != -EAGAIN)
-			return err;
-		explain_wait(d, la->name);
+		if (err == -EAGAIN)
+			explain_wait(d, la->name);
 	}
-	err = dlock_acquire(d, la->name, &la->o, lease);
+	if (err == -EAGAIN)
+		err = dlock_acquire(d, la->name, &la->o, lease);
 	if (!err && la->verbose) {
 		fprintf(stderr, "%s: ", prog);
 		out_text(stderr, la->name, strlen(la->name), OUT_LINE);
