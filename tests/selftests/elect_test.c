@@ -121,6 +121,7 @@ TEST_F(elect, ttl_and_bad_arguments)
 	struct dlock_campaign_opts opts = { .ttl_ms = 60000 };
 	struct dlock_campaign_opts bad = { .flags = DLOCK_F_DETACHED };
 	char big[DLOCK_VALUE_MAX + 1], longname[DLOCK_NAME_MAX + 1];
+	struct dlock_lock_info *li;
 	struct dlock_observer *o;
 	struct dlock_lease lease;
 
@@ -135,7 +136,7 @@ TEST_F(elect, ttl_and_bad_arguments)
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, "v", 1, &bad, &lease));
 	EXPECT_EQ(-EINVAL, dlock_observe(self->b, longname, &o));
 	/* Nothing was left held by the refusals. */
-	EXPECT_EQ(-ENOENT, dlock_resign(self->a, self->name, 0));
+	EXPECT_EQ(-ENOENT, dlock_get(self->a, self->name, &li));
 
 	ASSERT_EQ(0, dlock_campaign(self->a, self->name, "t", 1, &opts, &lease));
 	EXPECT_EQ(60000, lease.ttl_ms);
