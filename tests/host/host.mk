@@ -29,5 +29,6 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(DLOCKCT
 	@$(HOST_TEST_DURATION)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
+	@tests/host/test-man3.sh
 
 .PHONY: check-host

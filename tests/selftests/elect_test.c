@@ -120,6 +120,7 @@ TEST_F(elect, ttl_and_bad_arguments)
 {
 	struct dlock_campaign_opts opts = { .ttl_ms = 60000 };
 	struct dlock_campaign_opts bad = { .flags = DLOCK_F_DETACHED };
+	struct dlock_campaign_opts nottl = { .flags = DLOCK_F_KEEPALIVE };
 	char big[DLOCK_VALUE_MAX + 1], longname[DLOCK_NAME_MAX + 1];
 	struct dlock_lock_info *li;
 	struct dlock_observer *o;
@@ -134,6 +135,7 @@ TEST_F(elect, ttl_and_bad_arguments)
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, longname, "v", 1, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, "", "v", 1, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, "v", 1, &bad, &lease));
+	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, "v", 1, &nottl, &lease));
 	EXPECT_EQ(-EINVAL, dlock_observe(self->b, longname, &o));
 	/* Nothing was left held by the refusals. */
 	EXPECT_EQ(-ENOENT, dlock_get(self->a, self->name, &li));
@@ -142,6 +144,30 @@ TEST_F(elect, ttl_and_bad_arguments)
 	EXPECT_EQ(60000, lease.ttl_ms);
 	EXPECT_EQ(0, dlock_renew(self->a, self->name, NULL, lease.ttl_ms));
 	EXPECT_EQ(0, dlock_resign(self->a, self->name, 0));
+}
+
+/* With DLOCK_F_KEEPALIVE the library renews: leadership outlives the TTL. */
+TEST_F(elect, keepalive_outlives_the_ttl)
+{
+	struct dlock_campaign_opts opts = {
+		.ttl_ms = 2000, .flags = DLOCK_F_KEEPALIVE,
+	};
+	struct dlock_lease lease;
+	struct dlock_leader l;
+	int i;
+
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	ASSERT_EQ(0, dlock_keepalive_thread(self->a, 1));
+	ASSERT_EQ(0, dlock_campaign(self->a, self->name, "k", 1, &opts, &lease));
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	EXPECT_TRUE(is_value(&l, "k"));
+	/* Three TTLs: any change (the lease expiring) would be reported. */
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, dlock_observe_next(self->o, 2000, &l));
+	EXPECT_EQ(0, dlock_resign(self->a, self->name, 0));
+	ASSERT_EQ(0, dlock_keepalive_thread(self->a, 0));
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	EXPECT_EQ(0, l.present);
 }
 
 TEST_HARNESS_MAIN

@@ -87,7 +87,9 @@ int dlock_campaign(struct dlock *d, const char *name, const void *value,
 	if (!opts)
 		opts = &none;
 	if (elect_check_name(name) || !value || !len ||
-	    len > DLOCK_VALUE_MAX || (opts->flags & ~(uint32_t)DLOCK_F_TRY))
+	    len > DLOCK_VALUE_MAX ||
+	    (opts->flags & ~(uint32_t)(DLOCK_F_TRY | DLOCK_LIB_FLAGS)) ||
+	    ((opts->flags & DLOCK_F_KEEPALIVE) && !opts->ttl_ms))
 		return -EINVAL;
 	o.ttl_ms = opts->ttl_ms;
 	o.flags = opts->flags | (opts->ttl_ms ? 0 : DLOCK_F_NO_TTL);
