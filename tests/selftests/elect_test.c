@@ -131,7 +131,8 @@ TEST_F(elect, ttl_and_bad_arguments)
 	longname[DLOCK_NAME_MAX] = '\0';
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, "", 0, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, NULL, 1, NULL, &lease));
-	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, big, sizeof(big), NULL, &lease));
+	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, big, sizeof(big),
+					  NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, longname, "v", 1, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, "", "v", 1, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, "v", 1, &bad, &lease));
