@@ -92,7 +92,8 @@ $(BUILD)/dlock.pc: userspace/lib/dlock.pc.in VERSION
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
-	$(BUILD)/userspace/dlockctl/output.o
+	$(BUILD)/userspace/dlockctl/output.o \
+	$(BUILD)/userspace/dlockctl/metrics.o
 
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)
