@@ -90,6 +90,17 @@ kill -TERM $waiter
 wait $waiter
 "$dl" unlock t-x --owner o5 && "$dl" unlock t-y --owner o6
 ok $? "t-x and t-y released"
+# a wait granted by another owner's release
+lock t-g o7 --ttl 60s
+"$dl" lock t-g --owner o8 --ttl 60s --wait 60s > "$tmp/g.out" 2>&1 &
+g_pid=$!
+wait_for sh -c "\"$dl\" -j get t-g | grep -q '\"waiters\":\[{'"
+ok $? "o8 waits for t-g"
+"$dl" unlock t-g --owner o7
+wait $g_pid
+ok $? "o8 is granted t-g when o7 releases it"
+g_token=$(sed -n 's/^token //p' "$tmp/g.out")
+"$dl" unlock t-g --owner o8
 # owner death: the socket of `run` closes when dlockctl is killed
 "$dl" run t-c -- sleep 60 &
 run_pid=$!
@@ -104,7 +115,8 @@ status_after=$("$dl" -j status)
 echo 0 > "$inst/events/dlock/enable"
 cp "$inst/trace" "$tmp/trace"
 
-# line EVENT NAME: the one trace line of EVENT on lock NAME (or "").
+# line EVENT NAME: the trace lines of EVENT on lock NAME (a regex: "NAME
+# .*owner=O" picks one owner's).
 line() {
 	grep " $1: netns=$netns name=$2 " "$tmp/trace"
 }
@@ -154,6 +166,11 @@ expect dlock_owner_died t-c "when run's socket closed" owner= \
 	session="$(field "$gl" session)" token="$(field "$gl" token)"
 ok "$([ "$(field "$gl" session)" != 0 ] && echo 0 || echo 1)" \
 	"a socket-bound grant carries its session ($(field "$gl" session))"
+expect dlock_grant "t-g .*owner=o8" "to o8 from the queue, by o7's release: pid unknown" \
+	owner=o8 token="$g_token" pid=0
+ok "$([ "$(count dlock_grant t-g)" = 2 ] && [ "$(count dlock_release t-g)" = 2 ] &&
+	[ "$(count dlock_wait t-g)" = 1 ] && [ "$(count dlock_wait_timeout t-g)" = 0 ] &&
+	echo 0 || echo 1)" "t-g: two grants, two releases, one wait, no timeout traced"
 expect dlock_grant t-y "to o6, not to o5 whose wait was withdrawn" owner=o6
 ok "$([ "$(count dlock_release t-x)" = 1 ] && [ "$(count dlock_release t-y)" = 1 ] &&
 	[ "$(count dlock_wait t-y)" = 1 ] && echo 0 || echo 1)" \
@@ -163,8 +180,8 @@ ok "$([ "$(count dlock_release t-x)" = 1 ] && [ "$(count dlock_release t-y)" = 1
 python3 - "$status_before" "$status_after" <<'EOF'
 import json, sys
 b, a = (json.loads(s)["counters"] for s in sys.argv[1:3])
-want = dict(grants=6, releases=3, owner_died=1, expired=1, breaks=1,
-            waits=2, wait_timeouts=1, deadlocks=1)
+want = dict(grants=8, releases=5, owner_died=1, expired=1, breaks=1,
+            waits=3, wait_timeouts=1, deadlocks=1)
 got = {k: a[k] - b[k] for k in a}
 print("# counter deltas", got)
 sys.exit(0 if got == want else 1)
