@@ -27,5 +27,6 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_METRICS) $(DLOCKCTL
 	@$(HOST_TEST_METRICS)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
+	@tests/host/test-man3.sh
 
 .PHONY: check-host
