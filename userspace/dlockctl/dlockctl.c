@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "dlockctl.h"
+#include "metrics.h"
 #include "output.h"
 
 bool json;
@@ -93,6 +94,8 @@ void json_member(bool comma, const char *key, const char *s, size_t len)
 
 /* ---- status ----------------------------------------------------------- */
 
+static bool prometheus;	/* `metrics`: status in the Prometheus format */
+
 int cmd_status(int argc, char **argv)
 {
 	struct dlock_status st;
@@ -110,23 +113,36 @@ int cmd_status(int argc, char **argv)
 		dlock_close(d);
 		return err;
 	}
-	if (json) {
+	if (prometheus) {
+		metrics_prometheus(stdout, &st);
+	} else if (json) {
 		putchar('{');
 		json_member(false, "version", st.version, strlen(st.version));
 		printf(",\"leases\":%" PRIu64 ",\"waiters\":%" PRIu64
 		       ",\"requests\":%" PRIu64, st.leases, st.waiters,
 		       st.requests);
 		out_json_u64(stdout, true, "netns_cookie", st.netns_cookie);
-		printf(",\"memory\":%" PRIu64 "}\n", st.memory);
+		printf(",\"memory\":%" PRIu64, st.memory);
+		metrics_status_json(stdout, &st);
+		printf("}\n");
 	} else {
 		printf("version: %s\nleases: %" PRIu64 "\nwaiters: %" PRIu64
 		       "\nrequests: %" PRIu64 "\nnetns cookie: %" PRIu64
 		       "\nmemory: %" PRIu64 " bytes\n",
 		       st.version, st.leases, st.waiters, st.requests,
 		       st.netns_cookie, st.memory);
+		metrics_status_text(stdout, &st);
 	}
 	dlock_close(d);
 	return 0;
+}
+
+static int cmd_metrics(int argc, char **argv)
+{
+	if (json)
+		return usage_error("prints the Prometheus text format; -j does not apply");
+	prometheus = true;
+	return cmd_status(argc, argv);
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -134,6 +150,8 @@ int cmd_status(int argc, char **argv)
 static const struct command commands[] = {
 	{ "status", cmd_status, "status",
 	  "module version and this namespace's counters" },
+	{ "metrics", cmd_metrics, "metrics",
+	  "the same counters in the Prometheus text format" },
 	{ "lock", cmd_lock,
 	  "lock NAME --ttl DURATION [--shared|--permits N] [--wait DURATION|-w SECONDS|--try|-n] [-E CODE] [-v] [--owner STR] [--value STR]",
 	  "take a detached lease; prints its owner and token" },

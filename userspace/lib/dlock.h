@@ -42,6 +42,22 @@ extern "C" {
 /* An open connection to the dlock module of the caller's network namespace. */
 struct dlock;
 
+/*
+ * How often each lease and wait outcome happened in a namespace since it
+ * was created (enum dlock_counter_attr); every lease granted ends as one
+ * release, owner death, expiry or break, or is still held.
+ */
+struct dlock_counters {
+	uint64_t grants;	/* leases begun (reentrant acquires: none) */
+	uint64_t releases;	/* ended by their owner */
+	uint64_t owner_died;	/* ended by their socket closing */
+	uint64_t expired;	/* ended by their TTL */
+	uint64_t breaks;	/* ended by dlock_break() */
+	uint64_t waits;		/* acquires that queued */
+	uint64_t wait_timeouts;	/* queued acquires that timed out */
+	uint64_t deadlocks;	/* acquires refused with -EDEADLK */
+};
+
 /* What dlock_get_status() reports about the caller's network namespace. */
 struct dlock_status {
 	char version[32];	/* version string of the loaded module */
@@ -50,6 +66,10 @@ struct dlock_status {
 	uint64_t requests;	/* requests served by this namespace's table */
 	uint64_t netns_cookie;	/* identifies the network namespace */
 	uint64_t memory;	/* bytes of kernel memory its lock table holds */
+	/* 0 below: a module older than this library did not say. */
+	int has_counters;	/* the module sent locks and counters */
+	uint64_t locks;		/* names with a holder or a waiter */
+	struct dlock_counters counters;
 };
 
 /*
