@@ -1021,7 +1021,8 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 			memset(&res, 0, sizeof(res));
 			r->tmp.op = REPL_OP_EXPIRE;
 			r->ops->apply(r->sm, &r->tmp, r->applied,
-				      repl_token(r->epoch, r->applied), now, &res);
+				      repl_token(r->epoch, r->applied), now,
+				      &res);
 		}
 	}
 	append_resp(r, in, true, upto, now);
@@ -1406,9 +1407,10 @@ static void leader_tick(struct repl *r, u64 now)
 		memset(c, 0, offsetof(struct repl_cmd, data));
 		if (!r->ops->next_expired(r->sm, now, c))
 			break;
+		/* planted bug: only our own clients' leases expire */
 		if (REPL_MUTATION == REPL_MUT_DEAD_LEASES &&
 		    c->node != r->cfg.self)
-			continue;	/* planted bug: only our clients expire */
+			continue;
 		c->op = REPL_OP_EXPIRE;
 		c->flags = 0;
 		c->arg = 0;
