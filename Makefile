@@ -29,6 +29,10 @@ KDIR ?= $(if $(KREL),/lib/modules/$(KREL)/build)
 # Every kernel check-kernels tests, as series (see tests/vm/kver).
 KERNELS ?= 6.1 6.12
 
+# Debian's interpreter (its setuptools, pip and wheel are what the Python
+# binding is built with; tests/install-deps), not whatever python3 is first
+# in PATH.
+PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
 HOST_CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror -std=gnu11
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)

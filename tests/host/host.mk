@@ -3,6 +3,9 @@
 # loaded" case these tests exercise.
 HOST_TEST_LIB := $(BUILD)/tests/host/test_lib
 HOST_TEST_OUTPUT := $(BUILD)/tests/host/test_output
+# The Python binding (python/): its host tests need libdlock.so and the C
+# compiler's view of dlock.h's structures, which its ctypes mirror must match.
+PY_LAYOUT := $(BUILD)/tests/host/py_layout
 
 $(HOST_TEST_LIB): tests/host/test_lib.c $(BUILD)/libdlock.a tests/tap.h
 	@mkdir -p $(dir $@)
@@ -14,10 +17,22 @@ $(HOST_TEST_OUTPUT): tests/host/test_output.c $(BUILD)/userspace/dlockctl/output
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/output.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL)
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL) $(PY_LAYOUT) \
+		$(BUILD)/$(LIB_SONAME)
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
+	@DLOCK_LIBRARY=$(BUILD)/$(LIB_SONAME) PY_LAYOUT=$(PY_LAYOUT) \
+		$(PYTHON) tests/host/test_python.py
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 
-.PHONY: check-host
+$(PY_LAYOUT): tests/host/py_layout.c userspace/lib/dlock.h uapi/linux/dlock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -o $@ $<
+
+# The binding's host tests alone.
+check-python-host: $(PY_LAYOUT) $(BUILD)/$(LIB_SONAME)
+	@DLOCK_LIBRARY=$(BUILD)/$(LIB_SONAME) PY_LAYOUT=$(PY_LAYOUT) \
+		$(PYTHON) tests/host/test_python.py
+
+.PHONY: check-host check-python-host
