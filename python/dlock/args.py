@@ -48,6 +48,14 @@ def owner_bytes(owner):
     return raw
 
 
+def value_bytes(value, name=None):
+    raw = b"" if value is None else to_bytes(value, "value")
+    if len(raw) > _lib.VALUE_MAX:
+        raise bad(f"value is longer than {_lib.VALUE_MAX} bytes "
+                  f"({len(raw)})", name)
+    return raw
+
+
 def check_tag(tag, owner=None):
     if isinstance(tag, bool) or not isinstance(tag, int):
         raise TypeError(f"tag must be an int, not {type(tag).__name__}")

@@ -18,7 +18,7 @@ import time
 
 from . import _lib, args
 from .errors import Error, NotFound, NotLoaded, Timeout, from_errno
-from .info import Config, LockInfo, Lost, Status, USER_LIMITS, to_bytes
+from .info import Config, LockInfo, Lost, Status, USER_LIMITS
 from .lease import Lease
 
 _LIST_RETRIES = 8
@@ -134,7 +134,7 @@ class Client:
                 opts.wait_ms = max(1, math.ceil(left * 1000))
         if err < 0:
             raise self._fail(err, name)
-        return Lease(self, name, raw, mode, lease, ttl, owner, tag)
+        return Lease(self, name, mode, lease, ttl, owner, tag)
 
     def semaphore(self, name, permits, ttl=None, **kw):
         """lock(name, ttl, mode="semaphore", permits=permits, ...)."""
@@ -167,7 +167,7 @@ class Client:
         """Attach @value (bytes or str, up to 1024 bytes; None or b"":
         none) to the caller's lease on @name."""
         raw = args.name_bytes(name)
-        v = b"" if value is None else to_bytes(value, "value")
+        v = args.value_bytes(value, name)
         o = self._owner(owner, tag)
         self._call("dlock_set_value", name, raw, ctypes.byref(o), v, len(v))
 

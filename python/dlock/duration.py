@@ -27,7 +27,10 @@ def to_ms(value, what="duration"):
     elif isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{what} must be finite, not {value!r}")
-        ms = Fraction(value) * 1000
+        # Through repr: 4294967.295 means what it says, not the binary
+        # float just above it (a Config's max_ttl must read back as is).
+        ms = Fraction(repr(value) if isinstance(value, float) else value)
+        ms *= 1000
     elif isinstance(value, str):
         m = _SYNTAX.match(value)
         if not m:

@@ -15,9 +15,8 @@ class Lease:
     Leaving a with block releases it, also when the block raised.
     """
 
-    def __init__(self, client, name, raw, mode, granted, ttl, owner, tag):
+    def __init__(self, client, name, mode, granted, ttl, owner, tag):
         self._client = client
-        self._raw = raw
         self.name = name
         self.mode = mode
         self.token = granted.token
@@ -46,7 +45,7 @@ class Lease:
         client = self._live()
         client._handle()        # wrong thread or closed: still ours
         self._client = None     # even if the kernel refuses: it is not ours
-        return client.release(self._raw, **self._who())
+        return client.release(self.name, **self._who())
 
     def renew(self, ttl=None):
         """Restart the TTL at @ttl (default: the TTL asked for at acquire)
@@ -55,12 +54,12 @@ class Lease:
         ttl = self._asked_ttl if ttl is None else ttl
         if ttl is None:
             raise ValueError("this lease has no TTL to renew: give one")
-        client.renew(self._raw, ttl, **self._who())
+        client.renew(self.name, ttl, **self._who())
 
     def holder(self):
         """This lease's Entry in the lock's holders (value, remaining time);
         NotFound when it is no longer held (expired or broken)."""
-        info = self._live().get(self._raw)
+        info = self._live().get(self.name)
         for h in info.holders if info else ():
             if h.token == self.token:
                 return h
@@ -73,7 +72,7 @@ class Lease:
 
     @value.setter
     def value(self, value):
-        self._live().set_value(self._raw, value, **self._who())
+        self._live().set_value(self.name, value, **self._who())
 
     def __enter__(self):
         self._live()

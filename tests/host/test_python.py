@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True    # no __pycache__ in the tree
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 sys.path[:0] = [os.path.join(ROOT, "python"), os.path.join(ROOT, "tests")]
 
@@ -95,7 +96,8 @@ def durations():
     from datetime import timedelta
     good = {30: 30000, 1.5: 1500, "30": 30000, "1.5s": 1500, "250ms": 250,
             "10m": 600000, "2h": 7200000, " .5 s ": 500, "0.0001": 1,
-            1e-9: 1, timedelta(milliseconds=1500): 1500, "4294967.295": 2**32 - 1}
+            1e-9: 1, timedelta(milliseconds=1500): 1500, "4294967.295": 2**32 - 1,
+            4294967.295: 2**32 - 1, 0.1: 100, 1 / 3: 334}
     for value, ms in good.items():
         assert dlock.to_ms(value) == ms, (value, dlock.to_ms(value), ms)
     for value in (0, -1, "0s", "", "1d", "1.5.s", "s", "-1", "4294967.296",
@@ -128,6 +130,10 @@ def validation():
         name = kw.pop("name", "n")
         e = raises(dlock.InvalidArgument, dlock.lock, name, **kw)
         assert e.errno == errno.EINVAL and words in e.reason, (kw, e)
+    e = raises(dlock.InvalidArgument, args.value_bytes, b"v" * 1025, "n")
+    assert str(e) == "n: value is longer than 1024 bytes (1025)", e
+    assert args.value_bytes(None) == b"" and args.value_bytes("\u00e9") == \
+        b"\xc3\xa9"
     raises(TypeError, dlock.lock, 42)
     raises(TypeError, dlock.lock, "n", tag="7")
     raises(TypeError, dlock.lock, "n", mode="semaphore", permits="3")
@@ -169,7 +175,7 @@ class FakeClient:
 
 def fake_lease(client):
     granted = _lib.Lease(token=7, count=1, ttl_ms=30000)
-    return dlock.Lease(client, "n", b"n", "exclusive", granted, 30, None, 0)
+    return dlock.Lease(client, "n", "exclusive", granted, 30, None, 0)
 
 
 @test("a with block releases on exit, also when it raised, and only once")
@@ -177,14 +183,14 @@ def context_release():
     c = FakeClient()
     with fake_lease(c) as lease:
         assert lease.token == 7 and lease.ttl == 30.0
-    assert c.released == [b"n"] and lease.released
+    assert c.released == ["n"] and lease.released
     c = FakeClient()
     raises(KeyError, lambda: _raise_in(fake_lease(c), KeyError("boom")))
-    assert c.released == [b"n"]
+    assert c.released == ["n"]
     c = FakeClient()
     with fake_lease(c) as lease:
         lease.release()
-    assert c.released == [b"n"], c.released
+    assert c.released == ["n"], c.released
 
 
 def _raise_in(lease, exc):
