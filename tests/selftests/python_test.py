@@ -40,6 +40,10 @@ def worker(argv):
         # widens the window in which a broken lock would let both in.
         name, n, path = argv[1], int(argv[2]), argv[3]
         overlaps = 0
+        # Both start together (the parent says go once both are ready):
+        # started seconds apart, one could be done before the other began.
+        print("ready", flush=True)
+        sys.stdin.readline()
         for _ in range(n):
             with dlock.lock(name, ttl=60):
                 try:
@@ -49,7 +53,7 @@ def worker(argv):
                     overlaps += 1
                 with open(path) as f:
                     v = int(f.read())
-                time.sleep(0.002)
+                time.sleep(0.005)
                 with open(path, "w") as f:
                     f.write(str(v + 1))
                 try:
@@ -59,7 +63,7 @@ def worker(argv):
         print(overlaps)
     elif mode == "wait":
         with dlock.lock(argv[1], ttl=60) as lease:
-            print(lease.token)
+            print(lease.token, dlock.get(argv[1]).holders[0].token)
     return 0
 
 
@@ -69,17 +73,23 @@ if len(sys.argv) > 1 and sys.argv[1] == "--worker":
 
 def child(*args):
     return subprocess.Popen([sys.executable, __file__, "--worker", *args],
-                            stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
 
 
 @test("two processes take turns: no overlap, no lost increment")
 def mutual_exclusion():
-    n = 30
+    n = 40
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "counter")
         with open(path, "w") as f:
             f.write("0")
         procs = [child("count", "py/mutex", str(n), path) for _ in range(2)]
+        for p in procs:
+            assert p.stdout.readline() == "ready\n"
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
         outs = [p.communicate()[0] for p in procs]
         assert all(p.returncode == 0 for p in procs), outs
         with open(path) as f:
@@ -91,10 +101,12 @@ def mutual_exclusion():
 @test("a waiting process gets the lock on release, with a greater token")
 def hand_off():
     with dlock.lock("py/handoff", ttl=60) as lease:
+        assert dlock.get("py/handoff").holders[0].token == lease.token
         p = child("wait", "py/handoff")
         wait_until(lambda: dlock.get("py/handoff").waiters, "the waiter")
-    out = p.communicate()[0]
-    assert p.returncode == 0 and int(out) > lease.token, (out, lease.token)
+    out = p.communicate()[0].split()
+    assert p.returncode == 0 and out[0] == out[1], out
+    assert int(out[0]) > lease.token, (out, lease.token)
 
 
 @test("a with block releases the lease when the block raises")
@@ -274,7 +286,8 @@ def interrupted():
         with dlock.Client() as holder:
             holder.lock("py/intr", ttl=60)
             signal.setitimer(signal.ITIMER_REAL, 0.3)
-            raises(Alarm, dlock.lock, "py/intr")
+            # The timeout only keeps a broken binding from hanging here.
+            raises(Alarm, dlock.lock, "py/intr", timeout=60)
             assert dlock.get("py/intr").waiters == []
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
