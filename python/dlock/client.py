@@ -41,7 +41,7 @@ class Client:
         self._h = h
         self._thread = threading.get_ident()
         self._pid = os.getpid()
-        self._lost_cb = None
+        self._lost_cb = self._lost_user = None
         self._lost_pending = []
 
     # ---- the handle ------------------------------------------------------
@@ -85,8 +85,11 @@ class Client:
         self.close()
 
     def __del__(self):
-        if getattr(self, "_h", None) is not None:
-            self.close()
+        try:
+            if getattr(self, "_h", None) is not None:
+                self.close()
+        except Exception:
+            pass    # at interpreter exit os and ctypes may be gone already
 
     def __repr__(self):
         state = "closed" if self._h is None else f"fd {self.fileno()}"
@@ -240,7 +243,7 @@ class Client:
         bits = 0
         for key, value in limits.items():
             field = "max_ttl_ms" if key == "max_ttl" else key
-            if field not in _lib.CFG_FIELDS:
+            if field not in _lib.CFG_FIELDS or key == "max_ttl_ms":
                 raise TypeError(f"set_config() got an unknown limit {key!r}")
             if field == "max_ttl_ms":
                 value = args.duration_ms(value, "max_ttl")

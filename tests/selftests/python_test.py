@@ -335,6 +335,7 @@ def status_config():
         dlock.set_config(max_ttl=old.max_ttl)
     assert dlock.config().max_ttl == old.max_ttl
     raises(TypeError, dlock.set_config, max_bogus=1)
+    raises(TypeError, dlock.set_config, max_ttl_ms=1000)   # it is max_ttl
 
 
 @test("a forked child cannot use its parent's client, opens its own")
