@@ -25,6 +25,7 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL) $(PY_LAYOUT) \
 		$(PYTHON) tests/host/test_python.py
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
+	@tests/host/test-man3.sh
 
 $(PY_LAYOUT): tests/host/py_layout.c userspace/lib/dlock.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)
