@@ -121,7 +121,7 @@ install: userspace
 	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
 
-# The Python binding (python/, pure Python over libdlock.so.0): a wheel in
+# The Python binding (python/, pure Python over libdlock.so.N): a wheel in
 # build/python, or installed into PYTHON_SITE (under DESTDIR), offline.
 # Debian's interpreter reads /usr/lib/python3/dist-packages and
 # /usr/local/lib/python3.N/dist-packages; pip --prefix would add a "local/"

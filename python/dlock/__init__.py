@@ -43,16 +43,16 @@ def default_client():
 
 
 def lock(name, ttl=None, *, mode="exclusive", permits=None, blocking=True,
-         timeout=None, owner=None, tag=0):
+         timeout=None, owner=None, tag=0, keepalive=False):
     """Take a lease on @name with this thread's default Client; see
     Client.lock()."""
     # Checked before the Client opens: a bad call fails the same way with
     # or without the kernel module.
     _args.acquire_opts(name, ttl, mode, permits, blocking, timeout, owner,
-                       tag)
+                       tag, keepalive)
     return default_client().lock(name, ttl, mode=mode, permits=permits,
                                  blocking=blocking, timeout=timeout,
-                                 owner=owner, tag=tag)
+                                 owner=owner, tag=tag, keepalive=keepalive)
 
 
 def semaphore(name, permits, ttl=None, **kw):

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""ctypes mirror of libdlock's ABI (dlock.h, soname libdlock.so.0).
+"""ctypes mirror of libdlock's ABI (dlock.h, soname libdlock.so.1).
 
 The structures below must match dlock.h byte for byte; the host test
 tests/host/test_python.py compares them with the C compiler's layout, so a
@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int,
                     c_void_p)
 
 # The ABI these layouts describe: a new soname means new layouts.
-SONAME = "libdlock.so.0"
+SONAME = "libdlock.so.1"
 
 NAME_MAX = 255
 OWNER_MAX = 64
@@ -23,6 +23,8 @@ U32_MAX = 0xFFFFFFFF
 
 MODE_EXCLUSIVE, MODE_SHARED, MODE_SEMAPHORE = 0, 1, 2
 F_TRY, F_DETACHED, F_NO_TTL = 1 << 0, 1 << 1, 1 << 2
+# The library's own: renew at a third of the TTL; keep waiting after a signal.
+F_KEEPALIVE, F_RESTART = 1 << 24, 1 << 25
 
 EV_GRANTED, EV_RELEASED, EV_EXPIRED, EV_OWNER_DIED, EV_BROKEN = 1, 2, 3, 4, 5
 LOST_EXPIRED, LOST_BROKEN = 1, 2
@@ -102,6 +104,7 @@ OVERFLOW_CB = CFUNCTYPE(None, c_void_p, c_void_p)
 _PROTOTYPES = {
     "dlock_open": (c_int, [POINTER(c_void_p)]),
     "dlock_close": (None, [c_void_p]),
+    "dlock_forget": (None, [c_void_p]),
     "dlock_get_status": (c_int, [c_void_p, POINTER(Status)]),
     "dlock_get_config": (c_int, [c_void_p, POINTER(Config)]),
     "dlock_set_config": (c_int, [c_void_p, POINTER(Config), c_uint]),
@@ -118,6 +121,11 @@ _PROTOTYPES = {
     "dlock_watch": (c_int, [c_void_p, c_char_p, EVENT_CB, c_void_p]),
     "dlock_on_lost": (None, [c_void_p, LOST_CB, c_void_p]),
     "dlock_on_overflow": (None, [c_void_p, OVERFLOW_CB, c_void_p]),
+    "dlock_keepalive": (c_int, [c_void_p, c_char_p, POINTER(Owner),
+                                c_uint32]),
+    "dlock_keepalive_stop": (c_int, [c_void_p, c_char_p, POINTER(Owner)]),
+    "dlock_keepalive_thread": (c_int, [c_void_p, c_int]),
+    "dlock_next_timeout": (c_int, [c_void_p]),
     "dlock_fd": (c_int, [c_void_p]),
     "dlock_dispatch": (c_int, [c_void_p]),
     "dlock_strerror": (c_char_p, [c_void_p, c_int]),
@@ -129,7 +137,7 @@ _lib = None
 
 def get():
     """The loaded library (once per process).  DLOCK_LIBRARY names another
-    file than the installed soname, e.g. build/libdlock.so.0 in the tree."""
+    file than the installed soname, e.g. build/libdlock.so.1 in the tree."""
     global _lib
     if _lib is None:
         path = os.environ.get("DLOCK_LIBRARY") or SONAME
@@ -139,7 +147,7 @@ def get():
             # Imported late to keep this file free of the error classes.
             from .errors import Error
             raise Error(errno.ELIBACC,
-                        f"cannot load {path} ({e}); install libdlock0 or "
+                        f"cannot load {path} ({e}); install libdlock1 or "
                         "set DLOCK_LIBRARY to the library's path") from e
         for fn, (res, args) in _PROTOTYPES.items():
             f = getattr(lib, fn)

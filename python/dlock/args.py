@@ -82,7 +82,8 @@ def u32(value, what, name=None, low=0):
 
 
 def acquire_opts(name, ttl=None, mode="exclusive", permits=None,
-                 blocking=True, timeout=None, owner=None, tag=0):
+                 blocking=True, timeout=None, owner=None, tag=0,
+                 keepalive=False):
     """(name as bytes, struct dlock_acquire_opts, owner bytes to keep alive
     while the struct points at them) for one acquire."""
     raw = name_bytes(name)
@@ -104,6 +105,10 @@ def acquire_opts(name, ttl=None, mode="exclusive", permits=None,
             raise bad("a detached lease (owner=) needs a TTL", name)
         opts.flags |= _lib.F_DETACHED
         opts.owner = own
+    if keepalive:
+        if ttl is None:
+            raise bad("keepalive renews a TTL: give ttl=", name)
+        opts.flags |= _lib.F_KEEPALIVE
     if ttl is None:
         opts.flags |= _lib.F_NO_TTL
     else:

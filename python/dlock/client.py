@@ -8,6 +8,11 @@ refuses calls from any other thread with a RuntimeError; open one per
 thread (handles are cheap), or use the module-level functions, which keep
 one default Client per thread.  A Client opened before fork() is refused in
 the child (the leases stay the parent's): open a new one there.
+
+The one exception is libdlock's keep-alive thread, which a Client starts for
+its first keepalive lease: it renews leases and receives lost-lease notices
+whenever the owning thread is not in a call, so the Lease objects learn of
+a loss (Lease.lost) without the program calling dispatch().
 """
 import ctypes
 import errno
@@ -15,6 +20,7 @@ import math
 import os
 import threading
 import time
+import weakref
 
 from . import _lib, args
 from .errors import Error, NotFound, NotLoaded, Timeout, from_errno
@@ -41,8 +47,21 @@ class Client:
         self._h = h
         self._thread = threading.get_ident()
         self._pid = os.getpid()
-        self._lost_cb = self._lost_user = None
+        self._lost_user = None
         self._lost_pending = []
+        self._ka_thread = False
+        # Live leases, to mark the lost ones; the lost callback can run on
+        # the keep-alive thread, hence the lock.
+        self._leases = weakref.WeakSet()
+        self._leases_lock = threading.Lock()
+        me = weakref.ref(self)  # no cycle through the C callback
+
+        def lost(_d, ptr, _arg):
+            client = me()
+            if client is not None:
+                client._lost(Lost.from_c(ptr.contents))
+        self._lost_c = _lib.LOST_CB(lost)   # alive as long as the handle
+        lib.dlock_on_lost(h, self._lost_c, None)
 
     # ---- the handle ------------------------------------------------------
 
@@ -73,9 +92,14 @@ class Client:
         return err
 
     def close(self):
-        """Close the handle; its socket-bound leases end now."""
-        if self._h is not None and os.getpid() == self._pid:
-            self._lib.dlock_close(self._h)
+        """Close the handle; its socket-bound leases end now.  In a forked
+        child this only drops the child's copy (dlock_forget()): the
+        parent's leases stay the parent's."""
+        if self._h is not None:
+            if os.getpid() == self._pid:
+                self._lib.dlock_close(self._h)
+            else:
+                self._lib.dlock_forget(self._h)
         self._h = None
 
     def __enter__(self):
@@ -98,7 +122,7 @@ class Client:
     # ---- acquiring -------------------------------------------------------
 
     def lock(self, name, ttl=None, *, mode="exclusive", permits=None,
-             blocking=True, timeout=None, owner=None, tag=0):
+             blocking=True, timeout=None, owner=None, tag=0, keepalive=False):
         """Take a lease on @name and return it as a Lease (a context
         manager that releases it).
 
@@ -112,15 +136,24 @@ class Client:
         owner: a detached lease owned by this string (needs a ttl); it
           outlives the Client and answers to whoever presents the string.
         tag: the socket-bound owner (0: the calling thread).
+        keepalive: libdlock renews the lease at a third of its TTL until it
+          is released or lost (Lease.lost says which), from a thread of its
+          own: a TTL that guards against a hung holder, not a dead one.
 
         A signal that arrives while waiting runs its Python handler; if
         that raises (KeyboardInterrupt), the request is withdrawn and the
         exception propagates, else the wait resumes (at the back of the
-        queue) with what is left of the timeout.
+        queue) with what is left of the timeout.  (libdlock's
+        DLOCK_F_RESTART, waiting on in place, is not used: Python runs a
+        handler only once the C call returned, so it would not run until
+        the grant.)
         """
         raw, opts, _ = args.acquire_opts(name, ttl, mode, permits,
-                                           blocking, timeout, owner, tag)
+                                         blocking, timeout, owner, tag,
+                                         keepalive)
         h = self._handle()
+        if keepalive:
+            self._start_keepalive()
         lease = _lib.Lease()
         deadline = (time.monotonic() + opts.wait_ms / 1000
                     if opts.wait_ms else None)
@@ -137,7 +170,11 @@ class Client:
                 opts.wait_ms = max(1, math.ceil(left * 1000))
         if err < 0:
             raise self._fail(err, name)
-        return Lease(self, name, mode, lease, ttl, owner, tag)
+        granted = Lease(self, name, mode, lease, ttl, owner, tag)
+        granted.kept_alive = bool(keepalive)
+        with self._leases_lock:
+            self._leases.add(granted)
+        return granted
 
     def semaphore(self, name, permits, ttl=None, **kw):
         """lock(name, ttl, mode="semaphore", permits=permits, ...)."""
@@ -262,24 +299,57 @@ class Client:
         """The socket to poll for POLLIN before dispatch()."""
         return self._lib.dlock_fd(self._handle())
 
-    def on_lost(self, callback):
-        """Call callback(Lost) from dispatch() when a socket-bound lease of
-        this Client ends without being released (TTL ran out, or broken)."""
-        h = self._handle()
+    # ---- keep-alive -----------------------------------------------------
 
-        def lost(_d, ptr, _arg):
-            self._lost_pending.append(Lost.from_c(ptr.contents))
-        self._lost_cb = _lib.LOST_CB(lost)   # kept alive with the Client
+    def _start_keepalive(self):
+        if not self._ka_thread:
+            self._call("dlock_keepalive_thread", None, 1)
+            self._ka_thread = True
+
+    def keepalive(self, name, ttl, *, owner=None, tag=0):
+        """Renew the caller's lease on @name now with @ttl, then every third
+        of it, until released or lost (or keepalive_stop())."""
+        raw = args.name_bytes(name)
+        ms = args.duration_ms(ttl, "ttl", name)
+        o = self._owner(owner, tag)
+        self._start_keepalive()
+        self._call("dlock_keepalive", name, raw, ctypes.byref(o), ms)
+
+    def keepalive_stop(self, name, *, owner=None, tag=0):
+        """Stop renewing the lease; it runs out at its TTL."""
+        raw = args.name_bytes(name)
+        o = self._owner(owner, tag)
+        self._call("dlock_keepalive_stop", name, raw, ctypes.byref(o))
+
+    # ---- lost leases and the event-loop form ------------------------------
+
+    def _lost(self, lost):
+        """From libdlock, on whichever thread dispatched."""
+        raw = lost.name.encode("utf-8", "surrogateescape")
+        with self._leases_lock:
+            for lease in list(self._leases):
+                if lease.token == lost.token and \
+                        args.name_bytes(lease.name) == raw:
+                    lease.lost = lost.reason
+            self._lost_pending.append(lost)
+
+    def on_lost(self, callback):
+        """Call callback(Lost) from dispatch() (on this Client's thread)
+        for each socket-bound lease of this Client that ended without
+        being released (TTL ran out, or broken).  Lease.lost is set either
+        way."""
+        self._handle()
         self._lost_user = callback
-        self._lib.dlock_on_lost(h, self._lost_cb, None)
 
     def dispatch(self):
-        """Handle what the kernel sent (lost-lease notices) without blocking;
-        returns the number of callbacks run."""
+        """Handle what the kernel sent (lost-lease notices) and renewals due,
+        without blocking; returns the number of callbacks run."""
         n = self._call("dlock_dispatch", None)
-        pending, self._lost_pending = self._lost_pending, []
-        for lost in pending:
-            self._lost_user(lost)
+        with self._leases_lock:
+            pending, self._lost_pending = self._lost_pending, []
+        if self._lost_user is not None:
+            for lost in pending:
+                self._lost_user(lost)
         return n
 
     def watch(self, prefix=None):

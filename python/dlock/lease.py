@@ -17,6 +17,9 @@ class Lease:
 
     def __init__(self, client, name, mode, granted, ttl, owner, tag):
         self._client = client
+        # "expired" or "broken" once libdlock reported the lease lost.
+        self.lost = None
+        self.kept_alive = False
         self.name = name
         self.mode = mode
         self.token = granted.token
@@ -55,6 +58,18 @@ class Lease:
         if ttl is None:
             raise ValueError("this lease has no TTL to renew: give one")
         client.renew(self.name, ttl, **self._who())
+
+    def keepalive(self, on=True):
+        """Have libdlock renew the lease at a third of its TTL from now on
+        (on=False: stop; it then runs out at its TTL)."""
+        client = self._live()
+        if on:
+            if self._asked_ttl is None:
+                raise ValueError("this lease has no TTL to keep alive")
+            client.keepalive(self.name, self._asked_ttl, **self._who())
+        else:
+            client.keepalive_stop(self.name, **self._who())
+        self.kept_alive = on
 
     def holder(self):
         """This lease's Entry in the lock's holders (value, remaining time);

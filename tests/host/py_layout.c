@@ -60,6 +60,8 @@ int main(void)
 	       DLOCK_NAME_MAX, DLOCK_OWNER_MAX, DLOCK_VALUE_MAX);
 	printf("const F_TRY %d\nconst F_DETACHED %d\nconst F_NO_TTL %d\n",
 	       DLOCK_F_TRY, DLOCK_F_DETACHED, DLOCK_F_NO_TTL);
+	printf("const F_KEEPALIVE %u\nconst F_RESTART %u\n", DLOCK_F_KEEPALIVE,
+	       DLOCK_F_RESTART);
 	printf("const MODE_EXCLUSIVE %d\nconst MODE_SHARED %d\n"
 	       "const MODE_SEMAPHORE %d\n", DLOCK_MODE_EXCLUSIVE,
 	       DLOCK_MODE_SHARED, DLOCK_MODE_SEMAPHORE);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Host tests of the Python binding (python/dlock): everything that needs no
 dlock module.  The host kernel has no dlock family, which is the "module
-not loaded" case.  Environment: DLOCK_LIBRARY (build/libdlock.so.0) and
+not loaded" case.  Environment: DLOCK_LIBRARY (build/libdlock.so.1) and
 PY_LAYOUT (the py_layout program).  Prints TAP."""
 import errno
 import os
@@ -55,6 +55,12 @@ def layout():
     assert not wrong, wrong
 
 
+@test("the binding loads the soname the build makes (its layouts' ABI)")
+def soname():
+    built = os.path.basename(os.environ["DLOCK_LIBRARY"])
+    assert _lib.SONAME == built, f"binding wants {_lib.SONAME}, built {built}"
+
+
 @test("Client() without the module: NotLoaded, errno ENOENT, says why")
 def not_loaded():
     e = raises(dlock.NotLoaded, dlock.Client)
@@ -65,7 +71,7 @@ def not_loaded():
 def no_library():
     code = ("import dlock\ntry:\n dlock.Client()\nexcept dlock.Error as e:\n"
             " print(e.errno, e)")
-    env = dict(os.environ, DLOCK_LIBRARY="/nonexistent/libdlock.so.0",
+    env = dict(os.environ, DLOCK_LIBRARY="/nonexistent/libdlock.so.1",
                PYTHONPATH=os.path.join(ROOT, "python"))
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
                          capture_output=True, text=True).stdout
@@ -125,7 +131,8 @@ def validation():
            ({"owner": "ops", "ttl": 5, "tag": 7}, "not a tag"),
            ({"blocking": False, "timeout": 1}, "does not wait"),
            ({"timeout": -1}, "timeout must be above zero"),
-           ({"tag": 2**64}, "tag must be")]
+           ({"tag": 2**64}, "tag must be"),
+           ({"keepalive": True}, "keepalive renews a TTL")]
     for kw, words in bad:
         name = kw.pop("name", "n")
         e = raises(dlock.InvalidArgument, dlock.lock, name, **kw)
@@ -153,6 +160,8 @@ def options():
     assert o.wait_ms == 250 and o.ttl_ms == 2000
     _, o, _ = args.acquire_opts("n", 1, mode="semaphore", permits=3, tag=9)
     assert (o.mode, o.permits, o.tag) == (_lib.MODE_SEMAPHORE, 3, 9)
+    _, o, _ = args.acquire_opts("n", 3, keepalive=True)
+    assert o.flags == _lib.F_KEEPALIVE and o.ttl_ms == 3000
     _, o, _ = args.acquire_opts("n", 1, mode="shared")
     assert o.mode == _lib.MODE_SHARED and o.permits == 0
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """In-guest tests of the Python binding (python/dlock) against dlock.ko.
-Environment: DLOCK_LIBRARY (build/libdlock.so.0), as run-all sets it.
+Environment: DLOCK_LIBRARY (build/libdlock.so.1), as run-all sets it.
 Every lock is named py/...; the last test checks that none is left.
 Prints TAP."""
 import errno
@@ -272,6 +272,28 @@ def break_lock():
         wait_until(lambda: holder.dispatch() or lost, "the lost notice")
         assert [(x.name, x.token, x.reason) for x in lost] == \
             [("py/break", lease.token, "broken")], lost
+        assert lease.lost == "broken"
+
+
+@test("keepalive: a lease outlives its TTL; when broken, Lease.lost says so")
+def keepalive():
+    with dlock.Client() as holder:
+        lease = holder.lock("py/ka", ttl=2, keepalive=True)
+        # Past its TTL without a call on the Client: only libdlock's
+        # keep-alive thread can keep the lease.
+        time.sleep(5)
+        assert lease.holder().token == lease.token and lease.lost is None
+        dlock.break_lock("py/ka", lease.token)
+        # The keep-alive thread hears of it; nobody calls dispatch().
+        wait_until(lambda: lease.lost, "Lease.lost")
+        assert lease.lost == "broken", lease.lost
+        other = holder.lock("py/ka2", ttl=2)
+        other.keepalive()
+        time.sleep(5)
+        assert other.holder().token == other.token
+        other.keepalive(False)
+        other.release()
+    assert dlock.get("py/ka") is None and dlock.get("py/ka2") is None
 
 
 @test("a signal handler that raises ends a wait; the request is withdrawn")
