@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """In-guest tests of the Python binding (python/dlock) against dlock.ko.
-Environment: DLOCK_LIBRARY (build/libdlock.so.1), as run-all sets it.
+Environment: DLOCK_LIBRARY (build/libdlock.so.1), as run-all sets it;
+DLOCK_PY_INSTALLED=1 tests the installed module (e.g. python3-dlock, with
+DLOCK_LIBRARY unset) instead of the tree's python/.
 Every lock is named py/...; the last test checks that none is left.
 Prints TAP."""
 import errno
@@ -15,7 +17,9 @@ import time
 
 sys.dont_write_bytecode = True    # no __pycache__ in the tree
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-sys.path[:0] = [os.path.join(ROOT, "python"), os.path.join(ROOT, "tests")]
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+if not os.environ.get("DLOCK_PY_INSTALLED"):
+    sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import dlock  # noqa: E402
 from tap import raises, run, test  # noqa: E402
