@@ -3,6 +3,7 @@
 # loaded" case these tests exercise.
 HOST_TEST_LIB := $(BUILD)/tests/host/test_lib
 HOST_TEST_OUTPUT := $(BUILD)/tests/host/test_output
+HOST_TEST_METRICS := $(BUILD)/tests/host/test_metrics
 # The Python binding (python/): its host tests need libdlock.so and the C
 # compiler's view of dlock.h's structures, which its ctypes mirror must match.
 PY_LAYOUT := $(BUILD)/tests/host/py_layout
@@ -17,12 +18,29 @@ $(HOST_TEST_OUTPUT): tests/host/test_output.c $(BUILD)/userspace/dlockctl/output
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/output.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL) $(PY_LAYOUT) \
-		$(BUILD)/$(LIB_SONAME)
+# dlockctl's duration parser, on its own (tests/host/test_duration.c).
+HOST_TEST_DURATION := $(BUILD)/tests/host/test_duration
+
+$(HOST_TEST_DURATION): tests/host/test_duration.c userspace/dlockctl/duration.c \
+		userspace/dlockctl/duration.h tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
+		userspace/dlockctl/duration.c
+
+$(HOST_TEST_METRICS): tests/host/test_metrics.c $(BUILD)/userspace/dlockctl/metrics.o \
+		userspace/dlockctl/metrics.h tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
+		$(BUILD)/userspace/dlockctl/metrics.o
+
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TEST_METRICS) $(DLOCKCTL) \
+		$(PY_LAYOUT) $(BUILD)/$(LIB_SONAME)
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
 	@DLOCK_LIBRARY=$(BUILD)/$(LIB_SONAME) PY_LAYOUT=$(PY_LAYOUT) \
 		$(PYTHON) tests/host/test_python.py
+	@$(HOST_TEST_DURATION)
+	@$(HOST_TEST_METRICS)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 	@tests/host/test-man3.sh
