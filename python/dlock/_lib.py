@@ -37,10 +37,20 @@ CFG_FIELDS = ("max_ttl_ms", "max_leases", "max_waiters", "max_socket_leases",
 c_enum = c_int  # gcc gives these enums int's size on every Linux ABI
 
 
+COUNTERS = ("grants", "releases", "owner_died", "expired", "breaks", "waits",
+            "wait_timeouts", "deadlocks")
+
+
+class Counters(Structure):
+    _fields_ = [(f, c_uint64) for f in COUNTERS]
+
+
 class Status(Structure):
     _fields_ = [("version", c_char * 32), ("leases", c_uint64),
                 ("waiters", c_uint64), ("requests", c_uint64),
-                ("netns_cookie", c_uint64), ("memory", c_uint64)]
+                ("netns_cookie", c_uint64), ("memory", c_uint64),
+                ("has_counters", c_int), ("locks", c_uint64),
+                ("counters", Counters)]
 
 
 class Config(Structure):

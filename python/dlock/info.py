@@ -52,11 +52,20 @@ class Status:
     requests: int
     netns_cookie: int
     memory: int     # bytes of kernel memory the namespace's table holds
+    # None from a module too old to say: names with a holder or waiter, and
+    # the outcome counters (grants, releases, owner_died, expired, breaks,
+    # waits, wait_timeouts, deadlocks).
+    locks: Optional[int] = None
+    counters: Optional[dict] = None
 
     @classmethod
     def from_c(cls, st):
+        locks = counters = None
+        if st.has_counters:
+            locks = st.locks
+            counters = {f: getattr(st.counters, f) for f in _lib.COUNTERS}
         return cls(st.version.decode(), st.leases, st.waiters, st.requests,
-                   st.netns_cookie, st.memory)
+                   st.netns_cookie, st.memory, locks, counters)
 
 
 # Per-uid limits may be "auto": a share of the namespace's limit.

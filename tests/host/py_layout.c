@@ -18,6 +18,13 @@ int main(void)
 	F(dlock_status, version); F(dlock_status, leases);
 	F(dlock_status, waiters); F(dlock_status, requests);
 	F(dlock_status, netns_cookie); F(dlock_status, memory);
+	F(dlock_status, has_counters); F(dlock_status, locks);
+	F(dlock_status, counters);
+	S(dlock_counters);
+	F(dlock_counters, grants); F(dlock_counters, releases);
+	F(dlock_counters, owner_died); F(dlock_counters, expired);
+	F(dlock_counters, breaks); F(dlock_counters, waits);
+	F(dlock_counters, wait_timeouts); F(dlock_counters, deadlocks);
 	S(dlock_config);
 	F(dlock_config, max_ttl_ms); F(dlock_config, max_leases);
 	F(dlock_config, max_waiters); F(dlock_config, max_socket_leases);

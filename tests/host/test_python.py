@@ -24,6 +24,7 @@ def layout():
     out = subprocess.run([os.environ["PY_LAYOUT"]], check=True,
                          capture_output=True, text=True).stdout
     classes = {"dlock_status": _lib.Status, "dlock_config": _lib.Config,
+               "dlock_counters": _lib.Counters,
                "dlock_acquire_opts": _lib.AcquireOpts,
                "dlock_lease": _lib.Lease, "dlock_owner": _lib.Owner,
                "dlock_entry": _lib.Entry, "dlock_lock_info": _lib.LockInfo,

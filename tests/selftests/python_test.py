@@ -349,14 +349,18 @@ def threads():
 def status_config():
     with open(os.path.join(ROOT, "VERSION")) as f:
         assert dlock.status().version == f.read().strip()
-    before = dlock.status().leases
+    st = dlock.status()
+    before, grants = st.leases, st.counters["grants"]
+    assert st.locks is not None, st
     old = dlock.config()
     try:
         now = dlock.set_config(max_ttl=5)
         assert now.max_ttl == 5.0
         with dlock.lock("py/status", ttl="1h") as lease:
             assert lease.ttl == 5.0, lease.ttl
-            assert dlock.status().leases == before + 1
+            st = dlock.status()
+            assert st.leases == before + 1, st
+            assert st.counters["grants"] == grants + 1, st
     finally:
         dlock.set_config(max_ttl=old.max_ttl)
     assert dlock.config().max_ttl == old.max_ttl
