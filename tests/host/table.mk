@@ -11,7 +11,10 @@ TABLE_KCFLAGS := -Wvla -Wmissing-prototypes \
 	-Wstrict-prototypes -Wdeclaration-after-statement -fno-builtin-malloc
 TABLE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-TABLE_SRC := kmod/table.c kmod/table_index.c kmod/table_uid.c
+TABLE_SRC := kmod/table.c kmod/table_bucket.c kmod/table_entry.c \
+	kmod/table_heap.c kmod/table_deadlk.c kmod/table_acquire.c \
+	kmod/table_cmd.c kmod/table_dump.c kmod/table_check.c \
+	kmod/table_index.c kmod/table_uid.c
 TABLE_DEPS := $(TABLE_SRC) kmod/table.h kmod/table_int.h kmod/table_uid.h kmod/compat.h \
 	tests/tap.h
 TABLE_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)
@@ -79,20 +82,21 @@ $(TABLE_BUILD)/test_caps_tsan: $(TABLE_TSAN_OBJ) tests/host/test_caps.c
 # A planted lock-rule violation must be caught (issue 11): the table built
 # with DLOCK_PLANT_LOCK_BUG queues a waiter without the global lock, and its
 # DL_ASSERT must fire; the same test against the real table trips none.
-$(TABLE_BUILD)/table_plant.o: kmod/table.c $(TABLE_DEPS)
+$(TABLE_BUILD)/table_acquire_plant.o: kmod/table_acquire.c $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -DDLOCK_PLANT_LOCK_BUG -c -o $@ $<
 
-$(TABLE_BUILD)/test_plant_bug: tests/host/test_plant.c $(TABLE_BUILD)/table_plant.o $(TABLE_OBJ) $(TABLE_FIX)
+$(TABLE_BUILD)/test_plant_bug: tests/host/test_plant.c $(TABLE_BUILD)/table_acquire_plant.o $(TABLE_OBJ) $(TABLE_FIX)
 	$(CC) $(TABLE_CFLAGS) -DDLOCK_PLANT_LOCK_BUG -o $@ $< tests/host/table_fixture.c \
-		$(TABLE_BUILD)/table_plant.o $(filter-out $(TABLE_BUILD)/table.o,$(TABLE_OBJ))
+		$(TABLE_BUILD)/table_acquire_plant.o \
+		$(filter-out $(TABLE_BUILD)/table_acquire.o,$(TABLE_OBJ))
 
 $(TABLE_BUILD)/test_plant: tests/host/test_plant.c $(TABLE_OBJ) $(TABLE_FIX)
 	$(CC) $(TABLE_CFLAGS) -o $@ $< tests/host/table_fixture.c $(TABLE_OBJ)
 
-# The reason of each refusal (issue 11).  It includes table.c itself, to
-# reach a holder's count, so it links the other core files only.
-TABLE_ERR_SRC := tests/host/test_errors.c kmod/table_index.c kmod/table_uid.c
+# The reason of each refusal (issue 11).  It includes table_int.h, to
+# reach a holder's count.
+TABLE_ERR_SRC := tests/host/test_errors.c $(TABLE_SRC)
 $(TABLE_BUILD)/test_errors: $(TABLE_ERR_SRC) $(TABLE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) -o $@ $(TABLE_ERR_SRC)
