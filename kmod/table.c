@@ -116,6 +116,7 @@ struct dl_table *dl_table_create(const struct dl_table_config *cfg,
 	t->ops = ops;
 	t->priv = priv;
 	t->shard_mask = c.nr_shards - 1;
+	t->xsize = c.cluster ? sizeof(u64) : 0;
 	t->shards = dl_alloc(t, DL_OBJ_SHARDS, sizeof(*t->shards) * c.nr_shards);
 	t->walk = dl_alloc(t, DL_OBJ_WALK, sizeof(*t->walk) * c.deadlk_depth);
 	if (t->shards)
@@ -277,6 +278,11 @@ int dl_session_destroy(struct dl_table *t, struct dl_session *s)
 			return -EBUSY;
 	dl_free(t, DL_OBJ_SESSION, s, session_size(t));
 	return 0;
+}
+
+void dl_session_free(struct dl_table *t, struct dl_session *s)
+{
+	dl_free(t, DL_OBJ_SESSION, s, session_size(t));
 }
 
 /*

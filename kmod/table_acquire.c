@@ -36,7 +36,7 @@ static int acquire_validate(struct dl_cmd *cx,
 	return 0;
 }
 
-static void req_okey(const struct dl_acquire_req *rq, struct dl_okey *k)
+void dl_req_okey(const struct dl_acquire_req *rq, struct dl_okey *k)
 {
 	k->detached = rq->flags & DL_ACQ_DETACHED;
 	k->sess = k->detached ? NULL : rq->sess;
@@ -80,8 +80,8 @@ static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
 	return err;
 }
 
-static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
-				  const struct dl_acquire_req *rq, u32 uslot)
+struct dl_entry *dl_entry_new(struct dl_table *t, struct dl_shard *sh,
+			      const struct dl_acquire_req *rq, u32 uslot)
 {
 	u32 olen = rq->flags & DL_ACQ_DETACHED ? rq->owner_len : 0;
 	struct dl_entry *e;
@@ -105,11 +105,11 @@ static struct dl_entry *entry_new(struct dl_table *t, struct dl_shard *sh,
 		e->flags |= DL_E_NO_TTL;
 	e->owner_len = olen;
 	if (rq->meta)
-		memcpy(e->tail, rq->meta, t->cfg.meta_size);
+		memcpy(e->tail + t->xsize, rq->meta, t->cfg.meta_size);
 	else
-		memset(e->tail, 0, t->cfg.meta_size);
+		memset(e->tail + t->xsize, 0, t->cfg.meta_size);
 	if (olen)
-		memcpy(e->tail + t->cfg.meta_size, rq->owner, olen);
+		memcpy(e->tail + t->xsize + t->cfg.meta_size, rq->owner, olen);
 	dl_link_init(&e->sess_link);
 	dl_link_init(&e->lock_link);
 	return e;
@@ -128,6 +128,8 @@ static int acquire_reentrant(struct dl_table *t, struct dl_cmd *cx,
 	if (e->count == DL_U32_MAX)
 		return dl_fail(cx, -EOVERFLOW, "reentrancy count overflow");
 	e->count++;
+	entry_set_stamp(t, e, cx->index);
+	e->hold_ms = max(e->hold_ms, rq->ttl_ms);
 	if (!(e->flags & DL_E_NO_TTL)) {
 		d = dl_ttl_deadline(t, cx->now, rq->ttl_ms);
 		if (d > e->deadline)
@@ -169,7 +171,7 @@ static int acquire_grant(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 			goto undo_table;
 	}
 	err = -ENOMEM;
-	e = entry_new(t, sh, rq, uslot);
+	e = dl_entry_new(t, sh, rq, uslot);
 	if (!e)
 		goto undo_sess;
 	if (!l) {
@@ -237,7 +239,7 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		     READ_ONCE(t->cfg.max_session_waiters), -EDQUOT);
 	if (dl_fail(cx, err, "socket limit of waiters reached"))
 		goto undo_table;
-	w = entry_new(t, sh, rq, uslot);
+	w = dl_entry_new(t, sh, rq, uslot);
 	if (!w) {
 		err = -ENOMEM;
 		goto undo_sess;
@@ -254,6 +256,8 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 	w->lock = l;
 	w->cookie = rq->cookie;
 	w->ttl_ms = rq->ttl_ms;
+	w->wait_ms = rq->wait_ms;
+	entry_set_stamp(t, w, cx->index);
 	dl_link_add_tail(&w->lock_link, &l->waiters);
 	l->nr_waiters++;
 	if (w->mode == DL_MODE_EXCLUSIVE) {
@@ -309,7 +313,7 @@ int dl_acquire(struct dl_table *t, struct dl_cmd *cx,
 	if (err)
 		return err;
 	l = dl_name_lookup(t, rq->name, rq->name_len, &shard, &hkey);
-	req_okey(rq, &k);
+	dl_req_okey(rq, &k);
 	if (!l) {
 		err = acquire_grant(t, cx, shard, hkey, NULL, rq, res);
 		goto out;

@@ -66,6 +66,7 @@ int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 {
 	struct dl_entry *e;
 	u32 shard;
+	u64 d;
 	int err;
 
 	err = find_own(t, cx, name, len, o, &shard, &e);
@@ -73,10 +74,23 @@ int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 		return err;
 	if (!ttl_ms)
 		return dl_fail(cx, -EINVAL, "a renewal needs a TTL above zero");
+	/* Cluster: a renewal is what keeps a lease past a SESSION_END cutoff. */
+	entry_set_stamp(t, e, cx->index);
 	if (e->flags & DL_E_NO_TTL)
 		return 0;	/* lives as long as its session anyway */
-	dl_entry_set_deadline(&t->shards[shard], e,
-			   dl_ttl_deadline(t, cx->now, ttl_ms));
+	d = dl_ttl_deadline(t, cx->now, ttl_ms);
+	if (t->cfg.cluster) {
+		/*
+		 * A client counts its lease from its own renewal; a replica
+		 * that shortened one would expire it before that client's
+		 * bound if a later renewal of a shorter TTL got there first.
+		 */
+		e->hold_ms = max(e->hold_ms, ttl_ms);
+		d = max(d, e->deadline);
+	} else {
+		e->hold_ms = ttl_ms;
+	}
+	dl_entry_set_deadline(&t->shards[shard], e, d);
 	shard_changed(&t->shards[shard]);
 	dl_shard_sync_timer(t, cx, shard);
 	return 0;

@@ -185,7 +185,7 @@ static int deadlock_walk(struct dl_table *t, const struct dl_lock *l, u8 mode,
 	bool truncated = false;
 	struct dl_okey bk;
 	u32 depth = 1;
-	u32 gen;
+	u32 gen, scratch = 0;
 
 	/* Entries start with walk_gen 0, so a walk never uses 0. */
 	if (!++t->walk_gen)
@@ -230,7 +230,13 @@ static int deadlock_walk(struct dl_table *t, const struct dl_lock *l, u8 mode,
 		dl_entry_okey(t, b, &bk);
 		if (dl_okey_eq(&bk, req))
 			return -EDEADLK;
-		o = dl_index_owner(&t->idx, &bk, &t->walk_steps);
+		/*
+		 * The index's chains depend on its resize history, which
+		 * differs between replicas (a snapshot builds it afresh):
+		 * in cluster mode they do not count toward the budget.
+		 */
+		o = dl_index_owner(&t->idx, &bk, t->cfg.cluster ? &scratch :
+				   &t->walk_steps);
 		f->blocker = b;
 		f->whead = o ? &o->waits : NULL;
 		f->wpos = f->whead;

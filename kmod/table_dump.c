@@ -57,12 +57,17 @@ void dl_entry_info(const struct dl_table *t, const struct dl_entry *e, u64 now,
 	out->waiter = waiter;
 	out->mode = e->mode;
 	dl_entry_view(t, e, &out->owner);
-	out->meta = e->tail;
+	out->meta = entry_meta(t, e);
+	out->stamp = entry_stamp(t, e);
+	out->no_ttl = e->flags & DL_E_NO_TTL;
 	if (waiter) {
 		out->cookie = e->cookie;
+		out->hold_ms = e->ttl_ms;
+		out->wait_ms = e->wait_ms;
 	} else {
 		out->token = e->token;
 		out->count = e->count;
+		out->hold_ms = e->hold_ms;
 		if (e->value) {
 			out->value = e->value->data;
 			out->value_len = e->value->len;

@@ -10,7 +10,7 @@
 static const char *entry_owner_str(const struct dl_table *t,
 				   const struct dl_entry *e)
 {
-	return (const char *)e->tail + t->cfg.meta_size;
+	return (const char *)entry_meta(t, e) + t->cfg.meta_size;
 }
 
 void dl_entry_okey(const struct dl_table *t, const struct dl_entry *e,
@@ -188,7 +188,7 @@ u64 dl_ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms)
  * uid: @delta 1 when a waiter is granted, -1 when a lease ends.  A fresh
  * grant is charged instead against the caps, by acquire_grant().
  */
-static void lease_count(struct dl_table *t, struct dl_entry *e, long delta)
+void dl_lease_count(struct dl_table *t, struct dl_entry *e, long delta)
 {
 	long n;
 
@@ -203,7 +203,7 @@ static void lease_count(struct dl_table *t, struct dl_entry *e, long delta)
 
 /*
  * Makes @e (already a filled-in holder) a holder of @l; the caller has
- * counted it (lease_count() or acquire_grant()'s charges).
+ * counted it (dl_lease_count() or acquire_grant()'s charges).
  */
 void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
 		    struct dl_shard *sh, u32 shard, struct dl_lock *l,
@@ -215,6 +215,8 @@ void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
 	e->flags &= ~DL_E_WAITER;
 	e->token = t->ops->next_token(cx);
 	e->count = 1;
+	e->hold_ms = ttl_ms;
+	entry_set_stamp(t, e, cx->index);
 	e->value = NULL;
 	e->lock = l;
 	if (e->flags & DL_E_DETACHED) {
@@ -327,7 +329,7 @@ static void waiter_grant(struct dl_table *t, struct dl_cmd *cx,
 	wd.cookie = w->cookie;
 	dl_waiter_unlink(t, sh, w);
 	dl_holder_link(t, cx, sh, shard, l, w, ttl);
-	lease_count(t, w, 1);	/* a granted wait is not held to the caps */
+	dl_lease_count(t, w, 1);	/* a granted wait is not held to the caps */
 	wd.name = l->name;
 	wd.name_len = l->name_len;
 	wd.err = 0;
@@ -394,7 +396,7 @@ void dl_holder_end(struct dl_table *t, struct dl_cmd *cx,
 	if (e->sess)
 		dl_link_del(&e->sess_link);
 	dl_heap_del(sh, e);
-	lease_count(t, e, -1);
+	dl_lease_count(t, e, -1);
 	shard_changed(sh);
 	dl_entry_free(t, sh, e);
 }

@@ -193,10 +193,12 @@ struct dl_entry {
 			struct dl_wnode *wn;	/* its owner index node */
 			u32 walk_gen;
 			u32 ttl_ms;	/* of the lease it will become */
+			u32 wait_ms;	/* its timeout, 0: none */
 		};
 		struct {		/* holder */
 			struct dl_value *value;
 			u32 count;
+			u32 hold_ms;	/* lease length last granted */
 			struct dl_entry *hnext;	/* lock's owner index chain */
 		};
 	};
@@ -212,7 +214,11 @@ struct dl_entry {
 	 * under shard locks.
 	 */
 	u8 multi;
-	/* cfg.meta_size bytes of glue metadata, then the detached owner */
+	/*
+	 * Cluster mode: the stamp (u64, see struct dl_cmd.index) first, so
+	 * that a single node pays nothing for it; then cfg.meta_size bytes of
+	 * glue metadata, then the detached owner.
+	 */
 	u8 tail[];
 };
 
@@ -295,6 +301,7 @@ struct dl_table {
 	struct dl_walk_frame *walk;
 	u64 deadlk_truncated;
 	struct dl_users users;
+	u32 xsize;			/* cluster: the stamp's bytes in tails */
 };
 
 /* Reasons (cx->why) that more than one command gives. */
@@ -350,7 +357,30 @@ static inline size_t lock_size(u32 name_len)
 
 static inline size_t entry_size(const struct dl_table *t, u32 owner_len)
 {
-	return sizeof(struct dl_entry) + t->cfg.meta_size + owner_len;
+	return sizeof(struct dl_entry) + t->xsize + t->cfg.meta_size + owner_len;
+}
+
+static inline const u8 *entry_meta(const struct dl_table *t,
+				   const struct dl_entry *e)
+{
+	return e->tail + t->xsize;
+}
+
+static inline u64 entry_stamp(const struct dl_table *t,
+			      const struct dl_entry *e)
+{
+	u64 v = 0;
+
+	if (t->xsize)
+		memcpy(&v, e->tail, sizeof(v));
+	return v;
+}
+
+static inline void entry_set_stamp(const struct dl_table *t,
+				   struct dl_entry *e, u64 v)
+{
+	if (t->xsize)
+		memcpy(e->tail, &v, sizeof(v));
 }
 
 static inline struct dl_entry *entry_of_lock_link(const struct dl_link *p)
@@ -447,6 +477,7 @@ void dl_sess_touch(struct dl_session *s, u32 shard);
 void dl_entry_free(struct dl_table *t, struct dl_shard *sh,
 		   struct dl_entry *e);
 u64 dl_ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms);
+void dl_lease_count(struct dl_table *t, struct dl_entry *e, long delta);
 void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
 		    struct dl_shard *sh, u32 shard, struct dl_lock *l,
 		    struct dl_entry *e, u32 ttl_ms);
@@ -459,6 +490,11 @@ void dl_lock_settle(struct dl_table *t, struct dl_cmd *cx,
 void dl_holder_end(struct dl_table *t, struct dl_cmd *cx,
 		   struct dl_shard *sh, struct dl_entry *e,
 		   enum dl_event_type type);
+
+/* table_acquire.c */
+struct dl_entry *dl_entry_new(struct dl_table *t, struct dl_shard *sh,
+			      const struct dl_acquire_req *rq, u32 uslot);
+void dl_req_okey(const struct dl_acquire_req *rq, struct dl_okey *k);
 
 /* table_deadlk.c */
 int dl_deadlock_check(struct dl_table *t, struct dl_cmd *cx,

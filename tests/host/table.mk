@@ -13,7 +13,7 @@ TABLE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 TABLE_SRC := kmod/table.c kmod/table_bucket.c kmod/table_entry.c \
 	kmod/table_heap.c kmod/table_deadlk.c kmod/table_acquire.c \
-	kmod/table_cmd.c kmod/table_dump.c kmod/table_check.c \
+	kmod/table_cmd.c kmod/table_dump.c kmod/table_check.c kmod/table_cluster.c \
 	kmod/table_index.c kmod/table_uid.c
 TABLE_DEPS := $(TABLE_SRC) kmod/table.h kmod/table_int.h kmod/table_uid.h kmod/compat.h \
 	tests/tap.h
@@ -104,7 +104,30 @@ $(TABLE_BUILD)/test_errors: $(TABLE_ERR_SRC) $(TABLE_DEPS)
 $(TABLE_BUILD)/test_errors_san: $(TABLE_ERR_SRC) $(TABLE_DEPS)
 	$(CC) $(TABLE_CFLAGS) $(TABLE_KCFLAGS) $(TABLE_SAN) -o $@ $(TABLE_ERR_SRC)
 
-check-table: $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
+# The lock table as the replicated state machine (issue 13): the adapter
+# (kmod/table_sm*.c) on the table, several nodes applying the same entries.
+TSM_SRC := kmod/table_sm.c kmod/table_sm_codec.c kmod/table_sm_snap.c
+TSM_HDR := kmod/table_sm.h kmod/table_sm_int.h kmod/repl.h \
+	tests/host/test_table_sm.h
+TSM_OBJ := $(TSM_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)
+TSM_SAN_OBJ := $(TSM_SRC:kmod/%.c=$(TABLE_BUILD)/%_san.o)
+TSM_TESTS := test_table_sm
+$(TSM_OBJ) $(TSM_SAN_OBJ): $(TSM_HDR)
+
+$(TSM_TESTS:%=$(TABLE_BUILD)/%_san): $(TABLE_BUILD)/%_san: tests/host/%.c $(TSM_SAN_OBJ) $(TABLE_SAN_OBJ) $(TSM_HDR)
+	$(CC) $(TABLE_CFLAGS) -Wno-unused-parameter $(TABLE_SAN) -o $@ $< $(TSM_SAN_OBJ) $(TABLE_SAN_OBJ)
+
+$(TSM_TESTS:%=$(TABLE_BUILD)/%): $(TABLE_BUILD)/%: tests/host/%.c $(TSM_OBJ) $(TABLE_OBJ) $(TSM_HDR)
+	$(CC) $(TABLE_CFLAGS) -Wno-unused-parameter -o $@ $< $(TSM_OBJ) $(TABLE_OBJ)
+
+check-table-sm: $(TSM_TESTS:%=$(TABLE_BUILD)/%) $(TSM_TESTS:%=$(TABLE_BUILD)/%_san)
+	@set -e; for t in $(TSM_TESTS); do $(TABLE_BUILD)/$$t; done
+	@set -e; for t in $(TSM_TESTS); do \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(TABLE_BUILD)/$${t}_san --san $(if $(TABLE_QUICK),--quick); done
+
+check-table: check-table-sm $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
 		$(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
 		$(TABLE_BINS) $(TABLE_SAN_BINS) \
 		$(TABLE_BUILD)/test_table_threads_tsan $(TABLE_BUILD)/test_bound_san \
@@ -137,5 +160,5 @@ check-table: $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_errors_san --san
 
-.PHONY: check-table
+.PHONY: check-table check-table-sm
 CHECK_SUITES += table
