@@ -332,18 +332,21 @@ static int load_ent(struct tsm_state *st, struct dl_cmd *cx, struct rd *r,
 	rq.owner_len = olen;
 	rq.flags = (flags & SF_DETACHED ? DL_ACQ_DETACHED : 0) |
 		   (flags & SF_NO_TTL ? DL_ACQ_NO_TTL : 0);
-	rq.sess = key ? tsm_sess_find(st, key) : NULL;
-	if (key && !rq.sess)
+	if (!(flags & SF_DETACHED) && olen)
 		return -EINVAL;
-	if (!(flags & SF_DETACHED) && rq.tag && olen)
-		return -EINVAL;
-	if (waiter) {
-		rq.cookie = rs.token;
-		return dl_restore_waiter(st->t, cx, &rs);
+	/* A detached lease has no session; a detached waiter, its asker's. */
+	if ((flags & SF_DETACHED) && !waiter) {
+		if (key)
+			return -EINVAL;
+		return dl_restore_holder(st->t, cx, &rs);
 	}
-	if ((flags & SF_DETACHED) ? key : !key)
-		return -EINVAL;	/* a detached lease has no session */
-	return dl_restore_holder(st->t, cx, &rs);
+	rq.sess = tsm_sess_find(st, key);
+	if (!rq.sess)
+		return -EINVAL;
+	if (!waiter)
+		return dl_restore_holder(st->t, cx, &rs);
+	rq.cookie = rs.token;
+	return dl_restore_waiter(st->t, cx, &rs);
 }
 
 static int load_locks(struct rd *r, struct snap_lock *locks, u64 n)

@@ -111,7 +111,7 @@ TSM_HDR := kmod/table_sm.h kmod/table_sm_int.h kmod/repl.h \
 	tests/host/test_table_sm.h
 TSM_OBJ := $(TSM_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)
 TSM_SAN_OBJ := $(TSM_SRC:kmod/%.c=$(TABLE_BUILD)/%_san.o)
-TSM_TESTS := test_table_sm
+TSM_TESTS := test_table_sm test_table_sm_snap
 $(TSM_OBJ) $(TSM_SAN_OBJ): $(TSM_HDR)
 
 $(TSM_TESTS:%=$(TABLE_BUILD)/%_san): $(TABLE_BUILD)/%_san: tests/host/%.c $(TSM_SAN_OBJ) $(TABLE_SAN_OBJ) $(TSM_HDR)
@@ -127,7 +127,26 @@ check-table-sm: $(TSM_TESTS:%=$(TABLE_BUILD)/%) $(TSM_TESTS:%=$(TABLE_BUILD)/%_s
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/$${t}_san --san $(if $(TABLE_QUICK),--quick); done
 
-check-table: check-table-sm $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
+# The adapter's fuzzer (body decoder, apply, snapshot load on small
+# tables): `make fuzz-table-sm FUZZ_SECONDS=600`; check-table runs a smoke.
+CLANG ?= clang
+FUZZ_SECONDS ?= 600
+$(TABLE_BUILD)/fuzz_table_sm: tests/fuzz/fuzz_table_sm.c $(TSM_SRC) $(TABLE_SRC) $(TSM_HDR) $(TABLE_DEPS)
+	@mkdir -p $(TABLE_BUILD)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Wno-unused-parameter \
+		-Ikmod -o $@ tests/fuzz/fuzz_table_sm.c $(TSM_SRC) $(TABLE_SRC)
+
+fuzz-table-sm: $(TABLE_BUILD)/fuzz_table_sm
+	@mkdir -p $(TABLE_BUILD)/fuzz-sm-corpus
+	$(TABLE_BUILD)/fuzz_table_sm -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		$(TABLE_BUILD)/fuzz-sm-corpus
+
+check-table-fuzz: $(TABLE_BUILD)/fuzz_table_sm
+	@$(TABLE_BUILD)/fuzz_table_sm -runs=3000 -seed=1 -max_len=2048 >/dev/null 2>&1 \
+		&& echo "ok - fuzz_table_sm: 3000 inputs without a crash" \
+		|| { echo "not ok - fuzz_table_sm crashed (run it for the input)"; exit 1; }
+
+check-table: check-table-sm check-table-fuzz $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_bug \
 		$(TABLE_BUILD)/test_caps $(TABLE_BUILD)/test_caps_tsan \
 		$(TABLE_BINS) $(TABLE_SAN_BINS) \
 		$(TABLE_BUILD)/test_table_threads_tsan $(TABLE_BUILD)/test_bound_san \
@@ -160,5 +179,5 @@ check-table: check-table-sm $(TABLE_BUILD)/test_plant $(TABLE_BUILD)/test_plant_
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TABLE_BUILD)/test_errors_san --san
 
-.PHONY: check-table check-table-sm
+.PHONY: check-table check-table-sm check-table-fuzz fuzz-table-sm
 CHECK_SUITES += table
