@@ -37,9 +37,11 @@ US_CFLAGS := $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -Iuserspace/lib $(NL_CFLAGS) \
 	-DDLOCK_LIB_VERSION='"$(VERSION)"' -DDLOCKCTL_VERSION='"$(VERSION)"'
 
 LIB_SRCS := userspace/lib/dlock.c
+LIB_SRCS += userspace/lib/handle.c userspace/lib/acquire.c userspace/lib/inspect.c \
+	userspace/lib/config.c userspace/lib/keepalive.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
-LIB_SONAME := libdlock.so.0
+LIB_SONAME := libdlock.so.1
 LIBS_OUT := $(BUILD)/libdlock.a $(BUILD)/$(LIB_SONAME) $(BUILD)/libdlock.so $(BUILD)/dlock.pc
 DLOCKCTL := $(BUILD)/dlockctl
 KO := kmod/dlock.ko
@@ -82,8 +84,9 @@ $(BUILD)/pic/%.o: %.c $(wildcard userspace/lib/*.h) uapi/linux/dlock.h VERSION
 $(BUILD)/libdlock.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/$(LIB_SONAME): $(LIB_PIC_OBJS)
-	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(NL_LIBS)
+$(BUILD)/$(LIB_SONAME): $(LIB_PIC_OBJS) userspace/lib/libdlock.map
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script,userspace/lib/libdlock.map -o $@ $(LIB_PIC_OBJS) $(NL_LIBS)
 
 $(BUILD)/libdlock.so: $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
@@ -97,6 +100,9 @@ DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)
 
+# libdlock(3) and a page per function (the groups' other names are .so links).
+MAN3 := $(wildcard userspace/man/*.3)
+
 install: userspace
 	install -D -m 0644 userspace/lib/dlock.h $(DESTDIR)$(PREFIX)/include/dlock.h
 	install -D -m 0644 uapi/linux/dlock.h $(DESTDIR)$(PREFIX)/include/linux/dlock.h
@@ -106,7 +112,8 @@ install: userspace
 	install -D -m 0644 $(BUILD)/dlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dlock.pc
 	install -D -m 0755 $(DLOCKCTL) $(DESTDIR)$(PREFIX)/sbin/dlockctl
 	install -D -m 0644 userspace/man/dlockctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dlockctl.8
-	install -D -m 0644 userspace/man/libdlock.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdlock.3
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 0644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
 

@@ -5,6 +5,7 @@
  */
 #include "compat.h"
 #include "repl.h"
+#include "wire.h"
 
 #ifndef REPL_MUTATION
 #define REPL_MUTATION 0
@@ -82,7 +83,9 @@ struct repl {
 	struct repl_dedup *dedup;
 	u32 nr_dedup;
 	u8 *snap;
+	u32 snap_cap;
 	struct repl_msg *out;	/* scratch for outgoing messages */
+	struct repl_cmd tmp;	/* scratch command: too big for the stack */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -133,6 +136,19 @@ static struct repl_entry *ent_at(const struct repl *r, u64 i)
 	return &r->ring[i % r->cfg.log_cap];
 }
 
+/* Copies the used part of a command only: data past len is undefined. */
+static void cmd_copy(struct repl_cmd *dst, const struct repl_cmd *src)
+{
+	memcpy(dst, src, offsetof(struct repl_cmd, data) +
+	       min((u32)src->len, (u32)REPL_DATA_MAX));
+}
+
+static void ent_copy(struct repl_entry *dst, const struct repl_entry *src)
+{
+	dst->term = src->term;
+	cmd_copy(&dst->cmd, &src->cmd);
+}
+
 /* Term of entry i, or U64_MAX when not known (compacted or absent). */
 static u64 term_at(const struct repl *r, u64 i)
 {
@@ -156,7 +172,8 @@ static struct repl_msg *msg_new(struct repl *r, u8 type, u16 to)
 {
 	struct repl_msg *m = r->out;
 
-	memset(m, 0, sizeof(*m));
+	/* the entries are filled only as far as n_ent says */
+	memset(m, 0, offsetof(struct repl_msg, ent));
 	m->type = type;
 	m->from = r->cfg.self;
 	m->to = to;
@@ -243,10 +260,21 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 
 /* ---- apply ------------------------------------------------------------ */
 
+/* Commands a client asks for: each goes through the dedup table. */
 static bool is_client_op(u8 op)
 {
-	return op == REPL_OP_ACQUIRE || op == REPL_OP_RELEASE ||
-	       op == REPL_OP_RENEW;
+	switch (op) {
+	case REPL_OP_ACQUIRE:
+	case REPL_OP_RELEASE:
+	case REPL_OP_RENEW:
+	case REPL_OP_CANCEL:
+	case REPL_OP_BREAK:
+	case REPL_OP_SET_VALUE:
+	case REPL_OP_CLIENT_END:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void apply_one(struct repl *r, u64 i, u64 now)
@@ -310,12 +338,12 @@ static void apply_committed(struct repl *r, u64 now)
 
 /* ---- snapshot ------------------------------------------------------------ */
 
-static int snap_build(struct repl *r)
+static s64 snap_build(struct repl *r)
 {
 	u32 len = SNAP_HDR, i;
-	int n;
+	s64 n;
 
-	if (SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC > r->cfg.snap_cap)
+	if (SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC > r->snap_cap)
 		return -ENOSPC;
 	dl_put_le64(r->snap, r->epoch);
 	dl_put_le64(r->snap + 8, r->nr_dedup);
@@ -329,13 +357,15 @@ static int snap_build(struct repl *r)
 		dl_put_le64(r->snap + len + 24, d->res.token);
 		dl_put_le64(r->snap + len + 32, d->res.index);
 	}
-	n = r->ops->save(r->sm, r->snap + len, r->cfg.snap_cap - len);
+	n = r->ops->save(r->sm, r->snap + len, r->snap_cap - len);
 	if (n < 0)
 		return n;
+	if ((u64)n > r->snap_cap - len)
+		return -ENOSPC;		/* save() overran its buffer */
 	return len + n;
 }
 
-static int snap_install(struct repl *r, const u8 *b, u32 len, u64 now)
+static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
 {
 	u64 nd;
 	u32 i, off = SNAP_HDR;
@@ -346,7 +376,7 @@ static int snap_install(struct repl *r, const u8 *b, u32 len, u64 now)
 	if (nd > r->cfg.max_clients || len - SNAP_HDR < nd * DEDUP_REC)
 		return -EINVAL;
 	if (r->ops->load(r->sm, b + SNAP_HDR + nd * DEDUP_REC,
-			 len - SNAP_HDR - (u32)nd * DEDUP_REC, now))
+			 len - SNAP_HDR - nd * DEDUP_REC, now))
 		return -EINVAL;
 	r->epoch = dl_get_le64(b);
 	r->nr_dedup = (u32)nd;
@@ -395,8 +425,9 @@ static void send_append(struct repl *r, u16 to, u64 now)
 {
 	struct repl_peer *p = &r->peer[to];
 	struct repl_msg *m;
+	u32 bytes;
 	u64 i;
-	int n;
+	s64 n;
 
 	if (p->next < r->first) {
 		n = snap_build(r);
@@ -406,13 +437,23 @@ static void send_append(struct repl *r, u16 to, u64 now)
 		m->index = r->applied;
 		m->log_term = term_at(r, r->applied);
 		m->blob = r->snap;
-		m->blob_len = n;
+		m->blob_len = (u32)n;
+		m->snap_len = (u64)n;
 	} else {
 		m = msg_new(r, REPL_MSG_APPEND, to);
 		m->index = p->next - 1;
 		m->log_term = term_at(r, m->index);
-		for (i = p->next; i <= r->last && m->n_ent < REPL_MAX_BATCH; i++)
-			m->ent[m->n_ent++] = *ent_at(r, i);
+		/* as many entries as fit one datagram */
+		bytes = wire_size(m);
+		for (i = p->next; i <= r->last && m->n_ent < REPL_MAX_BATCH;
+		     i++) {
+			const struct repl_entry *e = ent_at(r, i);
+
+			if (bytes + wire_entry_size(e) > WIRE_MAX)
+				break;
+			bytes += wire_entry_size(e);
+			ent_copy(&m->ent[m->n_ent++], e);
+		}
 		m->commit = r->commit;
 	}
 	m->t_send = now;
@@ -480,7 +521,7 @@ static int append_local(struct repl *r, const struct repl_cmd *c)
 	r->last++;
 	e = ent_at(r, r->last);
 	e->term = r->term;
-	e->cmd = *c;
+	cmd_copy(&e->cmd, c);
 	if (REPL_MUTATION == REPL_MUT_COMMIT_NO_MAJORITY)
 		r->commit = r->last;
 	return 0;
@@ -493,15 +534,15 @@ static int append_local(struct repl *r, const struct repl_cmd *c)
  */
 static void maybe_send_epoch(struct repl *r, u64 now)
 {
-	struct repl_cmd c;
+	struct repl_cmd *c = &r->tmp;
 
 	if (r->epoch_sent || (!r->epoch && wall_now(r, now) < r->epoch_after))
 		return;
-	memset(&c, 0, sizeof(c));
-	c.op = REPL_OP_EPOCH;
-	c.node = r->cfg.self;
-	c.arg = wall_now(r, now) / NS_PER_SEC;
-	if (append_local(r, &c))
+	memset(c, 0, offsetof(struct repl_cmd, data));
+	c->op = REPL_OP_EPOCH;
+	c->node = r->cfg.self;
+	c->arg = wall_now(r, now) / NS_PER_SEC;
+	if (append_local(r, c))
 		return;
 	r->epoch_sent = true;
 	if (r->cfg.nr_nodes == 1) {
@@ -830,7 +871,7 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 		if (!log_room(r))
 			break;
 		r->last = idx;
-		*ent_at(r, idx) = *e;
+		ent_copy(ent_at(r, idx), e);
 		upto = idx;
 	}
 	if (REPL_MUTATION == REPL_MUT_COMMIT_BACK)
@@ -848,9 +889,14 @@ static void on_snap(struct repl *r, const struct repl_msg *in, u64 now)
 		append_resp(r, in, false, 0, now);
 		return;
 	}
+	/* one chunk for now: the whole snapshot in this message */
+	if (in->snap_off || in->blob_len != in->snap_len)
+		return;
 	if (in->index > r->commit) {
-		/* entries after the snapshot that we already hold (and may have
-		 * acknowledged) stay: a follower's log never loses acked entries */
+		/*
+		 * entries after the snapshot that we already hold (and may have
+		 * acknowledged) stay: a follower's log never loses acked entries
+		 */
 		bool keep = in->index + 1 >= r->first && in->index <= r->last &&
 			    term_at(r, in->index) == in->log_term;
 
@@ -933,15 +979,25 @@ static int propose(struct repl *r, struct repl_cmd *c, u64 now)
 	return 0;
 }
 
+/*
+ * A client command as it goes into the log: the core owns node (set by the
+ * caller), hold and arg.  ttl 0 is a session-bound lease, for ACQUIRE only:
+ * a RENEW must name a length.  Other commands carry no lease length.
+ */
 static int check_cmd(struct repl *r, struct repl_cmd *c)
 {
-	if (!is_client_op(c->op) || c->mode > REPL_MODE_SHARED ||
+	if (!is_client_op(c->op) || c->flags || c->len > REPL_DATA_MAX ||
 	    c->node >= r->cfg.nr_nodes)
 		return -EINVAL;
+	c->hold = 0;
 	if (c->op == REPL_OP_ACQUIRE || c->op == REPL_OP_RENEW) {
-		if (!c->ttl || c->ttl > r->cfg.max_ttl_ns)
+		if (c->ttl > r->cfg.max_ttl_ns ||
+		    (!c->ttl && c->op == REPL_OP_RENEW))
 			return -EINVAL;
-		c->hold = repl_hold(r->cfg.drift_ppm, c->ttl);
+		if (c->ttl)
+			c->hold = repl_hold(r->cfg.drift_ppm, c->ttl);
+	} else {
+		c->ttl = 0;
 	}
 	c->arg = 0;
 	return 0;
@@ -949,14 +1005,15 @@ static int check_cmd(struct repl *r, struct repl_cmd *c)
 
 static void on_forward(struct repl *r, const struct repl_msg *in, u64 now)
 {
-	struct repl_cmd c;
+	struct repl_cmd *c = &r->tmp;
 
-	if (r->role != REPL_LEADER || in->n_ent != 1 || in->term != r->term)
+	if (r->role != REPL_LEADER || in->n_ent != 1 || in->term != r->term ||
+	    in->ent[0].cmd.len > REPL_DATA_MAX)
 		return;
-	c = in->ent[0].cmd;
-	if (check_cmd(r, &c))
+	cmd_copy(c, &in->ent[0].cmd);
+	if (check_cmd(r, c))
 		return;
-	propose(r, &c, now);
+	propose(r, c, now);
 }
 
 static void receive(struct repl *r, const struct repl_msg *m, u64 now)
@@ -1025,26 +1082,29 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 
 static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 {
-	struct repl_cmd c = *cmd;
+	struct repl_cmd *c = &r->tmp;
 	struct repl_msg *m;
 	int err;
 
-	c.node = r->cfg.self;
-	err = check_cmd(r, &c);
+	if (cmd->len > REPL_DATA_MAX)
+		return -EINVAL;
+	cmd_copy(c, cmd);
+	c->node = r->cfg.self;
+	err = check_cmd(r, c);
 	if (err)
 		return err;
 	if (r->role == REPL_LEADER)
-		return propose(r, &c, now);
+		return propose(r, c, now);
 	if (REPL_MUTATION == REPL_MUT_GRANT_ON_FOLLOWER &&
-	    r->role == REPL_FOLLOWER && c.op == REPL_OP_ACQUIRE && r->epoch) {
+	    r->role == REPL_FOLLOWER && c->op == REPL_OP_ACQUIRE && r->epoch) {
 		/* planted bug: answer from the local table, no log */
 		struct repl_result res;
 
 		memset(&res, 0, sizeof(res));
-		r->ops->apply(r->sm, &c, r->last + 1,
+		r->ops->apply(r->sm, c, r->last + 1,
 			      repl_token(r->epoch, r->last + 1), now, &res);
 		res.index = r->last + 1;
-		r->env.reply(r->env.ctx, &c, &res);
+		r->env.reply(r->env.ctx, c, &res);
 		return 0;
 	}
 	if (r->role != REPL_FOLLOWER || r->leader == REPL_NONE)
@@ -1052,7 +1112,7 @@ static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 	m = msg_new(r, REPL_MSG_FORWARD, r->leader);
 	m->n_ent = 1;
 	m->ent[0].term = r->term;
-	m->ent[0].cmd = c;
+	cmd_copy(&m->ent[0].cmd, c);
 	msg_send(r);
 	return 0;
 }
@@ -1061,7 +1121,7 @@ static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 
 static void leader_tick(struct repl *r, u64 now)
 {
-	struct repl_cmd c;
+	struct repl_cmd *c = &r->tmp;
 	u16 i;
 	u64 qt = quorum_time(r, now);
 
@@ -1080,9 +1140,20 @@ static void leader_tick(struct repl *r, u64 now)
 		return;
 	}
 	/* leases whose hold ran out on our clock */
-	while (log_room(r) && r->ops->next_expired(r->sm, now, &c)) {
-		c.op = REPL_OP_EXPIRE;
-		propose(r, &c, now);
+	for (;;) {
+		if (!log_room(r))
+			break;
+		memset(c, 0, offsetof(struct repl_cmd, data));
+		if (!r->ops->next_expired(r->sm, now, c))
+			break;
+		c->op = REPL_OP_EXPIRE;
+		c->flags = 0;
+		c->arg = 0;
+		/* an EXPIRE the codec would refuse would stall every follower */
+		DL_ASSERT(c->len <= REPL_DATA_MAX && c->node < r->cfg.nr_nodes);
+		if (c->len > REPL_DATA_MAX || c->node >= r->cfg.nr_nodes)
+			break;
+		propose(r, c, now);
 	}
 	/* node sessions */
 	for (i = 0; i < r->cfg.nr_nodes; i++) {
@@ -1091,11 +1162,11 @@ static void leader_tick(struct repl *r, u64 now)
 		if (i == r->cfg.self || p->sess_ended ||
 		    now < p->last_heard + r->cfg.session_ns)
 			continue;
-		memset(&c, 0, sizeof(c));
-		c.op = REPL_OP_SESSION_END;
-		c.node = i;
-		c.arg = r->last;
-		if (propose(r, &c, now) == 0)
+		memset(c, 0, offsetof(struct repl_cmd, data));
+		c->op = REPL_OP_SESSION_END;
+		c->node = i;
+		c->arg = r->last;
+		if (propose(r, c, now) == 0)
 			p->sess_ended = true;
 	}
 	if (now >= r->hb_at)
@@ -1231,7 +1302,7 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 
 	if (!cfg->nr_nodes || cfg->nr_nodes > REPL_MAX_NODES ||
 	    cfg->self >= cfg->nr_nodes || cfg->log_cap < 4 * REPL_MAX_BATCH ||
-	    !cfg->max_clients || cfg->snap_cap < SNAP_HDR ||
+	    !cfg->max_clients || cfg->max_snap_bytes < SNAP_HDR ||
 	    cfg->drift_ppm >= 100000 || !cfg->hb_ns ||
 	    cfg->elect_min_ns <= cfg->hb_ns ||
 	    cfg->elect_max_ns < cfg->elect_min_ns || !cfg->incarnation)
@@ -1246,7 +1317,9 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 	r->sm = sm;
 	r->ring = env->alloc(env->ctx, sizeof(*r->ring) * cfg->log_cap);
 	r->dedup = env->alloc(env->ctx, sizeof(*r->dedup) * cfg->max_clients);
-	r->snap = env->alloc(env->ctx, cfg->snap_cap);
+	r->snap_cap = cfg->max_snap_bytes < WIRE_CHUNK_MAX ?
+		      (u32)cfg->max_snap_bytes : WIRE_CHUNK_MAX;
+	r->snap = env->alloc(env->ctx, r->snap_cap);
 	r->out = env->alloc(env->ctx, sizeof(*r->out));
 	if (!r->ring || !r->dedup || !r->snap || !r->out) {
 		repl_destroy(r);

@@ -26,33 +26,50 @@
 #define REPL_NONE		0xffff	/* no node (leader unknown, no vote) */
 #define REPL_BLOCKED		0xfffe	/* voted_for: may not vote this term */
 
-/* Replicated commands, applied in log order on every node. */
+/*
+ * Replicated commands, applied in log order on every node (values kept
+ * stable: they are on the wire).
+ */
 enum repl_op {
 	REPL_OP_NOOP = 0,
 	REPL_OP_EPOCH,		/* first entry of every leader; arg = epoch */
-	REPL_OP_ACQUIRE,
+	REPL_OP_ACQUIRE,	/* client commands 2..4 and 7..10: data = body */
 	REPL_OP_RELEASE,
 	REPL_OP_RENEW,
-	REPL_OP_EXPIRE,		/* leader decided: lease (lock, client) ran out */
-	REPL_OP_SESSION_END,	/* leader decided: node went silent */
+	REPL_OP_EXPIRE,		/* leader decided: data from ops->next_expired() */
+	/* leader decided: node @node went silent; arg = cutoff index */
+	REPL_OP_SESSION_END,
+	REPL_OP_CANCEL,		/* client: withdraw its queued acquire */
+	/* client (admin): end one lease, or every lease of a lock */
+	REPL_OP_BREAK,
+	REPL_OP_SET_VALUE,	/* client: replace its lease's value */
+	/* the client's socket closed on its node: end its session */
+	REPL_OP_CLIENT_END,
 	REPL_OP__MAX
 };
 
-enum repl_mode {
-	REPL_MODE_EXCL = 0,
-	REPL_MODE_SHARED = 1,
-};
+#define REPL_DATA_MAX	1536	/* body bytes: name, owner string, value, fields */
 
+/*
+ * One command.  The body data[0..len) belongs to the state machine: the core
+ * and the codec copy it and bound its length, nothing else.  Bytes of data[]
+ * past len are undefined and never read.
+ */
 struct repl_cmd {
 	u8 op;
-	u8 mode;
+	u8 flags;	/* REPL_CF_*: none yet, must be 0 */
 	u16 node;	/* node the client talks through (origin of the reply) */
 	u32 client;	/* client id, unique in the cluster */
 	u32 req;	/* client's request id, increasing per client */
-	u32 lock;	/* lock id */
-	u64 ttl;	/* lease length the client counts with (ns) */
-	u64 hold;	/* lease length the leader counts with (ns), >= ttl */
-	u64 arg;	/* EXPIRE: stamp; SESSION_END: cutoff index; EPOCH: epoch */
+	u16 len;	/* bytes of data[] in use */
+	/*
+	 * Lease length the client counts with (ns); 0: no TTL, the lease is
+	 * bound to its client's session.
+	 */
+	u64 ttl;
+	u64 hold;	/* the leader's (ns), >= ttl; set by the core */
+	u64 arg;	/* SESSION_END: cutoff index; EPOCH: epoch; else 0 */
+	u8 data[REPL_DATA_MAX];
 };
 
 struct repl_entry {
@@ -60,8 +77,16 @@ struct repl_entry {
 	struct repl_cmd cmd;
 };
 
+/*
+ * status > 0 is not an error.  REPL_QUEUED: the acquire waits in the lock's
+ * queue; its answer comes later from the state machine itself (the adapter's
+ * own wait-done hook), on the client's node.  A retransmission of the same
+ * request gets the same REPL_QUEUED again from the core's dedup table.
+ */
+#define REPL_QUEUED	1
+
 struct repl_result {
-	s32 status;	/* 0 or -errno */
+	s32 status;	/* 0, REPL_QUEUED or -errno */
 	u32 count;	/* reentrancy count after the command */
 	u64 token;	/* fencing token of the lease */
 	u64 index;	/* log index the command was applied at */
@@ -77,6 +102,7 @@ enum repl_msg_type {
 	REPL_MSG_FORWARD,
 	REPL_MSG_RECOVER_REQ,
 	REPL_MSG_RECOVER_RESP,
+	REPL_MSG_SNAP_RESP,
 	REPL_MSG__MAX
 };
 
@@ -97,15 +123,29 @@ struct repl_msg {
 	u64 from_inc;	/* sender's incarnation (changes at every boot) */
 	u64 to_inc;	/* receiver's incarnation as the sender knows it, or 0 */
 	u64 term;
-	u64 index;	/* VOTE_REQ: last index; APPEND: prev index;
-			 * APPEND_RESP: match or retry hint; SNAP: last index;
-			 * RECOVER_RESP: last index */
-	u64 log_term;	/* VOTE_REQ: last term; APPEND: prev term; SNAP: term */
+	/*
+	 * VOTE_REQ: last index; APPEND: prev index; APPEND_RESP: match or
+	 * retry hint; SNAP, SNAP_RESP: snapshot's last index; RECOVER_RESP:
+	 * last index
+	 */
+	u64 index;
+	/*
+	 * VOTE_REQ: last term; APPEND: prev term; SNAP, SNAP_RESP: term of
+	 * the snapshot's last entry
+	 */
+	u64 log_term;
 	u64 commit;	/* APPEND: leader commit; RECOVER_RESP: commit */
-	u64 t_send;	/* sender's clock when sent (APPEND, APPEND_RESP) */
+	u64 t_send;	/* sender's clock when sent (APPEND, *_RESP, SNAP) */
 	u64 t_echo;	/* the peer's t_send, echoed back */
-	u32 blob_len;	/* SNAP: snapshot bytes */
+	u64 snap_len;	/* SNAP: bytes of the whole snapshot */
+	/* SNAP: offset of this chunk; SNAP_RESP: bytes held in a row */
+	u64 snap_off;
+	u32 blob_len;	/* SNAP: bytes of this chunk */
 	const u8 *blob;
+	/*
+	 * Too big for a kernel stack: the core sends from a scratch message
+	 * of its own, callers of wire_decode() pass a heap one.
+	 */
 	struct repl_entry ent[REPL_MAX_BATCH];
 };
 
@@ -114,7 +154,7 @@ struct repl_cfg {
 	u16 self;
 	u32 log_cap;		/* entries kept in memory */
 	u32 max_clients;	/* request-id (dedup) slots */
-	u32 snap_cap;		/* bytes of the largest snapshot */
+	u64 max_snap_bytes;	/* largest snapshot sent or accepted */
 	u32 drift_ppm;		/* clock rate error bound of every node */
 	u64 hb_ns;		/* leader heartbeat period */
 	u64 elect_min_ns;	/* election timeout range */
@@ -128,19 +168,43 @@ struct repl_cfg {
 	u64 seed;		/* for election timeouts */
 };
 
-/* Replicated state machine behind the log (the lease table). */
+/*
+ * Replicated state machine behind the log (the lease table).  The core knows
+ * nothing of locks: it orders commands, remembers each client's last request
+ * and answer (dedup), and hands every committed command to apply().
+ *
+ * Fencing tokens: the core passes apply() token = repl_token(epoch, index),
+ * a base that grows with the log and across worlds.  The grant rule is the
+ * state machine's: a new lease gets max(last_token + 1, token), with
+ * last_token part of the replicated state (saved in snapshots, never the
+ * table's own counter), so tokens increase per lock even when one entry
+ * grants several waiters.
+ */
 struct repl_sm_ops {
-	/* Apply a committed client, EXPIRE or SESSION_END command. */
+	/*
+	 * Apply a committed client, EXPIRE or SESSION_END command;
+	 * deterministic in (state, cmd, index, token); @now only sets local
+	 * deadlines.
+	 */
 	void (*apply)(void *sm, const struct repl_cmd *cmd, u64 index,
 		      u64 token, u64 now, struct repl_result *res);
-	/* Leader only: one lease whose hold ran out, as an EXPIRE command. */
+	/*
+	 * Leader only: one lease or wait whose local deadline passed, as an
+	 * EXPIRE (op, len, data set; the data names the lease and its stamp so
+	 * a renewal committed before the EXPIRE makes it a no-op).
+	 */
 	bool (*next_expired)(void *sm, u64 now, struct repl_cmd *out);
-	/* This node became leader: every lease's countdown restarts now. */
+	/* This node became leader: every countdown restarts at now + hold. */
 	void (*restart_leases)(void *sm, u64 now);
-	/* Serialize the state; returns bytes written or -ENOSPC. */
-	int (*save)(void *sm, u8 *buf, u32 cap);
-	/* Replace the state by a snapshot; leases count down from now. */
-	int (*load)(void *sm, const u8 *buf, u32 len, u64 now);
+	/*
+	 * Snapshot: an upper bound of the bytes save() writes now; save writes
+	 * the whole state (returns bytes or -errno); load replaces the state
+	 * by a snapshot atomically (on error the old state stays), deadlines
+	 * from now.
+	 */
+	u64 (*save_size)(void *sm);
+	s64 (*save)(void *sm, u8 *buf, u64 cap);
+	int (*load)(void *sm, const u8 *buf, u64 len, u64 now);
 	/* Forget everything (a new, empty world). */
 	void (*reset)(void *sm);
 };
@@ -184,7 +248,15 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 void repl_destroy(struct repl *r);
 void repl_receive(struct repl *r, const struct repl_msg *m, u64 now);
 void repl_tick(struct repl *r, u64 now);
-/* 0: accepted (reply comes through env->reply once applied), or -errno. */
+/*
+ * A client command (ACQUIRE, RELEASE, RENEW, CANCEL, BREAK, SET_VALUE,
+ * CLIENT_END) made at this node; the core copies it (op, client, req, ttl,
+ * len and data[0..len) are read; node, hold and arg are set by the core).
+ * ttl <= max_ttl for ACQUIRE and RENEW; 0 is allowed for ACQUIRE only (a
+ * session-bound lease).  Returns 0: accepted (the answer comes through
+ * env->reply once applied), or -errno (-EINVAL: a bad command; -EAGAIN: no
+ * leader or lock-delay, retry; -EBUSY: the log is full).
+ */
 int repl_request(struct repl *r, const struct repl_cmd *cmd, u64 now);
 u64 repl_next_timer(const struct repl *r);
 void repl_status(const struct repl *r, struct repl_status *st);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dlock peer wire codec, see wire.h for the layout.  Decoding checks the
- * total length before it reads anything, then every field's range, so a
- * malformed datagram is rejected with an error and nothing is read past it.
+ * dlock peer wire codec, see wire.h for the layout.  Decoding checks that
+ * the bytes a field covers are there before it reads them (every entry's
+ * data length, the chunk length), then every field's range, so a malformed
+ * datagram is rejected with an error and nothing is read past it.
  */
 #include "compat.h"
 #include "wire.h"
@@ -58,8 +59,8 @@ static u64 r64(const u8 **p)
 
 static bool entry_ok(const struct repl_entry *e)
 {
-	return e->cmd.op < REPL_OP__MAX && e->cmd.mode <= REPL_MODE_SHARED &&
-	       e->cmd.node < REPL_MAX_NODES;
+	return e->cmd.op < REPL_OP__MAX && !e->cmd.flags &&
+	       e->cmd.node < REPL_MAX_NODES && e->cmd.len <= REPL_DATA_MAX;
 }
 
 static int check(const struct repl_msg *m)
@@ -79,24 +80,46 @@ static int check(const struct repl_msg *m)
 	if (m->type != REPL_MSG_APPEND && m->type != REPL_MSG_FORWARD &&
 	    m->n_ent)
 		return -EINVAL;
-	if (m->type == REPL_MSG_SNAP ? m->blob_len > WIRE_BLOB_MAX :
-	    m->blob_len != 0)
+	if (m->type == REPL_MSG_SNAP) {
+		/*
+		 * the chunk lies inside the snapshot (no overflow: both
+		 * terms are checked against the total first)
+		 */
+		if (m->blob_len > WIRE_CHUNK_MAX || m->snap_off > m->snap_len ||
+		    m->blob_len > m->snap_len - m->snap_off)
+			return -EINVAL;
+	} else if (m->blob_len || m->snap_len ||
+		   (m->snap_off && m->type != REPL_MSG_SNAP_RESP)) {
 		return -EINVAL;
+	}
 	for (i = 0; i < m->n_ent; i++)
 		if (!entry_ok(&m->ent[i]))
 			return -EINVAL;
 	return 0;
 }
 
+/* u64: a message with entries out of range may add up to more than u32 */
+static u64 size64(const struct repl_msg *m)
+{
+	u64 n = WIRE_HDR + WIRE_BODY + 4 + (u64)m->blob_len;
+	u16 i;
+
+	for (i = 0; i < m->n_ent && i < REPL_MAX_BATCH; i++)
+		n += WIRE_ENTRY + (u64)m->ent[i].cmd.len;
+	return n;
+}
+
 u32 wire_size(const struct repl_msg *m)
 {
-	return WIRE_HDR + WIRE_BODY + (u32)m->n_ent * WIRE_ENTRY + 4 +
-	       m->blob_len;
+	u64 n = size64(m);
+
+	return n > 0xffffffffULL ? 0xffffffffU : (u32)n;
 }
 
 int wire_encode(const struct repl_msg *m, u8 *buf, u32 cap)
 {
 	u8 *p = buf;
+	u64 size;
 	u16 i;
 	int err = check(m);
 
@@ -104,7 +127,10 @@ int wire_encode(const struct repl_msg *m, u8 *buf, u32 cap)
 		return err;
 	if (m->blob_len && !m->blob)
 		return -EINVAL;
-	if (cap < wire_size(m))
+	size = size64(m);
+	if (size > WIRE_MAX)
+		return -EINVAL;
+	if (cap < size)
 		return -ENOSPC;
 	w16(&p, WIRE_MAGIC);
 	w8(&p, WIRE_VERSION);
@@ -123,19 +149,24 @@ int wire_encode(const struct repl_msg *m, u8 *buf, u32 cap)
 	w64(&p, m->commit);
 	w64(&p, m->t_send);
 	w64(&p, m->t_echo);
+	w64(&p, m->snap_len);
+	w64(&p, m->snap_off);
 	for (i = 0; i < m->n_ent; i++) {
 		const struct repl_entry *e = &m->ent[i];
 
 		w64(&p, e->term);
 		w8(&p, e->cmd.op);
-		w8(&p, e->cmd.mode);
+		w8(&p, e->cmd.flags);
 		w16(&p, e->cmd.node);
 		w32(&p, e->cmd.client);
 		w32(&p, e->cmd.req);
-		w32(&p, e->cmd.lock);
+		w16(&p, e->cmd.len);
+		w16(&p, 0);
 		w64(&p, e->cmd.ttl);
 		w64(&p, e->cmd.hold);
 		w64(&p, e->cmd.arg);
+		memcpy(p, e->cmd.data, e->cmd.len);
+		p += e->cmd.len;
 	}
 	w32(&p, m->blob_len);
 	if (m->blob_len)
@@ -144,14 +175,56 @@ int wire_encode(const struct repl_msg *m, u8 *buf, u32 cap)
 	return (int)(p - buf);
 }
 
+/* Bytes left after p in buf[0..len). */
+static u32 left(const u8 *buf, u32 len, const u8 *p)
+{
+	return len - (u32)(p - buf);
+}
+
+static int decode_entry(struct repl_entry *e, const u8 *buf, u32 len,
+			const u8 **pp)
+{
+	const u8 *p = *pp;
+
+	if (left(buf, len, p) < WIRE_ENTRY)
+		return -EMSGSIZE;
+	e->term = r64(&p);
+	e->cmd.op = r8(&p);
+	e->cmd.flags = r8(&p);
+	e->cmd.node = r16(&p);
+	e->cmd.client = r32(&p);
+	e->cmd.req = r32(&p);
+	e->cmd.len = r16(&p);
+	if (r16(&p) != 0)
+		return -EINVAL;
+	e->cmd.ttl = r64(&p);
+	e->cmd.hold = r64(&p);
+	e->cmd.arg = r64(&p);
+	if (e->cmd.len > REPL_DATA_MAX)
+		return -EINVAL;
+	if (left(buf, len, p) < e->cmd.len)
+		return -EMSGSIZE;
+	memcpy(e->cmd.data, p, e->cmd.len);
+	/*
+	 * the rest of data[] is undefined; zero it so no stale byte of an
+	 * earlier message could ever be mistaken for this one's
+	 */
+	memset(e->cmd.data + e->cmd.len, 0, REPL_DATA_MAX - e->cmd.len);
+	*pp = p + e->cmd.len;
+	return 0;
+}
+
 int wire_decode(struct repl_msg *m, const u8 *buf, u32 len)
 {
 	const u8 *p = buf;
-	u32 need;
 	u16 i;
+	int err;
 
-	memset(m, 0, sizeof(*m));
-	if (len < WIRE_HDR)
+	/* the entries are overwritten below, only as many as there are */
+	memset(m, 0, offsetof(struct repl_msg, ent));
+	if (len > WIRE_MAX)
+		return -EMSGSIZE;
+	if (len < WIRE_HDR + WIRE_BODY + 4)
 		return -EMSGSIZE;
 	if (r16(&p) != WIRE_MAGIC || r8(&p) != WIRE_VERSION)
 		return -EPROTO;
@@ -164,9 +237,6 @@ int wire_decode(struct repl_msg *m, const u8 *buf, u32 len)
 	m->n_ent = r16(&p);
 	if (m->n_ent > REPL_MAX_BATCH)
 		return -EINVAL;
-	need = WIRE_HDR + WIRE_BODY + (u32)m->n_ent * WIRE_ENTRY + 4;
-	if (len < need)
-		return -EMSGSIZE;
 	m->nonce = r32(&p);
 	m->from_inc = r64(&p);
 	m->to_inc = r64(&p);
@@ -176,23 +246,25 @@ int wire_decode(struct repl_msg *m, const u8 *buf, u32 len)
 	m->commit = r64(&p);
 	m->t_send = r64(&p);
 	m->t_echo = r64(&p);
+	m->snap_len = r64(&p);
+	m->snap_off = r64(&p);
 	for (i = 0; i < m->n_ent; i++) {
-		struct repl_entry *e = &m->ent[i];
-
-		e->term = r64(&p);
-		e->cmd.op = r8(&p);
-		e->cmd.mode = r8(&p);
-		e->cmd.node = r16(&p);
-		e->cmd.client = r32(&p);
-		e->cmd.req = r32(&p);
-		e->cmd.lock = r32(&p);
-		e->cmd.ttl = r64(&p);
-		e->cmd.hold = r64(&p);
-		e->cmd.arg = r64(&p);
+		err = decode_entry(&m->ent[i], buf, len, &p);
+		if (err) {
+			m->n_ent = 0;
+			return err;
+		}
+	}
+	if (left(buf, len, p) < 4) {
+		m->n_ent = 0;
+		return -EMSGSIZE;
 	}
 	m->blob_len = r32(&p);
-	if (m->blob_len > WIRE_BLOB_MAX || len - need != m->blob_len)
+	if (left(buf, len, p) != m->blob_len) {
+		m->n_ent = 0;
+		m->blob_len = 0;
 		return -EMSGSIZE;
+	}
 	m->blob = m->blob_len ? p : NULL;
 	return check(m);
 }

@@ -10,10 +10,10 @@
 #include "../../kmod/wire.h"
 
 static uint8_t out[WIRE_MAX];
+static struct repl_msg m, m2;	/* too big for a kernel stack: static */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct repl_msg m, m2;
 	uint8_t *copy;
 	int n, err;
 

@@ -19,5 +19,6 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL)
 	@$(HOST_TEST_OUTPUT)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
+	@tests/host/test-man3.sh
 
 .PHONY: check-host

@@ -30,6 +30,8 @@ struct hnode {
 	bool got[NCL];
 	struct repl_result res[NCL];
 	u64 reply_at[NCL];
+	u16 len[NCL];		/* body of the answered command */
+	u64 body[NCL];		/* hash of that body */
 };
 
 static struct {
@@ -48,6 +50,16 @@ static struct {
 } H;
 
 static u64 max_ttl = 1000 * MS;
+
+static u64 body_hash(const struct repl_cmd *c)
+{
+	u64 h = 1469598103934665603ULL;
+	u32 i;
+
+	for (i = 0; i < c->len; i++)
+		h = (h ^ c->data[i]) * 1099511628211ULL;
+	return h;
+}
 
 static void *h_alloc(void *ctx, size_t sz)
 {
@@ -92,6 +104,8 @@ static void h_reply(void *ctx, const struct repl_cmd *c,
 		nd->got[c->client] = true;
 		nd->res[c->client] = *res;
 		nd->reply_at[c->client] = H.now;
+		nd->len[c->client] = c->len;
+		nd->body[c->client] = body_hash(c);
 	}
 }
 
@@ -102,7 +116,7 @@ static void boot(int i)
 				.send = h_send, .reply = h_reply };
 	struct repl_cfg cfg = {
 		.nr_nodes = (u16)H.n, .self = (u16)i, .log_cap = 64,
-		.max_clients = 32, .snap_cap = 16384, .drift_ppm = 20000,
+		.max_clients = 32, .max_snap_bytes = 16384, .drift_ppm = 20000,
 		.hb_ns = 20 * MS, .elect_min_ns = 100 * MS,
 		.elect_max_ns = 200 * MS, .max_ttl_ns = max_ttl,
 		.session_ns = 500 * MS, .wall_skew_ms = 0,
@@ -150,13 +164,12 @@ static void step(void)
 {
 	int n = H.qn, i;
 	static struct qmsg batch[MAXQ];
+	static struct repl_msg m;	/* too big for a kernel stack */
 
 	H.now += MS;
 	memcpy(batch, H.q, n * sizeof(*batch));
 	H.qn = 0;
 	for (i = 0; i < n; i++) {
-		struct repl_msg m;
-
 		if (H.nd[batch[i].to].up &&
 		    wire_decode(&m, batch[i].data, batch[i].len) == 0)
 			repl_receive(H.nd[batch[i].to].r, &m, H.now);
@@ -199,21 +212,26 @@ static int follower_of(int l)
 	return (l + 1) % H.n;
 }
 
+static struct repl_cmd cmd;	/* the next request's; tests may tweak it */
+
 static int request(int node, u8 op, u32 client, u32 req, u32 lock, u64 ttl,
 		   u8 mode)
 {
-	struct repl_cmd c = { .op = op, .client = client, .req = req,
-			      .lock = lock, .ttl = ttl, .mode = mode };
-
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = op;
+	cmd.client = client;
+	cmd.req = req;
+	cmd.ttl = ttl;
+	lm_cmd_set(&cmd, lock, mode);
 	H.nd[node].got[client] = false;
-	return repl_request(H.nd[node].r, &c, H.now);
+	return repl_request(H.nd[node].r, &cmd, H.now);
 }
 
 /* request and wait up to 'ms' for the answer at the origin node */
 static bool call(int node, u8 op, u32 client, u32 req, u32 lock, u64 ttl,
 		 u64 ms)
 {
-	if (request(node, op, client, req, lock, ttl, REPL_MODE_EXCL))
+	if (request(node, op, client, req, lock, ttl, LM_MODE_EXCL))
 		return false;
 	while (ms-- && !H.nd[node].got[client])
 		step();
@@ -282,7 +300,7 @@ static void test_majority(void)
 
 	for (i = 0; i < H.n; i++)
 		H.block[l][i] = H.block[i][l] = true;
-	request(l, REPL_OP_ACQUIRE, 3, 1, 1, 500 * MS, REPL_MODE_EXCL);
+	request(l, REPL_OP_ACQUIRE, 3, 1, 1, 500 * MS, LM_MODE_EXCL);
 	run(60);
 	tap_ok(st(l).commit == c0 && !H.nd[l].got[3] && !holds(l, 1, 3),
 	       "isolated leader neither commits nor grants");
@@ -369,7 +387,7 @@ static void test_restart_countdown(void)
 static void test_recovering_no_vote(void)
 {
 	int l = leader(), f = follower_of(l), other = 3 - l - f;
-	struct repl_msg m;
+	static struct repl_msg m;
 	struct repl_status s;
 
 	crash(f);
@@ -494,7 +512,7 @@ static void test_whole_restart(void)
 		l = leader();
 		if (l >= 0 && H.now % (20 * MS) == 0)
 			request(l, REPL_OP_ACQUIRE, 12, ++req, 7, 500 * MS,
-				REPL_MODE_EXCL);
+				LM_MODE_EXCL);
 		step();
 		for (i = 0; i < H.n; i++)
 			if (H.nd[i].up && H.nd[i].got[12] &&
@@ -512,7 +530,7 @@ static void test_whole_restart(void)
 static void test_stale_incarnation(void)
 {
 	int l = leader(), f = follower_of(l);
-	struct repl_msg m;
+	static struct repl_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.type = REPL_MSG_VOTE_REQ;
@@ -548,6 +566,86 @@ static void test_quarantine(void)
 	run(1000);
 }
 
+/* Command v2: opaque bodies, session-bound leases, new client ops. */
+static void test_cmd_v2(void)
+{
+	int l = leader(), f = follower_of(l), i;
+	u64 t0;
+	bool ok, kept = true, same = true;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = REPL_OP_ACQUIRE;
+	cmd.client = 20;
+	cmd.req = 1;
+	cmd.ttl = 100 * MS;
+	lm_cmd_set(&cmd, 1, LM_MODE_EXCL);
+	cmd.len = REPL_DATA_MAX + 1;
+	tap_ok(repl_request(H.nd[f].r, &cmd, H.now) == -EINVAL,
+	       "a body longer than REPL_DATA_MAX is refused (-EINVAL)");
+	cmd.len = LM_BODY;
+	cmd.flags = 1;
+	tap_ok(repl_request(H.nd[f].r, &cmd, H.now) == -EINVAL,
+	       "unknown command flags are refused (-EINVAL)");
+	cmd.flags = 0;
+	cmd.ttl = max_ttl + 1;
+	tap_ok(repl_request(H.nd[f].r, &cmd, H.now) == -EINVAL,
+	       "ACQUIRE with ttl above max_ttl is refused (-EINVAL)");
+	cmd.op = REPL_OP_RENEW;
+	cmd.ttl = 0;
+	tap_ok(repl_request(H.nd[f].r, &cmd, H.now) == -EINVAL,
+	       "RENEW without a ttl is refused (-EINVAL)");
+	cmd.op = REPL_OP_EPOCH;
+	tap_ok(repl_request(H.nd[f].r, &cmd, H.now) == -EINVAL,
+	       "a leader-only op from a client is refused (-EINVAL)");
+
+	/* a session-bound lease (ttl 0) outlives every hold... */
+	ok = call(f, REPL_OP_ACQUIRE, 20, 2, 1, 0, 100) &&
+	     H.nd[f].res[20].status == 0;
+	ok = ok && call(f, REPL_OP_ACQUIRE, 20, 3, 2, 0, 100) &&
+	     H.nd[f].res[20].status == 0;
+	t0 = H.now;
+	while (H.now < t0 + 3 * repl_hold(20000, max_ttl)) {
+		step();
+		kept &= holds(l, 1, 20) && holds(f, 2, 20);
+	}
+	tap_ok(ok && kept, "ACQUIRE with ttl 0 is granted and never expires by time");
+	/* ...until its client's session ends; CLIENT_END goes through dedup */
+	ok = call(f, REPL_OP_CLIENT_END, 20, 4, 0, 0, 100) &&
+	     H.nd[f].res[20].status == 0 && H.nd[f].res[20].count == 2;
+	run(50);
+	for (i = 0; i < H.n; i++)
+		ok &= !holds(i, 1, 20) && !holds(i, 2, 20);
+	tap_ok(ok, "CLIENT_END ends the client's leases on every node");
+	ok = call(f, REPL_OP_CLIENT_END, 20, 4, 0, 0, 100) &&
+	     H.nd[f].res[20].count == 2;
+	tap_ok(ok, "a retried CLIENT_END gets the first answer (dedup), not a second apply");
+
+	/* a body of REPL_DATA_MAX bytes crosses FORWARD and APPEND intact */
+	request(f, REPL_OP_ACQUIRE, 21, 1, 3, 100 * MS, LM_MODE_EXCL);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = REPL_OP_ACQUIRE;
+	cmd.client = 21;
+	cmd.req = 2;
+	cmd.ttl = 100 * MS;
+	lm_cmd_set(&cmd, 3, LM_MODE_EXCL);
+	for (i = LM_BODY; i < REPL_DATA_MAX; i++)
+		cmd.data[i] = (u8)(i * 7 + 1);
+	cmd.len = REPL_DATA_MAX;
+	H.nd[f].got[21] = false;
+	ok = repl_request(H.nd[f].r, &cmd, H.now) == 0;
+	for (i = 0; i < 100 && !H.nd[f].got[21]; i++)
+		step();
+	run(50);
+	ok = ok && H.nd[f].got[21] && H.nd[f].len[21] == REPL_DATA_MAX &&
+	     H.nd[f].body[21] == body_hash(&cmd);
+	for (i = 0; i < H.n; i++)
+		same &= H.nd[i].sm.digest == H.nd[l].sm.digest;
+	tap_ok(ok && same,
+	       "a %d-byte body reaches the log of every node unchanged",
+	       REPL_DATA_MAX);
+	call(f, REPL_OP_RELEASE, 21, 3, 3, 0, 100);
+}
+
 static void test_hold(void)
 {
 	tap_ok(repl_hold(20000, 1000000000ULL) >= 1040816326ULL &&
@@ -571,6 +669,7 @@ int main(void)
 	test_session();
 	test_whole_restart();
 	test_stale_incarnation();
+	test_cmd_v2();
 	setup(1);
 	run(2500);
 	tap_ok(leader() == 0 && call(0, REPL_OP_ACQUIRE, 1, 1, 0, 100 * MS, 10),

@@ -6,6 +6,7 @@ SELFTEST_BIN := $(BUILD)/selftests/dlock_test
 LOCKTEST_BIN := $(BUILD)/selftests/lock_test
 LOCK2TEST_BIN := $(BUILD)/selftests/lock2_test
 LIBTEST_BIN := $(BUILD)/selftests/lib_test
+LIB2TEST_BIN := $(BUILD)/selftests/lib2_test
 BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
 RELTEST_BIN := $(BUILD)/selftests/reliable_test
 SECTEST_BIN := $(BUILD)/selftests/security_test
@@ -42,6 +43,12 @@ $(LIBTEST_BIN): tests/selftests/lib_test.c $(BUILD)/libdlock.a \
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
 		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
 
+$(LIB2TEST_BIN): tests/selftests/lib2_test.c $(BUILD)/libdlock.a \
+		userspace/lib/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
+		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
+
 $(RELTEST_BIN): tests/selftests/reliable_test.c tests/selftests/nlraw.h \
 		tests/selftests/lockreq.h $(BUILD)/libdlock.a userspace/lib/dlock.h \
 		uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
@@ -61,6 +68,7 @@ $(ERRTEST_BIN): tests/selftests/errors_test.c tests/selftests/nlraw.h \
 
 selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
 	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN) $(ERRTEST_BIN)
+selftests: $(LIB2TEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -39,8 +39,11 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		     u64 now, struct repl_result *res)
 {
 	struct lockmodel *lm = sm;
-	struct lm_lock *l = c->lock < LM_LOCKS ? &lm->lock[c->lock] : NULL;
+	u32 lock = lm_cmd_lock(c);
+	u8 mode = lm_cmd_mode(c);
+	struct lm_lock *l = lock < LM_LOCKS ? &lm->lock[lock] : NULL;
 	struct lm_holder *h = NULL, *f = NULL;
+	u64 stamp, body = 0;
 	u32 i, j;
 
 	res->status = 0;
@@ -48,13 +51,13 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 	res->token = 0;
 	switch (c->op) {
 	case REPL_OP_ACQUIRE:
-		if (!l) {
+		if (!l || mode > LM_MODE_SHARED) {
 			res->status = -EINVAL;
 			break;
 		}
-		h = lockmodel_find(lm, c->lock, c->client);
+		h = lockmodel_find(lm, lock, c->client);
 		if (h) {
-			if (h->mode != c->mode) {
+			if (h->mode != mode) {
 				res->status = -EDEADLK;
 				break;
 			}
@@ -74,8 +77,8 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 					f = &l->h[i];
 				continue;
 			}
-			if (c->mode == REPL_MODE_EXCL ||
-			    l->h[i].mode == REPL_MODE_EXCL) {
+			if (mode == LM_MODE_EXCL ||
+			    l->h[i].mode == LM_MODE_EXCL) {
 				res->status = -EBUSY;
 				break;
 			}
@@ -89,11 +92,11 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		if (token <= l->last_token)
 			lm->violation = "fencing token did not increase";
 		if (lm->on_grant)
-			lm->on_grant(lm->hctx, c->lock, token);
+			lm->on_grant(lm->hctx, lock, token);
 		l->last_token = token;
 		memset(f, 0, sizeof(*f));
 		f->used = true;
-		f->mode = c->mode;
+		f->mode = mode;
 		f->node = c->node;
 		f->client = c->client;
 		f->count = 1;
@@ -105,7 +108,7 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		res->token = token;
 		break;
 	case REPL_OP_RELEASE:
-		h = l ? lockmodel_find(lm, c->lock, c->client) : NULL;
+		h = l ? lockmodel_find(lm, lock, c->client) : NULL;
 		if (!h) {
 			res->status = -ENOENT;
 			break;
@@ -116,7 +119,7 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 			h->used = false;
 		break;
 	case REPL_OP_RENEW:
-		h = l ? lockmodel_find(lm, c->lock, c->client) : NULL;
+		h = l ? lockmodel_find(lm, lock, c->client) : NULL;
 		if (!h) {
 			res->status = -ENOENT;
 			break;
@@ -129,11 +132,23 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		res->token = h->token;
 		break;
 	case REPL_OP_EXPIRE:
-		h = l ? lockmodel_find(lm, c->lock, c->client) : NULL;
-		if (h && h->stamp == c->arg)
+		h = l ? lockmodel_find(lm, lock, c->client) : NULL;
+		stamp = c->len >= LM_BODY_EXPIRE ? dl_get_le64(c->data + 5) : 0;
+		if (h && h->stamp == stamp)
 			h->used = false;
 		else
 			res->status = -ENOENT;
+		break;
+	case REPL_OP_CLIENT_END:
+		/* every lease of the client, wherever it is */
+		for (i = 0; i < LM_LOCKS; i++)
+			for (j = 0; j < LM_HOLDERS; j++) {
+				h = &lm->lock[i].h[j];
+				if (h->used && h->client == c->client) {
+					h->used = false;
+					res->count++;
+				}
+			}
 		break;
 	case REPL_OP_SESSION_END:
 		for (i = 0; i < LM_LOCKS; i++)
@@ -150,13 +165,16 @@ static void lm_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		res->status = -EINVAL;
 		break;
 	}
+	for (i = 0; i < c->len && i < REPL_DATA_MAX; i++)
+		body = mix(body, c->data[i]);
 	lm->digest = mix(mix(mix(lm->digest, index), ((u64)c->op << 56) ^
-			     ((u64)c->client << 24) ^ c->lock ^
+			     ((u64)c->client << 24) ^ body ^
 			     ((u64)c->req << 32)),
 			 mix((u64)(u32)res->status ^ ((u64)res->count << 32),
 			     res->token));
 	lm->index = index;
-	lm->last_cmd = *c;
+	memcpy(&lm->last_cmd, c, offsetof(struct repl_cmd, data) +
+	       min((u32)c->len, (u32)REPL_DATA_MAX));
 	lm->last_status = res->status;
 	if (lm->on_applied)
 		lm->on_applied(lm->hctx, index, lm->digest);
@@ -171,15 +189,19 @@ static bool lm_next_expired(void *sm, u64 now, struct repl_cmd *out)
 		for (j = 0; j < LM_HOLDERS; j++) {
 			struct lm_holder *h = &lm->lock[i].h[j];
 
-			if (!h->used || h->expiring || now < h->deadline)
+			/* hold 0: session-bound, ended by CLIENT_END or
+			 * SESSION_END only */
+			if (!h->used || h->expiring || !h->hold ||
+			    now < h->deadline)
 				continue;
 			h->expiring = true;
-			memset(out, 0, sizeof(*out));
+			memset(out, 0, offsetof(struct repl_cmd, data));
 			out->op = REPL_OP_EXPIRE;
-			out->lock = i;
+			lm_cmd_set(out, i, 0);
+			dl_put_le64(out->data + LM_BODY, h->stamp);
+			out->len = LM_BODY_EXPIRE;
 			out->client = h->client;
 			out->node = h->node;
-			out->arg = h->stamp;
 			return true;
 		}
 	return false;
@@ -201,7 +223,13 @@ static void lm_restart(void *sm, u64 now)
 
 
 /* digest, index, last_token[LM_LOCKS], count, then REC bytes per holder */
-static int lm_save(void *sm, u8 *buf, u32 cap)
+static u64 lm_save_size(void *sm)
+{
+	(void)sm;
+	return 24 + 8 * LM_LOCKS + (u64)LM_LOCKS * LM_HOLDERS * REC;
+}
+
+static s64 lm_save(void *sm, u8 *buf, u64 cap)
 {
 	struct lockmodel *lm = sm;
 	u32 i, j, off = 24 + 8 * LM_LOCKS, n = 0;
@@ -234,7 +262,7 @@ static int lm_save(void *sm, u8 *buf, u32 cap)
 	return off;
 }
 
-static int lm_load(void *sm, const u8 *buf, u32 len, u64 now)
+static int lm_load(void *sm, const u8 *buf, u64 len, u64 now)
 {
 	struct lockmodel *lm = sm;
 	u32 i, off = 24 + 8 * LM_LOCKS;
@@ -245,6 +273,13 @@ static int lm_load(void *sm, const u8 *buf, u32 len, u64 now)
 	n = dl_get_le64(buf + 16);
 	if (n > LM_LOCKS * LM_HOLDERS || len != off + n * REC)
 		return -EINVAL;
+	/* check every record before touching the state: all or nothing */
+	for (i = 0; i < n; i++) {
+		u64 a = dl_get_le64(buf + off + i * REC);
+
+		if ((a & 0xff) >= LM_LOCKS || ((a >> 8) & 0xff) >= LM_HOLDERS)
+			return -EINVAL;
+	}
 	lockmodel_init(lm);
 	lm->digest = dl_get_le64(buf);
 	lm->index = dl_get_le64(buf + 8);
@@ -253,11 +288,8 @@ static int lm_load(void *sm, const u8 *buf, u32 len, u64 now)
 	for (i = 0; i < n; i++, off += REC) {
 		u64 a = dl_get_le64(buf + off);
 		u32 l = a & 0xff, s = (a >> 8) & 0xff;
-		struct lm_holder *h;
+		struct lm_holder *h = &lm->lock[l].h[s];
 
-		if (l >= LM_LOCKS || s >= LM_HOLDERS)
-			return -EINVAL;
-		h = &lm->lock[l].h[s];
 		h->used = true;
 		h->mode = (a >> 16) & 0xff;
 		h->node = (a >> 24) & 0xff;
@@ -282,6 +314,7 @@ const struct repl_sm_ops lockmodel_ops = {
 	.apply = lm_apply,
 	.next_expired = lm_next_expired,
 	.restart_leases = lm_restart,
+	.save_size = lm_save_size,
 	.save = lm_save,
 	.load = lm_load,
 	.reset = lm_reset,

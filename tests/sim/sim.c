@@ -368,7 +368,7 @@ static void sim_send(void *ctx, const struct repl_msg *m)
 {
 	struct node *nd = ctx;
 	int from = (int)(nd - S.node), to = m->to, copies = 1, i;
-	u8 buf[WIRE_MAX];
+	static u8 buf[WIRE_MAX];
 	int len = wire_encode(m, buf, sizeof(buf));
 
 	if (len < 0) {
@@ -456,7 +456,7 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	}
 	push(S.now + rnd_range(1 * MS, 40 * MS), EV_CLIENT, n, (u32)(c - S.cl),
 	     NULL, 0);
-	l = &c->lease[cmd->lock];
+	l = &c->lease[lm_cmd_lock(cmd)];
 	node_session(n, &boot, &gen, &until);
 	same_sess = boot == c->send_boot && gen == c->send_gen;
 	if (l->held && !lease_valid(c, l)) {
@@ -477,7 +477,7 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 			l->valid_local = 0;
 		l->held = true;
 		l->uncertain = false;
-		l->mode = cmd->mode;
+		l->mode = lm_cmd_mode(cmd);
 		l->count = res->count;
 		l->token = res->token;
 		l->index = res->index;
@@ -525,7 +525,7 @@ static void on_applied(void *hctx, u64 index, u64 digest)
 
 	if (lc->op == REPL_OP_EXPIRE || lc->op == REPL_OP_SESSION_END)
 		trace(TR_APPLY, (int)(nd - S.node), index,
-		      (u64)lc->op << 32 | lc->lock,
+		      (u64)lc->op << 32 | lm_cmd_lock(lc),
 		      (u64)lc->client << 32 | (u32)nd->sm.last_status);
 	if (nd->world != S.world)
 		return;
@@ -594,7 +594,7 @@ static void node_boot(int n)
 	cfg.self = (u16)n;
 	cfg.log_cap = 256;
 	cfg.max_clients = 64;
-	cfg.snap_cap = 16384;
+	cfg.max_snap_bytes = 16384;
 	cfg.drift_ppm = P_DRIFT_PPM;
 	cfg.hb_ns = P_HB;
 	cfg.elect_min_ns = P_ELECT_MIN;
@@ -679,7 +679,8 @@ static void client_send(struct client *c)
 	/* the session of the first attempt: a cached answer may date from it */
 	if (c->tries == 1)
 		node_session(n, &c->send_boot, &c->send_gen, &(u64){0});
-	trace(TR_REQ, n, c->id, (u64)c->cmd.op << 32 | c->cmd.lock, c->cmd.req);
+	trace(TR_REQ, n, c->id, (u64)c->cmd.op << 32 | lm_cmd_lock(&c->cmd),
+	      c->cmd.req);
 	if (S.node[n].up) {
 		S.cur_node = n;
 		err = repl_request(S.node[n].r, &c->cmd, local_of(n, S.now));
@@ -702,7 +703,7 @@ static void client_step(int i)
 			return;
 		if (!S.quiet && c->tries >= 8) {
 			c->pending = false;	/* client gives up (timeout) */
-			c->lease[c->cmd.lock].uncertain = true;
+			c->lease[lm_cmd_lock(&c->cmd)].uncertain = true;
 		} else {
 			client_send(c);
 			push(c->timeout, EV_CLIENT, c->node, (u32)i, NULL, 0);
@@ -727,7 +728,7 @@ static void client_step(int i)
 
 		if (l->held && l->valid_local && lt + P_MAX_TTL / 3 > l->valid_local) {
 			c->cmd.op = REPL_OP_RENEW;
-			c->cmd.lock = k;
+			lm_cmd_set(&c->cmd, k, l->mode);
 			c->cmd.ttl = rnd_range(P_MAX_TTL / 3, P_MAX_TTL);
 			break;
 		}
@@ -738,13 +739,13 @@ static void client_step(int i)
 		k = (int)(rnd() % S.nlocks);
 		if (c->lease[k].held && r < 50) {
 			c->cmd.op = REPL_OP_RELEASE;
-			c->cmd.lock = k;
+			lm_cmd_set(&c->cmd, k, c->lease[k].mode);
 		} else if (r < 90) {
 			c->cmd.op = REPL_OP_ACQUIRE;
-			c->cmd.lock = k;
-			c->cmd.mode = c->lease[k].held ? c->lease[k].mode :
-				      (rnd() % 3 == 0 ? REPL_MODE_SHARED :
-				       REPL_MODE_EXCL);
+			lm_cmd_set(&c->cmd, k, c->lease[k].held ?
+				   c->lease[k].mode :
+				   (rnd() % 3 == 0 ? LM_MODE_SHARED :
+				    LM_MODE_EXCL));
 			c->cmd.ttl = rnd_range(P_MAX_TTL / 4, P_MAX_TTL);
 		}
 	}
@@ -755,7 +756,7 @@ static void client_step(int i)
 	}
 	if (c->cmd.op == REPL_OP_RELEASE) {
 		/* the lease is given up the moment the release is sent */
-		struct lease *l = &c->lease[c->cmd.lock];
+		struct lease *l = &c->lease[lm_cmd_lock(&c->cmd)];
 
 		if (--l->count == 0)
 			l->held = false;
@@ -801,7 +802,7 @@ static void check_invariants(int touched)
 
 			if (!c->alive || !lease_valid(c, l))
 				continue;
-			if (l->mode == REPL_MODE_EXCL) {
+			if (l->mode == LM_MODE_EXCL) {
 				if (excl >= 0 || shared >= 0)
 					violate("lock %d: client %u holds it exclusive while client %u holds it too",
 						k, c->id, S.cl[excl >= 0 ? excl : shared].id);
@@ -1001,16 +1002,20 @@ static int run_seed(u64 seed)
 		switch (e.type) {
 		case EV_DELIVER:
 			if (S.node[e.node].up) {
-				struct repl_msg m;
-				int err = wire_decode(&m, e.data, e.len);
+				/* heap: too big for a stack (as in the kernel) */
+				static struct repl_msg *m;
+				int err;
 
+				if (!m)
+					m = malloc(sizeof(*m));
+				err = wire_decode(m, e.data, e.len);
 				if (err) {
 					violate("decode of a sent message failed (%d)", err);
 					break;
 				}
-				trace(TR_RECV, e.node, m.type, m.from, m.term);
+				trace(TR_RECV, e.node, m->type, m->from, m->term);
 				S.cur_node = e.node;
-				repl_receive(S.node[e.node].r, &m,
+				repl_receive(S.node[e.node].r, m,
 					     local_of(e.node, S.now));
 				touched = e.node;
 			}

@@ -10,9 +10,13 @@
  * Thread safety: a struct dlock handle owns one netlink socket and must not
  * be used by two threads at once; open one handle per thread (handles are
  * cheap).  Distinct handles are fully independent.  Callbacks run on the
- * thread that called dlock_dispatch() or a blocking call on the handle; they
- * may not call back into the same handle, except dlock_release(),
- * dlock_renew() and dlock_set_value().
+ * thread that called dlock_dispatch() or a blocking call on the handle, or
+ * on its keep-alive thread (dlock_keepalive_thread()); they may not call
+ * back into the same handle, except dlock_release(), dlock_renew(),
+ * dlock_set_value() and dlock_keepalive_stop().
+ *
+ * ABI: libdlock.so.1.  Structures the caller allocates do not grow within
+ * one soname; new options come as flags or new functions (see libdlock(3)).
  *
  * Leases come in two kinds.  A socket-bound lease (the default) belongs to
  * this handle and an owner tag (by default the calling thread's id): it ends
@@ -84,6 +88,19 @@ struct dlock_config {
 #define DLOCK_CFG_MAX_USER_VALUE_BYTES	(1U << 7)
 
 /*
+ * Flags of struct dlock_acquire_opts that the library acts on itself and
+ * never sends (the kernel's DLOCK_F_* of <linux/dlock.h> stay below bit 24).
+ * DLOCK_F_KEEPALIVE: once granted, the library renews the lease at a third
+ *	of its granted TTL until it is released or lost (dlock_keepalive()).
+ * DLOCK_F_RESTART: a blocking dlock_acquire() goes on waiting, in its place
+ *	in the queue, after a signal handler ran, instead of withdrawing the
+ *	request and returning -EINTR (the default).
+ */
+#define DLOCK_F_KEEPALIVE	(1U << 24)
+#define DLOCK_F_RESTART		(1U << 25)
+#define DLOCK_LIB_FLAGS		(DLOCK_F_KEEPALIVE | DLOCK_F_RESTART)
+
+/*
  * How to acquire (all fields zero: an exclusive lease bound to this handle's
  * socket, owned by the calling thread, waiting without limit; a TTL or
  * DLOCK_F_NO_TTL is still required).
@@ -92,7 +109,9 @@ struct dlock_acquire_opts {
 	enum dlock_mode mode;	/* DLOCK_MODE_EXCLUSIVE, _SHARED, _SEMAPHORE */
 	uint32_t permits;	/* DLOCK_MODE_SEMAPHORE: its number of permits */
 	uint32_t ttl_ms;	/* lease TTL; 0 only with DLOCK_F_NO_TTL */
-	uint32_t flags;		/* DLOCK_F_TRY, DLOCK_F_DETACHED, DLOCK_F_NO_TTL */
+	uint32_t flags;		/* DLOCK_F_TRY, DLOCK_F_DETACHED, DLOCK_F_NO_TTL,
+				 * and the library's DLOCK_F_KEEPALIVE,
+				 * DLOCK_F_RESTART */
 	uint32_t wait_ms;	/* longest wait when queued; 0: no limit */
 	uint64_t tag;		/* socket-bound owner; 0: the calling thread id */
 	const char *owner;	/* DLOCK_F_DETACHED: the owner string */
@@ -203,9 +222,17 @@ int dlock_open(struct dlock **out);
 
 /*
  * dlock_close() - close a handle.  Its socket-bound leases are released and
- * its queued requests cancelled by the kernel at once.  NULL is ignored.
+ * its queued requests cancelled by the kernel at once (unless another
+ * process still holds a copy of its socket).  NULL is ignored.
  */
 void dlock_close(struct dlock *d);
+
+/*
+ * dlock_forget() - in a forked child, free a handle inherited from the
+ * parent and close the child's copy of its socket, sending nothing: the
+ * parent's leases and waits stay as they are.  NULL is ignored.
+ */
+void dlock_forget(struct dlock *d);
 
 /*
  * dlock_get_status() - read the module version and the counters of the
@@ -231,9 +258,11 @@ int dlock_set_config(struct dlock *d, struct dlock_config *cfg, unsigned int set
  * @lease: receives the token and reentrancy count.
  *
  * Blocks until granted, until @opts->wait_ms ran out (-ETIMEDOUT) or until a
- * signal arrives (-EINTR; the queued request is cancelled in the kernel
- * before returning, nothing is left behind).  Callbacks of other requests
- * on @d may run meanwhile.
+ * signal handler ran (-EINTR; the queued request is cancelled in the kernel
+ * before returning, nothing is left behind), unless @opts->flags has
+ * DLOCK_F_RESTART: then it keeps waiting in its place in the queue.
+ * Callbacks of other requests on @d may run meanwhile, and leases under
+ * keep-alive are renewed.
  * Return: 0, -EAGAIN (DLOCK_F_TRY and held), -ETIMEDOUT, -EINTR, -EDEADLK
  * (waiting would close a cycle of owners), or another negative errno.
  */
@@ -243,9 +272,10 @@ int dlock_acquire(struct dlock *d, const char *name,
 
 /*
  * dlock_acquire_async() - start an acquire without blocking.
- * Return: 1 when granted at once (@lease filled, @cb is not called), 0 when
- * queued (@cb runs from dlock_dispatch() with the outcome), or a negative
- * errno (@cb is not called).
+ * @cb runs exactly once for every call that returns 0 or 1: for a grant at
+ * once before dlock_acquire_async() returns 1 (@lease filled too), for a
+ * queued request (return 0) from dlock_dispatch() or a later call on @d
+ * with the outcome.  On a negative errno @cb is not called.
  */
 int dlock_acquire_async(struct dlock *d, const char *name,
 			const struct dlock_acquire_opts *opts,
@@ -335,6 +365,45 @@ int dlock_set_inherit(struct dlock *d, int inherit);
  */
 int dlock_fd(const struct dlock *d);
 int dlock_dispatch(struct dlock *d);
+
+/*
+ * Keep-alive: the library renews a lease at a third of its TTL.
+ *
+ * dlock_keepalive() - renew the held lease (@owner as in dlock_renew()) at
+ * once with @ttl_ms, then every @ttl_ms / 3, until it is released through
+ * @d, lost, or dlock_keepalive_stop() is called.  DLOCK_F_KEEPALIVE does
+ * the same for a lease from its grant.  A lease that cannot be renewed any
+ * more is reported to the dlock_on_lost() callback.
+ * Return: 0, or the error of the first renewal.
+ *
+ * Renewals run from dlock_dispatch(), from blocking calls while they wait,
+ * and from the keep-alive thread if it runs: an event loop polls dlock_fd()
+ * with dlock_next_timeout() as its timeout.
+ */
+int dlock_keepalive(struct dlock *d, const char *name,
+		    const struct dlock_owner *owner, uint32_t ttl_ms);
+
+/* dlock_keepalive_stop() - stop renewing; the lease runs out at its TTL.
+ * Return: 0, or -ENOENT when the lease was not kept alive.
+ */
+int dlock_keepalive_stop(struct dlock *d, const char *name,
+			 const struct dlock_owner *owner);
+
+/*
+ * dlock_next_timeout() - milliseconds until dlock_dispatch() has work that
+ * no message announces (a renewal is due), 0 if it has now, -1 if none.
+ */
+int dlock_next_timeout(struct dlock *d);
+
+/*
+ * dlock_keepalive_thread() - start (@run non-zero) or stop a thread that
+ * dispatches @d whenever the application is not in a call on it: it renews
+ * leases for a program that only makes blocking calls, and runs the
+ * callbacks of what it receives (lost leases first of all).  All signals
+ * are blocked in it.  dlock_close() stops it.  Not from a callback.
+ * Return: 0 or a negative errno.
+ */
+int dlock_keepalive_thread(struct dlock *d, int run);
 
 /*
  * dlock_strerror() - describe an error returned by a libdlock call.
