@@ -18,46 +18,6 @@
 #include "table.h"
 #include "repl.h"
 
-#ifndef REPL_DATA_MAX
-/*
- * The replicated command v2 (issue 13) until it reaches this tree's repl.h:
- * the same layout under its own names, so that the adapter builds against
- * either; goes away with the merge.
- */
-#define repl_cmd	tsm_repl_cmd
-#define repl_sm_ops	tsm_repl_sm_ops
-#define REPL_DATA_MAX	1536
-#define REPL_QUEUED	1
-#define REPL_OP_CANCEL	7
-#define REPL_OP_BREAK	8
-#define REPL_OP_SET_VALUE	9
-#define REPL_OP_CLIENT_END	10
-
-struct repl_cmd {
-	u8 op;
-	u8 flags;
-	u16 node;
-	u32 client;
-	u32 req;
-	u16 len;
-	u64 ttl;
-	u64 hold;
-	u64 arg;
-	u8 data[REPL_DATA_MAX];
-};
-
-struct repl_sm_ops {
-	void (*apply)(void *sm, const struct repl_cmd *cmd, u64 index,
-		      u64 token, u64 now, struct repl_result *res);
-	bool (*next_expired)(void *sm, u64 now, struct repl_cmd *out);
-	void (*restart_leases)(void *sm, u64 now);
-	u64 (*save_size)(void *sm);
-	s64 (*save)(void *sm, u8 *buf, u64 cap);
-	int (*load)(void *sm, const u8 *buf, u64 len, u64 now);
-	void (*reset)(void *sm);
-};
-#endif
-
 /*
  * The body of a command (repl_cmd.data), little-endian:
  *   0  u8  version (TSM_BODY_V1)     1  u8  mode      2  u8 flags
