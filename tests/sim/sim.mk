@@ -12,6 +12,9 @@ REPL_SRC := kmod/repl.c kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/wire.h kmod/compat.h
 SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c
 SIM_HDR := tests/sim/lockmodel.h
+# sim -T: the real lock table replicates, the model is its oracle (issue 13)
+SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
+SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)
 
 $(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
