@@ -271,16 +271,60 @@ static void case_decode(void)
 	nodes_fini();
 }
 
+/* Semaphores, detached owners, values, break, cancel: one of them at random. */
+static void random_more(u32 r, u16 node, u32 client, int step)
+{
+	static const char *owners[] = { "job-a", "job-b" };
+	const char *own = owners[(r >> 20) % 2];
+	char val[64];
+
+	memset(val, 'v', sizeof(val));
+	switch ((r >> 21) % 7) {
+	case 0:
+		run(REPL_OP_ACQUIRE, node, client, BODY(NAME("sem"),
+		    .mode = DL_MODE_SEMAPHORE, .permits = 2, .cookie = step,
+		    .wait_ms = (r >> 24) % 2 ? 400 : 0), SEC, NULL);
+		break;
+	case 1:
+		run(REPL_OP_RELEASE, node, client, BODY(NAME("sem")), 0, NULL);
+		break;
+	case 2:
+		run(REPL_OP_ACQUIRE, node, client, BODY(NAME("r1"),
+		    .flags = DL_ACQ_DETACHED, .owner = own, .owner_len = 5,
+		    .uid = (r >> 25) % 2, .cookie = step), 2 * SEC, NULL);
+		break;
+	case 3:
+		run((r >> 24) % 2 ? REPL_OP_RELEASE : REPL_OP_RENEW, node,
+		    client, BODY(NAME("r1"), .owner = own, .owner_len = 5,
+		    .uid = (r >> 25) % 2), SEC, NULL);
+		break;
+	case 4:
+		run(REPL_OP_SET_VALUE, node, client, BODY(NAME("r2"),
+		    .tag = (r >> 24) % 2, .value = val,
+		    .value_len = (r >> 25) % 64), 0, NULL);
+		break;
+	case 5:
+		run(REPL_OP_BREAK, 1, 99, BODY(NAME("r3"), .privileged = 1),
+		    0, NULL);
+		break;
+	default:
+		run(REPL_OP_CANCEL, node, client, BODY(NAME("r0"),
+		    .cookie = step - (r >> 24) % 8), 0, NULL);
+		break;
+	}
+}
+
 /* Random commands on a few names, a node catching up by snapshot now and then. */
 static void case_random(void)
 {
 	const char *names[] = { "r0", "r1", "r2", "r3" };
-	struct repl_cmd e;
+	static struct repl_cmd pend[64];
 	unsigned int seed = 12345;
+	int npend = 0;
 	int step, ok = 1, snaps = 0, st[8] = { 0 };
 
 	nodes_init(3, 4);
-	for (step = 0; step < 6000 && ok; step++) {
+	for (step = 0; step < 8000 && ok; step++) {
 		u32 r = rand_r(&seed);
 		u32 client = r % 6, node = 1 + client % 3;
 		const char *nm = names[(r >> 8) % 4];
@@ -302,14 +346,17 @@ static void case_random(void)
 			renew(node, client, nm, (r >> 20) % 2, 2 * SEC);
 			break;
 		case 6:
-			now0 += 200 * MS;
-			while (propose(0, now0, &e))
-				st[3 + !!apply_all(&e).status]++;
-			break;
 		case 7:
-			run(REPL_OP_CANCEL, node, client, BODY(.name = nm,
-			    .name_len = 2, .cookie = step - (r >> 20) % 8),
-			    0, NULL);
+			if ((r >> 16) % 10 == 7) {
+				random_more(r, node, client, step);
+				break;
+			}
+			now0 += 200 * MS;
+			/* Some commit later, after renewals: stale ones. */
+			while (npend < 64 && propose(0, now0, &pend[npend]))
+				npend++;
+			while (npend && (rand_r(&seed) % 3))
+				st[3 + !!apply_all(&pend[--npend]).status]++;
 			break;
 		case 8:
 			if ((r >> 20) % 4 == 0)
@@ -335,7 +382,7 @@ static void case_random(void)
 	printf("# random: %d granted, %d queued, %d deadlocks, %d expiries (%d stale), %d waits granted, %d timed out, %d snapshots\n",
 	       st[0], st[1], st[2], st[3], st[4], st[5], st[6], snaps);
 	T_OK(ok && snaps > 100 && st[2] && st[5] && st[6] && st[3],
-	     "6000 random entries, %d snapshots: nodes equal at every index",
+	     "8000 random entries of every op, %d snapshots: nodes equal at every index",
 	     snaps);
 	nodes_fini();
 }
