@@ -39,6 +39,7 @@ US_CFLAGS := $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -Iuserspace/lib $(NL_CFLAGS) \
 LIB_SRCS := userspace/lib/dlock.c
 LIB_SRCS += userspace/lib/handle.c userspace/lib/acquire.c userspace/lib/inspect.c \
 	userspace/lib/config.c userspace/lib/keepalive.c
+LIB_SRCS += userspace/lib/elect.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_SONAME := libdlock.so.1
@@ -95,7 +96,9 @@ $(BUILD)/dlock.pc: userspace/lib/dlock.pc.in VERSION
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
-	$(BUILD)/userspace/dlockctl/output.o
+	$(BUILD)/userspace/dlockctl/output.o \
+	$(patsubst %.c,$(BUILD)/%.o,$(filter-out %/dlockctl.c %/output.c,\
+		$(wildcard userspace/dlockctl/*.c)))
 
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 	$(CC) -o $@ $^ $(NL_LIBS)

@@ -21,6 +21,7 @@
 
 #include "kcompat.h"
 #include "table.h"
+#include "observe.h"
 
 #ifndef DLOCK_VERSION
 #define DLOCK_VERSION "unknown"
@@ -59,6 +60,8 @@ struct dlock_net {
 	/* Holder and waiter entries; while any, a module reference (pin.c). */
 	atomic_long_t entries;
 	spinlock_t pin_lock;
+	/* Lease and wait outcomes (observe.c). */
+	struct dlock_stats __percpu *stats;
 };
 
 /*
@@ -103,6 +106,8 @@ struct dlock_ctx {
 	struct dl_cmd cx;
 	struct dlock_net *dn;
 	struct sk_buff_head notes;
+	/* The owner whose own request this is, if any (observe.h). */
+	const struct dlock_actor *actor;
 };
 
 extern struct genl_family dlock_genl_family;

@@ -228,6 +228,7 @@ static void dlock_tbl_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd
 
 	lockdep_assert_held(&dn->wait_graph);
 	dlock_assert_name_held(dn, wd->name, wd->name_len);
+	dlock_obs_wait_done(to_ctx(cx), wd);
 	dlock_nl_queue_wait_done(to_ctx(cx), wd);
 }
 
@@ -240,6 +241,7 @@ static void dlock_tbl_lost(struct dl_cmd *cx, const struct dl_lost *ls)
 static void dlock_tbl_event(struct dl_cmd *cx, const struct dl_event *ev)
 {
 	dlock_assert_name_held(to_ctx(cx)->dn, ev->name, ev->name_len);
+	dlock_obs_event(to_ctx(cx), ev);
 	dlock_nl_queue_event(to_ctx(cx), ev);
 }
 
@@ -276,6 +278,7 @@ void dlock_ctx_init(struct dlock_ctx *ctx, struct dlock_net *dn)
 	ctx->cx.steps = 0;
 	ctx->cx.why = NULL;
 	__skb_queue_head_init(&ctx->notes);
+	ctx->actor = NULL;
 }
 
 /*

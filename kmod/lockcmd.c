@@ -248,10 +248,22 @@ static int dlock_fill_acquire(struct sk_buff *msg, void *arg)
 	       nla_put_u32(msg, DLOCK_A_COUNT, a->res.count);
 }
 
+/* The requester is the owner of what its acquire is granted at once. */
+static void dlock_acquire_actor(const struct dl_acquire_req *rq,
+				struct dlock_actor *act)
+{
+	act->pid = task_tgid_nr(current);
+	act->session_id = dl_session_id(rq->sess);
+	act->tag = rq->tag;
+	act->str = rq->flags & DL_ACQ_DETACHED ? rq->owner : NULL;
+	act->len = rq->owner_len;
+}
+
 int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct dlock_acquire a = {};
+	struct dlock_actor actor;
 	struct dlock_caller who;
 	struct dlock_ctx ctx;
 	struct sk_buff *msg;
@@ -279,9 +291,15 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	dlock_ctx_init(&ctx, dn);
+	dlock_acquire_actor(&a.rq, &actor);
+	ctx.actor = &actor;
 	err = dlock_run(&ctx, a.rq.name, a.rq.name_len, dlock_do_acquire, &a);
 	if (may_queue && err != DL_QUEUED)
 		dlock_wait_unreserve(dn, skb, a.rq.name_len);
+	if (err == DL_QUEUED)
+		dlock_obs_queued(dn, &a.rq);
+	else if (err == -EDEADLK)
+		dlock_obs_deadlock(dn, &a.rq, ctx.cx.why);
 	if (err < 0) {
 		nlmsg_free(msg);
 		if (err == -ENOMEM && dlock_unloading()) {
@@ -345,6 +363,7 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 			   int (*fill)(struct sk_buff *msg, void *arg))
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dlock_actor actor = {};
 	struct dlock_ctx ctx;
 	struct sk_buff *msg;
 	int err;
@@ -357,6 +376,14 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 	if (!msg)
 		return -ENOMEM;
 	dlock_ctx_init(&ctx, dn);
+	/* The owner's own request: its release is traced with its pid. */
+	actor.pid = task_tgid_nr(current);
+	actor.str = o->owner.str;
+	actor.len = o->owner.len;
+	if (o->owner.sess)
+		actor.session_id = dl_session_id(o->owner.sess);
+	actor.tag = o->owner.tag;
+	ctx.actor = &actor;
 	err = dlock_run(&ctx, o->name, o->len, fn, o);
 	if (err < 0) {
 		nlmsg_free(msg);

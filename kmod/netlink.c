@@ -77,7 +77,9 @@ static int dlock_validate_owner(const struct nlattr *a,
 	REPLY_ONLY(DLOCK_A_HIDDEN),					\
 	REPLY_ONLY(DLOCK_A_CFG_USER_LEASES),				\
 	REPLY_ONLY(DLOCK_A_CFG_USER_WAITERS),				\
-	REPLY_ONLY(DLOCK_A_CFG_USER_VALUE_BYTES)
+	REPLY_ONLY(DLOCK_A_CFG_USER_VALUE_BYTES),			\
+	REPLY_ONLY(DLOCK_A_STATUS_COUNTERS),				\
+	REPLY_ONLY(DLOCK_A_STATUS_LOCKS)
 
 #define DLOCK_POL_NAME \
 	[DLOCK_A_NAME] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, dlock_validate_name)
@@ -172,9 +174,11 @@ static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
 			      dn->net->net_cookie, DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_MEMORY,
 			      percpu_counter_sum_positive(&dn->mem_bytes),
+			      DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_LOCKS, st.locks,
 			      DLOCK_A_PAD))
 		return -EMSGSIZE;
-	return 0;
+	return dlock_obs_fill(msg, dn);
 }
 
 static int dlock_nl_get_status(struct sk_buff *skb, struct genl_info *info)

@@ -22,14 +22,25 @@ static int __net_init dlock_net_init(struct net *net)
 {
 	struct dlock_net *dn = dlock_net(net);
 
+	int err;
+
 	dn->net = net;
 	atomic64_set(&dn->requests, 0);
-	return dlock_lease_init(dn);
+	err = dlock_obs_init(dn);
+	if (err)
+		return err;
+	err = dlock_lease_init(dn);
+	if (err)
+		dlock_obs_exit(dn);
+	return err;
 }
 
 static void __net_exit dlock_net_exit(struct net *net)
 {
-	dlock_lease_exit(dlock_net(net));
+	struct dlock_net *dn = dlock_net(net);
+
+	dlock_lease_exit(dn);
+	dlock_obs_exit(dn);
 }
 
 static struct pernet_operations dlock_net_ops = {

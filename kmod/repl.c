@@ -14,6 +14,7 @@
 #define NS_PER_SEC	1000000000ULL
 #define SNAP_HDR	16	/* epoch u64, dedup count u32, pad u32 */
 #define DEDUP_REC	40
+#define SNAP_WINDOW	4	/* snapshot chunks in flight to one peer */
 
 struct repl_peer {
 	u64 inc;		/* latest incarnation heard from the peer */
@@ -25,6 +26,8 @@ struct repl_peer {
 	bool recovering;	/* leader: its acks do not count */
 	bool sess_ended;	/* leader: SESSION_END proposed this silence */
 	bool voted;		/* candidate: granted us its vote */
+	u64 snap_acked;		/* leader: bytes of r->tx the peer holds */
+	u64 snap_sent;		/* leader: bytes of r->tx sent to it */
 	/* recovery round answers */
 	bool rec_got;
 	u8 rec_flags;
@@ -82,8 +85,21 @@ struct repl {
 	struct repl_peer peer[REPL_MAX_NODES];
 	struct repl_dedup *dedup;
 	u32 nr_dedup;
-	u8 *snap;
-	u32 snap_cap;
+	/* leader: the snapshot lagging peers get, kept while it is of use */
+	u8 *tx;
+	u64 tx_len;
+	u64 tx_index;		/* last index it covers */
+	u64 tx_term;		/* and that entry's term */
+	/* follower: the snapshot being received, installed once complete */
+	u8 *rx;
+	u64 rx_len;
+	u64 rx_have;		/* bytes received in a row from offset 0 */
+	u64 rx_index;
+	u64 rx_term;
+	u64 rx_lead;		/* term of the leader sending it */
+	u32 chunk;		/* snapshot bytes per SNAP */
+	u64 nr_built, nr_chunks, nr_installed;
+
 	struct repl_msg *out;	/* scratch for outgoing messages */
 	struct repl_cmd tmp;	/* scratch command: too big for the stack */
 };
@@ -258,6 +274,25 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 	return d;
 }
 
+/* ---- snapshot buffers ------------------------------------------------- */
+
+static void tx_drop(struct repl *r)
+{
+	if (r->tx)
+		r->env.free(r->env.ctx, r->tx);
+	r->tx = NULL;
+	r->tx_len = 0;
+}
+
+static void rx_drop(struct repl *r)
+{
+	if (r->rx)
+		r->env.free(r->env.ctx, r->rx);
+	r->rx = NULL;
+	r->rx_len = 0;
+	r->rx_have = 0;
+}
+
 /* ---- apply ------------------------------------------------------------ */
 
 /* Commands a client asks for: each goes through the dedup table. */
@@ -330,6 +365,9 @@ static void apply_committed(struct repl *r, u64 now)
 	}
 	if (r->last - r->first + 1 > r->cfg.log_cap / 4 * 3)
 		compact(r);
+	/* a snapshot in reception that the log overtook is of no use */
+	if (r->rx && r->rx_index <= r->commit)
+		rx_drop(r);
 	if (r->catching_up && r->commit >= r->catchup_target) {
 		r->catching_up = false;
 		elect_reset(r, now);
@@ -338,31 +376,56 @@ static void apply_committed(struct repl *r, u64 now)
 
 /* ---- snapshot ------------------------------------------------------------ */
 
-static s64 snap_build(struct repl *r)
+/*
+ * The leader serializes the state once, at its applied index, and sends
+ * that buffer to every lagging peer.  It stays useful while the log still
+ * holds every entry after it; once compaction passed it, a peer installing
+ * it could not continue from the log, so it is built again and every
+ * transfer starts over.
+ */
+static int tx_prepare(struct repl *r)
 {
-	u32 len = SNAP_HDR, i;
+	u64 hdr = SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC, size, off = SNAP_HDR;
+	u32 i;
 	s64 n;
+	u8 *b;
 
-	if (SNAP_HDR + (u64)r->nr_dedup * DEDUP_REC > r->snap_cap)
+	if (r->tx && r->tx_index + 1 >= r->first)
+		return 0;
+	tx_drop(r);
+	size = r->ops->save_size(r->sm);
+	if (size > r->cfg.max_snap_bytes || hdr > r->cfg.max_snap_bytes - size)
 		return -ENOSPC;
-	dl_put_le64(r->snap, r->epoch);
-	dl_put_le64(r->snap + 8, r->nr_dedup);
-	for (i = 0; i < r->nr_dedup; i++, len += DEDUP_REC) {
+	b = r->env.alloc(r->env.ctx, hdr + size);
+	if (!b)
+		return -ENOMEM;
+	dl_put_le64(b, r->epoch);
+	dl_put_le64(b + 8, r->nr_dedup);
+	for (i = 0; i < r->nr_dedup; i++, off += DEDUP_REC) {
 		struct repl_dedup *d = &r->dedup[i];
 
-		dl_put_le64(r->snap + len, (u64)d->client | (u64)d->req << 32);
-		dl_put_le64(r->snap + len + 8, d->used);
-		dl_put_le64(r->snap + len + 16, (u64)(u32)d->res.status |
+		dl_put_le64(b + off, (u64)d->client | (u64)d->req << 32);
+		dl_put_le64(b + off + 8, d->used);
+		dl_put_le64(b + off + 16, (u64)(u32)d->res.status |
 					  (u64)d->res.count << 32);
-		dl_put_le64(r->snap + len + 24, d->res.token);
-		dl_put_le64(r->snap + len + 32, d->res.index);
+		dl_put_le64(b + off + 24, d->res.token);
+		dl_put_le64(b + off + 32, d->res.index);
 	}
-	n = r->ops->save(r->sm, r->snap + len, r->snap_cap - len);
-	if (n < 0)
-		return n;
-	if ((u64)n > r->snap_cap - len)
-		return -ENOSPC;		/* save() overran its buffer */
-	return len + n;
+	n = r->ops->save(r->sm, b + hdr, size);
+	if (n < 0 || (u64)n > size) {
+		r->env.free(r->env.ctx, b);
+		return n < 0 ? (int)n : -ENOSPC;
+	}
+	r->tx = b;
+	r->tx_len = hdr + (u64)n;
+	r->tx_index = r->applied;
+	r->tx_term = term_at(r, r->applied);
+	r->nr_built++;
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		r->peer[i].snap_acked = 0;
+		r->peer[i].snap_sent = 0;
+	}
+	return 0;
 }
 
 static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
@@ -421,41 +484,70 @@ static bool quorum_fresh(struct repl *r, u64 now)
 	return now <= quorum_time(r, now) + r->cfg.elect_min_ns;
 }
 
+/* Up to @budget chunks of the snapshot, at most SNAP_WINDOW unacknowledged. */
+static void send_snap(struct repl *r, u16 to, u32 budget, u64 now)
+{
+	struct repl_peer *p = &r->peer[to];
+	struct repl_msg *m;
+	u64 end;
+	u32 n;
+
+	if (tx_prepare(r))
+		return;
+	end = min(r->tx_len, p->snap_acked + (u64)SNAP_WINDOW * r->chunk);
+	p->snap_sent = max(p->snap_sent, p->snap_acked);
+	while (budget-- && p->snap_sent < end) {
+		n = (u32)min((u64)r->chunk, r->tx_len - p->snap_sent);
+		m = msg_new(r, REPL_MSG_SNAP, to);
+		m->index = r->tx_index;
+		m->log_term = r->tx_term;
+		m->snap_len = r->tx_len;
+		m->snap_off = p->snap_sent;
+		m->blob = r->tx + p->snap_sent;
+		m->blob_len = n;
+		m->t_send = now;
+		if (quorum_fresh(r, now))
+			m->t_echo = p->echo;
+		msg_send(r);
+		p->snap_sent += n;
+		r->nr_chunks++;
+	}
+}
+
 static void send_append(struct repl *r, u16 to, u64 now)
 {
 	struct repl_peer *p = &r->peer[to];
 	struct repl_msg *m;
 	u32 bytes;
 	u64 i;
-	s64 n;
 
-	if (p->next < r->first) {
-		n = snap_build(r);
-		if (n < 0)
-			return;
-		m = msg_new(r, REPL_MSG_SNAP, to);
-		m->index = r->applied;
-		m->log_term = term_at(r, r->applied);
-		m->blob = r->snap;
-		m->blob_len = (u32)n;
-		m->snap_len = (u64)n;
-	} else {
-		m = msg_new(r, REPL_MSG_APPEND, to);
-		m->index = p->next - 1;
-		m->log_term = term_at(r, m->index);
-		/* as many entries as fit one datagram */
-		bytes = wire_size(m);
-		for (i = p->next; i <= r->last && m->n_ent < REPL_MAX_BATCH;
-		     i++) {
-			const struct repl_entry *e = ent_at(r, i);
-
-			if (bytes + wire_entry_size(e) > WIRE_MAX)
-				break;
-			bytes += wire_entry_size(e);
-			ent_copy(&m->ent[m->n_ent++], e);
-		}
-		m->commit = r->commit;
+	if (p->next < r->first &&
+	    now <= p->last_heard + r->cfg.elect_max_ns) {
+		/* a heartbeat or a retry: go back to what the peer holds */
+		p->snap_sent = p->snap_acked;
+		send_snap(r, to, 1, now);
+		return;
 	}
+	m = msg_new(r, REPL_MSG_APPEND, to);
+	/*
+	 * A peer that needs a snapshot but is silent (down, cut off) gets an
+	 * empty APPEND at the log's start instead: its answer, if any, shows
+	 * it is there before a snapshot is serialized for it.
+	 */
+	m->index = max(p->next, r->first) - 1;
+	m->log_term = term_at(r, m->index);
+	/* as many entries as fit one datagram */
+	bytes = wire_size(m);
+	for (i = m->index + 1; i <= r->last && p->next >= r->first &&
+	     m->n_ent < REPL_MAX_BATCH; i++) {
+		const struct repl_entry *e = ent_at(r, i);
+
+		if (bytes + wire_entry_size(e) > WIRE_MAX)
+			break;
+		bytes += wire_entry_size(e);
+		ent_copy(&m->ent[m->n_ent++], e);
+	}
+	m->commit = r->commit;
 	m->t_send = now;
 	/* echo only while a majority is known to follow us (see protocol.md) */
 	if (quorum_fresh(r, now))
@@ -483,6 +575,7 @@ static void become_follower(struct repl *r, u64 term, u64 now)
 	}
 	r->role = REPL_FOLLOWER;
 	r->leader = REPL_NONE;
+	tx_drop(r);	/* only a leader sends snapshots */
 	elect_reset(r, now);
 }
 
@@ -569,6 +662,8 @@ static void become_leader(struct repl *r, u64 now)
 		p->last_heard = now + repl_hold(r->cfg.drift_ppm,
 						r->cfg.elect_min_ns);
 		p->sess_ended = false;
+		p->snap_acked = 0;
+		p->snap_sent = 0;
 	}
 	/* every lease's countdown restarts at our election */
 	r->ops->restart_leases(r->sm, now);
@@ -640,6 +735,8 @@ static void wipe_log(struct repl *r)
 	r->wipes++;
 	r->epoch = 0;
 	r->nr_dedup = 0;
+	tx_drop(r);
+	rx_drop(r);
 	r->ops->reset(r->sm);
 }
 
@@ -883,37 +980,104 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 	append_resp(r, in, true, upto, now);
 }
 
+static void snap_resp(struct repl *r, const struct repl_msg *in, u64 have,
+		      u64 now)
+{
+	struct repl_msg *m = msg_new(r, REPL_MSG_SNAP_RESP, in->from);
+
+	if (r->catching_up)
+		m->flags |= REPL_F_RECOVERING;
+	m->index = in->index;
+	m->log_term = in->log_term;
+	m->snap_off = have;
+	m->t_send = now;
+	m->t_echo = in->t_send;
+	msg_send(r);
+}
+
+/* Is @in a chunk of the snapshot we are receiving? */
+static bool rx_same(const struct repl *r, const struct repl_msg *in)
+{
+	return r->rx && r->rx_lead == in->term && r->rx_index == in->index &&
+	       r->rx_term == in->log_term && r->rx_len == in->snap_len;
+}
+
+/*
+ * First chunk of a snapshot: a new buffer.  A chunk of an older snapshot of
+ * the same leader (delayed in the network) does not replace a newer one.
+ */
+static bool rx_start(struct repl *r, const struct repl_msg *in)
+{
+	if (in->snap_off || in->snap_len < SNAP_HDR ||
+	    in->snap_len > r->cfg.max_snap_bytes ||
+	    (r->rx && r->rx_lead == in->term && in->index < r->rx_index))
+		return false;
+	rx_drop(r);
+	r->rx = r->env.alloc(r->env.ctx, in->snap_len);
+	if (!r->rx)
+		return false;
+	r->rx_len = in->snap_len;
+	r->rx_have = 0;
+	r->rx_index = in->index;
+	r->rx_term = in->log_term;
+	r->rx_lead = in->term;
+	return true;
+}
+
+/* Every byte arrived: replace state, dedup table and log at once. */
+static void rx_install(struct repl *r, const struct repl_msg *in, u64 now)
+{
+	/*
+	 * entries after the snapshot that we already hold (and may have
+	 * acknowledged) stay: a follower's log never loses acked entries
+	 */
+	bool keep = in->index + 1 >= r->first && in->index <= r->last &&
+		    term_at(r, in->index) == in->log_term;
+	int err = snap_install(r, r->rx, r->rx_len, now);
+
+	rx_drop(r);
+	if (err) {
+		append_resp(r, in, false, r->commit + 1, now);
+		return;
+	}
+	r->nr_installed++;
+	r->first = in->index + 1;
+	if (!keep)
+		r->last = in->index;
+	r->snap_term = in->log_term;
+	r->commit = in->index;
+	r->applied = in->index;
+	r->fresh = false;
+	apply_committed(r, now);
+	append_resp(r, in, true, in->index, now);
+}
+
 static void on_snap(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	if (!accept_leader(r, in, now)) {
 		append_resp(r, in, false, 0, now);
 		return;
 	}
-	/* one chunk for now: the whole snapshot in this message */
-	if (in->snap_off || in->blob_len != in->snap_len)
+	if (in->index <= r->commit) {
+		/* we hold all of it (and it is committed): skip it */
+		append_resp(r, in, true, in->index, now);
 		return;
-	if (in->index > r->commit) {
-		/*
-		 * entries after the snapshot that we already hold (and may have
-		 * acknowledged) stay: a follower's log never loses acked entries
-		 */
-		bool keep = in->index + 1 >= r->first && in->index <= r->last &&
-			    term_at(r, in->index) == in->log_term;
-
-		if (snap_install(r, in->blob, in->blob_len, now)) {
-			append_resp(r, in, false, r->commit + 1, now);
-			return;
-		}
-		r->first = in->index + 1;
-		if (!keep)
-			r->last = in->index;
-		r->snap_term = in->log_term;
-		r->commit = in->index;
-		r->applied = in->index;
-		r->fresh = false;
-		apply_committed(r, now);
 	}
-	append_resp(r, in, true, in->index, now);
+	if (!rx_same(r, in) && !rx_start(r, in)) {
+		/* not the start of one: tell the leader we hold nothing of it */
+		if (in->snap_len <= r->cfg.max_snap_bytes)
+			snap_resp(r, in, 0, now);
+		return;
+	}
+	/* in order only: a gap or a repeat is answered with what we hold */
+	if (in->snap_off == r->rx_have) {
+		memcpy(r->rx + r->rx_have, in->blob, in->blob_len);
+		r->rx_have += in->blob_len;
+	}
+	if (r->rx_have < r->rx_len)
+		snap_resp(r, in, r->rx_have, now);
+	else
+		rx_install(r, in, now);
 }
 
 static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
@@ -950,6 +1114,31 @@ static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 			p->next = p->match + 1;
 		if (p->next != old_next)
 			send_append(r, in->from, now);
+	}
+}
+
+static void on_snap_resp(struct repl *r, const struct repl_msg *in, u64 now)
+{
+	struct repl_peer *p = &r->peer[in->from];
+
+	if (r->role != REPL_LEADER || in->term != r->term)
+		return;
+	p->last_heard = max(p->last_heard, now);
+	p->sess_ended = false;
+	p->echo = max(p->echo, in->t_send);
+	p->acked_lt = max(p->acked_lt, in->t_echo);
+	p->recovering = in->flags & REPL_F_RECOVERING;
+	if (!r->tx || p->next >= r->first || in->index != r->tx_index ||
+	    in->log_term != r->tx_term)
+		return;		/* an answer about another snapshot */
+	if (in->snap_off > p->snap_acked) {
+		/* moved forward: refill the window (one chain per answer) */
+		p->snap_acked = min(in->snap_off, r->tx_len);
+		send_snap(r, in->from, SNAP_WINDOW, now);
+	} else if (in->snap_off < p->snap_acked) {
+		/* it lost what it had, or the answer is old: resend later */
+		p->snap_acked = in->snap_off;
+		p->snap_sent = in->snap_off;
 	}
 }
 
@@ -1037,6 +1226,8 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 		p->recovering = true;
 		p->echo = 0;
 		p->acked_lt = 0;
+		p->snap_acked = 0;
+		p->snap_sent = 0;
 	}
 	if (m->type == REPL_MSG_RECOVER_REQ) {
 		on_recover_req(r, m);
@@ -1069,6 +1260,12 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 			become_follower(r, m->term, now);
 		else
 			on_append_resp(r, m, now);
+		break;
+	case REPL_MSG_SNAP_RESP:
+		if (m->term > r->term)
+			become_follower(r, m->term, now);
+		else
+			on_snap_resp(r, m, now);
 		break;
 	case REPL_MSG_FORWARD:
 		on_forward(r, m, now);
@@ -1171,6 +1368,12 @@ static void leader_tick(struct repl *r, u64 now)
 	}
 	if (now >= r->hb_at)
 		broadcast_append(r, now);
+	/* the snapshot buffer goes once no peer needs it */
+	for (i = 0; i < r->cfg.nr_nodes; i++)
+		if (i != r->cfg.self && r->peer[i].next < r->first)
+			break;
+	if (i == r->cfg.nr_nodes)
+		tx_drop(r);
 }
 
 static void tick(struct repl *r, u64 now)
@@ -1291,6 +1494,9 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->grant_after = r->grant_after;
 	st->sess_until = r->sess_until;
 	st->sess_gen = r->sess_gen;
+	st->snap_built = r->nr_built;
+	st->snap_chunks = r->nr_chunks;
+	st->snap_installed = r->nr_installed;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -1303,6 +1509,7 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 	if (!cfg->nr_nodes || cfg->nr_nodes > REPL_MAX_NODES ||
 	    cfg->self >= cfg->nr_nodes || cfg->log_cap < 4 * REPL_MAX_BATCH ||
 	    !cfg->max_clients || cfg->max_snap_bytes < SNAP_HDR ||
+	    cfg->snap_chunk > WIRE_CHUNK_MAX ||
 	    cfg->drift_ppm >= 100000 || !cfg->hb_ns ||
 	    cfg->elect_min_ns <= cfg->hb_ns ||
 	    cfg->elect_max_ns < cfg->elect_min_ns || !cfg->incarnation)
@@ -1317,11 +1524,9 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 	r->sm = sm;
 	r->ring = env->alloc(env->ctx, sizeof(*r->ring) * cfg->log_cap);
 	r->dedup = env->alloc(env->ctx, sizeof(*r->dedup) * cfg->max_clients);
-	r->snap_cap = cfg->max_snap_bytes < WIRE_CHUNK_MAX ?
-		      (u32)cfg->max_snap_bytes : WIRE_CHUNK_MAX;
-	r->snap = env->alloc(env->ctx, r->snap_cap);
+	r->chunk = cfg->snap_chunk ? cfg->snap_chunk : WIRE_CHUNK_MAX;
 	r->out = env->alloc(env->ctx, sizeof(*r->out));
-	if (!r->ring || !r->dedup || !r->snap || !r->out) {
+	if (!r->ring || !r->dedup || !r->out) {
 		repl_destroy(r);
 		return NULL;
 	}
@@ -1358,8 +1563,8 @@ void repl_destroy(struct repl *r)
 		r->env.free(ctx, r->ring);
 	if (r->dedup)
 		r->env.free(ctx, r->dedup);
-	if (r->snap)
-		r->env.free(ctx, r->snap);
+	tx_drop(r);
+	rx_drop(r);
 	if (r->out)
 		r->env.free(ctx, r->out);
 	r->env.free(ctx, r);

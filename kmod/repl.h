@@ -3,7 +3,12 @@
  * dlock replication core: a leader-based protocol (Raft-like log, VR-like
  * recovery of nodes that lost their memory) that orders every change to the
  * lease table.  Pure policy: no I/O, no clock reads, no allocation outside
- * the caller's allocator (all of it at repl_create()), no floating point.
+ * the caller's allocator, no floating point.  Fixed-size memory is taken at
+ * repl_create(); snapshot buffers (up to cfg.max_snap_bytes each: the
+ * leader's serialized state, a follower's reassembly buffer) are taken and
+ * given back as transfers need them, from inside any entry point, so
+ * env->alloc may sleep only if the caller's context allows it (kvmalloc
+ * under the caller's mutex in the kernel).
  *
  * The caller feeds it three kinds of input, each with the current monotonic
  * time of this node in nanoseconds:
@@ -154,7 +159,13 @@ struct repl_cfg {
 	u16 self;
 	u32 log_cap;		/* entries kept in memory */
 	u32 max_clients;	/* request-id (dedup) slots */
-	u64 max_snap_bytes;	/* largest snapshot sent or accepted */
+	/*
+	 * Largest snapshot sent or accepted (16 bytes + 40 per dedup
+	 * slot + the state machine's save_size()); a table of 1M leases is
+	 * about 100 MB.
+	 */
+	u64 max_snap_bytes;
+	u32 snap_chunk;		/* snapshot bytes per SNAP; 0: WIRE_CHUNK_MAX */
 	u32 drift_ppm;		/* clock rate error bound of every node */
 	u64 hb_ns;		/* leader heartbeat period */
 	u64 elect_min_ns;	/* election timeout range */
@@ -239,6 +250,9 @@ struct repl_status {
 	u64 grant_after;	/* no ACQUIRE proposed before (lock-delay) */
 	u64 sess_until;		/* leases of this node's clients valid until */
 	u32 sess_gen;		/* bumps when the session lapsed and resumed */
+	u64 snap_built;		/* snapshots serialized to send */
+	u64 snap_chunks;	/* SNAP chunks sent */
+	u64 snap_installed;	/* snapshots received and installed */
 };
 
 struct repl;

@@ -3,6 +3,7 @@
 # loaded" case these tests exercise.
 HOST_TEST_LIB := $(BUILD)/tests/host/test_lib
 HOST_TEST_OUTPUT := $(BUILD)/tests/host/test_output
+HOST_TEST_METRICS := $(BUILD)/tests/host/test_metrics
 
 $(HOST_TEST_LIB): tests/host/test_lib.c $(BUILD)/libdlock.a tests/tap.h
 	@mkdir -p $(dir $@)
@@ -14,9 +15,26 @@ $(HOST_TEST_OUTPUT): tests/host/test_output.c $(BUILD)/userspace/dlockctl/output
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/output.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(DLOCKCTL)
+# dlockctl's duration parser, on its own (tests/host/test_duration.c).
+HOST_TEST_DURATION := $(BUILD)/tests/host/test_duration
+
+$(HOST_TEST_DURATION): tests/host/test_duration.c userspace/dlockctl/duration.c \
+		userspace/dlockctl/duration.h tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
+		userspace/dlockctl/duration.c
+
+$(HOST_TEST_METRICS): tests/host/test_metrics.c $(BUILD)/userspace/dlockctl/metrics.o \
+		userspace/dlockctl/metrics.h tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
+		$(BUILD)/userspace/dlockctl/metrics.o
+
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TEST_METRICS) $(DLOCKCTL)
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
+	@$(HOST_TEST_DURATION)
+	@$(HOST_TEST_METRICS)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 	@tests/host/test-man3.sh

@@ -59,5 +59,50 @@ expect 2 "'x' is not a number" "config set with a bad number names it" -- config
 expect 2 "unknown argument 'bogus'" "config with an unknown word is a usage error" -- config bogus
 expect 3 'not loaded' "a valid lock without the module exits 3" -- lock x --ttl 1s
 
+# Durations: a bare number is seconds; every option that takes one names
+# itself and the value it refuses.  (tests/host/test_duration.c checks the
+# values parsed; here, that each option goes through the parser.)
+expect 3 'not loaded' "a fraction of seconds is a valid --ttl (1.5s)" -- lock x --ttl 1.5s
+expect 3 'not loaded' "a bare fraction is seconds (0.25)" -- lock x --ttl 0.25
+expect 3 'not loaded' "250ms and 2m are valid" -- lock x --ttl 250ms --wait 2m
+expect 2 -- "--ttl: '-5' is not a duration" "a negative --ttl is named with its value" -- lock x --ttl -5
+expect 2 -- "--ttl: '' is not a duration" "an empty --ttl is named" -- lock x --ttl ''
+expect 2 -- "--ttl: '1.5ms' is finer than a millisecond" "a --ttl finer than 1 ms is refused" -- lock x --ttl 1.5ms
+expect 2 -- "--ttl: '4294968' is too long" "4294968 seconds overflow the 32-bit milliseconds" -- lock x --ttl 4294968
+expect 2 -- "--ttl: must be above zero" "--ttl 0 is refused" -- lock x --ttl 0
+expect 2 -- "--wait: 'soon' is not a duration" "a bad --wait is named" -- lock x --ttl 1s --wait soon
+expect 2 -- "-w: '1x' has an unknown unit" "a bad -w is named" -- run x -w 1x -- true
+expect 2 -- "--grace: '5q' has an unknown unit" "a bad --grace is named" -- run x --grace 5q -- true
+expect 2 -- "--ttl: 'abc' is not a duration" "a bad renew --ttl is named" -- renew x --owner o --ttl abc
+expect 2 -- "--max-ttl: '2x' has an unknown unit" "a bad config --max-ttl is named" -- config set --max-ttl 2x
+expect 2 -- "--ttl: '1e3' has an unknown unit" "a bad elect --ttl is named" -- elect x v --ttl 1e3 -- true
+
+# flock(1)'s spellings: -n, -w SECONDS, -E CODE, -v.
+expect 3 'not loaded' "run accepts -n, -E and -v" -- run x -n -E 7 -v -- true
+expect 3 'not loaded' "run accepts -w with seconds" -- run x -w 2.5 -- true
+expect 3 'not loaded' "lock accepts -w, -E and -v" -- lock x --ttl 1s -w 1 -E 9 -v
+expect 2 'exclude each other' "-n with --wait is refused" -- run x -n --wait 5 -- true
+expect 2 'exclude each other' "--try with -w is refused" -- run x --try -w 5 -- true
+expect 2 -- "-E: '256' is not an exit code" "-E above 255 is refused" -- run x -E 256 -- true
+expect 2 -- "-E: 'x' is not a number" "-E with a word is refused" -- run x -E x -- true
+expect 2 "missing value of option '-E'" "-E without its value is named" -- run x -E
+expect 2 "option '-E' does not apply here" "unlock refuses -E" -- unlock x --owner o -E 3
+
+# elect and observe check their arguments before they need the module.
+expect 2 'missing lock NAME' "elect without NAME is a usage error" -- elect
+expect 2 'missing VALUE' "elect without VALUE is a usage error" -- elect x
+expect 2 'missing CMD to run as leader' "elect without CMD is a usage error" -- elect x v
+expect 2 'VALUE must be 1 to 1024 bytes' "elect with an empty VALUE is refused" -- elect x '' -- true
+expect 2 'VALUE must be 1 to 1024 bytes' "elect with a VALUE over 1 KiB is refused" -- elect x "$(printf 'v%.0s' $(seq 1025))" -- true
+expect 2 'at most 254' "an election name of 255 bytes is refused (NAME~ must fit)" -- elect "$(printf 'x%.0s' $(seq 255))" v -- true
+expect 2 "option '--owner' does not apply here" "elect refuses --owner" -- elect x v --owner o -- true
+expect 2 "option '--shared' does not apply here" "elect refuses --shared" -- elect x v --shared -- true
+expect 2 'put -- before CMD' "elect explains -- when CMD options look like its own" -- elect x v ls -l
+expect 2 'missing lock NAME' "observe without NAME is a usage error" -- observe
+expect 2 "unexpected argument 'y'" "observe with two names is a usage error" -- observe x y
+expect 2 "option '--ttl' does not apply here" "observe refuses lock options" -- observe x --ttl 5
+expect 3 'not loaded' "a valid elect without the module exits 3" -- elect x v --ttl 30 -- true
+expect 3 'not loaded' "a valid observe without the module exits 3" -- -j observe x
+
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -31,7 +31,7 @@ token=$(awk '$1 == "token" {print $2}' <<<"$out")
 ok $? "lock prints owner and token ($owner, $token)"
 
 expect 4 'lock is held' "a second lock --try exits 4 and says the lock is held" -- lock db --ttl 1s --try
-expect 4 'timed out waiting' "lock --wait 300 on a held lock exits 4 after the wait" -- lock db --ttl 1s --wait 300
+expect 4 'timed out waiting' "lock --wait 300ms on a held lock exits 4 after the wait" -- lock db --ttl 1s --wait 300ms
 
 out=$("$dl" -j get db)
 json "$out" "h=d['holders'][0]; assert d['name']=='db' and h['owner']=='$owner' and h['token']=='$token' and 0 < h['remaining_ms'] <= 60000 and h['count']==1 and h['comm']=='dlockctl', d"

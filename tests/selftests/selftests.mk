@@ -11,6 +11,7 @@ BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
 RELTEST_BIN := $(BUILD)/selftests/reliable_test
 SECTEST_BIN := $(BUILD)/selftests/security_test
 ERRTEST_BIN := $(BUILD)/selftests/errors_test
+ELECTTEST_BIN := $(BUILD)/selftests/elect_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -66,9 +67,17 @@ $(ERRTEST_BIN): tests/selftests/errors_test.c tests/selftests/nlraw.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
 
+# libdlock's leader election (userspace/lib/elect.c).
+$(ELECTTEST_BIN): tests/selftests/elect_test.c $(BUILD)/libdlock.a \
+		userspace/lib/dlock.h $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
+		-I$(KSFT_DIR) -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
+
 selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
 	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN) $(ERRTEST_BIN)
 selftests: $(LIB2TEST_BIN)
+selftests: $(ELECTTEST_BIN)
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -13,7 +13,7 @@ ok() {	# ok COND DESCRIPTION
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
 
-for t in test_wire test_repl; do
+for t in test_wire test_repl test_snap; do
 	out=$("$B/$t" 2>&1)
 	rc=$?
 	while IFS= read -r line; do

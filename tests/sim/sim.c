@@ -623,7 +623,8 @@ static void node_boot(int n)
 	cfg.self = (u16)n;
 	cfg.log_cap = 256;
 	cfg.max_clients = 64;
-	cfg.max_snap_bytes = 16384;
+	cfg.max_snap_bytes = 1 << 20;
+	cfg.snap_chunk = 1024;	/* several chunks per snapshot */
 	cfg.drift_ppm = P_DRIFT_PPM;
 	cfg.hb_ns = P_HB;
 	cfg.elect_min_ns = P_ELECT_MIN;

@@ -33,6 +33,10 @@ $(SIM_BUILD)/test_repl: tests/host/test_repl.c tests/sim/lockmodel.c $(SIM_HDR) 
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
 
+$(SIM_BUILD)/test_snap: tests/host/test_snap.c $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -o $@ tests/host/test_snap.c $(REPL_SRC)
+
 $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Ikmod -o $@ tests/fuzz/fuzz_wire.c kmod/wire.c
@@ -41,11 +45,17 @@ $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 sim: $(SIM_BUILD)/sim
 	$(SIM_BUILD)/sim -n $(SEEDS)
 
-fuzz: $(SIM_BUILD)/fuzz_wire
+$(SIM_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c kmod/wire.c $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ tests/fuzz/fuzz_seeds.c kmod/wire.c
+
+fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 	@mkdir -p $(SIM_BUILD)/fuzz-corpus
+	$(SIM_BUILD)/fuzz_seeds $(SIM_BUILD)/fuzz-corpus
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=65100 $(SIM_BUILD)/fuzz-corpus
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
+		$(SIM_BUILD)/test_snap \
 		$(SIM_BUILD)/sim-mut1 $(SIM_BUILD)/sim-mut2 $(SIM_BUILD)/sim-mut3 $(SIM_BUILD)/sim-mut4 \
 		$(SIM_BUILD)/sim-mut5
 	@tests/sim/check.sh $(SIM_BUILD)

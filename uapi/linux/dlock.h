@@ -225,7 +225,8 @@ enum dlock_lost_reason {
  *	requester's network namespace.  Request: no attributes.  Reply:
  *	%DLOCK_A_STATUS_VERSION, %DLOCK_A_STATUS_LEASES,
  *	%DLOCK_A_STATUS_WAITERS, %DLOCK_A_STATUS_REQUESTS,
- *	%DLOCK_A_STATUS_NETNS_COOKIE, %DLOCK_A_STATUS_MEMORY.
+ *	%DLOCK_A_STATUS_NETNS_COOKIE, %DLOCK_A_STATUS_MEMORY,
+ *	%DLOCK_A_STATUS_LOCKS, %DLOCK_A_STATUS_COUNTERS.
  * @DLOCK_CMD_ACQUIRE: take a lease.  Request: %DLOCK_A_NAME, %DLOCK_A_MODE,
  *	%DLOCK_A_PERMITS (semaphores), %DLOCK_A_FLAGS, %DLOCK_A_TTL_MS,
  *	%DLOCK_A_WAIT_MS, %DLOCK_A_OWNER_TAG or %DLOCK_A_OWNER (detached),
@@ -416,6 +417,11 @@ enum dlock_cmd {
  *	per-user lease limit in force now, the share worked out (0: none)
  * @DLOCK_A_CFG_USER_WAITERS: u32, reply only: the same for waiters
  * @DLOCK_A_CFG_USER_VALUE_BYTES: u32, reply only: the same for value bytes
+ * @DLOCK_A_STATUS_COUNTERS: nested, enum dlock_counter_attr, reply only
+ *	(%DLOCK_CMD_GET_STATUS): how often each lease and wait outcome
+ *	happened in this namespace since it was created
+ * @DLOCK_A_STATUS_LOCKS: u64, reply only (%DLOCK_CMD_GET_STATUS): names
+ *	that have a holder or a waiter in this namespace
  * @__DLOCK_A_MAX: one more than the highest attribute
  * @DLOCK_A_MAX: the highest attribute
  *
@@ -465,6 +471,8 @@ enum dlock_attr {
 	DLOCK_A_CFG_USER_LEASES = 39,
 	DLOCK_A_CFG_USER_WAITERS = 40,
 	DLOCK_A_CFG_USER_VALUE_BYTES = 41,
+	DLOCK_A_STATUS_COUNTERS = 42,
+	DLOCK_A_STATUS_LOCKS = 43,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
@@ -520,6 +528,46 @@ enum dlock_entry_attr {
 
 	__DLOCK_E_MAX,
 	DLOCK_E_MAX = __DLOCK_E_MAX - 1
+};
+
+/**
+ * enum dlock_counter_attr - %DLOCK_A_STATUS_COUNTERS of a status reply
+ * @DLOCK_C_UNSPEC: never used
+ * @DLOCK_C_PAD: alignment padding before a u64 attribute; skip it
+ * @DLOCK_C_GRANTS: u64: leases begun, granted at once or to a waiter (a
+ *	reentrant acquire counts none)
+ * @DLOCK_C_RELEASES: u64: leases whose owner released the last level
+ * @DLOCK_C_OWNER_DIED: u64: socket-bound leases ended by their socket
+ *	closing
+ * @DLOCK_C_EXPIRED: u64: leases whose TTL ran out
+ * @DLOCK_C_BREAKS: u64: leases ended by %DLOCK_CMD_BREAK
+ * @DLOCK_C_WAITS: u64: acquires that joined a wait queue
+ * @DLOCK_C_WAIT_TIMEOUTS: u64: queued acquires whose %DLOCK_A_WAIT_MS ran
+ *	out
+ * @DLOCK_C_DEADLOCKS: u64: acquires refused with -EDEADLK (a wait that
+ *	would close a cycle, or an owner asking again in another mode)
+ * @__DLOCK_C_MAX: one more than the highest counter attribute
+ * @DLOCK_C_MAX: the highest counter attribute
+ *
+ * Each counter starts at 0 with the namespace and only grows.  Every lease
+ * that began ends as exactly one of releases, owner_died, expired or
+ * breaks (or is still held); the tracepoints of the same names (events
+ * "dlock:*" in tracefs) fire once per count.
+ */
+enum dlock_counter_attr {
+	DLOCK_C_UNSPEC = 0,
+	DLOCK_C_PAD = 1,
+	DLOCK_C_GRANTS = 2,
+	DLOCK_C_RELEASES = 3,
+	DLOCK_C_OWNER_DIED = 4,
+	DLOCK_C_EXPIRED = 5,
+	DLOCK_C_BREAKS = 6,
+	DLOCK_C_WAITS = 7,
+	DLOCK_C_WAIT_TIMEOUTS = 8,
+	DLOCK_C_DEADLOCKS = 9,
+
+	__DLOCK_C_MAX,
+	DLOCK_C_MAX = __DLOCK_C_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_DLOCK_H */

@@ -7,6 +7,42 @@
 
 #include "internal.h"
 
+/* A module that has counters sends all of them. */
+static int dlock_parse_counters(struct nlattr **tb, struct dlock_status *st)
+{
+	static const struct {
+		int attr;
+		size_t off;
+	} map[] = {
+		{ DLOCK_C_GRANTS, offsetof(struct dlock_counters, grants) },
+		{ DLOCK_C_RELEASES, offsetof(struct dlock_counters, releases) },
+		{ DLOCK_C_OWNER_DIED, offsetof(struct dlock_counters, owner_died) },
+		{ DLOCK_C_EXPIRED, offsetof(struct dlock_counters, expired) },
+		{ DLOCK_C_BREAKS, offsetof(struct dlock_counters, breaks) },
+		{ DLOCK_C_WAITS, offsetof(struct dlock_counters, waits) },
+		{ DLOCK_C_WAIT_TIMEOUTS,
+		  offsetof(struct dlock_counters, wait_timeouts) },
+		{ DLOCK_C_DEADLOCKS, offsetof(struct dlock_counters, deadlocks) },
+	};
+	struct nlattr *ctb[DLOCK_C_MAX + 1];
+	size_t i;
+
+	if (!tb[DLOCK_A_STATUS_COUNTERS] || !tb[DLOCK_A_STATUS_LOCKS])
+		return 0;
+	if (nla_parse_nested(ctb, DLOCK_C_MAX, tb[DLOCK_A_STATUS_COUNTERS],
+			     NULL) < 0)
+		return -EBADMSG;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (!ctb[map[i].attr])
+			return -EBADMSG;
+		*(uint64_t *)((char *)&st->counters + map[i].off) =
+			nla_get_u64(ctb[map[i].attr]);
+	}
+	st->locks = nla_get_u64(tb[DLOCK_A_STATUS_LOCKS]);
+	st->has_counters = 1;
+	return 0;
+}
+
 static int dlock_parse_status(struct nlattr **tb, struct nlmsghdr *nlh,
 			      void *arg)
 {
@@ -25,7 +61,7 @@ static int dlock_parse_status(struct nlattr **tb, struct nlmsghdr *nlh,
 	st->netns_cookie = nla_get_u64(tb[DLOCK_A_STATUS_NETNS_COOKIE]);
 	if (tb[DLOCK_A_STATUS_MEMORY])
 		st->memory = nla_get_u64(tb[DLOCK_A_STATUS_MEMORY]);
-	return 0;
+	return dlock_parse_counters(tb, st);
 }
 
 static int dlock_status_locked(struct dlock *d, struct dlock_status *st)

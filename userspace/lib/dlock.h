@@ -42,6 +42,22 @@ extern "C" {
 /* An open connection to the dlock module of the caller's network namespace. */
 struct dlock;
 
+/*
+ * How often each lease and wait outcome happened in a namespace since it
+ * was created (enum dlock_counter_attr); every lease granted ends as one
+ * release, owner death, expiry or break, or is still held.
+ */
+struct dlock_counters {
+	uint64_t grants;	/* leases begun (reentrant acquires: none) */
+	uint64_t releases;	/* ended by their owner */
+	uint64_t owner_died;	/* ended by their socket closing */
+	uint64_t expired;	/* ended by their TTL */
+	uint64_t breaks;	/* ended by dlock_break() */
+	uint64_t waits;		/* acquires that queued */
+	uint64_t wait_timeouts;	/* queued acquires that timed out */
+	uint64_t deadlocks;	/* acquires refused with -EDEADLK */
+};
+
 /* What dlock_get_status() reports about the caller's network namespace. */
 struct dlock_status {
 	char version[32];	/* version string of the loaded module */
@@ -50,6 +66,10 @@ struct dlock_status {
 	uint64_t requests;	/* requests served by this namespace's table */
 	uint64_t netns_cookie;	/* identifies the network namespace */
 	uint64_t memory;	/* bytes of kernel memory its lock table holds */
+	/* 0 below: a module older than this library did not say. */
+	int has_counters;	/* the module sent locks and counters */
+	uint64_t locks;		/* names with a holder or a waiter */
+	struct dlock_counters counters;
 };
 
 /*
@@ -418,6 +438,95 @@ const char *dlock_strerror(const struct dlock *d, int err);
 
 /* dlock_version() - version of this library, e.g. "0.1.0". */
 const char *dlock_version(void);
+
+/* ---- leader election (elect.c) ------------------------------------------
+ *
+ * An election is a lock NAME: its holder is the leader, and the value
+ * attached to its lease is what the leader publishes (an address, say).
+ * Candidates queue in FIFO order; when the leader's process dies, the
+ * kernel ends its lease at once and the next candidate takes over.
+ * Observers watch NAME's events and read its holder.  A new leader
+ * publishes its value just after it is granted, then signals observers
+ * through the lock NAME~ (granted and released at once), so an observer
+ * never reports a leader without its value.  Election names are therefore
+ * at most DLOCK_NAME_MAX - 1 bytes.  Only the leader's uid (and
+ * CAP_NET_ADMIN) can read its value: other users observe that a leader of
+ * that uid exists, and its token.
+ */
+
+/* How to campaign (all zero: no TTL, wait without limit). */
+struct dlock_campaign_opts {
+	uint32_t ttl_ms;	/* 0: no TTL, leader while the handle is open;
+				 * else renewed with DLOCK_F_KEEPALIVE, or by
+				 * the caller (lease->ttl_ms is the TTL
+				 * granted) */
+	uint32_t wait_ms;	/* longest wait; 0: no limit */
+	uint32_t flags;		/* DLOCK_F_TRY: fail at once if led;
+				 * DLOCK_F_KEEPALIVE (with a TTL) and
+				 * DLOCK_F_RESTART as for dlock_acquire() */
+	uint64_t tag;		/* socket-bound owner; 0: the calling thread */
+};
+
+/*
+ * dlock_campaign() - become the leader of election @name, waiting behind
+ * the leader and earlier candidates, then publish @value (1 to
+ * DLOCK_VALUE_MAX bytes).  Leadership is a socket-bound exclusive lease of
+ * @d: it ends with dlock_resign(), when @d is closed or its process dies,
+ * or when the lease is lost (dlock_on_lost()).
+ * Return: 0 (@lease filled in), or as dlock_acquire(): -EAGAIN
+ * (DLOCK_F_TRY and led), -ETIMEDOUT, -EINTR, or another negative errno;
+ * -EINVAL for a name or value out of bounds.  When publishing fails the
+ * lease is given up again before returning.
+ */
+int dlock_campaign(struct dlock *d, const char *name, const void *value,
+		   size_t len, const struct dlock_campaign_opts *opts,
+		   struct dlock_lease *lease);
+
+/* dlock_proclaim() - the leader (owner @tag) publishes a new value. */
+int dlock_proclaim(struct dlock *d, const char *name, uint64_t tag,
+		   const void *value, size_t len);
+
+/* dlock_resign() - give up leadership of @name (owner @tag). */
+int dlock_resign(struct dlock *d, const char *name, uint64_t tag);
+
+/* The leader of an election, as dlock_observe_next() reports it. */
+struct dlock_leader {
+	int present;		/* 0: no leader (nobody leads, or the one
+				 * granted has not published yet) */
+	int hidden;		/* another uid's leader: only token and uid */
+	uint64_t token;		/* the leader's fencing token */
+	uint32_t uid;
+	uint32_t pid;		/* the leader's process */
+	char comm[16];
+	const void *value;	/* valid until the next call on the observer */
+	size_t value_len;
+};
+
+/* An observer of one election (dlock_observe()). */
+struct dlock_observer;
+
+/*
+ * dlock_observe() - start observing election @name on @d, which it
+ * subscribes to @name's events: give an observer a handle of its own.
+ * Return: 0 (*@out set; end it with dlock_observe_end()) or a negative
+ * errno.
+ */
+int dlock_observe(struct dlock *d, const char *name,
+		  struct dlock_observer **out);
+
+/*
+ * dlock_observe_next() - wait up to @timeout_ms (-1: without limit, 0: not
+ * at all, for an event loop polling dlock_fd()) until the leader differs
+ * from the one reported last (another token or another value; the first
+ * call reports the current one), and fill in @leader.
+ * Return: 1 when @leader holds a change, 0 when the time ran out, or a
+ * negative errno (-EINTR: a signal arrived).
+ */
+int dlock_observe_next(struct dlock_observer *o, int timeout_ms,
+		       struct dlock_leader *leader);
+
+/* dlock_observe_end() - stop observing (the handle stays open).  NULL ok. */
+void dlock_observe_end(struct dlock_observer *o);
 
 #ifdef __cplusplus
 }
