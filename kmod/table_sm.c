@@ -16,6 +16,9 @@
 #include "table_sm_int.h"
 
 #define NS_PER_MS	1000000ULL
+#ifndef TABLE_SM_MUTATION
+#define TABLE_SM_MUTATION 0
+#endif
 
 void *tsm_alloc(struct table_sm *sm, size_t size)
 {
@@ -54,6 +57,9 @@ static u64 tops_next_token(struct dl_cmd *cx)
 {
 	struct tsm_ctx *c = cx->priv;
 
+#if TABLE_SM_MUTATION == 1	/* the simulator's check: token not from the log */
+	return ++c->st->last_token;
+#endif
 	c->st->last_token = max(c->st->last_token + 1, c->token);
 	return c->st->last_token;
 }
