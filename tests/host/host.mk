@@ -30,7 +30,7 @@ $(HOST_TEST_METRICS): tests/host/test_metrics.c $(BUILD)/userspace/dlockctl/metr
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/metrics.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TEST_METRICS) $(DLOCKCTL)
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TEST_METRICS) $(DLOCKCTL) module
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
 	@$(HOST_TEST_DURATION)
@@ -38,5 +38,8 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TE
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 	@tests/host/test-man3.sh
+	@tests/host/test-install.sh
+	@tests/host/test-modparams.sh
+	@tests/host/test-versions.sh
 
 .PHONY: check-host
