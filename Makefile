@@ -39,6 +39,10 @@ KDIR ?= $(if $(KREL),/lib/modules/$(KREL)/build)
 # Every kernel check-kernels tests, as series (see tests/vm/kver).
 KERNELS ?= 6.1 6.12
 
+# Debian's interpreter (its setuptools, pip and wheel are what the Python
+# binding is built with; tests/install-deps), not whatever python3 is first
+# in PATH.
+PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
 HOST_CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror -std=gnu11
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
@@ -116,6 +120,25 @@ $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
 include install.mk
 include packages.mk
 
+# The Python binding (python/, pure Python over libdlock.so.N): a wheel in
+# build/python, or installed into PYTHON_SITE (under DESTDIR), offline.
+# Debian's interpreter reads /usr/lib/python3/dist-packages and
+# /usr/local/lib/python3.N/dist-packages; pip --prefix would add a "local/"
+# of its own under Debian, hence --target.
+PIP = $(PYTHON) -m pip --disable-pip-version-check
+PIP_OFFLINE := --no-build-isolation --no-index --no-deps
+PY_VER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYTHON_SITE ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VER)/dist-packages)
+
+python:
+	$(PIP) wheel -q $(PIP_OFFLINE) -w $(BUILD)/python ./python
+
+install-python:
+	$(PIP) install -q $(PIP_OFFLINE) --root-user-action=ignore \
+		--upgrade --target $(DESTDIR)$(PYTHON_SITE) ./python
+
+.PHONY: python install-python
+
 include tests/host/host.mk
 include tests/selftests/selftests.mk
 -include tests/host/table.mk
@@ -173,7 +196,7 @@ demo: all
 
 clean:
 	-$(MAKE) -C kmod clean KDIR=$(KDIR)
-	rm -rf $(BUILD) tests/out
+	rm -rf $(BUILD) tests/out python/build python/dlock.egg-info
 
 .PHONY: all module userspace install check check-lint vm-run vm-shell demo clean \
 	check-kernels check-all check-debug check-debug-vm

@@ -10,6 +10,7 @@
  *   sim -n N [-s FIRST] [-x] [-q]    run seeds FIRST..FIRST+N-1
  *   sim -1 SEED                      one seed, trace printed
  *   -x: stop at the first violation (mutation check)
+ *   -T: the real lock table replicates (tablesim.c), the model is its oracle
  */
 #define DL_ASSERT_OWN_HANDLER
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "lockmodel.h"
 #include "check.h"
 #include "params.h"
+#include "tablesim.h"
 
 #define MS		1000000ULL
 #define SEC		1000000000ULL
@@ -66,6 +68,7 @@ struct event {
 struct node {
 	struct repl *r;
 	struct lockmodel sm;
+	struct tablesim ts;		/* -T: the table, sm its oracle */
 	bool up;
 	u32 boot;		/* boot count */
 	int world;
@@ -133,6 +136,8 @@ static struct sim {
 	/* checks */
 	u64 *digest_at;			/* per index of the current world */
 	u64 digest_cap;
+	u64 *tdigest_at;		/* -T: the table's digests */
+	u64 tdigest_cap;
 	u64 prev_world_token[NLOCKS_MAX];
 	u64 world_token[NLOCKS_MAX];
 	const char *violation;
@@ -440,6 +445,8 @@ static struct client *client_by_id(u32 id)
 	return NULL;
 }
 
+static bool use_table;		/* -T: kmod/table.c replicates */
+
 /* Every answer of every node, against the specification (check_oracle.c). */
 static void sim_check_answer(int n, const struct repl_cmd *cmd,
 			     const struct repl_result *res)
@@ -448,7 +455,9 @@ static void sim_check_answer(int n, const struct repl_cmd *cmd,
 
 	ck_observe(n, S.node[n].boot, S.node[n].r, S.now);
 	repl_status(S.node[n].r, &st);
-	ck_answer(n, cmd, res, st.applied);
+	/* the specification is the lock model's: not the table's answers */
+	if (!use_table)
+		ck_answer(n, cmd, res, st.applied);
 }
 
 static void node_session(int n, u32 *boot, u32 *gen, u64 *until)
@@ -588,6 +597,29 @@ static void on_applied(void *hctx, u64 index, u64 digest)
 			(int)(nd - S.node), (unsigned long long)index);
 }
 
+
+/* -T: the table's digest at an index is the same on every node. */
+static void on_table_digest(void *hctx, u64 index, u64 digest)
+{
+	struct node *nd = hctx;
+
+	if (nd->world != S.world)
+		return;
+	if (index >= S.tdigest_cap) {
+		u64 nc = max(index + 1, S.tdigest_cap * 2);
+
+		S.tdigest_at = realloc(S.tdigest_at, nc * sizeof(u64));
+		memset(S.tdigest_at + S.tdigest_cap, 0,
+		       (nc - S.tdigest_cap) * sizeof(u64));
+		S.tdigest_cap = nc;
+	}
+	if (!S.tdigest_at[index])
+		S.tdigest_at[index] = digest | 1;
+	else if (S.tdigest_at[index] != (digest | 1))
+		violate("n%d: the table applied a different history at index %llu",
+			(int)(nd - S.node), (unsigned long long)index);
+}
+
 static void on_grant(void *hctx, u32 lock, u64 token)
 {
 	struct node *nd = hctx;
@@ -656,7 +688,18 @@ static void node_boot(int n)
 	nd->sm.hctx = nd;
 	nd->sm.on_applied = on_applied;
 	nd->sm.on_grant = on_grant;
-	nd->r = repl_create(&cfg, &env, &lockmodel_ops, &nd->sm, l);
+	if (use_table) {
+		tablesim_fini(&nd->ts);
+		if (tablesim_init(&nd->ts, &nd->sm)) {
+			fprintf(stderr, "tablesim_init failed\n");
+			exit(2);
+		}
+		nd->ts.hctx = nd;
+		nd->ts.on_digest = on_table_digest;
+	}
+	nd->r = repl_create(&cfg, &env, use_table ? &tablesim_ops :
+			    &lockmodel_ops, use_table ? (void *)&nd->ts :
+			    (void *)&nd->sm, l);
 	if (!nd->r) {
 		fprintf(stderr, "repl_create failed\n");
 		exit(2);
@@ -973,7 +1016,7 @@ static void final_checks(void)
 	for (i = 0; i < S.n && !S.violation; i++)
 		if (S.node[i].up && S.node[i].world == S.world)
 			ck_log_final(i, S.node[i].r, S.commit_ref);
-	for (k = 0; k < S.nlocks && !S.violation; k++) {
+	for (k = 0; k < S.nlocks && !S.violation && !use_table; k++) {
 		nh = ck_oracle_holders(k, h, 32);
 		for (i = 0; i < nh; i++) {
 			struct client *c = client_by_id(h[i].client);
@@ -1104,6 +1147,9 @@ static void fault_step(void)
 			memset(S.digest_at, 0, S.digest_cap * sizeof(u64));
 			ck_log_reset();
 			ck_oracle_reset(S.p.max_clients);
+			if (S.tdigest_at)
+				memset(S.tdigest_at, 0,
+				       S.tdigest_cap * sizeof(u64));
 			for (i = 0; i < S.n; i++)
 				push(S.now + rnd_range(20 * MS, 300 * MS),
 				     EV_RESTART, i, 0, NULL, 0);
@@ -1152,6 +1198,9 @@ static int run_seed(u64 seed)
 	while (S.heap_n)
 		free(pop().data);
 	free(S.digest_at);
+	free(S.tdigest_at);
+	for (i = 0; i < MAX_NODES; i++)
+		tablesim_fini(&S.node[i].ts);
 	free(S.heap);
 	memset(&S, 0, sizeof(S));
 	S.seed = seed;
@@ -1368,8 +1417,10 @@ int main(int argc, char **argv)
 			mutation_stop = 1;
 		else if (!strcmp(argv[opt], "-q"))
 			verbose = -1;
+		else if (!strcmp(argv[opt], "-T"))
+			use_table = true;
 		else {
-			fprintf(stderr, "usage: sim [-n N] [-s FIRST] [-1 SEED] [-p 0] [-x] [-q]\n");
+			fprintf(stderr, "usage: sim [-n N] [-s FIRST] [-1 SEED] [-p 0] [-x] [-q] [-T]\n");
 			return 2;
 		}
 	}

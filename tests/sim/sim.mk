@@ -13,6 +13,9 @@ REPL_HDR := kmod/repl.h kmod/wire.h kmod/compat.h
 SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c tests/sim/check_log.c \
 	tests/sim/check_oracle.c tests/sim/params.c
 SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
+# sim -T: the real lock table replicates, the model is its oracle (issue 13)
+SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
+SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)
 
 # the core comes in through check_peek.c (white-box log access, check.h)
 SIM_CORE := tests/sim/check_peek.c kmod/wire.c
@@ -20,6 +23,12 @@ SIM_CORE := tests/sim/check_peek.c kmod/wire.c
 $(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(SIM_CORE)
+
+# sim -T with one planted bug of the table adapter (TABLE_SM_MUTATION=n in
+# kmod/table_sm.c, table_cluster.c)
+$(SIM_BUILD)/sim-tmut%: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -DTABLE_SM_MUTATION=$* -o $@ $(SIM_SRC) $(SIM_CORE)
 
 # one binary per planted bug (kmod/repl.h REPL_MUT_*)
 $(SIM_BUILD)/sim-mut%: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
@@ -60,7 +69,8 @@ SIM_MUTS := $(shell seq 1 28)
 SIM_MUT_BINS := $(SIM_MUTS:%=$(SIM_BUILD)/sim-mut%)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS)
+		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
+		$(SIM_BUILD)/sim-tmut1 $(SIM_BUILD)/sim-tmut2
 	@tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with
