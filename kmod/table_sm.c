@@ -207,6 +207,7 @@ void tsm_state_free(struct table_sm *sm, struct tsm_state *st)
 	for (i = 0; i < st->nr_sess; i++)
 		dl_session_free(st->t, st->sess[i].s);
 	tsm_free(sm, st->sess, sizeof(*st->sess) * st->cap_sess);
+	tsm_tomb_free(sm, st);
 	dl_table_destroy(st->t);
 	memset(st, 0, sizeof(*st));
 }
@@ -297,13 +298,17 @@ static int do_session_end(struct table_sm *sm, struct dl_cmd *cx,
 	return 0;
 }
 
-static int do_client_end(struct table_sm *sm, struct dl_cmd *cx, u64 key)
+static int do_client_end(struct table_sm *sm, struct dl_cmd *cx, u64 key,
+			 u64 index)
 {
 	struct tsm_state *st = &sm->st;
 	struct dl_session *s = tsm_sess_find(st, key);
 	u32 shard, nr = dl_nr_shards(st->t);
 	int err;
 
+	err = tsm_tomb_add(sm, st, key, index);
+	if (err)
+		return err;
 	if (!s)
 		return 0;
 	for (shard = 0; shard < nr; shard++) {
@@ -347,7 +352,14 @@ static int apply_op(struct table_sm *sm, struct dl_cmd *cx,
 	case REPL_OP_SESSION_END:
 		return do_session_end(sm, cx, c, index, res);
 	case REPL_OP_CLIENT_END:
-		return do_client_end(sm, cx, key);
+		return do_client_end(sm, cx, key, index);
+	default:
+		break;
+	}
+	/* The client's socket closed: it has nothing more to ask. */
+	if (tsm_tomb_find(st, key))
+		return -ESHUTDOWN;
+	switch (c->op) {
 	case REPL_OP_BREAK:
 		if (!b->privileged)
 			return -EPERM;
@@ -549,4 +561,9 @@ u64 table_sm_last_token(const struct table_sm *sm)
 u32 table_sm_sessions(const struct table_sm *sm)
 {
 	return sm->st.nr_sess;
+}
+
+bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client)
+{
+	return tsm_tomb_find(&sm->st, tsm_key(node, client));
 }

@@ -111,5 +111,7 @@ u64 table_sm_digest(const struct table_sm *sm);
 u64 table_sm_index(const struct table_sm *sm);
 u64 table_sm_last_token(const struct table_sm *sm);
 u32 table_sm_sessions(const struct table_sm *sm);
+/* Whether (node, client)'s CLIENT_END committed: its commands get -ESHUTDOWN. */
+bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client);
 
 #endif /* DLOCK_TABLE_SM_H */

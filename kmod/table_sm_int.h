@@ -13,6 +13,14 @@ struct tsm_sess {
 	struct dl_session *s;
 };
 
+/* A client whose CLIENT_END committed, at that entry's index. */
+struct tsm_tomb {
+	u64 key;
+	u64 index;
+};
+
+#define TSM_TOMB_MAX	4096
+
 /*
  * The replicated state.  A snapshot is loaded into a second one that
  * replaces the first only once complete.
@@ -22,6 +30,9 @@ struct tsm_state {
 	struct tsm_sess *sess;		/* sorted by key: node, then client */
 	u32 nr_sess;
 	u32 cap_sess;
+	struct tsm_tomb *tomb;		/* sorted by key */
+	u32 nr_tomb;
+	u32 cap_tomb;
 	u64 last_token;
 	u64 digest;
 	u64 index;
@@ -52,6 +63,11 @@ struct dl_session *tsm_sess_find(const struct tsm_state *st, u64 key);
 struct dl_session *tsm_sess_get(struct table_sm *sm, struct tsm_state *st,
 				u64 key);
 u64 tsm_mix(u64 h, u64 v);
+
+bool tsm_tomb_find(const struct tsm_state *st, u64 key);
+int tsm_tomb_add(struct table_sm *sm, struct tsm_state *st, u64 key,
+		 u64 index);
+void tsm_tomb_free(struct table_sm *sm, struct tsm_state *st);
 
 s64 tsm_save(void *p, u8 *buf, u64 cap);
 u64 tsm_save_size(void *p);

@@ -4,8 +4,9 @@
  * if it had applied the log itself, little-endian:
  *
  *   header  magic, index, digest, last_token, sessions, locks, holders,
- *           waiters (u64 each)
+ *           waiters, tombstones (u64 each)
  *   sessions  u64 key each, ascending
+ *   tombstones  u64 key, u64 index each, keys ascending
  *   locks   u8 name_len, name, u8 mode, u8 excl_unknown, u32 permits
  *   holders in token order: u32 lock, u8 flags, u8 mode, u8 owner_len, u8 0,
  *           u64 session, tag, token, stamp, u32 count, hold_ms, uid,
@@ -22,8 +23,8 @@
  */
 #include "table_sm_int.h"
 
-#define SNAP_MAGIC	0x3176534d54444cULL	/* "DLTSMv1" */
-#define SNAP_HDR	64
+#define SNAP_MAGIC	0x3276534d54444cULL	/* "DLTSMv2" */
+#define SNAP_HDR	72
 #define LOCK_FIX	7
 #define HOLDER_FIX	54
 #define WAITER_FIX	52
@@ -161,7 +162,8 @@ u64 tsm_save_size(void *p)
 	struct snap_walk sw = { 0 };
 
 	walk(sm->st.t, &sw);
-	return SNAP_HDR + 8ULL * sm->st.nr_sess + sw.size;
+	return SNAP_HDR + 8ULL * sm->st.nr_sess + 16ULL * sm->st.nr_tomb +
+	       sw.size;
 }
 
 /* Heapsort: no library in policy code, and no recursion on a kernel stack. */
@@ -239,7 +241,7 @@ s64 tsm_save(void *p, u8 *buf, u64 cap)
 	u64 i, size, hsz, wsz;
 
 	walk(st->t, &sw);
-	size = SNAP_HDR + 8ULL * st->nr_sess + sw.size;
+	size = SNAP_HDR + 8ULL * st->nr_sess + 16ULL * st->nr_tomb + sw.size;
 	if (cap < size)
 		return -ENOSPC;
 	hsz = sizeof(*sw.h) * (sw.holders ? sw.holders : 1);
@@ -252,8 +254,13 @@ s64 tsm_save(void *p, u8 *buf, u64 cap)
 	w64(&w, sw.locks);
 	w64(&w, sw.holders);
 	w64(&w, sw.waiters);
+	w64(&w, st->nr_tomb);
 	for (i = 0; i < st->nr_sess; i++)
 		w64(&w, st->sess[i].key);
+	for (i = 0; i < st->nr_tomb; i++) {
+		w64(&w, st->tomb[i].key);
+		w64(&w, st->tomb[i].index);
+	}
 	sw = (struct snap_walk){ .out = &w };
 	sw.h = tsm_alloc(sm, hsz);
 	sw.w = tsm_alloc(sm, wsz);
@@ -286,7 +293,7 @@ struct snap_lock {
 };
 
 struct snap_hdr {
-	u64 index, digest, last_token, nr_sess, nr_locks, nr_h, nr_w;
+	u64 index, digest, last_token, nr_sess, nr_locks, nr_h, nr_w, nr_tomb;
 };
 
 static int load_ent(struct tsm_state *st, struct dl_cmd *cx, struct rd *r,
@@ -388,6 +395,16 @@ static int load_into(struct table_sm *sm, struct tsm_state *st, struct rd *r,
 		if (!tsm_sess_get(sm, st, key))
 			return -ENOMEM;
 	}
+	for (i = 0; i < h->nr_tomb; i++) {
+		u64 key = rle(r, 8), index = rle(r, 8);
+
+		if (r->bad || index > h->index || h->nr_tomb > TSM_TOMB_MAX ||
+		    (i && key <= st->tomb[st->nr_tomb - 1].key))
+			return -EINVAL;
+		err = tsm_tomb_add(sm, st, key, index);
+		if (err)
+			return err;
+	}
 	err = load_locks(r, locks, h->nr_locks);
 	for (i = 0; !err && i < h->nr_h; i++)
 		err = load_ent(st, &cx, r, locks, h, false, &prev);
@@ -432,9 +449,11 @@ int tsm_load(void *p, const u8 *buf, u64 len, u64 now)
 	h.nr_locks = rle(&r, 8);
 	h.nr_h = rle(&r, 8);
 	h.nr_w = rle(&r, 8);
+	h.nr_tomb = rle(&r, 8);
 	/* Every count is bounded by the bytes it needs, before allocating. */
 	if (r.bad || h.nr_sess > len / 8 || h.nr_locks > len / (LOCK_FIX + 1) ||
 	    h.nr_h > len / HOLDER_FIX || h.nr_w > len / WAITER_FIX ||
+	    h.nr_tomb > TSM_TOMB_MAX ||
 	    h.nr_locks > 0xffffffffULL)
 		return -EINVAL;
 	lsz = sizeof(*locks) * (h.nr_locks ? h.nr_locks : 1);

@@ -106,7 +106,8 @@ $(TABLE_BUILD)/test_errors_san: $(TABLE_ERR_SRC) $(TABLE_DEPS)
 
 # The lock table as the replicated state machine (issue 13): the adapter
 # (kmod/table_sm*.c) on the table, several nodes applying the same entries.
-TSM_SRC := kmod/table_sm.c kmod/table_sm_codec.c kmod/table_sm_snap.c
+TSM_SRC := kmod/table_sm.c kmod/table_sm_codec.c kmod/table_sm_snap.c \
+	kmod/table_sm_tomb.c
 TSM_HDR := kmod/table_sm.h kmod/table_sm_int.h kmod/repl.h \
 	tests/host/test_table_sm.h
 TSM_OBJ := $(TSM_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)

@@ -141,6 +141,37 @@ static void case_owners_values(void)
 	nodes_fini();
 }
 
+/*
+ * A request retried across a leader change can commit after its client's
+ * CLIENT_END: it must not open a session nobody will end (a lease without
+ * TTL there would stay until the node itself dies).
+ */
+static void case_ended_client(void)
+{
+	nodes_init(3, 4);
+	T_OK(acq(1, 5, "z", EXCL, 1, 0, 0, 0) == 0, "setup: a session-bound lease");
+	T_OK(run(REPL_OP_CLIENT_END, 1, 5, NULL, 0, NULL) == 0 &&
+	     !dl_lookup(table_sm_table(nodes[0].sm), "z", 1),
+	     "CLIENT_END ends it");
+	T_OK(acq(1, 5, "z", EXCL, 1, 0, 0, 0) == -ESHUTDOWN &&
+	     !dl_lookup(table_sm_table(nodes[0].sm), "z", 1) &&
+	     table_sm_sessions(nodes[0].sm) == 0,
+	     "an acquire of the ended client committed later: -ESHUTDOWN, no session");
+	T_OK(rel(1, 5, "z", 1) == -ESHUTDOWN &&
+	     run(REPL_OP_CANCEL, 1, 5, BODY(NAME("z"), .cookie = 1), 0,
+		 NULL) == -ESHUTDOWN,
+	     "release and cancel of the ended client: -ESHUTDOWN");
+	T_OK(run(REPL_OP_CLIENT_END, 1, 5, NULL, 0, NULL) == 0,
+	     "a second CLIENT_END is harmless");
+	T_OK(acq(2, 5, "z", EXCL, 1, 0, 0, 0) == 0 && rel(2, 5, "z", 1) == 0,
+	     "the same client id on another node is another client");
+	T_OK(transfer(0, 1, now0) == 0 &&
+	     acq(1, 5, "y", EXCL, 1, 0, 0, 0) == -ESHUTDOWN,
+	     "the tombstone travels in the snapshot");
+	T_OK(nodes_equal(), "ended clients: same on every node");
+	nodes_fini();
+}
+
 /* A cycle of two owners on two locks is refused alike everywhere. */
 static void case_deadlock(void)
 {
@@ -394,6 +425,7 @@ int main(int argc, char **argv)
 	case_basics();
 	case_errors();
 	case_owners_values();
+	case_ended_client();
 	case_deadlock();
 	case_tokens();
 	case_expiry();

@@ -788,6 +788,25 @@ static void client_send(struct client *c)
 		c->timeout = S.now + 20 * MS;	/* rejected at once: retry soon */
 }
 
+/*
+ * -T: the crashed client's socket closes on its node, which proposes
+ * CLIENT_END (once: if it is lost the leases still expire by their TTL).
+ */
+static void client_close(struct client *c)
+{
+	struct repl_cmd end;
+
+	if (!use_table || !S.node[c->node].up)
+		return;
+	memset(&end, 0, sizeof(end));
+	end.op = REPL_OP_CLIENT_END;
+	end.client = c->id;
+	end.req = ++c->next_req;
+	S.cur_node = c->node;
+	repl_request(S.node[c->node].r, &end, local_of(c->node, S.now));
+	node_sched_tick(c->node);
+}
+
 static void client_step(int i)
 {
 	struct client *c = &S.cl[i];
@@ -1159,6 +1178,7 @@ static void fault_step(void)
 		if (S.cl[i].alive) {
 			S.faults[F_CLIENT_CRASH]++;
 			trace(TR_CCRASH, S.cl[i].node, S.cl[i].id, 0, 0);
+			client_close(&S.cl[i]);
 			S.cl[i].alive = false;
 			/* a new client process takes its place later */
 			S.cl[i].id = 0;
@@ -1462,6 +1482,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)T.margins[1],
 	       (unsigned long long)T.refused_ttl,
 	       (unsigned long long)T.strand_checked);
+	if (use_table)
+		printf("table: commands of ended clients refused %llu (node applies)\n",
+		       (unsigned long long)tablesim_ended_refused);
 	printf("violations %llu\n", (unsigned long long)T.violations);
 	return bad ? 1 : 0;
 }

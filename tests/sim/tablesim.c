@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include "tablesim.h"
 
+u64 tablesim_ended_refused;
+
 static void *t_alloc(void *ctx, size_t size)
 {
 	(void)ctx;
@@ -131,6 +133,27 @@ static void ts_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 	bool ok = true;
 
 	translate(ts, c, &tc);
+	if (c->op >= REPL_OP_ACQUIRE && c->op != REPL_OP_EXPIRE &&
+	    c->op != REPL_OP_SESSION_END && c->op != REPL_OP_CLIENT_END &&
+	    table_sm_client_ended(ts->tsm, c->node, c->client)) {
+		/*
+		 * A retry committed after its client's CLIENT_END: the table
+		 * refuses it (no new session), the model sees nothing.
+		 */
+		tsm_encode(&tc, REPL_OP_NOOP, 0, 0, 0, NULL);
+		lockmodel_ops.apply(ts->lm, &tc, index, token, now, &mr);
+		translate(ts, c, &tc);
+		table_sm_ops.apply(ts->tsm, &tc, index, token, now, res);
+		tablesim_ended_refused++;
+		if (res->status != -ESHUTDOWN && !ts->lm->violation) {
+			snprintf(ts->why, sizeof(ts->why),
+				 "index %llu: command of ended client %u answered %d, not -ESHUTDOWN",
+				 (unsigned long long)index, c->client,
+				 res->status);
+			ts->lm->violation = ts->why;
+		}
+		return;
+	}
 	lockmodel_ops.apply(ts->lm, c, index, token, now, &mr);
 	if (mr.status == -ENOSPC) {
 		/* The model's fixed holder slots are full: keep step, no more. */

@@ -25,6 +25,8 @@ struct tablesim {
 };
 
 extern const struct repl_sm_ops tablesim_ops;
+/* Applies (every node's) of commands refused as their client had ended. */
+extern u64 tablesim_ended_refused;
 
 int tablesim_init(struct tablesim *ts, struct lockmodel *lm);
 void tablesim_fini(struct tablesim *ts);
