@@ -1927,6 +1927,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	e->value = v;
 	dl_users_add(&t->users, e->uslot, DL_U_VALUE_BYTES, delta);
 	shard_changed(&t->shards[shard]);
+	emit(t, cx, DL_EV_VALUE, e);
 	return 0;
 }
 

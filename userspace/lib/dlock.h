@@ -197,7 +197,7 @@ struct dlock_lock_info {
 
 /* A lock event from the events multicast group (dlock_watch()). */
 struct dlock_event {
-	enum dlock_event_type type;	/* DLOCK_EV_GRANTED, ... */
+	enum dlock_event_type type;	/* DLOCK_EV_GRANTED, ..., _VALUE */
 	const char *name;		/* NUL-terminated */
 	size_t name_len;
 	enum dlock_mode mode;
