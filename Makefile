@@ -7,13 +7,23 @@
 #   make vm-shell   interactive VM with dlock.ko loaded
 #   make check-kernels   the in-guest suites on every supported kernel (KERNELS)
 #   make check-debug     the in-guest suites on a debug kernel (KASAN, lockdep, ...)
-#   make check-all       what CI runs: check, the other kernels, the debug lane
+#   make check-all       what CI runs: check, the other kernels, the debug lane,
+#                        the Debian packages (check-packages)
+#   make install, make deb, make check-packages: see install.mk, packages.mk
 # KVER=6.12 (a series or a full release) builds for and boots another
 # installed kernel than Debian 12's default 6.1.
 VERSION := $(shell cat VERSION)
 CC ?= gcc
 BUILD := build
 PREFIX ?= /usr/local
+# The README's two commands work on a fresh machine: they install what is
+# missing first (a single dpkg-query when nothing is), before the kernel
+# release below is looked up.
+ifneq ($(filter demo check,$(MAKECMDGOALS)),)
+ifneq ($(shell tests/install-deps >&2 && echo ok),ok)
+$(error tests/install-deps failed)
+endif
+endif
 # The kernel to build for and boot.  Not "the newest installed headers":
 # with Debian 12's 6.12 headers beside 6.1 that would move every default
 # build to 6.12.  tests/vm/kver picks 6.1 unless KVER (or DLOCK_KVER) says.
@@ -29,6 +39,10 @@ KDIR ?= $(if $(KREL),/lib/modules/$(KREL)/build)
 # Every kernel check-kernels tests, as series (see tests/vm/kver).
 KERNELS ?= 6.1 6.12
 
+# Debian's interpreter (its setuptools, pip and wheel are what the Python
+# binding is built with; tests/install-deps), not whatever python3 is first
+# in PATH.
+PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
 HOST_CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror -std=gnu11
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
@@ -86,14 +100,14 @@ $(BUILD)/libdlock.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/$(LIB_SONAME): $(LIB_PIC_OBJS) userspace/lib/libdlock.map
-	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script,userspace/lib/libdlock.map -o $@ $(LIB_PIC_OBJS) $(NL_LIBS)
 
 $(BUILD)/libdlock.so: $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
 $(BUILD)/dlock.pc: userspace/lib/dlock.pc.in VERSION
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(DLOCK_PC_SED) $< > $@
 
 DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 	$(BUILD)/userspace/dlockctl/output.o \
@@ -101,24 +115,29 @@ DLOCKCTL_OBJS := $(BUILD)/userspace/dlockctl/dlockctl.o \
 		$(wildcard userspace/dlockctl/*.c)))
 
 $(DLOCKCTL): $(DLOCKCTL_OBJS) $(BUILD)/libdlock.a
-	$(CC) -o $@ $^ $(NL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
 
-# libdlock(3) and a page per function (the groups' other names are .so links).
-MAN3 := $(wildcard userspace/man/*.3)
+include install.mk
+include packages.mk
 
-install: userspace
-	install -D -m 0644 userspace/lib/dlock.h $(DESTDIR)$(PREFIX)/include/dlock.h
-	install -D -m 0644 uapi/linux/dlock.h $(DESTDIR)$(PREFIX)/include/linux/dlock.h
-	install -D -m 0644 $(BUILD)/libdlock.a $(DESTDIR)$(PREFIX)/lib/libdlock.a
-	install -D -m 0755 $(BUILD)/$(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
-	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libdlock.so
-	install -D -m 0644 $(BUILD)/dlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dlock.pc
-	install -D -m 0755 $(DLOCKCTL) $(DESTDIR)$(PREFIX)/sbin/dlockctl
-	install -D -m 0644 userspace/man/dlockctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dlockctl.8
-	install -d $(DESTDIR)$(PREFIX)/share/man/man3
-	install -m 0644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -D -m 0644 userspace/dlockctl/dlockctl.bash-completion \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlockctl
+# The Python binding (python/, pure Python over libdlock.so.N): a wheel in
+# build/python, or installed into PYTHON_SITE (under DESTDIR), offline.
+# Debian's interpreter reads /usr/lib/python3/dist-packages and
+# /usr/local/lib/python3.N/dist-packages; pip --prefix would add a "local/"
+# of its own under Debian, hence --target.
+PIP = $(PYTHON) -m pip --disable-pip-version-check
+PIP_OFFLINE := --no-build-isolation --no-index --no-deps
+PY_VER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYTHON_SITE ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VER)/dist-packages)
+
+python:
+	$(PIP) wheel -q $(PIP_OFFLINE) -w $(BUILD)/python ./python
+
+install-python:
+	$(PIP) install -q $(PIP_OFFLINE) --root-user-action=ignore \
+		--upgrade --target $(DESTDIR)$(PYTHON_SITE) ./python
+
+.PHONY: python install-python
 
 include tests/host/host.mk
 include tests/selftests/selftests.mk
@@ -149,7 +168,7 @@ KDEFAULT_SERIES = $(word 1,$(subst ., ,$(KDEFAULT))).$(word 2,$(subst ., ,$(KDEF
 check-all: all
 	@tests/run-check $(CHECK_SUITES) \
 		$(foreach k,$(filter-out $(KDEFAULT_SERIES),$(KERNELS)),lint-$(k) vm-$(k)) \
-		debug-vm
+		debug-vm packages
 
 # The debug lane: a kernel of our own with KASAN, lockdep, kmemleak, ...
 # (built once, cached outside the tree; see tests/debug-kernel/README.md).
@@ -177,7 +196,7 @@ demo: all
 
 clean:
 	-$(MAKE) -C kmod clean KDIR=$(KDIR)
-	rm -rf $(BUILD) tests/out
+	rm -rf $(BUILD) tests/out python/build python/dlock.egg-info
 
 .PHONY: all module userspace install check check-lint vm-run vm-shell demo clean \
 	check-kernels check-all check-debug check-debug-vm

@@ -10,6 +10,7 @@
  *   sim -n N [-s FIRST] [-x] [-q]    run seeds FIRST..FIRST+N-1
  *   sim -1 SEED                      one seed, trace printed
  *   -x: stop at the first violation (mutation check)
+ *   -T: the real lock table replicates (tablesim.c), the model is its oracle
  */
 #define DL_ASSERT_OWN_HANDLER
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "repl.h"
 #include "wire.h"
 #include "lockmodel.h"
+#include "tablesim.h"
 
 #define MS		1000000ULL
 #define SEC		1000000000ULL
@@ -64,6 +66,7 @@ struct event {
 struct node {
 	struct repl *r;
 	struct lockmodel sm;
+	struct tablesim ts;		/* -T: the table, sm its oracle */
 	bool up;
 	u32 boot;		/* boot count */
 	int world;
@@ -127,6 +130,8 @@ static struct sim {
 	/* checks */
 	u64 *digest_at;			/* per index of the current world */
 	u64 digest_cap;
+	u64 *tdigest_at;		/* -T: the table's digests */
+	u64 tdigest_cap;
 	u64 prev_world_token[NLOCKS_MAX];
 	u64 world_token[NLOCKS_MAX];
 	const char *violation;
@@ -544,6 +549,30 @@ static void on_applied(void *hctx, u64 index, u64 digest)
 			(int)(nd - S.node), (unsigned long long)index);
 }
 
+static bool use_table;
+
+/* -T: the table's digest at an index is the same on every node. */
+static void on_table_digest(void *hctx, u64 index, u64 digest)
+{
+	struct node *nd = hctx;
+
+	if (nd->world != S.world)
+		return;
+	if (index >= S.tdigest_cap) {
+		u64 nc = max(index + 1, S.tdigest_cap * 2);
+
+		S.tdigest_at = realloc(S.tdigest_at, nc * sizeof(u64));
+		memset(S.tdigest_at + S.tdigest_cap, 0,
+		       (nc - S.tdigest_cap) * sizeof(u64));
+		S.tdigest_cap = nc;
+	}
+	if (!S.tdigest_at[index])
+		S.tdigest_at[index] = digest | 1;
+	else if (S.tdigest_at[index] != (digest | 1))
+		violate("n%d: the table applied a different history at index %llu",
+			(int)(nd - S.node), (unsigned long long)index);
+}
+
 static void on_grant(void *hctx, u32 lock, u64 token)
 {
 	struct node *nd = hctx;
@@ -612,7 +641,18 @@ static void node_boot(int n)
 	nd->sm.hctx = nd;
 	nd->sm.on_applied = on_applied;
 	nd->sm.on_grant = on_grant;
-	nd->r = repl_create(&cfg, &env, &lockmodel_ops, &nd->sm, l);
+	if (use_table) {
+		tablesim_fini(&nd->ts);
+		if (tablesim_init(&nd->ts, &nd->sm)) {
+			fprintf(stderr, "tablesim_init failed\n");
+			exit(2);
+		}
+		nd->ts.hctx = nd;
+		nd->ts.on_digest = on_table_digest;
+	}
+	nd->r = repl_create(&cfg, &env, use_table ? &tablesim_ops :
+			    &lockmodel_ops, use_table ? (void *)&nd->ts :
+			    (void *)&nd->sm, l);
 	if (!nd->r) {
 		fprintf(stderr, "repl_create failed\n");
 		exit(2);
@@ -902,6 +942,9 @@ static void fault_step(void)
 							    S.world_token[i]);
 			S.world++;
 			memset(S.digest_at, 0, S.digest_cap * sizeof(u64));
+			if (S.tdigest_at)
+				memset(S.tdigest_at, 0,
+				       S.tdigest_cap * sizeof(u64));
 			for (i = 0; i < S.n; i++)
 				push(S.now + rnd_range(20 * MS, 300 * MS),
 				     EV_RESTART, i, 0, NULL, 0);
@@ -946,6 +989,9 @@ static int run_seed(u64 seed)
 	while (S.heap_n)
 		free(pop().data);
 	free(S.digest_at);
+	free(S.tdigest_at);
+	for (i = 0; i < MAX_NODES; i++)
+		tablesim_fini(&S.node[i].ts);
 	free(S.heap);
 	memset(&S, 0, sizeof(S));
 	S.seed = seed;
@@ -1135,8 +1181,10 @@ int main(int argc, char **argv)
 			mutation_stop = 1;
 		else if (!strcmp(argv[opt], "-q"))
 			verbose = -1;
+		else if (!strcmp(argv[opt], "-T"))
+			use_table = true;
 		else {
-			fprintf(stderr, "usage: sim [-n N] [-s FIRST] [-1 SEED] [-x] [-q]\n");
+			fprintf(stderr, "usage: sim [-n N] [-s FIRST] [-1 SEED] [-x] [-q] [-T]\n");
 			return 2;
 		}
 	}

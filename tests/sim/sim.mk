@@ -12,10 +12,19 @@ REPL_SRC := kmod/repl.c kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/wire.h kmod/compat.h
 SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c
 SIM_HDR := tests/sim/lockmodel.h
+# sim -T: the real lock table replicates, the model is its oracle (issue 13)
+SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
+SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)
 
 $(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(REPL_SRC)
+
+# sim -T with one planted bug of the table adapter (TABLE_SM_MUTATION=n in
+# kmod/table_sm.c, table_cluster.c)
+$(SIM_BUILD)/sim-tmut%: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -DTABLE_SM_MUTATION=$* -o $@ $(SIM_SRC) $(REPL_SRC)
 
 # one binary per planted bug (kmod/repl.h REPL_MUT_*)
 $(SIM_BUILD)/sim-mut%: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
@@ -54,7 +63,7 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
 		$(SIM_BUILD)/test_snap \
 		$(SIM_BUILD)/sim-mut1 $(SIM_BUILD)/sim-mut2 $(SIM_BUILD)/sim-mut3 $(SIM_BUILD)/sim-mut4 \
-		$(SIM_BUILD)/sim-mut5
+		$(SIM_BUILD)/sim-mut5 $(SIM_BUILD)/sim-tmut1 $(SIM_BUILD)/sim-tmut2
 	@tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with

@@ -62,7 +62,8 @@ int open_or_explain(struct dlock **d)
 		return 0;
 	fprintf(stderr, "%s: %s\n", prog, dlock_strerror(NULL, err));
 	if (err == -ENOENT) {
-		fprintf(stderr, "%s: load it with 'insmod dlock.ko' (or 'modprobe dlock')\n",
+		/* An installed module loads on first use: this one is not. */
+		fprintf(stderr, "%s: install it (the dlock-dkms package, or 'make install'), or load a built one with 'insmod dlock.ko'\n",
 			prog);
 		return EXIT_NOMODULE;
 	}

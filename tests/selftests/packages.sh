@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The Debian packages in the VM, as an operator uses them: install the four
+# .debs, let `dlockctl status` load the module through its genetlink alias,
+# set a limit at boot in /etc/modprobe.d, build a C program with nothing but
+# `pkg-config --cflags --libs dlock`, then purge and find nothing of dlock
+# left (files, DKMS state, module, depmod's alias).  Prints TAP.
+#
+# Runs in the guest with the module NOT loaded (tests/vm/run without --ko),
+# from `make check-packages`, which gives:
+#   DLOCK_DEB_DIR     the .debs (make deb)
+#   DLOCK_DKMS_BUILT  DKMS's build of the module for this kernel: the
+#                     <kernel>/<arch> directory of a DKMS tree, made on the
+#                     host by `dkms build` from dlock-dkms's own sources.
+# Compiling the module in the guest would take minutes under emulation, so
+# the kernel headers are hidden while dlock-dkms is installed (its postinst
+# then skips the build, as on a machine without headers) and DKMS's host
+# build is registered in /var/lib/dkms before `dkms install`; everything
+# after the compiler (install, depmod, autoload, remove) is DKMS's own.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
+: "${DLOCK_DEB_DIR:?directory of the .debs}" "${DLOCK_DKMS_BUILT:?DKMS build of the module}"
+[ "${DLOCK_VM:-}" = 1 ] || { echo "packages.sh: runs in the test VM (make check-packages)" >&2; exit 2; }
+
+krel=$(uname -r)
+ver=$(cat VERSION)
+soname=$(sed -n 's/^LIB_SONAME := //p' Makefile)
+# libdlock<major>, after the soname, as Debian names library packages.
+pkgs="dlock-dkms libdlock${soname##*.so.} libdlock-dev dlockctl"
+tmp=$(mktemp -d)
+headers=()
+kmods=
+modprobe_was=$(cat /proc/sys/kernel/modprobe)
+
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() {
+	local l
+	echo "$modprobe_was" >/proc/sys/kernel/modprobe
+	[ -z "$kmods" ] || { rmdir "/lib/modules/$krel/kernel" && ln -s "$kmods" "/lib/modules/$krel/kernel"; }
+	for l in "${headers[@]}"; do ln -sfn "${l#*=}" "${l%%=*}"; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok "$([ ! -d /sys/module/dlock ] && ! dpkg -s dlockctl >/dev/null 2>&1 && echo 0 || echo 1)" \
+	"the guest starts without dlock (module not loaded, packages not installed)"
+
+# --- install --------------------------------------------------------------
+# dkms needs /dev/fd (bash's <(...)), which udev makes on a real system
+# and this VM's devtmpfs lacks.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+# depmod reads every module of the kernel, over 9p under emulation: a
+# minute or more each time dkms runs it.  The kernel's own modules are
+# none of this test's business (those it needs are loaded already), so
+# depmod sees only updates/ while it runs.
+kmods=$(readlink "/lib/modules/$krel/kernel")
+rm "/lib/modules/$krel/kernel" && mkdir "/lib/modules/$krel/kernel"
+for b in /lib/modules/*/build; do
+	[ -L "$b" ] || continue
+	headers+=("$b=$(readlink "$b")")
+	rm "$b"
+done
+# man-db's trigger would index every page (minutes under emulation).
+rm -f /var/lib/man-db/auto-update
+debs=()
+for p in $pkgs; do debs+=("$(ls "$DLOCK_DEB_DIR/${p}_${ver}_"*.deb)"); done
+DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[@]}" >"$tmp/dpkg.log" 2>&1
+rc=$?
+ok $rc "dpkg -i $pkgs"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/dpkg.log"
+for l in "${headers[@]}"; do ln -sfn "${l#*=}" "${l%%=*}"; done
+headers=()
+
+dkms status -m dlock -v "$ver" 2>&1 | grep -q '^dlock/'"$ver"': added'
+ok $? "dlock-dkms registered its sources with DKMS (dkms status: $(dkms status -m dlock 2>&1 | tr '\n' ' '))"
+
+arch=$(uname -m)
+mkdir -p "/var/lib/dkms/dlock/$ver/$krel"
+cp -r "$DLOCK_DKMS_BUILT" "/var/lib/dkms/dlock/$ver/$krel/$arch"
+dkms install -m dlock -v "$ver" -k "$krel" >"$tmp/dkms.log" 2>&1
+rc=$?
+ok $rc "dkms install of the module DKMS built for $krel"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/dkms.log"
+path=$(modinfo -n dlock 2>&1)
+[[ $path == /lib/modules/$krel/updates/dkms/dlock.ko* ]]
+ok $? "modinfo finds it in updates/dkms ($path)"
+grep -qx 'alias net-pf-16-proto-16-family-dlock dlock' "/lib/modules/$krel/modules.alias"
+ok $? "depmod indexed its genetlink family alias"
+
+# --- autoload -------------------------------------------------------------
+# The kernel runs its modprobe helper in the initial root, which in this VM
+# is the initramfs (tests/vm/init stays there; our root is its /mnt/root):
+# point the helper at one that enters our root.  On a real machine the
+# initial root is the system's and /sbin/modprobe is found as it is.
+cat >"$tmp/modprobe" <<'EOF'
+#!/bin/sh
+exec /bin/busybox chroot /mnt/root /sbin/modprobe "$@"
+EOF
+chmod +x "$tmp/modprobe"
+echo "/mnt/root$tmp/modprobe" >/proc/sys/kernel/modprobe
+
+ok "$([ ! -d /sys/module/dlock ] && echo 0 || echo 1)" "the module is not loaded before first use"
+out=$(/usr/sbin/dlockctl status 2>&1)
+rc=$?
+ok "$([ $rc = 0 ] && [[ $out == *"version: $ver"* ]] && echo 0 || echo 1)" \
+	"dlockctl status loads the module on first use (exit $rc: $(head -n 1 <<<"$out"))"
+ok "$([ -d /sys/module/dlock ] && echo 0 || echo 1)" "dlock is loaded now"
+
+# --- limits at boot, and dlockctl config across a reload --------------------
+echo 'options dlock max_leases=4321' >>/etc/modprobe.d/dlock.conf
+/usr/sbin/dlockctl config set --max-leases 77 >/dev/null 2>&1
+v=$(/usr/sbin/dlockctl -j config | jq .max_leases)
+ok "$([ "$v" = 77 ] && echo 0 || echo 1)" "dlockctl config set --max-leases 77 (now $v)"
+rmmod dlock
+v=$(/usr/sbin/dlockctl -j config 2>&1 | jq .max_leases 2>&1)
+ok "$([ "$v" = 4321 ] && echo 0 || echo 1)" \
+	"after a reload the limit is modprobe.d's (4321), not config's (got $v)"
+
+# --- a client built with pkg-config alone ------------------------------------
+flags=$(pkg-config --cflags --libs dlock)
+ok $? "pkg-config --cflags --libs dlock: $flags"
+# shellcheck disable=SC2086  # flags are words
+gcc -Wall -Werror -o "$tmp/prog" tests/host/pkgconfig-prog.c $flags 2>"$tmp/cc.log"
+rc=$?
+ok $rc "a C program builds with only pkg-config's flags"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/cc.log"
+out=$("$tmp/prog" 2>&1)
+ok $? "it takes and releases a lock ($out)"
+out=$(ldd "$tmp/prog" | grep libdlock)
+[[ $out =~ "$soname => "(/usr)?/lib/$(gcc -print-multiarch)/$soname ]]
+ok $? "it runs on the packaged $soname ($out)"
+
+# --- purge ------------------------------------------------------------------
+rmmod dlock 2>/dev/null
+# shellcheck disable=SC2086  # package names are words
+DEBIAN_FRONTEND=noninteractive dpkg -P $pkgs >"$tmp/purge.log" 2>&1
+rc=$?
+ok $rc "dpkg -P $pkgs"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/purge.log"
+left=$(dpkg -l 'dlock*' 'libdlock*' 2>/dev/null | awk '/^[a-z][a-z] / {print $2}')
+ok "$([ -z "$left" ] && echo 0 || echo 1)" "dpkg knows no dlock package any more${left:+: $left}"
+left=$(ls -d /usr/src/dlock* /var/lib/dkms/dlock /etc/modprobe.d/dlock.conf \
+	/usr/include/dlock* /usr/lib/*/libdlock* /usr/lib/*/pkgconfig/dlock.pc \
+	/usr/sbin/dlockctl /usr/share/man/man8/dlockctl.8* /usr/share/man/man3/libdlock.3* \
+	/usr/share/bash-completion/completions/dlockctl /usr/share/doc/*dlock* \
+	/lib/modules/*/updates/dkms/dlock.ko* 2>/dev/null)
+ok "$([ -z "$left" ] && echo 0 || echo 1)" "no file of dlock is left${left:+: ${left//$'\n'/ }}"
+left=$(grep -w dlock "/lib/modules/$krel/modules.alias" "/lib/modules/$krel/modules.dep")
+ok "$([ -z "$left" ] && echo 0 || echo 1)" "depmod's indexes no longer name dlock${left:+: $left}"
+ok "$(! modinfo dlock >/dev/null 2>&1 && [ ! -d /sys/module/dlock ] && echo 0 || echo 1)" \
+	"no dlock module is loaded or can be found"
+
+echo "1..$n"
+[ $failed = 0 ]
