@@ -78,6 +78,7 @@ enum dl_event_type {
 	DL_EV_EXPIRED,
 	DL_EV_OWNER_DIED,
 	DL_EV_BROKEN,
+	DL_EV_VALUE,		/* the holder set its value; the lease goes on */
 };
 
 /* Why a holder lost its lease (dl_lost.reason). */

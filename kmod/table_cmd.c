@@ -134,6 +134,7 @@ int dl_set_value(struct dl_table *t, struct dl_cmd *cx, const char *name,
 	e->value = v;
 	dl_users_add(&t->users, e->uslot, DL_U_VALUE_BYTES, delta);
 	shard_changed(&t->shards[shard]);
+	dl_value_event(t, cx, e);
 	return 0;
 }
 

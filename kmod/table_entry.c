@@ -161,6 +161,13 @@ static void emit(struct dl_table *t, struct dl_cmd *cx, enum dl_event_type type,
 	t->ops->event(cx, &ev);
 }
 
+/* The holder @e set its value; watchers (elections) learn of it only so. */
+void dl_value_event(struct dl_table *t, struct dl_cmd *cx,
+		    const struct dl_entry *e)
+{
+	emit(t, cx, DL_EV_VALUE, e);
+}
+
 void dl_entry_free(struct dl_table *t, struct dl_shard *sh,
 		   struct dl_entry *e)
 {

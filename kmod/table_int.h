@@ -474,6 +474,8 @@ struct dl_entry *dl_waiter_find(struct dl_table *t, struct dl_cmd *cx,
 				const struct dl_lock *l,
 				const struct dl_okey *k);
 void dl_sess_touch(struct dl_session *s, u32 shard);
+void dl_value_event(struct dl_table *t, struct dl_cmd *cx,
+		    const struct dl_entry *e);
 void dl_entry_free(struct dl_table *t, struct dl_shard *sh,
 		   struct dl_entry *e);
 u64 dl_ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms);
