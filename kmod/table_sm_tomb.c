@@ -67,9 +67,12 @@ int tsm_tomb_add(struct table_sm *sm, struct tsm_state *st, u64 key,
 		i = tomb_pos(st, key);
 	}
 	if (st->nr_tomb == st->cap_tomb) {
-		u32 cap = min(max(16U, st->cap_tomb * 2), (u32)TSM_TOMB_MAX);
-		struct tsm_tomb *n = tsm_alloc(sm, sizeof(*n) * cap);
+		u32 cap = max(16U, st->cap_tomb * 2);
+		struct tsm_tomb *n;
 
+		if (cap > TSM_TOMB_MAX)
+			cap = TSM_TOMB_MAX;
+		n = tsm_alloc(sm, sizeof(*n) * cap);
 		if (!n)
 			return -ENOMEM;
 		if (st->nr_tomb)

@@ -40,8 +40,9 @@ echo "$out" | grep -v '^#  ' | sed 's/^/# /' | head -20
 ok $rc "simulator -T: $SEEDS seeds with the lock table replicated, the model as its oracle, 0 violations"
 
 # the same with one bug of the table adapter planted (TABLE_SM_MUTATION)
-tnames=("" "token not from the log" "EXPIRE ignores the lease's stamp")
-for m in 1 2; do
+tnames=("" "token not from the log" "EXPIRE ignores the lease's stamp" \
+	"CLIENT_END leaves the client's leases")
+for m in 1 2 3; do
 	out=$("$B/sim-tmut$m" -n "$MUT_SEEDS" -x -q -T 2>&1)
 	caught=$(echo "$out" | grep -c '^caught at seed')
 	echo "$out" | grep -E '^caught|VIOLATION' | sed 's/^/# /'

@@ -70,7 +70,7 @@ SIM_MUT_BINS := $(SIM_MUTS:%=$(SIM_BUILD)/sim-mut%)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
 		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
-		$(SIM_BUILD)/sim-tmut1 $(SIM_BUILD)/sim-tmut2
+		$(SIM_BUILD)/sim-tmut1 $(SIM_BUILD)/sim-tmut2 $(SIM_BUILD)/sim-tmut3
 	@tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with
