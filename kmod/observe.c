@@ -129,6 +129,9 @@ void dlock_obs_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 		dlock_count(dn, DLOCK_STAT_BREAKS);
 		trace_dlock_break(ns, ev, pid);
 		break;
+	case DL_EV_VALUE:
+		/* Not an outcome: the lease neither began nor ended. */
+		break;
 	}
 }
 

@@ -209,6 +209,9 @@ static void sess_extend(struct repl *r, u64 from, u64 now)
 {
 	u64 until = from + shrink(r->cfg.drift_ppm, r->cfg.session_ns);
 
+	if (REPL_MUTATION == REPL_MUT_SESSION_NO_DRIFT)
+		until = from + r->cfg.session_ns;
+
 	if (until <= now)
 		return;
 	if (now >= r->sess_until)
@@ -266,7 +269,9 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 		/* evict the least recently used, same choice on every node */
 		d = &r->dedup[0];
 		for (i = 1; i < r->nr_dedup; i++)
-			if (r->dedup[i].used < d->used)
+			if (REPL_MUTATION == REPL_MUT_DEDUP_EVICT_MRU ?
+			    r->dedup[i].used > d->used :
+			    r->dedup[i].used < d->used)
 				d = &r->dedup[i];
 	}
 	memset(d, 0, sizeof(*d));
@@ -336,6 +341,13 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	if (!is_client_op(c->op))
 		return;
 	d = dedup_find(r, c->client);
+	if (REPL_MUTATION == REPL_MUT_DEDUP_BY_REQ) {
+		u32 k;
+
+		for (k = 0; k < r->nr_dedup; k++)
+			if (r->dedup[k].req == c->req)
+				d = &r->dedup[k];
+	}
 	if (d && c->req == d->req) {
 		res = d->res;		/* retransmission: same answer */
 	} else if (d && c->req < d->req) {
@@ -343,7 +355,10 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	} else if (!r->epoch) {
 		res.status = -EAGAIN;	/* cannot happen: EPOCH comes first */
 	} else {
-		r->ops->apply(r->sm, c, i, repl_token(r->epoch, i), now, &res);
+		r->ops->apply(r->sm, c, i,
+			      repl_token(r->epoch,
+					 REPL_MUTATION == REPL_MUT_TOKEN_LOCAL ?
+					 r->last : i), now, &res);
 		res.index = i;
 		if (!d)
 			d = dedup_slot(r, c->client);
@@ -419,7 +434,9 @@ static int tx_prepare(struct repl *r)
 	r->tx = b;
 	r->tx_len = hdr + (u64)n;
 	r->tx_index = r->applied;
-	r->tx_term = term_at(r, r->applied);
+	if (REPL_MUTATION == REPL_MUT_SNAP_OFF_BY_ONE && r->applied < r->last)
+		r->tx_index++;
+	r->tx_term = term_at(r, r->tx_index);
 	r->nr_built++;
 	for (i = 0; i < r->cfg.nr_nodes; i++) {
 		r->peer[i].snap_acked = 0;
@@ -465,6 +482,8 @@ static u64 quorum_time(struct repl *r, u64 now)
 	u64 t[REPL_MAX_NODES];
 	u32 n = 0, i, j, k = majority(r);
 
+	if (REPL_MUTATION == REPL_MUT_ALWAYS_FRESH)
+		return now;	/* planted bug: a leader never doubts itself */
 	for (i = 0; i < r->cfg.nr_nodes; i++)
 		t[n++] = i == r->cfg.self ? now : r->peer[i].acked_lt;
 	/* k-th largest */
@@ -585,7 +604,8 @@ static void advance_commit(struct repl *r, u64 now)
 	u32 cnt, i;
 
 	for (n = r->last; n > r->commit; n--) {
-		if (term_at(r, n) != r->term)
+		if (term_at(r, n) != r->term &&
+		    REPL_MUTATION != REPL_MUT_COMMIT_OLD_TERM)
 			break;
 		cnt = 1;
 		for (i = 0; i < r->cfg.nr_nodes; i++)
@@ -661,6 +681,8 @@ static void become_leader(struct repl *r, u64 now)
 		/* node sessions restart, late enough to outlast old echoes */
 		p->last_heard = now + repl_hold(r->cfg.drift_ppm,
 						r->cfg.elect_min_ns);
+		if (REPL_MUTATION == REPL_MUT_SESSION_WINDOW)
+			p->last_heard = now;
 		p->sess_ended = false;
 		p->snap_acked = 0;
 		p->snap_sent = 0;
@@ -835,7 +857,8 @@ static void on_recover_req(struct repl *r, const struct repl_msg *in)
 	 * Fresh only with an empty log: a follower does not know whether the
 	 * entries it holds were committed (its commit index may lag).
 	 */
-	if (r->fresh && r->last == 0)
+	if (r->fresh &&
+	    (r->last == 0 || REPL_MUTATION == REPL_MUT_TRUST_AMNESIAC))
 		m->flags |= REPL_F_FRESH;
 	m->index = r->last;
 	m->commit = r->commit;
@@ -852,6 +875,8 @@ static void on_recover_resp(struct repl *r, const struct repl_msg *m, u64 now)
 	p->rec_flags = m->flags;
 	p->rec_term = m->term;
 	p->rec_last = m->index;
+	if (REPL_MUTATION == REPL_MUT_CATCHUP_LOW)
+		p->rec_last = m->commit;
 	recover_check(r, now);
 }
 
@@ -874,7 +899,8 @@ static void on_vote_req(struct repl *r, const struct repl_msg *in, u64 now)
 	if (in->term == r->term && !r->catching_up &&
 	    in->term % r->cfg.nr_nodes == in->from &&
 	    (r->voted_for == REPL_NONE || r->voted_for == in->from) &&
-	    up_to_date(r, in->log_term, in->index)) {
+	    (up_to_date(r, in->log_term, in->index) ||
+	     REPL_MUTATION == REPL_MUT_VOTE_ANY_LOG)) {
 		ok = true;
 		r->voted_for = in->from;
 		elect_reset(r, now);
@@ -889,7 +915,9 @@ static void on_vote_resp(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	u32 n = 1, i;
 
-	if (r->role != REPL_CANDIDATE || in->term != r->term ||
+	if (r->role != REPL_CANDIDATE ||
+	    (in->term != r->term &&
+	     !(REPL_MUTATION == REPL_MUT_STALE_VOTE && in->term < r->term)) ||
 	    !(in->flags & REPL_F_OK))
 		return;
 	r->peer[in->from].voted = true;
@@ -903,7 +931,9 @@ static void on_vote_resp(struct repl *r, const struct repl_msg *in, u64 now)
 /* Common prologue of APPEND and SNAP: false if the message is stale. */
 static bool accept_leader(struct repl *r, const struct repl_msg *in, u64 now)
 {
-	if (in->term < r->term)
+	if (in->term < r->term &&
+	    !(REPL_MUTATION == REPL_MUT_APPEND_STALE_TERM &&
+	      in->type == REPL_MSG_APPEND))
 		return false;
 	if (in->term > r->term || r->role != REPL_FOLLOWER)
 		become_follower(r, in->term, now);
@@ -974,9 +1004,27 @@ static void on_append(struct repl *r, const struct repl_msg *in, u64 now)
 	if (REPL_MUTATION == REPL_MUT_COMMIT_BACK)
 		/* planted bug: believe a leader whose commit lags ours */
 		r->commit = min(in->commit, upto);
+	else if (REPL_MUTATION == REPL_MUT_APPLY_UNCOMMITTED)
+		/* planted bug: take what we store as committed */
+		r->commit = max(r->commit, upto);
 	else if (in->commit > r->commit)
-		r->commit = max(r->commit, min(in->commit, upto));
+		r->commit = max(r->commit,
+				min(in->commit,
+				    REPL_MUTATION == REPL_MUT_COMMIT_UNCLAMPED ?
+				    r->last : upto));
 	apply_committed(r, now);
+	if (REPL_MUTATION == REPL_MUT_FOLLOWER_EXPIRES) {
+		/* planted bug: a follower ends leases by its own clock */
+		struct repl_result res;
+
+		while (r->ops->next_expired(r->sm, now, &r->tmp)) {
+			memset(&res, 0, sizeof(res));
+			r->tmp.op = REPL_OP_EXPIRE;
+			r->ops->apply(r->sm, &r->tmp, r->applied,
+				      repl_token(r->epoch, r->applied), now,
+				      &res);
+		}
+	}
 	append_resp(r, in, true, upto, now);
 }
 
@@ -1042,7 +1090,7 @@ static void rx_install(struct repl *r, const struct repl_msg *in, u64 now)
 	}
 	r->nr_installed++;
 	r->first = in->index + 1;
-	if (!keep)
+	if (!keep || REPL_MUTATION == REPL_MUT_SNAP_DROPS_TAIL)
 		r->last = in->index;
 	r->snap_term = in->log_term;
 	r->commit = in->index;
@@ -1084,7 +1132,9 @@ static void on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	struct repl_peer *p = &r->peer[in->from];
 
-	if (r->role != REPL_LEADER || in->term != r->term)
+	if (r->role != REPL_LEADER ||
+	    (in->term != r->term &&
+	     !(REPL_MUTATION == REPL_MUT_STALE_ACK && in->term < r->term)))
 		return;
 	p->last_heard = max(p->last_heard, now);
 	p->sess_ended = false;
@@ -1153,6 +1203,15 @@ static int propose(struct repl *r, struct repl_cmd *c, u64 now)
 	err = append_local(r, c);
 	if (err)
 		return err;
+	if (REPL_MUTATION == REPL_MUT_ANSWER_UNCOMMITTED &&
+	    c->op == REPL_OP_RENEW && c->node == r->cfg.self) {
+		/* planted bug: a RENEW answered before it is committed */
+		struct repl_result res;
+
+		memset(&res, 0, sizeof(res));
+		res.index = r->last;
+		r->env.reply(r->env.ctx, c, &res);
+	}
 	if (r->cfg.nr_nodes == 1) {
 		r->commit = r->last;
 	}
@@ -1180,11 +1239,16 @@ static int check_cmd(struct repl *r, struct repl_cmd *c)
 		return -EINVAL;
 	c->hold = 0;
 	if (c->op == REPL_OP_ACQUIRE || c->op == REPL_OP_RENEW) {
-		if (c->ttl > r->cfg.max_ttl_ns ||
+		if ((c->ttl > r->cfg.max_ttl_ns &&
+		     REPL_MUTATION != REPL_MUT_TTL_NO_CAP) ||
 		    (!c->ttl && c->op == REPL_OP_RENEW))
 			return -EINVAL;
 		if (c->ttl)
 			c->hold = repl_hold(r->cfg.drift_ppm, c->ttl);
+		if (c->ttl && REPL_MUTATION == REPL_MUT_HOLD_NO_DRIFT)
+			c->hold = c->ttl;
+		if (c->ttl && REPL_MUTATION == REPL_MUT_HOLD_SHORT)
+			c->hold -= 4000000;
 	} else {
 		c->ttl = 0;
 	}
@@ -1343,6 +1407,10 @@ static void leader_tick(struct repl *r, u64 now)
 		memset(c, 0, offsetof(struct repl_cmd, data));
 		if (!r->ops->next_expired(r->sm, now, c))
 			break;
+		/* planted bug: only our own clients' leases expire */
+		if (REPL_MUTATION == REPL_MUT_DEAD_LEASES &&
+		    c->node != r->cfg.self)
+			continue;
 		c->op = REPL_OP_EXPIRE;
 		c->flags = 0;
 		c->arg = 0;

@@ -286,5 +286,29 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_SKIP_RECOVERY		3
 #define REPL_MUT_SKIP_LOCK_DELAY	4	/* and the epoch wait */
 #define REPL_MUT_COMMIT_BACK		5	/* caught by DL_ASSERT() */
+#define REPL_MUT_COMMIT_OLD_TERM	6	/* Raft figure 8 */
+#define REPL_MUT_VOTE_ANY_LOG		7	/* no log-up-to-date check */
+#define REPL_MUT_APPEND_STALE_TERM	8
+#define REPL_MUT_STALE_VOTE		9	/* vote of an older term counted */
+#define REPL_MUT_STALE_ACK		10	/* ack of an older term counted */
+#define REPL_MUT_ANSWER_UNCOMMITTED	11	/* leader answers RENEW at once */
+#define REPL_MUT_ALWAYS_FRESH		12	/* deposed leader never doubts */
+#define REPL_MUT_FOLLOWER_EXPIRES	13	/* by its own clock, no log */
+#define REPL_MUT_DEDUP_BY_REQ		14	/* keyed by request id only */
+#define REPL_MUT_DEDUP_EVICT_MRU	15	/* evicts the wrong client */
+#define REPL_MUT_SNAP_OFF_BY_ONE	16
+#define REPL_MUT_TOKEN_LOCAL		17	/* token not from the log */
+#define REPL_MUT_TRUST_AMNESIAC		18	/* new world with memory around */
+#define REPL_MUT_CATCHUP_LOW		19	/* target below leader's last */
+#define REPL_MUT_SESSION_WINDOW		20	/* no election bound on last_heard */
+#define REPL_MUT_DEAD_LEASES		21	/* remote leases never expire */
+#define REPL_MUT_SESSION_NO_DRIFT	22	/* freshness without drift */
+#define REPL_MUT_COMMIT_UNCLAMPED	23	/* commit not clamped to upto */
+#define REPL_MUT_TTL_NO_CAP		24	/* TTL above max_ttl accepted */
+#define REPL_MUT_SNAP_DROPS_TAIL	25	/* acked entries lost */
+#define REPL_MUT_APPLY_UNCOMMITTED	26	/* follower commits its own tail */
+#define REPL_MUT_HOLD_NO_DRIFT		27	/* hold = ttl */
+#define REPL_MUT_HOLD_SHORT		28	/* hold 4 ms short */
+#define REPL_MUT__N			29
 
 #endif /* DLOCK_REPL_H */

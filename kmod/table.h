@@ -78,6 +78,7 @@ enum dl_event_type {
 	DL_EV_EXPIRED,
 	DL_EV_OWNER_DIED,
 	DL_EV_BROKEN,
+	DL_EV_VALUE,		/* the holder set its value; the lease goes on */
 };
 
 /* Why a holder lost its lease (dl_lost.reason). */
@@ -112,6 +113,12 @@ struct dl_session;
 /* Per-command context: the time and what the caller holds. */
 struct dl_cmd {
 	u64 now;		/* monotonic ns (cluster: the log entry's time) */
+	/*
+	 * Cluster mode: the log index of the command being applied.  Grants,
+	 * renewals and queued waits record it as their stamp, which names
+	 * them in EXPIRE and SESSION_END entries.  0 on a single node.
+	 */
+	u64 index;
 	bool global;		/* the caller holds the global lock */
 	void *priv;		/* passed back to the notification callbacks */
 	/*
@@ -209,6 +216,16 @@ struct dl_table_config {
 	u32 max_user_waiters;
 	u32 max_user_value_bytes;
 	u32 user_slots;		/* 2..65536; 0: DL_DEFAULT_USER_SLOTS */
+	/*
+	 * Cluster mode (table_cluster.c): every replica applies the same
+	 * commands and must reach the same state, so entries carry a stamp
+	 * (cx->index), a renewal never shortens a lease, and the deadlock
+	 * walk's budget counts only what every replica counts alike.  The
+	 * glue must also give no hash op, a cluster-wide hash_seed and no
+	 * per-uid caps (slots depend on history).  Deadlines stay local:
+	 * the leader turns due ones into replicated expiries.
+	 */
+	bool cluster;
 };
 
 struct dl_acquire_req {
@@ -272,6 +289,11 @@ struct dl_entry_info {
 	const void *meta;	/* cfg.meta_size bytes */
 	const void *value;	/* holders */
 	u32 value_len;
+	/* Cluster mode (else 0): what a snapshot of the entry needs too. */
+	u64 stamp;		/* log index of the grant, renewal or wait */
+	u32 hold_ms;		/* holders: the lease length last granted */
+	u32 wait_ms;		/* waiters: the wait timeout */
+	bool no_ttl;		/* the lease is (or will be) session-bound */
 };
 
 /* Resumable dump position; the glue keeps it between dump calls. */
@@ -319,6 +341,8 @@ int dl_session_end_some(struct dl_table *t, struct dl_cmd *cx,
 bool dl_session_touched(const struct dl_session *s, u32 shard);
 /* After dl_session_end() on every shard; -EBUSY if anything is left. */
 int dl_session_destroy(struct dl_table *t, struct dl_session *s);
+/* Frees @s as it is, right before dl_table_destroy() (cluster snapshots). */
+void dl_session_free(struct dl_table *t, struct dl_session *s);
 
 /*
  * Commands.  All return 0, a positive DL_* or a negative errno, and change
@@ -444,6 +468,54 @@ void dl_table_user_usage(const struct dl_table *t, u32 uid, long *leases,
 
 /* Self-check of internal invariants for tests; 0 or a negative line number. */
 int dl_table_check(struct dl_table *t);
+
+/*
+ * Cluster mode (table_cluster.c).  Expiry is decided by the leader and
+ * applied by every replica from the log: an entry is named with the stamp
+ * it had when its deadline passed, and the command is a no-op (-ESTALE)
+ * if it was renewed since.  All need the global lock.
+ */
+int dl_expire_stamp(struct dl_table *t, struct dl_cmd *cx, const char *name,
+		    u32 len, u64 token, u64 stamp);
+int dl_expire_wait_stamp(struct dl_table *t, struct dl_cmd *cx,
+			 const char *name, u32 len, const struct dl_session *s,
+			 u64 cookie, u64 stamp);
+/*
+ * Ends the session's leases and waits in @shard whose stamp is at most
+ * @cutoff (a node that went silent: what it renewed later stays), without
+ * marking it dying.  Returns the number of entries ended.
+ */
+int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
+			struct dl_session *s, u32 shard, u64 cutoff);
+/* Every countdown restarts: deadline now + hold (waits: + their timeout). */
+void dl_table_restart(struct dl_table *t, u64 now);
+/* A due entry was proposed for expiry: next proposal not before @deadline. */
+void dl_entry_postpone(struct dl_table *t, const struct dl_entry *e,
+		       u64 deadline);
+struct dl_session *dl_entry_session(const struct dl_entry *e);
+/*
+ * Snapshot install: entries are put back as they were, holders in token
+ * order and waiters in stamp order (the order they were made in), which
+ * rebuilds every list in its original order.  Not held to any cap.
+ * -EINVAL if the entry does not fit the lock as restored so far.
+ */
+struct dl_restore {
+	const struct dl_acquire_req *rq;	/* name, mode, owner, uid, ... */
+	u64 token;		/* holder: its token; waiter: its cookie */
+	u64 stamp;
+	u32 count;		/* holder: reentrancy count */
+	u32 hold_ms;		/* holder: lease length; waiter: its ttl */
+	const void *value;
+	u32 value_len;
+};
+int dl_restore_holder(struct dl_table *t, struct dl_cmd *cx,
+		      const struct dl_restore *r);
+int dl_restore_waiter(struct dl_table *t, struct dl_cmd *cx,
+		      const struct dl_restore *r);
+/* The lock state a dump does not show but the walk's budget depends on. */
+bool dl_lock_excl_unknown(const struct dl_lock *l);
+int dl_lock_restore(struct dl_table *t, const char *name, u32 len, u8 mode,
+		    bool excl_unknown);
 
 /*
  * Bytes of a socket-bound holder or waiter (DL_OBJ_ENTRY without an owner

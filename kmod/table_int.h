@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals shared by the lock table's own files (table.c, table_index.c).
+ * Internals shared by the lock table's own files (table*.c).
  * Not for the glue: it sees only table.h.  Policy code: compat.h only.
  */
 #ifndef DLOCK_TABLE_INT_H
 #define DLOCK_TABLE_INT_H
 
 #include "table.h"
+#include "table_uid.h"
 
 #define dl_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -155,5 +156,351 @@ struct dl_wnode *dl_index_add(struct dl_index *x, const struct dl_okey *k,
 			      const void *lock, u32 lkey, u32 cookie_hash,
 			      void *entry);
 void dl_index_del(struct dl_index *x, struct dl_wnode *n);
+
+/* ---- the table's objects (see table.c for the layout) ---- */
+
+#define DL_U32_MAX		0xffffffffU
+#define DL_NO_HEAP		DL_U32_MAX
+#define DL_NS_PER_MS		1000000ULL
+#define DL_MIN_BUCKET_BITS	4
+#define DL_MAX_BUCKET_BITS	28
+#define DL_MIN_HEAP		16
+#define DL_HIDX_MIN		8	/* holders before a lock indexes them */
+
+/* dl_entry.flags */
+#define DL_E_WAITER	0x01
+#define DL_E_DETACHED	0x02
+#define DL_E_NO_TTL	0x04
+
+struct dl_value {
+	u32 len;
+	u8 data[];
+};
+
+struct dl_entry {
+	struct dl_link lock_link;	/* lock's holders or waiters */
+	struct dl_link sess_link;	/* session's leases or waits in this shard */
+	struct dl_lock *lock;
+	struct dl_session *sess;	/* holder: NULL if detached; waiter: requester */
+	u64 tag;
+	u64 deadline;			/* 0: none */
+	union {
+		u64 token;		/* holder */
+		u64 cookie;		/* waiter */
+	};
+	union {
+		struct {		/* waiter */
+			struct dl_wnode *wn;	/* its owner index node */
+			u32 walk_gen;
+			u32 ttl_ms;	/* of the lease it will become */
+			u32 wait_ms;	/* its timeout, 0: none */
+		};
+		struct {		/* holder */
+			struct dl_value *value;
+			u32 count;
+			u32 hold_ms;	/* lease length last granted */
+			struct dl_entry *hnext;	/* lock's owner index chain */
+		};
+	};
+	u32 heap_idx;
+	u32 uid;			/* who asked: lease state */
+	u32 uslot;			/* its dl_users slot, referenced */
+	u8 mode;
+	u8 flags;
+	u8 owner_len;
+	/*
+	 * Waiter whose owner also waits elsewhere.  A byte of its own, not a
+	 * flag: it changes under the global lock only, while flags are read
+	 * under shard locks.
+	 */
+	u8 multi;
+	/*
+	 * Cluster mode: the stamp (u64, see struct dl_cmd.index) first, so
+	 * that a single node pays nothing for it; then cfg.meta_size bytes of
+	 * glue metadata, then the detached owner.
+	 */
+	u8 tail[];
+};
+
+struct dl_lock {
+	struct dl_lock *next;		/* hash chain */
+	struct dl_link holders;
+	struct dl_link waiters;
+	/*
+	 * Walk shortcut, under the global lock: see deadlock_check().  When
+	 * it leaves, the last exclusive waiter is looked for lazily, by the
+	 * walk and within its budget (excl_unknown), not by the command that
+	 * removed it.
+	 */
+	struct dl_entry *last_excl;	/* last exclusive waiter */
+	/* Holders by owner, only once there are many: see hidx_fit(). */
+	struct dl_entry **hidx;
+	/* Both under the global lock only, so they may share a word. */
+	u32 nr_multi : 31;		/* waiters with ->multi */
+	u32 excl_unknown : 1;		/* last_excl must be looked for */
+	u32 hkey;
+	u32 permits;			/* 0: readers-writer lock */
+	u32 nr_holders;
+	u32 nr_waiters;
+	u8 mode;			/* of the holders, readers-writer locks */
+	u8 name_len;
+	u8 hbits;			/* hidx has 1 << hbits buckets */
+	char name[];
+};
+
+struct dl_shard {
+	struct dl_lock **buckets;
+	struct dl_entry **heap;
+	u64 armed;			/* deadline last given to set_timer */
+	u64 gen;			/* bumped by every change */
+	u32 bits;
+	u32 nr_locks;
+	u32 nr_entries;			/* heap_cap >= nr_entries always */
+	u32 heap_len;
+	u32 heap_cap;
+};
+
+struct dl_session {
+	u64 id;
+	dl_atomic_t nr_leases;		/* socket-bound leases */
+	dl_atomic_t nr_waiters;
+	u32 nr_shards;
+	bool dying;
+	/*
+	 * [2s]: leases in shard s, [2s+1]: waits; then one byte per shard,
+	 * set once the session had an entry there (see dl_session_touched()).
+	 */
+	struct dl_link lists[];
+};
+
+struct dl_walk_frame {
+	const struct dl_lock *lock;
+	const struct dl_entry *self;	/* NULL: the request being checked */
+	const struct dl_link *pos;	/* blocker enumeration position */
+	const struct dl_entry *blocker;	/* whose waits are being scanned */
+	const struct dl_entry *blocker_one;	/* phase 3 */
+	const struct dl_link *whead;
+	const struct dl_link *wpos;
+	u8 mode;
+	u8 phase;	/* 0: holders, 1: waiters ahead, 2: done, 3: one */
+};
+
+struct dl_table {
+	struct dl_table_config cfg;
+	const struct dl_table_ops *ops;
+	void *priv;
+	struct dl_shard *shards;
+	u32 shard_mask;
+	dl_atomic_t nr_leases;
+	dl_atomic_t nr_waiters;
+	dl_atomic_t nr_locks;
+	/* Under the global lock only. */
+	struct dl_index idx;
+	u32 walk_gen;
+	u32 walk_steps;
+	struct dl_walk_frame *walk;
+	u64 deadlk_truncated;
+	struct dl_users users;
+	u32 xsize;			/* cluster: the stamp's bytes in tails */
+};
+
+/* Reasons (cx->why) that more than one command gives. */
+#define DL_WHY_NAME	"lock name must be 1 to 255 bytes without a NUL"
+#define DL_WHY_OWNER	"owner must be a string of 1 to 64 bytes without a NUL, or a socket"
+#define DL_WHY_OTHER_USER	"lease belongs to another user"
+#define DL_WHY_NO_REQUEST	"no such queued request"
+
+static inline void *dl_alloc(struct dl_table *t, enum dl_obj kind, size_t size)
+{
+	return t->ops->alloc(t->priv, kind, size);
+}
+
+static inline void dl_free(struct dl_table *t, enum dl_obj kind, void *p,
+			   size_t size)
+{
+	if (p)
+		t->ops->free(t->priv, kind, p, size);
+}
+
+static inline u64 dl_name_hash(const struct dl_table *t, const char *name,
+			       u32 len)
+{
+	return dl_hash(&t->idx.h, name, len);
+}
+
+/* A detached owner's entry answers to its uid, or to a privileged caller. */
+static inline bool user_may(const struct dl_entry *e, u32 uid, bool privileged)
+{
+	return !(e->flags & DL_E_DETACHED) || e->uid == uid || privileged;
+}
+
+static inline u32 bucket_of(u32 hkey, u32 bits)
+{
+	/* Top bits: bucket order is hkey order, which keeps cursors valid. */
+	return hkey >> (32 - bits);
+}
+
+static inline int key_cmp(u32 hkey, const char *name, u32 len,
+			  const struct dl_lock *l)
+{
+	if (hkey != l->hkey)
+		return hkey < l->hkey ? -1 : 1;
+	if (len != l->name_len)
+		return len < l->name_len ? -1 : 1;
+	return memcmp(name, l->name, len);
+}
+
+static inline size_t lock_size(u32 name_len)
+{
+	return offsetof(struct dl_lock, name) + name_len;
+}
+
+static inline size_t entry_size(const struct dl_table *t, u32 owner_len)
+{
+	return sizeof(struct dl_entry) + t->xsize + t->cfg.meta_size + owner_len;
+}
+
+static inline const u8 *entry_meta(const struct dl_table *t,
+				   const struct dl_entry *e)
+{
+	return e->tail + t->xsize;
+}
+
+static inline u64 entry_stamp(const struct dl_table *t,
+			      const struct dl_entry *e)
+{
+	u64 v = 0;
+
+	if (t->xsize)
+		memcpy(&v, e->tail, sizeof(v));
+	return v;
+}
+
+static inline void entry_set_stamp(const struct dl_table *t,
+				   struct dl_entry *e, u64 v)
+{
+	if (t->xsize)
+		memcpy(e->tail, &v, sizeof(v));
+}
+
+static inline struct dl_entry *entry_of_lock_link(const struct dl_link *p)
+{
+	return dl_container_of(p, struct dl_entry, lock_link);
+}
+
+static inline struct dl_entry *entry_of_sess_link(const struct dl_link *p)
+{
+	return dl_container_of(p, struct dl_entry, sess_link);
+}
+
+static inline struct dl_entry *entry_of_wnode(const struct dl_wnode *n)
+{
+	return n->entry;
+}
+
+static inline struct dl_entry *entry_of_olink(const struct dl_link *p)
+{
+	return entry_of_wnode(dl_container_of(p, struct dl_wnode, olink));
+}
+
+static inline struct dl_link *sess_list(struct dl_session *s, u32 shard,
+					bool waits)
+{
+	return &s->lists[2 * shard + (waits ? 1 : 0)];
+}
+
+static inline u8 *sess_touched(const struct dl_session *s)
+{
+	return (u8 *)&s->lists[2 * s->nr_shards];
+}
+
+static inline bool lock_grantable(const struct dl_lock *l, u8 mode)
+{
+	if (l->permits)
+		return l->nr_holders < l->permits;
+	if (!l->nr_holders)
+		return true;
+	return mode == DL_MODE_SHARED && l->mode == DL_MODE_SHARED;
+}
+
+/* Dumps read the sum of all shards' generations without their locks. */
+static inline void shard_changed(struct dl_shard *sh)
+{
+	WRITE_ONCE(sh->gen, sh->gen + 1);
+}
+
+/* table_heap.c */
+void dl_heap_del(struct dl_shard *sh, struct dl_entry *e);
+void dl_entry_set_deadline(struct dl_shard *sh, struct dl_entry *e,
+			   u64 deadline);
+int dl_shard_reserve(struct dl_table *t, struct dl_shard *sh);
+void dl_shard_unreserve(struct dl_table *t, struct dl_shard *sh);
+void dl_shard_sync_timer(struct dl_table *t, struct dl_cmd *cx, u32 idx);
+
+/* table_bucket.c */
+void dl_lock_insert(struct dl_table *t, struct dl_shard *sh,
+		    struct dl_lock *l);
+struct dl_lock *dl_lock_new(struct dl_table *t, u32 hkey,
+			    const char *name, u32 len);
+void dl_hidx_free(struct dl_table *t, struct dl_lock *l);
+void dl_lock_remove(struct dl_table *t, struct dl_shard *sh,
+		    struct dl_lock *l);
+struct dl_lock *dl_name_lookup(struct dl_table *t, const char *name,
+			       u32 len, u32 *shard, u32 *hkey);
+u32 dl_hidx_slot(const struct dl_table *t, const struct dl_lock *l,
+		 const struct dl_okey *k);
+void dl_hidx_insert(const struct dl_table *t, struct dl_lock *l,
+		    struct dl_entry *e);
+void dl_hidx_remove(const struct dl_table *t, struct dl_lock *l,
+		    struct dl_entry *e);
+void dl_hidx_fit(struct dl_table *t, struct dl_lock *l);
+
+/* table_entry.c */
+void dl_entry_okey(const struct dl_table *t, const struct dl_entry *e,
+		   struct dl_okey *k);
+void dl_ref_okey(const struct dl_owner_ref *o, struct dl_okey *k);
+void dl_entry_view(const struct dl_table *t, const struct dl_entry *e,
+		   struct dl_owner_view *v);
+int dl_owner_ref_valid(const struct dl_owner_ref *o);
+struct dl_entry *dl_holder_find(const struct dl_table *t,
+				const struct dl_lock *l,
+				const struct dl_okey *k, u32 *steps);
+struct dl_entry *dl_holder_by_token(const struct dl_lock *l, u64 token);
+struct dl_entry *dl_waiter_by_cookie(struct dl_table *t,
+				     struct dl_cmd *cx,
+				     const struct dl_lock *l,
+				     const struct dl_session *s, u64 cookie);
+struct dl_entry *dl_waiter_find(struct dl_table *t, struct dl_cmd *cx,
+				const struct dl_lock *l,
+				const struct dl_okey *k);
+void dl_sess_touch(struct dl_session *s, u32 shard);
+void dl_value_event(struct dl_table *t, struct dl_cmd *cx,
+		    const struct dl_entry *e);
+void dl_entry_free(struct dl_table *t, struct dl_shard *sh,
+		   struct dl_entry *e);
+u64 dl_ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms);
+void dl_lease_count(struct dl_table *t, struct dl_entry *e, long delta);
+void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
+		    struct dl_shard *sh, u32 shard, struct dl_lock *l,
+		    struct dl_entry *e, u32 ttl_ms);
+void dl_set_multi(struct dl_entry *w, bool on);
+void dl_multi_add(struct dl_entry *w);
+void dl_waiter_unlink(struct dl_table *t, struct dl_shard *sh,
+		      struct dl_entry *w);
+void dl_lock_settle(struct dl_table *t, struct dl_cmd *cx,
+		    struct dl_shard *sh, u32 shard, struct dl_lock *l);
+void dl_holder_end(struct dl_table *t, struct dl_cmd *cx,
+		   struct dl_shard *sh, struct dl_entry *e,
+		   enum dl_event_type type);
+
+/* table_acquire.c */
+struct dl_entry *dl_entry_new(struct dl_table *t, struct dl_shard *sh,
+			      const struct dl_acquire_req *rq, u32 uslot);
+void dl_req_okey(const struct dl_acquire_req *rq, struct dl_okey *k);
+
+/* table_deadlk.c */
+int dl_deadlock_check(struct dl_table *t, struct dl_cmd *cx,
+		      const struct dl_lock *l, u8 mode,
+		      const struct dl_okey *req);
 
 #endif /* DLOCK_TABLE_INT_H */

@@ -27,6 +27,7 @@ F_TRY, F_DETACHED, F_NO_TTL = 1 << 0, 1 << 1, 1 << 2
 F_KEEPALIVE, F_RESTART = 1 << 24, 1 << 25
 
 EV_GRANTED, EV_RELEASED, EV_EXPIRED, EV_OWNER_DIED, EV_BROKEN = 1, 2, 3, 4, 5
+EV_VALUE = 6
 LOST_EXPIRED, LOST_BROKEN = 1, 2
 
 # dlock_set_config() bits, in struct dlock_config's field order.

@@ -18,7 +18,7 @@ MODES = {"exclusive": _lib.MODE_EXCLUSIVE, "shared": _lib.MODE_SHARED,
 MODE_NAMES = {v: k for k, v in MODES.items()}
 EVENT_NAMES = {_lib.EV_GRANTED: "granted", _lib.EV_RELEASED: "released",
                _lib.EV_EXPIRED: "expired", _lib.EV_OWNER_DIED: "owner_died",
-               _lib.EV_BROKEN: "broken"}
+               _lib.EV_BROKEN: "broken", _lib.EV_VALUE: "value"}
 LOST_NAMES = {_lib.LOST_EXPIRED: "expired", _lib.LOST_BROKEN: "broken"}
 
 BytesLike = Union[str, bytes]
@@ -146,7 +146,8 @@ class LockInfo:
 @dataclass
 class Event:
     """A watched lock event.  type: "granted", "released", "expired",
-    "owner_died", "broken", or "overflow" (the kernel dropped events for
+    "owner_died", "broken", "value" (the holder set its value, which the
+    event does not carry), or "overflow" (the kernel dropped events for
     this watcher: state may have changed unseen; every other field is then
     empty).  hidden: the watcher lacks CAP_NET_ADMIN, so no owner."""
     type: str

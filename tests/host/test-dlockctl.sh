@@ -94,7 +94,7 @@ expect 2 'missing VALUE' "elect without VALUE is a usage error" -- elect x
 expect 2 'missing CMD to run as leader' "elect without CMD is a usage error" -- elect x v
 expect 2 'VALUE must be 1 to 1024 bytes' "elect with an empty VALUE is refused" -- elect x '' -- true
 expect 2 'VALUE must be 1 to 1024 bytes' "elect with a VALUE over 1 KiB is refused" -- elect x "$(printf 'v%.0s' $(seq 1025))" -- true
-expect 2 'at most 254' "an election name of 255 bytes is refused (NAME~ must fit)" -- elect "$(printf 'x%.0s' $(seq 255))" v -- true
+expect 2 'at most 255' "an election name over 255 bytes is refused" -- elect "$(printf 'x%.0s' $(seq 256))" v -- true
 expect 2 "option '--owner' does not apply here" "elect refuses --owner" -- elect x v --owner o -- true
 expect 2 "option '--shared' does not apply here" "elect refuses --shared" -- elect x v --shared -- true
 expect 2 'put -- before CMD' "elect explains -- when CMD options look like its own" -- elect x v ls -l

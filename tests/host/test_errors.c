@@ -7,7 +7,7 @@
  * is not a user cap).  The module hands the reason to extack as it is;
  * tests/selftests/errors_test.c checks what a user reads over netlink.
  *
- * It includes table.c itself to reach a holder's reentrancy count: 2^32
+ * It includes table_int.h to reach a holder's reentrancy count: 2^32
  * acquires would take minutes.  Prints TAP; `make check-table` runs it
  * plain and under ASan/UBSan.
  */
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table.c"
+#include "table_int.h"
 #include "tap.h"
 
 static const char *prefix = "errors: ";

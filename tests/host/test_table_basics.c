@@ -294,17 +294,25 @@ static void test_value(void)
 	struct dl_cmd cx = { .now = now };
 	struct dl_entry_info ei;
 	char big[DL_VALUE_MAX + 1];
+	const struct rec *r;
 
 	memset(big, 'v', sizeof(big));
 	try_lock(t, s, 1, "leader", DL_MODE_EXCLUSIVE, NULL);
+	log_reset();
 	T_OK(dl_set_value(t, &cx, "leader", 6, &o1, "10.0.0.1:80", 11) == 0 &&
 	       holder_info(t, "leader", 1, 1, &ei) && ei.value_len == 11 &&
 	       !memcmp(ei.value, "10.0.0.1:80", 11), "value: holder sets, anyone reads");
+	/* Observers (leader election) learn of a value only by this event. */
+	r = log_find('E', DL_EV_VALUE, "leader");
+	T_OK(log_count('E', DL_EV_VALUE) == 1 && r && r->token == ei.token &&
+	       r->sess == 1 && r->tag == 1, "value: set emits one value event");
 	T_OK(dl_set_value(t, &cx, "leader", 6, &o2, "x", 1) == -EPERM,
 	       "value: non-holder -> -EPERM");
 	T_OK(dl_set_value(t, &cx, "leader", 6, &o1, big, DL_VALUE_MAX) == 0 &&
 	       dl_set_value(t, &cx, "leader", 6, &o1, big, DL_VALUE_MAX + 1) == -E2BIG,
 	       "value: 1 KiB accepted, 1 KiB + 1 -> -E2BIG");
+	T_OK(log_count('E', DL_EV_VALUE) == 2,
+	       "value: a refused set emits no event");
 	T_OK(holder_info(t, "leader", 1, 1, &ei) && ei.value_len == DL_VALUE_MAX,
 	       "value: failed set leaves the old value");
 	unlock(t, s, 1, "leader");

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # dlockctl elect and observe (libdlock's dlock_campaign/dlock_observe), in
 # the guest: a standby takes over when the leader is killed, observers print
-# the sequence of leaders' values, lost leadership ends CMD.  Prints TAP.
+# the sequence of leaders' values, lost leadership ends CMD, an election
+# takes no lock but its name, observers see values set by set-value.
+# Prints TAP.
 set -u
 : "${DLOCKCTL:?path of the dlockctl binary}"
 dl=$DLOCKCTL
@@ -14,6 +16,9 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 value_is() { "$dl" -j get "$1" 2>/dev/null | grep -q "\"value\":\"$2\""; }
 waiters_are() { "$dl" -j get "$1" 2>/dev/null |
 	json "$(cat)" "assert len(d['waiters']) == $2"; }
+# only_lock NAME: of the locks whose names start with NAME, NAME is the
+# only one (no helper lock such as NAME~).
+only_lock() { "$dl" -j list "$1" | json "$(cat)" "assert [l['name'] for l in d] == ['$1'], d"; }
 
 # Observers first: they must report both leaders in order.
 "$dl" observe svc > "$tmp/obs" 2>"$tmp/obs.err" &
@@ -31,6 +36,8 @@ ok $? "the first candidate is elected, publishes its value and runs CMD"
 b=$!
 wait_for waiters_are svc 1
 ok $? "the second candidate waits behind the leader"
+only_lock svc
+ok $? "the election holds the lock svc and no other ($("$dl" list svc | tr '\n' ' '))"
 out=$("$dl" elect svc addr-c --try -- true 2>&1)
 rc=$?
 ok "$([ $rc = 4 ] && grep -q 'lock is held' <<<"$out" && echo 0 || echo 1)" \
@@ -45,6 +52,8 @@ kill -9 $a
 wait $a 2>/dev/null
 wait_for value_is svc addr-b
 ok $? "kill -9 of the leader: the second candidate takes over"
+only_lock svc
+ok $? "after the takeover too, svc is the only lock ($("$dl" list svc | tr '\n' ' '))"
 wait_for grep -qx B "$tmp/order"
 [ "$(tr '\n' ' ' < "$tmp/order")" = "A B " ]
 ok $? "the new leader's CMD runs after the old one's ($(tr '\n' ' ' < "$tmp/order"))"
@@ -84,6 +93,28 @@ ok $? "observe -j: one line per leader with value, token, process; never a leade
 [ ! -s "$tmp/obs.err" ]
 ok $? "observe wrote nothing on stderr ($(cat "$tmp/obs.err"))"
 
+# A value set by plain set-value, without elect, reaches observers: the
+# kernel's value event wakes them, not anything the leader does.  Once the
+# observer printed plain-0 it is subscribed, so no later change can be
+# read by its first look instead of being heard.
+"$dl" lock plain --ttl 60s --owner p --value plain-0 >/dev/null
+"$dl" observe plain > "$tmp/plain" 2>&1 &
+po=$!
+wait_for grep -qx plain-0 "$tmp/plain"
+"$dl" set-value plain --owner p plain-1
+wait_for grep -qx plain-1 "$tmp/plain"
+ok $? "observe prints a new value set by set-value ($(tr '\n' ' ' < "$tmp/plain"))"
+# A new holder without a value is no leader; its set-value makes it one.
+"$dl" unlock plain --owner p
+"$dl" lock plain --ttl 60s --owner q >/dev/null
+"$dl" set-value plain --owner q plain-2
+wait_for grep -qx plain-2 "$tmp/plain"
+[ "$(tr '\n' ' ' < "$tmp/plain")" = "plain-0 plain-1 plain-2 " ]
+ok $? "and the value set-value gives a new holder ($(tr '\n' ' ' < "$tmp/plain"))"
+"$dl" unlock plain --owner q
+kill $po
+wait $po 2>/dev/null
+
 # A leader with a TTL keeps leading past it: elect renews.
 "$dl" elect ttl-svc v --ttl 2s -- sleep 5
 ok $? "elect --ttl 2s renews: CMD outlives the TTL and elect exits 0"
@@ -120,7 +151,7 @@ ok "$([ $? = 2 ] && grep -q 'missing lock NAME' <<<"$out" && echo 0 || echo 1)" 
 
 out=$("$dl" -j status)
 json "$out" "assert d['leases'] == 0 and d['waiters'] == 0, d"
-ok $? "no lease or waiter is left behind, pulse locks included ($out)"
+ok $? "no lease or waiter is left behind ($out)"
 
 echo "1..$n"
 [ "$failed" = 0 ]

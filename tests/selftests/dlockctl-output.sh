@@ -148,6 +148,7 @@ subscribed "$tmp/watch" wev-0 && subscribed "$tmp/watch.json" wev-0
 : > "$tmp/watch"
 : > "$tmp/watch.json"
 "$dl" lock $'wev\033[H\xff' --ttl 60s --owner w >/dev/null
+"$dl" set-value $'wev\033[H\xff' --owner w 'addr:1'
 "$dl" unlock $'wev\033[H\xff' --owner w
 wait_for grep -q released "$tmp/watch"
 wait_for grep -q released "$tmp/watch.json"
@@ -156,10 +157,17 @@ wait $watcher $jwatcher 2>/dev/null
 cut -d' ' -f1-4 "$tmp/watch" | grep -qxF 'granted wev\x1b[H\xff exclusive token' &&
 	! LC_ALL=C grep -q $'[\001-\011\013-\037\177-\377]' "$tmp/watch"
 ok $? "watch escapes the names it prints ($(head -1 "$tmp/watch"))"
+# The value event comes between grant and release, with the same token.
+[ "$(cut -d' ' -f1 "$tmp/watch" | tr '\n' ' ')" = "granted value released " ] &&
+	[ "$(cut -d' ' -f5 "$tmp/watch" | sort -u | wc -l)" = 1 ] &&
+	grep -q '^value .* owner w$' "$tmp/watch" && ! grep -q addr "$tmp/watch"
+ok $? "watch prints the value event, owner but no value ($(sed -n 2p "$tmp/watch"))"
 python3 - "$tmp/watch.json" <<'PY'
 import json, sys
 evs = [json.loads(l.decode("utf-8")) for l in open(sys.argv[1], "rb")]
-assert [e["event"] for e in evs] == ["granted", "released"], evs
+assert [e["event"] for e in evs] == ["granted", "value", "released"], evs
+assert len({e["token"] for e in evs}) == 1 and evs[1]["owner"] == "w", evs
+assert "value" not in evs[1], evs
 assert all(e["name_hex"] == b"wev\x1b[H\xff".hex() for e in evs), evs
 assert all(isinstance(e["token"], str) for e in evs), evs
 PY

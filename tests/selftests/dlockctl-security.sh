@@ -62,11 +62,13 @@ python3 - "$tmp/user-watch" "$tmp/root-watch" <<'PY'
 import json, sys
 user = [e for e in map(json.loads, open(sys.argv[1])) if e["name"] == "sec-a"]
 root = [e for e in map(json.loads, open(sys.argv[2])) if e["name"] == "sec-a"]
-assert [e["event"] for e in user] == ["granted", "released"], user
+assert [e["event"] for e in user] == ["granted", "value", "released"], user
 assert all(e["uid"] == 0 and e.get("hidden") and "owner" not in e for e in user), user
 assert all(e["uid"] == 0 and e["owner"] == "root-secret" for e in root), root
+assert [e["event"] for e in root] == ["granted", "value", "released"], root
+assert not any("hush" in json.dumps(e) for e in user + root), user + root
 PY
-ok $? "watch: another uid hears 'uid 0' without owner; root hears the owner"
+ok $? "watch: another uid hears 'uid 0' without owner, of the value event too; root hears the owner"
 
 out=$(run "$dl" config)
 grep -q '^max-user-leases: auto (250000 now)$' <<<"$out" &&

@@ -3,7 +3,9 @@
  * libdlock's leader election against the real module, in the guest:
  * dlock_campaign(), dlock_proclaim(), dlock_resign() and the observer.
  * Observers must hear of every value a leader publishes, including a new
- * value of the same leader, for which the kernel itself sends no event.
+ * value of the same leader and one set by plain dlock_set_value(): the
+ * kernel's value event is all that tells them.  An election takes no lock
+ * but its own name.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,9 +52,7 @@ TEST_F(elect, observer_follows_campaign_proclaim_and_resign)
 {
 	struct dlock_campaign_opts try = { .flags = DLOCK_F_TRY };
 	struct dlock_lease la, lb;
-	struct dlock_lock_info *li;
 	struct dlock_leader l;
-	char pulse[80];
 
 	/* The first report is the state now: nobody leads. */
 	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
@@ -66,7 +66,7 @@ TEST_F(elect, observer_follows_campaign_proclaim_and_resign)
 	EXPECT_EQ(la.token, l.token);
 	EXPECT_EQ((uint32_t)getpid(), l.pid);
 
-	/* A new value of the same leader: no kernel event but the pulse. */
+	/* A new value of the same leader: no grant, only the value event. */
 	ASSERT_EQ(0, dlock_proclaim(self->a, self->name, 0, "a2", 2));
 	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
 	EXPECT_TRUE(is_value(&l, "a2"));
@@ -88,10 +88,6 @@ TEST_F(elect, observer_follows_campaign_proclaim_and_resign)
 	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
 	EXPECT_TRUE(is_value(&l, "b"));
 	EXPECT_LT(la.token, l.token);
-
-	/* The pulse lock is gone again at once. */
-	snprintf(pulse, sizeof(pulse), "%s~", self->name);
-	EXPECT_EQ(-ENOENT, dlock_get(self->a, pulse, &li));
 
 	/* Closing the leader's handle ends leadership. */
 	dlock_close(self->b);
@@ -116,19 +112,92 @@ TEST_F(elect, granted_before_published_is_not_reported)
 	ASSERT_LE(0, dlock_release(self->a, self->name, NULL));
 }
 
+static int count_lock(const struct dlock_lock_info *info, void *arg)
+{
+	(*(int *)arg)++;
+	(void)info;
+	return 0;
+}
+
+/* Events a watch of the prefix NAME heard: of NAME, of any other name. */
+struct heard {
+	size_t len;
+	int own, other;
+};
+
+static void hear(struct dlock *d, const struct dlock_event *ev, void *arg)
+{
+	struct heard *h = arg;
+
+	(void)d;
+	if (ev->name_len == h->len)
+		h->own++;
+	else
+		h->other++;
+}
+
+/*
+ * Anyone's dlock_set_value() is seen, and the election's locks are its
+ * name alone, even at the longest name the kernel takes.
+ */
+TEST_F(elect, plain_set_value_is_seen_and_no_other_lock_is_taken)
+{
+	char longname[DLOCK_NAME_MAX + 1];
+	struct heard h = { .len = strlen(self->name) };
+	struct dlock_observer *o;
+	struct dlock_lease lease;
+	struct dlock_leader l;
+	struct dlock *w;
+	int n = 0;
+
+	/* Even a lock taken and dropped at once (a "pulse") would be heard. */
+	ASSERT_EQ(0, dlock_open(&w));
+	ASSERT_EQ(0, dlock_watch(w, self->name, hear, &h));
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	ASSERT_EQ(0, dlock_campaign(self->a, self->name, "c1", 2, NULL, &lease));
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	EXPECT_TRUE(is_value(&l, "c1"));
+	/* The prefix is the name: NAME~ or any helper lock would show. */
+	ASSERT_EQ(1, dlock_list(self->b, self->name, count_lock, &n));
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(0, dlock_set_value(self->a, self->name, NULL, "c2", 2));
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	EXPECT_TRUE(is_value(&l, "c2"));
+	EXPECT_EQ(lease.token, l.token);
+	ASSERT_EQ(0, dlock_resign(self->a, self->name, 0));
+	ASSERT_EQ(1, dlock_observe_next(self->o, NEXT_MS, &l));
+	EXPECT_EQ(0, l.present);
+	/* Multicast reached w no later than the observer: all is queued. */
+	ASSERT_LE(0, dlock_dispatch(w));
+	EXPECT_EQ(4, h.own);	/* granted, value, value, released */
+	EXPECT_EQ(0, h.other);
+	dlock_close(w);
+
+	memset(longname, 'e', DLOCK_NAME_MAX);
+	longname[DLOCK_NAME_MAX] = '\0';
+	ASSERT_EQ(0, dlock_observe(self->b, longname, &o));
+	ASSERT_EQ(1, dlock_observe_next(o, NEXT_MS, &l));
+	EXPECT_EQ(0, l.present);
+	ASSERT_EQ(0, dlock_campaign(self->a, longname, "long", 4, NULL, &lease));
+	ASSERT_EQ(1, dlock_observe_next(o, NEXT_MS, &l));
+	EXPECT_TRUE(is_value(&l, "long"));
+	EXPECT_EQ(0, dlock_resign(self->a, longname, 0));
+	dlock_observe_end(o);
+}
+
 TEST_F(elect, ttl_and_bad_arguments)
 {
 	struct dlock_campaign_opts opts = { .ttl_ms = 60000 };
 	struct dlock_campaign_opts bad = { .flags = DLOCK_F_DETACHED };
 	struct dlock_campaign_opts nottl = { .flags = DLOCK_F_KEEPALIVE };
-	char big[DLOCK_VALUE_MAX + 1], longname[DLOCK_NAME_MAX + 1];
+	char big[DLOCK_VALUE_MAX + 1], longname[DLOCK_NAME_MAX + 2];
 	struct dlock_lock_info *li;
 	struct dlock_observer *o;
 	struct dlock_lease lease;
 
 	memset(big, 'v', sizeof(big));
-	memset(longname, 'n', DLOCK_NAME_MAX);
-	longname[DLOCK_NAME_MAX] = '\0';
+	memset(longname, 'n', DLOCK_NAME_MAX + 1);
+	longname[DLOCK_NAME_MAX + 1] = '\0';
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, "", 0, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, NULL, 1, NULL, &lease));
 	EXPECT_EQ(-EINVAL, dlock_campaign(self->a, self->name, big, sizeof(big),

@@ -215,16 +215,17 @@ def tokens():
     assert dlock.get("py/token") is None
 
 
-@test("watch: granted and released events of the prefix, in order")
+@test("watch: granted, value and released events of the prefix, in order")
 def watch():
     with dlock.watch("py/watch/") as w:
         assert w.get(timeout=0) is None
         dlock.lock("py/other", ttl=60).release()
         with dlock.lock("py/watch/a", ttl=60) as lease:
-            pass
-        got = [w.get(timeout=60) for _ in range(2)]
+            lease.value = b"v"
+        got = [w.get(timeout=60) for _ in range(3)]
         assert [(e.type, e.name, e.token) for e in got] == [
             ("granted", "py/watch/a", lease.token),
+            ("value", "py/watch/a", lease.token),
             ("released", "py/watch/a", lease.token)], got
         assert got[0].mode == "exclusive"
         assert w.get(timeout=0) is None, "an event of another prefix"

@@ -473,14 +473,15 @@ static int join(struct client *c, const char *grp)
 	return 0;
 }
 
-/* What a listener heard of one GRANTED event. */
+/* What a listener heard of one event of type @type. */
 struct heard {
-	int got, has_owner, has_tag, has_session, hidden;
+	int got, has_owner, has_tag, has_session, hidden, has_value;
 	uint32_t uid;
 	char owner[80];
 };
 
-static void hear(struct client *c, const char *name, struct heard *h)
+static void hear(struct client *c, const char *name, int type,
+		 struct heard *h)
 {
 	struct nlraw_msg m;
 	int len = 0, i;
@@ -494,7 +495,7 @@ static void hear(struct client *c, const char *name, struct heard *h)
 		a = nlraw_attr(&m, len, DLOCK_A_NAME);
 		if (!a || a->nla_len - NLA_HDRLEN != strlen(name) ||
 		    memcmp(nlraw_data(a), name, strlen(name)) ||
-		    nlraw_u8(&m, len, DLOCK_A_EVENT) != DLOCK_EV_GRANTED)
+		    nlraw_u8(&m, len, DLOCK_A_EVENT) != type)
 			continue;
 		h->got = 1;
 		a = nlraw_attr(&m, len, DLOCK_A_OWNER);
@@ -506,6 +507,7 @@ static void hear(struct client *c, const char *name, struct heard *h)
 		h->has_tag = nlraw_attr(&m, len, DLOCK_A_OWNER_TAG) != NULL;
 		h->has_session = nlraw_attr(&m, len, DLOCK_A_SESSION) != NULL;
 		h->hidden = nlraw_attr(&m, len, DLOCK_A_HIDDEN) != NULL;
+		h->has_value = nlraw_attr(&m, len, DLOCK_A_VALUE) != NULL;
 		h->uid = nlraw_attr(&m, len, DLOCK_A_UID) ?
 			 nlraw_u32(&m, len, DLOCK_A_UID) : 0xdeadbeef;
 		return;
@@ -515,7 +517,8 @@ static void hear(struct client *c, const char *name, struct heard *h)
 struct listen_req {
 	const char *name;
 	int pipe_ready;		/* write end: joined */
-	struct heard h;
+	struct heard h;		/* the grant */
+	struct heard hv;	/* the value set after it */
 	int admin_join;		/* -errno of joining the admin group */
 };
 
@@ -535,7 +538,8 @@ static int child_listen(void *arg)
 		return 2;
 	if (write(q->pipe_ready, &one, 1) != 1)
 		return 3;
-	hear(&c, q->name, &q->h);
+	hear(&c, q->name, DLOCK_EV_GRANTED, &q->h);
+	hear(&c, q->name, DLOCK_EV_VALUE, &q->hv);
 	client_close(&c);
 	return 0;
 }
@@ -565,6 +569,8 @@ TEST(watch_hides_owner_from_unprivileged_listener)
 	ASSERT_LT(0, p);
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
 	ASSERT_EQ(0, take_detached(&root, name, "secret-owner", &r));
+	ASSERT_EQ(0, owned_cmd(&root, DLOCK_CMD_SET_VALUE, name, 0,
+			       "secret-owner", 0, "secret-value", 12, &r));
 	ASSERT_EQ(p, waitpid(p, &st, 0));
 	ASSERT_EQ(0, WEXITSTATUS(st));
 	EXPECT_EQ(-EPERM, listen_shared->admin_join);
@@ -574,12 +580,25 @@ TEST(watch_hides_owner_from_unprivileged_listener)
 	EXPECT_EQ(0, listen_shared->h.has_session);
 	EXPECT_EQ(1, listen_shared->h.hidden);
 	EXPECT_EQ(0, listen_shared->h.uid);
-	/* The administrator's group has it all. */
-	hear(&admin, name, &h);
+	/* Setting the value is heard, and tells no more than the grant. */
+	EXPECT_EQ(1, listen_shared->hv.got);
+	EXPECT_EQ(0, listen_shared->hv.has_owner);
+	EXPECT_EQ(0, listen_shared->hv.has_tag);
+	EXPECT_EQ(0, listen_shared->hv.has_session);
+	EXPECT_EQ(1, listen_shared->hv.hidden);
+	EXPECT_EQ(0, listen_shared->hv.has_value);
+	EXPECT_EQ(0, listen_shared->hv.uid);
+	/* The administrator's group has it all, but no value either. */
+	hear(&admin, name, DLOCK_EV_GRANTED, &h);
 	EXPECT_EQ(1, h.got);
 	EXPECT_STREQ("secret-owner", h.owner);
 	EXPECT_EQ(0, h.hidden);
 	EXPECT_EQ(0, h.uid);
+	hear(&admin, name, DLOCK_EV_VALUE, &h);
+	EXPECT_EQ(1, h.got);
+	EXPECT_STREQ("secret-owner", h.owner);
+	EXPECT_EQ(0, h.hidden);
+	EXPECT_EQ(0, h.has_value);
 	ASSERT_EQ(0, release(&root, name, 0, "secret-owner", &r));
 	client_close(&admin);
 	client_close(&root);

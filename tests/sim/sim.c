@@ -10,6 +10,7 @@
  *   sim -n N [-s FIRST] [-x] [-q]    run seeds FIRST..FIRST+N-1
  *   sim -1 SEED                      one seed, trace printed
  *   -x: stop at the first violation (mutation check)
+ *   -T: the real lock table replicates (tablesim.c), the model is its oracle
  */
 #define DL_ASSERT_OWN_HANDLER
 #include <stdio.h>
@@ -20,23 +21,26 @@
 #include "repl.h"
 #include "wire.h"
 #include "lockmodel.h"
+#include "check.h"
+#include "params.h"
+#include "tablesim.h"
 
 #define MS		1000000ULL
 #define SEC		1000000000ULL
-#define MAX_NODES	5
+#define MAX_NODES	7
 #define MAX_CLIENTS	24
 #define NLOCKS_MAX	4
 #define TRACE_N		65536
 #define WALL0		1800000000ULL	/* wall clock at t=0, seconds */
 
-/* protocol parameters used by the simulator */
+/* protocol parameters used by the simulator (per seed: params.c) */
 #define P_DRIFT_PPM	20000		/* 2%: much worse than real quartz */
-#define P_HB		(20 * MS)
-#define P_ELECT_MIN	(100 * MS)
-#define P_ELECT_MAX	(200 * MS)
-#define P_MAX_TTL	(800 * MS)
-#define P_SESSION	(500 * MS)
-#define P_MSG_LIFE	(200 * MS)	/* > the longest delay below (158 ms) */
+#define P_HB		(S.p.hb)
+#define P_ELECT_MIN	(S.p.elect_min)
+#define P_ELECT_MAX	(S.p.elect_max)
+#define P_MAX_TTL	(S.p.max_ttl)
+#define P_SESSION	(S.p.session)
+#define P_MSG_LIFE	(S.p.msg_life)	/* > the longest delay below */
 #define P_WALL_SKEW_MS	1000	/* 400 ms between nodes + 2% of a run */
 /* after faults stop, every request must finish within this */
 #define P_LIVE_BOUND	(max(repl_hold(P_DRIFT_PPM, P_MAX_TTL), \
@@ -44,11 +48,11 @@
 
 enum { EV_DELIVER, EV_TICK, EV_CLIENT, EV_FAULT, EV_RESTART, EV_HEAL };
 enum { F_LOSS, F_DUP, F_SLOW, F_PART_SYM, F_PART_ONEWAY, F_CRASH,
-       F_WHOLE_RESTART, F_CLIENT_CRASH, F__N };
+       F_WHOLE_RESTART, F_CLIENT_CRASH, F_SPLIT, F__N };
 static const char *const fault_name[F__N] = {
 	"message loss", "duplication", "delay/reorder", "partition (symmetric)",
 	"partition (one-way)", "node crash+restart", "whole-cluster restart",
-	"client crash",
+	"client crash", "append batch split",
 };
 
 struct event {
@@ -64,6 +68,7 @@ struct event {
 struct node {
 	struct repl *r;
 	struct lockmodel sm;
+	struct tablesim ts;		/* -T: the table, sm its oracle */
 	bool up;
 	u32 boot;		/* boot count */
 	int world;
@@ -86,6 +91,7 @@ struct lease {
 	u64 index;
 	int world;
 	bool uncertain;		/* a request on it was given up */
+	bool released;		/* the client gave it up by RELEASE */
 };
 
 struct client {
@@ -110,6 +116,7 @@ struct trace {
 };
 
 static struct sim {
+	struct sim_params p;
 	u64 seed, rng;
 	int n, nlocks, nclients;
 	struct node node[MAX_NODES];
@@ -124,9 +131,13 @@ static struct sim {
 	u32 p_loss, p_dup, p_slow;	/* per mille */
 	bool faults_on, quiet;
 	u64 t_quiet, t_end;
+	u64 commit_ref;			/* world commit 1 s before the end */
+	bool ref_taken;
 	/* checks */
 	u64 *digest_at;			/* per index of the current world */
 	u64 digest_cap;
+	u64 *tdigest_at;		/* -T: the table's digests */
+	u64 tdigest_cap;
 	u64 prev_world_token[NLOCKS_MAX];
 	u64 world_token[NLOCKS_MAX];
 	const char *violation;
@@ -141,7 +152,10 @@ static struct sim {
 static struct {
 	u64 seeds, ops, faults[F__N], msgs, events, violations, sim_ns;
 	u64 max_latency;
-} T;
+	s64 min_margin[2];	/* EXPIRE, SESSION_END after the lease ended */
+	u64 margins[2], refused_ttl, sets[SIM_PARAM_SETS], edge, strand_checked;
+} T = { .min_margin = { INT64_MAX, INT64_MAX } };
+static int force_set = -1;
 
 static int mutation_stop;
 static int verbose;
@@ -264,7 +278,7 @@ static void trace_dump(void)
 	}
 }
 
-static void violate(const char *fmt, ...)
+void violate(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -368,8 +382,20 @@ static void sim_send(void *ctx, const struct repl_msg *m)
 {
 	struct node *nd = ctx;
 	int from = (int)(nd - S.node), to = m->to, copies = 1, i;
+	static struct repl_msg split;
 	static u8 buf[WIRE_MAX];
-	int len = wire_encode(m, buf, sizeof(buf));
+	int len;
+
+	/* churn: a leader may send any prefix of a batch; a new leader's
+	 * EPOCH then trails the old-term entries it sends first */
+	if (S.p.churn && S.faults_on && m->type == REPL_MSG_APPEND &&
+	    m->n_ent >= 2 && chance(200)) {
+		S.faults[F_SPLIT]++;
+		split = *m;
+		split.n_ent = (u16)rnd_range(1, m->n_ent - 1);
+		m = &split;
+	}
+	len = wire_encode(m, buf, sizeof(buf));
 
 	if (len < 0) {
 		violate("n%d sent a message the codec rejects (%d)", from, len);
@@ -391,12 +417,16 @@ static void sim_send(void *ctx, const struct repl_msg *m)
 		copies = 2;
 	}
 	for (i = 0; i < copies; i++) {
-		u64 d = rnd_range(1 * MS, 8 * MS);
+		/* edge: from almost no delay up to just under msg_life */
+		u64 d = S.p.edge ? rnd_range(MS / 10, 2 * MS) :
+			rnd_range(1 * MS, 8 * MS);
 		u8 *p = malloc(len);
 
 		if (S.faults_on && chance(S.p_slow)) {
 			S.faults[F_SLOW]++;
-			d += rnd_range(10 * MS, 150 * MS);
+			d += rnd_range(10 * MS, S.p.edge ? P_MSG_LIFE - 3 * MS :
+				       S.p.set == 4 ? P_MSG_LIFE - 50 * MS :
+				       min(150 * MS, P_MSG_LIFE - 50 * MS));
 		}
 		memcpy(p, buf, len);
 		push(S.now + d, EV_DELIVER, to, 0, p, len);
@@ -413,6 +443,21 @@ static struct client *client_by_id(u32 id)
 		if (S.cl[i].alive && S.cl[i].id == id)
 			return &S.cl[i];
 	return NULL;
+}
+
+static bool use_table;		/* -T: kmod/table.c replicates */
+
+/* Every answer of every node, against the specification (check_oracle.c). */
+static void sim_check_answer(int n, const struct repl_cmd *cmd,
+			     const struct repl_result *res)
+{
+	struct repl_status st;
+
+	ck_observe(n, S.node[n].boot, S.node[n].r, S.now);
+	repl_status(S.node[n].r, &st);
+	/* the specification is the lock model's: not the table's answers */
+	if (!use_table)
+		ck_answer(n, cmd, res, st.applied);
 }
 
 static void node_session(int n, u32 *boot, u32 *gen, u64 *until)
@@ -440,6 +485,7 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	u64 until, lt = local_of(n, S.now);
 	bool same_sess;
 
+	sim_check_answer(n, cmd, res);
 	if (!c || c->node != n || !c->pending || c->cmd.req != cmd->req)
 		return;
 	trace(TR_REPLY, n, c->id, (u64)(s64)res->status, res->token);
@@ -477,6 +523,7 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 			l->valid_local = 0;
 		l->held = true;
 		l->uncertain = false;
+		l->released = false;
 		l->mode = lm_cmd_mode(cmd);
 		l->count = res->count;
 		l->token = res->token;
@@ -518,10 +565,14 @@ static void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	(void)lt;
 }
 
+static void lease_margins(struct node *nd, u64 index);
+
 static void on_applied(void *hctx, u64 index, u64 digest)
 {
 	struct node *nd = hctx;
 	const struct repl_cmd *lc = &nd->sm.last_cmd;
+
+	ck_observe((int)(nd - S.node), nd->boot, nd->r, S.now);
 
 	if (lc->op == REPL_OP_EXPIRE || lc->op == REPL_OP_SESSION_END)
 		trace(TR_APPLY, (int)(nd - S.node), index,
@@ -537,10 +588,35 @@ static void on_applied(void *hctx, u64 index, u64 digest)
 		       (nc - S.digest_cap) * sizeof(u64));
 		S.digest_cap = nc;
 	}
-	if (!S.digest_at[index])
+	if (!S.digest_at[index]) {
+		lease_margins(nd, index);
 		S.digest_at[index] = digest | 1;
+	}
 	else if (S.digest_at[index] != (digest | 1))
 		violate("n%d applied a different history at index %llu",
+			(int)(nd - S.node), (unsigned long long)index);
+}
+
+
+/* -T: the table's digest at an index is the same on every node. */
+static void on_table_digest(void *hctx, u64 index, u64 digest)
+{
+	struct node *nd = hctx;
+
+	if (nd->world != S.world)
+		return;
+	if (index >= S.tdigest_cap) {
+		u64 nc = max(index + 1, S.tdigest_cap * 2);
+
+		S.tdigest_at = realloc(S.tdigest_at, nc * sizeof(u64));
+		memset(S.tdigest_at + S.tdigest_cap, 0,
+		       (nc - S.tdigest_cap) * sizeof(u64));
+		S.tdigest_cap = nc;
+	}
+	if (!S.tdigest_at[index])
+		S.tdigest_at[index] = digest | 1;
+	else if (S.tdigest_at[index] != (digest | 1))
+		violate("n%d: the table applied a different history at index %llu",
 			(int)(nd - S.node), (unsigned long long)index);
 }
 
@@ -592,8 +668,8 @@ static void node_boot(int n)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.nr_nodes = (u16)S.n;
 	cfg.self = (u16)n;
-	cfg.log_cap = 256;
-	cfg.max_clients = 64;
+	cfg.log_cap = S.p.log_cap;
+	cfg.max_clients = S.p.max_clients;
 	cfg.max_snap_bytes = 1 << 20;
 	cfg.snap_chunk = 1024;	/* several chunks per snapshot */
 	cfg.drift_ppm = P_DRIFT_PPM;
@@ -612,7 +688,18 @@ static void node_boot(int n)
 	nd->sm.hctx = nd;
 	nd->sm.on_applied = on_applied;
 	nd->sm.on_grant = on_grant;
-	nd->r = repl_create(&cfg, &env, &lockmodel_ops, &nd->sm, l);
+	if (use_table) {
+		tablesim_fini(&nd->ts);
+		if (tablesim_init(&nd->ts, &nd->sm)) {
+			fprintf(stderr, "tablesim_init failed\n");
+			exit(2);
+		}
+		nd->ts.hctx = nd;
+		nd->ts.on_digest = on_table_digest;
+	}
+	nd->r = repl_create(&cfg, &env, use_table ? &tablesim_ops :
+			    &lockmodel_ops, use_table ? (void *)&nd->ts :
+			    (void *)&nd->sm, l);
 	if (!nd->r) {
 		fprintf(stderr, "repl_create failed\n");
 		exit(2);
@@ -686,6 +773,16 @@ static void client_send(struct client *c)
 		S.cur_node = n;
 		err = repl_request(S.node[n].r, &c->cmd, local_of(n, S.now));
 		node_sched_tick(n);
+		if (c->cmd.ttl > P_MAX_TTL && err != -EINVAL)
+			violate("n%d took a TTL of %llu ms, above the cap of %llu ms (%d)",
+				n, (unsigned long long)(c->cmd.ttl / MS),
+				(unsigned long long)(P_MAX_TTL / MS), err);
+		if (c->cmd.ttl <= P_MAX_TTL && err == -EINVAL)
+			violate("n%d refused a valid request (-EINVAL)", n);
+		if (err == -EINVAL) {
+			T.refused_ttl++;
+			c->pending = false;	/* the answer is the refusal */
+		}
 	}
 	if (err)
 		c->timeout = S.now + 20 * MS;	/* rejected at once: retry soon */
@@ -750,6 +847,10 @@ static void client_step(int i)
 			c->cmd.ttl = rnd_range(P_MAX_TTL / 4, P_MAX_TTL);
 		}
 	}
+	/* inputs beyond the limits: a TTL above the cap must be refused */
+	if ((c->cmd.op == REPL_OP_ACQUIRE || c->cmd.op == REPL_OP_RENEW) &&
+	    S.p.over_cap && chance(30))
+		c->cmd.ttl = P_MAX_TTL + rnd_range(1, P_MAX_TTL);
 	if (!c->cmd.op) {
 		push(S.now + rnd_range(5 * MS, 60 * MS), EV_CLIENT, c->node,
 		     (u32)i, NULL, 0);
@@ -759,8 +860,10 @@ static void client_step(int i)
 		/* the lease is given up the moment the release is sent */
 		struct lease *l = &c->lease[lm_cmd_lock(&c->cmd)];
 
-		if (--l->count == 0)
+		if (--l->count == 0) {
 			l->held = false;
+			l->released = true;
+		}
 	}
 	c->cmd.client = c->id;
 	c->cmd.req = ++c->next_req;
@@ -846,7 +949,141 @@ static void check_invariants(int touched)
 	}
 }
 
+/*
+ * Lease margin: by how much the end of a lease (EXPIRE or SESSION_END,
+ * first applied in its world) followed the end of its validity on its
+ * client's clock.  Negative is a violation; the smallest is reported.
+ */
+static void margin_of(struct client *c, struct lease *l, int kind)
+{
+	s64 m;
+
+	if (!l->valid_local || l->world != S.world || l->released)
+		return;
+	if (l->held && lease_valid(c, l)) {
+		violate("%s ended client %u's lease of lock %d while it is valid on the client's clock",
+			kind ? "SESSION_END" : "EXPIRE", c->id,
+			(int)(l - c->lease));
+		return;
+	}
+	m = (s64)S.now -
+	    (s64)real_of(c->node, min(l->valid_local, l->sess_until));
+	T.margins[kind]++;
+	if (m < T.min_margin[kind])
+		T.min_margin[kind] = m;
+}
+
+static void lease_margins(struct node *nd, u64 index)
+{
+	const struct repl_cmd *lc = &nd->sm.last_cmd;
+	struct client *c;
+	int i, k;
+
+	if (nd->sm.index != index || nd->sm.last_status)
+		return;
+	/* lock id: the model's body */
+	if (lc->op == REPL_OP_EXPIRE) {
+		c = client_by_id(lc->client);
+		k = (int)CK_LOCK(lc);
+		if (c && k < NLOCKS_MAX && lc->len >= LM_BODY_EXPIRE &&
+		    c->lease[k].index <= dl_get_le64(lc->data + LM_BODY))
+			margin_of(c, &c->lease[k], 0);
+	} else if (lc->op == REPL_OP_SESSION_END) {
+		for (i = 0; i < S.nclients; i++) {
+			c = &S.cl[i];
+			if (!c->alive || c->node != lc->node)
+				continue;
+			for (k = 0; k < S.nlocks; k++)
+				if (c->lease[k].index <= lc->arg &&
+				    !lockmodel_find(&nd->sm, k, c->id))
+					margin_of(c, &c->lease[k], 1);
+		}
+	}
+}
+
+/*
+ * End of a seed: logs agree and nobody is stuck (check_log.c); no lease
+ * outlives its bound once faults stopped: a holder the specification still
+ * has must be a live client whose lease is valid, or have been granted or
+ * renewed less than hold(max_ttl) + 3 elections before the end.
+ */
+static void final_checks(void)
+{
+	u64 bound = repl_hold(P_DRIFT_PPM, P_MAX_TTL) + 3 * P_ELECT_MAX;
+	struct ck_holder h[32];
+	int i, k, nh;
+
+	for (i = 0; i < S.n && !S.violation; i++)
+		if (S.node[i].up && S.node[i].world == S.world)
+			ck_log_final(i, S.node[i].r, S.commit_ref);
+	for (k = 0; k < S.nlocks && !S.violation && !use_table; k++) {
+		nh = ck_oracle_holders(k, h, 32);
+		for (i = 0; i < nh; i++) {
+			struct client *c = client_by_id(h[i].client);
+			const struct ck_rec *rc = ck_rec_at(h[i].stamp);
+			u64 since = max(rc ? rc->t_first : 0, S.t_quiet + SEC);
+
+			if (c && lease_valid(c, &c->lease[k]))
+				continue;
+			T.strand_checked++;
+			if (S.now > since + bound)
+				violate("stranded lease: lock %d still held by %s client %u of n%u, granted or renewed at index %llu (%.3fs before the end; bound %.3fs)",
+					k, c ? "live" : "crashed", h[i].client,
+					h[i].node, (unsigned long long)h[i].stamp,
+					(S.now - (rc ? rc->t_first : 0)) / 1e9,
+					bound / 1e9);
+		}
+	}
+}
+
+static void sim_durable(void)
+{
+	struct repl *r[MAX_NODES];
+	int i;
+
+	for (i = 0; i < S.n; i++)
+		r[i] = S.node[i].up && S.node[i].world == S.world ?
+		       S.node[i].r : NULL;
+	ck_durable(r, S.n);
+	for (i = 0; i < S.n; i++)
+		ck_match(i, r, S.n);
+}
+
 /* ---- faults ---- */
+/* The node that leads the highest term, or -1. */
+static int sim_leader(void)
+{
+	struct repl_status st;
+	u64 best = 0;
+	int i, l = -1;
+
+	for (i = 0; i < S.n; i++) {
+		if (!S.node[i].up)
+			continue;
+		repl_status(S.node[i].r, &st);
+		if (st.role == REPL_LEADER && st.term >= best) {
+			best = st.term;
+			l = i;
+		}
+	}
+	return l;
+}
+
+/* Cut node n off from every other node until the next heal. */
+static void isolate(int n)
+{
+	int i;
+
+	if (!S.faults_on)
+		return;
+	S.faults[F_PART_SYM]++;
+	for (i = 0; i < S.n; i++)
+		if (i != n)
+			S.block[n][i] = S.block[i][n] = true;
+	trace(TR_PART, n, n, n, 0);
+	push(S.now + rnd_range(100 * MS, 600 * MS), EV_HEAL, 0, 0, NULL, 0);
+}
+
 static void heal_all(void)
 {
 	memset(S.block, 0, sizeof(S.block));
@@ -861,15 +1098,17 @@ static void fault_step(void)
 	if (!S.faults_on)
 		return;
 	if (r < 25) {
-		/* isolate a node (or split 2 from 3) symmetrically */
+		/* isolate a node (or split 2 from the rest) symmetrically */
+		if (S.p.hit_leader && sim_leader() >= 0 && chance(700))
+			a = sim_leader();
 		S.faults[F_PART_SYM]++;
 		for (i = 0; i < S.n; i++)
-			if (i != a && !(S.n == 5 && i == b)) {
+			if (i != a && !(S.n >= 5 && i == b)) {
 				S.block[a][i] = S.block[i][a] = true;
-				if (S.n == 5 && b != a)
+				if (S.n >= 5 && b != a)
 					S.block[b][i] = S.block[i][b] = true;
 			}
-		if (S.n == 5 && b != a)
+		if (S.n >= 5 && b != a)
 			S.block[a][b] = S.block[b][a] = false;
 		trace(TR_PART, a, a, b, 0);
 		push(S.now + rnd_range(100 * MS, 1200 * MS), EV_HEAL, 0, 0, NULL, 0);
@@ -881,11 +1120,15 @@ static void fault_step(void)
 		trace(TR_PART, a, a, b, 1);
 		push(S.now + rnd_range(100 * MS, 1200 * MS), EV_HEAL, 0, 0, NULL, 0);
 	} else if (r < 75) {
-		if (S.node[a].up && nodes_not_normal() < S.n / 2) {
+		/* f_down: keep crashing until exactly f nodes are out */
+		while (S.node[a].up && nodes_not_normal() < S.n / 2) {
 			S.faults[F_CRASH]++;
 			node_crash(a, false);
 			push(S.now + rnd_range(30 * MS, 800 * MS), EV_RESTART, a,
 			     0, NULL, 0);
+			if (!S.p.f_down)
+				break;
+			a = (a + 1) % S.n;
 		}
 	} else if (r < 80) {
 		bool all_up = true;
@@ -902,6 +1145,11 @@ static void fault_step(void)
 							    S.world_token[i]);
 			S.world++;
 			memset(S.digest_at, 0, S.digest_cap * sizeof(u64));
+			ck_log_reset();
+			ck_oracle_reset(S.p.max_clients);
+			if (S.tdigest_at)
+				memset(S.tdigest_at, 0,
+				       S.tdigest_cap * sizeof(u64));
 			for (i = 0; i < S.n; i++)
 				push(S.now + rnd_range(20 * MS, 300 * MS),
 				     EV_RESTART, i, 0, NULL, 0);
@@ -932,6 +1180,10 @@ static void role_trace(int n)
 	if (st.role != last[n]) {
 		last[n] = st.role;
 		trace(TR_ROLE, n, st.role, st.term, st.commit);
+		if (st.role == REPL_LEADER && S.p.churn && S.faults_on &&
+		    chance(300))
+			push(S.now + rnd_range(MS / 10, 5 * MS), EV_FAULT, 0,
+			     2000 + n, NULL, 0);
 	}
 }
 
@@ -946,16 +1198,28 @@ static int run_seed(u64 seed)
 	while (S.heap_n)
 		free(pop().data);
 	free(S.digest_at);
+	free(S.tdigest_at);
+	for (i = 0; i < MAX_NODES; i++)
+		tablesim_fini(&S.node[i].ts);
 	free(S.heap);
 	memset(&S, 0, sizeof(S));
 	S.seed = seed;
 	S.rng = seed * 0x9e3779b97f4a7c15ULL + 12345;
 	rnd();
 	S.n = chance(500) ? 3 : 5;
+	sim_params_pick(&S.p, seed, force_set);
+	if (S.p.n)
+		S.n = S.p.n;
 	S.nlocks = (int)rnd_range(1, NLOCKS_MAX);
 	S.nclients = (int)rnd_range(2 * S.n, S.n * 3);
 	if (S.nclients > MAX_CLIENTS)
 		S.nclients = MAX_CLIENTS;
+	if (!S.p.max_clients)
+		S.p.max_clients = S.nclients + 2;
+	T.sets[S.p.set]++;
+	T.edge += S.p.edge;
+	ck_log_reset();
+	ck_oracle_reset(S.p.max_clients);
 	S.p_loss = (u32)rnd_range(0, 100);
 	S.p_dup = (u32)rnd_range(0, 50);
 	S.p_slow = (u32)rnd_range(0, 100);
@@ -963,6 +1227,9 @@ static int run_seed(u64 seed)
 	fault_len = rnd_range(2 * SEC, 4 * SEC);
 	for (i = 0; i < S.n; i++) {
 		S.node[i].ppm = (s64)rnd_range(0, 2 * P_DRIFT_PPM) - P_DRIFT_PPM;
+		if (S.p.edge)	/* every clock as far off as assumed */
+			S.node[i].ppm = S.node[i].ppm < 0 ? -P_DRIFT_PPM :
+					P_DRIFT_PPM;
 		S.node[i].off = (s64)rnd_range(0, 1000 * SEC);
 		S.node[i].wall_skew_ns = (s64)rnd_range(0, 400 * MS) - 200 * MS;
 		node_boot(i);
@@ -985,6 +1252,10 @@ static int run_seed(u64 seed)
 		}
 		S.now = e.t;
 		S.events++;
+		if (S.quiet && !S.ref_taken && S.now + SEC >= S.t_end) {
+			S.ref_taken = true;
+			S.commit_ref = CK.max;
+		}
 		if (!S.quiet && S.now >= S.t_quiet &&
 		    (S.ops >= 1000 || S.now >= 120 * SEC)) {
 			/* faults stop: heal, restart, then every request must finish */
@@ -1035,6 +1306,10 @@ static int run_seed(u64 seed)
 			touched = S.cl[e.aux].node;
 			break;
 		case EV_FAULT:
+			if (e.aux >= 2000) {
+				isolate((int)(e.aux - 2000));
+				break;
+			}
 			if (e.aux >= 1000) {
 				if (!S.cl[e.aux - 1000].alive)
 					client_new((int)(e.aux - 1000));
@@ -1057,6 +1332,10 @@ static int run_seed(u64 seed)
 		if (touched >= 0) {
 			role_trace(touched);
 			node_sched_tick(touched);
+			if (S.node[touched].up)
+				ck_observe(touched, S.node[touched].boot,
+					   S.node[touched].r, S.now);
+			sim_durable();
 		}
 		check_invariants(touched);
 	}
@@ -1077,6 +1356,7 @@ static int run_seed(u64 seed)
 		}
 		if (S.ops < 1000)
 			violate("only %llu client operations", (unsigned long long)S.ops);
+		final_checks();
 	}
 	T.seeds++;
 	T.ops += S.ops;
@@ -1131,12 +1411,16 @@ int main(int argc, char **argv)
 			one = strtoull(argv[++opt], NULL, 0);
 		else if (!strcmp(argv[opt], "-t") && opt + 1 < argc)
 			trace_lines = strtoull(argv[++opt], NULL, 0);
+		else if (!strcmp(argv[opt], "-p") && opt + 1 < argc)
+			force_set = atoi(argv[++opt]);
 		else if (!strcmp(argv[opt], "-x"))
 			mutation_stop = 1;
 		else if (!strcmp(argv[opt], "-q"))
 			verbose = -1;
+		else if (!strcmp(argv[opt], "-T"))
+			use_table = true;
 		else {
-			fprintf(stderr, "usage: sim [-n N] [-s FIRST] [-1 SEED] [-x] [-q]\n");
+			fprintf(stderr, "usage: sim [-n N] [-s FIRST] [-1 SEED] [-p 0] [-x] [-q] [-T]\n");
 			return 2;
 		}
 	}
@@ -1163,6 +1447,21 @@ int main(int argc, char **argv)
 		       i + 1 < F__N ? "," : "\n");
 	printf("max request latency after faults stopped %.3fs\n",
 	       T.max_latency / 1e9);
+	printf("parameter sets: default %llu, fast %llu, 7 nodes %llu, small tables %llu, slow network %llu; edge (clocks and delays at the bounds) %llu\n",
+	       (unsigned long long)T.sets[0], (unsigned long long)T.sets[1],
+	       (unsigned long long)T.sets[2], (unsigned long long)T.sets[3],
+	       (unsigned long long)T.sets[4], (unsigned long long)T.edge);
+	printf("answers checked against the specification %llu, new leaders checked for completeness %llu, committed entries the checker missed %llu\n",
+	       (unsigned long long)ck_answers_checked,
+	       (unsigned long long)CK.elections,
+	       (unsigned long long)CK.rec_holes);
+	printf("smallest lease margin: EXPIRE %.3f ms (%llu), SESSION_END %.3f ms (%llu); TTLs above the cap refused %llu; leases checked for stranding %llu\n",
+	       T.margins[0] ? T.min_margin[0] / 1e6 : 0.0,
+	       (unsigned long long)T.margins[0],
+	       T.margins[1] ? T.min_margin[1] / 1e6 : 0.0,
+	       (unsigned long long)T.margins[1],
+	       (unsigned long long)T.refused_ttl,
+	       (unsigned long long)T.strand_checked);
 	printf("violations %llu\n", (unsigned long long)T.violations);
 	return bad ? 1 : 0;
 }

@@ -10,17 +10,30 @@ FUZZ_SECONDS ?= 600
 SIM_BUILD := build/sim
 REPL_SRC := kmod/repl.c kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/wire.h kmod/compat.h
-SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c
-SIM_HDR := tests/sim/lockmodel.h
+SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c tests/sim/check_log.c \
+	tests/sim/check_oracle.c tests/sim/params.c
+SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
+# sim -T: the real lock table replicates, the model is its oracle (issue 13)
+SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
+SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)
 
-$(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+# the core comes in through check_peek.c (white-box log access, check.h)
+SIM_CORE := tests/sim/check_peek.c kmod/wire.c
+
+$(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(REPL_SRC)
+	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(SIM_CORE)
+
+# sim -T with one planted bug of the table adapter (TABLE_SM_MUTATION=n in
+# kmod/table_sm.c, table_cluster.c)
+$(SIM_BUILD)/sim-tmut%: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -DTABLE_SM_MUTATION=$* -o $@ $(SIM_SRC) $(SIM_CORE)
 
 # one binary per planted bug (kmod/repl.h REPL_MUT_*)
-$(SIM_BUILD)/sim-mut%: $(SIM_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+$(SIM_BUILD)/sim-mut%: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -DREPL_MUTATION=$* -o $@ $(SIM_SRC) $(REPL_SRC)
+	$(CC) $(SIM_CFLAGS) -Ikmod -DREPL_MUTATION=$* -o $@ $(SIM_SRC) $(SIM_CORE)
 
 $(SIM_BUILD)/test_wire: tests/host/test_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
@@ -51,10 +64,13 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 	$(SIM_BUILD)/fuzz_seeds $(SIM_BUILD)/fuzz-corpus
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=65100 $(SIM_BUILD)/fuzz-corpus
 
+# mutation numbers: kmod/repl.h REPL_MUT_* (1 .. REPL_MUT__N - 1)
+SIM_MUTS := $(shell seq 1 28)
+SIM_MUT_BINS := $(SIM_MUTS:%=$(SIM_BUILD)/sim-mut%)
+
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_BUILD)/test_snap \
-		$(SIM_BUILD)/sim-mut1 $(SIM_BUILD)/sim-mut2 $(SIM_BUILD)/sim-mut3 $(SIM_BUILD)/sim-mut4 \
-		$(SIM_BUILD)/sim-mut5
+		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
+		$(SIM_BUILD)/sim-tmut1 $(SIM_BUILD)/sim-tmut2
 	@tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with

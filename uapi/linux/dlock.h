@@ -82,6 +82,9 @@ enum dlock_acquire_flags {
  *	leases only)
  * @DLOCK_EV_BROKEN: %DLOCK_CMD_BREAK ended it; a socket-bound holder also
  *	gets a %DLOCK_CMD_LOST with %DLOCK_LOST_BROKEN
+ * @DLOCK_EV_VALUE: its owner set or cleared its value (%DLOCK_CMD_SET_VALUE
+ *	succeeded, even with the same bytes); like every event it carries no
+ *	value: a watcher that wants it reads the lock (%DLOCK_CMD_GET)
  *
  * Every event is about one holder's lease: waiters joining or leaving a
  * queue send none.
@@ -92,6 +95,7 @@ enum dlock_event_type {
 	DLOCK_EV_EXPIRED = 3,
 	DLOCK_EV_OWNER_DIED = 4,
 	DLOCK_EV_BROKEN = 5,
+	DLOCK_EV_VALUE = 6,
 };
 
 /**

@@ -13,15 +13,6 @@
 #include "dlockctl.h"
 #include "output.h"
 
-static int check_election(const char *name)
-{
-	/* libdlock's pulse lock NAME~ needs the last byte. */
-	if (strlen(name) >= DLOCK_NAME_MAX)
-		return usage_error("election NAME is %zu bytes long (at most %d)",
-				   strlen(name), DLOCK_NAME_MAX - 1);
-	return 0;
-}
-
 /* As acquire_lock(), for a campaign: -v tries first to explain a wait. */
 static int campaign(struct dlock *d, const struct lock_args *la,
 		    const char *value, struct dlock_lease *lease)
@@ -68,8 +59,6 @@ int cmd_elect(int argc, char **argv)
 	if (err)
 		return err;
 	err = need_name(argc, argv, &la, false);
-	if (!err)
-		err = check_election(la.name);
 	if (err)
 		return err;
 	if (optind >= argc)
@@ -135,8 +124,6 @@ int cmd_observe(int argc, char **argv)
 	if (err)
 		return err;
 	err = need_name(argc, argv, &la, true);
-	if (!err)
-		err = check_election(la.name);
 	if (err)
 		return err;
 	err = open_or_explain(&d);

@@ -277,6 +277,8 @@ static const char *event_name(enum dlock_event_type t)
 		return "owner-died";
 	case DLOCK_EV_BROKEN:
 		return "broken";
+	case DLOCK_EV_VALUE:
+		return "value";
 	}
 	return "unknown";
 }

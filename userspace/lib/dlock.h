@@ -197,7 +197,7 @@ struct dlock_lock_info {
 
 /* A lock event from the events multicast group (dlock_watch()). */
 struct dlock_event {
-	enum dlock_event_type type;	/* DLOCK_EV_GRANTED, ... */
+	enum dlock_event_type type;	/* DLOCK_EV_GRANTED, ..., _VALUE */
 	const char *name;		/* NUL-terminated */
 	size_t name_len;
 	enum dlock_mode mode;
@@ -446,10 +446,9 @@ const char *dlock_version(void);
  * Candidates queue in FIFO order; when the leader's process dies, the
  * kernel ends its lease at once and the next candidate takes over.
  * Observers watch NAME's events and read its holder.  A new leader
- * publishes its value just after it is granted, then signals observers
- * through the lock NAME~ (granted and released at once), so an observer
- * never reports a leader without its value.  Election names are therefore
- * at most DLOCK_NAME_MAX - 1 bytes.  Only the leader's uid (and
+ * publishes its value just after it is granted; the kernel's value event
+ * (DLOCK_EV_VALUE) makes observers read it, so an observer never reports
+ * a leader without its value.  Only the leader's uid (and
  * CAP_NET_ADMIN) can read its value: other users observe that a leader of
  * that uid exists, and its token.
  */

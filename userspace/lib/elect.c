@@ -2,13 +2,11 @@
 /*
  * libdlock: leader election on top of the public lock calls.
  *
- * The kernel emits no event when a value is attached to a lease, and a
- * lease gets its value only after it is granted.  An observer that read
- * the lock on the "granted" event could therefore find a leader without
- * its value and then never hear of the value.  So a new leader, once its
- * value is set, takes and drops the lock NAME~ ("the pulse"); observers
- * read NAME again on every event of NAME or NAME~.  Whatever the order of
- * events, the read after the pulse's event sees the value.
+ * A lease gets its value only after it is granted, so an observer that
+ * reads the lock on the "granted" event may find a leader without its
+ * value.  The kernel sends DLOCK_EV_VALUE once the value is set, whoever
+ * set it and however: observers read NAME again on every event of NAME,
+ * and the read after the value event sees the value.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,8 +18,6 @@
 
 #include "dlock.h"
 
-#define PULSE_SUFFIX '~'
-
 struct dlock_observer {
 	struct dlock *d;
 	char name[DLOCK_NAME_MAX + 1];
@@ -32,46 +28,23 @@ struct dlock_observer {
 	unsigned char value[DLOCK_VALUE_MAX];
 };
 
-/* Election names leave room for the pulse's suffix. */
 static int elect_check_name(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 
-	return len && len < DLOCK_NAME_MAX ? 0 : -EINVAL;
+	return len && len <= DLOCK_NAME_MAX ? 0 : -EINVAL;
 }
 
-/*
- * Sets the value, then pulses NAME~.  A pulse that finds NAME~ held is
- * not needed: the holder's release is an event observers read NAME on,
- * and it comes after our value was set.
- */
+/* The kernel's value event tells the observers. */
 static int elect_publish(struct dlock *d, const char *name, uint64_t tag,
 			 const void *value, size_t len)
 {
-	struct dlock_acquire_opts o = {
-		.flags = DLOCK_F_TRY | DLOCK_F_NO_TTL,
-		.tag = tag,
-	};
 	struct dlock_owner own = { .tag = tag };
-	char pulse[DLOCK_NAME_MAX + 1];
-	struct dlock_lease lease;
-	size_t n = strlen(name);
 	int err;
 
 	if (!value || !len || len > DLOCK_VALUE_MAX)
 		return -EINVAL;
 	err = dlock_set_value(d, name, &own, value, len);
-	if (err < 0)
-		return err;
-	memcpy(pulse, name, n);
-	pulse[n] = PULSE_SUFFIX;
-	pulse[n + 1] = '\0';
-	err = dlock_acquire(d, pulse, &o, &lease);
-	if (err == -EAGAIN)
-		return 0;
-	if (err < 0)
-		return err;
-	err = dlock_release(d, pulse, &own);
 	return err < 0 ? err : 0;
 }
 
@@ -136,9 +109,7 @@ static void observe_event(struct dlock *d, const struct dlock_event *ev,
 
 	(void)d;
 	/* The watch is on the prefix NAME: it also sees NAMEother. */
-	if (ev->name_len == o->name_len ||
-	    (ev->name_len == o->name_len + 1 &&
-	     ev->name[o->name_len] == PULSE_SUFFIX))
+	if (ev->name_len == o->name_len)
 		o->dirty = true;
 }
 

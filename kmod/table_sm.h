@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The lock table as the replicated state machine (issue 13): struct
+ * repl_sm_ops over a dl_table in cluster mode (table_sm.c), the body of each
+ * client command in repl_cmd.data (table_sm_codec.c) and the snapshot of the
+ * whole table (table_sm_snap.c).
+ *
+ * Every node applies the same committed commands in log order and reaches
+ * the same table: tokens come from the log, expiry comes from committed
+ * EXPIRE entries that name the lease and its stamp, and a queued acquire is
+ * granted while applying the entry that frees the lock, on every node alike;
+ * the node the client talks through then answers it (hooks->wait_done).
+ * Policy code: compat.h only.
+ */
+#ifndef DLOCK_TABLE_SM_H
+#define DLOCK_TABLE_SM_H
+
+#include "table.h"
+#include "repl.h"
+
+/*
+ * The body of a command (repl_cmd.data), little-endian:
+ *   0  u8  version (TSM_BODY_V1)     1  u8  mode      2  u8 flags
+ *   3  u8  name_len                  4  u8  owner_len  5  u8 privileged
+ *   6  u16 value_len                 8  u32 permits   12  u32 wait_ms
+ *  16  u32 uid                      20  u32 0 (reserved)
+ *  24  u64 tag   32 u64 cookie   40 u64 token   48 u64 stamp
+ *  56  name, then owner, then value
+ * Which fields an op reads: see docs/protocol.md; the others must be 0.
+ */
+#define TSM_BODY_V1	1
+#define TSM_BODY_HDR	56
+/* EXPIRE flags: a queued wait's timeout (else a lease's expiry). */
+#define TSM_EXPIRE_WAIT	0x1
+
+struct tsm_body {
+	const char *name;
+	u32 name_len;
+	u8 mode;		/* enum dl_mode */
+	u8 flags;		/* ACQUIRE: DL_ACQ_*; EXPIRE: TSM_EXPIRE_* */
+	bool privileged;	/* the origin node checked CAP_NET_ADMIN */
+	u32 permits;
+	u32 wait_ms;		/* ACQUIRE: queued wait timeout, 0: forever */
+	u32 uid;
+	u64 tag;		/* socket-bound owner; EXPIRE of a wait: tsm_key() */
+	u64 cookie;		/* ACQUIRE, CANCEL; EXPIRE of a wait */
+	u64 token;		/* BREAK (0: every lease), EXPIRE of a lease */
+	u64 stamp;		/* EXPIRE */
+	const char *owner;	/* detached owner string */
+	u32 owner_len;
+	const void *value;	/* SET_VALUE */
+	u32 value_len;
+};
+
+/*
+ * Fills @cmd's op, node, client, req, data and len from @b (ttl, hold and
+ * arg are the caller's).  -EINVAL: a length out of range.
+ */
+int tsm_encode(struct repl_cmd *cmd, u8 op, u16 node, u32 client, u32 req,
+	       const struct tsm_body *b);
+/*
+ * Strict decode: -EINVAL unless the body is exactly what tsm_encode() makes
+ * of a body valid for @cmd->op; @b then points into @cmd->data.
+ */
+int tsm_decode(const struct repl_cmd *cmd, struct tsm_body *b);
+
+/* The session key of a client: where it is and who it is. */
+static inline u64 tsm_key(u16 node, u32 client)
+{
+	return (u64)node << 32 | client;
+}
+
+/*
+ * What the node a client talks through must hear about: a queued acquire
+ * was answered (status 0: granted with @token; -ETIMEDOUT), or a
+ * socket-bound lease ended without the client asking (DL_LOST_*).  Called
+ * on every node while applying; each node answers only its own clients.
+ */
+struct table_sm_hooks {
+	void (*wait_done)(void *ctx, u16 node, u32 client, u64 cookie,
+			  int status, u64 token, u64 index);
+	void (*lost)(void *ctx, u16 node, u32 client, u64 tag,
+		     const char *name, u32 len, u64 token, int reason);
+	/* Every applied entry with the digest after it (checkers). */
+	void (*applied)(void *ctx, u64 index, u64 digest);
+};
+
+struct table_sm_cfg {
+	u32 nr_shards;		/* as dl_table_config; 0: 16 */
+	u32 max_leases;		/* 0: unlimited */
+	u32 max_waiters;
+	u32 max_session_leases;
+	u32 max_session_waiters;
+	u64 hash_seed;		/* the same on every node */
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *p, size_t size);
+	void *ctx;
+	const struct table_sm_hooks *hooks;
+	void *hctx;
+};
+
+struct table_sm;
+
+struct table_sm *table_sm_create(const struct table_sm_cfg *cfg);
+void table_sm_destroy(struct table_sm *sm);
+extern const struct repl_sm_ops table_sm_ops;
+
+/* For checkers and tests: the table, the digest, the last index applied. */
+struct dl_table *table_sm_table(struct table_sm *sm);
+u64 table_sm_digest(const struct table_sm *sm);
+u64 table_sm_index(const struct table_sm *sm);
+u64 table_sm_last_token(const struct table_sm *sm);
+u32 table_sm_sessions(const struct table_sm *sm);
+
+#endif /* DLOCK_TABLE_SM_H */

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * White-box access to the replication core for the simulator's checker.
+ *
+ * The checker must see the log itself (which entry a node holds at an
+ * index, committed or not) to judge leader completeness and rewritten
+ * entries; struct repl is private to kmod/repl.c and the core has no reason
+ * to export its log.  So the simulator builds the core through this file,
+ * which includes it and adds one read-only accessor; kmod/repl.c itself
+ * stays as it is.
+ */
+#include "../../kmod/repl.c"
+#include "check.h"
+
+const struct repl_entry *ck_peek(const struct repl *r, u64 i)
+{
+	if (i < r->first || i > r->last || i == 0)
+		return NULL;
+	return ent_at(r, i);
+}
+
+/* Term of entry i as the node knows it (also just below its log), or ~0. */
+u64 ck_peek_term(const struct repl *r, u64 i)
+{
+	return term_at(r, i);
+}
+
+/*
+ * A leader's match index for a peer must name an entry the peer holds with
+ * the leader's term at that index, as long as the peer is in the same life
+ * and the same term (no other leader can have changed its log): otherwise
+ * the leader counts an acknowledgement that no longer holds (a stale one,
+ * or one whose entries the follower dropped), and may commit on it.
+ */
+void ck_match(int l, struct repl *const *r, int n)
+{
+	const struct repl *ld = r[l];
+	int i;
+
+	if (!ld || ld->role != REPL_LEADER)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct repl *f = r[i];
+		u64 m = ld->peer[i].match, lt;
+
+		if (i == l || !f || !m || f->cfg.incarnation != ld->peer[i].inc ||
+		    f->role == REPL_RECOVERING || f->catching_up ||
+		    f->term != ld->term)
+			continue;
+		lt = term_at(ld, m);
+		if (lt == ~0ULL || m + 1 < f->first)
+			continue;
+		if (m > f->last || term_at(f, m) != lt)
+			violate("n%d counts n%d as holding index %llu (term %llu), but n%d %s (an acknowledgement that does not hold)",
+				l, i, (unsigned long long)m,
+				(unsigned long long)lt, i,
+				m > f->last ? "has a shorter log" :
+				"holds another entry there");
+	}
+}
