@@ -39,6 +39,9 @@ typedef int64_t s64;
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))
 #endif
+#ifndef max_t
+#define max_t(type, a, b) max((type)(a), (type)(b))
+#endif
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The packages make deb built: the four binary packages are there, and
+# The packages make deb built: the five binary packages are there, and
 # lintian (default level) has nothing to say about them.  Prints TAP.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -9,7 +9,7 @@ dir=${1:-build/deb}
 ver=$(cat VERSION)
 arch=$(dpkg --print-architecture)
 soname=$(sed -n 's/^LIB_SONAME := //p' Makefile)
-for p in dlock-dkms_${ver}_all libdlock${soname##*.so.}_${ver}_${arch} libdlock-dev_${ver}_${arch} dlockctl_${ver}_${arch}; do
+for p in dlock-dkms_${ver}_all libdlock${soname##*.so.}_${ver}_${arch} libdlock-dev_${ver}_${arch} dlockctl_${ver}_${arch} python3-dlock_${ver}_all; do
 	[ -f "$dir/$p.deb" ]
 	ok $? "make deb built $p.deb"
 done

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The Debian packages in the VM, as an operator uses them: install the four
+# The Debian packages in the VM, as an operator uses them: install the five
 # .debs, let `dlockctl status` load the module through its genetlink alias,
 # set a limit at boot in /etc/modprobe.d, build a C program with nothing but
-# `pkg-config --cflags --libs dlock`, then purge and find nothing of dlock
-# left (files, DKMS state, module, depmod's alias).  Prints TAP.
+# `pkg-config --cflags --libs dlock`, use the Python binding, `dlockctl
+# elect`/`observe` and the dlock_grant tracepoint with only what the packages
+# installed, then purge and find nothing of dlock left (files, Python
+# module, DKMS state, module, depmod's alias).  Prints TAP.
 #
 # Runs in the guest with the module NOT loaded (tests/vm/run without --ko),
 # from `make check-packages`, which gives:
@@ -27,15 +29,19 @@ krel=$(uname -r)
 ver=$(cat VERSION)
 soname=$(sed -n 's/^LIB_SONAME := //p' Makefile)
 # libdlock<major>, after the soname, as Debian names library packages.
-pkgs="dlock-dkms libdlock${soname##*.so.} libdlock-dev dlockctl"
+pkgs="dlock-dkms libdlock${soname##*.so.} libdlock-dev dlockctl python3-dlock"
 tmp=$(mktemp -d)
 headers=()
 kmods=
+inst=
+obs=
 modprobe_was=$(cat /proc/sys/kernel/modprobe)
 
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
 	local l
+	[ -z "$obs" ] || kill "$obs" 2>/dev/null
+	[ -z "$inst" ] || { echo 0 >"$inst/events/dlock/enable"; rmdir "$inst"; }
 	echo "$modprobe_was" >/proc/sys/kernel/modprobe
 	[ -z "$kmods" ] || { rmdir "/lib/modules/$krel/kernel" && ln -s "$kmods" "/lib/modules/$krel/kernel"; }
 	for l in "${headers[@]}"; do ln -sfn "${l#*=}" "${l%%=*}"; done
@@ -131,6 +137,83 @@ out=$(ldd "$tmp/prog" | grep libdlock)
 [[ $out =~ "$soname => "(/usr)?/lib/$(gcc -print-multiarch)/$soname ]]
 ok $? "it runs on the packaged $soname ($out)"
 
+# Everything below runs as a user of the packages would: a clean
+# environment (no build tree on PATH, no LD_LIBRARY_PATH or DLOCK_LIBRARY,
+# Debian's python3), from a directory outside the tree.
+installed() { (cd / && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"); }
+multiarch=$(gcc -print-multiarch)
+
+# --- the Python binding -------------------------------------------------------
+# ctypes opens libdlock.so.1 behind dpkg's back: only python3-dlock's own
+# Depends keeps the library installed as long as the binding is.
+dep=$(dpkg-query -W -f='${Depends}' python3-dlock)
+dpkg --dry-run -r "libdlock${soname##*.so.}" libdlock-dev >"$tmp/rm.log" 2>&1
+grep -q "python3-dlock depends on libdlock${soname##*.so.}" "$tmp/rm.log" &&
+	[[ $dep == *"libdlock${soname##*.so.} (= $ver)"* ]]
+rc=$?
+ok $rc "python3-dlock depends on exactly this libdlock (Depends: $dep); dpkg refuses to remove the library under it"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/rm.log"
+# Which files the interpreter used: the module python3-dlock installed, and
+# the libdlock.so.1 libdlock1 installed, which ctypes found by its soname.
+out=$(installed python3 -c '
+import dlock
+with dlock.lock("pkg/py", ttl=5) as l:
+    libs = {m.split()[-1] for m in open("/proc/self/maps") if "libdlock" in m}
+    print(l.token > 0, dlock.__file__, *sorted(libs))
+' 2>&1)
+rc=$?
+ok "$([ $rc = 0 ] && [ "$out" = "True /usr/lib/python3/dist-packages/dlock/__init__.py /usr/lib/$multiarch/$soname" ] &&
+	echo 0 || echo 1)" \
+	"python3: import dlock; with dlock.lock(\"pkg/py\", ttl=5) takes a lock through the packaged module and library (exit $rc: $out)"
+out=$(installed dlockctl -j list pkg/py 2>&1)
+ok "$([ "$out" = '[]' ] && echo 0 || echo 1)" "leaving the with block released it (list: $out)"
+# The binding's own guest suite, on the installed module (its TAP indented).
+start=$SECONDS
+installed DLOCK_PY_INSTALLED=1 python3 "$PWD/tests/selftests/python_test.py" >"$tmp/py.tap" 2>&1
+rc=$?
+took=$((SECONDS - start))
+total=$(sed -n 's/^1\.\.//p' "$tmp/py.tap")
+bad=$(grep -c '^not ok' "$tmp/py.tap")
+ok "$([ $rc = 0 ] && [ "${total:-0}" -gt 0 ] && [ "$bad" = 0 ] && echo 0 || echo 1)" \
+	"python_test.py with DLOCK_PY_INSTALLED=1: ${total:-no} tests, $bad failed (exit $rc, ${took}s)"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/py.tap"
+
+# --- leader election ------------------------------------------------------------
+# The leader's CMD ends once observe has printed its value (or gives up
+# after a minute): elect exits with CMD's status and resigns.
+installed dlockctl observe pkg/svc >"$tmp/obs" 2>&1 &
+obs=$!
+installed dlockctl elect pkg/svc leader-pkg -- sh -c \
+	"for i in \$(seq 600); do grep -qx leader-pkg $tmp/obs && exit 0; sleep 0.1; done; exit 1"
+rc=$?
+ok $rc "dlockctl elect pkg/svc leader-pkg: observe printed the leader's value while it led (exit $rc)"
+wait_for sh -c "[ \"\$(/usr/sbin/dlockctl -j list pkg/svc)\" = '[]' ]"
+ok $? "elect resigned when its command ended"
+kill $obs
+wait $obs 2>/dev/null
+obs=
+ok "$([ "$(head -n 1 "$tmp/obs")" = leader-pkg ] && echo 0 || echo 1)" \
+	"observe's first line is the leader's value ($(tr '\n' ' ' <"$tmp/obs"))"
+
+# --- tracepoints ----------------------------------------------------------------
+# A trace instance of the test's own, with only dlock_grant on.
+tracing=/sys/kernel/tracing
+inst=$tracing/instances/dlock-packages
+[ -d "$tracing/events" ] || mount -t tracefs nodev "$tracing"
+rmdir "$inst" 2>/dev/null
+mkdir "$inst" && echo 1 >"$inst/events/dlock/dlock_grant/enable"
+ok $? "dlock:dlock_grant enabled in $inst"
+installed dlockctl lock pkg/trace --ttl 60s --owner pkg-tracer >/dev/null &&
+	installed dlockctl unlock pkg/trace --owner pkg-tracer
+ok $? "the installed dlockctl takes and releases pkg/trace"
+echo 0 >"$inst/events/dlock/dlock_grant/enable"
+out=$(grep ' dlock_grant: .*name=pkg/trace ' "$inst/trace")
+ok "$([ -n "$out" ] && [[ $out == *owner=pkg-tracer* ]] && echo 0 || echo 1)" \
+	"the trace shows the grant (${out:-nothing})"
+# An enabled event holds a reference on the module: off before the purge.
+rmdir "$inst"
+inst=
+
 # --- purge ------------------------------------------------------------------
 rmmod dlock 2>/dev/null
 # shellcheck disable=SC2086  # package names are words
@@ -144,6 +227,7 @@ left=$(ls -d /usr/src/dlock* /var/lib/dkms/dlock /etc/modprobe.d/dlock.conf \
 	/usr/include/dlock* /usr/lib/*/libdlock* /usr/lib/*/pkgconfig/dlock.pc \
 	/usr/sbin/dlockctl /usr/share/man/man8/dlockctl.8* /usr/share/man/man3/libdlock.3* \
 	/usr/share/bash-completion/completions/dlockctl /usr/share/doc/*dlock* \
+	/usr/lib/python3*/dist-packages/dlock* \
 	/lib/modules/*/updates/dkms/dlock.ko* 2>/dev/null)
 ok "$([ -z "$left" ] && echo 0 || echo 1)" "no file of dlock is left${left:+: ${left//$'\n'/ }}"
 left=$(grep -w dlock "/lib/modules/$krel/modules.alias" "/lib/modules/$krel/modules.dep")

@@ -4,12 +4,12 @@
  *
  * The checker must see the log itself (which entry a node holds at an
  * index, committed or not) to judge leader completeness and rewritten
- * entries; struct repl is private to kmod/repl.c and the core has no reason
- * to export its log.  So the simulator builds the core through this file,
- * which includes it and adds one read-only accessor; kmod/repl.c itself
- * stays as it is.
+ * entries; struct repl is private to the core (kmod/repl_int.h) and the
+ * core has no reason to export its log.  So this file, linked beside the
+ * core, reads struct repl through that private header and adds read-only
+ * accessors; the core itself stays as it is.
  */
-#include "../../kmod/repl.c"
+#include "repl_int.h"
 #include "check.h"
 
 const struct repl_entry *ck_peek(const struct repl *r, u64 i)

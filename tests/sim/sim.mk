@@ -8,8 +8,10 @@ SIM_CFLAGS := $(HOST_CFLAGS) -Wall -Wextra -Werror -std=gnu11
 SEEDS ?= 1000
 FUZZ_SECONDS ?= 600
 SIM_BUILD := build/sim
-REPL_SRC := kmod/repl.c kmod/wire.c
-REPL_HDR := kmod/repl.h kmod/wire.h kmod/compat.h
+# the replication core, split by concern (kmod/repl_int.h)
+REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c
+REPL_SRC := $(REPL_CORE) kmod/wire.c
+REPL_HDR := kmod/repl.h kmod/repl_int.h kmod/wire.h kmod/compat.h
 SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c tests/sim/check_log.c \
 	tests/sim/check_oracle.c tests/sim/params.c
 SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
@@ -17,8 +19,8 @@ SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
 SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
 SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)
 
-# the core comes in through check_peek.c (white-box log access, check.h)
-SIM_CORE := tests/sim/check_peek.c kmod/wire.c
+# the core plus check_peek.c (white-box log access through repl_int.h, check.h)
+SIM_CORE := tests/sim/check_peek.c $(REPL_SRC)
 
 $(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
@@ -77,7 +79,8 @@ check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/
 # no stack frame above 1 KiB (struct repl_msg and repl_cmd live elsewhere)
 repl-host-build: $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Wframe-larger-than=1024 -Ikmod -c kmod/repl.c -o $(SIM_BUILD)/repl.o
-	$(CC) $(SIM_CFLAGS) -Wframe-larger-than=1024 -Ikmod -c kmod/wire.c -o $(SIM_BUILD)/wire.o
+	set -e; for f in $(REPL_SRC); do \
+		$(CC) $(SIM_CFLAGS) -Wframe-larger-than=1024 -Ikmod -c $$f \
+			-o $(SIM_BUILD)/$$(basename $$f .c).o; done
 
 CHECK_SUITES += sim

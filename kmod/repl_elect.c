@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Replication core: roles, elections and recovery after a restart (VR-style
+ * recovery round, lock-delay, catch-up).  See docs/protocol.md.
+ */
+#include "repl_int.h"
+
+/* ---- roles ------------------------------------------------------------ */
+
+void repl_become_follower(struct repl *r, u64 term, u64 now)
+{
+	if (term > r->term) {
+		r->term = term;
+		r->voted_for = REPL_NONE;
+	}
+	r->role = REPL_FOLLOWER;
+	r->leader = REPL_NONE;
+	repl_tx_drop(r);	/* only a leader sends snapshots */
+	repl_elect_reset(r, now);
+}
+
+/*
+ * A leader's first entry.  In a world that has no epoch yet (all nodes lost
+ * memory) it carries a new epoch: the wall clock second, taken late enough
+ * that it is above any epoch of the world before (see protocol.md).
+ */
+void repl_maybe_send_epoch(struct repl *r, u64 now)
+{
+	struct repl_cmd *c = &r->tmp;
+
+	if (r->epoch_sent || (!r->epoch && wall_now(r, now) < r->epoch_after))
+		return;
+	memset(c, 0, offsetof(struct repl_cmd, data));
+	c->op = REPL_OP_EPOCH;
+	c->node = r->cfg.self;
+	c->arg = wall_now(r, now) / NS_PER_SEC;
+	if (repl_append_local(r, c))
+		return;
+	r->epoch_sent = true;
+	if (r->cfg.nr_nodes == 1) {
+		r->commit = r->last;
+		repl_apply_committed(r, now);
+	}
+}
+
+static void become_leader(struct repl *r, u64 now)
+{
+	u16 i;
+
+	r->role = REPL_LEADER;
+	r->leader = r->cfg.self;
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		struct repl_peer *p = &r->peer[i];
+
+		p->next = r->last + 1;
+		p->match = 0;
+		p->recovering = false;
+		p->acked_lt = p->voted ? r->cand_start : 0;
+		p->echo = 0;
+		/* node sessions restart, late enough to outlast old echoes */
+		p->last_heard = now + repl_hold(r->cfg.drift_ppm,
+						r->cfg.elect_min_ns);
+		if (REPL_MUTATION == REPL_MUT_SESSION_WINDOW)
+			p->last_heard = now;
+		p->sess_ended = false;
+		p->snap_acked = 0;
+		p->snap_sent = 0;
+	}
+	/* every lease's countdown restarts at our election */
+	r->ops->restart_leases(r->sm, now);
+	r->epoch_sent = false;
+	repl_maybe_send_epoch(r, now);
+	repl_broadcast_append(r, now);
+}
+
+void repl_start_election(struct repl *r, u64 now)
+{
+	struct repl_msg *m;
+	u16 i;
+
+	/*
+	 * Term t can only be led by node t % nr_nodes (as VR's round-robin
+	 * primaries).  A node that forgot it voted in t and votes again can
+	 * only vote for the same node, so a term never has two leaders.
+	 */
+	r->term++;
+	while (r->term % r->cfg.nr_nodes != r->cfg.self)
+		r->term++;
+	r->role = REPL_CANDIDATE;
+	r->voted_for = r->cfg.self;
+	r->leader = REPL_NONE;
+	r->cand_start = now;
+	for (i = 0; i < r->cfg.nr_nodes; i++)
+		r->peer[i].voted = false;
+	repl_elect_reset(r, now);
+	if (r->cfg.nr_nodes == 1) {
+		become_leader(r, now);
+		return;
+	}
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		if (i == r->cfg.self)
+			continue;
+		m = repl_msg_new(r, REPL_MSG_VOTE_REQ, i);
+		m->index = r->last;
+		m->log_term = term_at(r, r->last);
+		msg_send(r);
+	}
+}
+
+/* ---- recovery --------------------------------------------------------- */
+
+void repl_recover_round(struct repl *r, u64 now)
+{
+	struct repl_msg *m;
+	u16 i;
+
+	r->rec_nonce = (u32)rng_next(r) | 1;
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		r->peer[i].rec_got = false;
+		if (i == r->cfg.self)
+			continue;
+		m = repl_msg_new(r, REPL_MSG_RECOVER_REQ, i);
+		m->nonce = r->rec_nonce;
+		msg_send(r);
+	}
+	r->rec_at = now + r->cfg.elect_min_ns;
+}
+
+void repl_wipe_log(struct repl *r)
+{
+	r->first = 1;
+	r->last = 0;
+	r->snap_term = 0;
+	r->commit = 0;
+	r->applied = 0;
+	r->wipes++;
+	r->epoch = 0;
+	r->nr_dedup = 0;
+	repl_tx_drop(r);
+	repl_rx_drop(r);
+	r->ops->reset(r->sm);
+}
+
+void repl_recover_done(struct repl *r, u64 now, u64 term, bool fresh,
+			 u16 leader, u64 target)
+{
+	r->role = REPL_FOLLOWER;
+	r->term = term;
+	r->fresh = fresh;
+	/* lock-delay: no grant by us before every older lease ran out */
+	r->grant_after = now + repl_hold(r->cfg.drift_ppm, r->cfg.max_ttl_ns);
+	r->epoch_after = wall_now(r, now) + (u64)r->cfg.wall_skew_ms * 1000000ULL +
+			 NS_PER_SEC;
+	if (REPL_MUTATION == REPL_MUT_SKIP_LOCK_DELAY) {
+		/* planted bug: grant at once in a world that lost its memory */
+		r->grant_after = now;
+		r->epoch_after = 0;
+	}
+	if (fresh) {
+		r->voted_for = REPL_NONE;
+		r->leader = REPL_NONE;
+		r->catching_up = false;
+	} else {
+		/* we may have voted in 'term' before we lost memory */
+		r->voted_for = REPL_BLOCKED;
+		r->leader = leader;
+		r->catching_up = true;
+		r->catchup_target = target;
+		r->catchup_until = now + 20 * r->cfg.elect_max_ns;
+	}
+	repl_elect_reset(r, now);
+}
+
+static void recover_check(struct repl *r, u64 now)
+{
+	u32 others = r->cfg.nr_nodes - 1, got = 0, live = 0, empty = 0;
+	u64 maxterm = 0, target = 0;
+	u16 i, leader = REPL_NONE;
+
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		struct repl_peer *p = &r->peer[i];
+
+		if (i == r->cfg.self || !p->rec_got)
+			continue;
+		got++;
+		if (p->rec_flags & (REPL_F_RECOVERING | REPL_F_FRESH))
+			empty++;
+		if (!(p->rec_flags & REPL_F_RECOVERING))
+			live++;
+		if (p->rec_term > maxterm)
+			maxterm = p->rec_term;
+	}
+	/* the world is empty: every other node lost memory or has nothing */
+	if (got == others && empty == others) {
+		u64 t = 0;
+
+		for (i = 0; i < r->cfg.nr_nodes; i++)
+			if (i != r->cfg.self &&
+			    !(r->peer[i].rec_flags & REPL_F_RECOVERING) &&
+			    r->peer[i].rec_term > t)
+				t = r->peer[i].rec_term;
+		repl_wipe_log(r);
+		repl_recover_done(r, now, t, true, REPL_NONE, 0);
+		return;
+	}
+	/* VR-style: a majority of the others answered, one leads the top term */
+	if (live < majority(r))
+		return;
+	for (i = 0; i < r->cfg.nr_nodes; i++) {
+		struct repl_peer *p = &r->peer[i];
+
+		if (i != r->cfg.self && p->rec_got &&
+		    !(p->rec_flags & REPL_F_RECOVERING) &&
+		    (p->rec_flags & REPL_F_LEADER) && p->rec_term == maxterm) {
+			leader = i;
+			target = p->rec_last;
+		}
+	}
+	if (leader == REPL_NONE)
+		return;
+	repl_wipe_log(r);
+	repl_recover_done(r, now, maxterm, false, leader, target);
+}
+
+void repl_on_recover_req(struct repl *r, const struct repl_msg *in)
+{
+	struct repl_msg *m = repl_msg_new(r, REPL_MSG_RECOVER_RESP, in->from);
+
+	m->to_inc = in->from_inc;
+	m->nonce = in->nonce;
+	if (r->role == REPL_RECOVERING || r->catching_up)
+		m->flags |= REPL_F_RECOVERING;
+	if (r->role == REPL_LEADER)
+		m->flags |= REPL_F_LEADER;
+	/*
+	 * Fresh only with an empty log: a follower does not know whether the
+	 * entries it holds were committed (its commit index may lag).
+	 */
+	if (r->fresh &&
+	    (r->last == 0 || REPL_MUTATION == REPL_MUT_TRUST_AMNESIAC))
+		m->flags |= REPL_F_FRESH;
+	m->index = r->last;
+	m->commit = r->commit;
+	msg_send(r);
+}
+
+void repl_on_recover_resp(struct repl *r, const struct repl_msg *m, u64 now)
+{
+	struct repl_peer *p = &r->peer[m->from];
+
+	if (r->role != REPL_RECOVERING || m->nonce != r->rec_nonce)
+		return;
+	p->rec_got = true;
+	p->rec_flags = m->flags;
+	p->rec_term = m->term;
+	p->rec_last = m->index;
+	if (REPL_MUTATION == REPL_MUT_CATCHUP_LOW)
+		p->rec_last = m->commit;
+	recover_check(r, now);
+}
+
+/* ---- message handlers ------------------------------------------------- */
+
+static bool up_to_date(struct repl *r, u64 last_term, u64 last_index)
+{
+	u64 my = term_at(r, r->last);
+
+	return last_term > my || (last_term == my && last_index >= r->last);
+}
+
+void repl_on_vote_req(struct repl *r, const struct repl_msg *in, u64 now)
+{
+	struct repl_msg *m;
+	bool ok = false;
+
+	if (in->term > r->term)
+		repl_become_follower(r, in->term, now);
+	if (in->term == r->term && !r->catching_up &&
+	    in->term % r->cfg.nr_nodes == in->from &&
+	    (r->voted_for == REPL_NONE || r->voted_for == in->from) &&
+	    (up_to_date(r, in->log_term, in->index) ||
+	     REPL_MUTATION == REPL_MUT_VOTE_ANY_LOG)) {
+		ok = true;
+		r->voted_for = in->from;
+		repl_elect_reset(r, now);
+	}
+	m = repl_msg_new(r, REPL_MSG_VOTE_RESP, in->from);
+	if (ok)
+		m->flags |= REPL_F_OK;
+	msg_send(r);
+}
+
+void repl_on_vote_resp(struct repl *r, const struct repl_msg *in, u64 now)
+{
+	u32 n = 1, i;
+
+	if (r->role != REPL_CANDIDATE ||
+	    (in->term != r->term &&
+	     !(REPL_MUTATION == REPL_MUT_STALE_VOTE && in->term < r->term)) ||
+	    !(in->flags & REPL_F_OK))
+		return;
+	r->peer[in->from].voted = true;
+	for (i = 0; i < r->cfg.nr_nodes; i++)
+		if (i != r->cfg.self && r->peer[i].voted)
+			n++;
+	if (n >= majority(r))
+		become_leader(r, now);
+}
