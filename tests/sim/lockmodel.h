@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A compact lease table used as the replicated state machine behind the
- * replication core in the simulator and the host tests (kmod/table.c is the
+ * replication core in the simulator and the host tests (kmod/table*.c is the
  * production table; this model only has what the safety checks need:
  * exclusive/shared holders with reentrancy counts, leases, fencing tokens,
  * session-bound leases (ttl 0) and CLIENT_END).
