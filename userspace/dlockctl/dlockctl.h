@@ -61,7 +61,12 @@ enum {
 
 int parse_lock_args(int *pargc, char **argv, const int *allowed,
 		    struct lock_args *la);
-int need_name(int argc, char **argv, struct lock_args *la, bool last);
+/*
+ * parse_lock_args() for the commands on one lock: then takes its NAME, the
+ * first operand; @last: NAME is the only operand.
+ */
+int parse_named_args(int *pargc, char **argv, const int *allowed,
+		     struct lock_args *la, bool last);
 
 /* A blocking wait: SIGINT, SIGTERM, SIGHUP withdraw it (exit 128+N). */
 extern volatile sig_atomic_t wait_signal;

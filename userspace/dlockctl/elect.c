@@ -55,10 +55,7 @@ int cmd_elect(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, false);
+	err = parse_named_args(&argc, argv, allowed, &la, false);
 	if (err)
 		return err;
 	if (optind >= argc)
@@ -120,10 +117,7 @@ int cmd_observe(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, true);
+	err = parse_named_args(&argc, argv, allowed, &la, true);
 	if (err)
 		return err;
 	err = open_or_explain(&d);

@@ -19,10 +19,7 @@ int cmd_get(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, true);
+	err = parse_named_args(&argc, argv, allowed, &la, true);
 	if (err)
 		return err;
 	err = open_or_explain(&d);

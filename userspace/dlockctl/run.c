@@ -221,10 +221,7 @@ int cmd_run(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, false);
+	err = parse_named_args(&argc, argv, allowed, &la, false);
 	if (err)
 		return err;
 	if (optind >= argc)
