@@ -91,8 +91,11 @@ void explain_wait(struct dlock *d, const char *name);
  */
 int run_leased(struct dlock *d, const char *name, const struct lock_args *la,
 	       const struct dlock_lease *lease, char **argv);
-/* Registers the lost-lease watch run_leased() acts on, before acquiring. */
-void run_watch_loss(struct dlock *d, const char *name);
+/*
+ * Opens the handle run and elect acquire on, with the lost-lease watch
+ * run_leased() acts on and the signals that withdraw a blocking wait.
+ */
+int run_open(struct dlock **d, const char *name);
 
 int cmd_status(int argc, char **argv);
 int cmd_lock(int argc, char **argv);

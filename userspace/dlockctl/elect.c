@@ -66,11 +66,9 @@ int cmd_elect(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("missing CMD to run as leader");
 
-	err = open_or_explain(&d);
+	err = run_open(&d, la.name);
 	if (err)
 		return err;
-	run_watch_loss(d, la.name);
-	catch_wait_signals();
 	err = campaign(d, &la, value, &lease);
 	if (err) {
 		err = acquire_failed(d, la.name, err, &la);
