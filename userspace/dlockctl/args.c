@@ -211,3 +211,11 @@ int parse_named_args(int *pargc, char **argv, const int *allowed,
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	return check_name("lock NAME", la->name);
 }
+
+int open_named(int argc, char **argv, struct lock_args *la, struct dlock **d)
+{
+	static const int allowed[] = { 0 };
+	int err = parse_named_args(&argc, argv, allowed, la, true);
+
+	return err ? err : open_or_explain(d);
+}

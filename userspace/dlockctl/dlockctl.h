@@ -67,6 +67,8 @@ int parse_lock_args(int *pargc, char **argv, const int *allowed,
  */
 int parse_named_args(int *pargc, char **argv, const int *allowed,
 		     struct lock_args *la, bool last);
+/* Commands with no options and only a NAME: that, then the handle. */
+int open_named(int argc, char **argv, struct lock_args *la, struct dlock **d);
 
 /* A blocking wait: SIGINT, SIGTERM, SIGHUP withdraw it (exit 128+N). */
 extern volatile sig_atomic_t wait_signal;

@@ -108,17 +108,13 @@ static void print_leader(const char *name, const struct dlock_leader *l)
 
 int cmd_observe(int argc, char **argv)
 {
-	static const int allowed[] = { 0 };
 	struct lock_args la = {};
 	struct dlock_observer *o;
 	struct dlock_leader l;
 	struct dlock *d;
 	int err;
 
-	err = parse_named_args(&argc, argv, allowed, &la, true);
-	if (err)
-		return err;
-	err = open_or_explain(&d);
+	err = open_named(argc, argv, &la, &d);
 	if (err)
 		return err;
 	err = dlock_observe(d, la.name, &o);

@@ -13,16 +13,12 @@
 
 int cmd_get(int argc, char **argv)
 {
-	static const int allowed[] = { 0 };
 	struct lock_args la = {};
 	struct dlock_lock_info *li;
 	struct dlock *d;
 	int err;
 
-	err = parse_named_args(&argc, argv, allowed, &la, true);
-	if (err)
-		return err;
-	err = open_or_explain(&d);
+	err = open_named(argc, argv, &la, &d);
 	if (err)
 		return err;
 	err = dlock_get(d, la.name, &li);
