@@ -4,13 +4,9 @@
 # the sequence of leaders' values, lost leadership ends CMD, an election
 # takes no lock but its name, observers see values set by set-value.
 # Prints TAP.
-set -u
-: "${DLOCKCTL:?path of the dlockctl binary}"
-dl=$DLOCKCTL
-tmp=$(mktemp -d)
+# shellcheck source=tests/selftests/clienv.sh
+. "$(dirname "$0")/clienv.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-# shellcheck source=tests/tap.sh
-. "$(dirname "$0")/../tap.sh"
 
 # value_is NAME VALUE: NAME's holder published VALUE.
 value_is() { "$dl" -j get "$1" 2>/dev/null | grep -q "\"value\":\"$2\""; }
@@ -149,9 +145,7 @@ ok "$([ $? = 2 ] && grep -q -- "--ttl: '5q'" <<<"$out" && echo 0 || echo 1)" "el
 out=$("$dl" observe 2>&1)
 ok "$([ $? = 2 ] && grep -q 'missing lock NAME' <<<"$out" && echo 0 || echo 1)" "observe without NAME: $out"
 
-out=$("$dl" -j status)
-json "$out" "assert d['leases'] == 0 and d['waiters'] == 0, d"
-ok $? "no lease or waiter is left behind ($out)"
+nothing_left
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -2,14 +2,10 @@
 # dlockctl's conventions from flock(1), timeout(1) and etcdctl, in the
 # guest: durations in seconds with units and fractions, a TTL cut to the
 # namespace's cap said on stderr, run's -n, -w, -E and -v.  Prints TAP.
-set -u
-: "${DLOCKCTL:?path of the dlockctl binary}"
-dl=$DLOCKCTL
-tmp=$(mktemp -d)
+# shellcheck source=tests/selftests/clienv.sh
+. "$(dirname "$0")/clienv.sh"
 ns=dlflock$$
 trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
-# shellcheck source=tests/tap.sh
-. "$(dirname "$0")/../tap.sh"
 
 # Durations: the TTL granted shows what was parsed.
 ttl_of() { json "$1" "print(d['ttl_ms'])"; }
@@ -98,9 +94,7 @@ out=$("$dl" lock vl --ttl 5 --owner v -v 2>&1 >/dev/null)
 ok "$([ $? = 0 ] && grep -q 'vl: granted' <<<"$out" && echo 0 || echo 1)" "lock -v says it was granted ($out)"
 "$dl" unlock vl --owner v
 
-out=$("$dl" -j status)
-json "$out" "assert d['leases'] == 0 and d['waiters'] == 0, d"
-ok $? "no lease or waiter is left behind ($out)"
+nothing_left
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # dlockctl's lock commands against the real module, in the guest.  Prints TAP.
-set -u
-: "${DLOCKCTL:?path of the dlockctl binary}"
-dl=$DLOCKCTL
-tmp=$(mktemp -d)
+# shellcheck source=tests/selftests/clienv.sh
+. "$(dirname "$0")/clienv.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-# shellcheck source=tests/tap.sh
-. "$(dirname "$0")/../tap.sh"
 
 # expect CODE PATTERN DESC -- ARGS: runs dlockctl, checks exit code and output.
 expect() {

@@ -2,10 +2,8 @@
 # dlockctl's output cannot be forged, and `run` keeps its lock as long as any
 # process of CMD runs: against the real module, in the guest.  Prints TAP.
 # Every lease a case takes is gone before the next case starts.
-set -u
-: "${DLOCKCTL:?path of the dlockctl binary}"
-dl=$DLOCKCTL
-tmp=$(mktemp -d)
+# shellcheck source=tests/selftests/clienv.sh
+. "$(dirname "$0")/clienv.sh"
 rmem_max=$(cat /proc/sys/net/core/rmem_max)
 cleanup() {
 	echo "$rmem_max" > /proc/sys/net/core/rmem_max
@@ -15,8 +13,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-# shellcheck source=tests/tap.sh
-. "$(dirname "$0")/../tap.sh"
 
 # pyjson FILE CODE [ARG...]: FILE must be strict UTF-8 JSON; CODE asserts
 # on it as d, with the ARGs as bytes in a[].
@@ -245,9 +241,7 @@ out=$("$dl" run fd -- sh -c 'readlink /proc/self/fd/$DLOCK_FD')
 grep -q '^socket:' <<<"$out"
 ok $? "run tells CMD the inherited socket in DLOCK_FD ($out)"
 
-out=$("$dl" -j status)
-python3 -c "import json, sys; d = json.loads(sys.argv[1]); assert d['leases'] == 0 and d['waiters'] == 0, d" "$out"
-ok $? "no lease or waiter is left behind ($out)"
+nothing_left
 
 echo "1..$n"
 [ "$failed" = 0 ]

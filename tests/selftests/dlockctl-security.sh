@@ -2,14 +2,10 @@
 # dlockctl between users (issue 8), in the guest: what another uid sees of
 # root's leases in get, list and watch ("uid N", no owner), what it may not
 # do to them, and the per-user limits in config.  Prints TAP.
-set -u
-: "${DLOCKCTL:?path of the dlockctl binary}"
-dl=$DLOCKCTL
-tmp=$(mktemp -d)
+# shellcheck source=tests/selftests/clienv.sh
+. "$(dirname "$0")/clienv.sh"
 ns=dlsec$$
 trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
-# shellcheck source=tests/tap.sh
-. "$(dirname "$0")/../tap.sh"
 
 
 

@@ -4,19 +4,15 @@ set -u
 : "${DLOCKCTL:?path of the dlockctl binary}"
 : "${DLOCK_KO:?path of dlock.ko}"
 version=$(cat VERSION)
-n=0
-failed=0
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/../tap.sh"
 
+# check DESC CMD...: tap.sh's ok on CMD's exit status.
 check() {
 	local desc=$1
 	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		failed=$((failed + 1))
-	fi
+	"$@"
+	ok $? "$desc"
 }
 
 out=$("$DLOCKCTL" status 2>&1)

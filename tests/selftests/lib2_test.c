@@ -22,15 +22,8 @@
 #include "kselftest_harness.h"
 #include "dlock.h"
 
-static const char *lname(const char *base)
-{
-	static char buf[8][128];
-	static int i;
-	char *p = buf[i++ % 8];
-
-	snprintf(p, 128, "lib2-%s-%d", base, getpid());
-	return p;
-}
+#define LIBFIX_PREFIX "lib2"
+#include "libfix.h"
 
 static void sleep_ms(int ms)
 {
@@ -110,21 +103,7 @@ static int try_for(struct dlock *a, struct dlock *b, const char *name,
 	return got;
 }
 
-FIXTURE(lib2) {
-	struct dlock *a, *b;
-};
-
-FIXTURE_SETUP(lib2)
-{
-	ASSERT_EQ(0, dlock_open(&self->a));
-	ASSERT_EQ(0, dlock_open(&self->b));
-}
-
-FIXTURE_TEARDOWN(lib2)
-{
-	dlock_close(self->a);
-	dlock_close(self->b);
-}
+LIBFIX_FIXTURE(lib2)
 
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
@@ -251,25 +230,6 @@ TEST_F(lib2, keepalive_ends_with_the_lease)
 
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 30
-
-struct done {
-	int done;
-	int err;
-	struct dlock_lease lease;
-};
-
-static void on_acquired(struct dlock *d, const char *name, int err,
-			const struct dlock_lease *lease, void *arg)
-{
-	struct done *x = arg;
-
-	(void)d;
-	(void)name;
-	x->done++;
-	x->err = err;
-	if (lease)
-		x->lease = *lease;
-}
 
 TEST_F(lib2, async_calls_back_for_every_acquire)
 {

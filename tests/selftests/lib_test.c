@@ -20,15 +20,8 @@
 #include "kselftest_harness.h"
 #include "dlock.h"
 
-static const char *lname(const char *base)
-{
-	static char buf[8][128];
-	static int i;
-	char *p = buf[i++ % 8];
-
-	snprintf(p, 128, "lib-%s-%d", base, getpid());
-	return p;
-}
+#define LIBFIX_PREFIX "lib"
+#include "libfix.h"
 
 /* Runs dlock_dispatch() until *@count reaches @want or @ms passed. */
 static int pump(struct dlock *d, const int *count, int want, int ms)
@@ -43,21 +36,7 @@ static int pump(struct dlock *d, const int *count, int want, int ms)
 	return *count >= want ? 0 : -1;
 }
 
-FIXTURE(lib) {
-	struct dlock *a, *b;
-};
-
-FIXTURE_SETUP(lib)
-{
-	ASSERT_EQ(0, dlock_open(&self->a));
-	ASSERT_EQ(0, dlock_open(&self->b));
-}
-
-FIXTURE_TEARDOWN(lib)
-{
-	dlock_close(self->a);
-	dlock_close(self->b);
-}
+LIBFIX_FIXTURE(lib)
 
 TEST_F(lib, blocking_acquire_and_try)
 {
@@ -88,25 +67,6 @@ TEST_F(lib, wait_times_out)
 
 	ASSERT_EQ(0, dlock_acquire(self->a, n, &o, &l));
 	EXPECT_EQ(-ETIMEDOUT, dlock_acquire(self->b, n, &w, &l));
-}
-
-struct done {
-	int done;
-	int err;
-	struct dlock_lease lease;
-};
-
-static void on_acquired(struct dlock *d, const char *name, int err,
-			const struct dlock_lease *lease, void *arg)
-{
-	struct done *x = arg;
-
-	(void)d;
-	(void)name;
-	x->done = 1;
-	x->err = err;
-	if (lease)
-		x->lease = *lease;
 }
 
 TEST_F(lib, async_acquire_completes_from_dispatch)

@@ -38,13 +38,15 @@ $(BOUNDTEST_BIN): tests/selftests/bounded_test.c tests/selftests/nlraw.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
 
-$(LIBTEST_BIN): tests/selftests/lib_test.c $(BUILD)/libdlock.a \
+$(LIBTEST_BIN): tests/selftests/lib_test.c tests/selftests/libfix.h \
+		$(BUILD)/libdlock.a \
 		userspace/lib/dlock.h $(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
 		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
 
-$(LIB2TEST_BIN): tests/selftests/lib2_test.c $(BUILD)/libdlock.a \
+$(LIB2TEST_BIN): tests/selftests/lib2_test.c tests/selftests/libfix.h \
+		$(BUILD)/libdlock.a \
 		userspace/lib/dlock.h $(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \

@@ -197,12 +197,25 @@ int parse_lock_args(int *pargc, char **argv, const int *allowed,
 	return 0;
 }
 
-int need_name(int argc, char **argv, struct lock_args *la, bool last)
+int parse_named_args(int *pargc, char **argv, const int *allowed,
+		     struct lock_args *la, bool last)
 {
-	if (optind >= argc)
+	int err = parse_lock_args(pargc, argv, allowed, la);
+
+	if (err)
+		return err;
+	if (optind >= *pargc)
 		return usage_error("missing lock NAME");
 	la->name = argv[optind++];
-	if (last && optind < argc)
+	if (last && optind < *pargc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	return check_name("lock NAME", la->name);
+}
+
+int open_named(int argc, char **argv, struct lock_args *la, struct dlock **d)
+{
+	static const int allowed[] = { 0 };
+	int err = parse_named_args(&argc, argv, allowed, la, true);
+
+	return err ? err : open_or_explain(d);
 }

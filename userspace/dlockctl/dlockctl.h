@@ -61,7 +61,14 @@ enum {
 
 int parse_lock_args(int *pargc, char **argv, const int *allowed,
 		    struct lock_args *la);
-int need_name(int argc, char **argv, struct lock_args *la, bool last);
+/*
+ * parse_lock_args() for the commands on one lock: then takes its NAME, the
+ * first operand; @last: NAME is the only operand.
+ */
+int parse_named_args(int *pargc, char **argv, const int *allowed,
+		     struct lock_args *la, bool last);
+/* Commands with no options and only a NAME: that, then the handle. */
+int open_named(int argc, char **argv, struct lock_args *la, struct dlock **d);
 
 /* A blocking wait: SIGINT, SIGTERM, SIGHUP withdraw it (exit 128+N). */
 extern volatile sig_atomic_t wait_signal;
@@ -86,8 +93,11 @@ void explain_wait(struct dlock *d, const char *name);
  */
 int run_leased(struct dlock *d, const char *name, const struct lock_args *la,
 	       const struct dlock_lease *lease, char **argv);
-/* Registers the lost-lease watch run_leased() acts on, before acquiring. */
-void run_watch_loss(struct dlock *d, const char *name);
+/*
+ * Opens the handle run and elect acquire on, with the lost-lease watch
+ * run_leased() acts on and the signals that withdraw a blocking wait.
+ */
+int run_open(struct dlock **d, const char *name);
 
 int cmd_status(int argc, char **argv);
 int cmd_lock(int argc, char **argv);

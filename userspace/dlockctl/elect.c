@@ -55,10 +55,7 @@ int cmd_elect(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, false);
+	err = parse_named_args(&argc, argv, allowed, &la, false);
 	if (err)
 		return err;
 	if (optind >= argc)
@@ -69,11 +66,9 @@ int cmd_elect(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("missing CMD to run as leader");
 
-	err = open_or_explain(&d);
+	err = run_open(&d, la.name);
 	if (err)
 		return err;
-	run_watch_loss(d, la.name);
-	catch_wait_signals();
 	err = campaign(d, &la, value, &lease);
 	if (err) {
 		err = acquire_failed(d, la.name, err, &la);
@@ -113,20 +108,13 @@ static void print_leader(const char *name, const struct dlock_leader *l)
 
 int cmd_observe(int argc, char **argv)
 {
-	static const int allowed[] = { 0 };
 	struct lock_args la = {};
 	struct dlock_observer *o;
 	struct dlock_leader l;
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, true);
-	if (err)
-		return err;
-	err = open_or_explain(&d);
+	err = open_named(argc, argv, &la, &d);
 	if (err)
 		return err;
 	err = dlock_observe(d, la.name, &o);

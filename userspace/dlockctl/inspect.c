@@ -13,19 +13,12 @@
 
 int cmd_get(int argc, char **argv)
 {
-	static const int allowed[] = { 0 };
 	struct lock_args la = {};
 	struct dlock_lock_info *li;
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, true);
-	if (err)
-		return err;
-	err = open_or_explain(&d);
+	err = open_named(argc, argv, &la, &d);
 	if (err)
 		return err;
 	err = dlock_get(d, la.name, &li);

@@ -159,10 +159,7 @@ int cmd_lock(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, true);
+	err = parse_named_args(&argc, argv, allowed, &la, true);
 	if (err)
 		return err;
 	if (!la.have_ttl)
@@ -235,10 +232,8 @@ static int cmd_owned(int argc, char **argv, int cmd)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, cmd != DLOCK_CMD_SET_VALUE);
+	err = parse_named_args(&argc, argv, allowed, &la,
+			       cmd != DLOCK_CMD_SET_VALUE);
 	if (err)
 		return err;
 	if (cmd == DLOCK_CMD_SET_VALUE) {
@@ -306,10 +301,7 @@ int cmd_break(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, true);
+	err = parse_named_args(&argc, argv, allowed, &la, true);
 	if (err)
 		return err;
 	if (la.have_token && !la.token)

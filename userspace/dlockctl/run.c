@@ -167,10 +167,16 @@ static int run_supervise(struct dlock *d, struct run_state *rs, pid_t child,
 	}
 }
 
-void run_watch_loss(struct dlock *d, const char *name)
+int run_open(struct dlock **d, const char *name)
 {
+	int err = open_or_explain(d);
+
+	if (err)
+		return err;
 	run_state.name = name;
-	dlock_on_lost(d, run_lost, &run_state);
+	dlock_on_lost(*d, run_lost, &run_state);
+	catch_wait_signals();
+	return 0;
 }
 
 int run_leased(struct dlock *d, const char *name, const struct lock_args *la,
@@ -221,10 +227,7 @@ int cmd_run(int argc, char **argv)
 	struct dlock *d;
 	int err;
 
-	err = parse_lock_args(&argc, argv, allowed, &la);
-	if (err)
-		return err;
-	err = need_name(argc, argv, &la, false);
+	err = parse_named_args(&argc, argv, allowed, &la, false);
 	if (err)
 		return err;
 	if (optind >= argc)
@@ -233,11 +236,9 @@ int cmd_run(int argc, char **argv)
 	if (!la.have_ttl)
 		la.o.flags |= DLOCK_F_NO_TTL;
 
-	err = open_or_explain(&d);
+	err = run_open(&d, la.name);
 	if (err)
 		return err;
-	run_watch_loss(d, la.name);
-	catch_wait_signals();
 	err = acquire_lock(d, &la, &lease);
 	if (err) {
 		err = acquire_failed(d, la.name, err, &la);

@@ -340,6 +340,32 @@ static int dlock_put_owner(struct nl_msg *msg, const struct dlock_owner *o)
 			   dlock_default_tag(o ? o->tag : 0));
 }
 
+/* A request on @owner's lease of @name; NULL when out of memory. */
+static struct nl_msg *dlock_owner_msg(struct dlock *d, uint8_t cmd,
+				      const char *name,
+				      const struct dlock_owner *owner)
+{
+	struct nl_msg *msg = dlock_msg(d, cmd, 0);
+
+	if (msg && (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+		    dlock_put_owner(msg, owner))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/* Sends @msg, whose reply carries nothing: 0 or the kernel's error. */
+static int dlock_send(struct dlock *d, struct nl_msg *msg)
+{
+	int err;
+
+	dlock_lock(d);
+	err = dlock_transact(d, msg, NULL, NULL);
+	dlock_unlock(d);
+	return err < 0 ? err : 0;
+}
+
 static int dlock_parse_count(struct nlattr **tb, struct nlmsghdr *nlh,
 			     void *arg)
 {
@@ -359,14 +385,9 @@ static int dlock_release_locked(struct dlock *d, const char *name,
 
 	if (dlock_check_name(name))
 		return -EINVAL;
-	msg = dlock_msg(d, DLOCK_CMD_RELEASE, 0);
+	msg = dlock_owner_msg(d, DLOCK_CMD_RELEASE, name, owner);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
-	    dlock_put_owner(msg, owner)) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
 	err = dlock_transact(d, msg, dlock_parse_count, &count);
 	if (err < 0)
 		return err;
@@ -392,23 +413,17 @@ int dlock_renew(struct dlock *d, const char *name,
 		const struct dlock_owner *owner, uint32_t ttl_ms)
 {
 	struct nl_msg *msg;
-	int err;
 
 	if (dlock_check_name(name))
 		return -EINVAL;
-	msg = dlock_msg(d, DLOCK_CMD_RENEW, 0);
+	msg = dlock_owner_msg(d, DLOCK_CMD_RENEW, name, owner);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
-	    dlock_put_owner(msg, owner) ||
-	    nla_put_u32(msg, DLOCK_A_TTL_MS, ttl_ms)) {
+	if (nla_put_u32(msg, DLOCK_A_TTL_MS, ttl_ms)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	dlock_lock(d);
-	err = dlock_transact(d, msg, NULL, NULL);
-	dlock_unlock(d);
-	return err < 0 ? err : 0;
+	return dlock_send(d, msg);
 }
 
 int dlock_set_value(struct dlock *d, const char *name,
@@ -416,29 +431,22 @@ int dlock_set_value(struct dlock *d, const char *name,
 		    size_t len)
 {
 	struct nl_msg *msg;
-	int err;
 
 	if (dlock_check_name(name) || len > DLOCK_VALUE_MAX)
 		return -EINVAL;
-	msg = dlock_msg(d, DLOCK_CMD_SET_VALUE, 0);
+	msg = dlock_owner_msg(d, DLOCK_CMD_SET_VALUE, name, owner);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
-	    dlock_put_owner(msg, owner) ||
-	    nla_put(msg, DLOCK_A_VALUE, len, value)) {
+	if (nla_put(msg, DLOCK_A_VALUE, len, value)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	dlock_lock(d);
-	err = dlock_transact(d, msg, NULL, NULL);
-	dlock_unlock(d);
-	return err < 0 ? err : 0;
+	return dlock_send(d, msg);
 }
 
 int dlock_break(struct dlock *d, const char *name, uint64_t token)
 {
 	struct nl_msg *msg;
-	int err;
 
 	if (dlock_check_name(name))
 		return -EINVAL;
@@ -450,9 +458,6 @@ int dlock_break(struct dlock *d, const char *name, uint64_t token)
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	dlock_lock(d);
-	err = dlock_transact(d, msg, NULL, NULL);
-	dlock_unlock(d);
-	return err < 0 ? err : 0;
+	return dlock_send(d, msg);
 }
 
