@@ -252,21 +252,11 @@ static int acquire_queue(struct dl_table *t, struct dl_cmd *cx, u32 shard,
 		err = -ENOMEM;
 		goto undo_sess;
 	}
-	w->flags |= DL_E_WAITER;
-	w->lock = l;
 	w->cookie = rq->cookie;
 	w->ttl_ms = rq->ttl_ms;
 	w->wait_ms = rq->wait_ms;
 	entry_set_stamp(t, w, cx->index);
-	dl_link_add_tail(&w->lock_link, &l->waiters);
-	l->nr_waiters++;
-	if (w->mode == DL_MODE_EXCLUSIVE) {
-		l->last_excl = w;
-		l->excl_unknown = 0;
-	}
-	dl_multi_add(w);
-	dl_sess_touch(rq->sess, shard);
-	dl_link_add_tail(&w->sess_link, sess_list(rq->sess, shard, true));
+	waiter_link(l, w, rq->sess, shard);
 	if (rq->wait_ms)
 		dl_entry_set_deadline(sh, w, cx->now +
 				   (u64)rq->wait_ms * DL_NS_PER_MS);

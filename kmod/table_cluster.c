@@ -315,21 +315,11 @@ int dl_restore_waiter(struct dl_table *t, struct dl_cmd *cx,
 		dl_entry_free(t, sh, w);
 		return -ENOMEM;
 	}
-	w->flags |= DL_E_WAITER;
-	w->lock = l;
 	w->cookie = r->token;
 	w->ttl_ms = r->hold_ms;
 	w->wait_ms = rq->wait_ms;
 	entry_set_stamp(t, w, r->stamp);
-	dl_link_add_tail(&w->lock_link, &l->waiters);
-	l->nr_waiters++;
-	if (w->mode == DL_MODE_EXCLUSIVE) {
-		l->last_excl = w;
-		l->excl_unknown = 0;
-	}
-	dl_multi_add(w);
-	dl_sess_touch(rq->sess, shard);
-	dl_link_add_tail(&w->sess_link, sess_list(rq->sess, shard, true));
+	waiter_link(l, w, rq->sess, shard);
 	dl_atomic_add_return(1, &rq->sess->nr_waiters);
 	dl_atomic_add_return(1, &t->nr_waiters);
 	dl_users_add(&t->users, uslot, DL_U_WAITERS, 1);

@@ -503,4 +503,24 @@ int dl_deadlock_check(struct dl_table *t, struct dl_cmd *cx,
 		      const struct dl_lock *l, u8 mode,
 		      const struct dl_okey *req);
 
+/*
+ * Puts waiter @w at the tail of @l's queue and of its session's waits; an
+ * acquire that queues and a snapshot that restores a wait both end here.
+ */
+static inline void waiter_link(struct dl_lock *l, struct dl_entry *w,
+			       struct dl_session *s, u32 shard)
+{
+	w->flags |= DL_E_WAITER;
+	w->lock = l;
+	dl_link_add_tail(&w->lock_link, &l->waiters);
+	l->nr_waiters++;
+	if (w->mode == DL_MODE_EXCLUSIVE) {
+		l->last_excl = w;
+		l->excl_unknown = 0;
+	}
+	dl_multi_add(w);
+	dl_sess_touch(s, shard);
+	dl_link_add_tail(&w->sess_link, sess_list(s, shard, true));
+}
+
 #endif /* DLOCK_TABLE_INT_H */
