@@ -17,6 +17,12 @@
 
 #include "table.h"
 
+/*
+ * The fields use C's own type names, not u32/u64: without kernel headers
+ * or BTF (a kernel of one's own, a container) bpftrace compiles the event's
+ * format file as it is, and only the C names are known to it there.
+ */
+
 /* So that perf and trace-cmd can print the modes by name too. */
 TRACE_DEFINE_ENUM(DL_MODE_EXCLUSIVE);
 TRACE_DEFINE_ENUM(DL_MODE_SHARED);
@@ -37,14 +43,14 @@ DECLARE_EVENT_CLASS(dlock_lease,
 	TP_PROTO(u32 netns, const struct dl_event *ev, u32 pid),
 	TP_ARGS(netns, ev, pid),
 	TP_STRUCT__entry(
-		__field(u32, netns)
-		__field(u32, uid)
-		__field(u32, pid)
-		__field(u32, permits)
-		__field(u8, mode)
-		__field(u64, token)
-		__field(u64, session)
-		__field(u64, tag)
+		__field(unsigned int, netns)
+		__field(unsigned int, uid)
+		__field(unsigned int, pid)
+		__field(unsigned int, permits)
+		__field(unsigned char, mode)
+		__field(unsigned long long, token)
+		__field(unsigned long long, session)
+		__field(unsigned long long, tag)
 		__dynamic_array(char, name, ev->name_len + 1)
 		__dynamic_array(char, owner, dlock_owner_len(&ev->owner) + 1)
 	),
@@ -102,15 +108,15 @@ DECLARE_EVENT_CLASS(dlock_request,
 		 u32 pid, const char *why),
 	TP_ARGS(netns, rq, session, pid, why),
 	TP_STRUCT__entry(
-		__field(u32, netns)
-		__field(u32, uid)
-		__field(u32, pid)
-		__field(u32, permits)
-		__field(u32, wait_ms)
-		__field(u8, mode)
-		__field(u64, session)
-		__field(u64, tag)
-		__field(u64, cookie)
+		__field(unsigned int, netns)
+		__field(unsigned int, uid)
+		__field(unsigned int, pid)
+		__field(unsigned int, permits)
+		__field(unsigned int, wait_ms)
+		__field(unsigned char, mode)
+		__field(unsigned long long, session)
+		__field(unsigned long long, tag)
+		__field(unsigned long long, cookie)
 		__dynamic_array(char, name, rq->name_len + 1)
 		__dynamic_array(char, owner, dlock_rq_owner_len(rq) + 1)
 		__dynamic_array(char, why, strlen(why) + 1)
@@ -156,9 +162,9 @@ TRACE_EVENT(dlock_wait_timeout,
 	TP_PROTO(u32 netns, const struct dl_wait_done *wd, u64 session),
 	TP_ARGS(netns, wd, session),
 	TP_STRUCT__entry(
-		__field(u32, netns)
-		__field(u64, session)
-		__field(u64, cookie)
+		__field(unsigned int, netns)
+		__field(unsigned long long, session)
+		__field(unsigned long long, cookie)
 		__dynamic_array(char, name, wd->name_len + 1)
 	),
 	TP_fast_assign(

@@ -292,6 +292,23 @@ enum dlock_lost_reason {
  *	change applies to the next request; leases and waiters already
  *	admitted are kept even above a lowered cap.  Beyond a cap an acquire
  *	fails with -ENOSPC (namespace caps) or -EDQUOT (socket and user caps).
+ * @DLOCK_CMD_SET_CLUSTER: make the requester's network namespace one node
+ *	of a cluster, change its peers, or (no %DLOCK_A_CLUSTER_ID) return it
+ *	to single-node mode (CAP_NET_ADMIN in the user namespace that owns the
+ *	network namespace).  Request: %DLOCK_A_CLUSTER_ID (this node's id,
+ *	1..%DLOCK_CLUSTER_ID_MAX), %DLOCK_A_CLUSTER_PORT, optional
+ *	%DLOCK_A_CLUSTER_ADDR, and one nested %DLOCK_A_CLUSTER_PEER (enum
+ *	dlock_peer_attr: %DLOCK_P_ID, %DLOCK_P_ADDR, %DLOCK_P_PORT) per other
+ *	node.  The configuration replaces the one in force as a whole; the
+ *	same configuration again changes nothing.  A refused one changes
+ *	nothing either.  Reply: as %DLOCK_CMD_GET_CLUSTER.
+ * @DLOCK_CMD_GET_CLUSTER: the cluster state of the requester's network
+ *	namespace.  Request: no attributes.  Reply: %DLOCK_A_CLUSTER_ROLE
+ *	(%DLOCK_ROLE_NONE: single-node mode, and nothing else follows), then
+ *	%DLOCK_A_CLUSTER_ID, %DLOCK_A_CLUSTER_PORT, %DLOCK_A_CLUSTER_ADDR
+ *	when configured, %DLOCK_A_CLUSTER_LEADER (0: none known),
+ *	%DLOCK_A_CLUSTER_TERM, %DLOCK_A_CLUSTER_COMMIT and one nested
+ *	%DLOCK_A_CLUSTER_PEER per peer with its state (enum dlock_peer_attr).
  * @__DLOCK_CMD_MAX: one more than the highest command
  * @DLOCK_CMD_MAX: the highest command
  *
@@ -313,6 +330,8 @@ enum dlock_cmd {
 	DLOCK_CMD_EVENT = 11,
 	DLOCK_CMD_GET_CONFIG = 12,
 	DLOCK_CMD_SET_CONFIG = 13,
+	DLOCK_CMD_SET_CLUSTER = 14,
+	DLOCK_CMD_GET_CLUSTER = 15,
 
 	__DLOCK_CMD_MAX,
 	DLOCK_CMD_MAX = __DLOCK_CMD_MAX - 1
@@ -426,6 +445,18 @@ enum dlock_cmd {
  *	happened in this namespace since it was created
  * @DLOCK_A_STATUS_LOCKS: u64, reply only (%DLOCK_CMD_GET_STATUS): names
  *	that have a holder or a waiter in this namespace
+ * @DLOCK_A_CLUSTER_ID: u32: a node's id in its cluster,
+ *	1..%DLOCK_CLUSTER_ID_MAX (%DLOCK_CMD_SET_CLUSTER, %DLOCK_CMD_GET_CLUSTER)
+ * @DLOCK_A_CLUSTER_PORT: u16: the UDP port this node listens on
+ * @DLOCK_A_CLUSTER_ADDR: binary, 4 or 16 bytes: the address it listens on
+ *	(absent: every address, IPv6 and IPv4)
+ * @DLOCK_A_CLUSTER_PEER: nested, enum dlock_peer_attr: one other node
+ * @DLOCK_A_CLUSTER_ROLE: u8, reply only: enum dlock_role; also in a
+ *	%DLOCK_CMD_GET_STATUS reply
+ * @DLOCK_A_CLUSTER_LEADER: u32, reply only: the leader's node id (0: none
+ *	known)
+ * @DLOCK_A_CLUSTER_TERM: u64, reply only: the election term
+ * @DLOCK_A_CLUSTER_COMMIT: u64, reply only: the log index committed
  * @__DLOCK_A_MAX: one more than the highest attribute
  * @DLOCK_A_MAX: the highest attribute
  *
@@ -477,6 +508,14 @@ enum dlock_attr {
 	DLOCK_A_CFG_USER_VALUE_BYTES = 41,
 	DLOCK_A_STATUS_COUNTERS = 42,
 	DLOCK_A_STATUS_LOCKS = 43,
+	DLOCK_A_CLUSTER_ID = 44,
+	DLOCK_A_CLUSTER_PORT = 45,
+	DLOCK_A_CLUSTER_ADDR = 46,
+	DLOCK_A_CLUSTER_PEER = 47,
+	DLOCK_A_CLUSTER_ROLE = 48,
+	DLOCK_A_CLUSTER_LEADER = 49,
+	DLOCK_A_CLUSTER_TERM = 50,
+	DLOCK_A_CLUSTER_COMMIT = 51,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
@@ -572,6 +611,61 @@ enum dlock_counter_attr {
 
 	__DLOCK_C_MAX,
 	DLOCK_C_MAX = __DLOCK_C_MAX - 1
+};
+
+/* The largest node id of a cluster; a cluster has at most 7 nodes. */
+#define DLOCK_CLUSTER_ID_MAX	255
+#define DLOCK_CLUSTER_NODES_MAX	7
+
+/**
+ * enum dlock_role - %DLOCK_A_CLUSTER_ROLE: what this node is doing now
+ * @DLOCK_ROLE_NONE: not in a cluster (single-node mode)
+ * @DLOCK_ROLE_RECOVERING: in a cluster, learning from its peers what it
+ *	lost (just configured, or restarted)
+ * @DLOCK_ROLE_FOLLOWER: follows %DLOCK_A_CLUSTER_LEADER
+ * @DLOCK_ROLE_CANDIDATE: asking its peers to elect it
+ * @DLOCK_ROLE_LEADER: the node that orders every lock command
+ */
+enum dlock_role {
+	DLOCK_ROLE_NONE = 0,
+	DLOCK_ROLE_RECOVERING = 1,
+	DLOCK_ROLE_FOLLOWER = 2,
+	DLOCK_ROLE_CANDIDATE = 3,
+	DLOCK_ROLE_LEADER = 4,
+};
+
+/**
+ * enum dlock_peer_attr - a nested %DLOCK_A_CLUSTER_PEER
+ * @DLOCK_P_UNSPEC: never used
+ * @DLOCK_P_PAD: alignment padding before a u64 attribute; skip it
+ * @DLOCK_P_ID: u32: the peer's node id (1..%DLOCK_CLUSTER_ID_MAX)
+ * @DLOCK_P_ADDR: binary: its IPv4 (4 bytes) or IPv6 (16 bytes) address
+ * @DLOCK_P_PORT: u16: its UDP port
+ * @DLOCK_P_LAST_CONTACT_MS: u64, status only: milliseconds since a datagram
+ *	from it was accepted; absent: never
+ * @DLOCK_P_LAG: u64, status only, on the leader: log entries it has yet to
+ *	acknowledge
+ * @DLOCK_P_TX: u64, status only: datagrams sent to it
+ * @DLOCK_P_RX: u64, status only: datagrams from it accepted
+ * @DLOCK_P_DROPPED: u64, status only: datagrams from it dropped (malformed,
+ *	unexpected)
+ * @__DLOCK_P_MAX: one more than the highest peer attribute
+ * @DLOCK_P_MAX: the highest peer attribute
+ */
+enum dlock_peer_attr {
+	DLOCK_P_UNSPEC = 0,
+	DLOCK_P_PAD = 1,
+	DLOCK_P_ID = 2,
+	DLOCK_P_ADDR = 3,
+	DLOCK_P_PORT = 4,
+	DLOCK_P_LAST_CONTACT_MS = 5,
+	DLOCK_P_LAG = 6,
+	DLOCK_P_TX = 7,
+	DLOCK_P_RX = 8,
+	DLOCK_P_DROPPED = 9,
+
+	__DLOCK_P_MAX,
+	DLOCK_P_MAX = __DLOCK_P_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_DLOCK_H */
