@@ -17,10 +17,12 @@ $(BENCH_BUILD)/flavour-$(BENCH_REDIS):
 	@rm -f $(BENCH_BUILD)/flavour-*
 	@touch $@
 
-$(BENCH_BIN): tests/bench/bench.c $(BUILD)/libdlock.a userspace/lib/dlock.h \
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+
+$(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h $(BUILD)/libdlock.a userspace/lib/dlock.h \
 		uapi/linux/dlock.h $(BENCH_BUILD)/flavour-$(BENCH_REDIS)
 	$(CC) $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -Iuserspace/lib $(NL_CFLAGS) \
-		$(BENCH_CFLAGS) -Wno-format-truncation -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS) \
+		$(BENCH_CFLAGS) -Wno-format-truncation -pthread -o $@ $(BENCH_SRCS) $(BUILD)/libdlock.a $(NL_LIBS) \
 		$(HIREDIS_LIBS) -lm
 
 # The smoke runs in the in-guest suite: build it with the selftests.

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dlock-bench's shared parts: options, clock and statistics, result rows,
+ * and the clients of every backend.  Each case lives in a file of its own
+ * (bench_loop.c: cases 1-3, bench_crash.c: 4-5, bench_scale.c: 6,
+ * bench_floor.c: 7); bench.c has main().
+ */
+#ifndef DLOCK_BENCH_H
+#define DLOCK_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dlock.h"
+#ifdef HAVE_HIREDIS
+#include <hiredis/hiredis.h>
+#endif
+
+#define MAX_CLIENTS 16
+#define MAX_LOCKS 16
+#define NR_CASES 8		/* cases 1..7; index 0 unused */
+
+enum backend { B_DLOCK, B_FLOCK, B_OFD, B_REDIS, NR_BACKENDS };
+extern const char *const bname[NR_BACKENDS];
+
+struct bench_opt {
+	bool smoke, tap, redis_30s;
+	int rounds;
+	bool use[NR_BACKENDS];
+	bool cases[NR_CASES];
+	int redis_port;
+	const char *json;
+	const char *env;
+	long scale;
+	double dur;		/* seconds per run of cases 1-3 */
+	long max_pairs;		/* per client, cases 1-3 (0: duration only) */
+	int crash_samples, crash_redis_samples, expiry_samples;
+	uint32_t ttl_ms;	/* lease TTL of cases 1-3 and of waiters */
+	uint32_t expiry_ttl;	/* case 5 */
+	int redis_poll_us;	/* Redis waiters retry SET NX this often */
+	long floor_batch;	/* case 7: operations per timed batch */
+	int floor_batches;	/* case 7: batches per kind and round */
+};
+extern struct bench_opt opt;
+
+extern char prefix[64];		/* lock names: bench-<pid>-... */
+extern char lockdir[128];	/* flock/OFD files, on tmpfs */
+
+/* ---- time and statistics --------------------------------------------- */
+
+uint64_t now_ns(void);
+void sleep_us(long us);
+int cmp_u64(const void *a, const void *b);
+double pct_us(const uint64_t *v, size_t n, double p);
+
+/* ---- results: raw rows of the JSON file ------------------------------ */
+
+#define MAX_KV 24
+struct result {
+	int cas;
+	char variant[16];
+	enum backend b;
+	int round;
+	int nkv;
+	const char *k[MAX_KV];
+	double v[MAX_KV];
+	bool ok;
+	char why[160];
+};
+
+FILE *progress(void);
+void kv(struct result *r, const char *k, double v);
+double kv_get(const struct result *r, const char *k);
+void fail(struct result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void emit(struct result *r);
+
+/* ---- clients (bench_client.c) ---------------------------------------- */
+
+struct client {
+	enum backend b;
+	int id;
+	struct dlock *d;
+	int fd[MAX_LOCKS];
+	uint64_t token[MAX_LOCKS];	/* dlock: fencing token of the grant */
+	char val[MAX_LOCKS][48];	/* redis: this holder's random value */
+	uint64_t seq;
+#ifdef HAVE_HIREDIS
+	redisContext *rc;
+#endif
+	char err[128];
+};
+
+void lock_names_init(void);
+const char *lock_name(int idx);
+#ifdef HAVE_HIREDIS
+redisContext *redis_connect(char *err, size_t errlen);
+#endif
+int client_open(struct client *c, enum backend b, int id);
+void client_close(struct client *c);
+int client_lock(struct client *c, int idx, uint32_t ttl_ms);
+int client_unlock(struct client *c, int idx);
+
+/* ---- the cases ------------------------------------------------------- */
+
+void case_loop(int cas, enum backend b, int round);
+void case_crash(enum backend b, int round, uint32_t hold_ttl,
+		const char *variant, int samples);
+void case_expiry(enum backend b, int round);
+void case_scale_dlock(int round);
+#ifdef HAVE_HIREDIS
+void case_scale_redis(int round);
+#endif
+void case_floor(int round);
+
+#endif /* DLOCK_BENCH_H */
