@@ -77,36 +77,36 @@ static int dlock_parse_acquire(struct nlattr **tb, struct nlmsghdr *nlh,
 	return 0;
 }
 
-static struct nl_msg *dlock_acquire_msg(struct dlock *d, const char *name,
-					const struct dlock_acquire_opts *o,
-					uint64_t cookie)
+/* The acquire request, built in place (dlock_transact_raw()). */
+static void dlock_acquire_msg(struct dlock *d, struct dlock_raw *m,
+			      const char *name, size_t len,
+			      const struct dlock_acquire_opts *o,
+			      uint64_t cookie)
 {
-	struct nl_msg *msg = dlock_msg(d, DLOCK_CMD_ACQUIRE, 0);
 	/* The library's own flags are not the kernel's business. */
 	uint32_t kflags = o->flags & ~DLOCK_LIB_FLAGS;
 
-	if (!msg)
-		return NULL;
-	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
-	    nla_put_u8(msg, DLOCK_A_MODE, o->mode) ||
-	    (o->permits && nla_put_u32(msg, DLOCK_A_PERMITS, o->permits)) ||
-	    (kflags && nla_put_u32(msg, DLOCK_A_FLAGS, kflags)) ||
-	    (o->ttl_ms && nla_put_u32(msg, DLOCK_A_TTL_MS, o->ttl_ms)) ||
-	    (o->wait_ms && nla_put_u32(msg, DLOCK_A_WAIT_MS, o->wait_ms)) ||
-	    nla_put_u64(msg, DLOCK_A_COOKIE, cookie))
-		goto fail;
+	dlock_raw_init(m, d, DLOCK_CMD_ACQUIRE);
+	dlock_raw_put(m, DLOCK_A_NAME, name, len);
+	dlock_raw_put_u8(m, DLOCK_A_MODE, o->mode);
+	if (o->permits)
+		dlock_raw_put_u32(m, DLOCK_A_PERMITS, o->permits);
+	if (kflags)
+		dlock_raw_put_u32(m, DLOCK_A_FLAGS, kflags);
+	if (o->ttl_ms)
+		dlock_raw_put_u32(m, DLOCK_A_TTL_MS, o->ttl_ms);
+	if (o->wait_ms)
+		dlock_raw_put_u32(m, DLOCK_A_WAIT_MS, o->wait_ms);
+	dlock_raw_put_u64(m, DLOCK_A_COOKIE, cookie);
 	if (o->flags & DLOCK_F_DETACHED) {
-		if (o->owner && nla_put(msg, DLOCK_A_OWNER, strlen(o->owner),
-					o->owner))
-			goto fail;
-	} else if (nla_put_u64(msg, DLOCK_A_OWNER_TAG,
-			       dlock_default_tag(o->tag))) {
-		goto fail;
+		/* The kernel caps owners; longer ones are its to refuse. */
+		if (o->owner)
+			dlock_raw_put(m, DLOCK_A_OWNER, o->owner,
+				      strnlen(o->owner, DLOCK_OWNER_MAX + 1));
+	} else {
+		dlock_raw_put_u64(m, DLOCK_A_OWNER_TAG,
+				  dlock_default_tag(o->tag));
 	}
-	return msg;
-fail:
-	nlmsg_free(msg);
-	return NULL;
 }
 
 /*
@@ -116,20 +116,28 @@ fail:
 static int dlock_acquire_start(struct dlock *d, const char *name,
 			       const struct dlock_acquire_opts *o,
 			       struct dlock_lease *lease,
-			       struct dlock_wait **wp)
+			       struct dlock_wait **wp,
+			       struct dlock_wait *stack_w)
 {
 	struct dlock_acq_reply r = { .lease = lease };
+	size_t len = name ? strlen(name) : 0;
+	struct dlock_raw m;
 	struct dlock_wait *w;
-	struct nl_msg *msg;
 	int err;
 
-	if (dlock_check_name(name))
+	if (len < 1 || len > DLOCK_NAME_MAX)
 		return -EINVAL;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
+	/* A blocking acquire's wait ends before it returns: no malloc. */
+	if (stack_w) {
+		w = stack_w;
+		*w = (struct dlock_wait){ .on_stack = true };
+	} else {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+	}
 	w->cookie = d->next_cookie++;
-	snprintf(w->name, sizeof(w->name), "%s", name);
+	memcpy(w->name, name, len + 1);
 	if (o->flags & DLOCK_F_DETACHED)
 		snprintf(w->owner, sizeof(w->owner), "%s", o->owner ? o->owner : "");
 	else
@@ -138,8 +146,8 @@ static int dlock_acquire_start(struct dlock *d, const char *name,
 	/* On the list first: the outcome may beat the reply to us. */
 	w->next = d->waits;
 	d->waits = w;
-	msg = dlock_acquire_msg(d, name, o, w->cookie);
-	err = msg ? dlock_transact(d, msg, dlock_parse_acquire, &r) : -ENOMEM;
+	dlock_acquire_msg(d, &m, name, len, o, w->cookie);
+	err = dlock_transact_raw(d, &m, dlock_parse_acquire, &r);
 	if (err == -ENOBUFS) {
 		/* The answer was lost: find out what the kernel did. */
 		dlock_resync(d);
@@ -180,7 +188,7 @@ static int dlock_acquire_async_locked(struct dlock *d, const char *name,
 	struct dlock_wait *w = NULL;
 	int err;
 
-	err = dlock_acquire_start(d, name, opts, lease, &w);
+	err = dlock_acquire_start(d, name, opts, lease, &w, NULL);
 	if (err < 0)
 		return err;
 	if (!err && w->done) {
@@ -319,11 +327,11 @@ int dlock_acquire(struct dlock *d, const char *name,
 		  const struct dlock_acquire_opts *opts,
 		  struct dlock_lease *lease)
 {
-	struct dlock_wait *w = NULL;
+	struct dlock_wait stack_w, *w = NULL;
 	int err;
 
 	dlock_lock(d);
-	err = dlock_acquire_start(d, name, opts, lease, &w);
+	err = dlock_acquire_start(d, name, opts, lease, &w, &stack_w);
 	if (!err)
 		err = dlock_acquire_wait(d, w, opts, lease);
 	dlock_unlock(d);
@@ -379,16 +387,23 @@ static int dlock_parse_count(struct nlattr **tb, struct nlmsghdr *nlh,
 static int dlock_release_locked(struct dlock *d, const char *name,
 				const struct dlock_owner *owner)
 {
-	struct nl_msg *msg;
+	size_t len = name ? strlen(name) : 0;
+	struct dlock_raw m;
 	uint32_t count = 0;
 	int err;
 
-	if (dlock_check_name(name))
+	if (len < 1 || len > DLOCK_NAME_MAX)
 		return -EINVAL;
-	msg = dlock_owner_msg(d, DLOCK_CMD_RELEASE, name, owner);
-	if (!msg)
-		return -ENOMEM;
-	err = dlock_transact(d, msg, dlock_parse_count, &count);
+	/* Built in place, as the acquire: the pair's two requests alike. */
+	dlock_raw_init(&m, d, DLOCK_CMD_RELEASE);
+	dlock_raw_put(&m, DLOCK_A_NAME, name, len);
+	if (owner && owner->str)
+		dlock_raw_put(&m, DLOCK_A_OWNER, owner->str,
+			      strnlen(owner->str, DLOCK_OWNER_MAX + 1));
+	else
+		dlock_raw_put_u64(&m, DLOCK_A_OWNER_TAG,
+				  dlock_default_tag(owner ? owner->tag : 0));
+	err = dlock_transact_raw(d, &m, dlock_parse_count, &count);
 	if (err < 0)
 		return err;
 	if (err != 1)

@@ -79,7 +79,8 @@ void dlock_wait_forget(struct dlock *d, struct dlock_wait *w)
 
 	if (pw)
 		*pw = w->next;
-	free(w);
+	if (!w->on_stack)
+		free(w);
 }
 
 /* Hands a settled async wait to its callback and forgets it. */
@@ -587,6 +588,179 @@ int dlock_transact(struct dlock *d, struct nl_msg *msg,
 		return req.parse_err;
 	if (req.dump_intr)
 		return -EAGAIN;
+	return req.replies;
+}
+
+/* ---- requests without libnl's message objects ------------------------- */
+
+void dlock_raw_init(struct dlock_raw *m, struct dlock *d, uint8_t cmd)
+{
+	struct genlmsghdr *g = (struct genlmsghdr *)(m->buf + NLMSG_HDRLEN);
+
+	m->nlh.nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN;
+	m->nlh.nlmsg_type = (uint16_t)d->family;
+	m->nlh.nlmsg_flags = NLM_F_REQUEST;
+	m->nlh.nlmsg_seq = 0;
+	m->nlh.nlmsg_pid = 0;
+	g->cmd = cmd;
+	g->version = DLOCK_GENL_VERSION;
+	g->reserved = 0;
+}
+
+/* The caller sized @m for what it puts (struct dlock_raw holds any acquire). */
+void dlock_raw_put(struct dlock_raw *m, uint16_t type, const void *data,
+		   size_t len)
+{
+	struct nlattr *a = (struct nlattr *)(m->buf + m->nlh.nlmsg_len);
+	size_t pad = NLA_ALIGN(len) - len;
+
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	memset((char *)a + NLA_HDRLEN + len, 0, pad);
+	m->nlh.nlmsg_len += NLA_ALIGN(a->nla_len);
+}
+
+/*
+ * One datagram through the same rules as the callbacks above (only the
+ * kernel's messages count; seq 0 is a notification; a reply or error of
+ * @req ends it; others are stale), without libnl's per-message copies.
+ */
+static void dlock_raw_datagram(struct dlock *d, struct dlock_req *req,
+			       char *buf, size_t len)
+{
+	struct nlattr *tb[DLOCK_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	int err;
+
+	for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len);
+	     nlh = NLMSG_NEXT(nlh, len)) {
+		if (nlh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ||
+			    nlh->nlmsg_seq != req->seq)
+				continue;
+			req->done = true;
+			d->err = -e->error;
+			if (e->error)
+				dlock_save_extack(d, e);
+			continue;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			if (nlh->nlmsg_seq == req->seq)
+				req->done = true;
+			continue;
+		}
+		if (nlh->nlmsg_seq == 0) {
+			dlock_notification(d, nlh);
+			continue;
+		}
+		if (nlh->nlmsg_seq != req->seq)
+			continue;	/* a stale reply of an abandoned request */
+		req->replies++;
+		req->done = true;
+		if (!req->parse)
+			continue;
+		if (genlmsg_parse(nlh, 0, tb, DLOCK_A_MAX, NULL) < 0) {
+			req->parse_err = -EBADMSG;
+			continue;
+		}
+		err = req->parse(tb, nlh, req->arg);
+		if (err < 0)
+			req->parse_err = err;
+	}
+}
+
+/* dlock_drain() for dlock_transact_raw(): 1 read, 0 nothing, or -errno. */
+static int dlock_raw_drain(struct dlock *d, struct dlock_req *req)
+{
+	/* Aligned for the headers; replies and notifications are small. */
+	char buf[4096] __attribute__((aligned(8)));
+	struct sockaddr_nl from;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	ssize_t n = recvmsg(dlock_fd(d), &mh, 0);
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		if (errno == ENOBUFS) {
+			/* As dlock_drain(): look the waits up again later. */
+			d->need_resync = true;
+			d->overruns++;
+			return 0;
+		}
+		return -EIO;
+	}
+	/* Any local socket may send to our port id: only the kernel counts. */
+	if (from.nl_pid == 0 && !(mh.msg_flags & MSG_TRUNC))
+		dlock_raw_datagram(d, req, buf, (size_t)n);
+	return 1;
+}
+
+/*
+ * dlock_transact() for a request that has one reply (or an error), built in
+ * @m: no nl_msg is allocated, sent or received, and the reply is parsed in
+ * place.  The same contract otherwise: notifications that arrive meanwhile
+ * are dispatched, a drop of our answer is -ENOBUFS, and the number of
+ * replies parsed (1) or a negative errno is returned.
+ */
+int dlock_transact_raw(struct dlock *d, struct dlock_raw *m,
+		       int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
+				    void *arg),
+		       void *arg)
+{
+	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct dlock_req *outer = dlock_cur;
+	unsigned int overruns;
+	ssize_t sent;
+	int err = 0;
+
+	if (d->overruns != d->drained_overruns) {
+		dlock_drain_all(d);
+		d->drained_overruns = d->overruns;
+	}
+	d->err = 0;
+	d->errmsg[0] = '\0';
+	overruns = d->overruns;
+	/* libnl's sequence numbers: one space for both kinds of request. */
+	req.seq = m->nlh.nlmsg_seq = nl_socket_use_seq(d->sk);
+	m->nlh.nlmsg_pid = nl_socket_get_local_port(d->sk);
+	do
+		sent = sendto(dlock_fd(d), m->buf, m->nlh.nlmsg_len, 0,
+			      (struct sockaddr *)&kernel, sizeof(kernel));
+	while (sent < 0 && errno == EINTR);
+	if (sent < 0)
+		return -EIO;
+	dlock_cur = &req;
+	while (!req.done) {
+		err = dlock_raw_drain(d, &req);
+		if (err < 0)
+			break;
+		if (err > 0)
+			continue;
+		err = dlock_poll(d, d->overruns != overruns ? 0 : -1);
+		if (err == -EINTR)
+			continue;
+		if (err == 0)
+			err = -ENOBUFS;
+		if (err < 0)
+			break;
+	}
+	dlock_cur = outer;
+	if (err < 0)
+		return err;
+	if (d->err)
+		return -d->err;
+	if (req.parse_err)
+		return req.parse_err;
 	return req.replies;
 }
 

@@ -33,6 +33,7 @@ struct dlock_wait {
 	uint64_t tag;
 	char owner[DLOCK_OWNER_MAX + 1];
 	unsigned int resync_pass;	/* last resync that looked it up */
+	bool on_stack;		/* a blocking acquire's: not freed */
 };
 
 /* A lease this handle renews by itself (keepalive.c). */
@@ -94,8 +95,48 @@ static inline void dlock_unlock(struct dlock *d)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/*
+ * A request built in place, without libnl's message objects (the fast path
+ * of acquire and release: see dlock_transact_raw()).  Room for the largest
+ * acquire: a name, an owner string and every number attribute.
+ */
+struct dlock_raw {
+	union {
+		struct nlmsghdr nlh;
+		char buf[NLMSG_HDRLEN + GENL_HDRLEN + 2 * NLA_HDRLEN +
+			 NLA_ALIGN(DLOCK_NAME_MAX) + NLA_ALIGN(DLOCK_OWNER_MAX) +
+			 8 * (NLA_HDRLEN + 8)];
+	};
+};
+
+void dlock_raw_init(struct dlock_raw *m, struct dlock *d, uint8_t cmd);
+void dlock_raw_put(struct dlock_raw *m, uint16_t type, const void *data,
+		   size_t len);
+
+static inline void dlock_raw_put_u8(struct dlock_raw *m, uint16_t type,
+				    uint8_t v)
+{
+	dlock_raw_put(m, type, &v, sizeof(v));
+}
+
+static inline void dlock_raw_put_u32(struct dlock_raw *m, uint16_t type,
+				     uint32_t v)
+{
+	dlock_raw_put(m, type, &v, sizeof(v));
+}
+
+static inline void dlock_raw_put_u64(struct dlock_raw *m, uint16_t type,
+				     uint64_t v)
+{
+	dlock_raw_put(m, type, &v, sizeof(v));
+}
+
 /* dlock.c */
 struct nl_cb *dlock_receive_cb(struct dlock *d);
+int dlock_transact_raw(struct dlock *d, struct dlock_raw *m,
+		       int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
+				    void *arg),
+		       void *arg);
 struct nl_msg *dlock_msg(struct dlock *d, uint8_t cmd, int flags);
 int dlock_transact(struct dlock *d, struct nl_msg *msg,
 		   int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
