@@ -78,17 +78,26 @@ static int dlock_owner_ref(struct sk_buff *skb, struct genl_info *info,
 	return 0;
 }
 
-/* Room for every small reply (token, count, cookie, TTL, queued, limits). */
-#define DLOCK_SMALL_REPLY 128
+/*
+ * Payloads of the replies, exactly (genlmsg_new() adds the headers): an
+ * acquire's TTL, then its token and count or its queued flag and cookie; a
+ * release's count; nothing for renew and set-value.
+ */
+#define DLOCK_ACQUIRE_REPLY						\
+	(nla_total_size(sizeof(u32)) +					\
+	 max_t(size_t, nla_total_size_64bit(sizeof(u64)) +		\
+			nla_total_size(sizeof(u32)),			\
+	       nla_total_size(0) + nla_total_size_64bit(sizeof(u64))))
+#define DLOCK_COUNT_REPLY	nla_total_size(sizeof(u32))
 
 /*
  * Allocated before the command runs: once it changed the table, a grant or a
- * release must not be answered with an error for want of memory.  Small:
- * replies queue behind notifications in the same buffer.
+ * release must not be answered with an error for want of memory.  Built once
+ * at its size: replies queue behind notifications in the same buffer.
  */
-static struct sk_buff *dlock_reply_new(void)
+static struct sk_buff *dlock_reply_new(size_t payload)
 {
-	return genlmsg_new(DLOCK_SMALL_REPLY, GFP_KERNEL);
+	return genlmsg_new(payload, GFP_KERNEL);
 }
 
 /*
@@ -103,7 +112,7 @@ static int dlock_reply(struct sk_buff *msg, struct genl_info *info, u8 cmd,
 
 	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0, cmd);
 	if (!hdr || fill(msg, arg)) {
-		/* Cannot happen: every reply fits DLOCK_SMALL_REPLY. */
+		/* Cannot happen: every reply is sized to its fill. */
 		nlmsg_free(msg);
 		return 0;
 	}
@@ -283,7 +292,7 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 	a.rq.uid = who.uid;
 	a.rq.privileged = who.privileged;
 	may_queue = !(a.rq.flags & DL_ACQ_TRY);
-	msg = dlock_reply_new();
+	msg = dlock_reply_new(DLOCK_ACQUIRE_REPLY);
 	if (!msg || (may_queue &&
 		     dlock_wait_reserve(dn, skb, a.rq.name_len))) {
 		nlmsg_free(msg);
@@ -360,7 +369,8 @@ static int dlock_fill_none(struct sk_buff *msg, void *arg)
 static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 			   int (*fn)(struct dlock_ctx *ctx, void *arg),
 			   struct dlock_owned *o,
-			   int (*fill)(struct sk_buff *msg, void *arg))
+			   int (*fill)(struct sk_buff *msg, void *arg),
+			   size_t reply_size)
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct dlock_actor actor = {};
@@ -372,7 +382,7 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 	err = dlock_owned_parse(skb, info, dn, o);
 	if (err)
 		return err;
-	msg = dlock_reply_new();
+	msg = dlock_reply_new(reply_size);
 	if (!msg)
 		return -ENOMEM;
 	dlock_ctx_init(&ctx, dn);
@@ -396,7 +406,8 @@ int dlock_nl_release(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dlock_owned o = {};
 
-	return dlock_owned_cmd(skb, info, dlock_do_release, &o, dlock_fill_count);
+	return dlock_owned_cmd(skb, info, dlock_do_release, &o, dlock_fill_count,
+			       DLOCK_COUNT_REPLY);
 }
 
 static int dlock_do_renew(struct dlock_ctx *ctx, void *arg)
@@ -419,7 +430,7 @@ int dlock_nl_renew(struct sk_buff *skb, struct genl_info *info)
 				    "a renewal needs a TTL above zero");
 		return -EINVAL;
 	}
-	return dlock_owned_cmd(skb, info, dlock_do_renew, &o, dlock_fill_none);
+	return dlock_owned_cmd(skb, info, dlock_do_renew, &o, dlock_fill_none, 0);
 }
 
 static int dlock_do_set_value(struct dlock_ctx *ctx, void *arg)
@@ -439,7 +450,7 @@ int dlock_nl_set_value(struct sk_buff *skb, struct genl_info *info)
 	o.value = nla_data(info->attrs[DLOCK_A_VALUE]);
 	o.value_len = nla_len(info->attrs[DLOCK_A_VALUE]);
 	return dlock_owned_cmd(skb, info, dlock_do_set_value, &o,
-			       dlock_fill_none);
+			       dlock_fill_none, 0);
 }
 
 /* ---- cancel, break ---------------------------------------------------- */

@@ -47,7 +47,7 @@ struct bench_opt opt = {
 	.redis_30s = true, .rounds = 5, .redis_port = 6379, .env = "guest",
 	.scale = 1000000, .dur = 2.0, .crash_samples = 5,
 	.crash_redis_samples = 2, .expiry_samples = 50, .ttl_ms = 30000, .expiry_ttl = 10,
-	.redis_poll_us = 1000, .floor_batch = 200, .floor_batches = 10,
+	.redis_poll_us = 1000, .floor_batch = 50, .floor_batches = 40,
 };
 
 char prefix[64];

@@ -146,6 +146,9 @@ enum floor_kind { K_BARE, K_STATUS, K_RAW_PAIR, K_PAIR, NR_KINDS };
 static const char *const kind_key[NR_KINDS] = {
 	"bare_rt_us", "status_rt_us", "raw_pair_us", "pair_us",
 };
+static const char *const kind_min_key[NR_KINDS] = {
+	"best_bare_rt_us", "best_status_rt_us", "best_raw_pair_us", "best_pair_us",
+};
 
 struct floor {
 	struct rawnl raw;
@@ -289,8 +292,11 @@ static int floor_setup(struct floor *f)
 /*
  * One round: floor_batches batches of each kind, interleaved (bare, status,
  * raw pair, pair, bare, ...) so that load on the shared machine falls on
- * all alike; each figure is the median over the round's batches of the
- * batch's mean time per operation (one clock read per batch, not per op).
+ * all alike.  Each time is the median over the round's batches of the
+ * batch's mean time per operation (one clock read per batch, not per op),
+ * and its best batch (the least disturbed); each ratio is the median of
+ * the ratios of neighbouring batches (a pair batch against the bare batch
+ * just before it).
  */
 void case_floor(int round)
 {
@@ -298,7 +304,8 @@ void case_floor(int round)
 	struct floor *f = calloc(1, sizeof(*f));
 	const int nb = opt.floor_batches;
 	const long n = opt.floor_batch;
-	uint64_t *t[NR_KINDS];
+	uint64_t *t[NR_KINDS], *rp = calloc(nb, sizeof(uint64_t));
+	uint64_t *rr = calloc(nb, sizeof(uint64_t)), *rs = calloc(nb, sizeof(uint64_t));
 	double us[NR_KINDS];
 	char name[96];
 
@@ -327,14 +334,27 @@ void case_floor(int round)
 				}
 			t[k][b] = (now_ns() - t0) / n;
 		}
+	/* Ratios batch by batch: a batch and its neighbours share the load. */
+	for (int b = 0; b < nb; b++) {
+		rp[b] = 1000.0 * t[K_PAIR][b] / (2 * t[K_BARE][b]);
+		rr[b] = 1000.0 * t[K_RAW_PAIR][b] / (2 * t[K_BARE][b]);
+		rs[b] = 1000.0 * t[K_PAIR][b] / (2 * t[K_STATUS][b]);
+	}
+	qsort(rp, nb, sizeof(uint64_t), cmp_u64);
+	qsort(rr, nb, sizeof(uint64_t), cmp_u64);
+	qsort(rs, nb, sizeof(uint64_t), cmp_u64);
 	for (int k = 0; k < NR_KINDS; k++) {
 		qsort(t[k], nb, sizeof(uint64_t), cmp_u64);
 		us[k] = r.ok ? pct_us(t[k], nb, 50) : NAN;
 		kv(&r, kind_key[k], us[k]);
 	}
-	kv(&r, "pair_over_2bare", us[K_PAIR] / (2 * us[K_BARE]));
-	kv(&r, "raw_pair_over_2bare", us[K_RAW_PAIR] / (2 * us[K_BARE]));
-	kv(&r, "pair_over_2status", us[K_PAIR] / (2 * us[K_STATUS]));
+	kv(&r, "pair_over_2bare", r.ok ? pct_us(rp, nb, 50) : NAN);
+	kv(&r, "raw_pair_over_2bare", r.ok ? pct_us(rr, nb, 50) : NAN);
+	kv(&r, "pair_over_2status", r.ok ? pct_us(rs, nb, 50) : NAN);
+	/* The best batch of each kind: the least disturbed by other load. */
+	for (int k = 0; k < NR_KINDS; k++)
+		kv(&r, kind_min_key[k], r.ok ? t[k][0] / 1000.0 : NAN);
+	kv(&r, "best_pair_over_2bare", r.ok ? (double)t[K_PAIR][0] / (2 * t[K_BARE][0]) : NAN);
 	kv(&r, "batches", nb);
 	kv(&r, "ops_per_batch", n);
 out:
@@ -343,6 +363,9 @@ out:
 	dlock_close(f->d);
 	for (int k = 0; k < NR_KINDS; k++)
 		free(t[k]);
+	free(rp);
+	free(rr);
+	free(rs);
 	free(f);
 	emit(&r);
 }
