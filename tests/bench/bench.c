@@ -15,7 +15,7 @@
  *   dlock-bench [--smoke] [--tap] [--rounds N] [--backends LIST]
  *               [--redis-port P] [--json FILE] [--env NAME] [--scale N]
  *               [--no-redis-30s] [--cases LIST] [--floor-batch N]
- *               [--floor-batches N]
+ *               [--floor-batches N] [--floor-only bare|status|raw_pair|pair]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -210,7 +210,8 @@ static void usage(void)
 		"usage: dlock-bench [--smoke] [--tap] [--rounds N] [--backends dlock,flock,ofd,redis]\n"
 		"                   [--cases 1,2,3,4,5,6,7] [--redis-port P] [--json FILE]\n"
 		"                   [--env NAME] [--scale N] [--no-redis-30s]\n"
-		"                   [--floor-batch N] [--floor-batches N]\n");
+		"                   [--floor-batch N] [--floor-batches N]\n"
+		"                   [--floor-only bare|status|raw_pair|pair]\n");
 	exit(2);
 }
 
@@ -310,6 +311,8 @@ int main(int argc, char **argv)
 			opt.floor_batch = atol(v), i++;
 		} else if (!strcmp(a, "--floor-batches")) {
 			opt.floor_batches = atoi(v), i++;
+		} else if (!strcmp(a, "--floor-only")) {
+			opt.floor_only = v, i++;
 		} else {
 			usage();
 		}

@@ -42,6 +42,7 @@ struct bench_opt {
 	int redis_poll_us;	/* Redis waiters retry SET NX this often */
 	long floor_batch;	/* case 7: operations per timed batch */
 	int floor_batches;	/* case 7: batches per kind and round */
+	const char *floor_only;	/* case 7: time this kind alone (profiling) */
 };
 extern struct bench_opt opt;
 

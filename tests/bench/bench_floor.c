@@ -146,6 +146,9 @@ enum floor_kind { K_BARE, K_STATUS, K_RAW_PAIR, K_PAIR, NR_KINDS };
 static const char *const kind_key[NR_KINDS] = {
 	"bare_rt_us", "status_rt_us", "raw_pair_us", "pair_us",
 };
+static const char *const kind_name[NR_KINDS] = {
+	"bare", "status", "raw_pair", "pair",
+};
 static const char *const kind_min_key[NR_KINDS] = {
 	"best_bare_rt_us", "best_status_rt_us", "best_raw_pair_us", "best_pair_us",
 };
@@ -314,6 +317,17 @@ void case_floor(int round)
 	f->raw.fd = -1;
 	for (int k = 0; k < NR_KINDS; k++)
 		t[k] = calloc(nb, sizeof(uint64_t));
+	if (opt.floor_only) {
+		int k = 0;
+
+		while (k < NR_KINDS && strcmp(opt.floor_only, kind_name[k]))
+			k++;
+		if (k == NR_KINDS) {
+			fail(&r, "--floor-only %s: no such kind (bare, status, raw_pair, pair)",
+			     opt.floor_only);
+			goto out;
+		}
+	}
 	if (floor_setup(f)) {
 		fail(&r, "%s", f->err);
 		goto out;
@@ -327,6 +341,10 @@ void case_floor(int round)
 		for (int k = 0; k < NR_KINDS && r.ok; k++) {
 			uint64_t t0 = now_ns();
 
+			/* --floor-only KIND: one kind alone, for a profiler. */
+			if (opt.floor_only && strcmp(opt.floor_only, kind_name[k]))
+				continue;
+
 			for (long i = 0; i < n; i++)
 				if (floor_op[k](f)) {
 					fail(&r, "%s", f->err);
@@ -334,7 +352,18 @@ void case_floor(int round)
 				}
 			t[k][b] = (now_ns() - t0) / n;
 		}
-	/* Ratios batch by batch: a batch and its neighbours share the load. */
+	if (opt.floor_only) {
+		for (int k = 0; k < NR_KINDS; k++)
+			if (!strcmp(opt.floor_only, kind_name[k])) {
+				qsort(t[k], nb, sizeof(uint64_t), cmp_u64);
+				kv(&r, kind_key[k], r.ok ? pct_us(t[k], nb, 50) : NAN);
+			}
+		goto out;
+	}
+	/*
+	 * Ratios batch by batch, a batch against its neighbours (they share
+	 * the load), in thousandths for pct_us().
+	 */
 	for (int b = 0; b < nb; b++) {
 		rp[b] = 1000.0 * t[K_PAIR][b] / (2 * t[K_BARE][b]);
 		rr[b] = 1000.0 * t[K_RAW_PAIR][b] / (2 * t[K_BARE][b]);
