@@ -361,6 +361,13 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 		mutex_unlock(&cl->lock);
 		return dlock_cl_request_error(info->extack, err);
 	}
+#ifdef DLOCK_PLANT_CL_REPLY_EARLY
+	/* Planted bug: answered when accepted, not when applied. */
+	mutex_lock(&c->lock);
+	p->done = true;
+	left = 0;
+	goto answered;
+#endif
 	for (;;) {
 		left = wait_for_completion_killable_timeout(&p->comp,
 				msecs_to_jiffies(DLOCK_CL_RESEND_MS));
@@ -372,6 +379,9 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 			dlock_cluster_rearm(c);
 		mutex_unlock(&c->lock);
 	}
+#ifdef DLOCK_PLANT_CL_REPLY_EARLY
+answered:
+#endif
 	list_del_init(&p->node);
 	err = p->done ? 0 : left < 0 ? -EINTR : -ETIMEDOUT;
 	mutex_unlock(&c->lock);
