@@ -99,6 +99,7 @@ int dlock_cl_get(struct sk_buff *skb, struct genl_info *info)
 	c = dn->cluster;
 	if (!c) {
 		up_read(&dn->cluster_sem);
+		NL_SET_ERR_MSG(info->extack, "cluster: this node left the cluster meanwhile; retry");
 		return -EAGAIN;
 	}
 	for (;;) {

@@ -338,10 +338,12 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 	mutex_lock(&c->lock);
 	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
 	mutex_unlock(&c->lock);
-	if (IS_ERR(cl)) {
+	if (cl == ERR_PTR(-ESHUTDOWN))
+		NL_SET_ERR_MSG(info->extack, "cluster: this node is leaving or being reconfigured; retry");
+	else if (IS_ERR(cl))
 		NL_SET_ERR_MSG(info->extack, "cluster: cannot register this socket as a client");
+	if (IS_ERR(cl))
 		return PTR_ERR(cl);
-	}
 	mutex_lock(&cl->lock);
 	mutex_lock(&c->lock);
 	init_completion(&p->comp);
@@ -460,8 +462,10 @@ int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
 	int err;
 
 	c = dlock_cl_enter(dn);
-	if (!c)
-		return -EAGAIN;	/* left the cluster meanwhile: retry */
+	if (!c) {
+		NL_SET_ERR_MSG(info->extack, "cluster: this node left the cluster meanwhile; retry");
+		return -EAGAIN;
+	}
 	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
 	if (!cmd) {
 		err = -ENOMEM;
@@ -625,8 +629,10 @@ int dlock_cl_command(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	c = dlock_cl_enter(dn);
-	if (!c)
+	if (!c) {
+		NL_SET_ERR_MSG(info->extack, "cluster: this node left the cluster meanwhile; retry");
 		return -EAGAIN;
+	}
 	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
 	err = cmd ? dlock_cl_parse(skb, info, cmd) : -ENOMEM;
 	if (!err)
