@@ -14,6 +14,15 @@
 #define memzero_explicit(p, n)	explicit_bzero((p), (n))
 #endif
 
+/*
+ * Planted bugs, one per build with -DSEAL_PLANT=n, that tests/host/test_seal.c
+ * must each catch (tests/host/seal-plants.sh); 0 in every real build.
+ */
+#ifndef SEAL_PLANT
+#define SEAL_PLANT		0
+#endif
+#define PLANT(n)		(SEAL_PLANT == (n))
+
 #define NSEC_PER_S		1000000000ULL
 #define WINDOW_WORDS		(SEAL_WINDOW_BITS / 64)
 #define KDF_LABEL		"dlock seal v1"
@@ -164,6 +173,8 @@ int seal_set_keys(struct seal_ctx *c, const struct seal_key k[2], int tx)
 	c->tx = tx;
 	c->tx_gen = 0;
 	/* 0 marks a derived key as absent: skip it when the count wraps */
+	if (PLANT(14))
+		return 0;
 	if (!++c->key_gen)
 		c->key_gen = 1;
 	for (i = 0; i < SEAL_PEERS; i++) {
@@ -200,7 +211,7 @@ static void derive(const struct seal_ctx *c, int k, u16 sender, u64 epoch,
 	put32(in + KDF_LABEL_LEN + 1, c->cluster);
 	put16(in + KDF_LABEL_LEN + 5, sender);
 	dl_put_le64(in + KDF_LABEL_LEN + 7, epoch);
-	put32(in + KDF_LABEL_LEN + 15, salt);
+	put32(in + KDF_LABEL_LEN + 15, PLANT(8) ? 0 : salt);
 	c->ops->kdf(out, c->key[k].key, in, KDF_IN);
 }
 
@@ -231,10 +242,10 @@ int seal_datagram(struct seal_ctx *c, unsigned int slot, u8 *buf, u32 len)
 	h.epoch = c->epoch;
 	h.salt = c->salt;
 	h.rx_epoch = p->have ? p->epoch : 0;
-	h.counter = c->counter++;
+	h.counter = PLANT(15) ? c->counter : c->counter++;
 	seal_hdr_put(buf, &h);
-	c->ops->seal(buf + SEAL_HDR, buf + SEAL_HDR, len, buf, SEAL_HDR,
-		     h.counter, c->tx_key);
+	c->ops->seal(buf + SEAL_HDR, buf + SEAL_HDR, len, buf,
+		     PLANT(7) ? 32 : SEAL_HDR, h.counter, c->tx_key);
 	return SEAL_HDR + len + SEAL_TAG;
 }
 
@@ -269,9 +280,9 @@ static enum seal_drop window_check(const struct seal_peer *p, u64 n)
 
 	if (s > p->top)
 		return SEAL_OK;
-	if (p->top - s >= SEAL_WINDOW)
+	if (p->top - s >= SEAL_WINDOW && !PLANT(3))
 		return SEAL_DROP_TOO_OLD;
-	if (p->bits[(s >> 6) & (WINDOW_WORDS - 1)] & (1ULL << (s & 63)))
+	if (!PLANT(1) && p->bits[(s >> 6) & (WINDOW_WORDS - 1)] & (1ULL << (s & 63)))
 		return SEAL_DROP_REPLAY;
 	return SEAL_OK;
 }
@@ -288,7 +299,8 @@ static void window_commit(struct seal_peer *p, u64 n)
 			p->bits[(cur + i) & (WINDOW_WORDS - 1)] = 0;
 		p->top = s;
 	}
-	p->bits[(s >> 6) & (WINDOW_WORDS - 1)] |= 1ULL << (s & 63);
+	if (!PLANT(2))
+		p->bits[(s >> 6) & (WINDOW_WORDS - 1)] |= 1ULL << (s & 63);
 }
 
 static bool bucket_take(const struct seal_ctx *c, struct seal_peer *p,
@@ -309,9 +321,9 @@ static bool bucket_take(const struct seal_ctx *c, struct seal_peer *p,
 		p->tokens = min(c->burst, p->tokens + add);
 	}
 	p->t_last = now;
-	if (p->tokens < cost)
+	if (p->tokens < cost && !PLANT(10))
 		return false;
-	p->tokens -= cost;
+	p->tokens -= min(cost, p->tokens);
 	return true;
 }
 
@@ -327,18 +339,19 @@ static enum seal_drop check_header(const struct seal_ctx *c,
 				   int *slot, int *k)
 {
 	if (h->magic != SEAL_MAGIC || h->version != SEAL_VERSION ||
-	    h->type != SEAL_TYPE_DATA || h->flags || h->rsv16 || h->rsv32 ||
+	    h->type != SEAL_TYPE_DATA || h->flags ||
+	    ((h->rsv16 || h->rsv32) && !PLANT(16)) ||
 	    h->counter >= SEAL_COUNTER_LIMIT)
 		return SEAL_DROP_VERSION;
-	if (h->cluster != c->cluster)
+	if (h->cluster != c->cluster && !PLANT(4))
 		return SEAL_DROP_CLUSTER;
-	if (h->receiver != c->self)
+	if (h->receiver != c->self && !PLANT(5))
 		return SEAL_DROP_RECEIVER;
 	*slot = peer_slot(c, h->sender);
-	if (*slot < 0 || (src >= 0 && src != *slot))
+	if (*slot < 0 || (src >= 0 && src != *slot && !PLANT(6)))
 		return SEAL_DROP_SENDER;
 	/* sent to another boot of ours (0: the sender has not heard one yet) */
-	if (h->rx_epoch && h->rx_epoch != c->epoch)
+	if (h->rx_epoch && h->rx_epoch != c->epoch && !PLANT(13))
 		return SEAL_DROP_EPOCH;
 	*k = key_slot(c, h->key_id);
 	if (*k < 0)
@@ -367,7 +380,8 @@ enum seal_drop seal_open(struct seal_ctx *c, int src, u8 *buf, u32 len,
 	if (r)
 		goto drop;
 	p = &c->peer[slot];
-	new_boot = !p->have || boot_newer(h.epoch, h.salt, p->epoch, p->salt);
+	new_boot = !p->have || boot_newer(h.epoch, h.salt, p->epoch, p->salt) ||
+		   (PLANT(12) && (h.epoch != p->epoch || h.salt != p->salt));
 	if (!new_boot && (h.epoch != p->epoch || h.salt != p->salt)) {
 		r = SEAL_DROP_EPOCH;
 		goto drop;
@@ -383,6 +397,12 @@ enum seal_drop seal_open(struct seal_ctx *c, int src, u8 *buf, u32 len,
 		r = SEAL_DROP_RATE;
 		goto drop;
 	}
+	if (PLANT(11) && new_boot) {
+		peer_forget_boot(p);
+		p->have = true;
+		p->epoch = h.epoch;
+		p->salt = h.salt;
+	}
 	key = p->rx_key[k];
 	if (new_boot) {
 		/* not kept until the datagram proves this boot is real */
@@ -393,14 +413,15 @@ enum seal_drop seal_open(struct seal_ctx *c, int src, u8 *buf, u32 len,
 		p->rx_gen[k] = c->key_gen;
 	}
 	if (!c->ops->open(buf + SEAL_HDR, buf + SEAL_HDR,
-			  len - SEAL_HDR - SEAL_TAG, buf, SEAL_HDR,
-			  h.counter, key)) {
+			  len - SEAL_HDR - SEAL_TAG, buf,
+			  PLANT(7) ? 32 : SEAL_HDR, h.counter, key)) {
 		memzero_explicit(boot_key, sizeof(boot_key));
 		r = SEAL_DROP_AUTH;
 		goto drop;
 	}
 	/* authentic: what it cost is given back, forgeries alone spend */
-	p->tokens = min(c->burst, p->tokens + cost);
+	if (!PLANT(9))
+		p->tokens = min(c->burst, p->tokens + cost);
 	if (new_boot) {
 		peer_forget_boot(p);
 		p->have = true;
