@@ -152,7 +152,7 @@ const char *seal_drop_name(enum seal_drop r);
  */
 void seal_init(struct seal_ctx *c, const struct seal_crypto_ops *ops,
 	       u32 cluster, u16 self, u64 epoch, u32 salt);
-/* Slot slot (< SEAL_PEERS) is node id (non-zero, not ours); 0 clears it. */
+/* The peer in slot (< SEAL_PEERS) is node id (not ours); id 0 clears it. */
 int seal_set_peer(struct seal_ctx *c, unsigned int slot, u16 id);
 /*
  * Install the keys: k[0], k[1] (valid ones accepted, ids distinct), sending
