@@ -136,6 +136,38 @@ static void test_vectors(void)
 	       "BLAKE2s-256 keyed 00..1f over \"\": the reference answer");
 }
 
+/* The format pinned: one datagram, byte for byte as the kernel made it. */
+static void test_known_datagram(void)
+{
+	static struct seal_ctx a, b;
+	struct seal_key k[2] = { { .id = 3, .valid = true } };
+	unsigned int i, from;
+	enum seal_drop r;
+	u32 blen;
+	int n;
+
+	for (i = 0; i < SEAL_KEY_LEN; i++)
+		k[0].key[i] = (u8)(i * 7 + 1);
+	seal_init(&a, &seal_host_ops, 0xabc, 1, 1700000000123456789ULL,
+		  0xdeadbeef);
+	seal_init(&b, &seal_host_ops, 0xabc, 2, 1700000000999999999ULL,
+		  0x12345678);
+	if (seal_set_peer(&a, 0, 2) || seal_set_peer(&b, 0, 1) ||
+	    seal_set_keys(&a, k, 0) || seal_set_keys(&b, k, 0))
+		abort();
+	a.counter = 77;
+	for (i = 0; i < 100; i++)
+		dg[SEAL_HDR + i] = (u8)i;
+	n = seal_datagram(&a, 0, dg, 100);
+	T(n == (int)sizeof(known_datagram) &&
+	  !memcmp(dg, known_datagram, sizeof(known_datagram)),
+	  "a fixed datagram is byte for byte the one the kernel's seal_crypto.c made");
+	memcpy(dg, known_datagram, sizeof(known_datagram));
+	r = seal_open(&b, 0, dg, sizeof(known_datagram), 1, &blen, &from);
+	T(r == SEAL_OK && blen == 100 && dg[SEAL_HDR + 99] == 99,
+	  "and the kernel's datagram opens on the host");
+}
+
 static void test_round_trip(void)
 {
 	u32 lens[] = { 0, 1, 100, 1500, SEAL_BODY_MAX };
@@ -712,6 +744,7 @@ int main(int argc, char **argv)
 		key2[i] = (u8)(0xa0 + i);
 	}
 	test_vectors();
+	test_known_datagram();
 	test_round_trip();
 	test_header_fields();
 	test_every_bit();
