@@ -58,8 +58,8 @@ check-seal: $(SEAL_BUILD)/test_seal $(SEAL_BUILD)/test_seal_san $(SEAL_BUILD)/fu
 		$(SEAL_BUILD)/test_seal_san --san
 	@tests/host/seal-plants.sh $(SEAL_BUILD) $(SEAL_PLANTS)
 	@$(SEAL_BUILD)/fuzz_open -runs=20000 -seed=1 -max_len=4096 >/dev/null 2>&1 \
-		&& echo "ok - fuzz_open: 20000 inputs without a crash" \
-		|| { echo "not ok - fuzz_open crashed (run it for the input)"; exit 1; }
+		&& echo "ok 1 - fuzz_open: 20000 inputs without a crash" \
+		|| { echo "not ok 1 - fuzz_open crashed (run it for the input)"; exit 1; }
 
 .PHONY: check-seal fuzz-open
 CHECK_SUITES += seal
