@@ -20,11 +20,11 @@ for n in "$@"; do
 	rc=$?
 	caught=$(echo "$out" | grep '^not ok' | sed 's/^not ok [0-9]* - //' | head -3 | paste -sd ';' -)
 	if [ $rc != 0 ] && [ -n "$caught" ]; then
-		echo "ok $n - planted bug $n (${names[$n]}) caught: $caught"
+		echo "ok $n - planted bug $n (${names[$n]:-?}) caught: $caught"
 	elif [ $rc != 0 ]; then
-		echo "ok $n - planted bug $n (${names[$n]}) caught: exit status $rc"
+		echo "ok $n - planted bug $n (${names[$n]:-?}) caught: exit status $rc"
 	else
-		echo "not ok $n - planted bug $n (${names[$n]}) not caught"
+		echo "not ok $n - planted bug $n (${names[$n]:-?}) not caught"
 		fail=1
 	fi
 done
