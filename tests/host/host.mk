@@ -58,6 +58,7 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TE
 	@tests/host/test-install.sh
 	@tests/host/test-modparams.sh
 	@tests/host/test-versions.sh
+	@tests/host/test-exports.sh
 
 $(PY_LAYOUT): tests/host/py_layout.c userspace/lib/dlock.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)
