@@ -13,7 +13,7 @@ declared=$(grep -E '^(int|void|const char|struct [a-z_]+|uint[0-9]+_t|size_t|ssi
 	userspace/lib/dlock.h | grep -oE 'dlock_[a-z0-9_]+\(' | tr -d '(' | sort)
 # Functions the library defines, with their versions: "dlock_open@@LIBDLOCK_1".
 exports=$(nm -D --defined-only "$so" | awk '$2 == "T" {print $3}' | sort)
-names=$(sed 's/@.*//' <<<"$exports" | sort)
+names=$(cut -d@ -f1 <<<"$exports" | sort)
 
 missing=$(comm -23 <(echo "$declared") <(echo "$names") | tr '\n' ' ')
 ok "$([ -n "$declared" ] && [ -z "$missing" ] && echo 0 || echo 1)" \
