@@ -10,12 +10,14 @@
 # shellcheck source=tests/selftests/clienv.sh
 . "$(dirname "$0")/clienv.sh"
 ns=dlock-clus-$$
-trap 'ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; ip netns del $ns-b 2>/dev/null; rm -rf "$tmp"' EXIT
 ip netns add $ns
 ip -n $ns link set lo up
 # in_ns CMD...: in a namespace of its own, so that a failure here leaves
 # the init namespace's node alone.
 in_ns() { ip netns exec $ns "$@"; }
+# cluster_id: the node id of $ns, 0 outside a cluster.
+cluster_id() { in_ns "$dl" -j cluster | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 
 skip() {
 	n=$((n + 1))
@@ -99,7 +101,11 @@ if [ $support = 0 ]; then
 		"IPv6 round trip" \
 		"cluster leave" \
 		"setconf of a file without [Cluster] leaves" \
-		"setconf needs CAP_NET_ADMIN"; do
+		"setconf needs CAP_NET_ADMIN" \
+		"a configuration the kernel refuses changes nothing" \
+		"two namespaces over veth take their configurations" \
+		"two nodes agree on one leader" \
+		"both leave"; do
 		skip "$t"
 	done
 	nothing_left
@@ -188,10 +194,57 @@ out=$(in_ns "$dl" -j cluster)
 json "$out" "assert d['id'] == 0 and d['role'] == 'none', d" && [ $rc = 0 ]
 ok $? "setconf of a file without [Cluster] leaves (exit $rc: $out)"
 
-out=$(in_ns setpriv --reuid=1000 --regid=1000 --clear-groups "$dl" setconf "$tmp/good.conf" 2>&1)
+# stdin: uid 1000 may not read the file in $tmp, and must get as far as
+# the kernel.
+out=$(in_ns setpriv --reuid=1000 --regid=1000 --clear-groups "$dl" setconf - <"$tmp/good.conf" 2>&1)
 rc=$?
-[ $rc = 1 ] && [ "$(in_ns "$dl" -j cluster | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" = 0 ]
-ok $? "setconf needs CAP_NET_ADMIN: uid 1000 is refused, exit 1, nothing changes (exit $rc: $out)"
+[ $rc = 1 ] && grep -qE '^dlockctl: setconf: .*(CAP_NET_ADMIN|not permitted)' <<<"$out" &&
+	[ "$(cluster_id)" = 0 ]
+ok $? "setconf needs CAP_NET_ADMIN: uid 1000 is refused by the kernel, exit 1, nothing changes (exit $rc: $out)"
+
+# A configuration the file allows but the kernel refuses (its port is
+# taken): exit 1 with the kernel's reason, and nothing changes.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 7401))
+open(sys.argv[1], "w").close(); time.sleep(600)' "$tmp/bound" &
+holder=$!
+wait_for test -e "$tmp/bound"
+out=$(in_ns "$dl" setconf "$tmp/good.conf" 2>&1)
+rc=$?
+kill $holder
+wait $holder 2>/dev/null
+[ $rc = 1 ] && grep -qE '^dlockctl: setconf: .+' <<<"$out" && [ "$(cluster_id)" = 0 ]
+ok $? "a configuration the kernel refuses (port taken): exit 1, its reason, nothing changes (exit $rc: $out)"
+
+# Two nodes over a veth pair: they elect a leader, and each sees the other.
+ip netns add $ns-b
+ip link add veth-clus netns $ns type veth peer name veth-clus netns $ns-b
+ip -n $ns addr add 10.99.0.1/24 dev veth-clus
+ip -n $ns-b addr add 10.99.0.2/24 dev veth-clus
+ip -n $ns link set veth-clus up
+ip -n $ns-b link set veth-clus up
+printf '[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' >"$tmp/a.conf"
+printf '[Cluster]\nId = 2\nListenPort = 7400\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' >"$tmp/b.conf"
+in_ns "$dl" setconf "$tmp/a.conf" && ip netns exec $ns-b "$dl" setconf "$tmp/b.conf"
+ok $? "two namespaces over veth take their configurations"
+# led NS: NS knows a leader, it is 1 or 2, and has heard from its peer.
+led() {
+	ip netns exec "$1" "$dl" -j cluster | json "$(cat)" "
+assert d['leader'] in (1, 2) and d['role'] in ('leader', 'follower'), d
+assert isinstance(d['peers'][0]['last_contact_ms'], int) and d['peers'][0]['rx'] > 0, d"
+}
+wait_for led $ns && wait_for led $ns-b
+a=$(in_ns "$dl" -j cluster)
+b=$(ip netns exec $ns-b "$dl" -j cluster)
+json "[$a, $b]" "
+assert d[0]['leader'] == d[1]['leader'], d
+assert sorted([d[0]['role'], d[1]['role']]) == ['follower', 'leader'], d
+assert d[0]['term'] == d[1]['term'] >= 1, d"
+ok $? "two nodes agree on one leader and a term; -j cluster shows the contact ($a $b)"
+in_ns "$dl" cluster leave && ip netns exec $ns-b "$dl" cluster leave &&
+	[ "$(cluster_id)" = 0 ]
+ok $? "both leave"
+ip netns del $ns-b
 
 in_ns "$dl" cluster leave
 nothing_left
