@@ -204,7 +204,7 @@ ok $? "setconf needs CAP_NET_ADMIN: uid 1000 is refused by the kernel, exit 1, n
 
 # A configuration the file allows but the kernel refuses (its port is
 # taken): exit 1 with the kernel's reason, and nothing changes.
-python3 -c 'import socket, sys, time
+in_ns python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 7401))
 open(sys.argv[1], "w").close(); time.sleep(600)' "$tmp/bound" &
 holder=$!
