@@ -98,6 +98,8 @@ if [ $support = 0 ]; then
 		"-j cluster has exactly its keys" \
 		"cluster prints role, id and peers" \
 		"status shows the role and node id" \
+		"python: Client.set_cluster()" \
+		"python: Client.cluster(), leave_cluster()" \
 		"IPv6 round trip" \
 		"cluster leave" \
 		"setconf of a file without [Cluster] leaves" \
@@ -172,6 +174,27 @@ stj=$(in_ns "$dl" -j status)
 grep -qE '^role: (recovering|follower|candidate|leader)$' <<<"$st" && grep -qx 'node: 1' <<<"$st" &&
 	json "$stj" "assert d['role'] in ('recovering', 'follower', 'candidate', 'leader') and d['node'] == 1, d"
 ok $? "status shows the role and node id (${st//$'\n'/|}; $stj)"
+
+# The Python binding (python/dlock over libdlock.so.1) sets and reads the
+# same configuration.
+py() {
+	in_ns env DLOCK_LIBRARY="${DLOCK_LIBRARY:-$(dirname "$dl")/libdlock.so.1}" \
+		PYTHONPATH="$PWD/python" python3 -c "import dlock, json, sys; c = dlock.Client(); $1"
+}
+in_ns "$dl" cluster leave
+out=$(py 'print(c.set_cluster(1, 7401, {3: "127.0.0.1:7403", 2: "127.0.0.1:7402"}, listen_address="127.0.0.1").id)' 2>&1)
+rc=$?
+shown=$(in_ns "$dl" showconf)
+[ $rc = 0 ] && [ "$out" = 1 ] && [ "$shown" = "$canon" ]
+ok $? "python: Client.set_cluster() gives the configuration setconf gave (exit $rc: $out; ${shown//$'\n'/|})"
+out=$(py 'x = c.cluster(); j = json.loads(sys.argv[1])
+assert (x.id, x.role, x.leader, x.listen_port, x.listen_address) == (j["id"], j["role"], j["leader"], 7401, "127.0.0.1"), (x, j)
+assert [(p.id, p.endpoint) for p in x.peers] == [(p["id"], p["endpoint"]) for p in j["peers"]], (x, j)
+c.leave_cluster(); assert c.cluster().role == "none"' "$(in_ns "$dl" -j cluster)" 2>&1)
+rc=$?
+[ $rc = 0 ] && [ "$(cluster_id)" = 0 ]
+ok $? "python: Client.cluster() says what -j cluster says; leave_cluster() leaves (exit $rc: $out)"
+in_ns "$dl" setconf "$tmp/good.conf"
 
 printf '[Cluster]\nId = 5\nListenPort = 7405\nListenAddress = ::1\n[Peer]\nId = 6\nEndpoint = [::1]:7406\n' >"$tmp/v6.conf"
 in_ns "$dl" setconf "$tmp/v6.conf"
