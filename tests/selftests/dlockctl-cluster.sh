@@ -177,9 +177,12 @@ ok $? "status shows the role and node id (${st//$'\n'/|}; $stj)"
 
 # The Python binding (python/dlock over libdlock.so.1) sets and reads the
 # same configuration.
+# py CODE [ARG...]: CODE with a Client c, ARGs in sys.argv[1:].
 py() {
+	local code=$1
+	shift
 	in_ns env DLOCK_LIBRARY="${DLOCK_LIBRARY:-$(dirname "$dl")/libdlock.so.1}" \
-		PYTHONPATH="$PWD/python" python3 -c "import dlock, json, sys; c = dlock.Client(); $1"
+		PYTHONPATH="$PWD/python" python3 -c "import dlock, json, sys; c = dlock.Client(); $code" "$@"
 }
 in_ns "$dl" cluster leave
 out=$(py 'print(c.set_cluster(1, 7401, {3: "127.0.0.1:7403", 2: "127.0.0.1:7402"}, listen_address="127.0.0.1").id)' 2>&1)
