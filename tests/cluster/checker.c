@@ -119,16 +119,20 @@ static bool is_socket_owner(const char *owner)
 	return strncmp(owner, "det:", 4) != 0;
 }
 
-static const struct ev *first_kill(const struct history *h, int node,
-				   int64_t after)
+/*
+ * The first kill of @node that was over at or after @after: one that can
+ * have ended a process whose line is stamped @after.
+ */
+static const struct kill *first_kill(const struct history *h, int node,
+				     int64_t after)
 {
-	const struct ev *best = NULL;
+	const struct kill *best = NULL;
 	size_t i;
 
 	for (i = 0; i < h->nkills; i++) {
-		const struct ev *k = h->kills[i];
+		const struct kill *k = &h->kills[i];
 
-		if (k->node == node && k->t >= after && (!best || k->t < best->t))
+		if (k->node == node && k->done >= after && (!best || k->done < best->done))
 			best = k;
 	}
 	return best;
@@ -174,7 +178,8 @@ static void check_release(const struct history *h, const struct proc *p,
 		else if (g->lost_at && g->lost_at->t < inv->t)
 			why = "the holder had been told the lease was lost "
 			      "before it released it";
-		else if (g->ok->ttl && inv->t > g->ok->t + g->ok->ttl * 1000000LL)
+		else if (g->ok->ttl && !g->acq->keepalive &&
+			 inv->t > g->ok->t + g->ok->ttl * 1000000LL)
 			why = "the lease's TTL had run out before the release "
 			      "was invoked (counted from the grant's completion)";
 		if (why && violation(V_PHANTOM_RELEASE,
@@ -197,7 +202,8 @@ static void check_release(const struct history *h, const struct proc *p,
 	 */
 	if (g && (!strcmp(done->err, "ENOENT") || !strcmp(done->err, "EPERM")) &&
 	    !lost_anywhere(p, g) &&
-	    !(g->ok->ttl && inv->t >= g->acq->t + g->ok->ttl * 1000000LL) &&
+	    !(g->ok->ttl && !g->acq->keepalive &&
+	      inv->t >= g->acq->t + g->ok->ttl * 1000000LL) &&
 	    !first_kill(h, p->node, g->ok->t)) {
 		g->lost_late = true;
 		if (violation(V_LOST_GRANT,
@@ -240,7 +246,7 @@ static void replay(struct history *h, struct proc *p)
 		case K_INV:
 			done = e->peer;
 			if (!done) {
-				const struct ev *k = first_kill(h, p->node, e->t);
+				const struct kill *k = first_kill(h, p->node, e->t);
 
 				if (!k && violation(V_UNANSWERED,
 					"%s: %s of \"%s\" was never answered, and its "
@@ -291,7 +297,7 @@ static void replay(struct history *h, struct proc *p)
 		}
 	}
 	if (!p->end) {
-		const struct ev *k = last ? first_kill(h, p->node, last->t) : NULL;
+		const struct kill *k = last ? first_kill(h, p->node, last->t) : NULL;
 
 		if (!k && violation(V_NO_END,
 				    "%s: the process's history stops without its end "
@@ -309,10 +315,11 @@ static void bound_grants(struct history *h)
 
 	for (i = 0; i < h->ngrants; i++) {
 		struct grant *g = h->grants[i];
-		const struct ev *k = first_kill(h, g->acq->node, g->ok->t);
+		const struct kill *k = first_kill(h, g->acq->node, g->ok->t);
 
+		/* From the kill's start on, the holder may be gone. */
 		if (k)
-			end_at(g, k->t, END_KILLED, k);
+			end_at(g, k->start->t, END_KILLED, k->start);
 		if (g->ok->ttl && !g->acq->keepalive)
 			end_at(g, g->acq->t + g->ok->ttl * 1000000LL, END_TTL, NULL);
 		if (g->end < g->ok->t)

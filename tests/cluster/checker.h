@@ -66,12 +66,23 @@ enum vkind {
 	V_UNANSWERED, V_NO_END, V_NKINDS
 };
 
+/*
+ * A node kill: stamped before it began (start) and, when the log has its
+ * "killed" line, after its processes were gone (done).  Lines a process
+ * wrote in between are normal: it was still dying.
+ */
+struct kill {
+	const struct ev *start;
+	int64_t done;
+	int node;
+};
+
 struct history {
 	struct ev **ev;
 	size_t nev, cap;
 	struct proc **procs;
 	size_t nprocs;
-	const struct ev **kills;	/* nemesis action=kill, one per node */
+	struct kill *kills;		/* nemesis action=kill, one per node */
 	size_t nkills;
 	struct grant **grants;
 	size_t ngrants, capgrants;

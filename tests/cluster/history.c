@@ -164,7 +164,8 @@ static int complete(const struct ev *e)
 		miss = "p";
 	else if (e->kind == K_NEMESIS && !e->action)
 		miss = "action";
-	else if (e->kind == K_NEMESIS && !strcmp(e->action, "kill") && !e->node)
+	else if (e->kind == K_NEMESIS && (!strcmp(e->action, "kill") ||
+					  !strcmp(e->action, "killed")) && !e->node)
 		miss = "node";
 	else if ((e->kind == K_INV || e->kind == K_START) && !e->node)
 		miss = "node";
@@ -194,7 +195,15 @@ static int push(struct history *h, struct ev *e)
 		h->t_min = e->t;
 	if (e->kind == K_NEMESIS && !strcmp(e->action, "kill")) {
 		h->kills = xrealloc(h->kills, h->nkills + 1, sizeof(*h->kills));
-		h->kills[h->nkills++] = e;
+		h->kills[h->nkills++] = (struct kill){ e, e->t, e->node };
+	} else if (e->kind == K_NEMESIS && !strcmp(e->action, "killed")) {
+		size_t i;
+
+		for (i = h->nkills; i-- > 0;)
+			if (h->kills[i].node == e->node && h->kills[i].start->t <= e->t) {
+				h->kills[i].done = e->t;
+				break;
+			}
 	}
 	return 0;
 }

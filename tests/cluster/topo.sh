@@ -90,7 +90,8 @@ topo_up() {
 	done
 }
 
-# node_kill K: its processes killed (SIGKILL), its namespace deleted.
+# node_kill K: its processes killed (SIGKILL), its namespace deleted.  The
+# "killed" line, once they are gone, bounds when they may have written last.
 node_kill() {
 	local k=$1 pids
 	nemesis kill "node=$k"
@@ -102,7 +103,7 @@ node_kill() {
 		sleep 0.1
 	done
 	ip netns del "node$k" 2>/dev/null
-	return 0
+	nemesis killed "node=$k"
 }
 
 # node_restart K: killed, then back with amnesia (a fresh namespace).
@@ -198,12 +199,13 @@ topo_down() {
 	return 0
 }
 
-# reach FROM TO [6]: one ping from node FROM to node TO.
+# reach FROM TO [6]: one ping from node FROM to node TO (busybox's ping:
+# the guest has the host's root, where iputils may not be installed).
 reach() {
 	if [ "${3:-4}" = 6 ]; then
-		nsx "$1" ping -6 -c 1 -W 1 "fd77::$2" >/dev/null 2>&1
+		nsx "$1" busybox ping -6 -c 1 -W 1 -w 2 "fd77::$2" >/dev/null 2>&1
 	else
-		nsx "$1" ping -c 1 -W 1 "10.77.0.$2" >/dev/null 2>&1
+		nsx "$1" busybox ping -c 1 -W 1 -w 2 "10.77.0.$2" >/dev/null 2>&1
 	fi
 }
 
