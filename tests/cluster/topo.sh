@@ -102,6 +102,10 @@ node_kill() {
 		[ -z "$(ip netns pids "node$k" 2>/dev/null)" ] && break
 		sleep 0.1
 	done
+	# The root end first: the namespace's end goes with it at once, so the
+	# name dlkK is free for node_create (deleting the namespace alone
+	# frees it only when the kernel gets to the namespace's cleanup).
+	ip link del "dlk$k" 2>/dev/null
 	ip netns del "node$k" 2>/dev/null
 	nemesis killed "node=$k"
 }
@@ -192,6 +196,7 @@ topo_down() {
 		pids=$(ip netns pids "node$k" 2>/dev/null)
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ip link del "dlk$k" 2>/dev/null
 		ip netns del "node$k" 2>/dev/null
 	done
 	ip link del "$TOPO_BR" 2>/dev/null
@@ -249,6 +254,22 @@ wait_leader() {
 	for _ in $(seq $((${1:-30} * 5))); do
 		leader_of && return 0
 		sleep 0.2
+	done
+	return 1
+}
+
+# wait_grants [SECONDS]: until node 1 (or the first live node) is granted
+# a lock: after a cluster starts, a restart or an election, the lock-delay
+# holds every grant back for a while.
+wait_grants() {
+	local k _ owner=topo-ready-$$
+	for k in $(seq "$TOPO_N"); do [ -e "/run/netns/node$k" ] && break; done
+	for _ in $(seq $((${1:-60} * 2))); do
+		if nsx "$k" "$DLOCKCTL" lock topo-ready --ttl 5s --try --owner "$owner" >/dev/null 2>&1; then
+			nsx "$k" "$DLOCKCTL" unlock topo-ready --owner "$owner" >/dev/null 2>&1
+			return 0
+		fi
+		sleep 0.5
 	done
 	return 1
 }

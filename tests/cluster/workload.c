@@ -94,6 +94,19 @@ static const char *errname(int err)
 	return num;
 }
 
+/* The kernel's explanation, as one field: blanks and '=' become '_'. */
+static const char *why(struct client *c, int err)
+{
+	static __thread char buf[128];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", dlock_strerror(c->d, err));
+	for (p = buf; *p; p++)
+		if (*p == ' ' || *p == '=' || *p == '\t' || *p == '\n')
+			*p = '_';
+	return buf;
+}
+
 static bool stopping(void)
 {
 	return now() >= deadline || (stop_file && !access(stop_file, F_OK));
@@ -242,8 +255,8 @@ static void round_once(struct client *c)
 	err = dlock_acquire(c->d, name, &o, &lease);
 	t1 = now();
 	if (err) {
-		record("%" PRId64 " fail p=%s node=%d id=%ld t0=%" PRId64 " err=%s",
-		       t1, c->proc, node, id, t0, errname(-err));
+		record("%" PRId64 " fail p=%s node=%d id=%ld t0=%" PRId64 " err=%s msg=%s",
+		       t1, c->proc, node, id, t0, errname(-err), why(c, err));
 		return;
 	}
 	record("%" PRId64 " ok p=%s node=%d id=%ld t0=%" PRId64 " token=%" PRIu64
@@ -272,8 +285,8 @@ static void round_once(struct client *c)
 	err = dlock_release(c->d, name, &own);
 	t1 = now();
 	if (err < 0)
-		record("%" PRId64 " fail p=%s node=%d id=%ld t0=%" PRId64 " err=%s",
-		       t1, c->proc, node, id, t0, errname(-err));
+		record("%" PRId64 " fail p=%s node=%d id=%ld t0=%" PRId64 " err=%s msg=%s",
+		       t1, c->proc, node, id, t0, errname(-err), why(c, err));
 	else
 		record("%" PRId64 " ok p=%s node=%d id=%ld t0=%" PRId64 " left=%d",
 		       t1, c->proc, node, id, t0, err);
