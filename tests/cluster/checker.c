@@ -388,6 +388,12 @@ static void check_exclusion(struct history *h)
 
 		if (i && strcmp(g[i - 1]->acq->name, b->acq->name))
 			nact = 0;
+		/*
+		 * Not certainly held at all: e.g. the grant reached its holder
+		 * after its TTL, counted from the invocation, had run out.
+		 */
+		if (b->end <= b->ok->t)
+			continue;
 		/* Drop the holders whose certain interval ended by now. */
 		for (j = 0; j < nact;) {
 			if (act[j]->end <= b->ok->t)

@@ -172,6 +172,16 @@ $(fin a 1 9500000)
 EOF
 pass keepalive "a keep-alive lease released long after one TTL passes"
 
+case_ lateack <<EOF
+$(acq b 2 1 1000000 400000000 x ex 3 200)
+$(acq a 1 1 300000000 390000000 x ex 5)
+$(rel a 1 2 500000000 510000000 x)
+$(rel b 2 2 600000000 610000000 x ENOENT)
+$(fin a 1 700000000)
+$(fin b 2 700000000)
+EOF
+pass lateack "a grant acknowledged after its TTL ran out is not certainly held (no overlap)"
+
 # ---- planted faults ----------------------------------------------------
 case_ exovl <<EOF
 $(acq a 1 1 100 110 x ex 5)
