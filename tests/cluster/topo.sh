@@ -167,8 +167,8 @@ oneway() {
 # netem "QDISC ARGS": on every node's egress (e.g. "loss 20%",
 # "duplicate 20%", "delay 10ms reorder 25% 50%", "delay 50ms 10ms").
 netem() {
-	local k
-	nemesis netem "args=${*// /_}"
+	local k args="$*"
+	nemesis netem "args=${args// /_}"
 	for k in $(seq "$TOPO_N"); do
 		[ -e "/run/netns/node$k" ] || continue
 		# shellcheck disable=SC2068 # netem's words
