@@ -58,6 +58,7 @@ struct grant {
 	const struct ev *end_ev;
 	const struct ev *lost_at;	/* the holder's lost notification */
 	bool lost_late;			/* the service dropped it unannounced */
+	const struct ev *late_release;	/* released OK after its TTL ran out */
 };
 
 enum vkind {

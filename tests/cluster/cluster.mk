@@ -20,7 +20,7 @@ check-cluster-host: $(CLUSTER_CHECKER)
 	@tests/cluster/test_checker.sh $(CLUSTER_CHECKER) tests/cluster "$(CC)"
 
 check-cluster: all $(CLUSTER_CHECKER) $(CLUSTER_WORKLOAD)
-	@$(VM_RUN) --ko $(KO) --timeout 1800 --log tests/out/cluster-vm -- \
+	@$(VM_RUN) --ko $(KO) --timeout 3600 --log tests/out/cluster-vm -- \
 		env DLOCK_BUILD=$(CURDIR)/$(BUILD) tests/cluster/run
 
 .PHONY: check-cluster check-cluster-host

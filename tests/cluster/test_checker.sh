@@ -302,17 +302,29 @@ catch phantom-release phantomlost "a release reported successful after the lease
 
 case_ phantomttl <<EOF
 $(acq a 1 1 1000000 1100000 d ex 5 1 det:o1)
+$(acq b 2 1 2500000 3000000 d ex 6 0 tag:2)
+$(rel b 2 2 4000000 4100000 d ok tag:2)
 $(rel a 1 2 105000000 105100000 d ok det:o1)
 $(fin a 1 106000000)
+$(fin b 2 106000000)
 EOF
-catch phantom-release phantomttl "a release reported successful after the TTL certainly ran out is caught"
+catch phantom-release phantomttl "a release reported successful after the TTL ran out and another holder was granted is caught"
 
 case_ ttlslack <<EOF
 $(acq a 1 1 1000000 1100000 d ex 5 1 det:o1)
 $(rel a 1 2 5000000 5100000 d ok det:o1)
 $(fin a 1 6000000)
 EOF
-pass ttlslack "a release a few ms after the TTL (the kernel's timer not yet run) passes"
+pass ttlslack "a release after the TTL, nobody granted meanwhile, passes (the log may order it first)"
+
+case_ lateok <<EOF
+$(acq a 1 1 1000000 30000000 d ex 5 5 det:o1)
+$(acq b 2 1 2000000 29000000 d ex 4 5 tag:2)
+$(rel a 1 2 31000000 31100000 d ok det:o1)
+$(fin a 1 106000000)
+$(fin b 2 106000000)
+EOF
+pass lateok "a late release and another grant invoked before it was acknowledged pass (not certainly inside)"
 
 case_ lostlate <<EOF
 $(acq a 1 1 100 110 x ex 5)
@@ -390,6 +402,7 @@ if [ -n "$srcdir" ]; then
 		"lost notice ends the lease at once even if late|s/end_at(g, e->t, END_LOST, e);/end_at(g, g->ok->t, END_LOST, e);/"
 		"killed node excuses every node|s/k->node == node \&\& k->done >= after/k->done >= after/"
 		"phantom release unchecked|s/if (why \&\& violation/if (0 \&\& why \&\& violation/"
+		"late release after another grant unchecked|s/b->acq->t >= a->ok->t \&\& b->ok->t < a->late_release->t/0/"
 	)
 	for m in "${mutants[@]}"; do
 		desc=${m%%|*}
