@@ -64,7 +64,10 @@ nsx() { local k=$1; shift; ip netns exec "node$k" "$@"; }
 node_create() {
 	local k=$1 conf
 	ip netns add "node$k" || return 1
-	ip link add "dlk$k" type veth peer name eth0 netns "node$k" || return 1
+	# A fixed address per node, as a rebooted machine keeps its own: the
+	# peers' neighbour caches stay right across an amnesia restart.
+	ip link add "dlk$k" type veth peer name eth0 netns "node$k" \
+		address "$(printf '02:77:00:00:00:%02x' "$k")" || return 1
 	ip link set "dlk$k" master "$TOPO_BR" up || return 1
 	nsx "$k" ip link set lo up
 	nsx "$k" ip addr add "10.77.0.$k/24" dev eth0
