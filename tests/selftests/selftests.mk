@@ -13,6 +13,7 @@ RELTEST_BIN := $(BUILD)/selftests/reliable_test
 SECTEST_BIN := $(BUILD)/selftests/security_test
 ERRTEST_BIN := $(BUILD)/selftests/errors_test
 ELECTTEST_BIN := $(BUILD)/selftests/elect_test
+CLUSTERTEST_BIN := $(BUILD)/selftests/cluster_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -82,6 +83,13 @@ selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
 	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN) $(ERRTEST_BIN)
 selftests: $(LIB2TEST_BIN)
 selftests: $(ELECTTEST_BIN)
+selftests: $(CLUSTERTEST_BIN)
+
+# Cluster mode across three namespaces (cluster_test.sh makes them).
+$(CLUSTERTEST_BIN): tests/selftests/cluster_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h tests/tap.h uapi/linux/dlock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -o $@ $<
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \
