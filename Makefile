@@ -145,6 +145,7 @@ include tests/selftests/selftests.mk
 -include tests/sim/sim.mk
 -include tests/bench/bench.mk
 -include tests/host/seal.mk
+include tests/cluster/cluster.mk
 
 check-lint: $(KSFT_DIR)/kselftest_harness.h
 	@KSFT_DIR=$(KSFT_DIR) KDIR=$(KDIR) tests/lint
