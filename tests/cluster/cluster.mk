@@ -24,3 +24,7 @@ check-cluster: all $(CLUSTER_CHECKER) $(CLUSTER_WORKLOAD)
 		env DLOCK_BUILD=$(CURDIR)/$(BUILD) tests/cluster/run
 
 .PHONY: check-cluster check-cluster-host
+
+# The checker's host tests are cheap: make check runs them (the guest part,
+# check-cluster, boots a guest of its own and takes half an hour).
+CHECK_SUITES += cluster-host

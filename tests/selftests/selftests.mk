@@ -92,7 +92,7 @@ $(CLUSTERTEST_BIN): tests/selftests/cluster_test.c tests/selftests/nlraw.h \
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -o $@ $<
 
 check-vm: all selftests
-	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \
+	@$(VM_RUN) --ko $(KO) --timeout 1800 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \
 		tests/selftests/run-all
 
 .PHONY: selftests check-vm
