@@ -31,11 +31,15 @@ void ck_log_reset(void)
 	u64 cap = CK.cap, el = CK.elections, holes = CK.rec_holes, i;
 	u64 dc = CK.durable_checks;
 
-	/* indexes committed but never seen by the checker (compacted at once) */
-	for (i = 1; i <= CK.max; i++)
+	/*
+	 * Indexes committed but never seen by the checker (compacted at
+	 * once).  Only 1..max can be set, and a record is whole once set:
+	 * clearing the flags is enough (the array is ~1.7 KB an index).
+	 */
+	for (i = 1; i <= CK.max; i++) {
 		holes += !rec[i].set;
-	if (rec)
-		memset(rec, 0, cap * sizeof(*rec));
+		rec[i].set = false;
+	}
 	memset(&CK, 0, sizeof(CK));
 	CK.rec = rec;
 	CK.cap = cap;
@@ -79,7 +83,9 @@ static void record(int n, u64 i, const struct repl_entry *e, u64 now)
 	if (!r->set) {
 		r->set = true;
 		r->term = e->term;
-		r->cmd = e->cmd;
+		/* the used part only: bytes past len are never read */
+		memcpy(&r->cmd, &e->cmd, offsetof(struct repl_cmd, data) +
+		       min((u32)e->cmd.len, (u32)REPL_DATA_MAX));
 		r->t_first = now;
 		if (i > CK.max)
 			CK.max = i;
@@ -183,27 +189,21 @@ void ck_durable(struct repl *const *r, int n)
 {
 	const struct ck_rec *rc = ck_rec_at(CK.max);
 	u64 last[CK_MAX_NODES], lterm[CK_MAX_NODES];
-	bool voter[CK_MAX_NODES], complete[CK_MAX_NODES];
-	struct repl_status st;
+	bool voter[CK_MAX_NODES], complete[CK_MAX_NODES], all = true;
 	int x, v, cnt;
 
 	if (!rc)
 		return;
+	/* nodes without memory neither vote nor stand (R5) */
 	for (x = 0; x < n; x++) {
-		voter[x] = false;
-		if (!r[x])
-			continue;
-		repl_status(r[x], &st);
-		/* nodes without memory neither vote nor stand (R5) */
-		if (st.role == REPL_RECOVERING || st.catching_up)
-			continue;
-		voter[x] = true;
-		last[x] = st.last_index;
-		lterm[x] = ck_peek_term(r[x], st.last_index);
-		complete[x] = st.first_index > CK.max ||
-			      ck_peek_term(r[x], CK.max) == rc->term;
+		voter[x] = r[x] && ck_peek_voter(r[x], CK.max, rc->term,
+						 &last[x], &lterm[x],
+						 &complete[x]);
+		all &= !voter[x] || complete[x];
 	}
 	CK.durable_checks++;
+	if (all)
+		return;
 	for (x = 0; x < n; x++) {
 		if (!voter[x] || complete[x])
 			continue;

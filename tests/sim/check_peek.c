@@ -25,6 +25,23 @@ u64 ck_peek_term(const struct repl *r, u64 i)
 	return term_at(r, i);
 }
 
+bool ck_peek_voter(const struct repl *r, u64 i, u64 t, u64 *last,
+		   u64 *lterm, bool *complete)
+{
+	if (r->role == REPL_RECOVERING || r->catching_up)
+		return false;
+	*last = r->last;
+	*lterm = term_at(r, r->last);
+	*complete = r->first > i || term_at(r, i) == t;
+	return true;
+}
+
+void ck_peek_session(const struct repl *r, u32 *gen, u64 *until)
+{
+	*gen = r->sess_gen;
+	*until = r->sess_until;
+}
+
 /*
  * A leader's match index for a peer must name an entry the peer holds with
  * the leader's term at that index, as long as the peer is in the same life
