@@ -172,7 +172,10 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 			if (r->dedup[k].req == c->req)
 				d = &r->dedup[k];
 	}
-	if (d && c->req == d->req) {
+	/* planted bug: the retransmission test off by one (the next id) */
+	if (d && (c->req == d->req ||
+		  (REPL_MUTATION == REPL_MUT_DEDUP_NEWER_CACHED &&
+		   c->req == d->req + 1))) {
 		res = d->res;		/* retransmission: same answer */
 	} else if (d && c->req < d->req) {
 		res.status = -ESTALE;	/* older than one already done */

@@ -35,6 +35,10 @@ u64 ck_peek_term(const struct repl *r, u64 i);
  */
 bool ck_peek_voter(const struct repl *r, u64 i, u64 t, u64 *last,
 		   u64 *lterm, bool *complete);
+/* terms along node n's log never go down (at the snapshot boundary) */
+void ck_log_shape(int n, const struct repl *r);
+/* the top leader's SESSION_END deadlines come after each node's bound */
+void ck_sessions(struct repl *const *r, int n, u64 (*real)(int, u64));
 /* repl_status()'s sess_gen and sess_until, without the rest (hot path) */
 void ck_peek_session(const struct repl *r, u32 *gen, u64 *until);
 /* A leader's match indexes name entries its peers hold (@r[l] leads). */
@@ -45,6 +49,7 @@ struct ck_rec {
 	bool set;
 	u64 term;
 	u64 t_first;		/* simulated time it was first seen committed */
+	u64 cterm;		/* term of the node that first saw it committed */
 	struct repl_cmd cmd;
 };
 

@@ -8,8 +8,9 @@
  *   for i (same term, same command): otherwise a committed entry was
  *   rewritten (or two were committed at one index).
  * - A node that becomes leader must hold every recorded entry it has not
- *   compacted (Raft's leader completeness), checked at its election, not
- *   found later as a divergence or a stall.
+ *   compacted and that was committed in a lower term (Raft's leader
+ *   completeness), checked at its election, not found later as a
+ *   divergence or a stall.
  * - At every moment, no node that lacks a committed entry may have a log
  *   at least as up to date as a majority of the voters' logs: it could win
  *   a later election (this is what leader completeness rests on, checked
@@ -68,7 +69,8 @@ static bool same_entry(const struct ck_rec *r, const struct repl_entry *e)
 	return r->term == e->term && cmd_eq(&r->cmd, &e->cmd);
 }
 
-static void record(int n, u64 i, const struct repl_entry *e, u64 now)
+static void record(int n, u64 i, const struct repl_entry *e, u64 now,
+		   u64 cterm)
 {
 	struct ck_rec *r;
 
@@ -87,6 +89,7 @@ static void record(int n, u64 i, const struct repl_entry *e, u64 now)
 		memcpy(&r->cmd, &e->cmd, offsetof(struct repl_cmd, data) +
 		       min((u32)e->cmd.len, (u32)REPL_DATA_MAX));
 		r->t_first = now;
+		r->cterm = cterm;
 		if (i > CK.max)
 			CK.max = i;
 		return;
@@ -108,7 +111,14 @@ static void completeness(int n, struct repl *r, const struct repl_status *st)
 		const struct ck_rec *rc = ck_rec_at(i);
 		const struct repl_entry *e;
 
-		if (!rc)
+		/*
+		 * Raft's leader completeness: an entry committed in term T is
+		 * in the log of every leader of a term above T.  A leader of a
+		 * lower term may still win with votes cast before T's commit
+		 * and delivered late (seeds 1010968, 3019168): it cannot commit
+		 * anything, a majority is past its term.
+		 */
+		if (!rc || rc->cterm >= st->term)
 			continue;
 		e = ck_peek(r, i);
 		if (!e) {
@@ -147,9 +157,10 @@ void ck_observe(int n, u32 boot, struct repl *r, u64 now)
 		const struct repl_entry *e = ck_peek(r, i);
 
 		if (e)
-			record(n, i, e, now);
+			record(n, i, e, now, st.term);
 	}
 	CK.node[n].seen = st.commit;
+	ck_log_shape(n, r);
 	if (st.role == REPL_LEADER &&
 	    (CK.node[n].role != REPL_LEADER || CK.node[n].term != st.term))
 		completeness(n, r, &st);

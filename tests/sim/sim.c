@@ -1074,6 +1074,7 @@ static void sim_durable(void)
 		r[i] = S.node[i].up && S.node[i].world == S.world ?
 		       S.node[i].r : NULL;
 	ck_durable(r, S.n);
+	ck_sessions(r, S.n, real_of);
 	for (i = 0; i < S.n; i++)
 		ck_match(i, r, S.n);
 }
