@@ -39,6 +39,8 @@ bool ck_peek_voter(const struct repl *r, u64 i, u64 t, u64 *last,
 void ck_log_shape(int n, const struct repl *r);
 /* the top leader's SESSION_END deadlines come after each node's bound */
 void ck_sessions(struct repl *const *r, int n, u64 (*real)(int, u64));
+/* every vote a leader counted was cast for it in its term */
+void ck_votes(struct repl *const *r, int n);
 /* repl_status()'s sess_gen and sess_until, without the rest (hot path) */
 void ck_peek_session(const struct repl *r, u32 *gen, u64 *until);
 /* A leader's match indexes name entries its peers hold (@r[l] leads). */

@@ -203,6 +203,7 @@ void ck_durable(struct repl *const *r, int n)
 	bool voter[CK_MAX_NODES], complete[CK_MAX_NODES], all = true;
 	int x, v, cnt;
 
+	ck_votes(r, n);
 	if (!rc)
 		return;
 	/* nodes without memory neither vote nor stand (R5) */

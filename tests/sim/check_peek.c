@@ -95,6 +95,38 @@ void ck_sessions(struct repl *const *r, int n, u64 (*real)(int, u64))
 	}
 }
 
+/*
+ * A leader's votes were cast in its term: every node it counted as a voter
+ * is in that term or a later one (terms never go down).  A node without
+ * memory is skipped: once recovered its term is at least the leader's (its
+ * recovery quorum meets the leader's voters).  Whom it voted for is not
+ * checked: a voter that lost its memory may have forgotten its vote.
+ * Catches a vote of an older term counted at the election, not only when
+ * its harm shows.
+ */
+void ck_votes(struct repl *const *r, int n)
+{
+	int l, i;
+
+	for (l = 0; l < n; l++) {
+		const struct repl *ld = r[l];
+
+		if (!ld || ld->role != REPL_LEADER)
+			continue;
+		for (i = 0; i < n; i++) {
+			const struct repl *v = r[i];
+
+			if (i == l || !ld->peer[i].voted || !v ||
+			    v->role == REPL_RECOVERING)
+				continue;
+			if (v->term < ld->term)
+				violate("n%d leads term %llu counting n%d's vote, but n%d is in term %llu (a vote not cast in this term)",
+					l, (unsigned long long)ld->term, i, i,
+					(unsigned long long)v->term);
+		}
+	}
+}
+
 void ck_peek_session(const struct repl *r, u32 *gen, u64 *until)
 {
 	*gen = r->sess_gen;
