@@ -53,7 +53,7 @@ US_CFLAGS := $(HOST_CFLAGS) $(WARN_CFLAGS) -Iuapi -Iuserspace/lib $(NL_CFLAGS) \
 LIB_SRCS := userspace/lib/dlock.c
 LIB_SRCS += userspace/lib/handle.c userspace/lib/acquire.c userspace/lib/inspect.c \
 	userspace/lib/config.c userspace/lib/keepalive.c
-LIB_SRCS += userspace/lib/elect.c
+LIB_SRCS += userspace/lib/elect.c userspace/lib/cluster.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_SONAME := libdlock.so.1
@@ -144,6 +144,7 @@ include tests/selftests/selftests.mk
 -include tests/host/table.mk
 -include tests/sim/sim.mk
 -include tests/bench/bench.mk
+-include tests/host/seal.mk
 
 check-lint: $(KSFT_DIR)/kselftest_harness.h
 	@KSFT_DIR=$(KSFT_DIR) KDIR=$(KDIR) tests/lint

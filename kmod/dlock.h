@@ -11,6 +11,7 @@
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/siphash.h>
 #include <linux/skbuff.h>
@@ -62,7 +63,20 @@ struct dlock_net {
 	spinlock_t pin_lock;
 	/* Lease and wait outcomes (observe.c). */
 	struct dlock_stats __percpu *stats;
+	/*
+	 * Cluster mode (cluster*.c): NULL on a single node.  Lock commands
+	 * hold cluster_sem for reading while they use it; configuring takes
+	 * it for writing.
+	 */
+	struct dlock_cluster *cluster;
+	struct rw_semaphore cluster_sem;
 };
+
+/* Whether lock commands go through the cluster; re-checked under the rwsem. */
+static inline bool dlock_clustered(const struct dlock_net *dn)
+{
+	return READ_ONCE(dn->cluster);
+}
 
 /*
  * lockdep: the mutex of @name's shard is held.  Finding the shard hashes
@@ -185,6 +199,20 @@ void dlock_spare_drop(struct dlock_spare *sp, u32 name_len);
 struct sk_buff *dlock_spare_take(struct dlock_spare *sp, u32 name_len);
 void dlock_sock_missed(struct sock *sk);
 void dlock_deliver(struct sock *sk, struct sk_buff *skb);
+
+/* Cluster mode (cluster*.c). */
+void dlock_cluster_init(struct dlock_net *dn);
+void dlock_cluster_exit(struct dlock_net *dn);
+u8 dlock_cluster_role(struct dlock_net *dn);
+int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
+		     const struct dl_acquire_req *rq);
+int dlock_cl_command(struct sk_buff *skb, struct genl_info *info);
+int dlock_cl_get(struct sk_buff *skb, struct genl_info *info);
+void dlock_cl_sock_closed(struct dlock_net *dn, u32 portid);
+int dlock_nl_set_cluster(struct sk_buff *skb, struct genl_info *info);
+int dlock_nl_get_cluster(struct sk_buff *skb, struct genl_info *info);
+extern const struct nla_policy dlock_set_cluster_policy[DLOCK_A_MAX + 1];
+extern const struct nla_policy dlock_get_cluster_policy[DLOCK_A_MAX + 1];
 
 void dlock_pin_init(struct dlock_net *dn);
 bool dlock_pin(struct dlock_net *dn);

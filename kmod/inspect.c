@@ -195,6 +195,8 @@ int dlock_nl_get(struct sk_buff *skb, struct genl_info *info)
 	/* The policy's validator checked the name's length and bytes. */
 	if (DLOCK_REQUIRE(info, DLOCK_A_NAME, "lock name"))
 		return -EINVAL;
+	if (dlock_clustered(dn))
+		return dlock_cl_get(skb, info);
 	dlock_caller_of(skb, dn, &who);
 	msg = dlock_get_one(dn, info, nla_data(a), nla_len(a), &who);
 	if (IS_ERR(msg)) {
@@ -220,6 +222,10 @@ int dlock_nl_get_start(struct netlink_callback *cb)
 	struct nlattr *prefix = dlock_dump_attrs(cb)[DLOCK_A_PREFIX];
 	struct dlock_dump *d;
 
+	if (dlock_clustered(dlock_net(sock_net(cb->skb->sk)))) {
+		NL_SET_ERR_MSG(cb->extack, "listing locks is not served in cluster mode yet: get one lock by name");
+		return -EOPNOTSUPP;
+	}
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;

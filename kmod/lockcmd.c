@@ -274,6 +274,8 @@ int dlock_nl_acquire(struct sk_buff *skb, struct genl_info *info)
 	err = dlock_acquire_parse(info, &a);
 	if (err)
 		return err;
+	if (dlock_clustered(dn))
+		return dlock_cl_acquire(skb, info, &a.rq);
 	a.rq.sess = dlock_session_get(dn, skb);
 	if (!a.rq.sess)
 		return -ENOMEM;
@@ -369,6 +371,8 @@ static int dlock_owned_cmd(struct sk_buff *skb, struct genl_info *info,
 	int err;
 
 	atomic64_inc(&dn->requests);
+	if (dlock_clustered(dn))
+		return dlock_cl_command(skb, info);
 	err = dlock_owned_parse(skb, info, dn, o);
 	if (err)
 		return err;
@@ -468,6 +472,8 @@ static int dlock_name_cmd(struct sk_buff *skb, struct genl_info *info,
 	int err;
 
 	atomic64_inc(&dn->requests);
+	if (dlock_clustered(dn))
+		return dlock_cl_command(skb, info);
 	if (!dlock_name_ok(info, &o->name, &o->len))
 		return -EINVAL;
 	if (fn == dlock_do_cancel) {

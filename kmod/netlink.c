@@ -176,7 +176,8 @@ static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
 			      percpu_counter_sum_positive(&dn->mem_bytes),
 			      DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_LOCKS, st.locks,
-			      DLOCK_A_PAD))
+			      DLOCK_A_PAD) ||
+	    nla_put_u8(msg, DLOCK_A_CLUSTER_ROLE, dlock_cluster_role(dn)))
 		return -EMSGSIZE;
 	return dlock_obs_fill(msg, dn);
 }
@@ -367,6 +368,19 @@ static const struct genl_ops dlock_genl_ops[] = {
 		.maxattr = DLOCK_A_MAX,
 		.doit = dlock_nl_set_config,
 		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		/* cluster_nl.c checks CAP_NET_ADMIN, with a message. */
+		.cmd = DLOCK_CMD_SET_CLUSTER,
+		.policy = dlock_set_cluster_policy,
+		.maxattr = DLOCK_A_MAX,
+		.doit = dlock_nl_set_cluster,
+	},
+	{
+		.cmd = DLOCK_CMD_GET_CLUSTER,
+		.policy = dlock_get_cluster_policy,
+		.maxattr = DLOCK_A_MAX,
+		.doit = dlock_nl_get_cluster,
 	},
 };
 

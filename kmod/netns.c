@@ -26,6 +26,7 @@ static int __net_init dlock_net_init(struct net *net)
 
 	dn->net = net;
 	atomic64_set(&dn->requests, 0);
+	dlock_cluster_init(dn);
 	err = dlock_obs_init(dn);
 	if (err)
 		return err;
@@ -39,6 +40,7 @@ static void __net_exit dlock_net_exit(struct net *net)
 {
 	struct dlock_net *dn = dlock_net(net);
 
+	dlock_cluster_exit(dn);
 	dlock_lease_exit(dn);
 	dlock_obs_exit(dn);
 }

@@ -225,6 +225,7 @@ static int dlock_netlink_event(struct notifier_block *nb, unsigned long event,
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
 	dlock_session_end(dlock_net(n->net), n->portid);
+	dlock_cl_sock_closed(dlock_net(n->net), n->portid);
 	return NOTIFY_DONE;
 }
 

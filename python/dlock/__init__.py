@@ -24,7 +24,8 @@ from .duration import to_ms
 from .errors import (Deadlock, Error, Interrupted, InvalidArgument,
                      LeaseReleased, LimitExceeded, NotFound, NotLoaded,
                      PermissionDenied, Timeout, WouldBlock)
-from .info import Config, Entry, Event, LockInfo, Lost, Status
+from .info import (Cluster, ClusterPeer, Config, Entry, Event, LockInfo, Lost,
+                   Status)
 from .lease import Lease
 from .watch import Watcher
 
@@ -107,6 +108,7 @@ for _f in (release, renew, set_value, break_lock, get, list, status, config,
 
 __all__ = [
     "Client", "Lease", "Watcher", "Status", "Config", "LockInfo", "Entry",
+    "Cluster", "ClusterPeer",
     "Event", "Lost", "Error", "WouldBlock", "Timeout", "Deadlock",
     "PermissionDenied", "NotFound", "NotLoaded", "LimitExceeded",
     "InvalidArgument", "Interrupted", "LeaseReleased", "lock", "semaphore",

@@ -106,6 +106,31 @@ class Lost(Structure):
                 ("reason", c_enum)]
 
 
+# Cluster configuration and state (dlock_get_cluster(3), LIBDLOCK_1.1).
+CLUSTER_ID_MAX, CLUSTER_NODES_MAX = 255, 7
+ROLE_NONE, ROLE_RECOVERING, ROLE_FOLLOWER, ROLE_CANDIDATE, ROLE_LEADER = \
+    0, 1, 2, 3, 4
+AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10     # Linux's, as dlock.h uses them
+
+
+class ClusterAddr(Structure):
+    _fields_ = [("family", c_int), ("port", ctypes.c_uint16),
+                ("addr", c_ubyte * 16)]
+
+
+class ClusterPeer(Structure):
+    _fields_ = [("id", c_uint32), ("endpoint", ClusterAddr),
+                ("last_contact_ms", c_int64), ("lag", c_int64),
+                ("tx", c_uint64), ("rx", c_uint64), ("dropped", c_uint64)]
+
+
+class Cluster(Structure):
+    _fields_ = [("id", c_uint32), ("listen", ClusterAddr),
+                ("n_peers", c_size_t), ("peers", POINTER(ClusterPeer)),
+                ("role", c_enum), ("leader", c_uint32), ("term", c_uint64),
+                ("commit", c_uint64)]
+
+
 LIST_CB = CFUNCTYPE(c_int, POINTER(LockInfo), c_void_p)
 EVENT_CB = CFUNCTYPE(None, c_void_p, POINTER(Event), c_void_p)
 LOST_CB = CFUNCTYPE(None, c_void_p, POINTER(Lost), c_void_p)
@@ -143,6 +168,14 @@ _PROTOTYPES = {
     "dlock_version": (c_char_p, []),
 }
 
+# Added after libdlock 0.1.0 (LIBDLOCK_1.1): an older libdlock.so.1 lacks
+# them, and only the calls that need them fail (require()).
+_OPTIONAL = {
+    "dlock_get_cluster": (c_int, [c_void_p, POINTER(POINTER(Cluster))]),
+    "dlock_set_cluster": (c_int, [c_void_p, POINTER(Cluster)]),
+    "dlock_cluster_free": (None, [POINTER(Cluster)]),
+}
+
 _lib = None
 
 
@@ -163,8 +196,21 @@ def get():
         for fn, (res, args) in _PROTOTYPES.items():
             f = getattr(lib, fn)
             f.restype, f.argtypes = res, args
+        for fn, (res, args) in _OPTIONAL.items():
+            if hasattr(lib, fn):
+                f = getattr(lib, fn)
+                f.restype, f.argtypes = res, args
         _lib = lib
     return _lib
+
+
+def require(lib, fn):
+    """@fn of @lib, or an Error saying the library is too old for it."""
+    if not hasattr(lib, fn):
+        from .errors import Error
+        raise Error(errno.ENOSYS, f"{fn}() needs a newer libdlock.so.1 "
+                    "(symbol version LIBDLOCK_1.1)")
+    return getattr(lib, fn)
 
 
 def check_signals():

@@ -24,7 +24,8 @@ import weakref
 
 from . import _lib, args
 from .errors import Error, NotFound, NotLoaded, Timeout, from_errno
-from .info import Config, LockInfo, Lost, Status, USER_LIMITS
+from .info import (Cluster, Config, LockInfo, Lost, Status, USER_LIMITS,
+                   parse_endpoint, set_addr)
 from .lease import Lease
 
 _LIST_RETRIES = 8
@@ -292,6 +293,55 @@ class Client:
             bits |= 1 << _lib.CFG_FIELDS.index(field)
         self._call("dlock_set_config", None, ctypes.byref(c), bits)
         return Config.from_c(c)
+
+    # ---- cluster ---------------------------------------------------------
+
+    def cluster(self):
+        """This namespace as a node of a cluster (a Cluster; id 0, role
+        "none": not in one)."""
+        get = _lib.require(self._lib, "dlock_get_cluster")
+        out = ctypes.POINTER(_lib.Cluster)()
+        err = get(self._handle(), ctypes.byref(out))
+        if err < 0:
+            raise self._fail(err)
+        try:
+            return Cluster.from_c(out.contents)
+        finally:
+            self._lib.dlock_cluster_free(out)
+
+    def set_cluster(self, id, listen_port, peers, *, listen_address=None):
+        """Make this namespace node @id of a cluster (CAP_NET_ADMIN): it
+        listens on UDP @listen_port (of @listen_address, default every
+        address) and @peers maps each other node's id to its endpoint,
+        "10.0.0.2:7400" or "[fd00::2]:7400".  The configuration replaces
+        the one in force as a whole.  Returns the Cluster now in force."""
+        c = _lib.Cluster()
+        c.id = args.u32(id, "id")
+        c.listen.port = args.u32(listen_port, "listen_port")
+        if not 1 <= c.listen.port <= 65535:
+            raise args.bad(f"listen_port {listen_port} is not a port "
+                           "(1..65535)")
+        if listen_address is not None:
+            set_addr(c.listen, listen_address, "listen_address")
+        peers = dict(peers)
+        arr = (_lib.ClusterPeer * max(len(peers), 1))()
+        for i, (pid, endpoint) in enumerate(sorted(peers.items())):
+            arr[i].id = args.u32(pid, "peer id")
+            arr[i].endpoint = parse_endpoint(endpoint, f"peer {pid}")
+        c.n_peers = len(peers)
+        c.peers = arr
+        setc = _lib.require(self._lib, "dlock_set_cluster")
+        err = setc(self._handle(), ctypes.byref(c))
+        if err < 0:
+            raise self._fail(err)
+        return self.cluster()
+
+    def leave_cluster(self):
+        """Back to single-node mode (CAP_NET_ADMIN)."""
+        setc = _lib.require(self._lib, "dlock_set_cluster")
+        err = setc(self._handle(), None)
+        if err < 0:
+            raise self._fail(err)
 
     # ---- event-loop form -------------------------------------------------
 

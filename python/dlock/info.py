@@ -8,10 +8,14 @@ with surrogateescape (bytes that are not UTF-8 survive a round trip, as in
 os.fsdecode) and values as bytes.
 """
 import ctypes
+import errno
+import ipaddress
+import socket
 from dataclasses import dataclass, field
 from typing import List, Optional, Union
 
 from . import _lib
+from .errors import InvalidArgument
 
 MODES = {"exclusive": _lib.MODE_EXCLUSIVE, "shared": _lib.MODE_SHARED,
          "semaphore": _lib.MODE_SEMAPHORE}
@@ -182,3 +186,108 @@ class Lost:
     def from_c(cls, lost):
         return cls(to_str(lost.name), lost.tag, lost.token,
                    LOST_NAMES.get(lost.reason, str(lost.reason)))
+
+
+def _bad(msg):
+    return InvalidArgument(errno.EINVAL, msg)
+
+
+ROLE_NAMES = {_lib.ROLE_NONE: "none", _lib.ROLE_RECOVERING: "recovering",
+              _lib.ROLE_FOLLOWER: "follower",
+              _lib.ROLE_CANDIDATE: "candidate", _lib.ROLE_LEADER: "leader"}
+
+
+def _addr(a):
+    """A struct dlock_cluster_addr's address as text, None for AF_UNSPEC."""
+    # inet_ntop, as dlockctl: ipaddress prints ::ffff:10.0.0.3 otherwise
+    # before Python 3.13.
+    if a.family == _lib.AF_INET:
+        return socket.inet_ntop(socket.AF_INET, bytes(a.addr[:4]))
+    if a.family == _lib.AF_INET6:
+        return socket.inet_ntop(socket.AF_INET6, bytes(a.addr))
+    return None
+
+
+def format_endpoint(a):
+    """ADDR:PORT, [ADDR]:PORT for IPv6, as dlockctl prints it."""
+    host = _addr(a)
+    return f"[{host}]:{a.port}" if a.family == _lib.AF_INET6 else \
+        f"{host}:{a.port}"
+
+
+def parse_endpoint(text, what="endpoint"):
+    """"10.0.0.2:7400" or "[fd00::2]:7400" into a _lib.ClusterAddr."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be str, not {type(text).__name__}")
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        raise _bad(f"{what} {text!r}: port missing")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if ":" not in host:
+            raise _bad(f"{what} {text!r}: not an IPv6 address in "
+                             "brackets")
+    elif ":" in host:
+        raise _bad(f"{what} {text!r}: an IPv6 address goes in "
+                         "brackets: [ADDR]:PORT")
+    a = _lib.ClusterAddr()
+    set_addr(a, host, what)
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise _bad(f"{what} {text!r}: {port!r} is not a port "
+                         "(1..65535)")
+    a.port = int(port)
+    return a
+
+
+def set_addr(a, host, what):
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise _bad(f"{what}: {host!r} is not an IPv4 or IPv6 address "
+                         "(names are not resolved)") from None
+    a.family = _lib.AF_INET6 if ip.version == 6 else _lib.AF_INET
+    ctypes.memmove(a.addr, ip.packed, len(ip.packed))
+
+
+@dataclass
+class ClusterPeer:
+    """Another node: its id, where it listens, and what this node saw of
+    it.  last_contact: seconds since a datagram from it was accepted (None:
+    never); lag: log entries it has yet to acknowledge (None: not known,
+    this node is not the leader); tx, rx, dropped: datagrams."""
+    id: int
+    endpoint: str
+    last_contact: Optional[float] = None
+    lag: Optional[int] = None
+    tx: int = 0
+    rx: int = 0
+    dropped: int = 0
+
+    @classmethod
+    def from_c(cls, p):
+        return cls(p.id, format_endpoint(p.endpoint),
+                   None if p.last_contact_ms < 0 else p.last_contact_ms / 1000,
+                   None if p.lag < 0 else p.lag, p.tx, p.rx, p.dropped)
+
+
+@dataclass
+class Cluster:
+    """The namespace as a node of a cluster.  id 0 and role "none": not in
+    one.  role: "none", "recovering", "follower", "candidate", "leader";
+    leader: its id (None: none known); listen_address None: every
+    address."""
+    id: int
+    role: str
+    leader: Optional[int] = None
+    term: int = 0
+    commit: int = 0
+    listen_port: int = 0
+    listen_address: Optional[str] = None
+    peers: List[ClusterPeer] = field(default_factory=list)
+
+    @classmethod
+    def from_c(cls, c):
+        return cls(c.id, ROLE_NAMES.get(c.role, str(c.role)),
+                   c.leader or None, c.term, c.commit, c.listen.port,
+                   _addr(c.listen),
+                   [ClusterPeer.from_c(c.peers[i]) for i in range(c.n_peers)])

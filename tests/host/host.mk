@@ -33,7 +33,17 @@ $(HOST_TEST_METRICS): tests/host/test_metrics.c $(BUILD)/userspace/dlockctl/metr
 	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
 		$(BUILD)/userspace/dlockctl/metrics.o
 
-check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TEST_METRICS) $(DLOCKCTL) module \
+# The cluster configuration file of setconf/showconf, on its own.
+HOST_TEST_CLUSTER_CONF := $(BUILD)/tests/host/test_cluster_conf
+
+$(HOST_TEST_CLUSTER_CONF): tests/host/test_cluster_conf.c userspace/dlockctl/cluster_conf.c \
+		userspace/dlockctl/cluster_conf.h userspace/lib/dlock.h tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests -Iuserspace/dlockctl -o $@ $< \
+		userspace/dlockctl/cluster_conf.c
+
+check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TEST_METRICS) \
+		$(HOST_TEST_CLUSTER_CONF) $(DLOCKCTL) module \
 		$(PY_LAYOUT) $(BUILD)/$(LIB_SONAME)
 	@$(HOST_TEST_LIB)
 	@$(HOST_TEST_OUTPUT)
@@ -41,12 +51,14 @@ check-host: $(HOST_TEST_LIB) $(HOST_TEST_OUTPUT) $(HOST_TEST_DURATION) $(HOST_TE
 		$(PYTHON) tests/host/test_python.py
 	@$(HOST_TEST_DURATION)
 	@$(HOST_TEST_METRICS)
+	@$(HOST_TEST_CLUSTER_CONF)
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-dlockctl.sh
 	@DLOCKCTL=$(DLOCKCTL) tests/host/test-docs.sh
 	@tests/host/test-man3.sh
 	@tests/host/test-install.sh
 	@tests/host/test-modparams.sh
 	@tests/host/test-versions.sh
+	@tests/host/test-exports.sh
 
 $(PY_LAYOUT): tests/host/py_layout.c userspace/lib/dlock.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)

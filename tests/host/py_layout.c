@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "dlock.h"
 
 #define S(s) printf(#s " %zu\n", sizeof(struct s))
@@ -62,6 +63,19 @@ int main(void)
 	S(dlock_lost);
 	F(dlock_lost, name); F(dlock_lost, tag); F(dlock_lost, token);
 	F(dlock_lost, reason);
+	S(dlock_cluster_addr);
+	F(dlock_cluster_addr, family); F(dlock_cluster_addr, port);
+	F(dlock_cluster_addr, addr);
+	S(dlock_cluster_peer);
+	F(dlock_cluster_peer, id); F(dlock_cluster_peer, endpoint);
+	F(dlock_cluster_peer, last_contact_ms); F(dlock_cluster_peer, lag);
+	F(dlock_cluster_peer, tx); F(dlock_cluster_peer, rx);
+	F(dlock_cluster_peer, dropped);
+	S(dlock_cluster);
+	F(dlock_cluster, id); F(dlock_cluster, listen);
+	F(dlock_cluster, n_peers); F(dlock_cluster, peers);
+	F(dlock_cluster, role); F(dlock_cluster, leader);
+	F(dlock_cluster, term); F(dlock_cluster, commit);
 	/* Constants the binding copies. */
 	printf("const NAME_MAX %d\nconst OWNER_MAX %d\nconst VALUE_MAX %d\n",
 	       DLOCK_NAME_MAX, DLOCK_OWNER_MAX, DLOCK_VALUE_MAX);
@@ -81,5 +95,14 @@ int main(void)
 	printf("const USER_LIMIT_AUTO %u\n", DLOCK_USER_LIMIT_AUTO);
 	printf("const CFG_MAX_TTL_MS %u\nconst CFG_MAX_USER_VALUE_BYTES %u\n",
 	       DLOCK_CFG_MAX_TTL_MS, DLOCK_CFG_MAX_USER_VALUE_BYTES);
+	printf("const CLUSTER_ID_MAX %d\nconst CLUSTER_NODES_MAX %d\n",
+	       DLOCK_CLUSTER_ID_MAX, DLOCK_CLUSTER_NODES_MAX);
+	printf("const ROLE_NONE %d\nconst ROLE_RECOVERING %d\n"
+	       "const ROLE_FOLLOWER %d\nconst ROLE_CANDIDATE %d\n"
+	       "const ROLE_LEADER %d\n", DLOCK_ROLE_NONE,
+	       DLOCK_ROLE_RECOVERING, DLOCK_ROLE_FOLLOWER,
+	       DLOCK_ROLE_CANDIDATE, DLOCK_ROLE_LEADER);
+	printf("const AF_UNSPEC %d\nconst AF_INET %d\nconst AF_INET6 %d\n",
+	       AF_UNSPEC, AF_INET, AF_INET6);
 	return 0;
 }

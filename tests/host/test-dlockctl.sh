@@ -104,5 +104,27 @@ expect 2 "option '--ttl' does not apply here" "observe refuses lock options" -- 
 expect 3 'not loaded' "a valid elect without the module exits 3" -- elect x v --ttl 30 -- true
 expect 3 'not loaded' "a valid observe without the module exits 3" -- -j observe x
 
+# setconf reads the whole file before it opens the module: a bad file is
+# exit 2 naming file and line (here, without the module, a file that got as
+# far as sending would be exit 3), a good one gets as far as the module.
+conf=$(mktemp -d)
+trap 'rm -rf "$conf"' EXIT
+printf '[Cluster]\nId = 1\nListenPort = 7400\n\n[Peer]\nId = 2\nEndpoint = 10.0.0.2\n' >"$conf/cluster.conf"
+expect 2 "^dlockctl: $conf/cluster.conf:7: Endpoint: port missing\$" "setconf names file, line and problem, exit 2" -- setconf "$conf/cluster.conf"
+expect 2 '^dlockctl: \(stdin\):1: \[Peer\] before \[Cluster\]$' "setconf - reads stdin and names it" -- setconf - <<<'[Peer]'
+printf '[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\nEndpoint = [fd00::2]:7400\n' >"$conf/good.conf"
+expect 3 'not loaded' "a valid setconf without the module exits 3" -- setconf "$conf/good.conf"
+expect 3 'not loaded' "a file without [Cluster] (leave) is valid" -- setconf /dev/null
+expect 1 "$conf/none.conf: No such file or directory" "setconf of a missing file exits 1 and names it" -- setconf "$conf/none.conf"
+expect 2 'missing FILE' "setconf without FILE is a usage error" -- setconf
+expect 2 "unexpected argument 'b'" "setconf with two files is a usage error" -- setconf a b
+expect 2 "unknown option '--bogus'" "setconf refuses an option" -- setconf --bogus
+expect 2 '-j does not apply' "showconf -j is a usage error" -- -j showconf
+expect 2 "unexpected argument 'x'" "showconf takes no argument" -- showconf x
+expect 2 "unknown argument 'join'" "cluster with an unknown word is a usage error" -- cluster join
+expect 2 "unexpected argument 'now'" "cluster leave takes nothing more" -- cluster leave now
+expect 3 'not loaded' "cluster without the module exits 3" -- -j cluster
+expect 3 'not loaded' "cluster leave without the module exits 3" -- cluster leave
+
 echo "1..$n"
 [ "$failed" = 0 ]

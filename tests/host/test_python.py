@@ -28,7 +28,10 @@ def layout():
                "dlock_acquire_opts": _lib.AcquireOpts,
                "dlock_lease": _lib.Lease, "dlock_owner": _lib.Owner,
                "dlock_entry": _lib.Entry, "dlock_lock_info": _lib.LockInfo,
-               "dlock_event": _lib.Event, "dlock_lost": _lib.Lost}
+               "dlock_event": _lib.Event, "dlock_lost": _lib.Lost,
+               "dlock_cluster_addr": _lib.ClusterAddr,
+               "dlock_cluster_peer": _lib.ClusterPeer,
+               "dlock_cluster": _lib.Cluster}
     seen, wrong = set(), []
     for line in out.splitlines():
         key, *nums = line.split()
@@ -232,6 +235,52 @@ def versions():
     with open(os.path.join(ROOT, "VERSION")) as f:
         want = f.read().strip()
     assert dlock.__version__ == want and dlock.version() == want, want
+
+
+@test("cluster endpoints: IPv4 and bracketed IPv6 parse and print back, bad ones are named")
+def cluster_endpoints():
+    from dlock import info
+    for text in ("10.0.0.2:7400", "[fd00::2]:1", "[::ffff:10.0.0.3]:65535"):
+        a = info.parse_endpoint(text)
+        assert info.format_endpoint(a) == text, (text, info.format_endpoint(a))
+    a = info.parse_endpoint("[FD00:0::2]:7400")
+    assert (a.family, a.port, bytes(a.addr)[:2]) == (_lib.AF_INET6, 7400, b"\xfd\0")
+    for text, words in (("10.0.0.2", "port missing"),
+                        ("fd00::2:7400", "goes in brackets"),
+                        ("[10.0.0.2]:7400", "not an IPv6 address"),
+                        ("node2:7400", "names are not resolved"),
+                        ("10.0.0.2:0", "not a port"),
+                        ("10.0.0.2:65536", "not a port"),
+                        ("10.0.0.2:x", "not a port")):
+        e = raises(dlock.InvalidArgument, info.parse_endpoint, text)
+        assert e.errno == errno.EINVAL and words in e.reason, (text, e)
+
+
+@test("a Cluster from libdlock's struct: role, leader, listen, peers, counters")
+def cluster_from_c():
+    from dlock import info
+    c = _lib.Cluster(id=3, role=_lib.ROLE_FOLLOWER, leader=1, term=7, commit=9)
+    c.listen.port = 7400
+    peers = (_lib.ClusterPeer * 2)()
+    peers[0].id, peers[0].endpoint = 1, info.parse_endpoint("[fd00::1]:7401")
+    peers[0].last_contact_ms, peers[0].lag, peers[0].tx = 1500, -1, 5
+    peers[1].id, peers[1].endpoint = 2, info.parse_endpoint("10.0.0.2:7402")
+    peers[1].last_contact_ms, peers[1].lag, peers[1].rx = -1, 4, 6
+    c.n_peers, c.peers = 2, peers
+    got = dlock.Cluster.from_c(c)
+    assert got == dlock.Cluster(3, "follower", 1, 7, 9, 7400, None, [
+        dlock.ClusterPeer(1, "[fd00::1]:7401", 1.5, None, 5, 0, 0),
+        dlock.ClusterPeer(2, "10.0.0.2:7402", None, 4, 0, 6, 0)]), got
+    alone = dlock.Cluster.from_c(_lib.Cluster())
+    assert (alone.id, alone.role, alone.leader, alone.peers) == \
+        (0, "none", None, []), alone
+
+
+@test("the cluster calls on a libdlock without them: Error ENOSYS naming LIBDLOCK_1.1")
+def cluster_old_library():
+    e = raises(dlock.Error, _lib.require, object(), "dlock_get_cluster")
+    assert e.errno == errno.ENOSYS and "LIBDLOCK_1.1" in e.reason, e
+    assert _lib.require(_lib.get(), "dlock_get_cluster")
 
 
 @test("pip installs python/ offline into a prefix, and the copy imports")

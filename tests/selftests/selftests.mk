@@ -4,7 +4,8 @@
 KSFT_DIR := .cache/ksft
 SELFTEST_BIN := $(BUILD)/selftests/dlock_test
 LOCKTEST_BIN := $(BUILD)/selftests/lock_test
-LOCK2TEST_BIN := $(BUILD)/selftests/lock2_test
+# the raw tests of configuration, inspection, watch and abuse (lock2.h)
+LOCK2TEST_BIN := $(patsubst %,$(BUILD)/selftests/%_test,config inspect watch abuse)
 LIBTEST_BIN := $(BUILD)/selftests/lib_test
 LIB2TEST_BIN := $(BUILD)/selftests/lib2_test
 BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
@@ -12,6 +13,7 @@ RELTEST_BIN := $(BUILD)/selftests/reliable_test
 SECTEST_BIN := $(BUILD)/selftests/security_test
 ERRTEST_BIN := $(BUILD)/selftests/errors_test
 ELECTTEST_BIN := $(BUILD)/selftests/elect_test
+CLUSTERTEST_BIN := $(BUILD)/selftests/cluster_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -27,8 +29,9 @@ $(LOCKTEST_BIN): tests/selftests/lock_test.c tests/selftests/nlraw.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
 
-$(LOCK2TEST_BIN): tests/selftests/lock2_test.c tests/selftests/nlraw.h \
-		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+$(LOCK2TEST_BIN): $(BUILD)/selftests/%: tests/selftests/%.c tests/selftests/lock2.h \
+		tests/selftests/nlraw.h tests/selftests/lockreq.h uapi/linux/dlock.h \
+		$(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) \
 		-pthread -o $@ $<
@@ -80,6 +83,13 @@ selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
 	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN) $(ERRTEST_BIN)
 selftests: $(LIB2TEST_BIN)
 selftests: $(ELECTTEST_BIN)
+selftests: $(CLUSTERTEST_BIN)
+
+# Cluster mode across three namespaces (cluster_test.sh makes them).
+$(CLUSTERTEST_BIN): tests/selftests/cluster_test.c tests/selftests/nlraw.h \
+		tests/selftests/lockreq.h tests/tap.h uapi/linux/dlock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -o $@ $<
 
 check-vm: all selftests
 	@$(VM_RUN) --ko $(KO) --timeout 900 -- env DLOCK_BUILD=$(CURDIR)/$(BUILD) \

@@ -99,6 +99,7 @@ static bool prometheus;	/* `metrics`: status in the Prometheus format */
 
 int cmd_status(int argc, char **argv)
 {
+	struct dlock_cluster *cl = NULL;
 	struct dlock_status st;
 	struct dlock *d;
 	int err;
@@ -114,6 +115,9 @@ int cmd_status(int argc, char **argv)
 		dlock_close(d);
 		return err;
 	}
+	/* A module without cluster support says so: status leaves it out. */
+	if (!prometheus && dlock_get_cluster(d, &cl))
+		cl = NULL;
 	if (prometheus) {
 		metrics_prometheus(stdout, &st);
 	} else if (json) {
@@ -125,6 +129,10 @@ int cmd_status(int argc, char **argv)
 		out_json_u64(stdout, true, "netns_cookie", st.netns_cookie);
 		printf(",\"memory\":%" PRIu64, st.memory);
 		metrics_status_json(stdout, &st);
+		if (cl)
+			printf(",\"role\":\"%s\"", cluster_role_name(cl->role));
+		if (cl && cl->id)
+			printf(",\"node\":%u", cl->id);
 		printf("}\n");
 	} else {
 		printf("version: %s\nleases: %" PRIu64 "\nwaiters: %" PRIu64
@@ -133,7 +141,11 @@ int cmd_status(int argc, char **argv)
 		       st.version, st.leases, st.waiters, st.requests,
 		       st.netns_cookie, st.memory);
 		metrics_status_text(stdout, &st);
+		if (cl && cl->id)
+			printf("role: %s\nnode: %u\n",
+			       cluster_role_name(cl->role), cl->id);
 	}
+	dlock_cluster_free(cl);
 	dlock_close(d);
 	return 0;
 }
@@ -178,6 +190,12 @@ static const struct command commands[] = {
 	  "campaign for leadership of NAME, then run CMD as leader with VALUE published" },
 	{ "observe", cmd_observe, "observe NAME",
 	  "print the leader's value of election NAME each time it changes" },
+	{ "setconf", cmd_setconf, "setconf FILE",
+	  "configure this node's cluster from FILE (- for stdin; CAP_NET_ADMIN)" },
+	{ "showconf", cmd_showconf, "showconf",
+	  "print the cluster configuration in force, as a file setconf reads" },
+	{ "cluster", cmd_cluster, "cluster [leave]",
+	  "this node's role, leader, term and peers; leave: back to single-node mode" },
 };
 
 static void print_help(FILE *f)

@@ -112,5 +112,11 @@ int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_elect(int argc, char **argv);
 int cmd_observe(int argc, char **argv);
+int cmd_setconf(int argc, char **argv);
+int cmd_showconf(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+
+/* "leader", "follower", ... as status and cluster print them. */
+const char *cluster_role_name(enum dlock_role role);
 
 #endif /* DLOCKCTL_H */

@@ -527,6 +527,77 @@ int dlock_observe_next(struct dlock_observer *o, int timeout_ms,
 /* dlock_observe_end() - stop observing (the handle stays open).  NULL ok. */
 void dlock_observe_end(struct dlock_observer *o);
 
+/* ---- cluster configuration (cluster.c, LIBDLOCK_1.1) --------------------
+ *
+ * A network namespace is a single node (the default) or one node of a
+ * cluster that replicates its lock table to its peers over UDP.  Setting a
+ * cluster needs CAP_NET_ADMIN in the namespace's user namespace.  A module
+ * without cluster support answers both calls with -EOPNOTSUPP.
+ */
+
+/* An IPv4 or IPv6 address and a UDP port. */
+struct dlock_cluster_addr {
+	int family;		/* AF_INET or AF_INET6; AF_UNSPEC: no address
+				 * (listen: every address, IPv6 and IPv4) */
+	uint16_t port;		/* in host byte order */
+	uint8_t addr[16];	/* network byte order; AF_INET: the first 4 */
+};
+
+/* Another node of the cluster. */
+struct dlock_cluster_peer {
+	uint32_t id;			/* 1..DLOCK_CLUSTER_ID_MAX */
+	struct dlock_cluster_addr endpoint;	/* where it listens */
+	/* dlock_get_cluster() only; ignored by dlock_set_cluster(): */
+	int64_t last_contact_ms;	/* since a datagram from it was
+					 * accepted; -1: never */
+	int64_t lag;			/* log entries it has yet to
+					 * acknowledge; -1: not known (this
+					 * node is not the leader) */
+	uint64_t tx;			/* datagrams sent to it */
+	uint64_t rx;			/* datagrams from it accepted */
+	uint64_t dropped;		/* datagrams from it dropped */
+};
+
+/*
+ * A node's cluster configuration and, from dlock_get_cluster(), its state.
+ * id 0: not in a cluster (single-node mode).
+ */
+struct dlock_cluster {
+	uint32_t id;			/* this node, 1..DLOCK_CLUSTER_ID_MAX */
+	struct dlock_cluster_addr listen;	/* port, and address or
+						 * AF_UNSPEC */
+	size_t n_peers;			/* < DLOCK_CLUSTER_NODES_MAX */
+	struct dlock_cluster_peer *peers;
+	/* dlock_get_cluster() only; ignored by dlock_set_cluster(): */
+	enum dlock_role role;		/* DLOCK_ROLE_NONE when id is 0 */
+	uint32_t leader;		/* the leader's id; 0: none known */
+	uint64_t term;			/* election term */
+	uint64_t commit;		/* log index committed */
+};
+
+/*
+ * dlock_set_cluster() - make the caller's network namespace the node
+ * @cluster->id of a cluster with @cluster's peers, replacing the
+ * configuration in force as a whole (the same one again changes nothing);
+ * @cluster NULL or its id 0: leave the cluster, back to single-node mode.
+ * A refused configuration changes nothing; dlock_strerror() says why.
+ * Return: 0, -EINVAL (checked before sending: an id out of range, a peer
+ * with this node's id or another's, too many peers, an address family
+ * other than AF_INET/AF_INET6, port 0), -EPERM, -EOPNOTSUPP (a module
+ * without cluster support), or another negative errno.
+ */
+int dlock_set_cluster(struct dlock *d, const struct dlock_cluster *cluster);
+
+/*
+ * dlock_get_cluster() - read the cluster configuration and state of the
+ * caller's network namespace into *@out (id 0, role DLOCK_ROLE_NONE: not in
+ * a cluster).  Free it with dlock_cluster_free().
+ * Return: 0, -EOPNOTSUPP (a module without cluster support), or another
+ * negative errno.
+ */
+int dlock_get_cluster(struct dlock *d, struct dlock_cluster **out);
+void dlock_cluster_free(struct dlock_cluster *cluster);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A namespace's cluster instance: the replication core and its lock table,
+ * created when SET_CLUSTER names this node, destroyed on leave, namespace
+ * exit or module unload.  The core is single-threaded policy: one mutex
+ * (c->lock) is held around every call into it, and everything it calls back
+ * (send, reply, the table's wait-done and lost hooks) runs under it.  Its
+ * timer is a delayed work re-armed at repl_next_timer() after every call.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "dlock.h"
+#include "cluster.h"
+#include "wire.h"
+
+/*
+ * The core's timing, read when a node is configured.  Writable so a test
+ * can shorten the lock-delay (a fresh node grants nothing for one max TTL:
+ * it cannot tell a first start from a restart, docs/protocol.md R3).
+ */
+static unsigned int cluster_hb_ms = 50;
+module_param(cluster_hb_ms, uint, 0644);
+MODULE_PARM_DESC(cluster_hb_ms, "cluster: leader heartbeat period, ms");
+
+static unsigned int cluster_elect_ms = 500;
+module_param(cluster_elect_ms, uint, 0644);
+MODULE_PARM_DESC(cluster_elect_ms, "cluster: shortest election timeout, ms (the longest is twice it)");
+
+static unsigned int cluster_session_ms = 5000;
+module_param(cluster_session_ms, uint, 0644);
+MODULE_PARM_DESC(cluster_session_ms, "cluster: a silent node's leases end after this, ms");
+
+static unsigned int cluster_max_ttl_ms = 60000;
+module_param(cluster_max_ttl_ms, uint, 0644);
+MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the lock-delay after a start");
+
+static unsigned int cluster_log_cap = 4096;
+module_param(cluster_log_cap, uint, 0644);
+MODULE_PARM_DESC(cluster_log_cap, "cluster: log entries kept in memory (about 1.6 KB each)");
+
+#define NS_MS	1000000ULL
+
+/* ---- the core's callbacks -------------------------------------------- */
+
+static void *dlock_cl_alloc(void *ctx, size_t size)
+{
+	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static void dlock_cl_free(void *ctx, void *p)
+{
+	kvfree(p);
+}
+
+static void dlock_cl_free_sized(void *ctx, void *p, size_t size)
+{
+	kvfree(p);
+}
+
+static const struct repl_env dlock_cl_env_tmpl = {
+	.alloc = dlock_cl_alloc,
+	.free = dlock_cl_free,
+	.send = dlock_cl_send,
+	.reply = dlock_cl_reply,
+};
+
+/* Arms the core's timer at repl_next_timer(); c->lock held. */
+void dlock_cluster_rearm(struct dlock_cluster *c)
+{
+	u64 at, now = ktime_get_ns();
+	unsigned long delay = 0;
+
+	lockdep_assert_held(&c->lock);
+	if (c->dying)
+		return;
+	at = repl_next_timer(c->r);
+	/* CLIENT_ENDs waiting for a leader are retried at least this often. */
+	if (!list_empty(&c->ending))
+		at = min(at, now + 100 * NS_MS);
+	if (at > now)
+		delay = nsecs_to_jiffies(at - now) + 1;
+	mod_delayed_work(system_wq, &c->tick, delay);
+}
+
+static void dlock_cl_tick(struct work_struct *w)
+{
+	struct dlock_cluster *c = container_of(to_delayed_work(w),
+					       struct dlock_cluster, tick);
+	u64 now;
+
+	mutex_lock(&c->lock);
+	if (!c->dying) {
+		now = ktime_get_ns();
+		repl_tick(c->r, now);
+		dlock_cl_retry_ending(c, now);
+		dlock_cluster_rearm(c);
+	}
+	mutex_unlock(&c->lock);
+}
+
+u8 dlock_cluster_role_of(struct dlock_cluster *c)
+{
+	struct repl_status st;
+
+	lockdep_assert_held(&c->lock);
+	repl_status(c->r, &st);
+	switch (st.role) {
+	case REPL_LEADER:
+		return DLOCK_ROLE_LEADER;
+	case REPL_CANDIDATE:
+		return DLOCK_ROLE_CANDIDATE;
+	case REPL_FOLLOWER:
+		return DLOCK_ROLE_FOLLOWER;
+	default:
+		return DLOCK_ROLE_RECOVERING;
+	}
+}
+
+/* The role GET_STATUS reports: DLOCK_ROLE_NONE on a single node. */
+u8 dlock_cluster_role(struct dlock_net *dn)
+{
+	struct dlock_cluster *c;
+	u8 role = DLOCK_ROLE_NONE;
+
+	if (!dlock_clustered(dn))
+		return role;
+	down_read(&dn->cluster_sem);
+	c = dn->cluster;
+	if (c) {
+		mutex_lock(&c->lock);
+		role = dlock_cluster_role_of(c);
+		mutex_unlock(&c->lock);
+	}
+	up_read(&dn->cluster_sem);
+	return role;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+/*
+ * The table's hash seed must be the same on every node (the wait-for walk
+ * and the dump order depend on it): derived from the node ids, which every
+ * node of one cluster configures alike.
+ */
+static u64 dlock_cl_seed(const struct dlock_cl_conf *cf)
+{
+	u64 h = 0x646c6f636b2d636cULL;
+	u16 i;
+
+	for (i = 0; i < cf->nr; i++)
+		h = (h ^ cf->node[i].id) * 0x100000001b3ULL;
+	return h;
+}
+
+static void dlock_cl_fill_cfg(struct dlock_cluster *c)
+{
+	struct repl_cfg *rc = &c->rcfg;
+	u64 elect = max(cluster_elect_ms, 2 * cluster_hb_ms + 1) * NS_MS;
+
+	memset(rc, 0, sizeof(*rc));
+	rc->nr_nodes = c->conf.nr;
+	rc->self = c->self;
+	rc->log_cap = max(cluster_log_cap, 4U * REPL_MAX_BATCH);
+	rc->max_clients = 4096;
+	rc->max_snap_bytes = 256ULL << 20;
+	rc->drift_ppm = 1000;
+	rc->hb_ns = max(cluster_hb_ms, 1U) * NS_MS;
+	rc->elect_min_ns = elect;
+	rc->elect_max_ns = 2 * elect;
+	rc->max_ttl_ns = max(cluster_max_ttl_ms, 1U) * NS_MS;
+	rc->session_ns = max(cluster_session_ms, 1U) * NS_MS;
+	rc->msg_life_ns = elect;
+	rc->wall_ns = ktime_get_real_ns();
+	rc->wall_skew_ms = 1000;
+	/* Grows across reboots with the wall clock; never 0. */
+	rc->incarnation = ktime_get_real_ns() | 1;
+	rc->seed = get_random_u64();
+}
+
+static void dlock_cl_free_all(struct dlock_cluster *c)
+{
+	if (c->r)
+		repl_destroy(c->r);
+	if (c->sm)
+		table_sm_destroy(c->sm);
+	dlock_cl_clients_free(c);
+	kvfree(c->txbuf);
+	kvfree(c->rxbuf);
+	kvfree(c->rxmsg);
+	kfree(c);
+}
+
+int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
+			struct dlock_cluster **out, struct netlink_ext_ack *ack)
+{
+	struct table_sm_cfg scfg = {
+		.nr_shards = 16,
+		.alloc = dlock_cl_alloc,
+		.free = dlock_cl_free_sized,
+		.hooks = &dlock_cl_hooks,
+	};
+	struct repl_env env = dlock_cl_env_tmpl;
+	struct dlock_cluster *c;
+	int err;
+	u16 i;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	c->dn = dn;
+	memcpy(&c->conf, cf, sizeof(*cf));
+	for (i = 0; i < cf->nr; i++)
+		if (cf->node[i].id == cf->id)
+			c->self = i;
+	mutex_init(&c->lock);
+	skb_queue_head_init(&c->rxq);
+	INIT_WORK(&c->rx_work, dlock_cl_rx_work);
+	INIT_DELAYED_WORK(&c->tick, dlock_cl_tick);
+	INIT_LIST_HEAD(&c->pending);
+	INIT_LIST_HEAD(&c->ending);
+	xa_init(&c->clients);
+	xa_init(&c->by_id);
+	/* Client ids must not repeat across this node's boots (table_sm_tomb.c). */
+	c->next_client = (u32)(ktime_get_real_ns() >> 20);
+	c->txbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
+	c->rxbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
+	c->rxmsg = kvmalloc(sizeof(*c->rxmsg), GFP_KERNEL_ACCOUNT);
+	scfg.hash_seed = dlock_cl_seed(cf);
+	scfg.hctx = c;
+	c->sm = table_sm_create(&scfg);
+	dlock_cl_fill_cfg(c);
+	env.ctx = c;
+	if (!c->txbuf || !c->rxbuf || !c->rxmsg || !c->sm) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->r = repl_create(&c->rcfg, &env, &table_sm_ops, c->sm,
+			   ktime_get_ns());
+	if (!c->r) {
+		NL_SET_ERR_MSG(ack, "cannot start the replication core (memory, or module parameters out of range)");
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = dlock_cl_sock_open(c, ack);
+	if (err)
+		goto fail;
+	mutex_lock(&c->lock);
+	dlock_cluster_rearm(c);
+	mutex_unlock(&c->lock);
+	*out = c;
+	return 0;
+fail:
+	dlock_cl_free_all(c);
+	return err;
+}
+
+/*
+ * Every request waiting for an answer gets -ESHUTDOWN first, so the
+ * caller's write lock on cluster_sem is not held up by them.
+ */
+void dlock_cluster_quiesce(struct dlock_cluster *c)
+{
+	struct dlock_cl_pending *p, *n;
+
+	mutex_lock(&c->lock);
+	c->dying = true;
+	list_for_each_entry_safe(p, n, &c->pending, node) {
+		list_del_init(&p->node);
+		p->res.status = -ESHUTDOWN;
+		p->done = true;
+		complete(&p->comp);
+	}
+	mutex_unlock(&c->lock);
+}
+
+/*
+ * Nothing may run afterwards: the socket goes first (after it no datagram
+ * is queued), then the receive work and the timer, which check c->dying
+ * and do not re-arm.
+ */
+void dlock_cluster_stop(struct dlock_cluster *c)
+{
+	dlock_cluster_quiesce(c);
+	dlock_cl_sock_close(c);
+	cancel_work_sync(&c->rx_work);
+	skb_queue_purge(&c->rxq);
+	cancel_delayed_work_sync(&c->tick);
+	dlock_cl_free_all(c);
+}
+
+void dlock_cluster_init(struct dlock_net *dn)
+{
+	dn->cluster = NULL;
+	init_rwsem(&dn->cluster_sem);
+}
+
+/* Namespace exit or module unload: no request can be running any more. */
+void dlock_cluster_exit(struct dlock_net *dn)
+{
+	struct dlock_cluster *c;
+
+	down_write(&dn->cluster_sem);
+	c = dn->cluster;
+	WRITE_ONCE(dn->cluster, NULL);
+	up_write(&dn->cluster_sem);
+	if (c)
+		dlock_cluster_stop(c);
+}

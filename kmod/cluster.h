@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Cluster mode (issue 14): one replication core (repl.h) and its lock table
+ * (table_sm.h) per network namespace, driven by a kernel UDP socket, a work
+ * item and a timer.  Kernel-only mechanism:
+ *   cluster.c      instance life cycle, the core's callbacks, its timer
+ *   cluster_sock.c the UDP socket: receive queue, send, drop counters
+ *   cluster_req.c  local clients: requests through the core, answers
+ *   cluster_nl.c   DLOCK_CMD_SET_CLUSTER / DLOCK_CMD_GET_CLUSTER
+ * See docs/cluster.md.
+ */
+#ifndef DLOCK_CLUSTER_H
+#define DLOCK_CLUSTER_H
+
+#include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <linux/dlock.h>
+
+#include "repl.h"
+#include "table_sm.h"
+
+struct dlock_net;
+struct socket;
+
+/* Datagrams waiting for the receive work; more are dropped and counted. */
+#define DLOCK_CL_RXQ_MAX	512
+
+/* What a configuration says: compared whole, so "the same again" is a no-op. */
+struct dlock_cl_conf {
+	u32 id;			/* this node */
+	u16 port;
+	u8 addr_len;		/* 0: every address */
+	u8 addr[16];
+	u16 nr;			/* nodes, this one included */
+	/* Sorted by id: the index is the core's node number. */
+	struct {
+		u32 id;
+		u16 port;
+		u8 addr_len;
+		u8 addr[16];
+	} node[DLOCK_CLUSTER_NODES_MAX];
+};
+
+struct dlock_cl_peer {
+	/* Where it is, in the socket's family (IPv4-mapped on an IPv6 one). */
+	struct in6_addr a6;
+	__be16 port;
+	atomic64_t tx, rx, dropped;
+	atomic64_t last_rx;	/* ktime_get_ns() of the last accepted one */
+};
+
+/* A local netlink socket that sent a lock command: one client of the core. */
+struct dlock_cl_client {
+	u32 portid;
+	struct sock *sk;	/* held */
+	u32 id;			/* client id, unique across this node's boots */
+	u32 req;		/* last request id used */
+	struct mutex lock;	/* one request at a time: ids stay in order */
+	struct list_head waits;	/* queued acquires (dlock_cl_wait), c->lock */
+	bool used;		/* sent a command: needs a CLIENT_END */
+};
+
+/* A queued acquire, remembered so its WAIT_DONE can name the lock. */
+struct dlock_cl_wait {
+	struct list_head node;
+	u64 cookie;
+	u8 name_len;
+	char name[];
+};
+
+/* A CLIENT_END not answered yet: sent again until it is. */
+struct dlock_cl_ending {
+	struct list_head node;
+	struct repl_cmd cmd;
+	u64 sent;		/* 0: not accepted by the core yet */
+};
+
+/* A request waiting for its answer (on its handler's stack). */
+struct dlock_cl_pending {
+	struct list_head node;
+	u32 client, req;
+	const char *name;	/* ACQUIRE: for the WAIT_DONE of a queued one */
+	u8 name_len;
+	u64 cookie;
+	struct dlock_cl_client *cl;
+	bool done;
+	struct repl_result res;
+	struct completion comp;
+};
+
+struct dlock_cluster {
+	struct dlock_net *dn;
+	struct dlock_cl_conf conf;
+	u16 self;
+	/* Every call into the core and everything it calls back. */
+	struct mutex lock;
+	bool dying;
+	struct repl *r;
+	struct table_sm *sm;
+	struct repl_cfg rcfg;
+	u8 *txbuf;		/* WIRE_MAX bytes */
+	u8 *rxbuf;
+	struct repl_msg *rxmsg;
+	struct dlock_cl_peer peer[DLOCK_CLUSTER_NODES_MAX];
+	struct socket *sock;
+	struct sk_buff_head rxq;
+	struct work_struct rx_work;
+	struct delayed_work tick;
+	atomic64_t stray;	/* datagrams from no peer's address */
+	struct list_head pending;
+	struct list_head ending;
+	struct xarray clients;	/* portid -> dlock_cl_client */
+	struct xarray by_id;	/* client id -> dlock_cl_client */
+	u32 next_client;
+};
+
+/* cluster.c */
+int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
+			struct dlock_cluster **out, struct netlink_ext_ack *ack);
+void dlock_cluster_quiesce(struct dlock_cluster *c);
+void dlock_cluster_stop(struct dlock_cluster *c);
+void dlock_cluster_rearm(struct dlock_cluster *c);
+u8 dlock_cluster_role_of(struct dlock_cluster *c);
+extern const struct table_sm_hooks dlock_cl_hooks;
+void dlock_cl_reply(void *ctx, const struct repl_cmd *cmd,
+		    const struct repl_result *res);
+
+/* cluster_sock.c */
+int dlock_cl_sock_open(struct dlock_cluster *c, struct netlink_ext_ack *ack);
+void dlock_cl_sock_close(struct dlock_cluster *c);
+void dlock_cl_send(void *ctx, const struct repl_msg *m);
+void dlock_cl_rx_work(struct work_struct *w);
+
+/* cluster_req.c */
+void dlock_cl_clients_free(struct dlock_cluster *c);
+void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now);
+
+/* Entry points from the rest of the module (dlock.h declares them too). */
+#endif /* DLOCK_CLUSTER_H */

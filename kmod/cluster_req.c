@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Local clients of a cluster node.  Each netlink socket that sends a lock
+ * command is one client of the core (a client id unique across this node's
+ * boots, request ids increasing); its command goes through repl_request()
+ * (the core forwards it to the leader) and the handler sleeps until the
+ * command is applied here (env->reply), sending it again with the same
+ * request id while no answer came (the core's dedup makes that safe), or
+ * gives up with an error.  A queued acquire's outcome and a lost lease come
+ * from the table while it applies (hooks) and go to the socket as WAIT_DONE
+ * and LOST.  A closed socket's CLIENT_END is sent until it is answered.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+#include <linux/dlock.h>
+
+#include "dlock.h"
+#include "cluster.h"
+
+/* How long a request waits for its answer, and how often it is re-sent. */
+#define DLOCK_CL_ANSWER_MS	3000
+#define DLOCK_CL_RESEND_MS	300
+#define NS_MS			1000000ULL
+
+/* ---- clients ---------------------------------------------------------- */
+
+static void dlock_cl_client_free(struct dlock_cl_client *cl)
+{
+	struct dlock_cl_wait *w, *n;
+
+	list_for_each_entry_safe(w, n, &cl->waits, node)
+		kfree(w);
+	sock_put(cl->sk);
+	kfree(cl);
+}
+
+/* The client of the socket that sent @skb, made on its first command. */
+static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
+						   const struct sk_buff *skb)
+{
+	u32 portid = NETLINK_CB(skb).portid;
+	struct sock *sk = NETLINK_CB(skb).sk;
+	struct dlock_cl_client *cl;
+
+	lockdep_assert_held(&c->lock);
+	cl = xa_load(&c->clients, portid);
+	if (cl && cl->sk == sk)
+		return cl;
+	if (cl)	/* an older socket on this port id, closing: it is ended */
+		return ERR_PTR(-EBUSY);
+	cl = kzalloc(sizeof(*cl), GFP_KERNEL_ACCOUNT);
+	if (!cl)
+		return ERR_PTR(-ENOMEM);
+	cl->portid = portid;
+	cl->sk = sk;
+	cl->id = ++c->next_client;
+	mutex_init(&cl->lock);
+	INIT_LIST_HEAD(&cl->waits);
+	if (xa_err(xa_store(&c->clients, portid, cl, GFP_KERNEL)))
+		goto free;
+	if (xa_err(xa_store(&c->by_id, cl->id, cl, GFP_KERNEL))) {
+		xa_erase(&c->clients, portid);
+		goto free;
+	}
+	sock_hold(sk);
+	return cl;
+free:
+	kfree(cl);
+	return ERR_PTR(-ENOMEM);
+}
+
+void dlock_cl_clients_free(struct dlock_cluster *c)
+{
+	struct dlock_cl_ending *e, *n;
+	struct dlock_cl_client *cl;
+	unsigned long i;
+
+	xa_for_each(&c->clients, i, cl)
+		dlock_cl_client_free(cl);
+	xa_destroy(&c->clients);
+	xa_destroy(&c->by_id);
+	list_for_each_entry_safe(e, n, &c->ending, node)
+		kfree(e);
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
+static void dlock_cl_add_wait(struct dlock_cl_pending *p)
+{
+	struct dlock_cl_wait *w;
+
+	w = kmalloc(struct_size(w, name, p->name_len), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return;	/* its WAIT_DONE will be missed: the socket learns */
+	w->cookie = p->cookie;
+	w->name_len = p->name_len;
+	memcpy(w->name, p->name, p->name_len);
+	list_add_tail(&w->node, &p->cl->waits);
+}
+
+/* The core's reply: a command of a client of this node was applied. */
+void dlock_cl_reply(void *ctx, const struct repl_cmd *cmd,
+		    const struct repl_result *res)
+{
+	struct dlock_cluster *c = ctx;
+	struct dlock_cl_pending *p;
+	struct dlock_cl_ending *e;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(p, &c->pending, node) {
+		if (p->client != cmd->client || p->req != cmd->req || p->done)
+			continue;
+		p->res = *res;
+#ifndef DLOCK_PLANT_CL_WAIT_LOST
+		if (res->status == REPL_QUEUED && p->name)
+			dlock_cl_add_wait(p);
+#endif
+		p->done = true;
+		complete(&p->comp);
+		return;
+	}
+	list_for_each_entry(e, &c->ending, node) {
+		if (e->cmd.client == cmd->client && e->cmd.req == cmd->req) {
+			list_del(&e->node);
+			kfree(e);
+			return;
+		}
+	}
+}
+
+static struct dlock_cl_client *dlock_cl_client_by_id(struct dlock_cluster *c,
+						     u16 node, u32 client)
+{
+	if (node != c->self)
+		return NULL;	/* another node answers its own clients */
+	return xa_load(&c->by_id, client);
+}
+
+static void dlock_cl_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
+			       int status, u64 token, u64 index)
+{
+	struct dlock_cluster *c = ctx;
+	struct dlock_cl_client *cl = dlock_cl_client_by_id(c, node, client);
+	struct dlock_cl_wait *w;
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!cl)
+		return;
+	list_for_each_entry(w, &cl->waits, node)
+		if (w->cookie == cookie)
+			goto found;
+	dlock_sock_missed(cl->sk);
+	return;
+found:
+	list_del(&w->node);
+	skb = genlmsg_new(dlock_wait_done_size(w->name_len), GFP_KERNEL);
+	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,
+				DLOCK_CMD_WAIT_DONE) : NULL;
+	if (!hdr ||
+	    nla_put(skb, DLOCK_A_NAME, w->name_len, w->name) ||
+	    nla_put_u64_64bit(skb, DLOCK_A_COOKIE, cookie, DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(skb, DLOCK_A_SESSION, tsm_key(node, client),
+			      DLOCK_A_PAD) ||
+	    nla_put_u32(skb, DLOCK_A_ERROR, -status) ||
+	    (!status && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, token,
+					  DLOCK_A_PAD))) {
+		kfree_skb(skb);
+		dlock_sock_missed(cl->sk);
+	} else {
+		genlmsg_end(skb, hdr);
+		sock_hold(cl->sk);
+		dlock_deliver(cl->sk, skb);
+	}
+	kfree(w);
+}
+
+static void dlock_cl_lost(void *ctx, u16 node, u32 client, u64 tag,
+			  const char *name, u32 len, u64 token, int reason)
+{
+	struct dlock_cluster *c = ctx;
+	struct dlock_cl_client *cl = dlock_cl_client_by_id(c, node, client);
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!cl)
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,
+				DLOCK_CMD_LOST) : NULL;
+	if (!hdr || nla_put(skb, DLOCK_A_NAME, len, name) ||
+	    nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, tag, DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(skb, DLOCK_A_SESSION, tsm_key(node, client),
+			      DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(skb, DLOCK_A_TOKEN, token, DLOCK_A_PAD) ||
+	    nla_put_u8(skb, DLOCK_A_REASON, reason)) {
+		kfree_skb(skb);
+		dlock_sock_missed(cl->sk);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	sock_hold(cl->sk);
+	dlock_deliver(cl->sk, skb);
+}
+
+const struct table_sm_hooks dlock_cl_hooks = {
+	.wait_done = dlock_cl_wait_done,
+	.lost = dlock_cl_lost,
+};
+
+/* ---- socket close ----------------------------------------------------- */
+
+static void dlock_cl_send_ending(struct dlock_cluster *c,
+				 struct dlock_cl_ending *e, u64 now)
+{
+	if (!repl_request(c->r, &e->cmd, now))
+		e->sent = now;
+}
+
+/* Each CLIENT_END not answered: again, a second after it was last sent. */
+void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now)
+{
+	struct dlock_cl_ending *e, *n;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry_safe(e, n, &c->ending, node)
+		if (!e->sent || now - e->sent > 1000 * NS_MS)
+			dlock_cl_send_ending(c, e, now);
+}
+
+/*
+ * NETLINK_URELEASE of @portid: if that socket was a client, its session
+ * ends cluster-wide (its socket-bound leases and waits go on every node).
+ */
+void dlock_cl_sock_closed(struct dlock_net *dn, u32 portid)
+{
+	struct dlock_cl_client *cl;
+	struct dlock_cl_ending *e;
+	struct dlock_cluster *c;
+
+	if (!dlock_clustered(dn))
+		return;
+	down_read(&dn->cluster_sem);
+	c = dn->cluster;
+	if (!c)
+		goto out;
+	mutex_lock(&c->lock);
+	cl = xa_load(&c->clients, portid);
+	if (!cl || !sock_flag(cl->sk, SOCK_DEAD))
+		goto unlock;
+	xa_erase(&c->clients, portid);
+	xa_erase(&c->by_id, cl->id);
+#ifndef DLOCK_PLANT_CL_NO_CLIENT_END
+	e = cl->used && !c->dying ? kzalloc(sizeof(*e), GFP_KERNEL) : NULL;
+	if (e && !tsm_encode(&e->cmd, REPL_OP_CLIENT_END, 0, cl->id,
+			     cl->req + 1, NULL)) {
+		list_add_tail(&e->node, &c->ending);
+		dlock_cl_send_ending(c, e, ktime_get_ns());
+		dlock_cluster_rearm(c);
+	} else {
+		kfree(e);
+	}
+#endif
+	dlock_cl_client_free(cl);
+unlock:
+	mutex_unlock(&c->lock);
+out:
+	up_read(&dn->cluster_sem);
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static int dlock_cl_request_error(struct netlink_ext_ack *ack, int err)
+{
+	switch (err) {
+	case -EAGAIN:
+		NL_SET_ERR_MSG(ack, "cluster: no leader yet, or the leader is in its lock-delay; retry");
+		break;
+	case -EBUSY:
+		NL_SET_ERR_MSG(ack, "cluster: the replicated log is full; retry");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG(ack, "cluster: command refused by the replication core (TTL above the cluster's maximum?)");
+		break;
+	}
+	return err;
+}
+
+/* An error the table gave, as the user reads it (the table's own reason is
+ * not replicated).
+ */
+static int dlock_cl_table_error(struct netlink_ext_ack *ack, u8 op, int err)
+{
+	switch (err) {
+	case -EAGAIN:
+		NL_SET_ERR_MSG(ack, "lock is held");
+		break;
+	case -EPERM:
+		if (op == REPL_OP_BREAK)
+			NL_SET_ERR_MSG(ack, "breaking a lock needs CAP_NET_ADMIN");
+		else
+			NL_SET_ERR_MSG(ack, "lock is not held by this owner");
+		break;
+	case -ENOENT:
+		NL_SET_ERR_MSG(ack, "no such lock, lease or queued request");
+		break;
+	case -EDEADLK:
+		NL_SET_ERR_MSG(ack, "waiting would deadlock");
+		break;
+	case -ESHUTDOWN:
+		NL_SET_ERR_MSG(ack, "this socket's session has ended");
+		break;
+	case -ESTALE:
+		NL_SET_ERR_MSG(ack, "cluster: request superseded by a newer one of this socket");
+		break;
+	}
+	return err;
+}
+
+/*
+ * Runs @cmd for the client of @skb and waits for its answer in @p.
+ * Returns 0 (answer in p->res) or -errno with an extack message.
+ */
+static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
+			struct genl_info *info, struct repl_cmd *cmd,
+			struct dlock_cl_pending *p)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(DLOCK_CL_ANSWER_MS);
+	struct dlock_cl_client *cl;
+	long left;
+	int err;
+
+	mutex_lock(&c->lock);
+	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
+	mutex_unlock(&c->lock);
+	if (cl == ERR_PTR(-ESHUTDOWN))
+		NL_SET_ERR_MSG(info->extack, "cluster: this node is leaving or being reconfigured; retry");
+	else if (IS_ERR(cl))
+		NL_SET_ERR_MSG(info->extack, "cluster: cannot register this socket as a client");
+	if (IS_ERR(cl))
+		return PTR_ERR(cl);
+	mutex_lock(&cl->lock);
+	mutex_lock(&c->lock);
+	init_completion(&p->comp);
+	p->cl = cl;
+	p->client = cl->id;
+	p->req = ++cl->req;
+	cmd->client = p->client;
+	cmd->req = p->req;
+	cl->used = true;
+	err = c->dying ? -ESHUTDOWN : repl_request(c->r, cmd, ktime_get_ns());
+	if (!err) {
+		list_add_tail(&p->node, &c->pending);
+		dlock_cluster_rearm(c);
+	}
+	mutex_unlock(&c->lock);
+	if (err) {
+		mutex_unlock(&cl->lock);
+		return dlock_cl_request_error(info->extack, err);
+	}
+#ifdef DLOCK_PLANT_CL_REPLY_EARLY
+	/* Planted bug: answered when accepted, not when applied. */
+	mutex_lock(&c->lock);
+	p->done = true;
+	left = 0;
+	goto answered;
+#endif
+	for (;;) {
+		left = wait_for_completion_killable_timeout(&p->comp,
+				msecs_to_jiffies(DLOCK_CL_RESEND_MS));
+		mutex_lock(&c->lock);
+		if (p->done || left < 0 || time_after(jiffies, deadline))
+			break;
+		/* No answer yet: the leader may have changed; same request id. */
+		if (!c->dying && !repl_request(c->r, cmd, ktime_get_ns()))
+			dlock_cluster_rearm(c);
+		mutex_unlock(&c->lock);
+	}
+#ifdef DLOCK_PLANT_CL_REPLY_EARLY
+answered:
+#endif
+	list_del_init(&p->node);
+	err = p->done ? 0 : left < 0 ? -EINTR : -ETIMEDOUT;
+	mutex_unlock(&c->lock);
+	mutex_unlock(&cl->lock);
+	if (err == -ETIMEDOUT)
+		NL_SET_ERR_MSG(info->extack, "cluster: no answer in time (no leader reachable?); the command may still take effect");
+	else if (!err && p->res.status < 0)
+		err = dlock_cl_table_error(info->extack, cmd->op,
+					   p->res.status);
+	return err;
+}
+
+/* The instance, read-locked, or NULL (then single-node mode serves). */
+static struct dlock_cluster *dlock_cl_enter(struct dlock_net *dn)
+{
+	down_read(&dn->cluster_sem);
+	if (dn->cluster)
+		return dn->cluster;
+	up_read(&dn->cluster_sem);
+	return NULL;
+}
+
+static void dlock_cl_leave(struct dlock_net *dn)
+{
+	up_read(&dn->cluster_sem);
+}
+
+static int dlock_cl_reply_msg(struct genl_info *info,
+			      int (*fill)(struct sk_buff *, void *), void *arg)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &dlock_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || fill(msg, arg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+struct dlock_cl_acq {
+	struct dlock_cl_pending p;
+	u32 ttl_ms;
+};
+
+static int dlock_cl_fill_acquire(struct sk_buff *msg, void *arg)
+{
+	struct dlock_cl_acq *a = arg;
+
+	if (a->ttl_ms && nla_put_u32(msg, DLOCK_A_TTL_MS, a->ttl_ms))
+		return -EMSGSIZE;
+	if (a->p.res.status == REPL_QUEUED)
+		return nla_put_flag(msg, DLOCK_A_QUEUED) ||
+		       nla_put_u64_64bit(msg, DLOCK_A_COOKIE, a->p.cookie,
+					 DLOCK_A_PAD);
+	return nla_put_u64_64bit(msg, DLOCK_A_TOKEN, a->p.res.token,
+				 DLOCK_A_PAD) ||
+	       nla_put_u32(msg, DLOCK_A_COUNT, a->p.res.count);
+}
+
+/* A parsed acquire (lockcmd.c checked it) in cluster mode. */
+int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
+		     const struct dl_acquire_req *rq)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dlock_cl_acq a = {};
+	struct tsm_body b = {};
+	struct dlock_caller who;
+	struct dlock_cluster *c;
+	struct repl_cmd *cmd;
+	int err;
+
+	c = dlock_cl_enter(dn);
+	if (!c) {
+		NL_SET_ERR_MSG(info->extack, "cluster: this node left the cluster meanwhile; retry");
+		return -EAGAIN;
+	}
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	if (!cmd) {
+		err = -ENOMEM;
+		goto out;
+	}
+	dlock_caller_of(skb, dn, &who);
+	b.name = rq->name;
+	b.name_len = rq->name_len;
+	b.mode = rq->mode;
+	b.flags = rq->flags;
+	b.permits = rq->permits;
+	b.wait_ms = rq->wait_ms;
+	b.uid = who.uid;
+	b.privileged = who.privileged;
+	b.tag = rq->tag;
+	b.cookie = rq->cookie;
+	b.owner = rq->owner;
+	b.owner_len = rq->owner_len;
+	err = tsm_encode(cmd, REPL_OP_ACQUIRE, 0, 0, 0, &b);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack, "cluster: command too long for one log entry");
+		goto out;
+	}
+	/* Cut to the cluster's cap, as a single node cuts to its own. */
+	a.ttl_ms = min(rq->ttl_ms, (u32)div_u64(c->rcfg.max_ttl_ns, NS_MS));
+	cmd->ttl = (u64)a.ttl_ms * NS_MS;
+	a.p.name = rq->name;
+	a.p.name_len = rq->name_len;
+	a.p.cookie = rq->cookie;
+	err = dlock_cl_run(c, skb, info, cmd, &a.p);
+	if (!err)
+		err = dlock_cl_reply_msg(info, dlock_cl_fill_acquire, &a);
+out:
+	kfree(cmd);
+	dlock_cl_leave(dn);
+	return err;
+}
+
+static int dlock_cl_fill_count(struct sk_buff *msg, void *arg)
+{
+	struct dlock_cl_pending *p = arg;
+
+	return nla_put_u32(msg, DLOCK_A_COUNT, p->res.count);
+}
+
+static int dlock_cl_fill_none(struct sk_buff *msg, void *arg)
+{
+	return 0;
+}
+
+/* The owner a release, renew or set-value speaks for. */
+static int dlock_cl_owner(struct genl_info *info, struct tsm_body *b)
+{
+	struct nlattr *own = info->attrs[DLOCK_A_OWNER];
+
+	if (own && info->attrs[DLOCK_A_OWNER_TAG]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, own,
+				    "give an owner string or an owner tag, not both");
+		return -EINVAL;
+	}
+	if (own) {
+		b->owner = nla_data(own);
+		b->owner_len = nla_len(own);
+	} else if (info->attrs[DLOCK_A_OWNER_TAG]) {
+		b->tag = nla_get_u64(info->attrs[DLOCK_A_OWNER_TAG]);
+	}
+	return 0;
+}
+
+/* Builds the entry of RELEASE, RENEW, SET_VALUE, CANCEL or BREAK. */
+static int dlock_cl_parse(struct sk_buff *skb, struct genl_info *info,
+			  struct repl_cmd *cmd)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct nlattr **attrs = info->attrs;
+	struct tsm_body b = {};
+	struct dlock_caller who;
+	u8 op;
+	int err = 0;
+
+	if (DLOCK_REQUIRE(info, DLOCK_A_NAME, "lock name"))
+		return -EINVAL;
+	b.name = nla_data(attrs[DLOCK_A_NAME]);
+	b.name_len = nla_len(attrs[DLOCK_A_NAME]);
+	dlock_caller_of(skb, dn, &who);
+	b.privileged = who.privileged;
+	switch (info->genlhdr->cmd) {
+	case DLOCK_CMD_RELEASE:
+		op = REPL_OP_RELEASE;
+		b.uid = who.uid;
+		err = dlock_cl_owner(info, &b);
+		break;
+	case DLOCK_CMD_RENEW:
+		op = REPL_OP_RENEW;
+		b.uid = who.uid;
+		if (DLOCK_REQUIRE(info, DLOCK_A_TTL_MS, "TTL"))
+			return -EINVAL;
+		cmd->ttl = (u64)nla_get_u32(attrs[DLOCK_A_TTL_MS]) * NS_MS;
+		if (!cmd->ttl) {
+			NL_SET_ERR_MSG(info->extack, "a renewal needs a TTL above zero");
+			return -EINVAL;
+		}
+		err = dlock_cl_owner(info, &b);
+		break;
+	case DLOCK_CMD_SET_VALUE:
+		op = REPL_OP_SET_VALUE;
+		b.uid = who.uid;
+		if (DLOCK_REQUIRE(info, DLOCK_A_VALUE, "value"))
+			return -EINVAL;
+		b.value = nla_data(attrs[DLOCK_A_VALUE]);
+		b.value_len = nla_len(attrs[DLOCK_A_VALUE]);
+		err = dlock_cl_owner(info, &b);
+		break;
+	case DLOCK_CMD_CANCEL:
+		op = REPL_OP_CANCEL;
+		b.privileged = false;
+		if (DLOCK_REQUIRE(info, DLOCK_A_COOKIE, "request cookie"))
+			return -EINVAL;
+		b.cookie = nla_get_u64(attrs[DLOCK_A_COOKIE]);
+		break;
+	default:	/* DLOCK_CMD_BREAK */
+		op = REPL_OP_BREAK;
+		if (attrs[DLOCK_A_TOKEN])
+			b.token = nla_get_u64(attrs[DLOCK_A_TOKEN]);
+		break;
+	}
+	if (err)
+		return err;
+	if (tsm_encode(cmd, op, 0, 0, 0, &b)) {
+		NL_SET_ERR_MSG(info->extack, "cluster: command too long for one log entry");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A cancelled wait sends no WAIT_DONE: forget it. */
+static void dlock_cl_forget_wait(struct dlock_cluster *c,
+				 struct dlock_cl_client *cl, u64 cookie)
+{
+	struct dlock_cl_wait *w;
+
+	mutex_lock(&c->lock);
+	list_for_each_entry(w, &cl->waits, node) {
+		if (w->cookie == cookie) {
+			list_del(&w->node);
+			kfree(w);
+			break;
+		}
+	}
+	mutex_unlock(&c->lock);
+}
+
+/* RELEASE, RENEW, SET_VALUE, CANCEL and BREAK in cluster mode. */
+int dlock_cl_command(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dlock_net *dn = dlock_net(genl_info_net(info));
+	struct dlock_cl_pending p = {};
+	struct dlock_cluster *c;
+	struct repl_cmd *cmd;
+	u8 nlcmd = info->genlhdr->cmd;
+	int err;
+
+	c = dlock_cl_enter(dn);
+	if (!c) {
+		NL_SET_ERR_MSG(info->extack, "cluster: this node left the cluster meanwhile; retry");
+		return -EAGAIN;
+	}
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	err = cmd ? dlock_cl_parse(skb, info, cmd) : -ENOMEM;
+	if (!err)
+		err = dlock_cl_run(c, skb, info, cmd, &p);
+	if (err)
+		goto out;
+	if (nlcmd == DLOCK_CMD_CANCEL)
+		dlock_cl_forget_wait(c, p.cl, nla_get_u64(info->attrs[DLOCK_A_COOKIE]));
+	if (nlcmd == DLOCK_CMD_RELEASE)
+		err = dlock_cl_reply_msg(info, dlock_cl_fill_count, &p);
+	else if (nlcmd == DLOCK_CMD_RENEW || nlcmd == DLOCK_CMD_SET_VALUE)
+		err = dlock_cl_reply_msg(info, dlock_cl_fill_none, &p);
+out:
+	kfree(cmd);
+	dlock_cl_leave(dn);
+	return err;
+}

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# dlockctl setconf, showconf and cluster, in the guest.  What needs no
+# cluster support in the module runs always: a bad file is refused with its
+# line named and exit 2 before dlockctl opens a netlink socket at all.  What
+# needs it (setconf then showconf round trip, -j cluster's keys, leave)
+# runs when the module answers DLOCK_CMD_GET_CLUSTER; a module that answers
+# EOPNOTSUPP (or EINVAL) makes those checks "ok N # SKIP kernel has no
+# cluster support", and then the refusal itself is checked.
+# Prints TAP.
+# shellcheck source=tests/selftests/clienv.sh
+. "$(dirname "$0")/clienv.sh"
+ns=dlock-clus-$$
+trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; ip netns del $ns-b 2>/dev/null; rm -rf "$tmp"' EXIT
+ip netns add $ns
+ip -n $ns link set lo up
+# in_ns CMD...: in a namespace of its own, so that a failure here leaves
+# the init namespace's node alone.
+in_ns() { ip netns exec $ns "$@"; }
+# cluster_id: the node id of $ns, 0 outside a cluster.
+cluster_id() { in_ns "$dl" -j cluster | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n # SKIP kernel has no cluster support: $1"
+}
+
+# ---- refused files, whatever the module ---------------------------------
+
+printf '[Cluster]\nId = 1\nListenPort = 7400\n\n[Peer]\nId = 2\nEndpoint = 10.0.0.2\n' >"$tmp/noport.conf"
+printf '[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 1\nEndpoint = 10.0.0.2:7400\n' >"$tmp/ownid.conf"
+printf '[Peer]\nId = 2\nEndpoint = 10.0.0.2:7400\n' >"$tmp/peerfirst.conf"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nBogus = 1\n' >"$tmp/unknown.conf"
+cat >"$tmp/good.conf" <<'EOF'
+# three nodes on this machine's loopback
+[Cluster]
+Id = 1
+ListenPort = 7401
+ListenAddress = 127.0.0.1
+
+[Peer]
+Id = 2
+Endpoint = 127.0.0.1:7402
+
+[Peer]
+Id = 3
+Endpoint = 127.0.0.1:7403
+EOF
+
+# refused FILE LINE-MESSAGE: exit 2, the message, and no netlink socket
+# opened (strace sees every socket(2) of dlockctl).
+refused() {
+	local out rc
+	out=$(strace -f -qq -e trace=socket -o "$tmp/strace" "$dl" setconf "$1" 2>&1)
+	rc=$?
+	[ $rc = 2 ] && [ "$out" = "dlockctl: $1:$2" ] && ! grep -q AF_NETLINK "$tmp/strace"
+	ok $? "setconf ${1##*/}: refused with line and reason, exit 2, no netlink socket opened (exit $rc: $out; $(grep -c AF_NETLINK "$tmp/strace") netlink sockets)"
+}
+refused "$tmp/noport.conf" "7: Endpoint: port missing"
+refused "$tmp/ownid.conf" "5: Id: 1 is this node's own id ([Cluster], line 1)"
+refused "$tmp/peerfirst.conf" "1: [Peer] before [Cluster]"
+refused "$tmp/unknown.conf" "4: unknown key 'Bogus' in [Cluster]"
+out=$(printf '[Cluster]\nId = 300\n' | "$dl" setconf - 2>&1)
+rc=$?
+[ $rc = 2 ] && [ "$out" = "dlockctl: (stdin):2: Id: '300' is not a node id (1..255)" ]
+ok $? "setconf - : a bad file on stdin is refused, exit 2 (exit $rc: $out)"
+# The control: a good file does get to the module, so the check above sees
+# the socket it would open.
+in_ns strace -f -qq -e trace=socket -o "$tmp/strace" "$dl" setconf /dev/null >/dev/null 2>&1
+grep -q AF_NETLINK "$tmp/strace"
+ok $? "control: a valid setconf opens a netlink socket (strace sees it)"
+
+# ---- the probe ----------------------------------------------------------
+
+out=$(in_ns "$dl" -j cluster 2>&1)
+rc=$?
+if [ $rc = 0 ]; then
+	support=1
+elif [ $rc = 1 ] && grep -qE 'no cluster support|Invalid argument' <<<"$out"; then
+	support=0
+else
+	support=0
+	ok 1 "probe: dlockctl -j cluster exits 0 or says there is no cluster support (exit $rc: $out)"
+fi
+
+if [ $support = 0 ]; then
+	out=$(in_ns "$dl" setconf "$tmp/good.conf" 2>&1)
+	rc=$?
+	[ $rc = 1 ] && grep -qE 'setconf: (this dlock module has no cluster support|Invalid argument)' <<<"$out"
+	ok $? "without cluster support, a valid setconf fails with exit 1 and says so (exit $rc: $out)"
+	out=$(in_ns "$dl" -j status)
+	json "$out" "assert 'role' not in d, d"
+	ok $? "without cluster support, status -j has no role ($out)"
+	for t in "a new namespace is not in a cluster" \
+		"setconf then showconf gives the file back" \
+		"showconf's output is a file setconf takes" \
+		"the same file again changes nothing" \
+		"a refused file leaves the configuration in force" \
+		"-j cluster has exactly its keys" \
+		"cluster prints role, id and peers" \
+		"status shows the role and node id" \
+		"python: Client.set_cluster()" \
+		"python: Client.cluster(), leave_cluster()" \
+		"IPv6 round trip" \
+		"cluster leave" \
+		"setconf of a file without [Cluster] leaves" \
+		"setconf needs CAP_NET_ADMIN" \
+		"a configuration the kernel refuses changes nothing" \
+		"two namespaces over veth take their configurations" \
+		"two nodes agree on one leader" \
+		"both leave"; do
+		skip "$t"
+	done
+	nothing_left
+	echo "1..$n"
+	[ "$failed" = 0 ]
+	exit
+fi
+
+# ---- with cluster support -----------------------------------------------
+
+json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'peers': []}, d"
+ok $? "a new namespace is not in a cluster ($out)"
+
+canon='[Cluster]
+Id = 1
+ListenPort = 7401
+ListenAddress = 127.0.0.1
+
+[Peer]
+Id = 2
+Endpoint = 127.0.0.1:7402
+
+[Peer]
+Id = 3
+Endpoint = 127.0.0.1:7403'
+in_ns "$dl" setconf "$tmp/good.conf"
+rc=$?
+shown=$(in_ns "$dl" showconf)
+[ $rc = 0 ] && [ "$shown" = "$canon" ]
+ok $? "setconf then showconf gives the file back, canonical (exit $rc: ${shown//$'\n'/|})"
+in_ns "$dl" showconf >"$tmp/shown.conf"
+in_ns "$dl" setconf "$tmp/shown.conf" && [ "$(in_ns "$dl" showconf)" = "$canon" ]
+ok $? "showconf's output is a file setconf takes, to the same configuration"
+
+in_ns "$dl" setconf "$tmp/good.conf" && [ "$(in_ns "$dl" showconf)" = "$canon" ]
+ok $? "the same file again is accepted and changes nothing"
+
+out=$(in_ns "$dl" setconf "$tmp/noport.conf" 2>&1)
+rc=$?
+[ $rc = 2 ] && [ "$(in_ns "$dl" showconf)" = "$canon" ]
+ok $? "a refused file leaves the configuration in force (exit $rc: $out)"
+
+out=$(in_ns "$dl" -j cluster)
+json "$out" "
+assert sorted(d) == ['commit', 'id', 'leader', 'peers', 'role', 'term'], sorted(d)
+assert d['id'] == 1 and d['role'] in ('recovering', 'follower', 'candidate', 'leader'), d
+assert d['leader'] is None or d['leader'] in (1, 2, 3), d
+assert isinstance(d['term'], int) and isinstance(d['commit'], int), d
+assert [p['id'] for p in d['peers']] == [2, 3], d
+assert [p['endpoint'] for p in d['peers']] == ['127.0.0.1:7402', '127.0.0.1:7403'], d
+for p in d['peers']:
+    assert sorted(p) == ['dropped', 'endpoint', 'id', 'lag', 'last_contact_ms', 'rx', 'tx'], sorted(p)
+    assert all(p[k] is None or (isinstance(p[k], int) and p[k] >= 0) for k in ('last_contact_ms', 'lag')), p
+    assert all(isinstance(p[k], int) and p[k] >= 0 for k in ('tx', 'rx', 'dropped')), p
+"
+ok $? "-j cluster has exactly its keys, this node's id and its peers ($out)"
+out=$(in_ns "$dl" cluster)
+grep -qE '^role: (recovering|follower|candidate|leader)$' <<<"$out" &&
+	grep -qx 'id: 1' <<<"$out" && grep -qx 'peer 3: 127.0.0.1:7403' <<<"$out"
+ok $? "cluster prints role, id and peers (${out//$'\n'/|})"
+
+st=$(in_ns "$dl" status)
+stj=$(in_ns "$dl" -j status)
+grep -qE '^role: (recovering|follower|candidate|leader)$' <<<"$st" && grep -qx 'node: 1' <<<"$st" &&
+	json "$stj" "assert d['role'] in ('recovering', 'follower', 'candidate', 'leader') and d['node'] == 1, d"
+ok $? "status shows the role and node id (${st//$'\n'/|}; $stj)"
+
+# The Python binding (python/dlock over libdlock.so.1) sets and reads the
+# same configuration.
+# py CODE [ARG...]: CODE with a Client c, ARGs in sys.argv[1:].
+py() {
+	local code=$1
+	shift
+	in_ns env DLOCK_LIBRARY="${DLOCK_LIBRARY:-$(dirname "$dl")/libdlock.so.1}" \
+		PYTHONPATH="$PWD/python" python3 -c "import dlock, json, sys; c = dlock.Client(); $code" "$@"
+}
+in_ns "$dl" cluster leave
+out=$(py 'print(c.set_cluster(1, 7401, {3: "127.0.0.1:7403", 2: "127.0.0.1:7402"}, listen_address="127.0.0.1").id)' 2>&1)
+rc=$?
+shown=$(in_ns "$dl" showconf)
+[ $rc = 0 ] && [ "$out" = 1 ] && [ "$shown" = "$canon" ]
+ok $? "python: Client.set_cluster() gives the configuration setconf gave (exit $rc: $out; ${shown//$'\n'/|})"
+out=$(py 'x = c.cluster(); j = json.loads(sys.argv[1])
+assert (x.id, x.role, x.leader, x.listen_port, x.listen_address) == (j["id"], j["role"], j["leader"], 7401, "127.0.0.1"), (x, j)
+assert [(p.id, p.endpoint) for p in x.peers] == [(p["id"], p["endpoint"]) for p in j["peers"]], (x, j)
+c.leave_cluster(); assert c.cluster().role == "none"' "$(in_ns "$dl" -j cluster)" 2>&1)
+rc=$?
+[ $rc = 0 ] && [ "$(cluster_id)" = 0 ]
+ok $? "python: Client.cluster() says what -j cluster says; leave_cluster() leaves (exit $rc: $out)"
+in_ns "$dl" setconf "$tmp/good.conf"
+
+printf '[Cluster]\nId = 5\nListenPort = 7405\nListenAddress = ::1\n[Peer]\nId = 6\nEndpoint = [::1]:7406\n' >"$tmp/v6.conf"
+in_ns "$dl" setconf "$tmp/v6.conf"
+rc=$?
+shown=$(in_ns "$dl" showconf)
+[ $rc = 0 ] && [ "$shown" = $'[Cluster]\nId = 5\nListenPort = 7405\nListenAddress = ::1\n\n[Peer]\nId = 6\nEndpoint = [::1]:7406' ]
+ok $? "IPv6: a new configuration replaces the old as a whole, round trip (exit $rc: ${shown//$'\n'/|})"
+
+in_ns "$dl" cluster leave
+rc=$?
+out=$(in_ns "$dl" -j cluster)
+json "$out" "assert d['id'] == 0 and d['role'] == 'none' and d['peers'] == [], d" &&
+	[ $rc = 0 ] && ! in_ns "$dl" status | grep -q '^role:' &&
+	in_ns "$dl" showconf | grep -q '^# Not in a cluster'
+ok $? "cluster leave: back to single-node mode, status without role, showconf a comment (exit $rc: $out)"
+
+in_ns "$dl" setconf "$tmp/good.conf" && in_ns "$dl" setconf /dev/null
+rc=$?
+out=$(in_ns "$dl" -j cluster)
+json "$out" "assert d['id'] == 0 and d['role'] == 'none', d" && [ $rc = 0 ]
+ok $? "setconf of a file without [Cluster] leaves (exit $rc: $out)"
+
+# stdin: uid 1000 may not read the file in $tmp, and must get as far as
+# the kernel.
+out=$(in_ns setpriv --reuid=1000 --regid=1000 --clear-groups "$dl" setconf - <"$tmp/good.conf" 2>&1)
+rc=$?
+[ $rc = 1 ] && grep -qE '^dlockctl: setconf: .*(CAP_NET_ADMIN|not permitted)' <<<"$out" &&
+	[ "$(cluster_id)" = 0 ]
+ok $? "setconf needs CAP_NET_ADMIN: uid 1000 is refused by the kernel, exit 1, nothing changes (exit $rc: $out)"
+
+# A configuration the file allows but the kernel refuses (its port is
+# taken): exit 1 with the kernel's reason, and nothing changes.
+in_ns python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 7401))
+open(sys.argv[1], "w").close(); time.sleep(600)' "$tmp/bound" &
+holder=$!
+wait_for test -e "$tmp/bound"
+out=$(in_ns "$dl" setconf "$tmp/good.conf" 2>&1)
+rc=$?
+kill $holder
+wait $holder 2>/dev/null
+[ $rc = 1 ] && grep -qE '^dlockctl: setconf: .+' <<<"$out" && [ "$(cluster_id)" = 0 ]
+ok $? "a configuration the kernel refuses (port taken): exit 1, its reason, nothing changes (exit $rc: $out)"
+
+# Two nodes over a veth pair: they elect a leader, and each sees the other.
+ip netns add $ns-b
+ip link add veth-clus netns $ns type veth peer name veth-clus netns $ns-b
+ip -n $ns addr add 10.99.0.1/24 dev veth-clus
+ip -n $ns-b addr add 10.99.0.2/24 dev veth-clus
+ip -n $ns link set veth-clus up
+ip -n $ns-b link set veth-clus up
+printf '[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' >"$tmp/a.conf"
+printf '[Cluster]\nId = 2\nListenPort = 7400\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' >"$tmp/b.conf"
+in_ns "$dl" setconf "$tmp/a.conf" && ip netns exec $ns-b "$dl" setconf "$tmp/b.conf"
+ok $? "two namespaces over veth take their configurations"
+# led NS: NS knows a leader, it is 1 or 2, and has heard from its peer.
+led() {
+	ip netns exec "$1" "$dl" -j cluster | json "$(cat)" "
+assert d['leader'] in (1, 2) and d['role'] in ('leader', 'follower'), d
+assert isinstance(d['peers'][0]['last_contact_ms'], int) and d['peers'][0]['rx'] > 0, d"
+}
+wait_for led $ns && wait_for led $ns-b
+a=$(in_ns "$dl" -j cluster)
+b=$(ip netns exec $ns-b "$dl" -j cluster)
+json "[$a, $b]" "
+assert d[0]['leader'] == d[1]['leader'], d
+assert sorted([d[0]['role'], d[1]['role']]) == ['follower', 'leader'], d
+assert d[0]['term'] == d[1]['term'] >= 1, d"
+ok $? "two nodes agree on one leader and a term; -j cluster shows the contact ($a $b)"
+in_ns "$dl" cluster leave && ip netns exec $ns-b "$dl" cluster leave &&
+	[ "$(cluster_id)" = 0 ]
+ok $? "both leave"
+ip netns del $ns-b
+
+in_ns "$dl" cluster leave
+nothing_left
+echo "1..$n"
+[ "$failed" = 0 ]
