@@ -309,6 +309,14 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_APPLY_UNCOMMITTED	26	/* follower commits its own tail */
 #define REPL_MUT_HOLD_NO_DRIFT		27	/* hold = ttl */
 #define REPL_MUT_HOLD_SHORT		28	/* hold 4 ms short */
-#define REPL_MUT__N			29
+#define REPL_MUT_SNAP_KEEPS_CONFLICT	29	/* install keeps a conflicting tail */
+#define REPL_MUT_VOTE_TWICE		30	/* a duplicated vote counted again */
+#define REPL_MUT_SELF_ACK_TWICE		31	/* leader counts itself twice */
+#define REPL_MUT_DEDUP_NEWER_CACHED	32	/* newer request: cached answer */
+#define REPL_MUT_MATCH_KEPT		33	/* match survives into a new term */
+#define REPL_MUT_SNAP_ANY_OFFSET	34	/* chunk taken at any offset */
+#define REPL_MUT_STALE_HB_RESETS	35	/* stale APPEND resets the timer */
+#define REPL_MUT_TERM_RESETS_TIMER	36	/* a higher term resets it */
+#define REPL_MUT__N			37
 
 #endif /* DLOCK_REPL_H */

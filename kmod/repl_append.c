@@ -99,7 +99,7 @@ static void advance_commit(struct repl *r, u64 now)
 		if (term_at(r, n) != r->term &&
 		    REPL_MUTATION != REPL_MUT_COMMIT_OLD_TERM)
 			break;
-		cnt = 1;
+		cnt = REPL_MUTATION == REPL_MUT_SELF_ACK_TWICE ? 2 : 1;
 		for (i = 0; i < r->cfg.nr_nodes; i++)
 			if (i != r->cfg.self && !r->peer[i].recovering &&
 			    r->peer[i].match >= n)
@@ -132,8 +132,13 @@ bool repl_accept_leader(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	if (in->term < r->term &&
 	    !(REPL_MUTATION == REPL_MUT_APPEND_STALE_TERM &&
-	      in->type == REPL_MSG_APPEND))
+	      in->type == REPL_MSG_APPEND)) {
+		/* planted bug: a deposed leader still holds elections off */
+		if (REPL_MUTATION == REPL_MUT_STALE_HB_RESETS &&
+		    r->role == REPL_FOLLOWER)
+			repl_elect_reset(r, now);
 		return false;
+	}
 	if (in->term > r->term || r->role != REPL_FOLLOWER)
 		repl_become_follower(r, in->term, now);
 	r->leader = in->from;

@@ -9,6 +9,8 @@
 
 void repl_become_follower(struct repl *r, u64 term, u64 now)
 {
+	bool was_leader = r->role == REPL_LEADER;
+
 	if (term > r->term) {
 		r->term = term;
 		r->voted_for = REPL_NONE;
@@ -16,7 +18,16 @@ void repl_become_follower(struct repl *r, u64 term, u64 now)
 	r->role = REPL_FOLLOWER;
 	r->leader = REPL_NONE;
 	repl_tx_drop(r);	/* only a leader sends snapshots */
-	repl_elect_reset(r, now);
+	/*
+	 * Only a leader stepping down arms a new election timeout (it had
+	 * none running).  A higher term alone must not push back a follower's
+	 * or a candidate's: a node whose log is behind, timing out and asking
+	 * for votes again and again, would keep the nodes that could win from
+	 * ever standing (a livelock, docs/protocol.md section 7).  A valid
+	 * APPEND and a granted vote still reset it (R1).
+	 */
+	if (was_leader || REPL_MUTATION == REPL_MUT_TERM_RESETS_TIMER)
+		repl_elect_reset(r, now);
 }
 
 /*
@@ -53,7 +64,8 @@ static void become_leader(struct repl *r, u64 now)
 		struct repl_peer *p = &r->peer[i];
 
 		p->next = r->last + 1;
-		p->match = 0;
+		if (REPL_MUTATION != REPL_MUT_MATCH_KEPT)
+			p->match = 0;
 		p->recovering = false;
 		p->acked_lt = p->voted ? r->cand_start : 0;
 		p->echo = 0;
@@ -299,6 +311,9 @@ void repl_on_vote_resp(struct repl *r, const struct repl_msg *in, u64 now)
 	     !(REPL_MUTATION == REPL_MUT_STALE_VOTE && in->term < r->term)) ||
 	    !(in->flags & REPL_F_OK))
 		return;
+	/* planted bug: votes counted per answer, a duplicate counts again */
+	if (REPL_MUTATION == REPL_MUT_VOTE_TWICE && r->peer[in->from].voted)
+		n++;
 	r->peer[in->from].voted = true;
 	for (i = 0; i < r->cfg.nr_nodes; i++)
 		if (i != r->cfg.self && r->peer[i].voted)

@@ -192,7 +192,8 @@ static void rx_install(struct repl *r, const struct repl_msg *in, u64 now)
 	 * acknowledged) stay: a follower's log never loses acked entries
 	 */
 	bool keep = in->index + 1 >= r->first && in->index <= r->last &&
-		    term_at(r, in->index) == in->log_term;
+		    (term_at(r, in->index) == in->log_term ||
+		     REPL_MUTATION == REPL_MUT_SNAP_KEEPS_CONFLICT);
 	int err = snap_install(r, r->rx, r->rx_len, now);
 
 	repl_rx_drop(r);
@@ -230,7 +231,9 @@ void repl_on_snap(struct repl *r, const struct repl_msg *in, u64 now)
 		return;
 	}
 	/* in order only: a gap or a repeat is answered with what we hold */
-	if (in->snap_off == r->rx_have) {
+	if (in->snap_off == r->rx_have ||
+	    (REPL_MUTATION == REPL_MUT_SNAP_ANY_OFFSET &&
+	     r->rx_have + in->blob_len <= r->rx_len)) {
 		memcpy(r->rx + r->rx_have, in->blob, in->blob_len);
 		r->rx_have += in->blob_len;
 	}

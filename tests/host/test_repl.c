@@ -50,6 +50,7 @@ static struct {
 } H;
 
 static u64 max_ttl = 1000 * MS;
+static u64 elect_min_ms[NN];	/* per-node election timeout; 0: default */
 
 static u64 body_hash(const struct repl_cmd *c)
 {
@@ -123,6 +124,10 @@ static void boot(int i)
 		.msg_life_ns = 50 * MS,
 	};
 
+	if (elect_min_ms[i]) {
+		cfg.elect_min_ns = elect_min_ms[i] * MS;
+		cfg.elect_max_ns = cfg.elect_min_ns + MS;
+	}
 	cfg.wall_ns = 1800000000ULL * 1000000000ULL + H.now;
 	cfg.incarnation = H.now * 8 + (u64)i + 1;
 	nd->inc = cfg.incarnation;
@@ -447,6 +452,49 @@ static void test_recovering_no_vote(void)
 	       "once appends reach it, it catches up and counts again");
 }
 
+/*
+ * Liveness: a node whose log is behind keeps timing out and asking for
+ * votes in ever higher terms (it cannot win).  Adopting its term must not
+ * push back the election timeout of the nodes that could win, or no one
+ * ever stands (a livelock the simulator found after faults stopped: two
+ * stale nodes alternating, three up-to-date ones never a candidate).
+ */
+static void test_stale_candidate(void)
+{
+	int l, f, s, i;
+	u32 k;
+
+	elect_min_ms[2] = 30;	/* node 2 asks for votes every ~30 ms */
+	setup(3);
+	elect_min_ms[2] = 0;
+	run(2500);
+	l = leader();
+	if (l == 2) {		/* let 0 or 1 lead */
+		crash(2);
+		run(1000);
+		elect_min_ms[2] = 30;
+		boot(2);
+		elect_min_ms[2] = 0;
+		run(1500);
+		l = leader();
+	}
+	s = 2;
+	f = 3 - l - s;
+	tap_ok(l >= 0 && l != s, "stale candidate: a leader other than the eager node");
+	/* the eager node falls behind: the others commit without it */
+	for (i = 0; i < 3; i++)
+		H.block[s][i] = H.block[i][s] = true;
+	for (k = 1; k <= 5; k++)
+		call(l, REPL_OP_ACQUIRE, 10 + k, 1, k % 4, 100 * MS, 200);
+	/* the leader goes away; the eager node comes back */
+	crash(l);
+	for (i = 0; i < 3; i++)
+		H.block[s][i] = H.block[i][s] = false;
+	run(3000);
+	tap_ok(leader() == f,
+	       "a node behind that keeps asking for votes does not keep the up-to-date node from leading");
+}
+
 static void test_snapshot(void)
 {
 	int l = leader(), f = follower_of(l), i;
@@ -670,6 +718,7 @@ int main(void)
 	test_whole_restart();
 	test_stale_incarnation();
 	test_cmd_v2();
+	test_stale_candidate();
 	setup(1);
 	run(2500);
 	tap_ok(leader() == 0 && call(0, REPL_OP_ACQUIRE, 1, 1, 0, 100 * MS, 10),

@@ -28,6 +28,21 @@ void violate(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* check_peek.c: entry i of a node's log, NULL when not held */
 const struct repl_entry *ck_peek(const struct repl *r, u64 i);
 u64 ck_peek_term(const struct repl *r, u64 i);
+/*
+ * Durability's view of a node, read after every event: false if it does
+ * not vote (no memory, catching up); else its last index, that entry's
+ * term, and whether it holds term @t at index @i (or compacted past it).
+ */
+bool ck_peek_voter(const struct repl *r, u64 i, u64 t, u64 *last,
+		   u64 *lterm, bool *complete);
+/* terms along node n's log never go down (at the snapshot boundary) */
+void ck_log_shape(int n, const struct repl *r);
+/* the top leader's SESSION_END deadlines come after each node's bound */
+void ck_sessions(struct repl *const *r, int n, u64 (*real)(int, u64));
+/* every vote a leader counted was cast for it in its term */
+void ck_votes(struct repl *const *r, int n);
+/* repl_status()'s sess_gen and sess_until, without the rest (hot path) */
+void ck_peek_session(const struct repl *r, u32 *gen, u64 *until);
 /* A leader's match indexes name entries its peers hold (@r[l] leads). */
 void ck_match(int l, struct repl *const *r, int n);
 
@@ -36,6 +51,7 @@ struct ck_rec {
 	bool set;
 	u64 term;
 	u64 t_first;		/* simulated time it was first seen committed */
+	u64 cterm;		/* term of the node that first saw it committed */
 	struct repl_cmd cmd;
 };
 

@@ -88,7 +88,14 @@ names=("" "commit without a majority" "grant on a follower" \
        "snapshot install drops acknowledged entries" \
        "follower commits its whole log (apply before commit)" \
        "hold computed without drift (hold = ttl)" \
-       "hold 4 ms short")
+       "hold 4 ms short" \
+       "snapshot install keeps a tail of another history" \
+       "a duplicated vote counted again" \
+       "leader counts its own acknowledgement twice" \
+       "the next request id answered from the dedup cache" \
+       "match index kept from an earlier term" \
+       "snapshot chunk taken at any offset" \
+       "an APPEND of a stale term resets the election timer")
 # 10 and 20 stay planted but are not required: their harm needs a rare
 # schedule (docs/protocol.md section 7 says what it takes).
 muts=${MUTS:-"1 2 3 4 5 6 7 8 9 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28"}

@@ -8,8 +8,9 @@
  *   for i (same term, same command): otherwise a committed entry was
  *   rewritten (or two were committed at one index).
  * - A node that becomes leader must hold every recorded entry it has not
- *   compacted (Raft's leader completeness), checked at its election, not
- *   found later as a divergence or a stall.
+ *   compacted and that was committed in a lower term (Raft's leader
+ *   completeness), checked at its election, not found later as a
+ *   divergence or a stall.
  * - At every moment, no node that lacks a committed entry may have a log
  *   at least as up to date as a majority of the voters' logs: it could win
  *   a later election (this is what leader completeness rests on, checked
@@ -31,11 +32,15 @@ void ck_log_reset(void)
 	u64 cap = CK.cap, el = CK.elections, holes = CK.rec_holes, i;
 	u64 dc = CK.durable_checks;
 
-	/* indexes committed but never seen by the checker (compacted at once) */
-	for (i = 1; i <= CK.max; i++)
+	/*
+	 * Indexes committed but never seen by the checker (compacted at
+	 * once).  Only 1..max can be set, and a record is whole once set:
+	 * clearing the flags is enough (the array is ~1.7 KB an index).
+	 */
+	for (i = 1; i <= CK.max; i++) {
 		holes += !rec[i].set;
-	if (rec)
-		memset(rec, 0, cap * sizeof(*rec));
+		rec[i].set = false;
+	}
 	memset(&CK, 0, sizeof(CK));
 	CK.rec = rec;
 	CK.cap = cap;
@@ -64,7 +69,8 @@ static bool same_entry(const struct ck_rec *r, const struct repl_entry *e)
 	return r->term == e->term && cmd_eq(&r->cmd, &e->cmd);
 }
 
-static void record(int n, u64 i, const struct repl_entry *e, u64 now)
+static void record(int n, u64 i, const struct repl_entry *e, u64 now,
+		   u64 cterm)
 {
 	struct ck_rec *r;
 
@@ -79,8 +85,11 @@ static void record(int n, u64 i, const struct repl_entry *e, u64 now)
 	if (!r->set) {
 		r->set = true;
 		r->term = e->term;
-		r->cmd = e->cmd;
+		/* the used part only: bytes past len are never read */
+		memcpy(&r->cmd, &e->cmd, offsetof(struct repl_cmd, data) +
+		       min((u32)e->cmd.len, (u32)REPL_DATA_MAX));
 		r->t_first = now;
+		r->cterm = cterm;
 		if (i > CK.max)
 			CK.max = i;
 		return;
@@ -102,7 +111,14 @@ static void completeness(int n, struct repl *r, const struct repl_status *st)
 		const struct ck_rec *rc = ck_rec_at(i);
 		const struct repl_entry *e;
 
-		if (!rc)
+		/*
+		 * Raft's leader completeness: an entry committed in term T is
+		 * in the log of every leader of a term above T.  A leader of a
+		 * lower term may still win with votes cast before T's commit
+		 * and delivered late (seeds 1010968, 3019168): it cannot commit
+		 * anything, a majority is past its term.
+		 */
+		if (!rc || rc->cterm >= st->term)
 			continue;
 		e = ck_peek(r, i);
 		if (!e) {
@@ -141,9 +157,10 @@ void ck_observe(int n, u32 boot, struct repl *r, u64 now)
 		const struct repl_entry *e = ck_peek(r, i);
 
 		if (e)
-			record(n, i, e, now);
+			record(n, i, e, now, st.term);
 	}
 	CK.node[n].seen = st.commit;
+	ck_log_shape(n, r);
 	if (st.role == REPL_LEADER &&
 	    (CK.node[n].role != REPL_LEADER || CK.node[n].term != st.term))
 		completeness(n, r, &st);
@@ -183,27 +200,22 @@ void ck_durable(struct repl *const *r, int n)
 {
 	const struct ck_rec *rc = ck_rec_at(CK.max);
 	u64 last[CK_MAX_NODES], lterm[CK_MAX_NODES];
-	bool voter[CK_MAX_NODES], complete[CK_MAX_NODES];
-	struct repl_status st;
+	bool voter[CK_MAX_NODES], complete[CK_MAX_NODES], all = true;
 	int x, v, cnt;
 
+	ck_votes(r, n);
 	if (!rc)
 		return;
+	/* nodes without memory neither vote nor stand (R5) */
 	for (x = 0; x < n; x++) {
-		voter[x] = false;
-		if (!r[x])
-			continue;
-		repl_status(r[x], &st);
-		/* nodes without memory neither vote nor stand (R5) */
-		if (st.role == REPL_RECOVERING || st.catching_up)
-			continue;
-		voter[x] = true;
-		last[x] = st.last_index;
-		lterm[x] = ck_peek_term(r[x], st.last_index);
-		complete[x] = st.first_index > CK.max ||
-			      ck_peek_term(r[x], CK.max) == rc->term;
+		voter[x] = r[x] && ck_peek_voter(r[x], CK.max, rc->term,
+						 &last[x], &lterm[x],
+						 &complete[x]);
+		all &= !voter[x] || complete[x];
 	}
 	CK.durable_checks++;
+	if (all)
+		return;
 	for (x = 0; x < n; x++) {
 		if (!voter[x] || complete[x])
 			continue;
