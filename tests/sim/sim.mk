@@ -12,9 +12,10 @@ SIM_BUILD := build/sim
 REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c
 REPL_SRC := $(REPL_CORE) kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/repl_int.h kmod/wire.h kmod/compat.h
-SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c tests/sim/check_log.c \
+SIM_SRC := tests/sim/sim.c tests/sim/sim_trace.c tests/sim/client.c \
+	tests/sim/check_lease.c tests/sim/lockmodel.c tests/sim/check_log.c \
 	tests/sim/check_oracle.c tests/sim/params.c
-SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
+SIM_HDR := tests/sim/sim_int.h tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
 # sim -T: the real lock table replicates, the model is its oracle (issue 13)
 SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
 SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the cluster simulator, shared by its files:
+ *   sim.c          events, nodes, faults, one seed, main
+ *   sim_trace.c    the event trace printed with a violation
+ *   client.c       the simulated clients: requests, answers, their leases
+ *   check_lease.c  per-event invariants over the clients' leases, lease
+ *                  margins, digests, tokens, end-of-seed checks
+ * See docs/protocol.md section 6.
+ */
+#ifndef DLOCK_SIM_INT_H
+#define DLOCK_SIM_INT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compat.h"
+#include "repl.h"
+#include "wire.h"
+#include "lockmodel.h"
+#include "check.h"
+#include "params.h"
+#include "tablesim.h"
+
+
+#define MS		1000000ULL
+#define SEC		1000000000ULL
+#define MAX_NODES	7
+#define MAX_CLIENTS	24
+#define NLOCKS_MAX	4
+#define TRACE_N		65536
+#define WALL0		1800000000ULL	/* wall clock at t=0, seconds */
+
+/* protocol parameters used by the simulator (per seed: params.c) */
+#define P_DRIFT_PPM	20000		/* 2%: much worse than real quartz */
+#define P_HB		(S.p.hb)
+#define P_ELECT_MIN	(S.p.elect_min)
+#define P_ELECT_MAX	(S.p.elect_max)
+#define P_MAX_TTL	(S.p.max_ttl)
+#define P_SESSION	(S.p.session)
+#define P_MSG_LIFE	(S.p.msg_life)	/* > the longest delay below */
+#define P_WALL_SKEW_MS	1000	/* 400 ms between nodes + 2% of a run */
+/* after faults stop, every request must finish within this */
+#define P_LIVE_BOUND	(max(repl_hold(P_DRIFT_PPM, P_MAX_TTL), \
+			     P_WALL_SKEW_MS * MS + SEC) + 2500 * MS)
+
+enum { EV_DELIVER, EV_TICK, EV_CLIENT, EV_FAULT, EV_RESTART, EV_HEAL };
+enum { F_LOSS, F_DUP, F_SLOW, F_PART_SYM, F_PART_ONEWAY, F_CRASH,
+       F_WHOLE_RESTART, F_CLIENT_CRASH, F_SPLIT, F__N };
+extern const char *const fault_name[F__N];
+
+struct event {
+	u64 t;
+	u64 seq;
+	u8 type;
+	u8 node;
+	u32 aux;
+	u8 *data;
+	u32 len;
+};
+
+struct node {
+	struct repl *r;
+	struct lockmodel sm;
+	struct tablesim ts;		/* -T: the table, sm its oracle */
+	bool up;
+	u32 boot;		/* boot count */
+	int world;
+	s64 ppm;		/* clock rate error */
+	s64 off;		/* clock offset */
+	s64 wall_skew_ns;
+	u32 tick_stamp;
+	u64 tick_at;
+	u64 down_since;
+};
+
+struct lease {
+	bool held;
+	u8 mode;
+	u32 count;
+	u64 token;
+	u64 valid_local;	/* ttl-based end on the client's clock */
+	u32 sboot, sgen;	/* node session the lease is bound to */
+	u64 sess_until;		/* that session's end, frozen once it is gone */
+	u64 index;
+	int world;
+	bool uncertain;		/* a request on it was given up */
+	bool released;		/* the client gave it up by RELEASE */
+};
+
+struct client {
+	bool alive;
+	u32 id;
+	int node;
+	u32 next_req;
+	bool pending;
+	struct repl_cmd cmd;
+	u64 first_real, first_local, timeout;
+	u32 send_boot, send_gen;
+	int tries;
+	int quiet_ops;
+	struct lease lease[NLOCKS_MAX];
+};
+
+struct trace {
+	u64 t;
+	u8 kind;
+	u8 node;
+	u64 a, b, c;
+};
+
+struct sim {
+	struct sim_params p;
+	u64 seed, rng;
+	int n, nlocks, nclients;
+	struct node node[MAX_NODES];
+	struct client cl[MAX_CLIENTS];
+	u32 next_client_id;
+	struct event *heap;
+	u32 heap_n, heap_cap;
+	u64 seq, now;
+	bool block[MAX_NODES][MAX_NODES];
+	int world;
+	/* fault knobs */
+	u32 p_loss, p_dup, p_slow;	/* per mille */
+	bool faults_on, quiet;
+	u64 t_quiet, t_end;
+	u64 commit_ref;			/* world commit 1 s before the end */
+	bool ref_taken;
+	/* checks */
+	u64 *digest_at;			/* per index of the current world */
+	u64 digest_cap;
+	u64 *tdigest_at;		/* -T: the table's digests */
+	u64 tdigest_cap;
+	u64 prev_world_token[NLOCKS_MAX];
+	u64 world_token[NLOCKS_MAX];
+	const char *violation;
+	char vbuf[256];
+	/* figures */
+	u64 ops, faults[F__N], msgs, events;
+	struct trace tr[TRACE_N];
+	u64 tr_n;
+	int cur_node;			/* node whose callback is running */
+};
+
+extern struct sim S;
+
+struct sim_totals {
+	u64 seeds, ops, faults[F__N], msgs, events, violations, sim_ns;
+	u64 max_latency;
+	s64 min_margin[2];	/* EXPIRE, SESSION_END after the lease ended */
+	u64 margins[2], refused_ttl, sets[SIM_PARAM_SETS], edge, strand_checked;
+};
+
+extern struct sim_totals T;
+
+
+/* trace kinds */
+enum { TR_SEND, TR_RECV, TR_DROP, TR_REQ, TR_REPLY, TR_CRASH, TR_BOOT,
+       TR_PART, TR_HEAL, TR_ROLE, TR_CCRASH, TR_APPLY, TR_VIOL };
+
+extern bool use_table;		/* -T: kmod/table.c replicates */
+extern u64 trace_lines;
+extern const char *const role_name[];
+
+/* sim.c */
+u64 rnd(void);
+u64 rnd_range(u64 lo, u64 hi);
+bool chance(u32 permille);
+u64 local_of(int n, u64 t);
+u64 real_of(int n, u64 l);
+void push(u64 t, u8 type, int node, u32 aux, u8 *data, u32 len);
+void node_sched_tick(int n);
+
+/* sim_trace.c */
+void trace(u8 kind, int node, u64 a, u64 b, u64 c);
+void trace_dump(void);
+
+/* client.c */
+struct client *client_by_id(u32 id);
+void node_session(int n, u32 *boot, u32 *gen, u64 *until);
+void sim_reply(void *ctx, const struct repl_cmd *cmd,
+	       const struct repl_result *res);
+void client_new(int i);
+void client_close(struct client *c);
+void client_step(int i);
+bool lease_valid(struct client *c, struct lease *l);
+
+/* check_lease.c */
+void sim_check_answer(int n, const struct repl_cmd *cmd,
+		      const struct repl_result *res);
+void on_applied(void *hctx, u64 index, u64 digest);
+void on_table_digest(void *hctx, u64 index, u64 digest);
+void on_grant(void *hctx, u32 lock, u64 token);
+void check_invariants(int touched);
+void final_checks(void);
+void sim_durable(void);
+
+#endif /* DLOCK_SIM_INT_H */
