@@ -17,9 +17,7 @@ void sim_check_answer(int n, const struct repl_cmd *cmd,
 
 	ck_observe(n, S.node[n].boot, S.node[n].r, S.now);
 	repl_status(S.node[n].r, &st);
-	/* the specification is the lock model's: not the table's answers */
-	if (!use_table)
-		ck_answer(n, cmd, res, st.applied);
+	ck_answer(n, cmd, res, st.applied);
 }
 
 void on_applied(void *hctx, u64 index, u64 digest)
@@ -68,8 +66,10 @@ void on_table_digest(void *hctx, u64 index, u64 digest)
 		       (nc - S.tdigest_cap) * sizeof(u64));
 		S.tdigest_cap = nc;
 	}
-	if (!S.tdigest_at[index])
+	if (!S.tdigest_at[index]) {
 		S.tdigest_at[index] = digest | 1;
+		nd->tfirst = true;	/* first in its world: lease margins */
+	}
 	else if (S.tdigest_at[index] != (digest | 1))
 		violate("n%d: the table applied a different history at index %llu",
 			(int)(nd - S.node), (unsigned long long)index);
@@ -94,6 +94,10 @@ void check_invariants(int touched)
 {
 	int k, i, j;
 
+	if (use_table) {
+		table_invariants(touched);
+		return;
+	}
 	for (k = 0; k < S.nlocks; k++) {
 		int excl = -1, shared = -1;
 
@@ -151,16 +155,19 @@ void check_invariants(int touched)
  * first applied in its world) followed the end of its validity on its
  * client's clock.  Negative is a violation; the smallest is reported.
  */
-static void margin_of(struct client *c, struct lease *l, int kind)
+void margin_of(struct client *c, struct lease *l, int kind)
 {
 	s64 m;
 
 	if (!l->valid_local || l->world != S.world || l->released)
 		return;
 	if (l->held && lease_valid(c, l)) {
-		violate("%s ended client %u's lease of lock %d while it is valid on the client's clock",
+		violate("%s ended client %u's lease of lock %d (token %llx, index %llu, owner %u, count %u) while it is valid on the client's clock for %.3f ms more",
 			kind ? "SESSION_END" : "EXPIRE", c->id,
-			(int)(l - c->lease));
+			(int)(l - c->lease), (unsigned long long)l->token,
+			(unsigned long long)l->index, l->owner, l->count,
+			(min(l->valid_local, l->sess_until) -
+			 local_of(c->node, S.now)) / 1e6);
 		return;
 	}
 	m = (s64)S.now -
@@ -213,6 +220,8 @@ void final_checks(void)
 	for (i = 0; i < S.n && !S.violation; i++)
 		if (S.node[i].up && S.node[i].world == S.world)
 			ck_log_final(i, S.node[i].r, S.commit_ref);
+	if (use_table)
+		table_final_checks();
 	for (k = 0; k < S.nlocks && !S.violation && !use_table; k++) {
 		nh = ck_oracle_holders(k, h, 32);
 		for (i = 0; i < nh; i++) {

@@ -42,6 +42,8 @@ void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	bool same_sess;
 
 	sim_check_answer(n, cmd, res);
+	if (use_table && cmd->op == REPL_OP_CLIENT_END)
+		tclient_end_answered(cmd);
 	if (!c || c->node != n || !c->pending || c->cmd.req != cmd->req)
 		return;
 	trace(TR_REPLY, n, c->id, (u64)(s64)res->status, res->token);
@@ -58,12 +60,16 @@ void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	}
 	push(S.now + rnd_range(1 * MS, 40 * MS), EV_CLIENT, n, (u32)(c - S.cl),
 	     NULL, 0);
-	l = &c->lease[lm_cmd_lock(cmd)];
+	l = &c->lease[use_table ? (u32)c->lock : lm_cmd_lock(cmd)];
 	node_session(n, &boot, &gen, &until);
 	same_sess = boot == c->send_boot && gen == c->send_gen;
-	if (l->held && !lease_valid(c, l)) {
+	if (l->held && !l->confirm && !lease_valid(c, l)) {
 		l->held = false;
 		l->uncertain = true;
+	}
+	if (use_table) {
+		tclient_reply(c, n, cmd, res, same_sess, boot, gen, until);
+		return;
 	}
 	switch (cmd->op) {
 	case REPL_OP_ACQUIRE:
@@ -143,8 +149,8 @@ static void client_send(struct client *c)
 	/* the session of the first attempt: a cached answer may date from it */
 	if (c->tries == 1)
 		node_session(n, &c->send_boot, &c->send_gen, &(u64){0});
-	trace(TR_REQ, n, c->id, (u64)c->cmd.op << 32 | lm_cmd_lock(&c->cmd),
-	      c->cmd.req);
+	trace(TR_REQ, n, c->id, (u64)c->cmd.op << 32 |
+	      (use_table ? (u32)c->lock : lm_cmd_lock(&c->cmd)), c->cmd.req);
 	if (S.node[n].up) {
 		S.cur_node = n;
 		err = repl_request(S.node[n].r, &c->cmd, local_of(n, S.now));
@@ -166,21 +172,12 @@ static void client_send(struct client *c)
 
 /*
  * -T: the crashed client's socket closes on its node, which proposes
- * CLIENT_END (once: if it is lost the leases still expire by their TTL).
+ * CLIENT_END until it commits (or the node goes down: its session ends).
  */
 void client_close(struct client *c)
 {
-	struct repl_cmd end;
-
-	if (!use_table || !S.node[c->node].up)
-		return;
-	memset(&end, 0, sizeof(end));
-	end.op = REPL_OP_CLIENT_END;
-	end.client = c->id;
-	end.req = ++c->next_req;
-	S.cur_node = c->node;
-	repl_request(S.node[c->node].r, &end, local_of(c->node, S.now));
-	node_sched_tick(c->node);
+	if (use_table)
+		tclient_end(c);
 }
 
 void client_step(int i)
@@ -196,7 +193,10 @@ void client_step(int i)
 			return;
 		if (!S.quiet && c->tries >= 8) {
 			c->pending = false;	/* client gives up (timeout) */
-			c->lease[lm_cmd_lock(&c->cmd)].uncertain = true;
+			if (use_table)
+				tclient_gave_up(c);
+			else
+				c->lease[lm_cmd_lock(&c->cmd)].uncertain = true;
 		} else {
 			client_send(c);
 			push(c->timeout, EV_CLIENT, c->node, (u32)i, NULL, 0);
@@ -207,14 +207,25 @@ void client_step(int i)
 		struct lease *l = &c->lease[k];
 
 		/* a lease past its end is gone, as far as the client knows */
-		if (l->held && !lease_valid(c, l)) {
+		if (l->held && !l->confirm && !lease_valid(c, l)) {
 			l->held = false;
 			l->uncertain = true;
 		}
 	}
+	memset(&c->cmd, 0, sizeof(c->cmd));
+	if (use_table) {
+		u32 id = c->id;
+
+		if (!tclient_pick(c, i)) {
+			if (c->id == id)	/* else a new client took its place */
+				push(S.now + rnd_range(5 * MS, 60 * MS),
+				     EV_CLIENT, c->node, (u32)i, NULL, 0);
+			return;
+		}
+		goto send;
+	}
 	if (S.quiet && c->quiet_ops++ >= 3)
 		return;		/* enough to show progress after faults */
-	memset(&c->cmd, 0, sizeof(c->cmd));
 	/* renew a lease that is getting old */
 	for (k = 0; k < S.nlocks; k++) {
 		struct lease *l = &c->lease[k];
@@ -242,6 +253,7 @@ void client_step(int i)
 			c->cmd.ttl = rnd_range(P_MAX_TTL / 4, P_MAX_TTL);
 		}
 	}
+send:
 	/* inputs beyond the limits: a TTL above the cap must be refused */
 	if ((c->cmd.op == REPL_OP_ACQUIRE || c->cmd.op == REPL_OP_RENEW) &&
 	    S.p.over_cap && chance(30))
@@ -251,7 +263,7 @@ void client_step(int i)
 		     (u32)i, NULL, 0);
 		return;
 	}
-	if (c->cmd.op == REPL_OP_RELEASE) {
+	if (c->cmd.op == REPL_OP_RELEASE && !use_table) {
 		/* the lease is given up the moment the release is sent */
 		struct lease *l = &c->lease[lm_cmd_lock(&c->cmd)];
 

@@ -247,12 +247,15 @@ static void node_boot(int n)
 	nd->sm.on_grant = on_grant;
 	if (use_table) {
 		tablesim_fini(&nd->ts);
-		if (tablesim_init(&nd->ts, &nd->sm)) {
+		if (tablesim_init(&nd->ts)) {
 			fprintf(stderr, "tablesim_init failed\n");
 			exit(2);
 		}
 		nd->ts.hctx = nd;
 		nd->ts.on_digest = on_table_digest;
+		nd->ts.on_applied = on_table_applied;
+		nd->ts.on_wait_done = tclient_wait_done;
+		nd->ts.on_grant = on_grant;
 	}
 	nd->r = repl_create(&cfg, &env, use_table ? &tablesim_ops :
 			    &lockmodel_ops, use_table ? (void *)&nd->ts :
@@ -263,6 +266,7 @@ static void node_boot(int n)
 	}
 	nd->up = true;
 	nd->boot++;
+	nd->boot_at = S.now;
 	nd->world = S.world;
 	nd->tick_at = ~0ULL;
 	trace(TR_BOOT, n, nd->boot, 0, 0);
@@ -462,6 +466,8 @@ static int run_seed(u64 seed)
 	if (S.p.n)
 		S.n = S.p.n;
 	S.nlocks = (int)rnd_range(1, NLOCKS_MAX);
+	if (use_table)
+		tclient_setup();
 	S.nclients = (int)rnd_range(2 * S.n, S.n * 3);
 	if (S.nclients > MAX_CLIENTS)
 		S.nclients = MAX_CLIENTS;
@@ -557,6 +563,10 @@ static int run_seed(u64 seed)
 			touched = S.cl[e.aux].node;
 			break;
 		case EV_FAULT:
+			if (e.aux >= 3000) {
+				tclient_end_retry((int)(e.aux - 3000));
+				break;
+			}
 			if (e.aux >= 2000) {
 				isolate((int)(e.aux - 2000));
 				break;
@@ -605,6 +615,8 @@ static int run_seed(u64 seed)
 					c->id, c->cmd.req,
 					(S.now - max(c->first_real, S.t_quiet)) / 1e9);
 		}
+		if (use_table)
+			tclient_check_waits();
 		if (S.ops < 1000)
 			violate("only %llu client operations", (unsigned long long)S.ops);
 		final_checks();
@@ -713,9 +725,36 @@ int main(int argc, char **argv)
 	       (unsigned long long)T.margins[1],
 	       (unsigned long long)T.refused_ttl,
 	       (unsigned long long)T.strand_checked);
-	if (use_table)
-		printf("table: commands of ended clients refused %llu (node applies)\n",
-		       (unsigned long long)tablesim_ended_refused);
+	if (use_table) {
+		printf("table: commands of ended clients refused %llu (node applies); table answers checked against the table specification %llu, wait answers %llu\n",
+		       (unsigned long long)tablesim_ended_refused,
+		       (unsigned long long)ck_table_checked,
+		       (unsigned long long)ck_table_waits);
+		printf("table commands sent: acquire %llu (try %llu, blocking %llu, reentrant %llu, shared %llu, semaphore %llu, detached %llu, no TTL %llu), release %llu, renew %llu, set-value %llu, cancel %llu, break %llu, client end %llu (reconnects %llu)\n",
+		       (unsigned long long)T.top[REPL_OP_ACQUIRE],
+		       (unsigned long long)T.try_acq,
+		       (unsigned long long)T.wait_acq,
+		       (unsigned long long)T.reentrant,
+		       (unsigned long long)T.shared_acq,
+		       (unsigned long long)T.sem_acq,
+		       (unsigned long long)T.detached_acq,
+		       (unsigned long long)T.nottl_acq,
+		       (unsigned long long)T.top[REPL_OP_RELEASE],
+		       (unsigned long long)T.top[REPL_OP_RENEW],
+		       (unsigned long long)T.top[REPL_OP_SET_VALUE],
+		       (unsigned long long)T.top[REPL_OP_CANCEL],
+		       (unsigned long long)T.top[REPL_OP_BREAK],
+		       (unsigned long long)T.ended_sent,
+		       (unsigned long long)T.reconnects);
+		printf("leases without TTL left by a node that rebooted within the session timeout (no SESSION_END: not counted as stranded) %llu\n",
+		       (unsigned long long)T.strand_reboot);
+		printf("queued acquires %llu: answered to their clients granted %llu, timed out %llu; cancelled %llu; leases broken %llu\n",
+		       (unsigned long long)T.queued,
+		       (unsigned long long)T.granted,
+		       (unsigned long long)T.timedout,
+		       (unsigned long long)T.cancelled,
+		       (unsigned long long)T.broken);
+	}
 	printf("violations %llu\n", (unsigned long long)T.violations);
 	return bad ? 1 : 0;
 }

@@ -72,6 +72,8 @@ struct node {
 	u32 tick_stamp;
 	u64 tick_at;
 	u64 down_since;
+	bool tfirst;		/* -T: the entry applied is first in its world */
+	u64 boot_at;		/* real time of its last boot */
 };
 
 struct lease {
@@ -86,6 +88,19 @@ struct lease {
 	int world;
 	bool uncertain;		/* a request on it was given up */
 	bool released;		/* the client gave it up by RELEASE */
+	/* sim -T (client_table.c) */
+	u8 owner;		/* 0: session-bound, tag k + 1; j + 1: detached j */
+	bool no_ttl;		/* bound to the session only */
+	u32 permits;		/* a semaphore's (mode DL_MODE_SEMAPHORE) */
+	bool confirm;		/* a queued grant: valid once a RENEW answers */
+	bool waiting;		/* its ACQUIRE was queued, no answer yet */
+	bool cancel_sent;
+	bool requeue;		/* cancelled: queue again soon */
+	bool wait_quiet;	/* queued after the faults stopped */
+	u32 wait_ms;
+	u64 cookie;
+	u64 wait_since;		/* real time of the REPL_QUEUED answer */
+	u64 cancel_at, giveup_at;	/* on the client's clock */
 };
 
 struct client {
@@ -99,8 +114,35 @@ struct client {
 	u32 send_boot, send_gen;
 	int tries;
 	int quiet_ops;
+	int lock;		/* of the request in flight */
+	u8 owner;		/* -T: its owner (struct lease.owner) */
 	struct lease lease[NLOCKS_MAX];
 };
+
+/* sim -T: a dead client's CLIENT_END, retried by its node until it commits */
+struct client_end {
+	bool on;
+	int node;
+	u32 boot;
+	u32 client, req;
+};
+
+/* sim -T: what the clients of one detached owner string believe */
+struct downer {
+	u32 count;		/* reentrancy count: answers up, releases down */
+	u64 token;
+	/*
+	 * Its clients keep one request at a time in flight (which they
+	 * could agree on with a lock of their own), so that a release
+	 * cannot overtake the acquire it was not meant for; a request given
+	 * up (it may still apply) retires the string: gen moves on.
+	 */
+	u32 busy;		/* client with a request in flight, or 0 */
+	u32 gen;
+};
+
+#define MAX_ENDS	64
+#define NOWNERS		2	/* detached owner strings per lock */
 
 struct trace {
 	u64 t;
@@ -141,6 +183,15 @@ struct sim {
 	struct trace tr[TRACE_N];
 	u64 tr_n;
 	int cur_node;			/* node whose callback is running */
+	/* sim -T */
+	u32 permits[NLOCKS_MAX];	/* 0: readers-writer, else a semaphore */
+	struct downer own[NLOCKS_MAX][NOWNERS];
+	struct client_end ends[MAX_ENDS];
+	/* clients whose CLIENT_END died with their node's life */
+	u64 noend[4096];
+	u32 nnoend;
+	u64 brk[NLOCKS_MAX][64];	/* the last leases BREAK ended */
+	u32 nbrk[NLOCKS_MAX];
 };
 
 extern struct sim S;
@@ -150,6 +201,10 @@ struct sim_totals {
 	u64 max_latency;
 	s64 min_margin[2];	/* EXPIRE, SESSION_END after the lease ended */
 	u64 margins[2], refused_ttl, sets[SIM_PARAM_SETS], edge, strand_checked;
+	/* sim -T: commands sent by op, and what became of queued waits */
+	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,
+	    detached_acq, nottl_acq, reentrant, queued, granted, timedout,
+	    cancelled, broken, ended_sent, reconnects, strand_reboot;
 };
 
 extern struct sim_totals T;
@@ -157,7 +212,7 @@ extern struct sim_totals T;
 
 /* trace kinds */
 enum { TR_SEND, TR_RECV, TR_DROP, TR_REQ, TR_REPLY, TR_CRASH, TR_BOOT,
-       TR_PART, TR_HEAL, TR_ROLE, TR_CCRASH, TR_APPLY, TR_VIOL };
+       TR_PART, TR_HEAL, TR_ROLE, TR_CCRASH, TR_APPLY, TR_VIOL, TR_WDONE };
 
 extern bool use_table;		/* -T: kmod/table.c replicates */
 extern u64 trace_lines;
@@ -186,13 +241,36 @@ void client_close(struct client *c);
 void client_step(int i);
 bool lease_valid(struct client *c, struct lease *l);
 
+/* client_table.c: sim -T */
+void tclient_setup(void);
+bool tclient_pick(struct client *c, int i);
+void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
+		   const struct repl_result *res, bool same_sess, u32 boot,
+		   u32 gen, u64 until);
+void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index);
+void tclient_end(struct client *c);
+bool tclient_end_lost(u16 node, u32 client);
+void tclient_end_retry(int slot);
+void tclient_end_answered(const struct repl_cmd *cmd);
+void tclient_gave_up(struct client *c);
+void tclient_check_waits(void);
+void lease_bind(struct client *c, struct lease *l, u64 ttl, bool same_sess,
+		u32 boot, u32 gen, u64 until);
+
 /* check_lease.c */
+void on_table_applied(void *hctx, const struct repl_cmd *c, u64 index,
+		      const struct repl_result *res);
 void sim_check_answer(int n, const struct repl_cmd *cmd,
 		      const struct repl_result *res);
 void on_applied(void *hctx, u64 index, u64 digest);
 void on_table_digest(void *hctx, u64 index, u64 digest);
 void on_grant(void *hctx, u32 lock, u64 token);
 void check_invariants(int touched);
+void margin_of(struct client *c, struct lease *l, int kind);
+
+/* check_table.c: sim -T */
+void table_invariants(int touched);
+void table_final_checks(void);
 void final_checks(void);
 void sim_durable(void);
 

@@ -19,7 +19,8 @@ void trace(u8 kind, int node, u64 a, u64 b, u64 c)
 static const char *const msg_name[] = { "?", "VOTE_REQ", "VOTE_RESP", "APPEND",
 	"APPEND_RESP", "SNAP", "FORWARD", "RECOVER_REQ", "RECOVER_RESP" };
 static const char *const op_name[] = { "NOOP", "EPOCH", "ACQUIRE", "RELEASE",
-	"RENEW", "EXPIRE", "SESSION_END" };
+	"RENEW", "EXPIRE", "SESSION_END", "CANCEL", "BREAK", "SET_VALUE",
+	"CLIENT_END" };
 const char *const role_name[] = { "recovering", "follower", "candidate",
 	"leader" };
 
@@ -51,7 +52,7 @@ void trace_dump(void)
 			break;
 		case TR_REQ:
 			printf("client %llu request %s lock %llu\n",
-			       (unsigned long long)t->a, op_name[(t->b >> 32) % 7],
+			       (unsigned long long)t->a, op_name[(t->b >> 32) % REPL_OP__MAX],
 			       (unsigned long long)(t->b & 0xffffffff));
 			break;
 		case TR_REPLY:
@@ -83,10 +84,15 @@ void trace_dump(void)
 			break;
 		case TR_APPLY:
 			printf("applied %s lock %llu client %llu at %llu: %d\n",
-			       op_name[(t->b >> 32) % 7],
+			       op_name[(t->b >> 32) % REPL_OP__MAX],
 			       (unsigned long long)(t->b & 0xffffffff),
 			       (unsigned long long)(t->c >> 32),
 			       (unsigned long long)t->a, (int)(s32)t->c);
+			break;
+		case TR_WDONE:
+			printf("client %llu wait answer status %lld token %llx\n",
+			       (unsigned long long)t->a, (long long)(s64)t->b,
+			       (unsigned long long)t->c);
 			break;
 		default:
 			printf("VIOLATION\n");
