@@ -65,7 +65,7 @@ void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	same_sess = boot == c->send_boot && gen == c->send_gen;
 	if (l->held && !l->confirm && !lease_valid(c, l)) {
 		l->held = false;
-		l->uncertain = true;
+		lease_unsure(l, l->owner);
 	}
 	if (use_table) {
 		tclient_reply(c, n, cmd, res, same_sess, boot, gen, until);
@@ -209,7 +209,7 @@ void client_step(int i)
 		/* a lease past its end is gone, as far as the client knows */
 		if (l->held && !l->confirm && !lease_valid(c, l)) {
 			l->held = false;
-			l->uncertain = true;
+			lease_unsure(l, l->owner);
 		}
 	}
 	memset(&c->cmd, 0, sizeof(c->cmd));

@@ -402,6 +402,7 @@ static void granted(struct lease *l, u32 k, u64 token,
 		return;
 	l->held = true;
 	l->uncertain = false;
+	l->unsure &= (u8)~(1u << l->owner);
 	l->released = false;
 	l->count = count;
 	l->token = token;
@@ -447,17 +448,19 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 			if (l->confirm) {
 				/* what the owner holds is not what it thought */
 				l->held = l->confirm = false;
-				l->uncertain = true;
+				lease_unsure(l, l->owner);
 			}
 			return;
 		}
 		confirm = l->confirm;
-		if (!l->owner && !l->uncertain && !confirm &&
+		if (!l->owner && !(l->unsure & 1) && !confirm &&
 		    !was_broken(k, res->token) &&
 		    res->count != (l->held ? l->count + 1 : 1u))
-			violate("client %u: ACQUIRE reentrancy count %u, expected %u",
-				c->id, res->count, l->held ? l->count + 1 : 1u);
-		if (!l->owner && !l->uncertain && !confirm && l->held &&
+			violate("client %u: ACQUIRE of lock %u (owner tag %u, token %llx) reentrancy count %u, expected %u",
+				c->id, k, k + 1,
+				(unsigned long long)res->token, res->count,
+				l->held ? l->count + 1 : 1u);
+		if (!l->owner && !(l->unsure & 1) && !confirm && l->held &&
 		    l->token != res->token)
 			violate("client %u: reentrant ACQUIRE changed the token",
 				c->id);
@@ -471,7 +474,7 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 			 * have a TTL: how long it lasts is unknown.
 			 */
 			l->valid_local = 0;
-			l->uncertain = true;
+			lease_unsure(l, l->owner);
 		}
 		break;
 	case REPL_OP_RENEW:
@@ -494,7 +497,7 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 			return;
 		}
 		/* answered already, and the answer did not reach us */
-		l->uncertain = true;
+		lease_unsure(l, 0);
 		break;
 	default:
 		break;
@@ -561,7 +564,7 @@ void tclient_gave_up(struct client *c)
 	struct lease *l = &c->lease[c->lock];
 	struct tsm_body b;
 
-	l->uncertain = true;
+	lease_unsure(l, c->owner);
 	owner_retire(c);
 	if (tsm_decode(&c->cmd, &b))
 		return;

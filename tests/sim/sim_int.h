@@ -96,6 +96,7 @@ struct lease {
 	bool waiting;		/* its ACQUIRE was queued, no answer yet */
 	bool cancel_sent;
 	bool requeue;		/* cancelled: queue again soon */
+	u8 unsure;		/* owners (1 << owner) whose count it may not know */
 	bool wait_quiet;	/* queued after the faults stopped */
 	u32 wait_ms;
 	u64 cookie;
@@ -240,6 +241,13 @@ void client_new(int i);
 void client_close(struct client *c);
 void client_step(int i);
 bool lease_valid(struct client *c, struct lease *l);
+
+/* A request on the lease was given up or its answer lost. */
+static inline void lease_unsure(struct lease *l, u8 owner)
+{
+	l->uncertain = true;
+	l->unsure |= (u8)(1u << owner);
+}
 
 /* client_table.c: sim -T */
 void tclient_setup(void);
