@@ -69,8 +69,9 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=65100 $(SIM_BUILD)/fuzz-corpus
 
 # table mutations (TABLE_SM_MUTATION in kmod/table*.c): 1-3 the adapter's,
-# 4-9 the table's (grant order, permits, break, wait stamp, reentrancy, value)
-SIM_TMUTS := $(shell seq 1 9)
+# 4-10 the table's (grant order, permits, break, wait stamp, reentrancy,
+# value, wait timeout proposed with a wrong stamp)
+SIM_TMUTS := $(shell seq 1 10)
 SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 
 # mutation numbers: kmod/repl.h REPL_MUT_* (1 .. REPL_MUT__N - 1)
