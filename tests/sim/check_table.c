@@ -152,11 +152,12 @@ void table_invariants(int touched)
 			    table_sm_index(nd->ts.tsm) < l->index)
 				continue;
 			if (!tablesim_has_token(&nd->ts, (u32)k, l->token))
-				violate("n%d forgot client %u's lease of lock %d (token %llx, index %llu, applied %llu)",
+				violate("n%d forgot client %u's lease of lock %d (token %llx, index %llu, applied %llu, parameter set %d)",
 					touched, c->id, k,
 					(unsigned long long)l->token,
 					(unsigned long long)l->index,
-					(unsigned long long)table_sm_index(nd->ts.tsm));
+					(unsigned long long)table_sm_index(nd->ts.tsm),
+					S.p.set);
 		}
 	}
 }

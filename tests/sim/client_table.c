@@ -453,13 +453,20 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 			return;
 		}
 		confirm = l->confirm;
-		if (!l->owner && !(l->unsure & 1) && !confirm &&
-		    !was_broken(k, res->token) &&
-		    res->count != (l->held ? l->count + 1 : 1u))
-			violate("client %u: ACQUIRE of lock %u (owner tag %u, token %llx) reentrancy count %u, expected %u",
+		/*
+		 * A reentrant acquire on the lease the client knows counts
+		 * exactly once (a retransmission never twice).  A fresh one
+		 * may join a lease granted from the queue whose answer was
+		 * lost with a node's state (section 9), so it is not held
+		 * to a count.
+		 */
+		if (!l->owner && !(l->unsure & 1) && !confirm && l->held &&
+		    l->token == res->token && !was_broken(k, res->token) &&
+		    res->count != l->count + 1)
+			violate("client %u: ACQUIRE of lock %u (owner tag %u, token %llx) reentrancy count %u, expected %u (parameter set %d)",
 				c->id, k, k + 1,
 				(unsigned long long)res->token, res->count,
-				l->held ? l->count + 1 : 1u);
+				l->count + 1, S.p.set);
 		if (!l->owner && !(l->unsure & 1) && !confirm && l->held &&
 		    l->token != res->token)
 			violate("client %u: reentrant ACQUIRE changed the token",
