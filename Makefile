@@ -144,6 +144,7 @@ include tests/selftests/selftests.mk
 -include tests/host/table.mk
 -include tests/sim/sim.mk
 -include tests/bench/bench.mk
+-include tests/host/seal.mk
 
 check-lint: $(KSFT_DIR)/kselftest_harness.h
 	@KSFT_DIR=$(KSFT_DIR) KDIR=$(KDIR) tests/lint

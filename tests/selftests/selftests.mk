@@ -4,7 +4,8 @@
 KSFT_DIR := .cache/ksft
 SELFTEST_BIN := $(BUILD)/selftests/dlock_test
 LOCKTEST_BIN := $(BUILD)/selftests/lock_test
-LOCK2TEST_BIN := $(BUILD)/selftests/lock2_test
+# the raw tests of configuration, inspection, watch and abuse (lock2.h)
+LOCK2TEST_BIN := $(patsubst %,$(BUILD)/selftests/%_test,config inspect watch abuse)
 LIBTEST_BIN := $(BUILD)/selftests/lib_test
 LIB2TEST_BIN := $(BUILD)/selftests/lib2_test
 BOUNDTEST_BIN := $(BUILD)/selftests/bounded_test
@@ -27,8 +28,9 @@ $(LOCKTEST_BIN): tests/selftests/lock_test.c tests/selftests/nlraw.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
 
-$(LOCK2TEST_BIN): tests/selftests/lock2_test.c tests/selftests/nlraw.h \
-		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
+$(LOCK2TEST_BIN): $(BUILD)/selftests/%: tests/selftests/%.c tests/selftests/lock2.h \
+		tests/selftests/nlraw.h tests/selftests/lockreq.h uapi/linux/dlock.h \
+		$(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) \
 		-pthread -o $@ $<
