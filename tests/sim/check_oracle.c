@@ -443,6 +443,12 @@ void ck_table_applied(int n, const struct repl_cmd *c, u64 i,
 			n, (unsigned long long)i, c->op);
 }
 
+bool ck_table_gap(void)
+{
+	advance(CK.max);
+	return O.gap;
+}
+
 /* sim -T: the specification's holders and waiters of @lock at the end. */
 int ck_table_entries(u32 lock, struct ts_view *out, int max)
 {

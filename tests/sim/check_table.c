@@ -53,6 +53,30 @@ static void table_margins(struct node *nd, const struct repl_cmd *lc,
 	}
 }
 
+/*
+ * A committed BREAK ends leases: the specification tells the clients
+ * (sim_broken), but not once it stopped at an index the checker never saw.
+ * Then the first node to apply the BREAK tells them instead, so that the
+ * clients' view of their leases stays true and the checks built on it
+ * can go on.
+ */
+static void spec_lost_break(const struct repl_cmd *c, u64 index)
+{
+	struct tsm_body b;
+	int k = cmd_lock(c, &b), i;
+
+	if (index <= S.gap_break_at || k < 0 || k >= NLOCKS_MAX)
+		return;
+	S.gap_break_at = index;
+	if (b.token) {
+		sim_broken((u32)k, b.token);
+		return;
+	}
+	for (i = 0; i < S.nclients; i++)
+		if (S.cl[i].lease[k].held)
+			sim_broken((u32)k, S.cl[i].lease[k].token);
+}
+
 void on_table_applied(void *hctx, const struct repl_cmd *c, u64 index,
 		      const struct repl_result *res)
 {
@@ -71,6 +95,8 @@ void on_table_applied(void *hctx, const struct repl_cmd *c, u64 index,
 		      (u32)res->status);
 	if (nd->world != S.world)
 		return;
+	if (c->op == REPL_OP_BREAK && !res->status && ck_table_gap())
+		spec_lost_break(c, index);
 	state = tablesim_state(&nd->ts, index);
 	ck_table_applied(n, c, index, res, nd->ts.ev, nd->ts.nev, state);
 	if (first)
@@ -132,6 +158,10 @@ void table_invariants(int touched)
 	struct repl_status st;
 	int i, k;
 
+	if (ck_table_gap()) {
+		T.spec_gaps += !S.spec_gap;
+		S.spec_gap = true;
+	}
 	exclusion();
 	if (touched < 0 || !S.node[touched].up ||
 	    S.node[touched].world != S.world)

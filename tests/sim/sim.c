@@ -762,6 +762,8 @@ int main(int argc, char **argv)
 		       (unsigned long long)T.reconnects);
 		printf("leases without TTL left by a node that rebooted within the session timeout (no SESSION_END: not counted as stranded) %llu\n",
 		       (unsigned long long)T.strand_reboot);
+		printf("seeds whose specification stopped at an index the checker never saw (breaks told to clients by the table from there) %llu\n",
+		       (unsigned long long)T.spec_gaps);
 		printf("queued acquires %llu: answered to their clients granted %llu, timed out %llu; cancelled %llu; leases broken %llu\n",
 		       (unsigned long long)T.queued,
 		       (unsigned long long)T.granted,

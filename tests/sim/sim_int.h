@@ -193,6 +193,8 @@ struct sim {
 	u32 nnoend;
 	u64 brk[NLOCKS_MAX][64];	/* the last leases BREAK ended */
 	u32 nbrk[NLOCKS_MAX];
+	bool spec_gap;		/* sim -T: the specification stopped */
+	u64 gap_break_at;	/* and the last BREAK told the clients since */
 };
 
 extern struct sim S;
@@ -205,7 +207,8 @@ struct sim_totals {
 	/* sim -T: commands sent by op, and what became of queued waits */
 	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,
 	    detached_acq, nottl_acq, reentrant, queued, granted, timedout,
-	    cancelled, broken, ended_sent, reconnects, strand_reboot;
+	    cancelled, broken, ended_sent, reconnects, strand_reboot,
+	    spec_gaps;
 };
 
 extern struct sim_totals T;
