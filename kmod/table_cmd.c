@@ -45,7 +45,8 @@ int dl_release(struct dl_table *t, struct dl_cmd *cx, const char *name,
 		return err;
 	l = e->lock;
 	if (e->count > 1) {
-		e->count--;
+		if (TABLE_SM_MUTATION != 8)	/* the sim's check: count kept */
+			e->count--;
 		shard_changed(&t->shards[shard]);
 		if (count)
 			*count = e->count;
@@ -275,7 +276,15 @@ int dl_break(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 		return dl_fail(cx, -ENOENT, "lock has no holder with this token");
 	if (l->nr_waiters && !cx->global)
 		return DL_NEED_GLOBAL;
-	if (token) {
+	if (TABLE_SM_MUTATION == 6 && l->nr_waiters) {
+		/* the sim's check: break ends leases, the queue stays */
+		do
+			dl_holder_end(t, cx, &t->shards[shard],
+				      token ? dl_holder_by_token(l, token) :
+				      entry_of_lock_link(l->holders.next),
+				      DL_EV_BROKEN);
+		while (!token && l->nr_holders);
+	} else if (token) {
 		holder_kill(t, cx, shard, dl_holder_by_token(l, token),
 			    DL_EV_BROKEN);
 	} else {

@@ -357,6 +357,15 @@ void dl_lock_settle(struct dl_table *t, struct dl_cmd *cx,
 	while (!dl_link_empty(&l->waiters)) {
 		struct dl_entry *w = entry_of_lock_link(l->waiters.next);
 
+#if TABLE_SM_MUTATION == 4	/* the sim's check: the second waiter first */
+		if (w->lock_link.next != &l->waiters) {
+			struct dl_entry *w2 = entry_of_lock_link(w->lock_link.next);
+
+			if (!w2->sess->dying && lock_grantable(l, w2->mode))
+				w = w2;
+		}
+#endif
+
 		if (w->sess->dying) {
 			dl_waiter_unlink(t, sh, w);
 			dl_entry_free(t, sh, w);
@@ -395,6 +404,18 @@ void dl_holder_end(struct dl_table *t, struct dl_cmd *cx,
 		t->ops->lost(cx, &ls);
 	}
 	emit(t, cx, type, e);
+#if TABLE_SM_MUTATION == 9	/* the sim's check: a value outlives its lease */
+	if (e->value && l->nr_holders > 1) {
+		struct dl_entry *o = entry_of_lock_link(l->holders.next);
+
+		if (o == e)
+			o = entry_of_lock_link(e->lock_link.next);
+		if (!o->value) {
+			o->value = e->value;
+			e->value = NULL;
+		}
+	}
+#endif
 	dl_link_del(&e->lock_link);
 	l->nr_holders--;
 	if (l->hidx)

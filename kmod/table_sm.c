@@ -456,6 +456,8 @@ static bool tsm_next_expired(void *p, u64 now, struct repl_cmd *out)
 		b.name_len = li.name_len;
 		b.stamp = info.stamp;
 		if (info.waiter) {
+			/* 10: the sim's check: a wait's timeout never applies */
+			b.stamp += TABLE_SM_MUTATION == 10;
 			b.flags = TSM_EXPIRE_WAIT;
 			b.tag = dl_session_id(dl_entry_session(e));
 			b.cookie = info.cookie;

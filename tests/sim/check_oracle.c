@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "tspec.h"
+
+extern bool use_table;	/* sim -T: the table specification (check_tspec.c) */
 
 #define OR_LOCKS	8	/* lock ids the service knows (LM_LOCKS) */
 #define OR_HOLDERS	16	/* holders per lock before -ENOSPC */
@@ -44,6 +47,16 @@ struct or_ans {
 	struct repl_result res;
 };
 
+/* sim -T: what the table must have done at an index. */
+struct or_tab {
+	bool set;		/* the specification got this far */
+	bool fresh;		/* the command reached the table */
+	struct repl_result res;	/* the table's own answer */
+	u64 state;		/* tspec_state() after it */
+	u32 ev_at;		/* its wait answers: ev[ev_at .. ev_at + nev) */
+	u16 nev;
+};
+
 static struct {
 	u64 next;		/* next index to apply */
 	bool gap;		/* an index was never seen: stop checking */
@@ -54,15 +67,23 @@ static struct {
 	u32 nslot, cap;
 	struct or_ans *ans;
 	u64 ans_cap;
+	struct or_tab *tab;
+	u64 tab_cap;
+	struct ts_wd *ev;
+	u32 nev, ev_cap;
 } O;
 
-u64 ck_answers_checked;
+u64 ck_answers_checked, ck_table_checked, ck_table_waits;
 
 void ck_oracle_reset(u32 max_clients)
 {
 	struct or_slot *slot = O.slot;
 	struct or_ans *ans = O.ans;
 	u64 ans_cap = O.ans_cap;
+	struct or_tab *tab = O.tab;
+	u64 tab_cap = O.tab_cap;
+	struct ts_wd *ev = O.ev;
+	u32 ev_cap = O.ev_cap;
 
 	if (!slot || O.cap != max_clients)
 		slot = realloc(slot, max_clients * sizeof(*slot));
@@ -73,7 +94,45 @@ void ck_oracle_reset(u32 max_clients)
 	O.cap = max_clients;
 	O.ans = ans;
 	O.ans_cap = ans_cap;
+	if (tab)
+		memset(tab, 0, tab_cap * sizeof(*tab));
+	O.tab = tab;
+	O.tab_cap = tab_cap;
+	O.ev = ev;
+	O.ev_cap = ev_cap;
 	O.next = 1;
+	tspec_reset();
+}
+
+static struct or_tab *tab_at(u64 i)
+{
+	if (i >= O.tab_cap) {
+		u64 nc = i + 1 > O.tab_cap * 2 ? i + 1024 : O.tab_cap * 2;
+
+		O.tab = realloc(O.tab, nc * sizeof(*O.tab));
+		memset(O.tab + O.tab_cap, 0, (nc - O.tab_cap) * sizeof(*O.tab));
+		O.tab_cap = nc;
+	}
+	return &O.tab[i];
+}
+
+/* sim -T: the table specification applies the command (fresh). */
+static void table_apply(const struct repl_cmd *c, u64 i,
+			struct repl_result *res)
+{
+	struct or_tab *t = tab_at(i);
+	int nev = 0;
+
+	if (O.nev + TS_EV_MAX > O.ev_cap) {
+		O.ev_cap = O.ev_cap * 2 + TS_EV_MAX;
+		O.ev = realloc(O.ev, O.ev_cap * sizeof(*O.ev));
+	}
+	tspec_apply(c, i, O.epoch, res, O.ev + O.nev, &nev);
+	t->fresh = true;
+	t->res = *res;
+	t->ev_at = O.nev;
+	t->nev = (u16)nev;
+	O.nev += (u32)nev;
 }
 
 static struct or_holder *find(u32 lock, u32 client)
@@ -94,6 +153,10 @@ static void lock_apply(const struct repl_cmd *c, u64 i, struct repl_result *res)
 	u64 stamp;
 	int k, s;
 
+	if (use_table) {
+		table_apply(c, i, res);
+		return;
+	}
 	if (lock < OR_LOCKS)
 		h = find(lock, c->client);
 	switch (c->op) {
@@ -274,6 +337,10 @@ static void advance(u64 to)
 			return;
 		}
 		one(O.next, &rc->cmd);
+		if (use_table) {
+			tab_at(O.next)->state = tspec_state();
+			tab_at(O.next)->set = true;
+		}
 		O.next++;
 	}
 }
@@ -319,4 +386,74 @@ int ck_oracle_holders(u32 lock, struct ck_holder *out, int max)
 			out[n++] = (struct ck_holder){ O.h[lock][k].client,
 				O.h[lock][k].node, O.h[lock][k].stamp };
 	return n;
+}
+
+/*
+ * sim -T: node @n's table applied committed @c at index @i: the same answer,
+ * the same wait answers in the same order, the same state after it.
+ */
+void ck_table_applied(int n, const struct repl_cmd *c, u64 i,
+		      const struct repl_result *res, const struct ts_wd *ev,
+		      int nev, u64 state)
+{
+	const struct or_tab *t;
+	int k;
+
+	advance(i);
+	if (O.gap || i >= O.next || i >= O.tab_cap || !O.tab[i].set)
+		return;
+	t = &O.tab[i];
+	if (!t->fresh) {
+		violate("n%d's table applied op %u of client %u request %u at index %llu, which the specification answers without the table (retransmission or stale)",
+			n, c->op, c->client, c->req, (unsigned long long)i);
+		return;
+	}
+	ck_table_checked++;
+	if (t->res.status != res->status || t->res.count != res->count ||
+	    t->res.token != res->token) {
+		violate("n%d's table answered op %u of client %u at index %llu with (status %d, count %u, token %llx); the table specification says (%d, %u, %llx)",
+			n, c->op, c->client, (unsigned long long)i,
+			res->status, res->count,
+			(unsigned long long)res->token, t->res.status,
+			t->res.count, (unsigned long long)t->res.token);
+		return;
+	}
+	for (k = 0; k < nev || k < t->nev; k++) {
+		const struct ts_wd *w = &O.ev[t->ev_at + k];
+
+		if (k >= nev || k >= t->nev || w->node != ev[k].node ||
+		    w->client != ev[k].client || w->cookie != ev[k].cookie ||
+		    w->status != ev[k].status || w->token != ev[k].token) {
+			violate("n%d's table gave %d wait answers at index %llu, the specification %u; answer %d: table (client %u cookie %llu status %d token %llx), specification (client %u cookie %llu status %d token %llx)",
+				n, nev, (unsigned long long)i, t->nev, k,
+				k < nev ? ev[k].client : 0,
+				(unsigned long long)(k < nev ? ev[k].cookie : 0),
+				k < nev ? ev[k].status : 0,
+				(unsigned long long)(k < nev ? ev[k].token : 0),
+				k < t->nev ? w->client : 0,
+				(unsigned long long)(k < t->nev ? w->cookie : 0),
+				k < t->nev ? w->status : 0,
+				(unsigned long long)(k < t->nev ? w->token : 0));
+			return;
+		}
+	}
+	ck_table_waits += (u64)nev;
+	if (t->state != state)
+		violate("n%d's table state after index %llu (op %u) differs from the specification's (holders, counts, tokens, stamps, values, queue order)",
+			n, (unsigned long long)i, c->op);
+}
+
+bool ck_table_gap(void)
+{
+	advance(CK.max);
+	return O.gap;
+}
+
+/* sim -T: the specification's holders and waiters of @lock at the end. */
+int ck_table_entries(u32 lock, struct ts_view *out, int max)
+{
+	advance(CK.max);
+	if (O.gap)
+		return -1;
+	return tspec_entries(lock, out, max);
 }

@@ -12,12 +12,14 @@ SIM_BUILD := build/sim
 REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c
 REPL_SRC := $(REPL_CORE) kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/repl_int.h kmod/wire.h kmod/compat.h
-SIM_SRC := tests/sim/sim.c tests/sim/lockmodel.c tests/sim/check_log.c \
+SIM_SRC := tests/sim/sim.c tests/sim/sim_trace.c tests/sim/client.c \
+	tests/sim/check_lease.c tests/sim/lockmodel.c tests/sim/check_log.c \
 	tests/sim/check_oracle.c tests/sim/params.c
-SIM_HDR := tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
+SIM_HDR := tests/sim/sim_int.h tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
 # sim -T: the real lock table replicates, the model is its oracle (issue 13)
-SIM_SRC += tests/sim/tablesim.c $(wildcard kmod/table*.c)
-SIM_HDR += tests/sim/tablesim.h $(wildcard kmod/table*.h)
+SIM_SRC += tests/sim/tablesim.c tests/sim/client_table.c tests/sim/check_table.c \
+	tests/sim/check_tspec.c $(wildcard kmod/table*.c)
+SIM_HDR += tests/sim/tablesim.h tests/sim/tspec.h $(wildcard kmod/table*.h)
 
 # the core plus check_peek.c (white-box log access through repl_int.h, check.h)
 SIM_CORE := tests/sim/check_peek.c $(REPL_SRC)
@@ -26,8 +28,8 @@ $(SIM_BUILD)/sim: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -o $@ $(SIM_SRC) $(SIM_CORE)
 
-# sim -T with one planted bug of the table adapter (TABLE_SM_MUTATION=n in
-# kmod/table_sm.c, table_cluster.c)
+# sim -T with one planted bug of the table or its adapter (TABLE_SM_MUTATION=n
+# in kmod/table*.c)
 $(SIM_BUILD)/sim-tmut%: $(SIM_SRC) $(SIM_HDR) $(SIM_CORE) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -DTABLE_SM_MUTATION=$* -o $@ $(SIM_SRC) $(SIM_CORE)
@@ -75,6 +77,12 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 	$(SIM_BUILD)/fuzz_seeds $(SIM_BUILD)/fuzz-corpus
 	$(SIM_BUILD)/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -max_len=65100 $(SIM_BUILD)/fuzz-corpus
 
+# table mutations (TABLE_SM_MUTATION in kmod/table*.c): 1-3 the adapter's,
+# 4-10 the table's (grant order, permits, break, wait stamp, reentrancy,
+# value, wait timeout proposed with a wrong stamp)
+SIM_TMUTS := $(shell seq 1 10)
+SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
+
 # mutation numbers: kmod/repl.h REPL_MUT_*.  Each of SIM_MUTS_REQ must be
 # caught within MUT_SEEDS seeds; the others are built and can be run by
 # hand (e.g. MUTS="10 18 19 35" tests/sim/check.sh build/sim), and
@@ -92,8 +100,7 @@ $(SIM_BUILD)/test_repl-mut%: tests/host/test_repl.c tests/sim/lockmodel.c $(SIM_
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
 		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
-		$(SIM_HOST_MUTS:%=$(SIM_BUILD)/test_repl-mut%) \
-		$(SIM_BUILD)/sim-tmut1 $(SIM_BUILD)/sim-tmut2 $(SIM_BUILD)/sim-tmut3
+		$(SIM_HOST_MUTS:%=$(SIM_BUILD)/test_repl-mut%) $(SIM_TMUT_BINS)
 	@set -e; for m in $(SIM_HOST_MUTS); do \
 		if $(SIM_BUILD)/test_repl-mut$$m > /dev/null 2>&1; then \
 			echo "host mutation $$m not caught by test_repl"; exit 1; \

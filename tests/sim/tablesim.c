@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The real table behind the simulator, the lock model as oracle: tablesim.h. */
+/* The real table behind the simulator: tablesim.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "tablesim.h"
+
+#define TS_SHARDS	4
+#define TS_SEED		0x51b
 
 u64 tablesim_ended_refused;
 
@@ -27,18 +30,37 @@ static void t_applied(void *ctx, u64 index, u64 digest)
 		ts->on_digest(ts->hctx, index, digest);
 }
 
-static const struct table_sm_hooks hooks = { .applied = t_applied };
+static void t_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
+			int status, u64 token, u64 index)
+{
+	struct tablesim *ts = ctx;
+	struct ts_wd w = { node, client, cookie, status, token };
 
-int tablesim_init(struct tablesim *ts, struct lockmodel *lm)
+	if (ts->nev < TS_EV_MAX)
+		ts->ev[ts->nev++] = w;
+	if (ts->on_wait_done)
+		ts->on_wait_done(ts->hctx, &w, index);
+}
+
+static const struct table_sm_hooks hooks = {
+	.applied = t_applied, .wait_done = t_wait_done,
+};
+
+static struct table_sm *create(void *hctx)
 {
 	struct table_sm_cfg cfg = {
-		.nr_shards = 4, .hash_seed = 0x51b, .alloc = t_alloc,
-		.free = t_free, .hooks = &hooks, .hctx = ts,
+		.nr_shards = TS_SHARDS, .hash_seed = TS_SEED,
+		.alloc = t_alloc, .free = t_free, .hooks = &hooks,
+		.hctx = hctx,
 	};
 
-	ts->lm = lm;
-	ts->why[0] = 0;
-	ts->tsm = table_sm_create(&cfg);
+	return table_sm_create(&cfg);
+}
+
+int tablesim_init(struct tablesim *ts)
+{
+	ts->nev = 0;
+	ts->tsm = create(ts);
 	return ts->tsm ? 0 : -ENOMEM;
 }
 
@@ -49,238 +71,145 @@ void tablesim_fini(struct tablesim *ts)
 	ts->tsm = NULL;
 }
 
-static void lock_name(char *buf, u32 lock)
+/* Configuration, not behaviour: which shard the table puts a name in. */
+u32 tablesim_shard_of(u32 k)
 {
-	snprintf(buf, 16, "lock/%u", lock);
+	static struct table_sm *t;
+	static int shard[TS_LOCKS] = { -1, -1, -1, -1 };
+	char name[16];
+	u32 len;
+
+	if (k >= TS_LOCKS)
+		return 0;
+	if (shard[k] < 0) {
+		if (!t)
+			t = create(NULL);
+		if (!t) {
+			fprintf(stderr, "tablesim: no memory\n");
+			exit(2);
+		}
+		len = ts_lock_name(name, k);
+		shard[k] = (int)dl_shard_of(table_sm_table(t), name, len);
+	}
+	return (u32)shard[k];
 }
 
-/* The table's holder of (node, client) on @lock: its token, or 0. */
-static u64 holder_token(struct tablesim *ts, u32 lock, u16 node, u32 client)
+static const struct dl_lock *lookup(struct tablesim *ts, u32 k)
+{
+	char name[16];
+	u32 len = ts_lock_name(name, k);
+
+	return dl_lookup(table_sm_table(ts->tsm), name, len);
+}
+
+u64 tablesim_state(struct tablesim *ts, u64 index)
 {
 	struct dl_table *t = table_sm_table(ts->tsm);
 	const struct dl_entry *e;
 	const struct dl_lock *l;
 	struct dl_entry_info in;
-	char name[16];
+	struct dl_lock_info li;
+	u64 d = 0;
+	u32 k;
 
-	lock_name(name, lock);
-	l = dl_lookup(t, name, strlen(name));
+	for (k = 0; k < TS_LOCKS; k++) {
+		l = lookup(ts, k);
+		if (!l)
+			continue;
+		dl_lock_info(l, &li);
+		d = ts_mix(ts_mix(d, k), (u64)li.permits << 32 |
+			   (u64)li.nr_holders << 16 | (u64)li.nr_waiters);
+		for (e = dl_holder_next(l, NULL); e; e = dl_holder_next(l, e)) {
+			dl_entry_info(t, e, 0, &in);
+			d = ts_mix(d, in.token);
+			d = ts_mix(d, (u64)in.count << 8 | in.mode);
+			d = ts_mix(d, in.stamp);
+			d = ts_mix(d, in.owner.detached ?
+				   ts_bytes(in.owner.str, in.owner.len) :
+				   in.owner.session_id ^ in.owner.tag << 40);
+			d = ts_mix(d, in.value_len ?
+				   ts_bytes(in.value, in.value_len) : 0);
+			if (in.stamp == index && ts->on_grant)
+				ts->on_grant(ts->hctx, k, in.token);
+		}
+		for (e = dl_waiter_next(l, NULL); e; e = dl_waiter_next(l, e)) {
+			dl_entry_info(t, e, 0, &in);
+			d = ts_mix(d, in.owner.session_id);
+			d = ts_mix(d, in.cookie);
+			d = ts_mix(d, (u64)in.mode << 32 | in.wait_ms);
+			d = ts_mix(d, in.stamp);
+		}
+	}
+	return d;
+}
+
+bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token)
+{
+	struct dl_table *t = table_sm_table(ts->tsm);
+	const struct dl_lock *l = lookup(ts, k);
+	const struct dl_entry *e;
+	struct dl_entry_info in;
+
 	for (e = l ? dl_holder_next(l, NULL) : NULL; e; e = dl_holder_next(l, e)) {
 		dl_entry_info(t, e, 0, &in);
-		if (in.owner.session_id == tsm_key(node, client))
-			return in.token;
+		if (in.token == token)
+			return true;
 	}
-	return 0;
-}
-
-/* The model's command as the table's (a client of the model tries). */
-static void translate(struct tablesim *ts, const struct repl_cmd *c,
-		      struct repl_cmd *out)
-{
-	u32 lock = lm_cmd_lock(c);
-	struct tsm_body b = { 0 };
-	char name[16];
-
-	memcpy(out, c, offsetof(struct repl_cmd, data));
-	out->len = 0;
-	lock_name(name, lock);
-	b.name = name;
-	b.name_len = strlen(name);
-	switch (c->op) {
-	case REPL_OP_ACQUIRE:
-		b.mode = lm_cmd_mode(c) ? DL_MODE_SHARED : DL_MODE_EXCLUSIVE;
-		b.flags = DL_ACQ_TRY | (c->ttl ? 0 : DL_ACQ_NO_TTL);
-		break;
-	case REPL_OP_RELEASE:
-	case REPL_OP_RENEW:
-		break;
-	case REPL_OP_EXPIRE:
-		b.token = holder_token(ts, lock, c->node, c->client);
-		b.stamp = c->len >= LM_BODY_EXPIRE ? dl_get_le64(c->data + 5) : 0;
-		if (!b.token)
-			b.token = ~0ULL;	/* none: the table says -ENOENT */
-		break;
-	default:
-		tsm_encode(out, c->op, c->node, c->client, c->req, NULL);
-		return;
-	}
-	if (lock >= LM_LOCKS)
-		b.name_len = 0;		/* the table refuses it too */
-	if (tsm_encode(out, c->op, c->node, c->client, c->req, &b))
-		out->len = 0;
-	out->ttl = c->ttl;
-	out->hold = c->hold;
-	out->arg = c->arg;
-}
-
-static bool same_class(int a, int b)
-{
-	if (a == -EBUSY)
-		a = -EAGAIN;	/* the model has no queue: busy is "try again" */
-	if (a == -ENOENT || a == -EPERM || a == -ESTALE)
-		a = -ENOENT;
-	if (b == -ENOENT || b == -EPERM || b == -ESTALE)
-		b = -ENOENT;
-	return a == b;
+	return false;
 }
 
 static void ts_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		     u64 now, struct repl_result *res)
 {
 	struct tablesim *ts = sm;
-	static struct repl_cmd tc;
-	struct repl_result mr;
-	bool ok = true;
 
-	translate(ts, c, &tc);
-	if (c->op >= REPL_OP_ACQUIRE && c->op != REPL_OP_EXPIRE &&
-	    c->op != REPL_OP_SESSION_END && c->op != REPL_OP_CLIENT_END &&
-	    table_sm_client_ended(ts->tsm, c->node, c->client)) {
-		/*
-		 * A retry committed after its client's CLIENT_END: the table
-		 * refuses it (no new session), the model sees nothing.
-		 */
-		tsm_encode(&tc, REPL_OP_NOOP, 0, 0, 0, NULL);
-		lockmodel_ops.apply(ts->lm, &tc, index, token, now, &mr);
-		translate(ts, c, &tc);
-		table_sm_ops.apply(ts->tsm, &tc, index, token, now, res);
+	ts->nev = 0;
+	table_sm_ops.apply(ts->tsm, c, index, token, now, res);
+	if (res->status == -ESHUTDOWN)
 		tablesim_ended_refused++;
-		if (res->status != -ESHUTDOWN && !ts->lm->violation) {
-			snprintf(ts->why, sizeof(ts->why),
-				 "index %llu: command of ended client %u answered %d, not -ESHUTDOWN",
-				 (unsigned long long)index, c->client,
-				 res->status);
-			ts->lm->violation = ts->why;
-		}
-		return;
-	}
-	lockmodel_ops.apply(ts->lm, c, index, token, now, &mr);
-	if (mr.status == -ENOSPC) {
-		/* The model's fixed holder slots are full: keep step, no more. */
-		tsm_encode(&tc, REPL_OP_NOOP, 0, 0, 0, NULL);
-		table_sm_ops.apply(ts->tsm, &tc, index, token, now, res);
-		*res = mr;
-		return;
-	}
-	table_sm_ops.apply(ts->tsm, &tc, index, token, now, res);
-	if (!same_class(mr.status, res->status))
-		ok = false;
-	else if (c->op == REPL_OP_ACQUIRE && !mr.status)
-		ok = mr.count == res->count && mr.token == res->token;
-	else if (c->op == REPL_OP_RELEASE && !mr.status)
-		ok = mr.count == res->count;
-	else if (c->op == REPL_OP_SESSION_END)
-		ok = mr.count == res->count;
-	if (!ok && !ts->lm->violation) {
-		snprintf(ts->why, sizeof(ts->why),
-			 "table and model differ at index %llu: op %u status %d/%d count %u/%u token %llx/%llx",
-			 (unsigned long long)index, c->op, res->status,
-			 mr.status, res->count, mr.count,
-			 (unsigned long long)res->token,
-			 (unsigned long long)mr.token);
-		ts->lm->violation = ts->why;
-	}
+	if (ts->on_applied)
+		ts->on_applied(ts->hctx, c, index, res);
 }
 
-/*
- * The table decides what is due (it is the real machine); the entry goes
- * into the log in the model's format, naming the holder by its client.
- */
 static bool ts_next_expired(void *sm, u64 now, struct repl_cmd *out)
 {
 	struct tablesim *ts = sm;
-	struct dl_table *t = table_sm_table(ts->tsm);
-	static struct repl_cmd tc;
-	const struct dl_entry *e;
-	const struct dl_lock *l;
-	struct dl_entry_info in;
-	struct tsm_body b;
-	unsigned int lock;
-	char name[32];
 
-	if (!table_sm_ops.next_expired(ts->tsm, now, &tc))
-		return false;
-	if (tsm_decode(&tc, &b) || (b.flags & TSM_EXPIRE_WAIT) ||
-	    b.name_len >= sizeof(name))
-		return false;
-	memcpy(name, b.name, b.name_len);
-	name[b.name_len] = 0;
-	if (sscanf(name, "lock/%u", &lock) != 1)
-		return false;
-	l = dl_lookup(t, b.name, b.name_len);
-	for (e = l ? dl_holder_next(l, NULL) : NULL; e; e = dl_holder_next(l, e)) {
-		dl_entry_info(t, e, 0, &in);
-		if (in.token != b.token)
-			continue;
-		memset(out, 0, offsetof(struct repl_cmd, data));
-		out->op = REPL_OP_EXPIRE;
-		lm_cmd_set(out, lock, 0);
-		dl_put_le64(out->data + LM_BODY, b.stamp);
-		out->len = LM_BODY_EXPIRE;
-		out->node = (u16)(in.owner.session_id >> 32);
-		out->client = (u32)in.owner.session_id;
-		return true;
-	}
-	return false;
+	return table_sm_ops.next_expired(ts->tsm, now, out);
 }
 
 static void ts_restart(void *sm, u64 now)
 {
 	struct tablesim *ts = sm;
 
-	lockmodel_ops.restart_leases(ts->lm, now);
 	table_sm_ops.restart_leases(ts->tsm, now);
 }
 
-/* u64 model bytes, the model's snapshot, then the table's. */
 static u64 ts_save_size(void *sm)
 {
 	struct tablesim *ts = sm;
 
-	return 8 + lockmodel_ops.save_size(ts->lm) +
-	       table_sm_ops.save_size(ts->tsm);
+	return table_sm_ops.save_size(ts->tsm);
 }
 
 static s64 ts_save(void *sm, u8 *buf, u64 cap)
 {
 	struct tablesim *ts = sm;
-	s64 a, b;
 
-	if (cap < 8)
-		return -ENOSPC;
-	a = lockmodel_ops.save(ts->lm, buf + 8, cap - 8);
-	if (a < 0)
-		return a;
-	b = table_sm_ops.save(ts->tsm, buf + 8 + a, cap - 8 - a);
-	if (b < 0)
-		return b;
-	dl_put_le64(buf, (u64)a);
-	return 8 + a + b;
+	return table_sm_ops.save(ts->tsm, buf, cap);
 }
 
 static int ts_load(void *sm, const u8 *buf, u64 len, u64 now)
 {
 	struct tablesim *ts = sm;
-	u64 a;
-	int err;
 
-	if (len < 8)
-		return -EINVAL;
-	a = dl_get_le64(buf);
-	if (a > len - 8)
-		return -EINVAL;
-	/* The table's load is atomic: first, so a refusal changes nothing. */
-	err = table_sm_ops.load(ts->tsm, buf + 8 + a, len - 8 - a, now);
-	if (err)
-		return err;
-	return lockmodel_ops.load(ts->lm, buf + 8, a, now);
+	return table_sm_ops.load(ts->tsm, buf, len, now);
 }
 
 static void ts_reset(void *sm)
 {
 	struct tablesim *ts = sm;
 
-	lockmodel_ops.reset(ts->lm);
 	table_sm_ops.reset(ts->tsm);
 }
 
