@@ -229,13 +229,20 @@ ok "$([ $rc = 0 ] && grep -q '^1,,dlock:dlock_grant' "$tmp/perf.log" &&
 	grep -q '^1,,dlock:dlock_release' "$tmp/perf.log" && echo 0 || echo 1)" \
 	"perf stat counts one grant and one release (rc $rc)$(sed 's/^/ | /' "$tmp/perf.log" | head -3 | tr '\n' ' ')"
 
-# docs/observability.md's hold-time histogram, on one lease
+# docs/observability.md's hold-time histogram, on one lease.  A kernel
+# without the bpf() syscall (the debug lane's) runs no bpftrace program at
+# all: probed with one that uses a map and no dlock event, it is a skip.
 prog=$(sed -n "s/^bpftrace -e '\(tracepoint:dlock:dlock_grant .*hist.*\)'$/\1/p" docs/observability.md)
-timeout 300 bpftrace -e "$prog" -c "$dl run t-h -- sleep 0.2" > "$tmp/bt.txt" 2>&1
-rc=$?
-samples=$(awk '/^\[/ { sum += $(NF - 1) } END { print sum + 0 }' "$tmp/bt.txt")
-ok "$([ $rc = 0 ] && grep -q '^@hold_us:' "$tmp/bt.txt" && [ "$samples" = 1 ] && echo 0 || echo 1)" \
-	"the docs' bpftrace one-liner prints a histogram of the one lease (rc $rc, $samples samples)$(grep -v '^\[\|^$' "$tmp/bt.txt" | head -3 | sed 's/^/ | /')"
+if probe=$(timeout 300 bpftrace -e 'BEGIN { @x = 1; exit(); }' 2>&1) ||
+	! grep -q 'Function not implemented' <<<"$probe"; then
+	timeout 300 bpftrace -e "$prog" -c "$dl run t-h -- sleep 0.2" > "$tmp/bt.txt" 2>&1
+	rc=$?
+	samples=$(awk '/^\[/ { sum += $(NF - 1) } END { print sum + 0 }' "$tmp/bt.txt")
+	ok "$([ $rc = 0 ] && grep -q '^@hold_us:' "$tmp/bt.txt" && [ "$samples" = 1 ] && echo 0 || echo 1)" \
+		"the docs' bpftrace one-liner prints a histogram of the one lease (rc $rc, $samples samples)$(grep -v '^\[\|^$' "$tmp/bt.txt" | head -3 | sed 's/^/ | /')"
+else
+	ok 0 "the docs' bpftrace one-liner # SKIP this kernel has no bpf() syscall: $(head -2 <<<"$probe" | tr '\n' ' ')"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
