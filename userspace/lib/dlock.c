@@ -524,53 +524,44 @@ struct nl_msg *dlock_msg(struct dlock *d, uint8_t cmd, int flags)
 	return msg;
 }
 
-/*
- * Sends @msg (consumed) and waits for its replies and acknowledgement,
- * feeding each reply to @parse.  Notifications that arrive meanwhile are
- * dispatched.  Signals do not interrupt it: the kernel answers at once.
- * Returns the number of replies parsed or a negative errno.
- */
-int dlock_transact(struct dlock *d, struct nl_msg *msg,
-		   int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
-				void *arg),
-		   void *arg)
-{
-	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
-	struct dlock_req *outer = dlock_cur;
-	unsigned int overruns;
-	int err;
+static int dlock_raw_drain(struct dlock *d, struct dlock_req *req);
 
-	/*
-	 * After a drop, empty the queue first: the kernel flags a congested
-	 * socket only once until its queue drains, so only then would a
-	 * drop of our answer be reported.
-	 */
+/*
+ * Before a request: after a drop, empty the queue first (the kernel flags a
+ * congested socket only once until its queue drains, so only then would a
+ * drop of our answer be reported); returns the drop count to compare with.
+ */
+static unsigned int dlock_req_begin(struct dlock *d)
+{
 	if (d->overruns != d->drained_overruns) {
 		dlock_drain_all(d);
 		d->drained_overruns = d->overruns;
 	}
 	d->err = 0;
 	d->errmsg[0] = '\0';
-	overruns = d->overruns;
-	err = nl_send_auto(d->sk, msg);
-	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
-	req.dump = (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	nlmsg_free(msg);
-	if (err < 0)
-		return -EIO;
-	dlock_cur = &req;
-	while (!req.done) {
-		/* The answer is usually queued already: read before polling. */
-		err = dlock_drain(d);
+	return d->overruns;
+}
+
+/*
+ * Reads until @req is answered, through libnl or (@raw) in place; 0 or the
+ * request's -errno.  The answer is usually queued already: read before
+ * polling.  The kernel answers a request before sendmsg() returns, so once
+ * it dropped messages for us and nothing is left to read, the answer is
+ * lost: say so rather than wait forever.
+ */
+static int dlock_req_wait(struct dlock *d, struct dlock_req *req,
+			  unsigned int overruns, bool raw)
+{
+	struct dlock_req *outer = dlock_cur;
+	int err = 0;
+
+	dlock_cur = req;
+	while (!req->done) {
+		err = raw ? dlock_raw_drain(d, req) : dlock_drain(d);
 		if (err < 0)
 			break;
 		if (err > 0)
 			continue;
-		/*
-		 * The kernel answers a request before sendmsg() returns, so
-		 * once it dropped messages for us and nothing is left to
-		 * read, the answer is lost: say so rather than wait forever.
-		 */
 		err = dlock_poll(d, d->overruns != overruns ? 0 : -1);
 		if (err == -EINTR)
 			continue;
@@ -584,8 +575,34 @@ int dlock_transact(struct dlock *d, struct nl_msg *msg,
 		return err;
 	if (d->err)
 		return -d->err;
-	if (req.parse_err)
-		return req.parse_err;
+	return req->parse_err;
+}
+
+/*
+ * Sends @msg (consumed) and waits for its replies and acknowledgement,
+ * feeding each reply to @parse.  Notifications that arrive meanwhile are
+ * dispatched.  Signals do not interrupt it: the kernel answers at once.
+ * Returns the number of replies parsed or a negative errno.
+ */
+int dlock_transact(struct dlock *d, struct nl_msg *msg,
+		   int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
+				void *arg),
+		   void *arg)
+{
+	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
+	unsigned int overruns;
+	int err;
+
+	overruns = dlock_req_begin(d);
+	err = nl_send_auto(d->sk, msg);
+	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
+	req.dump = (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	nlmsg_free(msg);
+	if (err < 0)
+		return -EIO;
+	err = dlock_req_wait(d, &req, overruns, false);
+	if (err)
+		return err;
 	if (req.dump_intr)
 		return -EAGAIN;
 	return req.replies;
@@ -718,18 +735,11 @@ int dlock_transact_raw(struct dlock *d, struct dlock_raw *m,
 {
 	struct dlock_req req = { .d = d, .parse = parse, .arg = arg };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct dlock_req *outer = dlock_cur;
 	unsigned int overruns;
 	ssize_t sent;
 	int err = 0;
 
-	if (d->overruns != d->drained_overruns) {
-		dlock_drain_all(d);
-		d->drained_overruns = d->overruns;
-	}
-	d->err = 0;
-	d->errmsg[0] = '\0';
-	overruns = d->overruns;
+	overruns = dlock_req_begin(d);
 	/* libnl's sequence numbers: one space for both kinds of request. */
 	req.seq = m->nlh.nlmsg_seq = nl_socket_use_seq(d->sk);
 	m->nlh.nlmsg_pid = nl_socket_get_local_port(d->sk);
@@ -739,28 +749,9 @@ int dlock_transact_raw(struct dlock *d, struct dlock_raw *m,
 	while (sent < 0 && errno == EINTR);
 	if (sent < 0)
 		return -EIO;
-	dlock_cur = &req;
-	while (!req.done) {
-		err = dlock_raw_drain(d, &req);
-		if (err < 0)
-			break;
-		if (err > 0)
-			continue;
-		err = dlock_poll(d, d->overruns != overruns ? 0 : -1);
-		if (err == -EINTR)
-			continue;
-		if (err == 0)
-			err = -ENOBUFS;
-		if (err < 0)
-			break;
-	}
-	dlock_cur = outer;
-	if (err < 0)
+	err = dlock_req_wait(d, &req, overruns, true);
+	if (err)
 		return err;
-	if (d->err)
-		return -d->err;
-	if (req.parse_err)
-		return req.parse_err;
 	return req.replies;
 }
 
