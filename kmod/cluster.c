@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -47,6 +48,8 @@ MODULE_PARM_DESC(cluster_log_cap, "cluster: log entries kept in memory (about 1.
 
 #define NS_MS	1000000ULL
 
+static atomic64_t dlock_cl_serial = ATOMIC64_INIT(0);
+
 /* ---- the core's callbacks -------------------------------------------- */
 
 static void *dlock_cl_alloc(void *ctx, size_t size)
@@ -59,8 +62,28 @@ static void dlock_cl_free(void *ctx, void *p)
 	kvfree(p);
 }
 
-static void dlock_cl_free_sized(void *ctx, void *p, size_t size)
+/* What an allocation really costs (lease.c counts the same way). */
+static size_t dlock_cl_bytes(const void *p, size_t size)
 {
+	return is_vmalloc_addr(p) ? PAGE_ALIGN(size) : ksize(p);
+}
+
+/* The table's memory, counted for GET_STATUS (ctx: the instance). */
+static void *dlock_cl_tbl_alloc(void *ctx, size_t size)
+{
+	struct dlock_cluster *c = ctx;
+	void *p = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (p)
+		atomic64_add(dlock_cl_bytes(p, size), &c->tbl_bytes);
+	return p;
+}
+
+static void dlock_cl_tbl_free(void *ctx, void *p, size_t size)
+{
+	struct dlock_cluster *c = ctx;
+
+	atomic64_sub(dlock_cl_bytes(p, size), &c->tbl_bytes);
 	kvfree(p);
 }
 
@@ -190,6 +213,8 @@ static void dlock_cl_free_all(struct dlock_cluster *c)
 		repl_destroy(c->r);
 	if (c->sm)
 		table_sm_destroy(c->sm);
+	/* Every byte the table took it gave back, as counted. */
+	WARN_ON_ONCE(atomic64_read(&c->tbl_bytes));
 	dlock_cl_clients_free(c);
 	kvfree(c->txbuf);
 	kvfree(c->rxbuf);
@@ -202,8 +227,8 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 {
 	struct table_sm_cfg scfg = {
 		.nr_shards = 16,
-		.alloc = dlock_cl_alloc,
-		.free = dlock_cl_free_sized,
+		.alloc = dlock_cl_tbl_alloc,
+		.free = dlock_cl_tbl_free,
 		.hooks = &dlock_cl_hooks,
 	};
 	struct repl_env env = dlock_cl_env_tmpl;
@@ -215,6 +240,7 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	if (!c)
 		return -ENOMEM;
 	c->dn = dn;
+	c->serial = atomic64_inc_return(&dlock_cl_serial);
 	memcpy(&c->conf, cf, sizeof(*cf));
 	for (i = 0; i < cf->nr; i++)
 		if (cf->node[i].id == cf->id)
@@ -233,6 +259,7 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	c->rxbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
 	c->rxmsg = kvmalloc(sizeof(*c->rxmsg), GFP_KERNEL_ACCOUNT);
 	scfg.hash_seed = dlock_cl_seed(cf);
+	scfg.ctx = c;
 	scfg.hctx = c;
 	c->sm = table_sm_create(&scfg);
 	dlock_cl_fill_cfg(c);

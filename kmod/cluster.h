@@ -7,6 +7,7 @@
  *   cluster_sock.c the UDP socket: receive queue, send, drop counters
  *   cluster_req.c  local clients: requests through the core, answers
  *   cluster_nl.c   DLOCK_CMD_SET_CLUSTER / DLOCK_CMD_GET_CLUSTER
+ *   cluster_get.c  DLOCK_CMD_GET (one lock, dump), GET_STATUS's counts
  * See docs/cluster.md.
  */
 #ifndef DLOCK_CLUSTER_H
@@ -94,6 +95,8 @@ struct dlock_cl_pending {
 
 struct dlock_cluster {
 	struct dlock_net *dn;
+	/* Unique per instance while the module is loaded (a dump's check). */
+	u64 serial;
 	struct dlock_cl_conf conf;
 	u16 self;
 	/* Every call into the core and everything it calls back. */
@@ -101,6 +104,7 @@ struct dlock_cluster {
 	bool dying;
 	struct repl *r;
 	struct table_sm *sm;
+	atomic64_t tbl_bytes;	/* what sm holds, as the allocator counts it */
 	struct repl_cfg rcfg;
 	u8 *txbuf;		/* WIRE_MAX bytes */
 	u8 *rxbuf;

@@ -2,9 +2,10 @@
 /*
  * Cluster mode in one guest: three network namespaces (made by
  * cluster_test.sh, joined by a bridge) configured as the nodes of one
- * cluster with raw netlink, then lock commands on each node and faults from
- * outside: a socket closed, a malformed datagram, the leader's namespace
- * deleted, a node leaving.  Prints TAP.
+ * cluster with raw netlink, then lock commands on each node, listings and
+ * status counts on each node (cluster_list.h), and faults from outside: a
+ * socket closed, a malformed datagram, the leader's namespace deleted, a
+ * node leaving.  Prints TAP.
  *
  * Usage: cluster_test NS1 NS2 NS3   (addresses 10.77.0.1..3, port 7400)
  */
@@ -14,6 +15,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -338,6 +340,8 @@ static int send_junk(struct node *from, struct node *to)
 	return err ? -1 : 0;
 }
 
+#include "cluster_list.h"
+
 /* ---- the test --------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -441,6 +445,10 @@ int main(int argc, char **argv)
 	t2 = wait_holder_token(&nodes[B].cl, x, 3000);
 	tap_ok(t2 == t1, "GET on node B shows A's lease from its applied table (token %llu)",
 	       (unsigned long long)t2);
+	/* The dump and the status, on every node (cluster_list.h). */
+	test_list_one(x, t1);
+	test_list_users(x, A, B);
+	test_list_many(L, B);
 	release(&nodes[A].cl, x, 0, NULL, &res);
 	tap_ok(!res.error && res.count == 0, "released on node A (error %d \"%s\")",
 	       res.error, res.extack);

@@ -86,7 +86,7 @@ selftests: $(ELECTTEST_BIN)
 selftests: $(CLUSTERTEST_BIN)
 
 # Cluster mode across three namespaces (cluster_test.sh makes them).
-$(CLUSTERTEST_BIN): tests/selftests/cluster_test.c tests/selftests/nlraw.h \
+$(CLUSTERTEST_BIN): tests/selftests/cluster_test.c tests/selftests/cluster_list.h tests/selftests/nlraw.h \
 		tests/selftests/lockreq.h tests/tap.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -o $@ $<
