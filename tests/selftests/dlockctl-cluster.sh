@@ -10,7 +10,7 @@
 # shellcheck source=tests/selftests/clienv.sh
 . "$(dirname "$0")/clienv.sh"
 ns=dlock-clus-$$
-trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; ip netns del $ns-b 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${old_ttl:-}" ] && echo "$old_ttl" >/sys/module/dlock/parameters/cluster_max_ttl_ms; ip netns del $ns 2>/dev/null; ip netns del $ns-b 2>/dev/null; rm -rf "$tmp"' EXIT
 ip netns add $ns
 ip -n $ns link set lo up
 # in_ns CMD...: in a namespace of its own, so that a failure here leaves
@@ -107,6 +107,9 @@ if [ $support = 0 ]; then
 		"a configuration the kernel refuses changes nothing" \
 		"two namespaces over veth take their configurations" \
 		"two nodes agree on one leader" \
+		"list and status on both nodes" \
+		"-j list on both nodes" \
+		"list after the holder exits" \
 		"both leave"; do
 		skip "$t"
 	done
@@ -249,6 +252,10 @@ ip -n $ns addr add 10.99.0.1/24 dev veth-clus
 ip -n $ns-b addr add 10.99.0.2/24 dev veth-clus
 ip -n $ns link set veth-clus up
 ip -n $ns-b link set veth-clus up
+# A fresh cluster grants nothing for one max TTL (the lock-delay): short.
+params=/sys/module/dlock/parameters
+old_ttl=$(cat $params/cluster_max_ttl_ms)
+echo 2000 >$params/cluster_max_ttl_ms
 printf '[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' >"$tmp/a.conf"
 printf '[Cluster]\nId = 2\nListenPort = 7400\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' >"$tmp/b.conf"
 in_ns "$dl" setconf "$tmp/a.conf" && ip netns exec $ns-b "$dl" setconf "$tmp/b.conf"
@@ -267,6 +274,46 @@ assert d[0]['leader'] == d[1]['leader'], d
 assert sorted([d[0]['role'], d[1]['role']]) == ['follower', 'leader'], d
 assert d[0]['term'] == d[1]['term'] >= 1, d"
 ok $? "two nodes agree on one leader and a term; -j cluster shows the contact ($a $b)"
+
+# list and status on both nodes: a lock held on node 1 is listed on both
+# (each lists what it applied), without pid or command (not replicated).
+in_b() { ip netns exec $ns-b "$@"; }
+lk=lst-$$
+wait_for in_ns "$dl" lock $lk-probe --ttl 1 --try --owner p
+in_ns "$dl" unlock $lk-probe --owner p
+# run's lease lasts as long as CMD: CMD says where it is, to be ended.
+in_ns "$dl" run $lk-held -- sh -c "echo \$\$ >$tmp/held.pid; exec sleep 300" &
+runner=$!
+# listed NODE-CMD: the node lists exactly the held lock, with a holder.
+listed() { "$@" "$dl" -j list $lk | json "$(cat)" "assert [x['name'] for x in d] == ['$lk-held'] and len(d[0]['holders']) == 1, d"; }
+wait_for listed in_ns && wait_for listed in_b
+a=$(in_ns "$dl" list $lk)
+b=$(in_b "$dl" list $lk)
+[ "$a" = "$b" ] || [ "${a%ttl*}" = "${b%ttl*}" ]
+same=$?
+grep -qE "^$lk-held: exclusive, 1 holder, 0 waiters\$" <<<"$b" &&
+	grep -qE "^  holder exclusive token [0-9]+ count 1 session [0-9]+ tag [0-9]+ pid - \(not replicated\) uid 0\$" <<<"$b" &&
+	[ $same = 0 ] &&
+	in_ns "$dl" -j status | json "$(cat)" "assert d['leases'] == 1 and d['locks'] == 1, d" &&
+	in_b "$dl" -j status | json "$(cat)" "assert d['leases'] == 1 and d['locks'] == 1, d"
+ok $? "list and status on both nodes: the lock held on node 1, no pid or command ($(echo "$b" | tr '\n' '|'))"
+ja=$(in_ns "$dl" -j list)
+jb=$(in_b "$dl" -j list)
+json "[$ja, $jb]" "
+for l in d:
+    assert [x['name'] for x in l] == ['$lk-held'], l
+    h = l[0]['holders'][0]
+    assert h['pid'] is None and h['comm'] is None and h['uid'] == 0, h
+    assert h['mode'] == 'exclusive' and h['count'] == 1 and int(h['token']) > 0, h
+assert d[0][0]['holders'][0]['token'] == d[1][0]['holders'][0]['token'], d"
+ok $? "-j list on both nodes parses: the same lock and token, pid and comm null ($ja $jb)"
+kill "$(cat "$tmp/held.pid")"
+wait $runner 2>/dev/null
+empty() { "$@" "$dl" -j list $lk | json "$(cat)" "assert d == [], d"; }
+wait_for empty in_ns && wait_for empty in_b &&
+	in_b "$dl" -j status | json "$(cat)" "assert d['leases'] == 0, d"
+ok $? "list after the holder exits: nothing on either node, status 0 leases"
+echo "$old_ttl" >$params/cluster_max_ttl_ms
 in_ns "$dl" cluster leave && ip netns exec $ns-b "$dl" cluster leave &&
 	[ "$(cluster_id)" = 0 ]
 ok $? "both leave"
