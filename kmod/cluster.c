@@ -165,6 +165,54 @@ u8 dlock_cluster_role(struct dlock_net *dn)
 	return role;
 }
 
+/*
+ * The table's hooks: cluster_req.c's answers to this node's clients, and
+ * the namespace's outcome counters (observe.c), which every node keeps for
+ * every outcome it applies.
+ */
+static void dlock_cl_h_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
+				 int status, u64 token, u64 index)
+{
+	struct dlock_cluster *c = ctx;
+
+	if (status == -ETIMEDOUT)
+		dlock_obs_cl_count(c->dn, DLOCK_STAT_WAIT_TIMEOUTS);
+	dlock_cl_hooks.wait_done(ctx, node, client, cookie, status, token,
+				 index);
+}
+
+static void dlock_cl_h_lost(void *ctx, u16 node, u32 client, u64 tag,
+			    const char *name, u32 len, u64 token, int reason)
+{
+	dlock_cl_hooks.lost(ctx, node, client, tag, name, len, token, reason);
+}
+
+static void dlock_cl_h_event(void *ctx, const struct dl_event *ev)
+{
+#ifndef DLOCK_PLANT_CL_NO_COUNTERS	/* cluster_test: outcomes not counted */
+	struct dlock_cluster *c = ctx;
+
+	dlock_obs_cl_event(c->dn, ev);
+#endif
+}
+
+static void dlock_cl_h_acquired(void *ctx, int status)
+{
+	struct dlock_cluster *c = ctx;
+
+	if (status == REPL_QUEUED)
+		dlock_obs_cl_count(c->dn, DLOCK_STAT_WAITS);
+	else if (status == -EDEADLK)
+		dlock_obs_cl_count(c->dn, DLOCK_STAT_DEADLOCKS);
+}
+
+static const struct table_sm_hooks dlock_cl_all_hooks = {
+	.wait_done = dlock_cl_h_wait_done,
+	.lost = dlock_cl_h_lost,
+	.event = dlock_cl_h_event,
+	.acquired = dlock_cl_h_acquired,
+};
+
 /* ---- life cycle ------------------------------------------------------- */
 
 /*
@@ -229,7 +277,7 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 		.nr_shards = 16,
 		.alloc = dlock_cl_tbl_alloc,
 		.free = dlock_cl_tbl_free,
-		.hooks = &dlock_cl_hooks,
+		.hooks = &dlock_cl_all_hooks,
 	};
 	struct repl_env env = dlock_cl_env_tmpl;
 	struct dlock_cluster *c;

@@ -83,6 +83,13 @@ struct table_sm_hooks {
 		     const char *name, u32 len, u64 token, int reason);
 	/* Every applied entry with the digest after it (checkers). */
 	void (*applied)(void *ctx, u64 index, u64 digest);
+	/*
+	 * Counters (optional, on every node alike): each lease event of an
+	 * applied entry, and the outcome of each applied ACQUIRE (0,
+	 * REPL_QUEUED or -errno).  Not called while a snapshot is loaded.
+	 */
+	void (*event)(void *ctx, const struct dl_event *ev);
+	void (*acquired)(void *ctx, int status);
 };
 
 struct table_sm_cfg {

@@ -10,7 +10,8 @@
  * Planted bugs these checks catch (KCFLAGS=-DDLOCK_PLANT_...):
  * CL_DUMP_NO_RESUME (a lock skipped at each part boundary),
  * CL_DUMP_SHOW_ALL (another uid's owner shown), CL_STATUS_LOCAL (status
- * counts the single-node table).
+ * counts the single-node table), CL_NO_COUNTERS (cluster outcomes not
+ * counted).
  */
 #ifndef DLOCK_CLUSTER_LIST_H
 #define DLOCK_CLUSTER_LIST_H
@@ -168,12 +169,14 @@ static int cl_dump(struct client *c, const char *prefix, const char *base,
 struct cl_counts {
 	int error;
 	uint64_t leases, waiters, locks, memory;
+	uint64_t grants, releases, owner_died;	/* DLOCK_A_STATUS_COUNTERS */
 };
 
 static void cl_status(struct client *c, struct cl_counts *s)
 {
 	struct nlraw_reply r;
 	struct nlraw_msg m;
+	struct nlattr *a;
 
 	memset(s, 0, sizeof(*s));
 	nlraw_init(&m, c->family, DLOCK_CMD_GET_STATUS, DLOCK_GENL_VERSION);
@@ -185,6 +188,12 @@ static void cl_status(struct client *c, struct cl_counts *s)
 	s->waiters = nlraw_u64(&r.msg, r.len, DLOCK_A_STATUS_WAITERS);
 	s->locks = nlraw_u64(&r.msg, r.len, DLOCK_A_STATUS_LOCKS);
 	s->memory = nlraw_u64(&r.msg, r.len, DLOCK_A_STATUS_MEMORY);
+	a = nlraw_attr(&r.msg, r.len, DLOCK_A_STATUS_COUNTERS);
+	if (a) {
+		s->grants = nest_u64(a, DLOCK_C_GRANTS);
+		s->releases = nest_u64(a, DLOCK_C_RELEASES);
+		s->owner_died = nest_u64(a, DLOCK_C_OWNER_DIED);
+	}
 }
 
 /* Waits up to @ms for node @n's status to count @leases leases. */
@@ -464,6 +473,16 @@ static void test_list_many(int L, int B)
 		tap_ok(gone && d.done && d.msgs == 0,
 		       "node %u: the owner's socket closed: status back to %llu leases, the dump lists none (%d)",
 		       nodes[i].id, (unsigned long long)s.leases, d.msgs);
+		/* Every node counts every outcome it applied. */
+		tap_ok(s.grants - s0[i].grants == NMANY + 1 &&
+		       s.releases - s0[i].releases == 1 &&
+		       s.owner_died - s0[i].owner_died == NMANY,
+		       "node %u: counters: %llu grants, %llu releases, %llu owner_died (%d, 1, %d expected)",
+		       nodes[i].id,
+		       (unsigned long long)(s.grants - s0[i].grants),
+		       (unsigned long long)(s.releases - s0[i].releases),
+		       (unsigned long long)(s.owner_died - s0[i].owner_died),
+		       NMANY + 1, NMANY);
 	}
 }
 
