@@ -259,13 +259,18 @@ led() {
 assert d['leader'] in (1, 2) and d['role'] in ('leader', 'follower'), d
 assert isinstance(d['peers'][0]['last_contact_ms'], int) and d['peers'][0]['rx'] > 0, d"
 }
-wait_for led $ns && wait_for led $ns-b
-a=$(in_ns "$dl" -j cluster)
-b=$(ip netns exec $ns-b "$dl" -j cluster)
-json "[$a, $b]" "
+# agree: both name the same leader in the same term.  Each node is read
+# at its own moment: on a loaded machine an election can fall between the
+# two reads (term 5 on one, 6 on the other), so agreement is waited for.
+agree() {
+	a=$(in_ns "$dl" -j cluster)
+	b=$(ip netns exec $ns-b "$dl" -j cluster)
+	json "[$a, $b]" "
 assert d[0]['leader'] == d[1]['leader'], d
 assert sorted([d[0]['role'], d[1]['role']]) == ['follower', 'leader'], d
 assert d[0]['term'] == d[1]['term'] >= 1, d"
+}
+wait_for led $ns && wait_for led $ns-b && wait_for agree && agree
 ok $? "two nodes agree on one leader and a term; -j cluster shows the contact ($a $b)"
 in_ns "$dl" cluster leave && ip netns exec $ns-b "$dl" cluster leave &&
 	[ "$(cluster_id)" = 0 ]
