@@ -296,13 +296,13 @@ static void round_trip(const char *what, const char *text)
 
 	ret = parse(text, &a, err, sizeof(err));
 	f = open_memstream(&out1, &len1);
-	cluster_conf_print(f, &a.c);
+	cluster_conf_print(f, &a.c, NULL);
 	fclose(f);
 	if (!ret)
 		ret = parse(out1, &b, err, sizeof(err));
 	f = open_memstream(&out2, &len2);
 	if (!ret)
-		cluster_conf_print(f, &b.c);
+		cluster_conf_print(f, &b.c, NULL);
 	fclose(f);
 	ret = !ret && same(&a.c, &b.c) && !strcmp(out1, out2);
 	tap_ok(ret,
@@ -324,7 +324,7 @@ static void printing(void)
 	      "[peer]\nid=1\nendpoint=[FD00::1]:7401\n[peer]\nid=2\nendpoint=10.0.0.2:7402\n",
 	      &a, err, sizeof(err));
 	f = open_memstream(&out, &len);
-	cluster_conf_print(f, &a.c);
+	cluster_conf_print(f, &a.c, NULL);
 	fclose(f);
 	ok = !strcmp(out, "[Cluster]\nId = 3\nListenPort = 7400\nListenAddress = fd00::3\n"
 		     "\n[Peer]\nId = 1\nEndpoint = [fd00::1]:7401\n"
