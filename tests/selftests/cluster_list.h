@@ -5,7 +5,7 @@
  * locks comes in several parts and names each lock once even when the
  * table changes between parts, the status counts are the cluster table's,
  * and another uid sees what a single node would show it.  Included once by
- * cluster_test.c, after its helpers (nodes[], open_in(), lock_retry(), ...).
+ * cluster_test.c, after cluster_lib.h (nodes[], open_in(), lock_retry(), ...).
  *
  * Planted bugs these checks catch (KCFLAGS=-DDLOCK_PLANT_...):
  * CL_DUMP_NO_RESUME (a lock skipped at each part boundary),
@@ -17,7 +17,10 @@
 #define DLOCK_CLUSTER_LIST_H
 
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+
+#include "cluster_lib.h"
 
 #define NMANY	800	/* locks of the many-locks dump: several parts */
 
