@@ -94,7 +94,7 @@ FIXTURE_TEARDOWN(bd)
  * of c's.  Closing a hands each of the WAITS locks to b exactly once, frees
  * the others, and drops a's wait so that the next in line gets c's lock.
  */
-TEST_F(bd, close_many_leases_grants_each_waiter_once)
+TEST_F_TIMEOUT(bd, close_many_leases_grants_each_waiter_once, 180)
 {
 	static unsigned char seen[MAX_WAITS];
 	struct acq q = { .ttl_ms = 0, .flags = DLOCK_F_NO_TTL, .tag = 1 };
@@ -175,7 +175,7 @@ TEST_F(bd, close_many_leases_grants_each_waiter_once)
 }
 
 /* A socket that closes with many waits and no lease: all are withdrawn. */
-TEST_F(bd, close_many_waits_withdraws_them)
+TEST_F_TIMEOUT(bd, close_many_waits_withdraws_them, 180)
 {
 	struct acq q = { .flags = DLOCK_F_NO_TTL, .tag = 1 };
 	struct counts before, after;
@@ -224,7 +224,7 @@ static uint64_t now_us(void)
  * lock (-EALREADY) and by cookie (cancel), and a release grants the right
  * one.  The figures are printed, not checked.
  */
-TEST_F(bd, one_owner_many_waits)
+TEST_F_TIMEOUT(bd, one_owner_many_waits, 180)
 {
 	struct acq q = { .flags = DLOCK_F_NO_TTL, .tag = 1 };
 	struct acq w = { .ttl_ms = 60000, .flags = DLOCK_F_DETACHED,
