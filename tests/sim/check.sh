@@ -69,15 +69,6 @@ for m in $tmuts; do
 done
 rm -rf "$ttmp"
 
-# plants of the core (kmod/repl.h) whose harm only sim -T sees
-tcnames=([37]="a node back within the session timeout keeps its earlier life's session (no SESSION_END)")
-for m in ${TCORE_MUTS:-37}; do
-	out=$("$B/sim-mut$m" -n "$MUT_SEEDS" -x -q -T 2>&1)
-	echo "$out" | grep -E '^caught|VIOLATION' | head -2 | sed 's/^/# /'
-	ok "$(echo "$out" | grep -q '^caught at seed' && echo 0 || echo 1)" \
-		"mutation $m (${tcnames[$m]}) caught by sim -T within $MUT_SEEDS seeds"
-done
-
 # seeds that once failed (each note says what was wrong); -p 0: the default
 # parameter set, so each replays the run that failed
 for s in 963 2226 15328 78095 98663; do

@@ -233,14 +233,13 @@ void table_final_checks(void)
 			/*
 			 * Known gap of the core (docs/protocol.md section 9):
 			 * a node that reboots within the session timeout gets
-			 * a SESSION_END for its earlier life only from a
-			 * leader that heard that life and leads on; after it
-			 * led, or after an election while it was down, what
-			 * that life's clients had without TTL stays.
+			 * no SESSION_END, so what its earlier life's clients
+			 * had without TTL stays until a CLIENT_END, which
+			 * nobody sends once that life is gone.
 			 */
 			if (v[i].no_ttl && !v[i].detached &&
 			    !client_by_id(v[i].client) &&
-			    tclient_end_lost_excused(v[i].node, v[i].client)) {
+			    tclient_end_lost(v[i].node, v[i].client)) {
 				T.strand_reboot++;
 				continue;
 			}

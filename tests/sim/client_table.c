@@ -695,28 +695,10 @@ static void end_send(struct client_end *e)
 }
 
 /* The node went down before the CLIENT_END committed: nobody sends it now. */
-static void end_lost(int node, u32 client, u32 boot)
+static void end_lost(int node, u32 client)
 {
-	if (S.nnoend < 4096) {
-		S.noend_boot[S.nnoend] = boot;
+	if (S.nnoend < 4096)
 		S.noend[S.nnoend++] = (u64)node << 32 | client;
-	}
-}
-
-/*
- * Its CLIENT_END died with its node's life, and the core does not end
- * that life's session: the node came back within the session timeout
- * after it had led or after a leader was elected while it was down.  A
- * follower that reboots under a steady leader is ended (repl.c receive()).
- */
-bool tclient_end_lost_excused(u16 node, u32 client)
-{
-	u32 i;
-
-	for (i = 0; i < S.nnoend; i++)
-		if (S.noend[i] == ((u64)node << 32 | client))
-			return S.node[node].reb_excuse[S.noend_boot[i] & 1023];
-	return false;
 }
 
 bool tclient_end_lost(u16 node, u32 client)
@@ -736,7 +718,7 @@ void tclient_end(struct client *c)
 
 	owner_retire(c);
 	if (!S.node[c->node].up) {
-		end_lost(c->node, c->id, S.node[c->node].boot);
+		end_lost(c->node, c->id);
 		return;
 	}
 	for (i = 0; i < MAX_ENDS && !e; i++)
@@ -761,7 +743,7 @@ void tclient_end_retry(int slot)
 		return;
 	if (!S.node[e->node].up || S.node[e->node].boot != e->boot) {
 		e->on = false;
-		end_lost(e->node, e->client, e->boot);
+		end_lost(e->node, e->client);
 		return;
 	}
 	end_send(e);

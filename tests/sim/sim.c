@@ -215,8 +215,6 @@ void node_sched_tick(int n)
 	push(t, EV_TICK, n, ++nd->tick_stamp, NULL, 0);
 }
 
-static int sim_leader(void);
-
 static void node_boot(int n)
 {
 	struct node *nd = &S.node[n];
@@ -267,10 +265,6 @@ static void node_boot(int n)
 		fprintf(stderr, "repl_create failed\n");
 		exit(2);
 	}
-	if (nd->boot)
-		nd->reb_excuse[nd->boot & 1023] = nd->ldr_crash < 0 ||
-			nd->ldr_crash == n || sim_leader() != nd->ldr_crash ||
-			nd->el_crash != CK.elections;
 	nd->up = true;
 	nd->boot++;
 	nd->boot_at = S.now;
@@ -287,8 +281,6 @@ static void node_crash(int n, bool whole)
 	if (!nd->up)
 		return;
 	trace(TR_CRASH, n, whole, 0, 0);
-	nd->ldr_crash = sim_leader();
-	nd->el_crash = CK.elections;
 	repl_destroy(nd->r);
 	nd->r = NULL;
 	nd->up = false;

@@ -94,22 +94,19 @@ SIM_MUTS := $(shell seq 1 35)
 SIM_MUTS_REQ := $(filter-out 10 18 19 35,$(SIM_MUTS))
 SIM_MUT_BINS := $(SIM_MUTS:%=$(SIM_BUILD)/sim-mut%)
 SIM_HOST_MUTS := 36
-# core plants whose harm only the table's checks see: run with sim -T
-# (37: a quick reboot's earlier session never ended, a stranded lease)
-SIM_TCORE_MUTS := 37
 
 $(SIM_BUILD)/test_repl-mut%: tests/host/test_repl.c tests/sim/lockmodel.c $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS) $(SIM_TCORE_MUTS:%=$(SIM_BUILD)/sim-mut%) \
+		$(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
 		$(SIM_HOST_MUTS:%=$(SIM_BUILD)/test_repl-mut%) $(SIM_TMUT_BINS)
 	@set -e; for m in $(SIM_HOST_MUTS); do \
 		if $(SIM_BUILD)/test_repl-mut$$m > /dev/null 2>&1; then \
 			echo "host mutation $$m not caught by test_repl"; exit 1; \
 		else echo "# host mutation $$m caught by test_repl"; fi; done
-	@MUTS="$(SIM_MUTS_REQ)" TCORE_MUTS="$(SIM_TCORE_MUTS)" tests/sim/check.sh $(SIM_BUILD)
+	@MUTS="$(SIM_MUTS_REQ)" tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with
 # no stack frame above 1 KiB (struct repl_msg and repl_cmd live elsewhere)

@@ -72,15 +72,6 @@ struct node {
 	u32 tick_stamp;
 	u64 tick_at;
 	u64 down_since;
-	/*
-	 * -T: per life (boot & 1023), whether it came back within the
-	 * session timeout in a way the core does not end its session for
-	 * (no leader or itself at its crash, or another leader at its boot,
-	 * or an election in between; docs/protocol.md section 9).
-	 */
-	u64 el_crash;
-	int ldr_crash;
-	u8 reb_excuse[1024];
 	bool tfirst;		/* -T: the entry applied is first in its world */
 	u64 boot_at;		/* real time of its last boot */
 };
@@ -201,7 +192,6 @@ struct sim {
 	struct client_end ends[MAX_ENDS];
 	/* clients whose CLIENT_END died with their node's life */
 	u64 noend[4096];
-	u32 noend_boot[4096];
 	u32 nnoend;
 	u64 brk[NLOCKS_MAX][64];	/* the last leases BREAK ended */
 	u32 nbrk[NLOCKS_MAX];
@@ -274,7 +264,6 @@ void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index);
 void tclient_unanswered(void *hctx);
 void tclient_end(struct client *c);
 bool tclient_end_lost(u16 node, u32 client);
-bool tclient_end_lost_excused(u16 node, u32 client);
 void tclient_end_retry(int slot);
 void tclient_end_answered(const struct repl_cmd *cmd);
 void tclient_gave_up(struct client *c);
