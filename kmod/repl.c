@@ -272,19 +272,6 @@ static void receive(struct repl *r, const struct repl_msg *m, u64 now)
 	if (m->from_inc < p->inc)
 		return;
 	if (m->from_inc > p->inc) {
-		/*
-		 * An earlier life we heard while leading this term is gone
-		 * with its clients: end its session (their leases and waits)
-		 * up to our last entry, which holds nothing of the new life
-		 * yet, once its session would have lapsed anyway.  A node
-		 * back within session_ns gets no SESSION_END for silence.
-		 */
-		if (r->role == REPL_LEADER && p->inc_led &&
-		    REPL_MUTATION != REPL_MUT_NO_REBOOT_SESSION_END) {
-			p->old_cutoff = r->last;
-			p->old_heard = p->last_heard;
-		}
-		p->inc_led = false;
 		/* the peer rebooted: whatever it had acked is gone */
 		p->inc = m->from_inc;
 		p->match = 0;
@@ -433,24 +420,8 @@ static void leader_tick(struct repl *r, u64 now)
 		c->op = REPL_OP_SESSION_END;
 		c->node = i;
 		c->arg = r->last;
-		if (repl_propose(r, c, now) == 0) {
-			p->sess_ended = true;
-			p->old_cutoff = 0;	/* this one covers it */
-		}
-	}
-	/* earlier lives of peers that came back (see receive()) */
-	for (i = 0; i < r->cfg.nr_nodes; i++) {
-		struct repl_peer *p = &r->peer[i];
-
-		if (i == r->cfg.self || !p->old_cutoff ||
-		    now < p->old_heard + r->cfg.session_ns)
-			continue;
-		memset(c, 0, offsetof(struct repl_cmd, data));
-		c->op = REPL_OP_SESSION_END;
-		c->node = i;
-		c->arg = p->old_cutoff;
 		if (repl_propose(r, c, now) == 0)
-			p->old_cutoff = 0;
+			p->sess_ended = true;
 	}
 	if (now >= r->hb_at)
 		repl_broadcast_append(r, now);

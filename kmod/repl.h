@@ -317,7 +317,6 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_SNAP_ANY_OFFSET	34	/* chunk taken at any offset */
 #define REPL_MUT_STALE_HB_RESETS	35	/* stale APPEND resets the timer */
 #define REPL_MUT_TERM_RESETS_TIMER	36	/* a higher term resets it */
-#define REPL_MUT_NO_REBOOT_SESSION_END	37	/* a quick reboot keeps its session */
-#define REPL_MUT__N			38
+#define REPL_MUT__N			37
 
 #endif /* DLOCK_REPL_H */

@@ -75,8 +75,6 @@ static void become_leader(struct repl *r, u64 now)
 		if (REPL_MUTATION == REPL_MUT_SESSION_WINDOW)
 			p->last_heard = now;
 		p->sess_ended = false;
-		p->inc_led = false;
-		p->old_cutoff = 0;
 		p->snap_acked = 0;
 		p->snap_sent = 0;
 	}

@@ -32,9 +32,6 @@ struct repl_peer {
 	u64 last_heard;		/* leader: our clock when last heard */
 	bool recovering;	/* leader: its acks do not count */
 	bool sess_ended;	/* leader: SESSION_END proposed this silence */
-	bool inc_led;		/* leader: heard its inc in an answer this term */
-	u64 old_cutoff;		/* leader: end an earlier life's session up to here */
-	u64 old_heard;		/* leader: our clock when that life was last heard */
 	bool voted;		/* candidate: granted us its vote */
 	u64 snap_acked;		/* leader: bytes of r->tx the peer holds */
 	u64 snap_sent;		/* leader: bytes of r->tx sent to it */

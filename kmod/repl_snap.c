@@ -251,7 +251,6 @@ void repl_on_snap_resp(struct repl *r, const struct repl_msg *in, u64 now)
 		return;
 	p->last_heard = max(p->last_heard, now);
 	p->sess_ended = false;
-	p->inc_led = true;
 	p->echo = max(p->echo, in->t_send);
 	p->acked_lt = max(p->acked_lt, in->t_echo);
 	p->recovering = in->flags & REPL_F_RECOVERING;
