@@ -545,7 +545,8 @@ void table_sm_destroy(struct table_sm *sm)
 }
 
 int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
-			u64 tag, const char *name, u32 len, u64 *token)
+			u64 tag, const char *owner, u32 owner_len,
+			const char *name, u32 len, u64 *token)
 {
 	const struct dl_lock *l = dl_lookup(sm->st.t, name, len);
 	const struct dl_entry *e;
@@ -561,8 +562,10 @@ int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
 	}
 	for (e = dl_holder_next(l, NULL); e; e = dl_holder_next(l, e)) {
 		dl_entry_info(sm->st.t, e, 0, &in);
-		if (!in.owner.detached && in.owner.session_id == key &&
-		    in.owner.tag == tag) {
+		if (owner_len ? in.owner.detached && in.owner.len == owner_len &&
+				!memcmp(in.owner.str, owner, owner_len) :
+				!in.owner.detached && in.owner.session_id == key &&
+				in.owner.tag == tag) {
 			*token = in.token;
 			return 0;
 		}

@@ -122,13 +122,14 @@ u64 table_sm_last_token(const struct table_sm *sm);
 u32 table_sm_sessions(const struct table_sm *sm);
 /*
  * What the applied table says of a queued acquire of (node, client) with
- * @cookie on @name, socket-bound owner @tag: 1 still queued; 0 the session
- * holds the lock as @tag (@token: the lease's; granted, whether or not its
- * WAIT_DONE was given); -ENOENT neither (timed out, cancelled, or granted
- * and ended since).
+ * @cookie on @name, for socket-bound owner @tag or (@owner_len > 0)
+ * detached owner @owner: 1 still queued; 0 that owner holds the lock
+ * (@token: the lease's; granted, whether or not its WAIT_DONE was given);
+ * -ENOENT neither (timed out, cancelled, or granted and ended since).
  */
 int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
-			u64 tag, const char *name, u32 len, u64 *token);
+			u64 tag, const char *owner, u32 owner_len,
+			const char *name, u32 len, u64 *token);
 /* Whether (node, client)'s CLIENT_END committed: its commands get -ESHUTDOWN. */
 bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client);
 

@@ -589,7 +589,8 @@ static void wait_settle(struct client *c, int n, int k)
 	if (!l->waiting || !l->queued_seen)
 		return;
 	st = table_sm_wait_state(tsm, (u16)n, c->id, l->cookie, (u64)k + 1,
-				 name, ts_lock_name(name, (u32)k), &w.token);
+				 NULL, 0, name, ts_lock_name(name, (u32)k),
+				 &w.token);
 	if (st == 1)
 		return;
 	w.status = st ? -ETIMEDOUT : 0;
