@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -47,6 +48,8 @@ MODULE_PARM_DESC(cluster_log_cap, "cluster: log entries kept in memory (about 1.
 
 #define NS_MS	1000000ULL
 
+static atomic64_t dlock_cl_serial = ATOMIC64_INIT(0);
+
 /* ---- the core's callbacks -------------------------------------------- */
 
 static void *dlock_cl_alloc(void *ctx, size_t size)
@@ -59,8 +62,28 @@ static void dlock_cl_free(void *ctx, void *p)
 	kvfree(p);
 }
 
-static void dlock_cl_free_sized(void *ctx, void *p, size_t size)
+/* What an allocation really costs (lease.c counts the same way). */
+static size_t dlock_cl_bytes(const void *p, size_t size)
 {
+	return is_vmalloc_addr(p) ? PAGE_ALIGN(size) : ksize(p);
+}
+
+/* The table's memory, counted for GET_STATUS (ctx: the instance). */
+static void *dlock_cl_tbl_alloc(void *ctx, size_t size)
+{
+	struct dlock_cluster *c = ctx;
+	void *p = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (p)
+		atomic64_add(dlock_cl_bytes(p, size), &c->tbl_bytes);
+	return p;
+}
+
+static void dlock_cl_tbl_free(void *ctx, void *p, size_t size)
+{
+	struct dlock_cluster *c = ctx;
+
+	atomic64_sub(dlock_cl_bytes(p, size), &c->tbl_bytes);
 	kvfree(p);
 }
 
@@ -142,6 +165,54 @@ u8 dlock_cluster_role(struct dlock_net *dn)
 	return role;
 }
 
+/*
+ * The table's hooks: cluster_req.c's answers to this node's clients, and
+ * the namespace's outcome counters (observe.c), which every node keeps for
+ * every outcome it applies.
+ */
+static void dlock_cl_h_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
+				 int status, u64 token, u64 index)
+{
+	struct dlock_cluster *c = ctx;
+
+	if (status == -ETIMEDOUT)
+		dlock_obs_cl_count(c->dn, DLOCK_STAT_WAIT_TIMEOUTS);
+	dlock_cl_hooks.wait_done(ctx, node, client, cookie, status, token,
+				 index);
+}
+
+static void dlock_cl_h_lost(void *ctx, u16 node, u32 client, u64 tag,
+			    const char *name, u32 len, u64 token, int reason)
+{
+	dlock_cl_hooks.lost(ctx, node, client, tag, name, len, token, reason);
+}
+
+static void dlock_cl_h_event(void *ctx, const struct dl_event *ev)
+{
+#ifndef DLOCK_PLANT_CL_NO_COUNTERS	/* cluster_test: outcomes not counted */
+	struct dlock_cluster *c = ctx;
+
+	dlock_obs_cl_event(c->dn, ev);
+#endif
+}
+
+static void dlock_cl_h_acquired(void *ctx, int status)
+{
+	struct dlock_cluster *c = ctx;
+
+	if (status == REPL_QUEUED)
+		dlock_obs_cl_count(c->dn, DLOCK_STAT_WAITS);
+	else if (status == -EDEADLK)
+		dlock_obs_cl_count(c->dn, DLOCK_STAT_DEADLOCKS);
+}
+
+static const struct table_sm_hooks dlock_cl_all_hooks = {
+	.wait_done = dlock_cl_h_wait_done,
+	.lost = dlock_cl_h_lost,
+	.event = dlock_cl_h_event,
+	.acquired = dlock_cl_h_acquired,
+};
+
 /* ---- life cycle ------------------------------------------------------- */
 
 /*
@@ -184,12 +255,109 @@ static void dlock_cl_fill_cfg(struct dlock_cluster *c)
 	rc->seed = get_random_u64();
 }
 
+/* ---- keys (sealed datagrams, docs/protocol.md section 12) -------------- */
+
+#define DLOCK_CL_FP_LABEL	"dlock key fingerprint"
+
+/*
+ * Installs @keys (nr >= 1) in c->seal, sending with key[0]: each one's id
+ * (on the wire) and public fingerprint come from BLAKE2s keyed with it, so
+ * every node holding a key gives it the same id without configuring one.
+ * Checked whole before anything changes.  c->lock held, or not started yet.
+ */
+int dlock_cluster_set_keys(struct dlock_cluster *c,
+			   const struct dlock_cl_keys *keys,
+			   struct netlink_ext_ack *ack)
+{
+	struct seal_key sk[2] = {};
+	u8 fp[2][SEAL_KEY_LEN];
+	int i, err;
+
+	for (i = 0; i < keys->nr; i++) {
+		memcpy(sk[i].key, keys->key[i], SEAL_KEY_LEN);
+#ifdef DLOCK_PLANT_CL_ANY_KEY
+		memset(sk[i].key, 0, SEAL_KEY_LEN);
+#endif
+		c->seal->ops->kdf(fp[i], sk[i].key, DLOCK_CL_FP_LABEL,
+				  sizeof(DLOCK_CL_FP_LABEL) - 1);
+		sk[i].id = fp[i][DLOCK_CLUSTER_KEY_FP_LEN];
+		sk[i].valid = true;
+	}
+	if (keys->nr == 2 && sk[0].id == sk[1].id) {
+		NL_SET_ERR_MSG(ack, "the two keys have the same key id (the same key, or 1 chance in 256): generate another");
+		err = -EINVAL;
+		goto out;
+	}
+	err = seal_set_keys(c->seal, sk, 0);
+	if (err) {
+		NL_SET_ERR_MSG(ack, "keys refused");
+		goto out;
+	}
+	c->nkeys = keys->nr;
+	for (i = 0; i < keys->nr; i++)
+		memcpy(c->key_fp[i], fp[i], DLOCK_CLUSTER_KEY_FP_LEN);
+out:
+	memzero_explicit(sk, sizeof(sk));
+	memzero_explicit(fp, sizeof(fp));
+	return err;
+}
+
+/* The keys in force, to start the instance again as it was; c->lock held. */
+void dlock_cluster_get_keys(struct dlock_cluster *c, struct dlock_cl_keys *k)
+{
+	int i;
+
+	memset(k, 0, sizeof(*k));
+	if (!c->seal)
+		return;
+	k->nr = c->nkeys;
+	for (i = 0; i < c->nkeys; i++)
+		memcpy(k->key[i], c->seal->key[i].key, SEAL_KEY_LEN);
+}
+
+static int dlock_cl_seal_start(struct dlock_cluster *c,
+			       const struct dlock_cl_keys *keys,
+			       struct netlink_ext_ack *ack)
+{
+	const struct seal_crypto_ops *ops = dlock_seal_crypto();
+	u16 i;
+	int err;
+
+	if (!ops) {
+		NL_SET_ERR_MSG(ack, "this kernel lacks CONFIG_CRYPTO_LIB_CHACHA20POLY1305: no cluster key");
+		return -EOPNOTSUPP;
+	}
+	c->seal = kzalloc(sizeof(*c->seal), GFP_KERNEL_ACCOUNT);
+	if (!c->seal)
+		return -ENOMEM;
+	/*
+	 * No cluster id is configured: 0 on the wire; clusters are told
+	 * apart by their keys.  The epoch is the core's incarnation.
+	 */
+	seal_init(c->seal, ops, 0, c->conf.node[c->self].id,
+		  c->rcfg.incarnation, get_random_u32());
+	for (i = 0; i < c->conf.nr; i++) {
+		if (i == c->self)
+			continue;
+		err = seal_set_peer(c->seal, i, c->conf.node[i].id);
+		if (err)
+			return err;
+	}
+	return dlock_cluster_set_keys(c, keys, ack);
+}
+
 static void dlock_cl_free_all(struct dlock_cluster *c)
 {
+	if (c->seal) {
+		seal_wipe(c->seal);
+		kfree(c->seal);
+	}
 	if (c->r)
 		repl_destroy(c->r);
 	if (c->sm)
 		table_sm_destroy(c->sm);
+	/* Every byte the table took it gave back, as counted. */
+	WARN_ON_ONCE(atomic64_read(&c->tbl_bytes));
 	dlock_cl_clients_free(c);
 	kvfree(c->txbuf);
 	kvfree(c->rxbuf);
@@ -198,13 +366,14 @@ static void dlock_cl_free_all(struct dlock_cluster *c)
 }
 
 int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
+			const struct dlock_cl_keys *keys,
 			struct dlock_cluster **out, struct netlink_ext_ack *ack)
 {
 	struct table_sm_cfg scfg = {
 		.nr_shards = 16,
-		.alloc = dlock_cl_alloc,
-		.free = dlock_cl_free_sized,
-		.hooks = &dlock_cl_hooks,
+		.alloc = dlock_cl_tbl_alloc,
+		.free = dlock_cl_tbl_free,
+		.hooks = &dlock_cl_all_hooks,
 	};
 	struct repl_env env = dlock_cl_env_tmpl;
 	struct dlock_cluster *c;
@@ -215,6 +384,7 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	if (!c)
 		return -ENOMEM;
 	c->dn = dn;
+	c->serial = atomic64_inc_return(&dlock_cl_serial);
 	memcpy(&c->conf, cf, sizeof(*cf));
 	for (i = 0; i < cf->nr; i++)
 		if (cf->node[i].id == cf->id)
@@ -229,10 +399,11 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	xa_init(&c->by_id);
 	/* Client ids must not repeat across this node's boots (table_sm_tomb.c). */
 	c->next_client = (u32)(ktime_get_real_ns() >> 20);
-	c->txbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
-	c->rxbuf = kvmalloc(WIRE_MAX, GFP_KERNEL_ACCOUNT);
+	c->txbuf = kvmalloc(SEAL_MAX, GFP_KERNEL_ACCOUNT);
+	c->rxbuf = kvmalloc(SEAL_MAX, GFP_KERNEL_ACCOUNT);
 	c->rxmsg = kvmalloc(sizeof(*c->rxmsg), GFP_KERNEL_ACCOUNT);
 	scfg.hash_seed = dlock_cl_seed(cf);
+	scfg.ctx = c;
 	scfg.hctx = c;
 	c->sm = table_sm_create(&scfg);
 	dlock_cl_fill_cfg(c);
@@ -240,6 +411,11 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	if (!c->txbuf || !c->rxbuf || !c->rxmsg || !c->sm) {
 		err = -ENOMEM;
 		goto fail;
+	}
+	if (keys->nr) {
+		err = dlock_cl_seal_start(c, keys, ack);
+		if (err)
+			goto fail;
 	}
 	c->r = repl_create(&c->rcfg, &env, &table_sm_ops, c->sm,
 			   ktime_get_ns());

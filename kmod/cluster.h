@@ -7,6 +7,7 @@
  *   cluster_sock.c the UDP socket: receive queue, send, drop counters
  *   cluster_req.c  local clients: requests through the core, answers
  *   cluster_nl.c   DLOCK_CMD_SET_CLUSTER / DLOCK_CMD_GET_CLUSTER
+ *   cluster_get.c  DLOCK_CMD_GET (one lock, dump), GET_STATUS's counts
  * See docs/cluster.md.
  */
 #ifndef DLOCK_CLUSTER_H
@@ -21,6 +22,7 @@
 #include <linux/dlock.h>
 
 #include "repl.h"
+#include "seal.h"
 #include "table_sm.h"
 
 struct dlock_net;
@@ -45,12 +47,20 @@ struct dlock_cl_conf {
 	} node[DLOCK_CLUSTER_NODES_MAX];
 };
 
+/* The keys of a SET_CLUSTER (nr 0: none); wiped before they are freed. */
+struct dlock_cl_keys {
+	u8 nr;			/* 0, 1 (send and accept key[0]), 2 */
+	u8 key[2][SEAL_KEY_LEN];
+};
+
 struct dlock_cl_peer {
 	/* Where it is, in the socket's family (IPv4-mapped on an IPv6 one). */
 	struct in6_addr a6;
 	__be16 port;
 	atomic64_t tx, rx, dropped;
 	atomic64_t last_rx;	/* ktime_get_ns() of the last accepted one */
+	/* keyed: datagrams from its address that seal_open() dropped */
+	atomic64_t seal_drops[SEAL_DROP__MAX];
 };
 
 /* A local netlink socket that sent a lock command: one client of the core. */
@@ -104,6 +114,8 @@ struct dlock_cl_pending {
 
 struct dlock_cluster {
 	struct dlock_net *dn;
+	/* Unique per instance while the module is loaded (a dump's check). */
+	u64 serial;
 	struct dlock_cl_conf conf;
 	u16 self;
 	/* Every call into the core and everything it calls back. */
@@ -111,8 +123,13 @@ struct dlock_cluster {
 	bool dying;
 	struct repl *r;
 	struct table_sm *sm;
+	atomic64_t tbl_bytes;	/* what sm holds, as the allocator counts it */
 	struct repl_cfg rcfg;
-	u8 *txbuf;		/* WIRE_MAX bytes */
+	/* keyed clusters (NULL: not authenticated), under lock */
+	struct seal_ctx *seal;
+	u8 nkeys;
+	u8 key_fp[2][DLOCK_CLUSTER_KEY_FP_LEN];
+	u8 *txbuf;		/* SEAL_MAX bytes */
 	u8 *rxbuf;
 	struct repl_msg *rxmsg;
 	struct dlock_cl_peer peer[DLOCK_CLUSTER_NODES_MAX];
@@ -130,7 +147,12 @@ struct dlock_cluster {
 
 /* cluster.c */
 int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
+			const struct dlock_cl_keys *keys,
 			struct dlock_cluster **out, struct netlink_ext_ack *ack);
+int dlock_cluster_set_keys(struct dlock_cluster *c,
+			   const struct dlock_cl_keys *keys,
+			   struct netlink_ext_ack *ack);
+void dlock_cluster_get_keys(struct dlock_cluster *c, struct dlock_cl_keys *k);
 void dlock_cluster_quiesce(struct dlock_cluster *c);
 void dlock_cluster_stop(struct dlock_cluster *c);
 void dlock_cluster_rearm(struct dlock_cluster *c);

@@ -4,7 +4,10 @@
  * as one node of a cluster, and its state.  A configuration is checked whole
  * before anything changes; the same one again changes nothing; a different
  * one replaces the instance (the node restarts with no memory and recovers
- * from its peers); none (no node id) returns to single-node mode.
+ * from its peers); none (no node id) returns to single-node mode.  Keys
+ * (DLOCK_A_CLUSTER_KEY, _KEY2) go in and are never read back: a reply
+ * names them by fingerprint.  A change of keys alone, on a node that has
+ * one, is applied in place (key rotation, docs/protocol.md section 12).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,6 +48,8 @@ static const struct nla_policy dlock_peer_policy[DLOCK_P_MAX + 1] = {
 			 .reject_message = DLOCK_CL_STATUS_ONLY },
 	[DLOCK_P_DROPPED] = { .type = NLA_REJECT,
 			      .reject_message = DLOCK_CL_STATUS_ONLY },
+	[DLOCK_P_SEAL_DROPS] = { .type = NLA_REJECT,
+				 .reject_message = DLOCK_CL_STATUS_ONLY },
 };
 
 const struct nla_policy dlock_set_cluster_policy[DLOCK_A_MAX + 1] = {
@@ -62,6 +67,12 @@ const struct nla_policy dlock_set_cluster_policy[DLOCK_A_MAX + 1] = {
 				   .reject_message = DLOCK_CL_STATUS_ONLY },
 	[DLOCK_A_CLUSTER_COMMIT] = { .type = NLA_REJECT,
 				     .reject_message = DLOCK_CL_STATUS_ONLY },
+	[DLOCK_A_CLUSTER_KEY] = NLA_POLICY_EXACT_LEN(DLOCK_CLUSTER_KEY_LEN),
+	[DLOCK_A_CLUSTER_KEY2] = NLA_POLICY_EXACT_LEN(DLOCK_CLUSTER_KEY_LEN),
+	[DLOCK_A_CLUSTER_KEY_FP] = { .type = NLA_REJECT,
+				     .reject_message = DLOCK_CL_STATUS_ONLY },
+	[DLOCK_A_CLUSTER_KEY2_FP] = { .type = NLA_REJECT,
+				      .reject_message = DLOCK_CL_STATUS_ONLY },
 };
 
 const struct nla_policy dlock_get_cluster_policy[DLOCK_A_MAX + 1] = {
@@ -157,7 +168,44 @@ static int dlock_cl_parse_conf(struct genl_info *info, struct dlock_cl_conf *cf)
 	return 0;
 }
 
+static int dlock_cl_parse_keys(struct genl_info *info, struct dlock_cl_keys *k)
+{
+	struct nlattr *a = info->attrs[DLOCK_A_CLUSTER_KEY];
+	struct nlattr *a2 = info->attrs[DLOCK_A_CLUSTER_KEY2];
+
+	memset(k, 0, sizeof(*k));
+	if (a2 && !a) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a2, "a second key needs a first one (the key this node sends with)");
+		return -EINVAL;
+	}
+	/* The policy checked their length. */
+	if (a)
+		memcpy(k->key[k->nr++], nla_data(a), DLOCK_CLUSTER_KEY_LEN);
+	if (a2)
+		memcpy(k->key[k->nr++], nla_data(a2), DLOCK_CLUSTER_KEY_LEN);
+	return 0;
+}
+
 /* ---- state ------------------------------------------------------------ */
+
+/* The reasons that happened, one u64 each (type 0 pads). */
+static int dlock_cl_fill_seal_drops(struct sk_buff *msg,
+				    struct dlock_cl_peer *p)
+{
+	struct nlattr *nest = nla_nest_start(msg, DLOCK_P_SEAL_DROPS);
+	u64 n;
+	int r;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (r = 1; r < SEAL_DROP__MAX; r++) {
+		n = atomic64_read(&p->seal_drops[r]);
+		if (n && nla_put_u64_64bit(msg, r, n, DLOCK_SEAL_DROP_UNSPEC))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
 
 static int dlock_cl_fill_peer(struct sk_buff *msg, struct dlock_cluster *c,
 			      u16 i, u64 now)
@@ -181,6 +229,8 @@ static int dlock_cl_fill_peer(struct sk_buff *msg, struct dlock_cluster *c,
 			      DLOCK_P_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_P_DROPPED, atomic64_read(&p->dropped),
 			      DLOCK_P_PAD))
+		return -EMSGSIZE;
+	if (c->seal && dlock_cl_fill_seal_drops(msg, p))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -206,8 +256,17 @@ static int dlock_cl_fill(struct sk_buff *msg, struct dlock_cluster *c)
 			st.leader < c->conf.nr ? c->conf.node[st.leader].id : 0) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_CLUSTER_TERM, st.term, DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_CLUSTER_COMMIT, st.commit,
-			      DLOCK_A_PAD))
+			      DLOCK_A_PAD) ||
+	    (c->nkeys && nla_put(msg, DLOCK_A_CLUSTER_KEY_FP,
+				 DLOCK_CLUSTER_KEY_FP_LEN, c->key_fp[0])) ||
+	    (c->nkeys > 1 && nla_put(msg, DLOCK_A_CLUSTER_KEY2_FP,
+				     DLOCK_CLUSTER_KEY_FP_LEN, c->key_fp[1])))
 		goto full;
+#ifdef DLOCK_PLANT_CL_KEY_READBACK
+	if (c->nkeys && nla_put(msg, DLOCK_A_CLUSTER_KEY, SEAL_KEY_LEN,
+				c->seal->key[0].key))
+		goto full;
+#endif
 	for (i = 0; i < c->conf.nr; i++)
 		if (i != c->self && dlock_cl_fill_peer(msg, c, i, now))
 			goto full;
@@ -271,10 +330,28 @@ static void dlock_cl_install(struct dlock_net *dn, struct dlock_cluster *c)
 	up_write(&dn->cluster_sem);
 }
 
+/*
+ * The same members as the instance in force, only the keys differ, and it
+ * has some and keeps some: installed in place (key rotation).  1: done, 0:
+ * not this case, or an error.
+ */
+static int dlock_cl_rekey(struct dlock_cluster *c,
+			  const struct dlock_cl_keys *keys,
+			  struct netlink_ext_ack *ack)
+{
+	int err;
+
+	mutex_lock(&c->lock);
+	err = c->seal && keys->nr ? dlock_cluster_set_keys(c, keys, ack) : 0;
+	mutex_unlock(&c->lock);
+	return err ? err : !!keys->nr;
+}
+
 int dlock_nl_set_cluster(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dlock_net *dn = dlock_net(genl_info_net(info));
 	struct dlock_cluster *c, *old_c;
+	struct dlock_cl_keys *keys, *old_keys;
 	struct dlock_cl_conf *cf, old;
 	int err;
 
@@ -284,12 +361,18 @@ int dlock_nl_set_cluster(struct sk_buff *skb, struct genl_info *info)
 		return -EPERM;
 	}
 	cf = kzalloc(sizeof(*cf), GFP_KERNEL);
-	if (!cf)
-		return -ENOMEM;
+	keys = kzalloc(2 * sizeof(*keys), GFP_KERNEL);
+	if (!cf || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	old_keys = keys + 1;
 	if (!info->attrs[DLOCK_A_CLUSTER_ID]) {
 		if (info->attrs[DLOCK_A_CLUSTER_PORT] ||
 		    info->attrs[DLOCK_A_CLUSTER_ADDR] ||
-		    info->attrs[DLOCK_A_CLUSTER_PEER]) {
+		    info->attrs[DLOCK_A_CLUSTER_PEER] ||
+		    info->attrs[DLOCK_A_CLUSTER_KEY] ||
+		    info->attrs[DLOCK_A_CLUSTER_KEY2]) {
 			NL_SET_ERR_MSG(info->extack, "missing node id (a request without one leaves the cluster and takes nothing else)");
 			err = -EINVAL;
 			goto out;
@@ -301,28 +384,38 @@ int dlock_nl_set_cluster(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	err = dlock_cl_parse_conf(info, cf);
+	if (!err)
+		err = dlock_cl_parse_keys(info, keys);
 	if (err)
 		goto out;
 	mutex_lock(&dlock_cl_conf_lock);
 	old_c = dn->cluster;
-	if (old_c && !memcmp(&old_c->conf, cf, sizeof(*cf))) {
+	if (old_c && !memcmp(&old_c->conf, cf, sizeof(*cf)) &&
+	    !!old_c->seal == !!keys->nr) {
+		err = dlock_cl_rekey(old_c, keys, info->extack);
 		mutex_unlock(&dlock_cl_conf_lock);
-		err = dlock_cl_state_reply(info, dn);
+		if (err >= 0)
+			err = dlock_cl_state_reply(info, dn);
 		goto out;
 	}
-	if (old_c)
+	if (old_c) {
 		old = old_c->conf;
+		mutex_lock(&old_c->lock);
+		dlock_cluster_get_keys(old_c, old_keys);
+		mutex_unlock(&old_c->lock);
+	}
 	/* The old socket may hold the port: it goes first. */
 	dlock_cl_remove(dn);
-	err = dlock_cluster_start(dn, cf, &c, info->extack);
+	err = dlock_cluster_start(dn, cf, keys, &c, info->extack);
 	if (!err)
 		dlock_cl_install(dn, c);
-	else if (old_c && !dlock_cluster_start(dn, &old, &c, NULL))
+	else if (old_c && !dlock_cluster_start(dn, &old, old_keys, &c, NULL))
 		dlock_cl_install(dn, c);	/* refused: back as it was */
 	mutex_unlock(&dlock_cl_conf_lock);
 	if (!err)
 		err = dlock_cl_state_reply(info, dn);
 out:
+	kfree_sensitive(keys);
 	kfree(cf);
 	return err;
 }

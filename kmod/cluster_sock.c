@@ -7,7 +7,9 @@
  * DLOCK_CL_RXQ_MAX, for a work item that decodes them into one preallocated
  * message and hands them to the core.  Whatever a sender controls costs no
  * allocation of ours: unknown senders, a full queue and malformed datagrams
- * are counted and dropped.
+ * are counted and dropped.  On a keyed cluster every datagram is sealed
+ * (kmod/seal.c) on the way out and opened, in the work item's buffer,
+ * before it is decoded; one that does not open is counted by reason.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -73,31 +75,66 @@ drop:
 }
 
 /*
+ * A keyed cluster's datagram of @len bytes in c->rxbuf (not copied when
+ * longer than SEAL_MAX: seal_open() refuses it on its length alone) opened
+ * in place; its body's offset and length, or false (counted).
+ */
+static bool dlock_cl_open(struct dlock_cluster *c, int peer, u32 len,
+			  u32 *off, u32 *blen)
+{
+	unsigned int from;
+	enum seal_drop r;
+
+	r = seal_open(c->seal, peer, c->rxbuf, len, ktime_get_ns(), blen,
+		      &from);
+#ifdef DLOCK_PLANT_CL_ACCEPT_PLAIN
+	if (r == SEAL_DROP_VERSION) {
+		*off = 0;
+		*blen = len;
+		return true;
+	}
+#endif
+	if (r != SEAL_OK) {
+		atomic64_inc(&c->peer[peer].seal_drops[r]);
+		return false;
+	}
+	*off = SEAL_HDR;
+	return true;
+}
+
+/*
  * One datagram: its UDP payload copied into the instance's buffer (the
- * message points into it), decoded, and checked to be for us and from the
- * node whose address it came from.
+ * message points into it), opened when the cluster is keyed, decoded, and
+ * checked to be for us and from the node whose address it came from.
  */
 static void dlock_cl_rx_one(struct dlock_cluster *c, struct sk_buff *skb)
 {
 	int peer = ((struct dlock_cl_rxcb *)skb->cb)->peer;
 	struct dlock_cl_peer *p = &c->peer[peer];
 	struct repl_msg *m = c->rxmsg;
-	u32 len = skb->len - sizeof(struct udphdr);
+	u32 len = skb->len - sizeof(struct udphdr), off = 0, blen = len;
 	u64 now;
 
-	if (skb->len < sizeof(struct udphdr) || len > WIRE_MAX ||
-	    skb_copy_bits(skb, sizeof(struct udphdr), c->rxbuf, len) ||
-	    wire_decode(m, c->rxbuf, len) || m->from != peer ||
-	    m->to != c->self) {
-#ifndef DLOCK_PLANT_CL_NO_DROP_COUNT
-		atomic64_inc(&p->dropped);
-#endif
-		return;
-	}
+	if (skb->len < sizeof(struct udphdr))
+		goto drop;
+	if (len <= (c->seal ? SEAL_MAX : WIRE_MAX) &&
+	    skb_copy_bits(skb, sizeof(struct udphdr), c->rxbuf, len))
+		goto drop;
+	if (c->seal ? !dlock_cl_open(c, peer, len, &off, &blen) :
+		      len > WIRE_MAX)
+		goto drop;
+	if (wire_decode(m, c->rxbuf + off, blen) || m->from != peer ||
+	    m->to != c->self)
+		goto drop;
 	now = ktime_get_ns();
 	atomic64_inc(&p->rx);
 	atomic64_set(&p->last_rx, now);
 	repl_receive(c->r, m, now);
+	return;
+drop:
+#ifndef DLOCK_PLANT_CL_NO_DROP_COUNT
+	atomic64_inc(&p->dropped);
+#endif
 }
 
 void dlock_cl_rx_work(struct work_struct *w)
@@ -135,11 +172,19 @@ void dlock_cl_send(void *ctx, const struct repl_msg *m)
 	if (m->to >= c->conf.nr || m->to == c->self || !c->sock)
 		return;
 	p = &c->peer[m->to];
-	len = wire_encode(m, c->txbuf, WIRE_MAX);
+	len = wire_encode(m, c->txbuf + (c->seal ? SEAL_HDR : 0), WIRE_MAX);
 	if (len < 0) {
 		pr_warn_ratelimited("cluster: message type %u not encoded: %d\n",
 				    m->type, len);
 		return;
+	}
+	if (c->seal) {
+		len = seal_datagram(c->seal, m->to, c->txbuf, len);
+		if (len < 0) {
+			pr_warn_ratelimited("cluster: message type %u not sealed: %d\n",
+					    m->type, len);
+			return;
+		}
 	}
 	if (c->sock->sk->sk_family == AF_INET6) {
 		s6.sin6_addr = p->a6;
@@ -166,6 +211,26 @@ static bool dlock_cl_any_v6_peer(struct dlock_cluster *c)
 		if (i != c->self && c->conf.node[i].addr_len == 16)
 			return true;
 	return false;
+}
+
+/* The uapi numbers the drop reasons as seal.h does. */
+#define DLOCK_CL_SAME(a, b)	BUILD_BUG_ON((int)(a) != (int)(b))
+static void __maybe_unused dlock_cl_seal_uapi_check(void)
+{
+	DLOCK_CL_SAME(SEAL_DROP__MAX, __DLOCK_SEAL_DROP_MAX);
+	DLOCK_CL_SAME(SEAL_DROP_LEN, DLOCK_SEAL_DROP_LEN);
+	DLOCK_CL_SAME(SEAL_DROP_VERSION, DLOCK_SEAL_DROP_VERSION);
+	DLOCK_CL_SAME(SEAL_DROP_CLUSTER, DLOCK_SEAL_DROP_CLUSTER);
+	DLOCK_CL_SAME(SEAL_DROP_RECEIVER, DLOCK_SEAL_DROP_RECEIVER);
+	DLOCK_CL_SAME(SEAL_DROP_SENDER, DLOCK_SEAL_DROP_SENDER);
+	DLOCK_CL_SAME(SEAL_DROP_KEY, DLOCK_SEAL_DROP_KEY);
+	DLOCK_CL_SAME(SEAL_DROP_EPOCH, DLOCK_SEAL_DROP_EPOCH);
+	DLOCK_CL_SAME(SEAL_DROP_TOO_OLD, DLOCK_SEAL_DROP_TOO_OLD);
+	DLOCK_CL_SAME(SEAL_DROP_REPLAY, DLOCK_SEAL_DROP_REPLAY);
+	DLOCK_CL_SAME(SEAL_DROP_RATE, DLOCK_SEAL_DROP_RATE);
+	DLOCK_CL_SAME(SEAL_DROP_AUTH, DLOCK_SEAL_DROP_AUTH);
+	BUILD_BUG_ON(SEAL_KEY_LEN != DLOCK_CLUSTER_KEY_LEN);
+	BUILD_BUG_ON(SEAL_BODY_MAX != WIRE_MAX);
 }
 
 int dlock_cl_sock_open(struct dlock_cluster *c, struct netlink_ext_ack *ack)

@@ -3,7 +3,8 @@
  * DLOCK_CMD_GET: one lock by name, or a paged dump of the whole table.  A
  * dump walks one shard at a time under that shard's lock only, resumes from
  * a cursor that survives table changes and resizes, and flags a dump that
- * saw the table change (NLM_F_DUMP_INTR) so the client can retry.
+ * saw the table change (NLM_F_DUMP_INTR) so the client can retry.  On a
+ * cluster node both are served from the cluster table (cluster_get.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -222,9 +223,10 @@ int dlock_nl_get_start(struct netlink_callback *cb)
 	struct nlattr *prefix = dlock_dump_attrs(cb)[DLOCK_A_PREFIX];
 	struct dlock_dump *d;
 
+	/* cb->args[1]: which table the dump walks, for good. */
 	if (dlock_clustered(dlock_net(sock_net(cb->skb->sk)))) {
-		NL_SET_ERR_MSG(cb->extack, "listing locks is not served in cluster mode yet: get one lock by name");
-		return -EOPNOTSUPP;
+		cb->args[1] = 1;
+		return dlock_cl_get_start(cb, prefix);
 	}
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
@@ -306,6 +308,8 @@ int dlock_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct dlock_net *dn = dlock_net(sock_net(cb->skb->sk));
 	struct dlock_dump *d = (struct dlock_dump *)cb->args[0];
 
+	if (cb->args[1])
+		return dlock_cl_get_dump(skb, cb);
 	if (d->done)
 		return 0;
 	for (;;) {

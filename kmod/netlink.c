@@ -160,9 +160,17 @@ static const struct nla_policy dlock_set_config_policy[DLOCK_A_MAX + 1] = {
 static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
 			     u64 requests)
 {
+	u64 mem = percpu_counter_sum_positive(&dn->mem_bytes), cl_mem = 0;
 	struct dl_table_stats st;
 
-	dl_table_stats(dn->table, &st);
+	/*
+	 * A cluster node counts the cluster table as it applied it; memory is
+	 * both tables' (the single-node one keeps what it held before).
+	 */
+#ifndef DLOCK_PLANT_CL_STATUS_LOCAL	/* cluster_test: the local table's */
+	if (dlock_cl_stats(dn, &st, &cl_mem))
+#endif
+		dl_table_stats(dn->table, &st);
 	if (nla_put_string(msg, DLOCK_A_STATUS_VERSION, DLOCK_VERSION) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_LEASES, st.leases,
 			      DLOCK_A_PAD) ||
@@ -172,8 +180,7 @@ static int dlock_fill_status(struct sk_buff *msg, struct dlock_net *dn,
 			      DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_NETNS_COOKIE,
 			      dn->net->net_cookie, DLOCK_A_PAD) ||
-	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_MEMORY,
-			      percpu_counter_sum_positive(&dn->mem_bytes),
+	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_MEMORY, mem + cl_mem,
 			      DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_STATUS_LOCKS, st.locks,
 			      DLOCK_A_PAD) ||

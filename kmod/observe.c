@@ -102,6 +102,31 @@ static u32 dlock_owner_pid(const struct dlock_ctx *ctx,
 	       a->tag == o->tag ? a->pid : 0;
 }
 
+/*
+ * Cluster mode: an outcome this node applied from the log (every node
+ * counts every outcome of the cluster).  No tracepoint: the table's
+ * events there carry no process, and no waits' requests.
+ */
+void dlock_obs_cl_count(struct dlock_net *dn, enum dlock_stat s)
+{
+	dlock_count(dn, s);
+}
+
+void dlock_obs_cl_event(struct dlock_net *dn, const struct dl_event *ev)
+{
+	static const s8 stat_of[] = {
+		[DL_EV_GRANTED] = DLOCK_STAT_GRANTS,
+		[DL_EV_RELEASED] = DLOCK_STAT_RELEASES,
+		[DL_EV_EXPIRED] = DLOCK_STAT_EXPIRED,
+		[DL_EV_OWNER_DIED] = DLOCK_STAT_OWNER_DIED,
+		[DL_EV_BROKEN] = DLOCK_STAT_BREAKS,
+		[DL_EV_VALUE] = -1,	/* not an outcome */
+	};
+
+	if (ev->type < ARRAY_SIZE(stat_of) && ev->type && stat_of[ev->type] >= 0)
+		dlock_count(dn, stat_of[ev->type]);
+}
+
 void dlock_obs_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 {
 	struct dlock_net *dn = ctx->dn;

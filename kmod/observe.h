@@ -60,5 +60,7 @@ void dlock_obs_wait_done(struct dlock_ctx *ctx, const struct dl_wait_done *wd);
 void dlock_obs_queued(struct dlock_net *dn, const struct dl_acquire_req *rq);
 void dlock_obs_deadlock(struct dlock_net *dn, const struct dl_acquire_req *rq,
 			const char *why);
+void dlock_obs_cl_count(struct dlock_net *dn, enum dlock_stat s);
+void dlock_obs_cl_event(struct dlock_net *dn, const struct dl_event *ev);
 
 #endif /* DLOCK_OBSERVE_H */

@@ -99,11 +99,14 @@ static void tops_lost(struct dl_cmd *cx, const struct dl_lost *ls)
 			ls->name, ls->name_len, ls->token, ls->reason);
 }
 
-/* Watches are a node's own business: they see the answers it gives. */
+/* Counted by the host (hooks->event); watches see no cluster events yet. */
 static void tops_event(struct dl_cmd *cx, const struct dl_event *ev)
 {
-	(void)cx;
-	(void)ev;
+	struct tsm_ctx *c = cx->priv;
+	const struct table_sm_hooks *h = c->sm->cfg.hooks;
+
+	if (!c->loading && h && h->event)
+		h->event(c->sm->cfg.hctx, ev);
 }
 
 const struct dl_table_ops tsm_table_ops = {
@@ -425,6 +428,8 @@ static void tsm_apply(void *p, const struct repl_cmd *c, u64 index,
 	if (!err)
 		err = apply_op(sm, &cx, c, index, &b, res);
 	res->status = err;
+	if (c->op == REPL_OP_ACQUIRE && h && h->acquired)
+		h->acquired(sm->cfg.hctx, err);
 	st->index = index;
 	st->digest = tsm_mix(tsm_mix(tsm_mix(st->digest, index),
 				     (u64)c->op << 56 ^ (u64)c->node << 40 ^

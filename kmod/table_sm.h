@@ -92,6 +92,13 @@ struct table_sm_hooks {
 	 * table_sm_wait_state().
 	 */
 	void (*unanswered)(void *ctx);
+	/*
+	 * Counters (optional, on every node alike): each lease event of an
+	 * applied entry, and the outcome of each applied ACQUIRE (0,
+	 * REPL_QUEUED or -errno).  Not called while a snapshot is loaded.
+	 */
+	void (*event)(void *ctx, const struct dl_event *ev);
+	void (*acquired)(void *ctx, int status);
 };
 
 struct table_sm_cfg {

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cluster_conf.h"
 #include "tap.h"
@@ -296,13 +298,13 @@ static void round_trip(const char *what, const char *text)
 
 	ret = parse(text, &a, err, sizeof(err));
 	f = open_memstream(&out1, &len1);
-	cluster_conf_print(f, &a.c);
+	cluster_conf_print(f, &a.c, NULL);
 	fclose(f);
 	if (!ret)
 		ret = parse(out1, &b, err, sizeof(err));
 	f = open_memstream(&out2, &len2);
 	if (!ret)
-		cluster_conf_print(f, &b.c);
+		cluster_conf_print(f, &b.c, NULL);
 	fclose(f);
 	ret = !ret && same(&a.c, &b.c) && !strcmp(out1, out2);
 	tap_ok(ret,
@@ -324,7 +326,7 @@ static void printing(void)
 	      "[peer]\nid=1\nendpoint=[FD00::1]:7401\n[peer]\nid=2\nendpoint=10.0.0.2:7402\n",
 	      &a, err, sizeof(err));
 	f = open_memstream(&out, &len);
-	cluster_conf_print(f, &a.c);
+	cluster_conf_print(f, &a.c, NULL);
 	fclose(f);
 	ok = !strcmp(out, "[Cluster]\nId = 3\nListenPort = 7400\nListenAddress = fd00::3\n"
 		     "\n[Peer]\nId = 1\nEndpoint = [fd00::1]:7401\n"
@@ -335,8 +337,72 @@ static void printing(void)
 	free(out);
 }
 
+/* Key, KeyFile, Key2, Key2File (issue 15). */
+static void keys_test(void)
+{
+	static const uint8_t want[DLOCK_CLUSTER_KEY_LEN] = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
+		0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d,
+		0xfe, 0xff };
+	struct dlock_cluster_auth auth = { .n_keys = 1,
+		.key_fp = { { 0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3 } } };
+	char b64[45], text[512], err[512], path[] = "/tmp/dlock-keyXXXXXX";
+	struct cluster_conf a;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd, ret;
+
+	cluster_base64(want, sizeof(want), b64);
+	tap_ok(!strcmp(b64, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd/v8="),
+	       "base64 of a key (got %s)", b64);
+	snprintf(text, sizeof(text), "[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\n"
+		 "Key2 = %s\n", b64, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	ret = parse(text, &a, err, sizeof(err));
+	tap_ok(!ret && a.n_keys == 2 && !memcmp(a.key[0], want, sizeof(want)) &&
+	       a.key[1][0] == 0 && a.key[1][31] == 0,
+	       "Key and Key2 parsed (ret %d '%s')", ret, err);
+	cluster_conf_wipe(&a);
+	tap_ok(!a.key[0][1] && !a.key[0][31], "cluster_conf_wipe() zeroes them");
+	b64[42] = '9';	/* low bits of the last group set: not 32 bytes */
+	snprintf(text, sizeof(text), "[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\n", b64);
+	bad("a key whose last character has bits beyond 32 bytes", text,
+	    "4: Key: not a key (base64 of 32 bytes, as 'dlockctl cluster genkey' prints)");
+	bad("Key2 without Key", "[Cluster]\nId = 1\nListenPort = 7400\nKey2 = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	    "4: Key2 without Key (the key this node sends with)");
+	bad("Key in [Peer]", "[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\n"
+	    "Key = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	    "6: Key belongs in [Cluster], not in [Peer]");
+
+	fd = mkstemp(path);
+	cluster_base64(want, sizeof(want), b64);
+	dprintf(fd, "  %s\n", b64);
+	close(fd);
+	snprintf(text, sizeof(text), "[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = %s\n", path);
+	chmod(path, 0640);
+	ret = parse(text, &a, err, sizeof(err));
+	tap_ok(!ret && a.n_keys == 1 && !memcmp(a.key[0], want, sizeof(want)),
+	       "KeyFile of mode 0640 read (ret %d '%s')", ret, err);
+	chmod(path, 0604);
+	ret = parse(text, &a, err, sizeof(err));
+	tap_ok(ret == -1 && strstr(err, "readable or writable by every user (mode 0604)") &&
+	       !a.n_keys && !a.key[0][1],
+	       "KeyFile readable by everyone refused, nothing kept ('%s')", err);
+	unlink(path);
+
+	f = open_memstream(&out, &len);
+	parse("[Cluster]\nId = 1\nListenPort = 7400\n", &a, err, sizeof(err));
+	cluster_conf_print(f, &a.c, &auth);
+	fclose(f);
+	ret = strstr(out, "# Key = (set, never shown; fingerprint deadbeef00010203)\n") != NULL;
+	tap_ok(ret, "showconf names the key by fingerprint, in a comment (got %s)", flat(out));
+	free(out);
+}
+
 int main(void)
 {
+	keys_test();
 	valid();
 	invalid();
 	printing();

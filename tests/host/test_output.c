@@ -113,6 +113,31 @@ static void check_lock(void)
 	       "watch JSON: one line, escaped, token a string");
 }
 
+/* A cluster node's holder: no pid or command (they are not replicated). */
+static void check_cluster_lock(void)
+{
+	struct dlock_entry h = {
+		.mode = DLOCK_MODE_SHARED, .token = 5, .count = 1,
+		.session = (20ULL << 32) | 3, .tag = 4, .remaining_ms = -1,
+	};
+	struct dlock_lock_info li = {
+		.name = "c", .name_len = 1, .mode = DLOCK_MODE_SHARED,
+		.n_holders = 1, .holders = &h,
+	};
+
+	tap_ok(!strcmp(caught(&li, NULL, false),
+			"c: shared, 1 holder, 0 waiters\n"
+			"  holder shared token 5 count 1 session 85899345923 tag 4"
+			" pid - (not replicated) uid 0\n"),
+	       "get/list text of a cluster holder: pid - (not replicated)");
+	tap_ok(!strcmp(caught(&li, NULL, true),
+		       "{\"name\":\"c\",\"mode\":\"shared\",\"holders\":[{"
+		       "\"mode\":\"shared\",\"token\":\"5\",\"count\":1,"
+		       "\"session\":\"85899345923\",\"tag\":\"4\","
+		       "\"pid\":null,\"uid\":0,\"comm\":null}],\"waiters\":[]}"),
+	       "get/list JSON of a cluster holder: pid and comm null");
+}
+
 int main(void)
 {
 	char *buf;
@@ -164,5 +189,6 @@ int main(void)
 	}
 	render(TEXT_LINE, "", 0);
 	check_lock();
+	check_cluster_lock();
 	return tap_done();
 }

@@ -3,6 +3,8 @@
 # Cluster mode in one guest: three network namespaces on a bridge, each one
 # node (10.77.0.1-3, UDP port 7400); cluster_test configures them and checks
 # locks across them and faults.  Needs root, ip(8) and the bridge module.
+# Usage: cluster_test.sh [TEST]   TEST: cluster_test (default) or
+# cluster_seal_test (sealed datagrams, the same three namespaces).
 set -u
 cd "$(dirname "$0")/../.."
 build=${DLOCK_BUILD:-$PWD/build}
@@ -43,4 +45,4 @@ for i in 1 2 3; do
 	ip -n "$n" link set lo up
 done
 set +e
-"$build/selftests/cluster_test" "${ns[@]}"
+"$build/selftests/${1:-cluster_test}" "${ns[@]}"

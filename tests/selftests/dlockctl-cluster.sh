@@ -10,7 +10,7 @@
 # shellcheck source=tests/selftests/clienv.sh
 . "$(dirname "$0")/clienv.sh"
 ns=dlock-clus-$$
-trap 'kill $(jobs -p) 2>/dev/null; ip netns del $ns 2>/dev/null; ip netns del $ns-b 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${old_ttl:-}" ] && echo "$old_ttl" >/sys/module/dlock/parameters/cluster_max_ttl_ms; ip netns del $ns 2>/dev/null; ip netns del $ns-b 2>/dev/null; rm -rf "$tmp"' EXIT
 ip netns add $ns
 ip -n $ns link set lo up
 # in_ns CMD...: in a namespace of its own, so that a failure here leaves
@@ -59,6 +59,23 @@ refused "$tmp/noport.conf" "7: Endpoint: port missing"
 refused "$tmp/ownid.conf" "5: Id: 1 is this node's own id ([Cluster], line 1)"
 refused "$tmp/peerfirst.conf" "1: [Peer] before [Cluster]"
 refused "$tmp/unknown.conf" "4: unknown key 'Bogus' in [Cluster]"
+# Keys (issue 15): a key file anyone may read is refused, before netlink.
+key=$("$dl" cluster genkey)
+key2=$("$dl" cluster genkey)
+[ ${#key} = 44 ] && [ "$key" != "$key2" ] &&
+	python3 -c 'import base64, sys; assert len(base64.b64decode(sys.argv[1], validate=True)) == 32' "$key"
+ok $? "cluster genkey: base64 of 32 random bytes, another each time ($key)"
+printf '%s\n' "$key" >"$tmp/key"
+chmod 644 "$tmp/key"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = %s\n' "$tmp/key" >"$tmp/worldkey.conf"
+refused "$tmp/worldkey.conf" "4: KeyFile: $tmp/key is readable or writable by every user (mode 0644): whoever reads it can speak for this cluster; chmod o-rw it (e.g. chmod 600)"
+chmod 600 "$tmp/key"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKey = abc=\n' >"$tmp/badkey.conf"
+refused "$tmp/badkey.conf" "4: Key: not a key (base64 of 32 bytes, as 'dlockctl cluster genkey' prints)"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKey2 = %s\n' "$key2" >"$tmp/key2only.conf"
+refused "$tmp/key2only.conf" "4: Key2 without Key (the key this node sends with)"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\nKeyFile = %s\n' "$key" "$tmp/key" >"$tmp/twokeys.conf"
+refused "$tmp/twokeys.conf" "5: KeyFile and Key both given (line 4): one of them"
 out=$(printf '[Cluster]\nId = 300\n' | "$dl" setconf - 2>&1)
 rc=$?
 [ $rc = 2 ] && [ "$out" = "dlockctl: (stdin):2: Id: '300' is not a node id (1..255)" ]
@@ -107,6 +124,10 @@ if [ $support = 0 ]; then
 		"a configuration the kernel refuses changes nothing" \
 		"two namespaces over veth take their configurations" \
 		"two nodes agree on one leader" \
+		"keyed nodes: the key is never shown" \
+		"list and status on both nodes" \
+		"-j list on both nodes" \
+		"list after the holder exits" \
 		"both leave"; do
 		skip "$t"
 	done
@@ -118,13 +139,14 @@ fi
 
 # ---- with cluster support -----------------------------------------------
 
-json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'peers': []}, d"
+json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'authenticated': False, 'key_fingerprints': [], 'peers': []}, d"
 ok $? "a new namespace is not in a cluster ($out)"
 
 canon='[Cluster]
 Id = 1
 ListenPort = 7401
 ListenAddress = 127.0.0.1
+# No Key: the cluster is not authenticated.
 
 [Peer]
 Id = 2
@@ -152,7 +174,8 @@ ok $? "a refused file leaves the configuration in force (exit $rc: $out)"
 
 out=$(in_ns "$dl" -j cluster)
 json "$out" "
-assert sorted(d) == ['commit', 'id', 'leader', 'peers', 'role', 'term'], sorted(d)
+assert sorted(d) == ['authenticated', 'commit', 'id', 'key_fingerprints', 'leader', 'peers', 'role', 'term'], sorted(d)
+assert d['authenticated'] is False and d['key_fingerprints'] == [], d
 assert d['id'] == 1 and d['role'] in ('recovering', 'follower', 'candidate', 'leader'), d
 assert d['leader'] is None or d['leader'] in (1, 2, 3), d
 assert isinstance(d['term'], int) and isinstance(d['commit'], int), d
@@ -166,8 +189,9 @@ for p in d['peers']:
 ok $? "-j cluster has exactly its keys, this node's id and its peers ($out)"
 out=$(in_ns "$dl" cluster)
 grep -qE '^role: (recovering|follower|candidate|leader)$' <<<"$out" &&
-	grep -qx 'id: 1' <<<"$out" && grep -qx 'peer 3: 127.0.0.1:7403' <<<"$out"
-ok $? "cluster prints role, id and peers (${out//$'\n'/|})"
+	grep -qx 'id: 1' <<<"$out" && grep -qx 'peer 3: 127.0.0.1:7403' <<<"$out" &&
+	grep -q '^authentication: NONE' <<<"$out"
+ok $? "cluster prints role, id, peers, and that it is not authenticated (${out//$'\n'/|})"
 
 st=$(in_ns "$dl" status)
 stj=$(in_ns "$dl" -j status)
@@ -203,7 +227,7 @@ printf '[Cluster]\nId = 5\nListenPort = 7405\nListenAddress = ::1\n[Peer]\nId = 
 in_ns "$dl" setconf "$tmp/v6.conf"
 rc=$?
 shown=$(in_ns "$dl" showconf)
-[ $rc = 0 ] && [ "$shown" = $'[Cluster]\nId = 5\nListenPort = 7405\nListenAddress = ::1\n\n[Peer]\nId = 6\nEndpoint = [::1]:7406' ]
+[ $rc = 0 ] && [ "$shown" = $'[Cluster]\nId = 5\nListenPort = 7405\nListenAddress = ::1\n# No Key: the cluster is not authenticated.\n\n[Peer]\nId = 6\nEndpoint = [::1]:7406' ]
 ok $? "IPv6: a new configuration replaces the old as a whole, round trip (exit $rc: ${shown//$'\n'/|})"
 
 in_ns "$dl" cluster leave
@@ -249,8 +273,13 @@ ip -n $ns addr add 10.99.0.1/24 dev veth-clus
 ip -n $ns-b addr add 10.99.0.2/24 dev veth-clus
 ip -n $ns link set veth-clus up
 ip -n $ns-b link set veth-clus up
-printf '[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' >"$tmp/a.conf"
-printf '[Cluster]\nId = 2\nListenPort = 7400\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' >"$tmp/b.conf"
+# A fresh cluster grants nothing for one max TTL (the lock-delay): short.
+params=/sys/module/dlock/parameters
+old_ttl=$(cat $params/cluster_max_ttl_ms)
+echo 2000 >$params/cluster_max_ttl_ms
+# Keyed: a from a key file, b with the key in its file.
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = %s\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' "$tmp/key" >"$tmp/a.conf"
+printf '[Cluster]\nId = 2\nListenPort = 7400\nKey = %s\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' "$key" >"$tmp/b.conf"
 in_ns "$dl" setconf "$tmp/a.conf" && ip netns exec $ns-b "$dl" setconf "$tmp/b.conf"
 ok $? "two namespaces over veth take their configurations"
 # led NS: NS knows a leader, it is 1 or 2, and has heard from its peer.
@@ -259,14 +288,69 @@ led() {
 assert d['leader'] in (1, 2) and d['role'] in ('leader', 'follower'), d
 assert isinstance(d['peers'][0]['last_contact_ms'], int) and d['peers'][0]['rx'] > 0, d"
 }
-wait_for led $ns && wait_for led $ns-b
-a=$(in_ns "$dl" -j cluster)
-b=$(ip netns exec $ns-b "$dl" -j cluster)
-json "[$a, $b]" "
+# agree: both name the same leader in the same term.  Each node is read
+# at its own moment: on a loaded machine an election can fall between the
+# two reads (term 5 on one, 6 on the other), so agreement is waited for.
+agree() {
+	a=$(in_ns "$dl" -j cluster)
+	b=$(ip netns exec $ns-b "$dl" -j cluster)
+	json "[$a, $b]" "
 assert d[0]['leader'] == d[1]['leader'], d
 assert sorted([d[0]['role'], d[1]['role']]) == ['follower', 'leader'], d
 assert d[0]['term'] == d[1]['term'] >= 1, d"
+}
+wait_for led $ns && wait_for led $ns-b && wait_for agree && agree
 ok $? "two nodes agree on one leader and a term; -j cluster shows the contact ($a $b)"
+sa=$(in_ns "$dl" showconf)
+ca=$(in_ns "$dl" cluster)
+json "[$a, $b]" "
+assert d[0]['authenticated'] and d[1]['authenticated'], d
+assert len(d[0]['key_fingerprints']) == 1 and d[0]['key_fingerprints'] == d[1]['key_fingerprints'], d
+assert all(len(f) == 16 for f in d[0]['key_fingerprints']), d
+assert d[0]['peers'][0]['seal_drops'] == {}, d" &&
+	! grep -qF "$key" <<<"$sa$ca$a$b" && grep -q '^# Key = (set, never shown; fingerprint [0-9a-f]\{16\})$' <<<"$sa" &&
+	grep -q '^key: fingerprint [0-9a-f]\{16\}$' <<<"$ca"
+ok $? "keyed nodes: the key is never shown, its fingerprint is, the same on both; no seal drops (${sa//$'\n'/|}; ${ca//$'\n'/|})"
+
+# list and status on both nodes: a lock held on node 1 is listed on both
+# (each lists what it applied), without pid or command (not replicated).
+in_b() { ip netns exec $ns-b "$@"; }
+lk=lst-$$
+wait_for in_ns "$dl" lock $lk-probe --ttl 1 --try --owner p
+in_ns "$dl" unlock $lk-probe --owner p
+# run's lease lasts as long as CMD: CMD says where it is, to be ended.
+in_ns "$dl" run $lk-held -- sh -c "echo \$\$ >$tmp/held.pid; exec sleep 300" &
+runner=$!
+# listed NODE-CMD: the node lists exactly the held lock, with a holder.
+listed() { "$@" "$dl" -j list $lk | json "$(cat)" "assert [x['name'] for x in d] == ['$lk-held'] and len(d[0]['holders']) == 1, d"; }
+wait_for listed in_ns && wait_for listed in_b
+a=$(in_ns "$dl" list $lk)
+b=$(in_b "$dl" list $lk)
+[ "$a" = "$b" ] || [ "${a%ttl*}" = "${b%ttl*}" ]
+same=$?
+grep -qE "^$lk-held: exclusive, 1 holder, 0 waiters\$" <<<"$b" &&
+	grep -qE "^  holder exclusive token [0-9]+ count 1 session [0-9]+ tag [0-9]+ pid - \(not replicated\) uid 0\$" <<<"$b" &&
+	[ $same = 0 ] &&
+	in_ns "$dl" -j status | json "$(cat)" "assert d['leases'] == 1 and d['locks'] == 1, d" &&
+	in_b "$dl" -j status | json "$(cat)" "assert d['leases'] == 1 and d['locks'] == 1, d"
+ok $? "list and status on both nodes: the lock held on node 1, no pid or command ($(echo "$b" | tr '\n' '|'))"
+ja=$(in_ns "$dl" -j list)
+jb=$(in_b "$dl" -j list)
+json "[$ja, $jb]" "
+for l in d:
+    assert [x['name'] for x in l] == ['$lk-held'], l
+    h = l[0]['holders'][0]
+    assert h['pid'] is None and h['comm'] is None and h['uid'] == 0, h
+    assert h['mode'] == 'exclusive' and h['count'] == 1 and int(h['token']) > 0, h
+assert d[0][0]['holders'][0]['token'] == d[1][0]['holders'][0]['token'], d"
+ok $? "-j list on both nodes parses: the same lock and token, pid and comm null ($ja $jb)"
+kill "$(cat "$tmp/held.pid")"
+wait $runner 2>/dev/null
+empty() { "$@" "$dl" -j list $lk | json "$(cat)" "assert d == [], d"; }
+wait_for empty in_ns && wait_for empty in_b &&
+	in_b "$dl" -j status | json "$(cat)" "assert d['leases'] == 0, d"
+ok $? "list after the holder exits: nothing on either node, status 0 leases"
+echo "$old_ttl" >$params/cluster_max_ttl_ms
 in_ns "$dl" cluster leave && ip netns exec $ns-b "$dl" cluster leave &&
 	[ "$(cluster_id)" = 0 ]
 ok $? "both leave"

@@ -43,7 +43,7 @@ cleanup() {
 	[ -z "$obs" ] || kill "$obs" 2>/dev/null
 	[ -z "$inst" ] || { echo 0 >"$inst/events/dlock/enable"; rmdir "$inst"; }
 	echo "$modprobe_was" >/proc/sys/kernel/modprobe
-	[ -z "$kmods" ] || { rmdir "/lib/modules/$krel/kernel" && ln -s "$kmods" "/lib/modules/$krel/kernel"; }
+	[ -z "$kmods" ] || { rm -r "/lib/modules/$krel/kernel" && ln -s "$kmods" "/lib/modules/$krel/kernel"; }
 	for l in "${headers[@]}"; do ln -sfn "${l#*=}" "${l%%=*}"; done
 	rm -rf "$tmp"
 }
@@ -57,11 +57,25 @@ ok "$([ ! -d /sys/module/dlock ] && ! dpkg -s dlockctl >/dev/null 2>&1 && echo 0
 # and this VM's devtmpfs lacks.
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 # depmod reads every module of the kernel, over 9p under emulation: a
-# minute or more each time dkms runs it.  The kernel's own modules are
-# none of this test's business (those it needs are loaded already), so
-# depmod sees only updates/ while it runs.
+# minute or more each time dkms runs it.  So depmod sees only updates/ and
+# the kernel modules dlock.ko needs (libchacha20poly1305 and what it
+# needs, at their own paths): modules.dep must name them for the autoload
+# below to load them, as on a machine with the whole tree.
+deps=()
+for d in $(modinfo -F depends "$DLOCK_DKMS_BUILT/module/dlock.ko"* | tr , ' '); do
+	while read -r _ f _; do
+		deps+=("$f")
+	done < <(modprobe --show-depends "$d" | grep '^insmod ')
+done
+ok "$([ ${#deps[@]} -gt 0 ] && echo 0 || echo 1)" \
+	"dlock.ko's kernel dependencies are found (${deps[*]##*/})"
 kmods=$(readlink "/lib/modules/$krel/kernel")
 rm "/lib/modules/$krel/kernel" && mkdir "/lib/modules/$krel/kernel"
+for f in "${deps[@]}"; do
+	rel=${f#"/lib/modules/$krel/kernel/"}
+	mkdir -p "/lib/modules/$krel/kernel/${rel%/*}"
+	ln -s "$kmods/$rel" "/lib/modules/$krel/kernel/$rel"
+done
 for b in /lib/modules/*/build; do
 	[ -L "$b" ] || continue
 	headers+=("$b=$(readlink "$b")")
@@ -112,6 +126,13 @@ rc=$?
 ok "$([ $rc = 0 ] && [[ $out == *"version: $ver"* ]] && echo 0 || echo 1)" \
 	"dlockctl status loads the module on first use (exit $rc: $(head -n 1 <<<"$out"))"
 ok "$([ -d /sys/module/dlock ] && echo 0 || echo 1)" "dlock is loaded now"
+missing=
+for f in "${deps[@]}"; do
+	m=${f##*/}
+	m=${m%%.ko*}
+	[ -d "/sys/module/${m//-/_}" ] || missing="$missing $m"
+done
+ok "$([ -z "$missing" ] && echo 0 || echo 1)" "modprobe loaded its dependencies first (missing:${missing:- none})"
 
 # --- limits at boot, and dlockctl config across a reload --------------------
 echo 'options dlock max_leases=4321' >>/etc/modprobe.d/dlock.conf

@@ -14,6 +14,7 @@ SECTEST_BIN := $(BUILD)/selftests/security_test
 ERRTEST_BIN := $(BUILD)/selftests/errors_test
 ELECTTEST_BIN := $(BUILD)/selftests/elect_test
 CLUSTERTEST_BIN := $(BUILD)/selftests/cluster_test
+CLUSTERSEAL_BIN := $(BUILD)/selftests/cluster_seal_test
 
 $(KSFT_DIR)/kselftest_harness.h:
 	tests/selftests/get-ksft-headers $(KSFT_DIR)
@@ -83,10 +84,11 @@ selftests: $(SELFTEST_BIN) $(LOCKTEST_BIN) $(LOCK2TEST_BIN) $(LIBTEST_BIN) \
 	$(BOUNDTEST_BIN) $(RELTEST_BIN) $(SECTEST_BIN) $(ERRTEST_BIN)
 selftests: $(LIB2TEST_BIN)
 selftests: $(ELECTTEST_BIN)
-selftests: $(CLUSTERTEST_BIN)
+selftests: $(CLUSTERTEST_BIN) $(CLUSTERSEAL_BIN)
 
 # Cluster mode across three namespaces (cluster_test.sh makes them).
-$(CLUSTERTEST_BIN): tests/selftests/cluster_test.c tests/selftests/nlraw.h \
+$(CLUSTERTEST_BIN) $(CLUSTERSEAL_BIN): $(BUILD)/selftests/%: tests/selftests/%.c \
+		tests/selftests/cluster_lib.h tests/selftests/cluster_list.h tests/selftests/nlraw.h \
 		tests/selftests/lockreq.h tests/tap.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -o $@ $<

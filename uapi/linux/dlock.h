@@ -300,7 +300,9 @@ enum dlock_lost_reason {
  *	1..%DLOCK_CLUSTER_ID_MAX), %DLOCK_A_CLUSTER_PORT, optional
  *	%DLOCK_A_CLUSTER_ADDR, and one nested %DLOCK_A_CLUSTER_PEER (enum
  *	dlock_peer_attr: %DLOCK_P_ID, %DLOCK_P_ADDR, %DLOCK_P_PORT) per other
- *	node.  The configuration replaces the one in force as a whole; the
+ *	node, optional %DLOCK_A_CLUSTER_KEY and %DLOCK_A_CLUSTER_KEY2 (sealed
+ *	datagrams; docs/protocol.md section 12).  A change of keys alone is
+ *	applied in place when the node already has a key.  The configuration replaces the one in force as a whole; the
  *	same configuration again changes nothing.  A refused one changes
  *	nothing either.  Reply: as %DLOCK_CMD_GET_CLUSTER.
  * @DLOCK_CMD_GET_CLUSTER: the cluster state of the requester's network
@@ -308,7 +310,9 @@ enum dlock_lost_reason {
  *	(%DLOCK_ROLE_NONE: single-node mode, and nothing else follows), then
  *	%DLOCK_A_CLUSTER_ID, %DLOCK_A_CLUSTER_PORT, %DLOCK_A_CLUSTER_ADDR
  *	when configured, %DLOCK_A_CLUSTER_LEADER (0: none known),
- *	%DLOCK_A_CLUSTER_TERM, %DLOCK_A_CLUSTER_COMMIT and one nested
+ *	%DLOCK_A_CLUSTER_TERM, %DLOCK_A_CLUSTER_COMMIT,
+ *	%DLOCK_A_CLUSTER_KEY_FP and %DLOCK_A_CLUSTER_KEY2_FP when keyed (never
+ *	a key), and one nested
  *	%DLOCK_A_CLUSTER_PEER per peer with its state (enum dlock_peer_attr).
  * @__DLOCK_CMD_MAX: one more than the highest command
  * @DLOCK_CMD_MAX: the highest command
@@ -458,6 +462,20 @@ enum dlock_cmd {
  *	known)
  * @DLOCK_A_CLUSTER_TERM: u64, reply only: the election term
  * @DLOCK_A_CLUSTER_COMMIT: u64, reply only: the log index committed
+ * @DLOCK_A_CLUSTER_KEY: binary, exactly %DLOCK_CLUSTER_KEY_LEN bytes,
+ *	request only (%DLOCK_CMD_SET_CLUSTER): the cluster key this node seals
+ *	its datagrams with and accepts; absent: the cluster is not
+ *	authenticated (anyone who can reach its port can speak for a node).
+ *	Never sent back: a reply carries %DLOCK_A_CLUSTER_KEY_FP instead
+ * @DLOCK_A_CLUSTER_KEY2: binary, %DLOCK_CLUSTER_KEY_LEN bytes, request
+ *	only: a second key accepted but not sent with (key rotation); needs
+ *	%DLOCK_A_CLUSTER_KEY
+ * @DLOCK_A_CLUSTER_KEY_FP: binary, %DLOCK_CLUSTER_KEY_FP_LEN bytes, reply
+ *	only: the fingerprint of %DLOCK_A_CLUSTER_KEY (BLAKE2s keyed with the
+ *	key over "dlock key fingerprint", its first bytes); absent: no key,
+ *	the cluster is not authenticated
+ * @DLOCK_A_CLUSTER_KEY2_FP: binary, reply only: the same of
+ *	%DLOCK_A_CLUSTER_KEY2
  * @__DLOCK_A_MAX: one more than the highest attribute
  * @DLOCK_A_MAX: the highest attribute
  *
@@ -517,6 +535,10 @@ enum dlock_attr {
 	DLOCK_A_CLUSTER_LEADER = 49,
 	DLOCK_A_CLUSTER_TERM = 50,
 	DLOCK_A_CLUSTER_COMMIT = 51,
+	DLOCK_A_CLUSTER_KEY = 52,
+	DLOCK_A_CLUSTER_KEY2 = 53,
+	DLOCK_A_CLUSTER_KEY_FP = 54,
+	DLOCK_A_CLUSTER_KEY2_FP = 55,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1
@@ -617,6 +639,9 @@ enum dlock_counter_attr {
 /* The largest node id of a cluster; a cluster has at most 7 nodes. */
 #define DLOCK_CLUSTER_ID_MAX	255
 #define DLOCK_CLUSTER_NODES_MAX	7
+/* A cluster key (%DLOCK_A_CLUSTER_KEY) and its public fingerprint. */
+#define DLOCK_CLUSTER_KEY_LEN	32
+#define DLOCK_CLUSTER_KEY_FP_LEN	8
 
 /**
  * enum dlock_role - %DLOCK_A_CLUSTER_ROLE: what this node is doing now
@@ -649,7 +674,10 @@ enum dlock_role {
  * @DLOCK_P_TX: u64, status only: datagrams sent to it
  * @DLOCK_P_RX: u64, status only: datagrams from it accepted
  * @DLOCK_P_DROPPED: u64, status only: datagrams from it dropped (malformed,
- *	unexpected)
+ *	unexpected, not authentic: every reason, %DLOCK_P_SEAL_DROPS included)
+ * @DLOCK_P_SEAL_DROPS: nested, status only, keyed clusters: datagrams from
+ *	its address dropped by the seal checks, one u64 per reason that
+ *	happened, the attribute type the reason (enum dlock_seal_drop)
  * @__DLOCK_P_MAX: one more than the highest peer attribute
  * @DLOCK_P_MAX: the highest peer attribute
  */
@@ -664,9 +692,49 @@ enum dlock_peer_attr {
 	DLOCK_P_TX = 7,
 	DLOCK_P_RX = 8,
 	DLOCK_P_DROPPED = 9,
+	DLOCK_P_SEAL_DROPS = 10,
 
 	__DLOCK_P_MAX,
 	DLOCK_P_MAX = __DLOCK_P_MAX - 1
+};
+
+/**
+ * enum dlock_seal_drop - why a datagram of a keyed cluster was dropped
+ *	(the attribute types inside %DLOCK_P_SEAL_DROPS; docs/protocol.md
+ *	section 12 lists the checks in order)
+ * @DLOCK_SEAL_DROP_UNSPEC: never used
+ * @DLOCK_SEAL_DROP_LEN: shorter than header and tag, or too long
+ * @DLOCK_SEAL_DROP_VERSION: not a sealed datagram (magic, version, type,
+ *	flags, reserved fields): a plaintext datagram lands here
+ * @DLOCK_SEAL_DROP_CLUSTER: another cluster id
+ * @DLOCK_SEAL_DROP_RECEIVER: addressed to another node id
+ * @DLOCK_SEAL_DROP_SENDER: the sender id is not the peer of that address
+ * @DLOCK_SEAL_DROP_KEY: sealed with a key this node does not hold
+ * @DLOCK_SEAL_DROP_EPOCH: from an older boot of the sender, or sealed for
+ *	an older boot of this node
+ * @DLOCK_SEAL_DROP_TOO_OLD: counter below the replay window
+ * @DLOCK_SEAL_DROP_REPLAY: counter already accepted (a replay)
+ * @DLOCK_SEAL_DROP_RATE: the sender's budget for unauthenticated work spent
+ * @DLOCK_SEAL_DROP_AUTH: the tag does not verify (forged or corrupted)
+ * @__DLOCK_SEAL_DROP_MAX: one more than the highest reason
+ * @DLOCK_SEAL_DROP_MAX: the highest reason
+ */
+enum dlock_seal_drop {
+	DLOCK_SEAL_DROP_UNSPEC = 0,
+	DLOCK_SEAL_DROP_LEN = 1,
+	DLOCK_SEAL_DROP_VERSION = 2,
+	DLOCK_SEAL_DROP_CLUSTER = 3,
+	DLOCK_SEAL_DROP_RECEIVER = 4,
+	DLOCK_SEAL_DROP_SENDER = 5,
+	DLOCK_SEAL_DROP_KEY = 6,
+	DLOCK_SEAL_DROP_EPOCH = 7,
+	DLOCK_SEAL_DROP_TOO_OLD = 8,
+	DLOCK_SEAL_DROP_REPLAY = 9,
+	DLOCK_SEAL_DROP_RATE = 10,
+	DLOCK_SEAL_DROP_AUTH = 11,
+
+	__DLOCK_SEAL_DROP_MAX,
+	DLOCK_SEAL_DROP_MAX = __DLOCK_SEAL_DROP_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_DLOCK_H */

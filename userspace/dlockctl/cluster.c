@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "cluster_conf.h"
@@ -44,23 +45,30 @@ static int cluster_failed(struct dlock *d, int err)
 	return request_failed(d, cmdname, err);
 }
 
-/* Opens a handle and sets @c (NULL: leave); returns the exit code. */
-static int set_cluster(const struct dlock_cluster *c)
+/*
+ * Opens a handle and sets @c (NULL: leave) with the keys of @conf (NULL:
+ * none); returns the exit code.
+ */
+static int set_cluster(const struct dlock_cluster *c,
+		       const struct cluster_conf *conf)
 {
+	int n = conf ? conf->n_keys : 0;
 	struct dlock *d;
 	int err;
 
 	err = open_or_explain(&d);
 	if (err)
 		return err;
-	err = dlock_set_cluster(d, c);
+	err = dlock_set_cluster_keyed(d, c, n ? conf->key[0] : NULL,
+				      n > 1 ? conf->key[1] : NULL);
 	if (err)
 		err = cluster_failed(d, err);
 	dlock_close(d);
 	return err;
 }
 
-static int get_cluster(struct dlock_cluster **c)
+/* The state, and with @auth its keys' fingerprints and seal drops. */
+static int get_cluster(struct dlock_cluster **c, struct dlock_cluster_auth **auth)
 {
 	struct dlock *d;
 	int err;
@@ -69,6 +77,11 @@ static int get_cluster(struct dlock_cluster **c)
 	if (err)
 		return err;
 	err = dlock_get_cluster(d, c);
+	if (!err && auth) {
+		err = dlock_get_cluster_auth(d, auth);
+		if (err)
+			dlock_cluster_free(*c);
+	}
 	if (err)
 		err = cluster_failed(d, err);
 	dlock_close(d);
@@ -105,11 +118,14 @@ int cmd_setconf(int argc, char **argv)
 		/* Nothing was sent: a bad file is a bad argument. */
 		return err == -1 ? EXIT_USAGE : EXIT_FAILED;
 	}
-	return set_cluster(conf.c.id ? &conf.c : NULL);
+	err = set_cluster(conf.c.id ? &conf.c : NULL, &conf);
+	cluster_conf_wipe(&conf);
+	return err;
 }
 
 int cmd_showconf(int argc, char **argv)
 {
+	struct dlock_cluster_auth *auth;
 	struct dlock_cluster *c;
 	int err;
 
@@ -117,26 +133,71 @@ int cmd_showconf(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[1]);
 	if (json)
 		return usage_error("prints the configuration file; -j does not apply");
-	err = get_cluster(&c);
+	err = get_cluster(&c, &auth);
 	if (err)
 		return err;
-	cluster_conf_print(stdout, c);
+	cluster_conf_print(stdout, c, auth);
 	dlock_cluster_free(c);
+	dlock_cluster_auth_free(auth);
 	return 0;
 }
 
-static void print_json(const struct dlock_cluster *c)
+static const char *const seal_drop_names[] = {
+	[DLOCK_SEAL_DROP_LEN] = "bad length",
+	[DLOCK_SEAL_DROP_VERSION] = "not sealed",
+	[DLOCK_SEAL_DROP_CLUSTER] = "wrong cluster",
+	[DLOCK_SEAL_DROP_RECEIVER] = "wrong receiver",
+	[DLOCK_SEAL_DROP_SENDER] = "unknown sender",
+	[DLOCK_SEAL_DROP_KEY] = "unknown key",
+	[DLOCK_SEAL_DROP_EPOCH] = "old epoch",
+	[DLOCK_SEAL_DROP_TOO_OLD] = "too old",
+	[DLOCK_SEAL_DROP_REPLAY] = "replay",
+	[DLOCK_SEAL_DROP_RATE] = "rate limited",
+	[DLOCK_SEAL_DROP_AUTH] = "auth failed",
+};
+
+static const struct dlock_cluster_peer_auth *
+peer_auth(const struct dlock_cluster_auth *a, uint32_t id)
 {
+	size_t i;
+
+	for (i = 0; a && i < a->n_peers; i++)
+		if (a->peers[i].id == id)
+			return &a->peers[i];
+	return NULL;
+}
+
+static void print_fp(const uint8_t *fp)
+{
+	int i;
+
+	for (i = 0; i < DLOCK_CLUSTER_KEY_FP_LEN; i++)
+		printf("%02x", fp[i]);
+}
+
+static void print_json(const struct dlock_cluster *c,
+		       const struct dlock_cluster_auth *a)
+{
+	const struct dlock_cluster_peer_auth *pa;
 	char ep[CLUSTER_ENDPOINT_LEN];
 	size_t i;
+	int k, r, n;
 
 	printf("{\"id\":%u,\"role\":\"%s\",", c->id, cluster_role_name(c->role));
 	if (c->leader)
 		printf("\"leader\":%u,", c->leader);
 	else
 		printf("\"leader\":null,");
-	printf("\"term\":%" PRIu64 ",\"commit\":%" PRIu64 ",\"peers\":[",
+	printf("\"term\":%" PRIu64 ",\"commit\":%" PRIu64 ",",
 	       c->term, c->commit);
+	printf("\"authenticated\":%s,\"key_fingerprints\":[",
+	       a->n_keys ? "true" : "false");
+	for (k = 0; k < a->n_keys; k++) {
+		printf("%s\"", k ? "," : "");
+		print_fp(a->key_fp[k]);
+		printf("\"");
+	}
+	printf("],\"peers\":[");
 	for (i = 0; i < c->n_peers; i++) {
 		const struct dlock_cluster_peer *p = &c->peers[i];
 
@@ -152,15 +213,28 @@ static void print_json(const struct dlock_cluster *c)
 		else
 			printf(",\"lag\":%" PRId64, p->lag);
 		printf(",\"tx\":%" PRIu64 ",\"rx\":%" PRIu64 ",\"dropped\":%"
-		       PRIu64 "}", p->tx, p->rx, p->dropped);
+		       PRIu64, p->tx, p->rx, p->dropped);
+		pa = peer_auth(a, p->id);
+		if (pa) {
+			printf(",\"seal_drops\":{");
+			for (r = 1, n = 0; r <= DLOCK_SEAL_DROP_MAX; r++)
+				if (pa->drops[r])
+					printf("%s\"%s\":%" PRIu64, n++ ? "," : "",
+					       seal_drop_names[r], pa->drops[r]);
+			printf("}");
+		}
+		printf("}");
 	}
 	printf("]}\n");
 }
 
-static void print_text(const struct dlock_cluster *c)
+static void print_text(const struct dlock_cluster *c,
+		       const struct dlock_cluster_auth *a)
 {
+	const struct dlock_cluster_peer_auth *pa;
 	char ep[CLUSTER_ENDPOINT_LEN];
 	size_t i;
+	int k, r;
 
 	printf("role: %s\n", cluster_role_name(c->role));
 	if (!c->id)
@@ -175,6 +249,14 @@ static void print_text(const struct dlock_cluster *c)
 		printf("listen: port %u, every address\n", c->listen.port);
 	else
 		printf("listen: %s\n", cluster_format_endpoint(&c->listen, ep));
+	if (!a->n_keys)
+		printf("authentication: NONE: no cluster key, whoever reaches port %u can speak for a node\n",
+		       c->listen.port);
+	for (k = 0; k < a->n_keys; k++) {
+		printf("%s: fingerprint ", k ? "key 2 (accepted)" : "key");
+		print_fp(a->key_fp[k]);
+		printf("\n");
+	}
 	for (i = 0; i < c->n_peers; i++) {
 		const struct dlock_cluster_peer *p = &c->peers[i];
 
@@ -190,28 +272,55 @@ static void print_text(const struct dlock_cluster *c)
 		printf("  datagrams: %" PRIu64 " sent, %" PRIu64
 		       " received, %" PRIu64 " dropped\n",
 		       p->tx, p->rx, p->dropped);
+		pa = peer_auth(a, p->id);
+		for (r = 1; pa && r <= DLOCK_SEAL_DROP_MAX; r++)
+			if (pa->drops[r])
+				printf("  dropped, %s: %" PRIu64 "\n",
+				       seal_drop_names[r], pa->drops[r]);
 	}
+}
+
+/* 32 random bytes in base64, a key for Key = or a KeyFile. */
+static int cluster_genkey(void)
+{
+	uint8_t key[DLOCK_CLUSTER_KEY_LEN];
+	char out[4 * ((DLOCK_CLUSTER_KEY_LEN + 2) / 3) + 1];
+
+	if (getrandom(key, sizeof(key), 0) != sizeof(key)) {
+		fprintf(stderr, "%s: %s: getrandom: %s\n", prog, cmdname,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	cluster_base64(key, sizeof(key), out);
+	explicit_bzero(key, sizeof(key));
+	printf("%s\n", out);
+	explicit_bzero(out, sizeof(out));
+	return 0;
 }
 
 int cmd_cluster(int argc, char **argv)
 {
+	struct dlock_cluster_auth *a;
 	struct dlock_cluster *c;
 	int err;
 
-	if (argc > 1 && strcmp(argv[1], "leave"))
-		return usage_error("unknown argument '%s' (show with no argument, leave with 'leave')",
+	if (argc > 1 && strcmp(argv[1], "leave") && strcmp(argv[1], "genkey"))
+		return usage_error("unknown argument '%s' (show with no argument, leave with 'leave', a new key with 'genkey')",
 				   argv[1]);
 	if (argc > 2)
 		return usage_error("unexpected argument '%s'", argv[2]);
+	if (argc > 1 && !strcmp(argv[1], "genkey"))
+		return cluster_genkey();
 	if (argc > 1)
-		return set_cluster(NULL);
-	err = get_cluster(&c);
+		return set_cluster(NULL, NULL);
+	err = get_cluster(&c, &a);
 	if (err)
 		return err;
 	if (json)
-		print_json(c);
+		print_json(c, a);
 	else
-		print_text(c);
+		print_text(c, a);
 	dlock_cluster_free(c);
+	dlock_cluster_auth_free(a);
 	return 0;
 }

@@ -14,13 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cluster_conf.h"
 
 enum section { SECT_NONE, SECT_CLUSTER, SECT_PEER };
 
-enum key { KEY_ID, KEY_LISTEN_PORT, KEY_LISTEN_ADDRESS, KEY_ENDPOINT, NKEYS };
+enum key {
+	KEY_ID, KEY_LISTEN_PORT, KEY_LISTEN_ADDRESS, KEY_ENDPOINT,
+	KEY_KEY, KEY_KEY_FILE, KEY_KEY2, KEY_KEY2_FILE, NKEYS
+};
 
 static const struct {
 	const char *name;
@@ -31,6 +37,10 @@ static const struct {
 	[KEY_LISTEN_PORT] = { "ListenPort", SECT_CLUSTER, true },
 	[KEY_LISTEN_ADDRESS] = { "ListenAddress", SECT_CLUSTER, false },
 	[KEY_ENDPOINT] = { "Endpoint", SECT_PEER, true },
+	[KEY_KEY] = { "Key", SECT_CLUSTER, false },
+	[KEY_KEY_FILE] = { "KeyFile", SECT_CLUSTER, false },
+	[KEY_KEY2] = { "Key2", SECT_CLUSTER, false },
+	[KEY_KEY2_FILE] = { "Key2File", SECT_CLUSTER, false },
 };
 
 struct parser {
@@ -45,6 +55,7 @@ struct parser {
 	unsigned int cluster_line;	/* [Cluster]'s header, 0: none yet */
 	unsigned int listen_addr_line;
 	unsigned int peer_line[DLOCK_CLUSTER_NODES_MAX - 1];
+	unsigned int cluster_seen[NKEYS];	/* seen[] of [Cluster] */
 };
 
 static const char *sect_name(enum section s)
@@ -204,6 +215,8 @@ static int open_section(struct parser *p, const char *name)
 
 	if (close_section(p))
 		return -1;
+	if (p->sect == SECT_CLUSTER)
+		memcpy(p->cluster_seen, p->seen, sizeof(p->seen));
 	memset(p->seen, 0, sizeof(p->seen));
 	p->sect_line = p->line;
 	if (!strcasecmp(name, "Cluster")) {
@@ -281,6 +294,119 @@ static int set_endpoint(struct parser *p, const char *v)
 	return 0;
 }
 
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void cluster_base64(const uint8_t *in, size_t n, char *out)
+{
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		*out++ = b64[v >> 18 & 63];
+		*out++ = b64[v >> 12 & 63];
+		*out++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*out++ = i + 2 < n ? b64[v & 63] : '=';
+	}
+	*out = '\0';
+}
+
+bool cluster_parse_key(const char *s, uint8_t *key)
+{
+	uint8_t out[33];
+	size_t i, o = 0;
+	uint32_t v = 0;
+	const char *c;
+
+	/* 32 bytes: 43 characters and one '=' */
+	if (strlen(s) != 44 || s[43] != '=')
+		return false;
+	for (i = 0; i < 43; i++) {
+		c = s[i] ? strchr(b64, s[i]) : NULL;
+		if (!c)
+			return false;
+		v = v << 6 | (uint32_t)(c - b64);
+		if (i % 4 == 3) {
+			out[o++] = v >> 16;
+			out[o++] = v >> 8;
+			out[o++] = v;
+			v = 0;
+		}
+	}
+	/* the last group: 3 characters, 18 bits, 2 bytes; 2 low bits 0 */
+	if (v & 3)
+		return false;
+	out[o++] = v >> 10;
+	out[o++] = v >> 2;
+	memcpy(key, out, DLOCK_CLUSTER_KEY_LEN);
+	explicit_bzero(out, sizeof(out));
+	return true;
+}
+
+void cluster_conf_wipe(struct cluster_conf *conf)
+{
+	explicit_bzero(conf->key, sizeof(conf->key));
+}
+
+/* A key file: no more than owner and group may read it, base64 inside. */
+static int read_key_file(struct parser *p, const char *name, const char *path,
+			 uint8_t *key)
+{
+	char buf[128], *s;
+	struct stat st;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(p, "%s: %.200s: %s", name, path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(p, "%s: %.200s is not a regular file", name, path);
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		close(fd);
+		return fail(p, "%s: %.200s is readable or writable by every user (mode %04o): whoever reads it can speak for this cluster; chmod o-rw it (e.g. chmod 600)",
+			    name, path, (unsigned int)(st.st_mode & 07777));
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return fail(p, "%s: %.200s: %s", name, path, strerror(errno));
+	buf[n] = '\0';
+	s = buf;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	s[strcspn(s, " \t\r\n")] = '\0';
+	if (!cluster_parse_key(s, key))
+		err = fail(p, "%s: %.200s does not hold a key (base64 of %u bytes, as 'dlockctl cluster genkey' prints)",
+			   name, path, DLOCK_CLUSTER_KEY_LEN);
+	explicit_bzero(buf, sizeof(buf));
+	return err;
+}
+
+static int set_cluster_key(struct parser *p, int k, const char *v)
+{
+	int slot = k == KEY_KEY || k == KEY_KEY_FILE ? 0 : 1;
+	int other = k == KEY_KEY ? KEY_KEY_FILE : k == KEY_KEY_FILE ? KEY_KEY :
+		    k == KEY_KEY2 ? KEY_KEY2_FILE : KEY_KEY2;
+
+	if (p->seen[other])
+		return fail(p, "%s and %s both given (line %u): one of them",
+			    keys[k].name, keys[other].name, p->seen[other]);
+	if (k == KEY_KEY_FILE || k == KEY_KEY2_FILE)
+		return read_key_file(p, keys[k].name, v, p->conf->key[slot]);
+	if (!cluster_parse_key(v, p->conf->key[slot]))
+		return fail(p, "%s: not a key (base64 of %u bytes, as 'dlockctl cluster genkey' prints)",
+			    keys[k].name, DLOCK_CLUSTER_KEY_LEN);
+	return 0;
+}
+
 static int set_key(struct parser *p, const char *key, const char *v)
 {
 	struct dlock_cluster *c = &p->conf->c;
@@ -318,6 +444,11 @@ static int set_key(struct parser *p, const char *key, const char *v)
 				    v);
 		p->listen_addr_line = p->line;
 		return 0;
+	case KEY_KEY:
+	case KEY_KEY_FILE:
+	case KEY_KEY2:
+	case KEY_KEY2_FILE:
+		return set_cluster_key(p, k, v);
 	default:
 		return set_endpoint(p, v);
 	}
@@ -397,8 +528,24 @@ int cluster_conf_parse(FILE *f, const char *fname, struct cluster_conf *conf,
 		snprintf(err, errlen, "%s: %s", fname, strerror(errno));
 		ret = -2;
 	}
+	if (!ret && p.sect == SECT_CLUSTER)
+		memcpy(p.cluster_seen, p.seen, sizeof(p.seen));
 	if (!ret)
 		ret = close_section(&p);
+	if (!ret) {
+		conf->n_keys = p.cluster_seen[KEY_KEY] || p.cluster_seen[KEY_KEY_FILE];
+		if (p.cluster_seen[KEY_KEY2] || p.cluster_seen[KEY_KEY2_FILE]) {
+			if (!conf->n_keys) {
+				p.line = p.cluster_seen[KEY_KEY2] ?
+					 p.cluster_seen[KEY_KEY2] :
+					 p.cluster_seen[KEY_KEY2_FILE];
+				ret = fail(&p, "Key2 without Key (the key this node sends with)");
+			}
+			conf->n_keys = 2;
+		}
+	}
+	if (ret)
+		cluster_conf_wipe(conf);
 	if (!ret && !conf->c.id)
 		conf->c.n_peers = 0;	/* no [Cluster]: leave */
 	if (!conf->c.n_peers)
@@ -406,10 +553,12 @@ int cluster_conf_parse(FILE *f, const char *fname, struct cluster_conf *conf,
 	return ret;
 }
 
-void cluster_conf_print(FILE *f, const struct dlock_cluster *c)
+void cluster_conf_print(FILE *f, const struct dlock_cluster *c,
+			const struct dlock_cluster_auth *auth)
 {
 	char buf[CLUSTER_ENDPOINT_LEN];
 	size_t i;
+	int k;
 
 	if (!c->id) {
 		fprintf(f, "# Not in a cluster: this file, without [Cluster], leaves one.\n");
@@ -420,6 +569,15 @@ void cluster_conf_print(FILE *f, const struct dlock_cluster *c)
 	if (c->listen.family != AF_UNSPEC)
 		fprintf(f, "ListenAddress = %s\n",
 			cluster_format_addr(&c->listen, buf));
+	if (auth && !auth->n_keys)
+		fprintf(f, "# No Key: the cluster is not authenticated.\n");
+	for (k = 0; auth && k < auth->n_keys; k++) {
+		fprintf(f, "# %s = (set, never shown; fingerprint ",
+			k ? "Key2" : "Key");
+		for (i = 0; i < DLOCK_CLUSTER_KEY_FP_LEN; i++)
+			fprintf(f, "%02x", auth->key_fp[k][i]);
+		fprintf(f, ")\n");
+	}
 	for (i = 0; i < c->n_peers; i++)
 		fprintf(f, "\n[Peer]\nId = %u\nEndpoint = %s\n", c->peers[i].id,
 			cluster_format_endpoint(&c->peers[i].endpoint, buf));

@@ -20,7 +20,13 @@
 struct cluster_conf {
 	struct dlock_cluster c;		/* id 0: no [Cluster], leave */
 	struct dlock_cluster_peer peers[DLOCK_CLUSTER_NODES_MAX - 1];
+	/* Key/KeyFile, Key2/Key2File; wipe with cluster_conf_wipe() */
+	int n_keys;
+	uint8_t key[2][DLOCK_CLUSTER_KEY_LEN];
 };
+
+/* Wipes the keys of @conf (explicit_bzero). */
+void cluster_conf_wipe(struct cluster_conf *conf);
 
 /*
  * Reads the whole of @f, named @fname in messages, into @conf (which it
@@ -31,8 +37,18 @@ struct cluster_conf {
 int cluster_conf_parse(FILE *f, const char *fname, struct cluster_conf *conf,
 		       char *err, size_t errlen);
 
-/* Writes @c as a file that cluster_conf_parse() reads back the same. */
-void cluster_conf_print(FILE *f, const struct dlock_cluster *c);
+/*
+ * Writes @c as a file that cluster_conf_parse() reads back the same, but
+ * for the keys, which it never has: with @auth (NULL: not known) a comment
+ * says whether the node has a key and gives its fingerprint.
+ */
+void cluster_conf_print(FILE *f, const struct dlock_cluster *c,
+			const struct dlock_cluster_auth *auth);
+
+/* Base64 of @n bytes (out: 4 * ((n + 2) / 3) + 1 bytes). */
+void cluster_base64(const uint8_t *in, size_t n, char *out);
+/* A key's base64 (44 characters) into @key; false when it is not one. */
+bool cluster_parse_key(const char *s, uint8_t *key);
 
 /*
  * ADDR:PORT, an IPv6 address in brackets ([fd00::2]:7400), into @a.

@@ -194,8 +194,8 @@ static const struct command commands[] = {
 	  "configure this node's cluster from FILE (- for stdin; CAP_NET_ADMIN)" },
 	{ "showconf", cmd_showconf, "showconf",
 	  "print the cluster configuration in force, as a file setconf reads" },
-	{ "cluster", cmd_cluster, "cluster [leave]",
-	  "this node's role, leader, term and peers; leave: back to single-node mode" },
+	{ "cluster", cmd_cluster, "cluster [leave|genkey]",
+	  "this node's role, leader, term, keys and peers; leave: back to single-node mode; genkey: a new cluster key" },
 };
 
 static void print_help(FILE *f)

@@ -179,8 +179,13 @@ static void print_entry_json(const struct dlock_entry *e, bool holder)
 		out_json_u64(stdout, true, "session", e->session);
 		out_json_u64(stdout, true, "tag", e->tag);
 	}
-	printf(",\"pid\":%u,\"uid\":%u", e->pid, e->uid);
-	json_member(true, "comm", e->comm, strlen(e->comm));
+	/* A cluster node's entries have none: pid and comm are not replicated. */
+	if (e->pid) {
+		printf(",\"pid\":%u,\"uid\":%u", e->pid, e->uid);
+		json_member(true, "comm", e->comm, strlen(e->comm));
+	} else {
+		printf(",\"pid\":null,\"uid\":%u,\"comm\":null", e->uid);
+	}
 	if (e->remaining_ms >= 0)
 		printf(",\"remaining_ms\":%" PRId64, e->remaining_ms);
 	if (holder && e->value)
@@ -206,9 +211,13 @@ static void print_entry_text(const struct dlock_entry *e, bool holder,
 			printf(" session %" PRIu64 " tag %" PRIu64, e->session,
 			       e->tag);
 		}
-		printf(" pid %u (", e->pid);
-		text(e->comm, strlen(e->comm));
-		printf(") uid %u", e->uid);
+		if (e->pid) {
+			printf(" pid %u (", e->pid);
+			text(e->comm, strlen(e->comm));
+			printf(") uid %u", e->uid);
+		} else {
+			printf(" pid - (not replicated) uid %u", e->uid);
+		}
 	}
 	if (e->remaining_ms >= 0)
 		printf(" %s %" PRId64 "ms", holder ? "ttl" : "timeout",

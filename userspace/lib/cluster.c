@@ -76,7 +76,8 @@ static int dlock_check_cluster(struct dlock *d, const struct dlock_cluster *c)
 	return 0;
 }
 
-static int dlock_put_cluster(struct nl_msg *msg, const struct dlock_cluster *c)
+static int dlock_put_cluster(struct nl_msg *msg, const struct dlock_cluster *c,
+			     const uint8_t *key, const uint8_t *key2)
 {
 	struct nlattr *nest;
 	size_t i;
@@ -100,6 +101,10 @@ static int dlock_put_cluster(struct nl_msg *msg, const struct dlock_cluster *c)
 			return -ENOMEM;
 		nla_nest_end(msg, nest);
 	}
+	if (key && nla_put(msg, DLOCK_A_CLUSTER_KEY, DLOCK_CLUSTER_KEY_LEN, key))
+		return -ENOMEM;
+	if (key2 && nla_put(msg, DLOCK_A_CLUSTER_KEY2, DLOCK_CLUSTER_KEY_LEN, key2))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -209,6 +214,7 @@ static int dlock_parse_cluster(struct nlattr **tb, struct nlmsghdr *nlh,
 
 static int dlock_cluster_cmd(struct dlock *d, uint8_t cmd,
 			     const struct dlock_cluster *set,
+			     const uint8_t *key, const uint8_t *key2,
 			     struct dlock_cluster **out)
 {
 	struct nl_msg *msg;
@@ -219,7 +225,7 @@ static int dlock_cluster_cmd(struct dlock *d, uint8_t cmd,
 	if (!msg)
 		return -ENOMEM;
 	if (set && set->id) {
-		err = dlock_put_cluster(msg, set);
+		err = dlock_put_cluster(msg, set, key, key2);
 		if (err) {
 			nlmsg_free(msg);
 			return err;
@@ -236,7 +242,8 @@ static int dlock_cluster_cmd(struct dlock *d, uint8_t cmd,
 	return 0;
 }
 
-int dlock_set_cluster(struct dlock *d, const struct dlock_cluster *cluster)
+int dlock_set_cluster_keyed(struct dlock *d, const struct dlock_cluster *cluster,
+			    const uint8_t *key, const uint8_t *key2)
 {
 	struct dlock_cluster *now;
 	int err = 0;
@@ -246,12 +253,22 @@ int dlock_set_cluster(struct dlock *d, const struct dlock_cluster *cluster)
 	d->errmsg[0] = '\0';
 	if (cluster && cluster->id)
 		err = dlock_check_cluster(d, cluster);
+	if (!err && key2 && !key)
+		err = dlock_refuse(d, "a second key needs a first one (the key this node sends with)");
+	if (!err && key && !(cluster && cluster->id))
+		err = dlock_refuse(d, "a key without a node id (leaving takes nothing else)");
 	if (!err)
-		err = dlock_cluster_cmd(d, DLOCK_CMD_SET_CLUSTER, cluster, &now);
+		err = dlock_cluster_cmd(d, DLOCK_CMD_SET_CLUSTER, cluster, key,
+					key2, &now);
 	dlock_unlock(d);
 	if (!err)
 		dlock_cluster_free(now);
 	return err;
+}
+
+int dlock_set_cluster(struct dlock *d, const struct dlock_cluster *cluster)
+{
+	return dlock_set_cluster_keyed(d, cluster, NULL, NULL);
 }
 
 int dlock_get_cluster(struct dlock *d, struct dlock_cluster **out)
@@ -259,7 +276,7 @@ int dlock_get_cluster(struct dlock *d, struct dlock_cluster **out)
 	int err;
 
 	dlock_lock(d);
-	err = dlock_cluster_cmd(d, DLOCK_CMD_GET_CLUSTER, NULL, out);
+	err = dlock_cluster_cmd(d, DLOCK_CMD_GET_CLUSTER, NULL, NULL, NULL, out);
 	dlock_unlock(d);
 	return err;
 }
@@ -270,4 +287,98 @@ void dlock_cluster_free(struct dlock_cluster *cluster)
 		return;
 	free(cluster->peers);
 	free(cluster);
+}
+
+/* ---- keys and seal drops (LIBDLOCK_1.2) ------------------------------- */
+
+static int dlock_parse_peer_auth(struct nlattr *nest,
+				 struct dlock_cluster_peer_auth *p)
+{
+	struct nlattr *tb[DLOCK_P_MAX + 1], *a;
+	int rem;
+
+	if (nla_parse_nested(tb, DLOCK_P_MAX, nest, NULL) < 0 ||
+	    !dlock_has(tb[DLOCK_P_ID], 4))
+		return -EBADMSG;
+	memset(p, 0, sizeof(*p));
+	p->id = nla_get_u32(tb[DLOCK_P_ID]);
+	if (!tb[DLOCK_P_SEAL_DROPS])
+		return 0;
+	nla_for_each_nested(a, tb[DLOCK_P_SEAL_DROPS], rem) {
+		int t = nla_type(a);
+
+		if (t >= 1 && t < 16 && dlock_has(a, 8))
+			p->drops[t] = nla_get_u64(a);
+	}
+	return 0;
+}
+
+/* Fills the struct dlock_cluster_auth **arg from a GET_CLUSTER reply. */
+static int dlock_parse_auth(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct dlock_cluster_auth **out = arg, *c;
+	struct nlattr *a;
+	size_t n = 0;
+	int rem, k, err;
+
+	if (*out)
+		return -EBADMSG;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*out = c;
+	for (k = 0; k < 2; k++) {
+		a = tb[k ? DLOCK_A_CLUSTER_KEY2_FP : DLOCK_A_CLUSTER_KEY_FP];
+		if (!dlock_has(a, DLOCK_CLUSTER_KEY_FP_LEN))
+			break;
+		memcpy(c->key_fp[k], nla_data(a), DLOCK_CLUSTER_KEY_FP_LEN);
+		c->n_keys++;
+	}
+	if (!c->n_keys)
+		return 0;
+	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), rem)
+		n += nla_type(a) == DLOCK_A_CLUSTER_PEER;
+	if (!n)
+		return 0;
+	c->peers = calloc(n, sizeof(*c->peers));
+	if (!c->peers)
+		return -ENOMEM;
+	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), rem) {
+		if (nla_type(a) != DLOCK_A_CLUSTER_PEER)
+			continue;
+		err = dlock_parse_peer_auth(a, &c->peers[c->n_peers]);
+		if (err)
+			return err;
+		c->n_peers++;
+	}
+	return 0;
+}
+
+int dlock_get_cluster_auth(struct dlock *d, struct dlock_cluster_auth **out)
+{
+	struct nl_msg *msg;
+	int err;
+
+	*out = NULL;
+	dlock_lock(d);
+	msg = dlock_msg(d, DLOCK_CMD_GET_CLUSTER, 0);
+	err = msg ? dlock_transact(d, msg, dlock_parse_auth, out) : -ENOMEM;
+	dlock_unlock(d);
+	if (err == 0)
+		err = -EBADMSG;		/* no reply came */
+	if (err < 0) {
+		dlock_cluster_auth_free(*out);
+		*out = NULL;
+		return err;
+	}
+	return 0;
+}
+
+void dlock_cluster_auth_free(struct dlock_cluster_auth *auth)
+{
+	if (!auth)
+		return;
+	free(auth->peers);
+	free(auth);
 }

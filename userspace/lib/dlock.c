@@ -309,8 +309,12 @@ static int dlock_end_cb(struct nl_msg *msg, void *arg)
 	struct dlock_req *req = dlock_cur;
 
 	(void)arg;
-	if (req && dlock_from_kernel(msg) && nlmsg_hdr(msg)->nlmsg_seq == req->seq)
+	if (req && dlock_from_kernel(msg) && nlmsg_hdr(msg)->nlmsg_seq == req->seq) {
+		/* A dump cut short by a change flags its closing message. */
+		if (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP_INTR)
+			req->dump_intr = true;
 		req->done = true;
+	}
 	return NL_SKIP;
 }
 

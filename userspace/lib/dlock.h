@@ -598,6 +598,52 @@ int dlock_set_cluster(struct dlock *d, const struct dlock_cluster *cluster);
 int dlock_get_cluster(struct dlock *d, struct dlock_cluster **out);
 void dlock_cluster_free(struct dlock_cluster *cluster);
 
+/* ---- cluster keys (cluster.c, LIBDLOCK_1.2) ------------------------------
+ *
+ * A cluster with a key seals every datagram between its nodes
+ * (ChaCha20-Poly1305): a node acts only on what a holder of the key sent,
+ * and drops everything else, counted by reason.  Without a key anyone who
+ * can reach a node's UDP port can speak for its peers.  Keys are
+ * DLOCK_CLUSTER_KEY_LEN random bytes, the same on every node; the kernel
+ * never gives one back, only its fingerprint.
+ */
+
+/*
+ * dlock_set_cluster_keyed() - dlock_set_cluster() with the cluster key @key
+ * (DLOCK_CLUSTER_KEY_LEN bytes: this node seals with it and accepts it)
+ * and optionally @key2 (accepted too, for key rotation; NULL: none).
+ * @key NULL: no key, exactly dlock_set_cluster().  A change of keys alone
+ * on a node that has one is applied without restarting it.
+ * Return: as dlock_set_cluster(); -EINVAL also for @key2 without @key, or
+ * two keys with the same key id (the same key, or 1 chance in 256);
+ * -EOPNOTSUPP also when the kernel lacks ChaCha20-Poly1305.
+ */
+int dlock_set_cluster_keyed(struct dlock *d, const struct dlock_cluster *cluster,
+			    const uint8_t *key, const uint8_t *key2);
+
+/* Datagrams from one peer's address dropped by the seal checks. */
+struct dlock_cluster_peer_auth {
+	uint32_t id;			/* the peer's node id */
+	uint64_t drops[16];		/* by enum dlock_seal_drop; [0] unused */
+};
+
+/* Whether a cluster node is keyed, and what its seal checks dropped. */
+struct dlock_cluster_auth {
+	int n_keys;			/* 0: no key, not authenticated */
+	uint8_t key_fp[2][DLOCK_CLUSTER_KEY_FP_LEN];	/* fingerprints */
+	size_t n_peers;			/* 0 when n_keys is 0 */
+	struct dlock_cluster_peer_auth *peers;
+};
+
+/*
+ * dlock_get_cluster_auth() - the keys (by fingerprint) and seal drop
+ * counters of the caller's namespace's node into *@out (n_keys 0: no key,
+ * or not in a cluster).  Free it with dlock_cluster_auth_free().
+ * Return: 0 or a negative errno, as dlock_get_cluster().
+ */
+int dlock_get_cluster_auth(struct dlock *d, struct dlock_cluster_auth **out);
+void dlock_cluster_auth_free(struct dlock_cluster_auth *auth);
+
 #ifdef __cplusplus
 }
 #endif
