@@ -74,11 +74,18 @@ struct dlock_cl_client {
 	bool used;		/* sent a command: needs a CLIENT_END */
 };
 
-/* A queued acquire, remembered so its WAIT_DONE can name the lock. */
+/*
+ * A queued acquire, remembered so its WAIT_DONE can name the lock and so
+ * it can be settled from the applied table when its answer is not given
+ * here (table_sm_hooks.unanswered).  name[] holds the name, then the
+ * detached owner string.
+ */
 struct dlock_cl_wait {
 	struct list_head node;
 	u64 cookie;
+	u64 tag;
 	u8 name_len;
+	u8 owner_len;
 	char name[];
 };
 
@@ -96,6 +103,9 @@ struct dlock_cl_pending {
 	const char *name;	/* ACQUIRE: for the WAIT_DONE of a queued one */
 	u8 name_len;
 	u64 cookie;
+	u64 tag;		/* ACQUIRE: its owner, to settle the wait */
+	const char *owner;
+	u8 owner_len;
 	struct dlock_cl_client *cl;
 	bool done;
 	struct repl_result res;

@@ -90,17 +90,61 @@ void dlock_cl_clients_free(struct dlock_cluster *c)
 
 /* ---- answers ---------------------------------------------------------- */
 
-static void dlock_cl_add_wait(struct dlock_cl_pending *p)
+static struct dlock_cl_wait *dlock_cl_add_wait(struct dlock_cl_pending *p)
 {
 	struct dlock_cl_wait *w;
 
-	w = kmalloc(struct_size(w, name, p->name_len), GFP_KERNEL_ACCOUNT);
+	w = kmalloc(struct_size(w, name, p->name_len + p->owner_len),
+		    GFP_KERNEL_ACCOUNT);
 	if (!w)
-		return;	/* its WAIT_DONE will be missed: the socket learns */
+		return NULL;	/* its WAIT_DONE will be missed: the socket learns */
 	w->cookie = p->cookie;
+	w->tag = p->tag;
 	w->name_len = p->name_len;
+	w->owner_len = p->owner_len;
 	memcpy(w->name, p->name, p->name_len);
+	memcpy(w->name + p->name_len, p->owner, p->owner_len);
 	list_add_tail(&w->node, &p->cl->waits);
+	return w;
+}
+
+static void dlock_cl_wait_send(struct dlock_cluster *c,
+			       struct dlock_cl_client *cl,
+			       struct dlock_cl_wait *w, int status, u64 token);
+
+/*
+ * Settles @w from the applied table if the table no longer has it queued:
+ * its answer was not given here (a snapshot covered the entry that gave
+ * it, or a SESSION_END of this node ended it), or it was given before the
+ * QUEUED answer just read (a retransmission answered from the core's dedup
+ * table after the wait had ended).  Granted if its owner holds the lock,
+ * else -ETIMEDOUT, as libdlock's resync reads the lock.
+ */
+static void dlock_cl_settle(struct dlock_cluster *c, struct dlock_cl_client *cl,
+			    struct dlock_cl_wait *w)
+{
+	u64 token = 0;
+	int st;
+
+	st = table_sm_wait_state(c->sm, c->self, cl->id, w->cookie, w->tag,
+				 w->name + w->name_len, w->owner_len,
+				 w->name, w->name_len, &token);
+	if (st != 1)
+		dlock_cl_wait_send(c, cl, w, st ? -ETIMEDOUT : 0, token);
+}
+
+/* table_sm_hooks.unanswered: settle every wait of every client here. */
+static void dlock_cl_unanswered(void *ctx)
+{
+	struct dlock_cluster *c = ctx;
+	struct dlock_cl_wait *w, *n;
+	struct dlock_cl_client *cl;
+	unsigned long i;
+
+	lockdep_assert_held(&c->lock);
+	xa_for_each(&c->by_id, i, cl)
+		list_for_each_entry_safe(w, n, &cl->waits, node)
+			dlock_cl_settle(c, cl, w);
 }
 
 /* The core's reply: a command of a client of this node was applied. */
@@ -117,8 +161,12 @@ void dlock_cl_reply(void *ctx, const struct repl_cmd *cmd,
 			continue;
 		p->res = *res;
 #ifndef DLOCK_PLANT_CL_WAIT_LOST
-		if (res->status == REPL_QUEUED && p->name)
-			dlock_cl_add_wait(p);
+		if (res->status == REPL_QUEUED && p->name) {
+			struct dlock_cl_wait *w = dlock_cl_add_wait(p);
+
+			if (w)
+				dlock_cl_settle(c, p->cl, w);
+		}
 #endif
 		p->done = true;
 		complete(&p->comp);
@@ -147,17 +195,27 @@ static void dlock_cl_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
 	struct dlock_cluster *c = ctx;
 	struct dlock_cl_client *cl = dlock_cl_client_by_id(c, node, client);
 	struct dlock_cl_wait *w;
-	struct sk_buff *skb;
-	void *hdr;
 
 	if (!cl)
 		return;
-	list_for_each_entry(w, &cl->waits, node)
-		if (w->cookie == cookie)
-			goto found;
+	list_for_each_entry(w, &cl->waits, node) {
+		if (w->cookie == cookie) {
+			dlock_cl_wait_send(c, cl, w, status, token);
+			return;
+		}
+	}
 	dlock_sock_missed(cl->sk);
-	return;
-found:
+}
+
+/* WAIT_DONE of @w to its socket; @w is freed. */
+static void dlock_cl_wait_send(struct dlock_cluster *c,
+			       struct dlock_cl_client *cl,
+			       struct dlock_cl_wait *w, int status, u64 token)
+{
+	u64 cookie = w->cookie;
+	struct sk_buff *skb;
+	void *hdr;
+
 	list_del(&w->node);
 	skb = genlmsg_new(dlock_wait_done_size(w->name_len), GFP_KERNEL);
 	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,
@@ -165,7 +223,7 @@ found:
 	if (!hdr ||
 	    nla_put(skb, DLOCK_A_NAME, w->name_len, w->name) ||
 	    nla_put_u64_64bit(skb, DLOCK_A_COOKIE, cookie, DLOCK_A_PAD) ||
-	    nla_put_u64_64bit(skb, DLOCK_A_SESSION, tsm_key(node, client),
+	    nla_put_u64_64bit(skb, DLOCK_A_SESSION, tsm_key(c->self, cl->id),
 			      DLOCK_A_PAD) ||
 	    nla_put_u32(skb, DLOCK_A_ERROR, -status) ||
 	    (!status && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, token,
@@ -211,6 +269,7 @@ static void dlock_cl_lost(void *ctx, u16 node, u32 client, u64 tag,
 const struct table_sm_hooks dlock_cl_hooks = {
 	.wait_done = dlock_cl_wait_done,
 	.lost = dlock_cl_lost,
+	.unanswered = dlock_cl_unanswered,
 };
 
 /* ---- socket close ----------------------------------------------------- */
@@ -495,6 +554,9 @@ int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
 	a.p.name = rq->name;
 	a.p.name_len = rq->name_len;
 	a.p.cookie = rq->cookie;
+	a.p.tag = rq->tag;
+	a.p.owner = rq->owner;
+	a.p.owner_len = rq->owner_len;
 	err = dlock_cl_run(c, skb, info, cmd, &a.p);
 	if (!err)
 		err = dlock_cl_reply_msg(info, dlock_cl_fill_acquire, &a);

@@ -298,6 +298,10 @@ static int do_session_end(struct table_sm *sm, struct dl_cmd *cx,
 		if (st->nr_sess == before)
 			i++;
 	}
+#if TABLE_SM_MUTATION != 13	/* the sim's check: waits ended unseen */
+	if (sm->cfg.hooks && sm->cfg.hooks->unanswered)
+		sm->cfg.hooks->unanswered(sm->cfg.hctx);
+#endif
 	return 0;
 }
 
@@ -543,6 +547,35 @@ void table_sm_destroy(struct table_sm *sm)
 {
 	tsm_state_free(sm, &sm->st);
 	sm->cfg.free(sm->cfg.ctx, sm, sizeof(*sm));
+}
+
+int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
+			u64 tag, const char *owner, u32 owner_len,
+			const char *name, u32 len, u64 *token)
+{
+	const struct dl_lock *l = dl_lookup(sm->st.t, name, len);
+	const struct dl_entry *e;
+	struct dl_entry_info in;
+	u64 key = tsm_key(node, client);
+
+	if (!l)
+		return -ENOENT;
+	for (e = dl_waiter_next(l, NULL); e; e = dl_waiter_next(l, e)) {
+		dl_entry_info(sm->st.t, e, 0, &in);
+		if (in.owner.session_id == key && in.cookie == cookie)
+			return 1;
+	}
+	for (e = dl_holder_next(l, NULL); e; e = dl_holder_next(l, e)) {
+		dl_entry_info(sm->st.t, e, 0, &in);
+		if (owner_len ? in.owner.detached && in.owner.len == owner_len &&
+				!memcmp(in.owner.str, owner, owner_len) :
+				!in.owner.detached && in.owner.session_id == key &&
+				in.owner.tag == tag) {
+			*token = in.token;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 struct dl_table *table_sm_table(struct table_sm *sm)

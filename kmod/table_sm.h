@@ -84,6 +84,15 @@ struct table_sm_hooks {
 	/* Every applied entry with the digest after it (checkers). */
 	void (*applied)(void *ctx, u64 index, u64 digest);
 	/*
+	 * Waits may have ended with no wait_done here: a snapshot replaced
+	 * the state (the answers of the entries it covers were never given
+	 * on this node), or a SESSION_END ended a node's waits (their
+	 * clients may be alive behind a partition).  The host settles each
+	 * wait of its own clients it still counts as queued with
+	 * table_sm_wait_state().
+	 */
+	void (*unanswered)(void *ctx);
+	/*
 	 * Counters (optional, on every node alike): each lease event of an
 	 * applied entry, and the outcome of each applied ACQUIRE (0,
 	 * REPL_QUEUED or -errno).  Not called while a snapshot is loaded.
@@ -118,6 +127,16 @@ u64 table_sm_digest(const struct table_sm *sm);
 u64 table_sm_index(const struct table_sm *sm);
 u64 table_sm_last_token(const struct table_sm *sm);
 u32 table_sm_sessions(const struct table_sm *sm);
+/*
+ * What the applied table says of a queued acquire of (node, client) with
+ * @cookie on @name, for socket-bound owner @tag or (@owner_len > 0)
+ * detached owner @owner: 1 still queued; 0 that owner holds the lock
+ * (@token: the lease's; granted, whether or not its WAIT_DONE was given);
+ * -ENOENT neither (timed out, cancelled, or granted and ended since).
+ */
+int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
+			u64 tag, const char *owner, u32 owner_len,
+			const char *name, u32 len, u64 *token);
 /* Whether (node, client)'s CLIENT_END committed: its commands get -ESHUTDOWN. */
 bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client);
 

@@ -50,11 +50,14 @@ tnames=("" "token not from the log" "EXPIRE ignores the lease's stamp" \
 	"a wait's timeout ignores its stamp (ends a re-queued wait)" \
 	"release does not decrement the reentrancy count" \
 	"a value outlives its lease (moves to another holder)" \
-	"a wait's timeout is proposed with a wrong stamp (never applies)")
+	"a wait's timeout is proposed with a wrong stamp (never applies)" \
+	"a snapshot's installer does not settle its clients' waits it skipped" \
+	"a stale QUEUED answer (retransmission after the wait ended) trusted" \
+	"a SESSION_END ends a live partitioned node's waits unseen")
 # 7 stays planted but is not required: its harm needs a new leader that
 # inherits a CANCEL and a re-queue with the same cookie it has not applied
 # yet (docs/protocol.md section 9).
-tmuts=${TMUTS:-"1 2 3 4 5 6 8 9 10"}
+tmuts=${TMUTS:-"1 2 3 4 5 6 8 9 10 11 12 13"}
 ttmp=$(mktemp -d)
 for m in $tmuts; do echo $m; done |
 	xargs -P 2 -I{} sh -c "'$B/sim-tmut{}' -n $MUT_SEEDS -x -q -T > '$ttmp/{}' 2>&1"

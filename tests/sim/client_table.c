@@ -18,6 +18,10 @@
  */
 #include "sim_int.h"
 
+#ifndef TABLE_SM_MUTATION
+#define TABLE_SM_MUTATION 0
+#endif
+
 #define NO_END		(~0ULL >> 2)	/* a lease without TTL: its session */
 
 void tclient_setup(void)
@@ -273,6 +277,24 @@ static bool must_reconnect(struct client *c)
 	return false;
 }
 
+/*
+ * Whether the node owes the client an answer to its wait: it is known
+ * queued (its QUEUED answer came) in this world.  Such a wait must end
+ * (grant, timeout, or the answer to its cancel) within its timeout plus
+ * the liveness bound once the faults stopped, even across a node's crash
+ * or a snapshot its node installs past the entry that answered it.
+ */
+static bool wait_owed(const struct lease *l)
+{
+	return l->wait_quiet || (l->queued_seen && l->wait_world == S.world);
+}
+
+/* When @l's wait must have been answered by (real time). */
+static u64 wait_due(const struct lease *l)
+{
+	return max(l->wait_since, S.t_quiet) + l->wait_ms * MS + P_LIVE_BOUND;
+}
+
 /* -T: the client's next command; false: none now. */
 bool tclient_pick(struct client *c, int i)
 {
@@ -289,13 +311,14 @@ bool tclient_pick(struct client *c, int i)
 	for (k = 0; k < (u32)S.nlocks; k++) {
 		l = &c->lease[k];
 		/*
-		 * A wait not answered in time (its answer may have been
-		 * lost with a node's memory) is cancelled: only those
-		 * queued after the faults stopped must be answered.
+		 * A wait not answered in time is cancelled if the client
+		 * cannot know it is queued (its request was given up) or
+		 * it was queued in an earlier world (a whole-cluster
+		 * restart ended it unseen); any other must be answered.
 		 */
 		if (l->waiting && !l->cancel_sent &&
 		    (lt >= l->cancel_at ||
-		     (lt >= l->giveup_at && !l->wait_quiet))) {
+		     (lt >= l->giveup_at && !wait_owed(l)))) {
 			pick_cancel(c, k);
 			return true;
 		}
@@ -410,6 +433,8 @@ static void granted(struct lease *l, u32 k, u64 token,
 	l->world = S.world;
 }
 
+static void wait_settle(struct client *c, int n, int k);
+
 void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 		   const struct repl_result *res, bool same_sess, u32 boot,
 		   u32 gen, u64 until)
@@ -419,7 +444,6 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 	struct tsm_body b;
 	bool knew, confirm;
 
-	(void)n;
 	if (c->owner && downer_of(k, c->owner)->busy == c->id)
 		downer_of(k, c->owner)->busy = 0;
 	if (tsm_decode(cmd, &b))
@@ -438,10 +462,14 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 			l->wait_ms = b.wait_ms;
 			l->wait_since = S.now;
 			l->wait_quiet = S.quiet && c->first_real >= S.t_quiet;
+			l->queued_seen = true;
+			l->wait_world = S.world;
 			l->cancel_at = chance(250) ? c->first_local +
 				rnd_range(5 * MS, b.wait_ms * MS) : ~0ULL;
 			l->giveup_at = c->first_local + b.wait_ms * MS +
 				       300 * MS;
+			if (TABLE_SM_MUTATION != 12)	/* the stale QUEUED trusted */
+				wait_settle(c, n, (int)k);
 			return;
 		}
 		if (res->status) {
@@ -527,8 +555,7 @@ void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index)
 			continue;
 		trace(TR_WDONE, n, c->id, (u64)(s64)w->status, w->token);
 		l->waiting = false;
-		if (l->wait_quiet &&
-		    S.now - l->wait_since > l->wait_ms * MS + P_LIVE_BOUND)
+		if (S.quiet && wait_owed(l) && S.now > wait_due(l))
 			violate("liveness: client %u's queued acquire (cookie %llu) answered %.3fs after it was queued",
 				c->id, (unsigned long long)w->cookie,
 				(S.now - l->wait_since) / 1e9);
@@ -541,6 +568,49 @@ void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index)
 		l->confirm = true;	/* valid once a renewal answers */
 		return;
 	}
+}
+
+/*
+ * Settles client @c's wait on lock @k from node @n's applied table when
+ * the table no longer has it queued: its answer was never given here (a
+ * snapshot covered the entry that gave it, or a SESSION_END of its node
+ * ended it), or it was given before the
+ * QUEUED answer the client just read (a retransmission answered from the
+ * core's dedup table after the wait ended).  As kmod/cluster_req.c does.
+ */
+static void wait_settle(struct client *c, int n, int k)
+{
+	struct lease *l = &c->lease[k];
+	struct ts_wd w = { (u16)n, c->id, l->cookie, 0, 0 };
+	struct table_sm *tsm = S.node[n].ts.tsm;
+	char name[16];
+	int st;
+
+	if (!l->waiting || !l->queued_seen)
+		return;
+	st = table_sm_wait_state(tsm, (u16)n, c->id, l->cookie, (u64)k + 1,
+				 NULL, 0, name, ts_lock_name(name, (u32)k),
+				 &w.token);
+	if (st == 1)
+		return;
+	w.status = st ? -ETIMEDOUT : 0;
+	T.wait_settled++;
+	tclient_wait_done(&S.node[n], &w, table_sm_index(tsm));
+}
+
+/*
+ * Node @hctx's table may have ended waits without answering them (a
+ * snapshot replaced it, or a SESSION_END applied): settle its clients'.
+ */
+void tclient_unanswered(void *hctx)
+{
+	struct node *nd = hctx;
+	int n = (int)(nd - S.node), i, k;
+
+	for (i = 0; i < S.nclients; i++)
+		if (S.cl[i].alive && S.cl[i].node == n)
+			for (k = 0; k < S.nlocks; k++)
+				wait_settle(&S.cl[i], n, k);
 }
 
 /*
@@ -582,6 +652,7 @@ void tclient_gave_up(struct client *c)
 		l->wait_ms = b.wait_ms;
 		l->wait_since = S.now;
 		l->wait_quiet = false;
+		l->queued_seen = false;
 		l->mode = b.mode;
 		l->permits = b.permits;
 	}
@@ -601,8 +672,8 @@ void tclient_check_waits(void)
 		for (k = 0; k < S.nlocks; k++) {
 			struct lease *l = &S.cl[i].lease[k];
 
-			if (S.cl[i].alive && l->waiting && l->wait_quiet &&
-			    S.now - l->wait_since > l->wait_ms * MS + P_LIVE_BOUND)
+			if (S.cl[i].alive && l->waiting && S.quiet &&
+			    wait_owed(l) && S.now > wait_due(l))
 				violate("liveness: client %u's queued acquire (cookie %llu) not answered %.3fs after it was queued",
 					S.cl[i].id, (unsigned long long)l->cookie,
 					(S.now - l->wait_since) / 1e9);

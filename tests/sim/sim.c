@@ -255,6 +255,7 @@ static void node_boot(int n)
 		nd->ts.on_digest = on_table_digest;
 		nd->ts.on_applied = on_table_applied;
 		nd->ts.on_wait_done = tclient_wait_done;
+		nd->ts.on_unanswered = tclient_unanswered;
 		nd->ts.on_grant = on_grant;
 	}
 	nd->r = repl_create(&cfg, &env, use_table ? &tablesim_ops :
@@ -764,10 +765,11 @@ int main(int argc, char **argv)
 		       (unsigned long long)T.strand_reboot);
 		printf("seeds whose specification stopped at an index the checker never saw (breaks told to clients by the table from there) %llu\n",
 		       (unsigned long long)T.spec_gaps);
-		printf("queued acquires %llu: answered to their clients granted %llu, timed out %llu; cancelled %llu; leases broken %llu\n",
+		printf("queued acquires %llu: answered to their clients granted %llu, timed out %llu; settled from the table %llu (a snapshot or SESSION_END ended them unseen, or a stale QUEUED answer); cancelled %llu; leases broken %llu\n",
 		       (unsigned long long)T.queued,
 		       (unsigned long long)T.granted,
 		       (unsigned long long)T.timedout,
+		       (unsigned long long)T.wait_settled,
 		       (unsigned long long)T.cancelled,
 		       (unsigned long long)T.broken);
 	}

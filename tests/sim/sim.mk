@@ -79,8 +79,9 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 
 # table mutations (TABLE_SM_MUTATION in kmod/table*.c): 1-3 the adapter's,
 # 4-10 the table's (grant order, permits, break, wait stamp, reentrancy,
-# value, wait timeout proposed with a wrong stamp)
-SIM_TMUTS := $(shell seq 1 10)
+# value, wait timeout proposed with a wrong stamp), 11-13 waits ended with
+# no answer on the client's node (snapshot, stale QUEUED, SESSION_END)
+SIM_TMUTS := $(shell seq 1 13)
 SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 
 # mutation numbers: kmod/repl.h REPL_MUT_*.  Each of SIM_MUTS_REQ must be

@@ -98,6 +98,8 @@ struct lease {
 	bool requeue;		/* cancelled: queue again soon */
 	u8 unsure;		/* owners (1 << owner) whose count it may not know */
 	bool wait_quiet;	/* queued after the faults stopped */
+	bool queued_seen;	/* the wait is known queued (its QUEUED answer came) */
+	int wait_world;		/* the world it was queued in */
 	u32 wait_ms;
 	u64 cookie;
 	u64 wait_since;		/* real time of the REPL_QUEUED answer */
@@ -208,7 +210,7 @@ struct sim_totals {
 	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,
 	    detached_acq, nottl_acq, reentrant, queued, granted, timedout,
 	    cancelled, broken, ended_sent, reconnects, strand_reboot,
-	    spec_gaps;
+	    spec_gaps, wait_settled;
 };
 
 extern struct sim_totals T;
@@ -259,6 +261,7 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 		   const struct repl_result *res, bool same_sess, u32 boot,
 		   u32 gen, u64 until);
 void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index);
+void tclient_unanswered(void *hctx);
 void tclient_end(struct client *c);
 bool tclient_end_lost(u16 node, u32 client);
 void tclient_end_retry(int slot);

@@ -42,8 +42,16 @@ static void t_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
 		ts->on_wait_done(ts->hctx, &w, index);
 }
 
+static void t_unanswered(void *ctx)
+{
+	struct tablesim *ts = ctx;
+
+	if (ts->on_unanswered)
+		ts->on_unanswered(ts->hctx);
+}
+
 static const struct table_sm_hooks hooks = {
-	.applied = t_applied, .wait_done = t_wait_done,
+	.applied = t_applied, .wait_done = t_wait_done, .unanswered = t_unanswered,
 };
 
 static struct table_sm *create(void *hctx)

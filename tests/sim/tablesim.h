@@ -25,6 +25,8 @@ struct tablesim {
 			   const struct repl_result *res);
 	void (*on_wait_done)(void *hctx, const struct ts_wd *w, u64 index);
 	void (*on_grant)(void *hctx, u32 lock, u64 token);
+	/* waits may have ended unanswered (table_sm_hooks.unanswered) */
+	void (*on_unanswered)(void *hctx);
 };
 
 extern const struct repl_sm_ops tablesim_ops;
