@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 	tap_ok(L >= 0, "all three nodes name one leader");
 	tap_ok(wait_holder_token(&nodes[2].cl, x, 5000) != 0,
 	       "node 3 has the lock in its table");
-	release(&nodes[0].cl, x, 0, NULL, &res);
+	cl_release(&nodes[0].cl, x, &res);
 	tap_ok(!res.error, "released on node 1 (error %d)", res.error);
 
 	for (i = 0; i < N; i++) {

@@ -120,10 +120,10 @@ int main(int argc, char **argv)
 	test_list_one(x, t1);
 	test_list_users(x, A, B);
 	test_list_many(L, B);
-	release(&nodes[A].cl, x, 0, NULL, &res);
+	cl_release(&nodes[A].cl, x, &res);
 	tap_ok(!res.error && res.count == 0, "released on node A (error %d \"%s\")",
 	       res.error, res.extack);
-	try_lock(&nodes[B].cl, x, &res);
+	cl_try(&nodes[B].cl, x, &res);
 	tap_ok(!res.error && res.token > t1,
 	       "taken on node B with a greater token (%llu > %llu)",
 	       (unsigned long long)res.token, (unsigned long long)t1);
@@ -134,17 +134,17 @@ int main(int argc, char **argv)
 		struct acq a = { .name = x, .flags = DLOCK_F_NO_TTL,
 				 .cookie = 77 };
 
-		acquire(&nodes[A].cl, &a, &res);
+		cl_acquire(&nodes[A].cl, &a, &res);
 		tap_ok(!res.error && res.queued, "blocking acquire on node A queued (error %d \"%s\")",
 		       res.error, res.extack);
-		release(&nodes[B].cl, x, 0, NULL, &res);
+		cl_release(&nodes[B].cl, x, &res);
 		i = next_note(&nodes[A].cl, 3000, &note);
 		tap_ok(i == DLOCK_CMD_WAIT_DONE &&
 		       note.cookie == 77 && !note.error && note.token > t2 &&
 		       !strcmp(note.name, x),
 		       "node A gets WAIT_DONE naming the lock with a greater token (%llu)",
 		       (unsigned long long)note.token);
-		release(&nodes[A].cl, x, 0, NULL, &res);
+		cl_release(&nodes[A].cl, x, &res);
 		tap_ok(!res.error, "released on node A");
 	}
 
@@ -156,19 +156,19 @@ int main(int argc, char **argv)
 		bool freed = false;
 
 		open_in(&nodes[A], &tmp);
-		try_lock(&tmp, y, &res);
+		cl_try(&tmp, y, &res);
 		tap_ok(!res.error, "lock taken by a second socket on node A");
 		tap_ok(refused_held(&nodes[B].cl, y), "held for node B");
 		client_close(&tmp);
 		end = now_ms() + 5000;
 		while (!freed && now_ms() < end) {
-			try_lock(&nodes[B].cl, y, &res);
+			cl_try(&nodes[B].cl, y, &res);
 			freed = !res.error;
 			if (!freed)
 				nap(100);
 		}
 		tap_ok(freed, "the holder's socket closed: node B takes the lock");
-		release(&nodes[B].cl, y, 0, NULL, &res);
+		cl_release(&nodes[B].cl, y, &res);
 	}
 
 	/* A malformed datagram from B's address to A: counted and dropped. */
@@ -188,17 +188,17 @@ int main(int argc, char **argv)
 		} while (now_ms() < end);
 		tap_ok(after == before + 1, "node A counts it dropped for peer B (%llu -> %llu)",
 		       (unsigned long long)before, (unsigned long long)after);
-		try_lock(&nodes[A].cl, x, &res);
+		cl_try(&nodes[A].cl, x, &res);
 		tap_ok(!res.error, "the cluster still serves (error %d \"%s\")",
 		       res.error, res.extack);
-		release(&nodes[A].cl, x, 0, NULL, &res);
+		cl_release(&nodes[A].cl, x, &res);
 	}
 
 	/* The leader's namespace goes: a new leader, A's lease survives. */
 	{
 		const char *z = lname("clz");
 
-		try_lock(&nodes[A].cl, z, &res);
+		cl_try(&nodes[A].cl, z, &res);
 		tap_ok(!res.error, "lock taken on node A before the leader dies");
 		t1 = res.token;
 		/* Nothing of ours may keep the namespace alive. */
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)term, (unsigned long long)term2);
 		tap_ok(refused_held(&nodes[B].cl, z), "the lock held on node A is still held");
 		tap_ok(holder_token(&nodes[B].cl, z) == t1, "with its token");
-		release(&nodes[A].cl, z, 0, NULL, &res);
+		cl_release(&nodes[A].cl, z, &res);
 		tap_ok(!res.error && res.count == 0,
 		       "released on node A through the new leader (error %d \"%s\")",
 		       res.error, res.extack);
@@ -229,10 +229,10 @@ int main(int argc, char **argv)
 	tap_ok(!r.error && st.role == DLOCK_ROLE_NONE &&
 	       status_role(&nodes[B].cl) == DLOCK_ROLE_NONE,
 	       "leave: node B is back in single-node mode (error %d)", r.error);
-	try_lock(&nodes[B].cl, x, &res);
+	cl_try(&nodes[B].cl, x, &res);
 	tap_ok(!res.error, "node B serves locks alone (error %d \"%s\")",
 	       res.error, res.extack);
-	release(&nodes[B].cl, x, 0, NULL, &res);
+	cl_release(&nodes[B].cl, x, &res);
 	tap_ok(!res.error, "and releases them");
 
 	/* The last clustered node leaves too (no leaked instance at unload). */
