@@ -22,9 +22,15 @@
 #include "dlock.h"
 #include "cluster.h"
 
-/* How long a request waits for its answer, and how often it is re-sent. */
+/*
+ * How long a request waits for its answer, how often it is re-sent, and how
+ * often one the core refused for now (no leader yet, lock-delay, log full)
+ * is offered again: an election takes about cluster_elect_ms, and a client
+ * should see it as a slower answer, not as an error.
+ */
 #define DLOCK_CL_ANSWER_MS	3000
 #define DLOCK_CL_RESEND_MS	300
+#define DLOCK_CL_OFFER_MS	50
 #define NS_MS			1000000ULL
 
 /* ---- clients ---------------------------------------------------------- */
@@ -381,8 +387,17 @@ static int dlock_cl_table_error(struct netlink_ext_ack *ack, u8 op, int err)
 	return err;
 }
 
+/* Only these refusals of the core pass: the request is offered again. */
+static bool dlock_cl_refusal_passes(int err)
+{
+	return err == -EAGAIN || err == -EBUSY;
+}
+
 /*
  * Runs @cmd for the client of @skb and waits for its answer in @p.
+ * A request the core refused for now is offered again until it is taken or
+ * the answer's deadline passes; one never taken has had no effect, so its
+ * refusal is what the caller gets, not ETIMEDOUT.
  * Returns 0 (answer in p->res) or -errno with an extack message.
  */
 static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
@@ -391,6 +406,7 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(DLOCK_CL_ANSWER_MS);
 	struct dlock_cl_client *cl;
+	bool taken;
 	long left;
 	int err;
 
@@ -413,12 +429,22 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 	cmd->req = p->req;
 	cl->used = true;
 	err = c->dying ? -ESHUTDOWN : repl_request(c->r, cmd, ktime_get_ns());
-	if (!err) {
+#ifdef DLOCK_PLANT_CL_NO_OFFER_AGAIN
+	/* Planted bug: a refusal for now goes straight to the client. */
+	if (err == -EAGAIN) {
+		mutex_unlock(&c->lock);
+		mutex_unlock(&cl->lock);
+		return dlock_cl_request_error(info->extack, err);
+	}
+#endif
+	taken = !err;
+	if (taken || dlock_cl_refusal_passes(err)) {
 		list_add_tail(&p->node, &c->pending);
-		dlock_cluster_rearm(c);
+		if (taken)
+			dlock_cluster_rearm(c);
 	}
 	mutex_unlock(&c->lock);
-	if (err) {
+	if (!taken && !dlock_cl_refusal_passes(err)) {
 		mutex_unlock(&cl->lock);
 		return dlock_cl_request_error(info->extack, err);
 	}
@@ -431,20 +457,37 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 #endif
 	for (;;) {
 		left = wait_for_completion_killable_timeout(&p->comp,
-				msecs_to_jiffies(DLOCK_CL_RESEND_MS));
+				msecs_to_jiffies(taken ? DLOCK_CL_RESEND_MS :
+						 DLOCK_CL_OFFER_MS));
 		mutex_lock(&c->lock);
 		if (p->done || left < 0 || time_after(jiffies, deadline))
 			break;
-		/* No answer yet: the leader may have changed; same request id. */
-		if (!c->dying && !repl_request(c->r, cmd, ktime_get_ns()))
-			dlock_cluster_rearm(c);
+		/*
+		 * Not answered (the leader may have changed) or not taken
+		 * yet: offered again under the same request id.
+		 */
+		if (!c->dying) {
+			int e = repl_request(c->r, cmd, ktime_get_ns());
+
+			if (!e) {
+				taken = true;
+				dlock_cluster_rearm(c);
+			} else if (!taken) {
+				err = e;
+			}
+		}
 		mutex_unlock(&c->lock);
 	}
 #ifdef DLOCK_PLANT_CL_REPLY_EARLY
 answered:
 #endif
 	list_del_init(&p->node);
-	err = p->done ? 0 : left < 0 ? -EINTR : -ETIMEDOUT;
+	if (p->done)
+		err = 0;
+	else if (left < 0)
+		err = -EINTR;
+	else if (taken)
+		err = -ETIMEDOUT;
 	mutex_unlock(&c->lock);
 	mutex_unlock(&cl->lock);
 	if (err == -ETIMEDOUT)
@@ -452,6 +495,8 @@ answered:
 	else if (!err && p->res.status < 0)
 		err = dlock_cl_table_error(info->extack, cmd->op,
 					   p->res.status);
+	else if (!taken && err != -EINTR)
+		err = dlock_cl_request_error(info->extack, err);
 	return err;
 }
 

@@ -309,10 +309,11 @@ static inline int try_lock(struct client *c, const char *name, struct result *re
 
 /*
  * An election can fall between two steps of a test on a loaded guest (the
- * debug kernel ran one during an 800-lock dump); the new leader refuses
- * requests until its lock-delay is over, with EAGAIN and this message.  The
- * cl_* calls repeat the request then, as a client would, for up to 20 s:
- * any other answer, refusals included, is returned as it came.
+ * debug kernel ran one during an 800-lock dump).  A node offers a command
+ * through an election for 3 s; one that outlasts it, or a leader's
+ * lock-delay, refuses it with EAGAIN and this message.  The cl_* calls
+ * repeat the request then, as a client would, for up to 20 s: any other
+ * answer, refusals included, is returned as it came.
  */
 static inline bool cl_no_leader(const struct result *res)
 {

@@ -209,6 +209,14 @@ int main(int argc, char **argv)
 		tap_ok(system(cmd) == 0, "leader's namespace deleted");
 		uint64_t t0 = now_ms();
 
+		/*
+		 * Asked once, not repeated: the node offers it again through
+		 * the election, as long as the answer's window (3 s) lasts.
+		 */
+		try_lock(&nodes[A].cl, lname("clw"), &res);
+		tap_ok(!res.error,
+		       "a lock asked for on node A as the leader dies is granted by the next one, without a retry, in %llu ms (error %d \"%s\")",
+		       (unsigned long long)(now_ms() - t0), res.error, res.extack);
 		L2 = wait_leader(10000, &term2);
 		tap_ok(L2 >= 0 && L2 != L && term2 > term,
 		       "a new leader within %llu ms (term %llu -> %llu)",
@@ -234,6 +242,29 @@ int main(int argc, char **argv)
 	       res.error, res.extack);
 	cl_release(&nodes[B].cl, x, &res);
 	tap_ok(!res.error, "and releases them");
+
+	/*
+	 * Node A alone of three can elect no one: a request is offered again
+	 * for the whole answer window, then refused as not taken (EAGAIN), not
+	 * as one that may still take effect (ETIMEDOUT).
+	 */
+	{
+		uint64_t end = now_ms() + 10000, t0;
+
+		get_cluster(&nodes[A].cl, &st);
+		while (st.leader && now_ms() < end) {
+			nap(50);
+			get_cluster(&nodes[A].cl, &st);
+		}
+		t0 = now_ms();
+		try_lock(&nodes[A].cl, lname("clv"), &res);
+		tap_ok(!st.leader && res.error == EAGAIN &&
+		       strstr(res.extack, "no leader yet") &&
+		       now_ms() - t0 >= 2500,
+		       "alone, node A refuses a lock for want of a leader after %llu ms of offering it (leader %u, error %d \"%s\")",
+		       (unsigned long long)(now_ms() - t0), st.leader,
+		       res.error, res.extack);
+	}
 
 	/* The last clustered node leaves too (no leaked instance at unload). */
 	nlraw_init(&m, nodes[A].cl.family, DLOCK_CMD_SET_CLUSTER, DLOCK_GENL_VERSION);
