@@ -468,6 +468,7 @@ void dlock_cluster_stop(struct dlock_cluster *c)
 	cancel_work_sync(&c->rx_work);
 	skb_queue_purge(&c->rxq);
 	cancel_delayed_work_sync(&c->tick);
+	dlock_cl_clients_stop(c);
 	dlock_cl_free_all(c);
 }
 

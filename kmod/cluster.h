@@ -168,6 +168,7 @@ void dlock_cl_send(void *ctx, const struct repl_msg *m);
 void dlock_cl_rx_work(struct work_struct *w);
 
 /* cluster_req.c */
+void dlock_cl_clients_stop(struct dlock_cluster *c);
 void dlock_cl_clients_free(struct dlock_cluster *c);
 void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now);
 

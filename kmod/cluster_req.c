@@ -80,6 +80,36 @@ free:
 	return ERR_PTR(-ENOMEM);
 }
 
+static void dlock_cl_wait_send(struct dlock_cluster *c,
+			       struct dlock_cl_client *cl,
+			       struct dlock_cl_wait *w, int status, u64 token);
+
+/*
+ * The instance stops (leave, reconfiguration, namespace exit, unload) and
+ * nothing here will answer its clients again: each queued wait gets its
+ * WAIT_DONE now (-ESHUTDOWN), and a client holding a lease in the cluster
+ * table learns that it may miss a LOST (ENOBUFS, as after an overflow):
+ * the lease stays in the cluster until the other nodes end this node's
+ * session, and this node can tell its holder nothing more.
+ */
+void dlock_cl_clients_stop(struct dlock_cluster *c)
+{
+	struct dlock_cl_wait *w, *n;
+	struct dlock_cl_client *cl;
+	unsigned long i;
+
+	mutex_lock(&c->lock);
+	xa_for_each(&c->clients, i, cl) {
+#ifndef DLOCK_PLANT_CL_STOP_SILENT
+		list_for_each_entry_safe(w, n, &cl->waits, node)
+			dlock_cl_wait_send(c, cl, w, -ESHUTDOWN, 0);
+		if (table_sm_client_holds(c->sm, c->self, cl->id))
+			dlock_sock_missed(cl->sk);
+#endif
+	}
+	mutex_unlock(&c->lock);
+}
+
 void dlock_cl_clients_free(struct dlock_cluster *c)
 {
 	struct dlock_cl_ending *e, *n;
@@ -113,10 +143,6 @@ static struct dlock_cl_wait *dlock_cl_add_wait(struct dlock_cl_pending *p)
 	list_add_tail(&w->node, &p->cl->waits);
 	return w;
 }
-
-static void dlock_cl_wait_send(struct dlock_cluster *c,
-			       struct dlock_cl_client *cl,
-			       struct dlock_cl_wait *w, int status, u64 token);
 
 /*
  * Settles @w from the applied table if the table no longer has it queued:

@@ -607,3 +607,11 @@ bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client)
 {
 	return tsm_tomb_find(&sm->st, tsm_key(node, client));
 }
+
+bool table_sm_client_holds(const struct table_sm *sm, u16 node, u32 client)
+{
+	const struct dl_session *s = tsm_sess_find(&sm->st,
+						    tsm_key(node, client));
+
+	return s && dl_session_leases(s) > 0;
+}

@@ -139,5 +139,7 @@ int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
 			const char *name, u32 len, u64 *token);
 /* Whether (node, client)'s CLIENT_END committed: its commands get -ESHUTDOWN. */
 bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client);
+/* Whether a client holds a lease in the applied table. */
+bool table_sm_client_holds(const struct table_sm *sm, u16 node, u32 client);
 
 #endif /* DLOCK_TABLE_SM_H */

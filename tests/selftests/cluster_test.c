@@ -213,7 +213,9 @@ int main(int argc, char **argv)
 		 * Asked once, not repeated: the node offers it again through
 		 * the election, as long as the answer's window (3 s) lasts.
 		 */
-		try_lock(&nodes[A].cl, lname("clw"), &res);
+		const char *w = lname("clw");
+
+		try_lock(&nodes[A].cl, w, &res);
 		tap_ok(!res.error,
 		       "a lock asked for on node A as the leader dies is granted by the next one, without a retry, in %llu ms (error %d \"%s\")",
 		       (unsigned long long)(now_ms() - t0), res.error, res.extack);
@@ -228,11 +230,39 @@ int main(int argc, char **argv)
 		tap_ok(!res.error && res.count == 0,
 		       "released on node A through the new leader (error %d \"%s\")",
 		       res.error, res.extack);
+		cl_release(&nodes[A].cl, w, &res);
 	}
 
-	/* Leave: node B returns to single-node mode. */
+	/*
+	 * Leave: node B returns to single-node mode.  Its clients are told:
+	 * a wait queued behind A's lock ends (WAIT_DONE, ESHUTDOWN), a holder
+	 * learns it may miss a LOST (ENOBUFS).
+	 */
+	struct client ha, bw, bh;
+	struct acq qa = { .name = lname("clq"), .flags = DLOCK_F_NO_TTL,
+			  .cookie = 91 };
+
+	open_in(&nodes[A], &ha);
+	open_in(&nodes[B], &bw);
+	open_in(&nodes[B], &bh);
+	cl_try(&ha, qa.name, &res);
+	cl_acquire(&bw, &qa, &res);
+	tap_ok(!res.error && res.queued, "a wait on node B queued behind node A's lock (error %d \"%s\")",
+	       res.error, res.extack);
+	cl_try(&bh, lname("clh"), &res);
+	tap_ok(!res.error, "a lock held by a client of node B (error %d \"%s\")",
+	       res.error, res.extack);
 	nlraw_init(&m, nodes[B].cl.family, DLOCK_CMD_SET_CLUSTER, DLOCK_GENL_VERSION);
 	set_conf(&nodes[B], &m, &r);
+	i = next_note(&bw, 3000, &note);
+	tap_ok(i == DLOCK_CMD_WAIT_DONE && note.cookie == 91 &&
+	       note.error == ESHUTDOWN,
+	       "leave: node B's queued wait ends with WAIT_DONE, ESHUTDOWN (note %d, error %u)",
+	       i, note.error);
+	i = next_note(&bh, 3000, &note);
+	tap_ok(i == -ENOBUFS, "leave: node B's holder learns it may miss a LOST (ENOBUFS; got %d)", i);
+	client_close(&bw);
+	client_close(&bh);
 	get_cluster(&nodes[B].cl, &st);
 	tap_ok(!r.error && st.role == DLOCK_ROLE_NONE &&
 	       status_role(&nodes[B].cl) == DLOCK_ROLE_NONE,
@@ -269,6 +299,7 @@ int main(int argc, char **argv)
 	/* The last clustered node leaves too (no leaked instance at unload). */
 	nlraw_init(&m, nodes[A].cl.family, DLOCK_CMD_SET_CLUSTER, DLOCK_GENL_VERSION);
 	tap_ok(set_conf(&nodes[A], &m, &r) == 0, "node A leaves");
+	client_close(&ha);
 	for (i = 0; i < N; i++)
 		if (!nodes[i].dead)
 			client_close(&nodes[i].cl);

@@ -109,6 +109,12 @@ static void dlock_on_wait_done(struct dlock *d, struct nlattr **tb)
 	w = *pw;
 	w->done = true;
 	w->err = -(int)nla_get_u32(tb[DLOCK_A_ERROR]);
+	if (w->err == -ESHUTDOWN) {
+		/* Said for dlock_strerror() until the next request. */
+		d->err = ESHUTDOWN;
+		snprintf(d->errmsg, sizeof(d->errmsg), "%s",
+			 "the wait was ended: this node left its cluster or was reconfigured");
+	}
 	if (!w->err && tb[DLOCK_A_TOKEN]) {
 		w->lease.token = nla_get_u64(tb[DLOCK_A_TOKEN]);
 		w->lease.count = 1;
