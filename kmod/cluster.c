@@ -42,6 +42,26 @@ static unsigned int cluster_max_ttl_ms = 60000;
 module_param(cluster_max_ttl_ms, uint, 0644);
 MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the lock-delay after a start");
 
+/*
+ * Limits of the cluster table.  Every node must refuse the same commands,
+ * so they are constants of the module, not parameters a node could set
+ * alone (per-uid caps and SET_CONFIG do not apply: docs/cluster.md).
+ * Without them any local user could grow every node's table without bound.
+ * A client is one netlink socket.
+ */
+#ifndef DLOCK_CL_MAX_LEASES
+#define DLOCK_CL_MAX_LEASES		1000000
+#endif
+#ifndef DLOCK_CL_MAX_WAITERS
+#define DLOCK_CL_MAX_WAITERS		1000000
+#endif
+#ifndef DLOCK_CL_MAX_CLIENT_LEASES
+#define DLOCK_CL_MAX_CLIENT_LEASES	100000
+#endif
+#ifndef DLOCK_CL_MAX_CLIENT_WAITERS
+#define DLOCK_CL_MAX_CLIENT_WAITERS	10000
+#endif
+
 static unsigned int cluster_log_cap = 4096;
 module_param(cluster_log_cap, uint, 0644);
 MODULE_PARM_DESC(cluster_log_cap, "cluster: log entries kept in memory (about 1.6 KB each)");
@@ -371,6 +391,10 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 {
 	struct table_sm_cfg scfg = {
 		.nr_shards = 16,
+		.max_leases = DLOCK_CL_MAX_LEASES,
+		.max_waiters = DLOCK_CL_MAX_WAITERS,
+		.max_session_leases = DLOCK_CL_MAX_CLIENT_LEASES,
+		.max_session_waiters = DLOCK_CL_MAX_CLIENT_WAITERS,
 		.alloc = dlock_cl_tbl_alloc,
 		.free = dlock_cl_tbl_free,
 		.hooks = &dlock_cl_all_hooks,

@@ -409,6 +409,12 @@ static int dlock_cl_table_error(struct netlink_ext_ack *ack, u8 op, int err)
 	case -ESTALE:
 		NL_SET_ERR_MSG(ack, "cluster: request superseded by a newer one of this socket");
 		break;
+	case -ENOSPC:
+		NL_SET_ERR_MSG(ack, "cluster: the cluster table's limit of leases or queued requests is reached");
+		break;
+	case -EDQUOT:
+		NL_SET_ERR_MSG(ack, "cluster: this socket's limit of leases or queued requests in the cluster table is reached");
+		break;
 	}
 	return err;
 }
