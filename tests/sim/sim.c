@@ -274,6 +274,17 @@ static void node_boot(int n)
 	node_sched_tick(n);
 }
 
+/* a node's life ends: add up its snapshot figures */
+static void snap_tally(const struct repl *r)
+{
+	struct repl_status st;
+
+	repl_status(r, &st);
+	T.snap_built += st.snap_built;
+	T.snap_chunks += st.snap_chunks;
+	T.snap_installed += st.snap_installed;
+}
+
 static void node_crash(int n, bool whole)
 {
 	struct node *nd = &S.node[n];
@@ -281,6 +292,7 @@ static void node_crash(int n, bool whole)
 	if (!nd->up)
 		return;
 	trace(TR_CRASH, n, whole, 0, 0);
+	snap_tally(nd->r);
 	repl_destroy(nd->r);
 	nd->r = NULL;
 	nd->up = false;
@@ -449,8 +461,10 @@ static int run_seed(u64 seed)
 	u64 fault_len;
 
 	for (i = 0; i < MAX_NODES; i++)
-		if (S.node[i].r)
+		if (S.node[i].r) {	/* S is cleared below */
+			snap_tally(S.node[i].r);
 			repl_destroy(S.node[i].r);
+		}
 	while (S.heap_n)
 		free(pop().data);
 	free(S.digest_at);
@@ -773,6 +787,13 @@ int main(int argc, char **argv)
 		       (unsigned long long)T.cancelled,
 		       (unsigned long long)T.broken);
 	}
+	for (i = 0; i < MAX_NODES; i++)	/* the last seed's nodes */
+		if (S.node[i].r)
+			snap_tally(S.node[i].r);
+	printf("snapshots: serialized to send %llu, chunks sent %llu, installed %llu\n",
+	       (unsigned long long)T.snap_built,
+	       (unsigned long long)T.snap_chunks,
+	       (unsigned long long)T.snap_installed);
 	printf("violations %llu\n", (unsigned long long)T.violations);
 	return bad ? 1 : 0;
 }
