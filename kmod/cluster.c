@@ -66,6 +66,21 @@ static unsigned int cluster_log_cap = 4096;
 module_param(cluster_log_cap, uint, 0644);
 MODULE_PARM_DESC(cluster_log_cap, "cluster: log entries kept in memory (about 1.6 KB each)");
 
+/*
+ * The seal checks' token bucket per peer (docs/protocol.md section 12):
+ * bytes of unauthenticated work a second, and the burst (at least one
+ * largest datagram with a key derivation: smaller values are raised to it).
+ */
+static unsigned int cluster_seal_rate = SEAL_RATE_DEFAULT;
+module_param(cluster_seal_rate, uint, 0644);
+MODULE_PARM_DESC(cluster_seal_rate, "cluster: per peer, bytes a second of datagrams that do not authenticate before they are dropped unopened");
+
+static unsigned int cluster_seal_burst = SEAL_BURST_DEFAULT;
+module_param(cluster_seal_burst, uint, 0644);
+MODULE_PARM_DESC(cluster_seal_burst, "cluster: per peer, burst of the seal rate, bytes (at least 65832)");
+
+#define DLOCK_CL_SEAL_BURST_MIN	(SEAL_MAX + SEAL_COST_FIXED + SEAL_COST_KDF)
+
 #define NS_MS	1000000ULL
 
 static atomic64_t dlock_cl_serial = ATOMIC64_INIT(0);
@@ -351,11 +366,19 @@ static int dlock_cl_seal_start(struct dlock_cluster *c,
 	if (!c->seal)
 		return -ENOMEM;
 	/*
-	 * No cluster id is configured: 0 on the wire; clusters are told
-	 * apart by their keys.  The epoch is the core's incarnation.
+	 * The cluster id (0: none) goes in every header, the associated data
+	 * and the key derivation.  The epoch is the core's incarnation.
 	 */
-	seal_init(c->seal, ops, 0, c->conf.node[c->self].id,
+	seal_init(c->seal, ops, c->conf.cluster_id, c->conf.node[c->self].id,
 		  c->rcfg.incarnation, get_random_u32());
+#ifdef DLOCK_PLANT_CL_NO_CLUSTER_ID	/* cluster_seal_test: id ignored */
+	c->seal->cluster = 0;
+#endif
+	err = seal_set_rate(c->seal, cluster_seal_rate,
+			    max_t(u64, cluster_seal_burst,
+				  DLOCK_CL_SEAL_BURST_MIN));
+	if (err)
+		return err;
 	for (i = 0; i < c->conf.nr; i++) {
 		if (i == c->self)
 			continue;

@@ -34,6 +34,7 @@ struct socket;
 /* What a configuration says: compared whole, so "the same again" is a no-op. */
 struct dlock_cl_conf {
 	u32 id;			/* this node */
+	u32 cluster_id;		/* the cluster's (keyed only); 0: none */
 	u16 port;
 	u8 addr_len;		/* 0: every address */
 	u8 addr[16];

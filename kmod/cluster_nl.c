@@ -73,6 +73,8 @@ const struct nla_policy dlock_set_cluster_policy[DLOCK_A_MAX + 1] = {
 				     .reject_message = DLOCK_CL_STATUS_ONLY },
 	[DLOCK_A_CLUSTER_KEY2_FP] = { .type = NLA_REJECT,
 				      .reject_message = DLOCK_CL_STATUS_ONLY },
+	/* every u32 is an id (0: none); the policy checks its size */
+	[DLOCK_A_CLUSTER_CLUSTER_ID] = { .type = NLA_U32 },
 };
 
 const struct nla_policy dlock_get_cluster_policy[DLOCK_A_MAX + 1] = {
@@ -146,6 +148,13 @@ static int dlock_cl_parse_conf(struct genl_info *info, struct dlock_cl_conf *cf)
 	if (DLOCK_REQUIRE(info, DLOCK_A_CLUSTER_PORT, "UDP port"))
 		return -EINVAL;
 	cf->id = nla_get_u32(attrs[DLOCK_A_CLUSTER_ID]);
+	a = attrs[DLOCK_A_CLUSTER_CLUSTER_ID];
+	if (a && nla_get_u32(a) && !attrs[DLOCK_A_CLUSTER_KEY]) {
+		/* plain wire messages have no field for it: it would not hold */
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "a cluster id needs a cluster key: only sealed datagrams carry it");
+		return -EINVAL;
+	}
+	cf->cluster_id = a ? nla_get_u32(a) : 0;
 	cf->port = nla_get_u16(attrs[DLOCK_A_CLUSTER_PORT]);
 	if (attrs[DLOCK_A_CLUSTER_ADDR]) {
 		cf->addr_len = nla_len(attrs[DLOCK_A_CLUSTER_ADDR]);
@@ -248,6 +257,7 @@ static int dlock_cl_fill(struct sk_buff *msg, struct dlock_cluster *c)
 	repl_status(c->r, &st);
 	if (nla_put_u8(msg, DLOCK_A_CLUSTER_ROLE, dlock_cluster_role_of(c)) ||
 	    nla_put_u32(msg, DLOCK_A_CLUSTER_ID, c->conf.id) ||
+	    nla_put_u32(msg, DLOCK_A_CLUSTER_CLUSTER_ID, c->conf.cluster_id) ||
 	    nla_put_u16(msg, DLOCK_A_CLUSTER_PORT, c->conf.port) ||
 	    (c->conf.addr_len &&
 	     nla_put(msg, DLOCK_A_CLUSTER_ADDR, c->conf.addr_len,
@@ -372,7 +382,8 @@ int dlock_nl_set_cluster(struct sk_buff *skb, struct genl_info *info)
 		    info->attrs[DLOCK_A_CLUSTER_ADDR] ||
 		    info->attrs[DLOCK_A_CLUSTER_PEER] ||
 		    info->attrs[DLOCK_A_CLUSTER_KEY] ||
-		    info->attrs[DLOCK_A_CLUSTER_KEY2]) {
+		    info->attrs[DLOCK_A_CLUSTER_KEY2] ||
+		    info->attrs[DLOCK_A_CLUSTER_CLUSTER_ID]) {
 			NL_SET_ERR_MSG(info->extack, "missing node id (a request without one leaves the cluster and takes nothing else)");
 			err = -EINVAL;
 			goto out;

@@ -26,7 +26,7 @@ v11=$(grep '@@LIBDLOCK_1\.1$' <<<"$exports" | sed 's/@.*//' | tr '\n' ' ')
 [ "$v11" = "dlock_cluster_free dlock_get_cluster dlock_set_cluster " ]
 ok $? "the cluster functions, added after 0.1.0, are LIBDLOCK_1.1 (got: ${v11:-none})"
 v12=$(grep '@@LIBDLOCK_1\.2$' <<<"$exports" | sed 's/@.*//' | tr '\n' ' ')
-[ "$v12" = "dlock_cluster_auth_free dlock_get_cluster_auth dlock_set_cluster_keyed " ]
+[ "$v12" = "dlock_cluster_auth_free dlock_get_cluster_auth dlock_set_cluster_keyed dlock_set_cluster_sealed " ]
 ok $? "the cluster key functions, added after the cluster ones, are LIBDLOCK_1.2 (got: ${v12:-none})"
 
 # A client of dlock_get_cluster() needs LIBDLOCK_1.1 from the loader; one

@@ -27,7 +27,7 @@ static int parse_len(const char *text, size_t len, struct cluster_conf *conf,
 		snprintf(err, errlen, "fmemopen failed");
 		return -3;
 	}
-	ret = cluster_conf_parse(f, "cluster.conf", conf, err, errlen);
+	ret = cluster_conf_parse(f, "cluster.conf", NULL, conf, err, errlen);
 	fclose(f);
 	return ret;
 }
@@ -389,14 +389,66 @@ static void keys_test(void)
 	tap_ok(ret == -1 && strstr(err, "readable or writable by every user (mode 0604)") &&
 	       !a.n_keys && !a.key[0][1],
 	       "KeyFile readable by everyone refused, nothing kept ('%s')", err);
+	/* a relative KeyFile: relative to the directory given (the file's) */
+	chmod(path, 0600);
+	snprintf(text, sizeof(text), "[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = %s\n",
+		 strrchr(path, '/') + 1);
+	f = fmemopen(text, strlen(text), "r");
+	ret = cluster_conf_parse(f, "cluster.conf", "/tmp", &a, err, sizeof(err));
+	fclose(f);
+	tap_ok(!ret && a.n_keys == 1 && !memcmp(a.key[0], want, sizeof(want)),
+	       "a relative KeyFile is read from the configuration file's directory (ret %d '%s')",
+	       ret, err);
+	f = fmemopen(text, strlen(text), "r");
+	ret = cluster_conf_parse(f, "cluster.conf", "/nonexistent-dir", &a, err,
+				 sizeof(err));
+	fclose(f);
+	tap_ok(ret == -1 && strstr(err, "/nonexistent-dir/dlock-key") &&
+	       strstr(err, "No such file"),
+	       "... and not from anywhere else; the message names the path tried ('%s')",
+	       err);
 	unlink(path);
+
+	/* ClusterId */
+	snprintf(text, sizeof(text), "[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\n"
+		 "ClusterId = 4294967295\n", b64);
+	ret = parse(text, &a, err, sizeof(err));
+	tap_ok(!ret && a.cluster_id == 4294967295u && a.n_keys == 1,
+	       "ClusterId parsed, up to 2^32 - 1 (ret %d '%s')", ret, err);
+	ret = parse("[Cluster]\nId = 1\nListenPort = 7400\n", &a, err, sizeof(err));
+	tap_ok(!ret && a.cluster_id == 0, "no ClusterId: 0 (none)");
+	ret = parse("[Cluster]\nId = 1\nListenPort = 7400\nclusterid = 0\n", &a, err,
+		    sizeof(err));
+	tap_ok(!ret && a.cluster_id == 0, "ClusterId = 0 without a key: none, taken");
+	snprintf(text, sizeof(text), "[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\n"
+		 "ClusterId = 4294967296\n", b64);
+	bad("ClusterId above 2^32 - 1", text,
+	    "5: ClusterId: '4294967296' is not a cluster id (0..4294967295)");
+	bad("ClusterId not a number",
+	    "[Cluster]\nId = 1\nListenPort = 7400\nClusterId = -1\n",
+	    "4: ClusterId: '-1' is not a cluster id (0..4294967295)");
+	bad("ClusterId without a key",
+	    "[Cluster]\nId = 1\nListenPort = 7400\nClusterId = 7\n",
+	    "4: ClusterId without Key: only sealed datagrams carry a cluster id");
+	bad("ClusterId in [Peer]",
+	    "[Cluster]\nId = 1\nListenPort = 7400\n[Peer]\nId = 2\nClusterId = 7\n",
+	    "6: ClusterId belongs in [Cluster], not in [Peer]");
 
 	f = open_memstream(&out, &len);
 	parse("[Cluster]\nId = 1\nListenPort = 7400\n", &a, err, sizeof(err));
 	cluster_conf_print(f, &a.c, &auth);
 	fclose(f);
-	ret = strstr(out, "# Key = (set, never shown; fingerprint deadbeef00010203)\n") != NULL;
-	tap_ok(ret, "showconf names the key by fingerprint, in a comment (got %s)", flat(out));
+	ret = strstr(out, "# Key = (set, never shown; fingerprint deadbeef00010203)\n") != NULL &&
+	      !strstr(out, "ClusterId");
+	tap_ok(ret, "showconf names the key by fingerprint, in a comment, no ClusterId for none (got %s)",
+	       flat(out));
+	free(out);
+	auth.cluster_id = 77;
+	f = open_memstream(&out, &len);
+	cluster_conf_print(f, &a.c, &auth);
+	fclose(f);
+	ret = strstr(out, "ListenPort = 7400\nClusterId = 77\n") != NULL;
+	tap_ok(ret, "showconf prints ClusterId (got %s)", flat(out));
 	free(out);
 }
 

@@ -721,6 +721,65 @@ static void test_wire(void)
 	       "a wire message sealed, opened and decoded");
 }
 
+/*
+ * Two clusters that share the key but not the cluster id: neither accepts
+ * the other's datagrams, neither as they are (wrong cluster, before any
+ * cryptography) nor with the header's cluster id rewritten to the
+ * receiver's (it is in the associated data and the key derivation).
+ */
+static void test_two_clusters(void)
+{
+	static struct seal_ctx other;
+	struct seal_key k[2] = { { .id = 1, .valid = true } };
+	u64 acc, auth, cl;
+	u32 len, len2;
+	unsigned int from;
+	int j;
+
+	start_all();
+	/* node 20 of cluster CLUSTER + 1, with the same key and peers */
+	memcpy(k[0].key, key1, SEAL_KEY_LEN);
+	seal_init(&other, &seal_host_ops, CLUSTER + 1, ids[1], boot[1] + 5, 99);
+	for (j = 0; j < NODES; j++)
+		if (j != 1 && seal_set_peer(&other, j, ids[j]))
+			abort();
+	if (seal_set_keys(&other, k, 0))
+		abort();
+	len = mk(0, 1, dg, 100, 1);
+	memcpy(dg2, dg, len);
+	acc = other.accepted;
+	cl = other.drops[SEAL_DROP_CLUSTER];
+	auth = other.drops[SEAL_DROP_AUTH];
+	T(op_src(1, 0, dg, len) == SEAL_OK,
+	  "two clusters, one key: the datagram opens in its own cluster");
+	memcpy(dg, dg2, len);
+	T(seal_open(&other, 0, dg, len, now, &len2, &from) ==
+	  SEAL_DROP_CLUSTER && other.drops[SEAL_DROP_CLUSTER] == cl + 1,
+	  "... and is dropped as wrong cluster in the other (same key, same node ids)");
+	memcpy(dg, dg2, len);
+	dg[12] = (u8)(CLUSTER + 1);	/* the header's cluster id, rewritten */
+	T(seal_open(&other, 0, dg, len, now, &len2, &from) ==
+	  SEAL_DROP_AUTH && other.drops[SEAL_DROP_AUTH] == auth + 1,
+	  "... and with its cluster id rewritten to the other's: auth failed");
+	/* the other way round */
+	seal_init(&other, &seal_host_ops, CLUSTER + 1, ids[2], boot[2] + 5, 98);
+	for (j = 0; j < NODES; j++)
+		if (j != 2 && seal_set_peer(&other, j, ids[j]))
+			abort();
+	if (seal_set_keys(&other, k, 0))
+		abort();
+	len = (u32)seal_datagram(&other, 0, dg, 100);
+	memcpy(dg2, dg, len);
+	T(op_src(0, 2, dg, len) == SEAL_DROP_CLUSTER,
+	  "a datagram of the other cluster to ours: wrong cluster");
+	dg[12] = (u8)CLUSTER;
+	T(op_src(0, 2, dg, len) == SEAL_DROP_AUTH,
+	  "... with our cluster id written in: auth failed");
+	T(other.accepted == acc && node[0].peer[2].have == false,
+	  "nothing accepted across the clusters, no boot of the other adopted");
+	seal_wipe(&other);
+}
+
 static void test_names(void)
 {
 	int i, ok = 1, j;
@@ -755,6 +814,7 @@ int main(int argc, char **argv)
 	test_bucket();
 	test_sender_errors();
 	test_wire();
+	test_two_clusters();
 	test_names();
 	return tap_done();
 }

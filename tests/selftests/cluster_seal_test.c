@@ -12,7 +12,14 @@
  *     (its counter changed), all from a member's address: each dropped and
  *     counted by reason, the term unchanged;
  *   - a second key installed in place (rotation): no restart;
- *   - node 2 given K: it joins and sees the lock.
+ *   - a cluster id without a key, or of the wrong size: refused; node 3
+ *     given K but cluster id 7: it and the others (K, no id) accept nothing
+ *     from each other, their datagrams counted as "wrong cluster";
+ *   - node 3 given K and no id, with the seal token bucket's module
+ *     parameters at their smallest: it joins and sees the lock; forged
+ *     datagrams from node 2's address are then partly "rate limited".
+ * The planted bug DLOCK_PLANT_CL_NO_CLUSTER_ID (the id not put in the seal
+ * context) makes the cluster id checks fail.
  * Prints TAP.  Usage: cluster_seal_test NS1 NS2 NS3
  */
 #define _GNU_SOURCE
@@ -135,6 +142,38 @@ static uint64_t seal_drops_now(struct node *at, struct node *of, int why)
 	return peer_of(&st, of->id) ? peer_of(&st, of->id)->seal[why] : 0;
 }
 
+#define PARAMS "/sys/module/dlock/parameters/"
+
+static int write_param(const char *name, unsigned long v)
+{
+	char path[128];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	err = fprintf(f, "%lu\n", v) < 0;
+	return fclose(f) || err ? -1 : 0;
+}
+
+static unsigned long read_param(const char *name)
+{
+	char path[128];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 /* The reply of SET/GET_CLUSTER carries @key's bytes anywhere. */
 static bool reply_has(struct nlraw_reply *r, const uint8_t *key)
 {
@@ -185,7 +224,9 @@ int main(int argc, char **argv)
 	struct nlraw_msg m;
 	struct cl_state st, st2, st3;
 	struct result res;
-	uint64_t term, before, after, rx_before, rx3[2];
+	uint64_t term, before, after, rx_before, rx3[2], auth_n, rate_n;
+	unsigned long old_rate, old_burst;
+	uint32_t cid;
 	struct node *plain_from, *sealed_from;
 	int L, i, plain_len, sealed_len;
 	const char *x;
@@ -374,12 +415,99 @@ int main(int argc, char **argv)
 	       st2.role, (unsigned long long)st2.term);
 	tap_ok(refused_held(&nodes[1].cl, x), "the cluster still serves");
 
-	/* Node 3 given key K: it joins. */
+	/* A cluster id: refused without a key, or of another size. */
+	cid = 7;
+	build_conf(&m, nodes[2].cl.family, 2);
+	nlraw_put(&m, DLOCK_A_CLUSTER_CLUSTER_ID, &cid, 4);
+	tap_ok(set_conf(&nodes[2], &m, &r) == EINVAL &&
+	       strstr(r.extack, "needs a cluster key"),
+	       "a cluster id without a key refused: \"%s\"", r.extack);
+	build_conf_key(&m, nodes[2].cl.family, 2, key_k, NULL);
+	nlraw_put(&m, DLOCK_A_CLUSTER_CLUSTER_ID, &cid, 2);
+	i = set_conf(&nodes[2], &m, &r);
+	tap_ok(i == EINVAL || i == ERANGE,
+	       "a 2-byte cluster id refused (error %d \"%s\")", i, r.extack);
+	get_cluster(&nodes[2].cl, &st3);
+	tap_ok(st3.nfp == 1 && memcmp(st3.fp[0], st.fp[0] /* node 1's K */,
+				      DLOCK_CLUSTER_KEY_FP_LEN) &&
+	       st3.cluster_id == 0,
+	       "refused: node 3 keeps its other key and no cluster id");
+
+	/* Node 3 with key K and cluster id 7: the same key, another cluster. */
+	build_conf_key(&m, nodes[2].cl.family, 2, key_k, NULL);
+	nlraw_put(&m, DLOCK_A_CLUSTER_CLUSTER_ID, &cid, 4);
+	i = set_conf(&nodes[2], &m, &r);
+	tap_ok(i == 0, "SET_CLUSTER on node 3 with key K and cluster id 7 (error %d \"%s\")",
+	       i, r.extack);
+	get_cluster(&nodes[2].cl, &st3);
+	get_cluster(&nodes[0].cl, &st);
+	tap_ok(st3.cluster_id == 7 && st.cluster_id == 0 &&
+	       !memcmp(st3.fp[0], st.fp[0], DLOCK_CLUSTER_KEY_FP_LEN),
+	       "GET_CLUSTER: cluster id 7 on node 3, 0 on node 1, one key fingerprint");
+	rx_before = peer_of(&st, nodes[2].id)->rx;
+	before = peer_of(&st, nodes[2].id)->seal[DLOCK_SEAL_DROP_CLUSTER];
+	nap(1500);
+	get_cluster(&nodes[2].cl, &st3);
+	get_cluster(&nodes[0].cl, &st);
+	tap_ok(st3.role != DLOCK_ROLE_LEADER && st3.role != DLOCK_ROLE_FOLLOWER &&
+	       peer_of(&st3, nodes[0].id)->rx == 0 &&
+	       peer_of(&st3, nodes[1].id)->rx == 0 &&
+	       /* the leader sends to it; a follower answers nothing it dropped */
+	       peer_of(&st3, nodes[0].id)->seal[DLOCK_SEAL_DROP_CLUSTER] +
+	       peer_of(&st3, nodes[1].id)->seal[DLOCK_SEAL_DROP_CLUSTER] > 0,
+	       "node 3 (cluster 7) accepts nothing from nodes 1 and 2 (same key) and counts what they send as wrong cluster (%llu, %llu; role %u)",
+	       (unsigned long long)peer_of(&st3, nodes[0].id)->seal[DLOCK_SEAL_DROP_CLUSTER],
+	       (unsigned long long)peer_of(&st3, nodes[1].id)->seal[DLOCK_SEAL_DROP_CLUSTER],
+	       st3.role);
+	tap_ok(peer_of(&st, nodes[2].id)->rx == rx_before &&
+	       peer_of(&st, nodes[2].id)->seal[DLOCK_SEAL_DROP_CLUSTER] > before,
+	       "node 1 accepts nothing from node 3 and counts it as wrong cluster (%llu -> %llu)",
+	       (unsigned long long)before,
+	       (unsigned long long)peer_of(&st, nodes[2].id)->seal[DLOCK_SEAL_DROP_CLUSTER]);
+	try_lock(&nodes[2].cl, x, &res);
+	tap_ok(res.error != 0, "node 3 (cluster 7) grants nothing (error %d)",
+	       res.error);
+
+	/*
+	 * Node 3 given key K, no cluster id: it joins; with the seal token
+	 * bucket at its smallest (module parameters, read when a node is
+	 * configured).
+	 */
+	old_rate = read_param("cluster_seal_rate");
+	old_burst = read_param("cluster_seal_burst");
+	tap_ok(old_rate == 32u << 20 && old_burst == 4u << 20 &&
+	       !write_param("cluster_seal_rate", 1000) &&
+	       !write_param("cluster_seal_burst", 1),
+	       "cluster_seal_rate, cluster_seal_burst: defaults 32 MiB/s, 4 MiB (%lu, %lu); set to 1000, 1",
+	       old_rate, old_burst);
 	configure(2, key_k, NULL, &r, "with key K");
+	write_param("cluster_seal_rate", old_rate);
+	write_param("cluster_seal_burst", old_burst);
 	L = wait_leader(15000, &term);
 	tap_ok(L >= 0, "all three nodes name one leader");
 	tap_ok(wait_holder_token(&nodes[2].cl, x, 5000) != 0,
 	       "node 3 has the lock in its table");
+	sealed_from = NULL;	/* whoever talks to node 3 */
+	sealed_len = capture(&nodes[2], &sealed_from, sealed, sizeof(sealed));
+	tap_ok(sealed_len >= 64 && sealed[0] == 0x44 && sealed[1] == 0x53,
+	       "a sealed datagram from node %u to node 3 captured (%d bytes)",
+	       sealed_from ? sealed_from->id : 0, sealed_len);
+	if (!sealed_from)
+		sealed_from = &nodes[0];
+	sealed[47] ^= 0x40;	/* a forgery: its counter changed */
+	before = seal_drops_now(&nodes[2], sealed_from, DLOCK_SEAL_DROP_AUTH);
+	after = seal_drops_now(&nodes[2], sealed_from, DLOCK_SEAL_DROP_RATE);
+	for (i = 0; i < 400; i++)
+		send_raw(sealed_from, &nodes[2], sealed, sealed_len);
+	nap(300);
+	auth_n = seal_drops_now(&nodes[2], sealed_from, DLOCK_SEAL_DROP_AUTH) -
+		 before;
+	rate_n = seal_drops_now(&nodes[2], sealed_from, DLOCK_SEAL_DROP_RATE) -
+		 after;
+	/* burst 65832 (raised to one largest datagram) over about 400 a forgery */
+	tap_ok(rate_n > 0 && auth_n > 0 && auth_n < 400,
+	       "400 forgeries to node 3, bucket of 65832 bytes at 1000 B/s: %llu opened (auth failed), %llu rate limited",
+	       (unsigned long long)auth_n, (unsigned long long)rate_n);
 	cl_release(&nodes[0].cl, x, &res);
 	tap_ok(!res.error, "released on node 1 (error %d)", res.error);
 

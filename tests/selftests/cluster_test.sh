@@ -18,6 +18,9 @@ cleanup() {
 	# Back to the defaults other tests expect.
 	[ -n "${old_ttl:-}" ] && echo "$old_ttl" >"$params/cluster_max_ttl_ms"
 	[ -n "${old_session:-}" ] && echo "$old_session" >"$params/cluster_session_ms"
+	# cluster_seal_test sets these for one configuration and puts them back
+	[ -n "${old_rate:-}" ] && echo "$old_rate" >"$params/cluster_seal_rate"
+	[ -n "${old_burst:-}" ] && echo "$old_burst" >"$params/cluster_seal_burst"
 }
 trap cleanup EXIT
 
@@ -29,6 +32,8 @@ modprobe bridge 2>/dev/null
 # A fresh cluster grants nothing for one max TTL (lock-delay): keep it short.
 old_ttl=$(cat "$params/cluster_max_ttl_ms")
 old_session=$(cat "$params/cluster_session_ms")
+old_rate=$(cat "$params/cluster_seal_rate")
+old_burst=$(cat "$params/cluster_seal_burst")
 echo 1000 >"$params/cluster_max_ttl_ms"
 echo 3000 >"$params/cluster_session_ms"
 

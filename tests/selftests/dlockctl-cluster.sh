@@ -76,6 +76,18 @@ printf '[Cluster]\nId = 1\nListenPort = 7400\nKey2 = %s\n' "$key2" >"$tmp/key2on
 refused "$tmp/key2only.conf" "4: Key2 without Key (the key this node sends with)"
 printf '[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\nKeyFile = %s\n' "$key" "$tmp/key" >"$tmp/twokeys.conf"
 refused "$tmp/twokeys.conf" "5: KeyFile and Key both given (line 4): one of them"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nClusterId = 42\n' >"$tmp/cidnokey.conf"
+refused "$tmp/cidnokey.conf" "4: ClusterId without Key: only sealed datagrams carry a cluster id"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKey = %s\nClusterId = 4294967296\n' "$key" >"$tmp/cidbig.conf"
+refused "$tmp/cidbig.conf" "5: ClusterId: '4294967296' is not a cluster id (0..4294967295)"
+# A relative KeyFile is taken from the configuration file's directory, not
+# the working directory: refused here since cfg/ has no such file yet.
+mkdir "$tmp/cfg"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = cluster.key\n' >"$tmp/cfg/rel.conf"
+out=$(cd / && "$dl" setconf "$tmp/cfg/rel.conf" 2>&1)
+rc=$?
+[ $rc = 2 ] && [ "$out" = "dlockctl: $tmp/cfg/rel.conf:4: KeyFile: $tmp/cfg/cluster.key: No such file or directory" ]
+ok $? "a relative KeyFile is looked for beside the configuration file (exit $rc: $out)"
 out=$(printf '[Cluster]\nId = 300\n' | "$dl" setconf - 2>&1)
 rc=$?
 [ $rc = 2 ] && [ "$out" = "dlockctl: (stdin):2: Id: '300' is not a node id (1..255)" ]
@@ -139,7 +151,7 @@ fi
 
 # ---- with cluster support -----------------------------------------------
 
-json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'authenticated': False, 'key_fingerprints': [], 'peers': []}, d"
+json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'authenticated': False, 'cluster_id': 0, 'key_fingerprints': [], 'peers': []}, d"
 ok $? "a new namespace is not in a cluster ($out)"
 
 canon='[Cluster]
@@ -174,8 +186,8 @@ ok $? "a refused file leaves the configuration in force (exit $rc: $out)"
 
 out=$(in_ns "$dl" -j cluster)
 json "$out" "
-assert sorted(d) == ['authenticated', 'commit', 'id', 'key_fingerprints', 'leader', 'peers', 'role', 'term'], sorted(d)
-assert d['authenticated'] is False and d['key_fingerprints'] == [], d
+assert sorted(d) == ['authenticated', 'cluster_id', 'commit', 'id', 'key_fingerprints', 'leader', 'peers', 'role', 'term'], sorted(d)
+assert d['authenticated'] is False and d['key_fingerprints'] == [] and d['cluster_id'] == 0, d
 assert d['id'] == 1 and d['role'] in ('recovering', 'follower', 'candidate', 'leader'), d
 assert d['leader'] is None or d['leader'] in (1, 2, 3), d
 assert isinstance(d['term'], int) and isinstance(d['commit'], int), d
@@ -277,11 +289,14 @@ ip -n $ns-b link set veth-clus up
 params=/sys/module/dlock/parameters
 old_ttl=$(cat $params/cluster_max_ttl_ms)
 echo 2000 >$params/cluster_max_ttl_ms
-# Keyed: a from a key file, b with the key in its file.
-printf '[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = %s\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' "$tmp/key" >"$tmp/a.conf"
-printf '[Cluster]\nId = 2\nListenPort = 7400\nKey = %s\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' "$key" >"$tmp/b.conf"
-in_ns "$dl" setconf "$tmp/a.conf" && ip netns exec $ns-b "$dl" setconf "$tmp/b.conf"
-ok $? "two namespaces over veth take their configurations"
+# Keyed, cluster id 42: a from a key file named relative to its
+# configuration file (set from another working directory), b with the key
+# in its file.
+cp -p "$tmp/key" "$tmp/cfg/cluster.key"
+printf '[Cluster]\nId = 1\nListenPort = 7400\nKeyFile = cluster.key\nClusterId = 42\n[Peer]\nId = 2\nEndpoint = 10.99.0.2:7400\n' >"$tmp/cfg/a.conf"
+printf '[Cluster]\nId = 2\nListenPort = 7400\nKey = %s\nClusterId = 42\n[Peer]\nId = 1\nEndpoint = 10.99.0.1:7400\n' "$key" >"$tmp/b.conf"
+(cd / && in_ns "$dl" setconf "$tmp/cfg/a.conf") && ip netns exec $ns-b "$dl" setconf "$tmp/b.conf"
+ok $? "two namespaces over veth take their configurations (a's KeyFile relative to its file)"
 # led NS: NS knows a leader, it is 1 or 2, and has heard from its peer.
 led() {
 	ip netns exec "$1" "$dl" -j cluster | json "$(cat)" "
@@ -307,10 +322,12 @@ json "[$a, $b]" "
 assert d[0]['authenticated'] and d[1]['authenticated'], d
 assert len(d[0]['key_fingerprints']) == 1 and d[0]['key_fingerprints'] == d[1]['key_fingerprints'], d
 assert all(len(f) == 16 for f in d[0]['key_fingerprints']), d
-assert d[0]['peers'][0]['seal_drops'] == {}, d" &&
+assert d[0]['peers'][0]['seal_drops'] == {}, d
+assert d[0]['cluster_id'] == d[1]['cluster_id'] == 42, d" &&
 	! grep -qF "$key" <<<"$sa$ca$a$b" && grep -q '^# Key = (set, never shown; fingerprint [0-9a-f]\{16\})$' <<<"$sa" &&
+	grep -qx 'ClusterId = 42' <<<"$sa" && grep -qx 'cluster id: 42' <<<"$ca" &&
 	grep -q '^key: fingerprint [0-9a-f]\{16\}$' <<<"$ca"
-ok $? "keyed nodes: the key is never shown, its fingerprint is, the same on both; no seal drops (${sa//$'\n'/|}; ${ca//$'\n'/|})"
+ok $? "keyed nodes, cluster id 42: the key is never shown, its fingerprint is, the same on both; the cluster id shown; no seal drops (${sa//$'\n'/|}; ${ca//$'\n'/|})"
 
 # list and status on both nodes: a lock held on node 1 is listed on both
 # (each lists what it applied), without pid or command (not replicated).

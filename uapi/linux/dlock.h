@@ -301,7 +301,8 @@ enum dlock_lost_reason {
  *	%DLOCK_A_CLUSTER_ADDR, and one nested %DLOCK_A_CLUSTER_PEER (enum
  *	dlock_peer_attr: %DLOCK_P_ID, %DLOCK_P_ADDR, %DLOCK_P_PORT) per other
  *	node, optional %DLOCK_A_CLUSTER_KEY and %DLOCK_A_CLUSTER_KEY2 (sealed
- *	datagrams; docs/protocol.md section 12).  A change of keys alone is
+ *	datagrams; docs/protocol.md section 12) and, with a key, optional
+ *	%DLOCK_A_CLUSTER_CLUSTER_ID.  A change of keys alone is
  *	applied in place when the node already has a key.  The configuration replaces the one in force as a whole; the
  *	same configuration again changes nothing.  A refused one changes
  *	nothing either.  Reply: as %DLOCK_CMD_GET_CLUSTER.
@@ -312,7 +313,7 @@ enum dlock_lost_reason {
  *	when configured, %DLOCK_A_CLUSTER_LEADER (0: none known),
  *	%DLOCK_A_CLUSTER_TERM, %DLOCK_A_CLUSTER_COMMIT,
  *	%DLOCK_A_CLUSTER_KEY_FP and %DLOCK_A_CLUSTER_KEY2_FP when keyed (never
- *	a key), and one nested
+ *	a key), %DLOCK_A_CLUSTER_CLUSTER_ID, and one nested
  *	%DLOCK_A_CLUSTER_PEER per peer with its state (enum dlock_peer_attr).
  * @__DLOCK_CMD_MAX: one more than the highest command
  * @DLOCK_CMD_MAX: the highest command
@@ -476,6 +477,14 @@ enum dlock_cmd {
  *	the cluster is not authenticated
  * @DLOCK_A_CLUSTER_KEY2_FP: binary, reply only: the same of
  *	%DLOCK_A_CLUSTER_KEY2
+ * @DLOCK_A_CLUSTER_CLUSTER_ID: u32: the cluster's id (not a node's, which
+ *	is %DLOCK_A_CLUSTER_ID), the same on every node of one cluster; it is
+ *	in the header of every sealed datagram, bound into its associated data
+ *	and its key derivation, and a datagram of another cluster id is
+ *	dropped (%DLOCK_SEAL_DROP_CLUSTER).  Request (%DLOCK_CMD_SET_CLUSTER):
+ *	optional, needs %DLOCK_A_CLUSTER_KEY (a cluster without a key sends
+ *	plain wire messages, which carry no cluster id); absent or 0: none.
+ *	Reply: the id in force (0: none)
  * @__DLOCK_A_MAX: one more than the highest attribute
  * @DLOCK_A_MAX: the highest attribute
  *
@@ -539,6 +548,7 @@ enum dlock_attr {
 	DLOCK_A_CLUSTER_KEY2 = 53,
 	DLOCK_A_CLUSTER_KEY_FP = 54,
 	DLOCK_A_CLUSTER_KEY2_FP = 55,
+	DLOCK_A_CLUSTER_CLUSTER_ID = 56,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -59,8 +60,9 @@ static int set_cluster(const struct dlock_cluster *c,
 	err = open_or_explain(&d);
 	if (err)
 		return err;
-	err = dlock_set_cluster_keyed(d, c, n ? conf->key[0] : NULL,
-				      n > 1 ? conf->key[1] : NULL);
+	err = dlock_set_cluster_sealed(d, c, conf ? conf->cluster_id : 0,
+				       n ? conf->key[0] : NULL,
+				       n > 1 ? conf->key[1] : NULL);
 	if (err)
 		err = cluster_failed(d, err);
 	dlock_close(d);
@@ -91,8 +93,8 @@ static int get_cluster(struct dlock_cluster **c, struct dlock_cluster_auth **aut
 int cmd_setconf(int argc, char **argv)
 {
 	struct cluster_conf conf;
-	const char *path;
-	char msg[512];
+	const char *path, *slash;
+	char msg[512], dir[PATH_MAX];
 	FILE *f;
 	int err;
 
@@ -109,8 +111,14 @@ int cmd_setconf(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
 		return EXIT_FAILED;
 	}
-	err = cluster_conf_parse(f, f == stdin ? "(stdin)" : path, &conf, msg,
-				 sizeof(msg));
+	/* a relative KeyFile is relative to the file's directory */
+	slash = strrchr(path, '/');
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+			 (int)(slash - path), path);
+	err = cluster_conf_parse(f, f == stdin ? "(stdin)" : path,
+				 f == stdin ? NULL : slash ? dir : ".", &conf,
+				 msg, sizeof(msg));
 	if (f != stdin)
 		fclose(f);
 	if (err) {
@@ -190,8 +198,8 @@ static void print_json(const struct dlock_cluster *c,
 		printf("\"leader\":null,");
 	printf("\"term\":%" PRIu64 ",\"commit\":%" PRIu64 ",",
 	       c->term, c->commit);
-	printf("\"authenticated\":%s,\"key_fingerprints\":[",
-	       a->n_keys ? "true" : "false");
+	printf("\"authenticated\":%s,\"cluster_id\":%u,\"key_fingerprints\":[",
+	       a->n_keys ? "true" : "false", a->cluster_id);
 	for (k = 0; k < a->n_keys; k++) {
 		printf("%s\"", k ? "," : "");
 		print_fp(a->key_fp[k]);
@@ -257,6 +265,10 @@ static void print_text(const struct dlock_cluster *c,
 		print_fp(a->key_fp[k]);
 		printf("\n");
 	}
+	if (a->cluster_id)
+		printf("cluster id: %u\n", a->cluster_id);
+	else if (a->n_keys)
+		printf("cluster id: none (0)\n");
 	for (i = 0; i < c->n_peers; i++) {
 		const struct dlock_cluster_peer *p = &c->peers[i];
 

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@ enum section { SECT_NONE, SECT_CLUSTER, SECT_PEER };
 
 enum key {
 	KEY_ID, KEY_LISTEN_PORT, KEY_LISTEN_ADDRESS, KEY_ENDPOINT,
-	KEY_KEY, KEY_KEY_FILE, KEY_KEY2, KEY_KEY2_FILE, NKEYS
+	KEY_KEY, KEY_KEY_FILE, KEY_KEY2, KEY_KEY2_FILE, KEY_CLUSTER_ID, NKEYS
 };
 
 static const struct {
@@ -41,10 +43,12 @@ static const struct {
 	[KEY_KEY_FILE] = { "KeyFile", SECT_CLUSTER, false },
 	[KEY_KEY2] = { "Key2", SECT_CLUSTER, false },
 	[KEY_KEY2_FILE] = { "Key2File", SECT_CLUSTER, false },
+	[KEY_CLUSTER_ID] = { "ClusterId", SECT_CLUSTER, false },
 };
 
 struct parser {
 	const char *fname;
+	const char *dir;		/* of relative key files; NULL: cwd */
 	unsigned int line;
 	char *err;
 	size_t errlen;
@@ -357,11 +361,18 @@ void cluster_conf_wipe(struct cluster_conf *conf)
 static int read_key_file(struct parser *p, const char *name, const char *path,
 			 uint8_t *key)
 {
-	char buf[128], *s;
+	char buf[128], full[PATH_MAX], *s;
 	struct stat st;
 	ssize_t n;
 	int fd, err = 0;
 
+	/* relative to the configuration file, as wg-quick takes its files */
+	if (path[0] != '/' && p->dir) {
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", p->dir,
+				     path) >= sizeof(full))
+			return fail(p, "%s: %.200s: path too long", name, path);
+		path = full;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return fail(p, "%s: %.200s: %s", name, path, strerror(errno));
@@ -444,6 +455,12 @@ static int set_key(struct parser *p, const char *key, const char *v)
 				    v);
 		p->listen_addr_line = p->line;
 		return 0;
+	case KEY_CLUSTER_ID:
+		if (!parse_num(v, 0, UINT32_MAX, &port))
+			return fail(p, "ClusterId: '%.16s' is not a cluster id (0..%u)",
+				    v, UINT32_MAX);
+		p->conf->cluster_id = port;
+		return 0;
 	case KEY_KEY:
 	case KEY_KEY_FILE:
 	case KEY_KEY2:
@@ -505,11 +522,12 @@ static int parse_line(struct parser *p, char *s, size_t len)
 	return set_key(p, trim(s), trim(eq + 1));
 }
 
-int cluster_conf_parse(FILE *f, const char *fname, struct cluster_conf *conf,
-		       char *err, size_t errlen)
+int cluster_conf_parse(FILE *f, const char *fname, const char *dir,
+		       struct cluster_conf *conf, char *err, size_t errlen)
 {
 	struct parser p = {
-		.fname = fname, .err = err, .errlen = errlen, .conf = conf,
+		.fname = fname, .dir = dir, .err = err, .errlen = errlen,
+		.conf = conf,
 	};
 	char *buf = NULL;
 	size_t cap = 0;
@@ -544,6 +562,10 @@ int cluster_conf_parse(FILE *f, const char *fname, struct cluster_conf *conf,
 			conf->n_keys = 2;
 		}
 	}
+	if (!ret && conf->cluster_id && !conf->n_keys) {
+		p.line = p.cluster_seen[KEY_CLUSTER_ID];
+		ret = fail(&p, "ClusterId without Key: only sealed datagrams carry a cluster id");
+	}
 	if (ret)
 		cluster_conf_wipe(conf);
 	if (!ret && !conf->c.id)
@@ -569,6 +591,8 @@ void cluster_conf_print(FILE *f, const struct dlock_cluster *c,
 	if (c->listen.family != AF_UNSPEC)
 		fprintf(f, "ListenAddress = %s\n",
 			cluster_format_addr(&c->listen, buf));
+	if (auth && auth->cluster_id)
+		fprintf(f, "ClusterId = %u\n", auth->cluster_id);
 	if (auth && !auth->n_keys)
 		fprintf(f, "# No Key: the cluster is not authenticated.\n");
 	for (k = 0; auth && k < auth->n_keys; k++) {

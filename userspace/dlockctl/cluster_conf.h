@@ -23,6 +23,7 @@ struct cluster_conf {
 	/* Key/KeyFile, Key2/Key2File; wipe with cluster_conf_wipe() */
 	int n_keys;
 	uint8_t key[2][DLOCK_CLUSTER_KEY_LEN];
+	uint32_t cluster_id;		/* ClusterId, 0: none */
 };
 
 /* Wipes the keys of @conf (explicit_bzero). */
@@ -30,17 +31,20 @@ void cluster_conf_wipe(struct cluster_conf *conf);
 
 /*
  * Reads the whole of @f, named @fname in messages, into @conf (which it
- * sets up; c.peers points into it).  Return: 0; -1 with "FNAME:LINE: what
- * is wrong" in @err (@errlen bytes), the file refused as a whole; or -2
- * with "FNAME: why" when it could not be read.
+ * sets up; c.peers points into it).  A relative KeyFile/Key2File is taken
+ * relative to @dir, the file's directory (NULL: the working directory, as
+ * for standard input).  Return: 0; -1 with "FNAME:LINE: what is wrong" in
+ * @err (@errlen bytes), the file refused as a whole; or -2 with "FNAME:
+ * why" when it could not be read.
  */
-int cluster_conf_parse(FILE *f, const char *fname, struct cluster_conf *conf,
-		       char *err, size_t errlen);
+int cluster_conf_parse(FILE *f, const char *fname, const char *dir,
+		       struct cluster_conf *conf, char *err, size_t errlen);
 
 /*
  * Writes @c as a file that cluster_conf_parse() reads back the same, but
  * for the keys, which it never has: with @auth (NULL: not known) a comment
- * says whether the node has a key and gives its fingerprint.
+ * says whether the node has a key and gives its fingerprint, and its
+ * cluster id is written (ClusterId, when not 0).
  */
 void cluster_conf_print(FILE *f, const struct dlock_cluster *c,
 			const struct dlock_cluster_auth *auth);

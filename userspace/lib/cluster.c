@@ -77,7 +77,8 @@ static int dlock_check_cluster(struct dlock *d, const struct dlock_cluster *c)
 }
 
 static int dlock_put_cluster(struct nl_msg *msg, const struct dlock_cluster *c,
-			     const uint8_t *key, const uint8_t *key2)
+			     uint32_t cluster_id, const uint8_t *key,
+			     const uint8_t *key2)
 {
 	struct nlattr *nest;
 	size_t i;
@@ -104,6 +105,9 @@ static int dlock_put_cluster(struct nl_msg *msg, const struct dlock_cluster *c,
 	if (key && nla_put(msg, DLOCK_A_CLUSTER_KEY, DLOCK_CLUSTER_KEY_LEN, key))
 		return -ENOMEM;
 	if (key2 && nla_put(msg, DLOCK_A_CLUSTER_KEY2, DLOCK_CLUSTER_KEY_LEN, key2))
+		return -ENOMEM;
+	/* absent when 0: a module without cluster ids still takes the rest */
+	if (cluster_id && nla_put_u32(msg, DLOCK_A_CLUSTER_CLUSTER_ID, cluster_id))
 		return -ENOMEM;
 	return 0;
 }
@@ -214,8 +218,8 @@ static int dlock_parse_cluster(struct nlattr **tb, struct nlmsghdr *nlh,
 
 static int dlock_cluster_cmd(struct dlock *d, uint8_t cmd,
 			     const struct dlock_cluster *set,
-			     const uint8_t *key, const uint8_t *key2,
-			     struct dlock_cluster **out)
+			     uint32_t cluster_id, const uint8_t *key,
+			     const uint8_t *key2, struct dlock_cluster **out)
 {
 	struct nl_msg *msg;
 	int err;
@@ -225,7 +229,7 @@ static int dlock_cluster_cmd(struct dlock *d, uint8_t cmd,
 	if (!msg)
 		return -ENOMEM;
 	if (set && set->id) {
-		err = dlock_put_cluster(msg, set, key, key2);
+		err = dlock_put_cluster(msg, set, cluster_id, key, key2);
 		if (err) {
 			nlmsg_free(msg);
 			return err;
@@ -242,8 +246,9 @@ static int dlock_cluster_cmd(struct dlock *d, uint8_t cmd,
 	return 0;
 }
 
-int dlock_set_cluster_keyed(struct dlock *d, const struct dlock_cluster *cluster,
-			    const uint8_t *key, const uint8_t *key2)
+int dlock_set_cluster_sealed(struct dlock *d, const struct dlock_cluster *cluster,
+			     uint32_t cluster_id, const uint8_t *key,
+			     const uint8_t *key2)
 {
 	struct dlock_cluster *now;
 	int err = 0;
@@ -257,13 +262,21 @@ int dlock_set_cluster_keyed(struct dlock *d, const struct dlock_cluster *cluster
 		err = dlock_refuse(d, "a second key needs a first one (the key this node sends with)");
 	if (!err && key && !(cluster && cluster->id))
 		err = dlock_refuse(d, "a key without a node id (leaving takes nothing else)");
+	if (!err && cluster_id && !key)
+		err = dlock_refuse(d, "a cluster id needs a cluster key: only sealed datagrams carry it");
 	if (!err)
-		err = dlock_cluster_cmd(d, DLOCK_CMD_SET_CLUSTER, cluster, key,
-					key2, &now);
+		err = dlock_cluster_cmd(d, DLOCK_CMD_SET_CLUSTER, cluster,
+					cluster_id, key, key2, &now);
 	dlock_unlock(d);
 	if (!err)
 		dlock_cluster_free(now);
 	return err;
+}
+
+int dlock_set_cluster_keyed(struct dlock *d, const struct dlock_cluster *cluster,
+			    const uint8_t *key, const uint8_t *key2)
+{
+	return dlock_set_cluster_sealed(d, cluster, 0, key, key2);
 }
 
 int dlock_set_cluster(struct dlock *d, const struct dlock_cluster *cluster)
@@ -276,7 +289,8 @@ int dlock_get_cluster(struct dlock *d, struct dlock_cluster **out)
 	int err;
 
 	dlock_lock(d);
-	err = dlock_cluster_cmd(d, DLOCK_CMD_GET_CLUSTER, NULL, NULL, NULL, out);
+	err = dlock_cluster_cmd(d, DLOCK_CMD_GET_CLUSTER, NULL, 0, NULL, NULL,
+				out);
 	dlock_unlock(d);
 	return err;
 }
@@ -328,6 +342,8 @@ static int dlock_parse_auth(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	if (!c)
 		return -ENOMEM;
 	*out = c;
+	if (dlock_has(tb[DLOCK_A_CLUSTER_CLUSTER_ID], 4))
+		c->cluster_id = nla_get_u32(tb[DLOCK_A_CLUSTER_CLUSTER_ID]);
 	for (k = 0; k < 2; k++) {
 		a = tb[k ? DLOCK_A_CLUSTER_KEY2_FP : DLOCK_A_CLUSTER_KEY_FP];
 		if (!dlock_has(a, DLOCK_CLUSTER_KEY_FP_LEN))

@@ -621,6 +621,20 @@ void dlock_cluster_free(struct dlock_cluster *cluster);
 int dlock_set_cluster_keyed(struct dlock *d, const struct dlock_cluster *cluster,
 			    const uint8_t *key, const uint8_t *key2);
 
+/*
+ * dlock_set_cluster_sealed() - dlock_set_cluster_keyed() that also sets the
+ * cluster id @cluster_id (0: none), the same on every node of one cluster:
+ * it is in every sealed datagram's header and bound into its
+ * authentication, so two clusters that share a key but not the id do not
+ * accept each other's datagrams (dropped as "wrong cluster").  A cluster id
+ * needs @key (datagrams without a key carry none).  Changing it restarts
+ * the node.
+ * Return: as dlock_set_cluster_keyed(); -EINVAL also for an id without a key.
+ */
+int dlock_set_cluster_sealed(struct dlock *d, const struct dlock_cluster *cluster,
+			     uint32_t cluster_id, const uint8_t *key,
+			     const uint8_t *key2);
+
 /* Datagrams from one peer's address dropped by the seal checks. */
 struct dlock_cluster_peer_auth {
 	uint32_t id;			/* the peer's node id */
@@ -633,6 +647,8 @@ struct dlock_cluster_auth {
 	uint8_t key_fp[2][DLOCK_CLUSTER_KEY_FP_LEN];	/* fingerprints */
 	size_t n_peers;			/* 0 when n_keys is 0 */
 	struct dlock_cluster_peer_auth *peers;
+	/* the cluster id (0: none); the library allocates this structure */
+	uint32_t cluster_id;
 };
 
 /*
