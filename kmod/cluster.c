@@ -187,6 +187,11 @@ static void dlock_cl_h_lost(void *ctx, u16 node, u32 client, u64 tag,
 	dlock_cl_hooks.lost(ctx, node, client, tag, name, len, token, reason);
 }
 
+static void dlock_cl_h_unanswered(void *ctx)
+{
+	dlock_cl_hooks.unanswered(ctx);
+}
+
 static void dlock_cl_h_event(void *ctx, const struct dl_event *ev)
 {
 #ifndef DLOCK_PLANT_CL_NO_COUNTERS	/* cluster_test: outcomes not counted */
@@ -209,6 +214,7 @@ static void dlock_cl_h_acquired(void *ctx, int status)
 static const struct table_sm_hooks dlock_cl_all_hooks = {
 	.wait_done = dlock_cl_h_wait_done,
 	.lost = dlock_cl_h_lost,
+	.unanswered = dlock_cl_h_unanswered,
 	.event = dlock_cl_h_event,
 	.acquired = dlock_cl_h_acquired,
 };
