@@ -202,16 +202,13 @@ u8 dlock_cluster_role(struct dlock_net *dn)
 
 /*
  * The table's hooks: cluster_req.c's answers to this node's clients, and
- * the namespace's outcome counters (observe.c), which every node keeps for
- * every outcome it applies.
+ * what an operator sees of every outcome this node applies, whichever
+ * node's client it was: the namespace's counters and tracepoints
+ * (observe.c) and watch events.
  */
 static void dlock_cl_h_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
 				 int status, u64 token, u64 index)
 {
-	struct dlock_cluster *c = ctx;
-
-	if (status == -ETIMEDOUT)
-		dlock_obs_cl_count(c->dn, DLOCK_STAT_WAIT_TIMEOUTS);
 	dlock_cl_hooks.wait_done(ctx, node, client, cookie, status, token,
 				 index);
 }
@@ -222,30 +219,74 @@ static void dlock_cl_h_lost(void *ctx, u16 node, u32 client, u64 tag,
 	dlock_cl_hooks.lost(ctx, node, client, tag, name, len, token, reason);
 }
 
+static void dlock_cl_h_unanswered(void *ctx)
+{
+	dlock_cl_hooks.unanswered(ctx);
+}
+
+/*
+ * Watch events are built here, under c->lock (allocating, as the single
+ * node builds its own under a shard's mutex), and multicast by ev_work
+ * without it: broadcasting clones and may sleep, and the instance's mutex
+ * is every peer's and client's.  Nobody listening: two bit tests.
+ */
 static void dlock_cl_h_event(void *ctx, const struct dl_event *ev)
 {
-#ifndef DLOCK_PLANT_CL_NO_COUNTERS	/* cluster_test: outcomes not counted */
 	struct dlock_cluster *c = ctx;
 
+#ifndef DLOCK_PLANT_CL_NO_COUNTERS	/* cluster_test: outcomes not counted */
 	dlock_obs_cl_event(c->dn, ev);
+#endif
+#ifndef DLOCK_PLANT_CL_NO_WATCH		/* cluster tests: no watch events */
+	if (!c->dying && dlock_nl_cl_event(c->dn->net, ev, &c->events))
+		queue_work(system_wq, &c->ev_work);
 #endif
 }
 
-static void dlock_cl_h_acquired(void *ctx, int status)
+static void dlock_cl_h_acquired(void *ctx, const struct dl_acquire_req *rq,
+				int status, const char *why)
 {
 	struct dlock_cluster *c = ctx;
 
-	if (status == REPL_QUEUED)
-		dlock_obs_cl_count(c->dn, DLOCK_STAT_WAITS);
-	else if (status == -EDEADLK)
-		dlock_obs_cl_count(c->dn, DLOCK_STAT_DEADLOCKS);
+	dlock_obs_cl_acquired(c->dn, rq, status, why);
+}
+
+static void dlock_cl_h_waited(void *ctx, const struct dl_wait_done *wd)
+{
+	struct dlock_cluster *c = ctx;
+
+	dlock_obs_cl_wait_done(c->dn, wd);
+}
+
+/*
+ * A snapshot replaced the table: the events of the entries it covers were
+ * never built here.  Watchers are told as of an overflow (ENOBUFS), after
+ * the events queued before it.
+ */
+static void dlock_cl_h_replaced(void *ctx)
+{
+	struct dlock_cluster *c = ctx;
+
+	if (!c->dying && dlock_nl_cl_lost(c->dn->net, &c->events))
+		queue_work(system_wq, &c->ev_work);
+}
+
+static void dlock_cl_ev_work(struct work_struct *w)
+{
+	struct dlock_cluster *c = container_of(w, struct dlock_cluster,
+					       ev_work);
+
+	dlock_nl_send_events(c->dn->net, &c->events);
 }
 
 static const struct table_sm_hooks dlock_cl_all_hooks = {
 	.wait_done = dlock_cl_h_wait_done,
 	.lost = dlock_cl_h_lost,
+	.unanswered = dlock_cl_h_unanswered,
 	.event = dlock_cl_h_event,
 	.acquired = dlock_cl_h_acquired,
+	.waited = dlock_cl_h_waited,
+	.replaced = dlock_cl_h_replaced,
 };
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -440,6 +481,8 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	skb_queue_head_init(&c->rxq);
 	INIT_WORK(&c->rx_work, dlock_cl_rx_work);
 	INIT_DELAYED_WORK(&c->tick, dlock_cl_tick);
+	skb_queue_head_init(&c->events);
+	INIT_WORK(&c->ev_work, dlock_cl_ev_work);
 	INIT_LIST_HEAD(&c->pending);
 	INIT_LIST_HEAD(&c->ending);
 	xa_init(&c->clients);
@@ -515,6 +558,9 @@ void dlock_cluster_stop(struct dlock_cluster *c)
 	cancel_work_sync(&c->rx_work);
 	skb_queue_purge(&c->rxq);
 	cancel_delayed_work_sync(&c->tick);
+	/* Nothing applies any more: no event is queued after this. */
+	cancel_work_sync(&c->ev_work);
+	skb_queue_purge(&c->events);
 	dlock_cl_clients_stop(c);
 	dlock_cl_free_all(c);
 }

@@ -139,6 +139,9 @@ struct dlock_cluster {
 	struct work_struct rx_work;
 	struct delayed_work tick;
 	atomic64_t stray;	/* datagrams from no peer's address */
+	/* watch events of applied entries, built under lock, sent by ev_work */
+	struct sk_buff_head events;
+	struct work_struct ev_work;
 	struct list_head pending;
 	struct list_head ending;
 	struct xarray clients;	/* portid -> dlock_cl_client */

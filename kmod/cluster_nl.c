@@ -216,13 +216,27 @@ static int dlock_cl_fill_seal_drops(struct sk_buff *msg,
 	return 0;
 }
 
+/*
+ * DLOCK_P_LAG on the leader only: a follower does not know how far its
+ * peers are (absent, "not known", rather than a 0 that says caught up).
+ */
 static int dlock_cl_fill_peer(struct sk_buff *msg, struct dlock_cluster *c,
 			      u16 i, u64 now)
 {
+	u64 lag = 0;
 	struct dlock_cl_peer *p = &c->peer[i];
 	u64 last = atomic64_read(&p->last_rx);
+	bool has_lag = repl_peer_lag(c->r, i, &lag);
 	struct nlattr *nest;
 
+#ifdef DLOCK_PLANT_CL_LAG_LAST	/* cluster_test: the match index not subtracted */
+	if (has_lag) {
+		struct repl_status st;
+
+		repl_status(c->r, &st);
+		lag = st.last_index;
+	}
+#endif
 	nest = nla_nest_start(msg, DLOCK_A_CLUSTER_PEER);
 	if (!nest ||
 	    nla_put_u32(msg, DLOCK_P_ID, c->conf.node[i].id) ||
@@ -232,6 +246,7 @@ static int dlock_cl_fill_peer(struct sk_buff *msg, struct dlock_cluster *c,
 	    (last && nla_put_u64_64bit(msg, DLOCK_P_LAST_CONTACT_MS,
 				       div_u64(now - last, NSEC_PER_MSEC),
 				       DLOCK_P_PAD)) ||
+	    (has_lag && nla_put_u64_64bit(msg, DLOCK_P_LAG, lag, DLOCK_P_PAD)) ||
 	    nla_put_u64_64bit(msg, DLOCK_P_TX, atomic64_read(&p->tx),
 			      DLOCK_P_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_P_RX, atomic64_read(&p->rx),

@@ -188,6 +188,12 @@ void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls);
 void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev);
 void dlock_nl_flush(struct dlock_ctx *ctx);
+/* Cluster mode: watch events queued per instance, sent by its work item. */
+#define DLOCK_CL_EVENTS_MAX	4096
+bool dlock_nl_cl_event(struct net *net, const struct dl_event *ev,
+		       struct sk_buff_head *q);
+bool dlock_nl_cl_lost(struct net *net, struct sk_buff_head *q);
+void dlock_nl_send_events(struct net *net, struct sk_buff_head *q);
 int dlock_notifier_init(void);
 void dlock_notifier_exit(void);
 

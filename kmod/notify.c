@@ -22,6 +22,7 @@
 struct dlock_note_cb {
 	struct sock *sk;	/* unicast: the session's socket, held */
 	bool multicast;
+	bool lost;		/* cluster: a loss marker, no message */
 	u8 group;		/* enum dlock_mcgrp */
 };
 
@@ -54,9 +55,9 @@ static struct sk_buff *dlock_note_new(u8 cmd, size_t payload, void **hdr)
 	return skb;
 }
 
+/* A unicast note to @sk (held: the reference goes with the skb). */
 static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
-			     void *hdr, int err, struct sock *sk,
-			     bool multicast, u8 group)
+			     void *hdr, int err, struct sock *sk)
 {
 	if (err) {
 		nlmsg_free(skb);
@@ -67,9 +68,8 @@ static void dlock_note_queue(struct dlock_ctx *ctx, struct sk_buff *skb,
 		return;
 	}
 	genlmsg_end(skb, hdr);
+	memset(note_cb(skb), 0, sizeof(struct dlock_note_cb));
 	note_cb(skb)->sk = sk;
-	note_cb(skb)->multicast = multicast;
-	note_cb(skb)->group = group;
 	__skb_queue_tail(&ctx->notes, skb);
 }
 
@@ -109,7 +109,7 @@ void dlock_nl_queue_wait_done(struct dlock_ctx *ctx,
 	      nla_put_u32(skb, DLOCK_A_ERROR, -wd->err) ||
 	      (!wd->err && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, wd->token,
 					     DLOCK_A_PAD));
-	dlock_note_queue(ctx, skb, hdr, err, sk, false, 0);
+	dlock_note_queue(ctx, skb, hdr, err, sk);
 }
 
 /* Not preallocated: if it cannot be built, the socket learns of a loss. */
@@ -140,16 +140,16 @@ void dlock_nl_queue_lost(struct dlock_ctx *ctx, const struct dl_lost *ls)
 				DLOCK_A_PAD) ||
 	      nla_put_u64_64bit(skb, DLOCK_A_TOKEN, ls->token, DLOCK_A_PAD) ||
 	      nla_put_u8(skb, DLOCK_A_REASON, ls->reason);
-	dlock_note_queue(ctx, skb, hdr, err, sk, false, 0);
+	dlock_note_queue(ctx, skb, hdr, err, sk);
 }
 
 /*
  * One event for one group: the public group gets the owner's uid and
  * DLOCK_A_HIDDEN in place of its owner string, tag and session, so that
- * listening tells nobody how to act as another user's owner.
+ * listening tells nobody how to act as another user's owner.  Built and
+ * ended, its destination in its cb; NULL if it could not be built.
  */
-static void dlock_queue_event_to(struct dlock_ctx *ctx,
-				 const struct dl_event *ev, u8 group)
+static struct sk_buff *dlock_event_skb(const struct dl_event *ev, u8 group)
 {
 	const struct dl_owner_view *o = &ev->owner;
 	bool full = group == DLOCK_MCGRP_ID_ADMIN;
@@ -163,7 +163,7 @@ static void dlock_queue_event_to(struct dlock_ctx *ctx,
 			     4 * nla_total_size_64bit(8) +
 			     4 * nla_total_size(4), &hdr);
 	if (!skb)
-		return;
+		return NULL;
 	err = nla_put_u8(skb, DLOCK_A_EVENT, ev->type) ||
 	      nla_put(skb, DLOCK_A_NAME, ev->name_len, ev->name) ||
 	      nla_put_u8(skb, DLOCK_A_MODE, ev->mode) ||
@@ -181,7 +181,15 @@ static void dlock_queue_event_to(struct dlock_ctx *ctx,
 	else if (!err && full)
 		err = nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, o->tag,
 					DLOCK_A_PAD);
-	dlock_note_queue(ctx, skb, hdr, err, NULL, true, group);
+	if (err) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	genlmsg_end(skb, hdr);
+	memset(note_cb(skb), 0, sizeof(struct dlock_note_cb));
+	note_cb(skb)->multicast = true;
+	note_cb(skb)->group = group;
+	return skb;
 }
 
 /*
@@ -191,13 +199,111 @@ static void dlock_queue_event_to(struct dlock_ctx *ctx,
  */
 void dlock_nl_queue_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 {
+	struct sk_buff *skb;
 	u8 group;
 
 	if (ctx->dn->dying)
 		return;
+	for (group = 0; group < DLOCK_MCGRP_NR; group++) {
+		if (!genl_has_listeners(&dlock_genl_family, ctx->dn->net, group))
+			continue;
+		skb = dlock_event_skb(ev, group);
+		if (skb)
+			__skb_queue_tail(&ctx->notes, skb);
+	}
+}
+
+static void dlock_nl_cl_set_lost(struct net *net)
+{
+	u8 group;
+
 	for (group = 0; group < DLOCK_MCGRP_NR; group++)
-		if (genl_has_listeners(&dlock_genl_family, ctx->dn->net, group))
-			dlock_queue_event_to(ctx, ev, group);
+		genl_set_err(&dlock_genl_family, net, 0, group, -ENOBUFS);
+}
+
+/*
+ * Cluster mode: events were not built (a snapshot replaced the table, or
+ * one did not fit): a marker after those queued flags every listener with
+ * ENOBUFS when it is reached.  Nothing if nobody listens, or if the last
+ * thing queued is a marker already.
+ */
+bool dlock_nl_cl_lost(struct net *net, struct sk_buff_head *q)
+{
+	struct sk_buff *skb, *last;
+	unsigned long flags;
+	u8 group;
+	bool any = false;
+
+	for (group = 0; group < DLOCK_MCGRP_NR; group++)
+		any |= genl_has_listeners(&dlock_genl_family, net, group) > 0;
+	if (!any)
+		return false;
+	spin_lock_irqsave(&q->lock, flags);
+	last = skb_peek_tail(q);
+	any = last && note_cb(last)->lost;
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (any)
+		return false;
+	/* No memory even for this: flag them now, out of order. */
+	skb = alloc_skb(0, GFP_KERNEL);
+	if (!skb) {
+		dlock_nl_cl_set_lost(net);
+		return false;
+	}
+	memset(note_cb(skb), 0, sizeof(struct dlock_note_cb));
+	note_cb(skb)->lost = true;
+	skb_queue_tail(q, skb);
+	return true;
+}
+
+/*
+ * Cluster mode: the events of an entry this node applies are built under
+ * the instance's mutex onto @q, a queue of at most DLOCK_CL_EVENTS_MAX
+ * (the caller's lock serializes the producers; its spinlock guards it
+ * against dlock_nl_send_events()), and sent by a work item without the
+ * mutex.  With nobody listening this is two bit tests.  An event that does
+ * not fit, or cannot be built, is replaced by a loss marker: every
+ * listener is then flagged ENOBUFS, as on an overflow of its own queue.
+ * Returns whether anything was queued.
+ */
+bool dlock_nl_cl_event(struct net *net, const struct dl_event *ev,
+		       struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+	bool queued = false;
+	u8 group;
+
+	for (group = 0; group < DLOCK_MCGRP_NR; group++) {
+		if (!genl_has_listeners(&dlock_genl_family, net, group))
+			continue;
+		skb = skb_queue_len(q) < DLOCK_CL_EVENTS_MAX ?
+		      dlock_event_skb(ev, group) : NULL;
+		if (skb) {
+			skb_queue_tail(q, skb);
+			queued = true;
+		} else {
+			queued |= dlock_nl_cl_lost(net, q);
+		}
+	}
+	return queued;
+}
+
+/* Cluster mode: sends what dlock_nl_cl_event() queued, in order. */
+void dlock_nl_send_events(struct net *net, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(q))) {
+		struct dlock_note_cb cb = *note_cb(skb);
+
+		if (cb.lost) {
+			kfree_skb(skb);
+			dlock_nl_cl_set_lost(net);
+			continue;
+		}
+		genlmsg_multicast_netns(&dlock_genl_family, net, skb, 0,
+					cb.group, GFP_KERNEL);
+	}
 }
 
 /* Sends what the command queued; called with no table lock held. */

@@ -16,6 +16,7 @@
 #include <linux/dlock.h>
 
 #include "dlock.h"
+#include "repl.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -102,36 +103,11 @@ static u32 dlock_owner_pid(const struct dlock_ctx *ctx,
 	       a->tag == o->tag ? a->pid : 0;
 }
 
-/*
- * Cluster mode: an outcome this node applied from the log (every node
- * counts every outcome of the cluster).  No tracepoint: the table's
- * events there carry no process, and no waits' requests.
- */
-void dlock_obs_cl_count(struct dlock_net *dn, enum dlock_stat s)
+/* A lease event: its counter and its tracepoint. */
+static void dlock_obs_lease(struct dlock_net *dn, const struct dl_event *ev,
+			    u32 pid)
 {
-	dlock_count(dn, s);
-}
-
-void dlock_obs_cl_event(struct dlock_net *dn, const struct dl_event *ev)
-{
-	static const s8 stat_of[] = {
-		[DL_EV_GRANTED] = DLOCK_STAT_GRANTS,
-		[DL_EV_RELEASED] = DLOCK_STAT_RELEASES,
-		[DL_EV_EXPIRED] = DLOCK_STAT_EXPIRED,
-		[DL_EV_OWNER_DIED] = DLOCK_STAT_OWNER_DIED,
-		[DL_EV_BROKEN] = DLOCK_STAT_BREAKS,
-		[DL_EV_VALUE] = -1,	/* not an outcome */
-	};
-
-	if (ev->type < ARRAY_SIZE(stat_of) && ev->type && stat_of[ev->type] >= 0)
-		dlock_count(dn, stat_of[ev->type]);
-}
-
-void dlock_obs_event(struct dlock_ctx *ctx, const struct dl_event *ev)
-{
-	struct dlock_net *dn = ctx->dn;
 	u32 ns = dlock_netns_ino(dn);
-	u32 pid = dlock_owner_pid(ctx, &ev->owner);
 
 	switch (ev->type) {
 	case DL_EV_GRANTED:
@@ -158,6 +134,55 @@ void dlock_obs_event(struct dlock_ctx *ctx, const struct dl_event *ev)
 		/* Not an outcome: the lease neither began nor ended. */
 		break;
 	}
+}
+
+void dlock_obs_event(struct dlock_ctx *ctx, const struct dl_event *ev)
+{
+	dlock_obs_lease(ctx->dn, ev, dlock_owner_pid(ctx, &ev->owner));
+}
+
+/*
+ * Cluster mode: an outcome this node applied from the log.  Every node
+ * counts and traces every outcome of the cluster, whichever node's client
+ * it was; pid is 0 (processes are not replicated, and the applying work
+ * item is not the requester), and a session is the cluster's (node << 32 |
+ * client).
+ */
+void dlock_obs_cl_event(struct dlock_net *dn, const struct dl_event *ev)
+{
+#ifdef DLOCK_PLANT_CL_NO_TRACE	/* cluster tests: grants counted, not traced */
+	if (ev->type == DL_EV_GRANTED) {
+		dlock_count(dn, DLOCK_STAT_GRANTS);
+		return;
+	}
+#endif
+	dlock_obs_lease(dn, ev, 0);
+}
+
+void dlock_obs_cl_acquired(struct dlock_net *dn,
+			   const struct dl_acquire_req *rq, int status,
+			   const char *why)
+{
+	u32 ns = dlock_netns_ino(dn);
+
+	if (status == REPL_QUEUED) {
+		dlock_count(dn, DLOCK_STAT_WAITS);
+		trace_dlock_wait(ns, rq, dl_session_id(rq->sess), 0, "queued");
+	} else if (status == -EDEADLK) {
+		dlock_count(dn, DLOCK_STAT_DEADLOCKS);
+		trace_dlock_deadlock(ns, rq, dl_session_id(rq->sess), 0,
+				     why ? why : "deadlock");
+	}
+}
+
+void dlock_obs_cl_wait_done(struct dlock_net *dn,
+			    const struct dl_wait_done *wd)
+{
+	if (wd->err != -ETIMEDOUT)
+		return;
+	dlock_count(dn, DLOCK_STAT_WAIT_TIMEOUTS);
+	trace_dlock_wait_timeout(dlock_netns_ino(dn), wd,
+				 dl_session_id(wd->sess));
 }
 
 /* A granted wait was counted as a grant by its event already. */

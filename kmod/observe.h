@@ -60,7 +60,12 @@ void dlock_obs_wait_done(struct dlock_ctx *ctx, const struct dl_wait_done *wd);
 void dlock_obs_queued(struct dlock_net *dn, const struct dl_acquire_req *rq);
 void dlock_obs_deadlock(struct dlock_net *dn, const struct dl_acquire_req *rq,
 			const char *why);
-void dlock_obs_cl_count(struct dlock_net *dn, enum dlock_stat s);
+/* Cluster mode: what this node applied (observe.c says how it differs). */
 void dlock_obs_cl_event(struct dlock_net *dn, const struct dl_event *ev);
+void dlock_obs_cl_acquired(struct dlock_net *dn,
+			   const struct dl_acquire_req *rq, int status,
+			   const char *why);
+void dlock_obs_cl_wait_done(struct dlock_net *dn,
+			    const struct dl_wait_done *wd);
 
 #endif /* DLOCK_OBSERVE_H */

@@ -559,6 +559,15 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->snap_installed = r->nr_installed;
 }
 
+bool repl_peer_lag(const struct repl *r, u16 node, u64 *lag)
+{
+	if (r->role != REPL_LEADER || node >= r->cfg.nr_nodes ||
+	    node == r->cfg.self)
+		return false;
+	*lag = r->last - min(r->peer[node].match, r->last);
+	return true;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,

@@ -274,6 +274,12 @@ void repl_tick(struct repl *r, u64 now);
 int repl_request(struct repl *r, const struct repl_cmd *cmd, u64 now);
 u64 repl_next_timer(const struct repl *r);
 void repl_status(const struct repl *r, struct repl_status *st);
+/*
+ * On the leader: the entries of its log @node has yet to acknowledge (its
+ * last index minus the peer's match index); false on any other role, and
+ * for this node itself.
+ */
+bool repl_peer_lag(const struct repl *r, u16 node, u64 *lag);
 u64 repl_hold(u32 drift_ppm, u64 d);
 u64 repl_token(u64 epoch, u64 index);
 

@@ -83,6 +83,8 @@ static void tops_wait_done(struct dl_cmd *cx, const struct dl_wait_done *wd)
 	c->st->digest = tsm_mix(tsm_mix(tsm_mix(c->st->digest, key),
 					wd->cookie ^ (u64)(u32)wd->err << 32),
 				wd->token);
+	if (h && h->waited)
+		h->waited(c->sm->cfg.hctx, wd);
 	if (h && h->wait_done)
 		h->wait_done(c->sm->cfg.hctx, (u16)(key >> 32), (u32)key,
 			     wd->cookie, wd->err, wd->token, cx->index);
@@ -99,7 +101,7 @@ static void tops_lost(struct dl_cmd *cx, const struct dl_lost *ls)
 			ls->name, ls->name_len, ls->token, ls->reason);
 }
 
-/* Counted by the host (hooks->event); watches see no cluster events yet. */
+/* Counted, traced and sent to watchers by the host (hooks->event). */
 static void tops_event(struct dl_cmd *cx, const struct dl_event *ev)
 {
 	struct tsm_ctx *c = cx->priv;
@@ -236,10 +238,13 @@ static void owner_ref(const struct tsm_body *b, struct dl_session *s,
 	o->privileged = b->privileged;
 }
 
-static int do_acquire(struct dl_table *t, struct dl_cmd *cx,
-		      const struct repl_cmd *c, const struct tsm_body *b,
-		      struct dl_session *s, struct repl_result *res)
+static int do_acquire(struct table_sm *sm, struct dl_table *t,
+		      struct dl_cmd *cx, const struct repl_cmd *c,
+		      const struct tsm_body *b, struct dl_session *s,
+		      struct repl_result *res)
 {
+	const struct table_sm_hooks *h = sm->cfg.hooks;
+	void *hctx = sm->cfg.hctx;
 	struct dl_acquire_req rq = {
 		.name = b->name, .name_len = b->name_len, .mode = b->mode,
 		.permits = b->permits, .flags = b->flags,
@@ -259,7 +264,11 @@ static int do_acquire(struct dl_table *t, struct dl_cmd *cx,
 		return -EINVAL;
 	err = dl_acquire(t, cx, &rq, &ar);
 	if (err == DL_QUEUED)
-		return REPL_QUEUED;
+		err = REPL_QUEUED;
+	if (h && h->acquired)
+		h->acquired(hctx, &rq, err, cx->why);
+	if (err == REPL_QUEUED)
+		return err;
 	res->token = ar.token;
 	res->count = ar.count;
 	return err;
@@ -390,7 +399,7 @@ static int apply_op(struct table_sm *sm, struct dl_cmd *cx,
 	owner_ref(b, s, &o);
 	switch (c->op) {
 	case REPL_OP_ACQUIRE:
-		err = do_acquire(st->t, cx, c, b, s, res);
+		err = do_acquire(sm, st->t, cx, c, b, s, res);
 		break;
 	case REPL_OP_RELEASE:
 		err = dl_release(st->t, cx, b->name, b->name_len, &o,
@@ -428,8 +437,6 @@ static void tsm_apply(void *p, const struct repl_cmd *c, u64 index,
 	if (!err)
 		err = apply_op(sm, &cx, c, index, &b, res);
 	res->status = err;
-	if (c->op == REPL_OP_ACQUIRE && h && h->acquired)
-		h->acquired(sm->cfg.hctx, err);
 	st->index = index;
 	st->digest = tsm_mix(tsm_mix(tsm_mix(st->digest, index),
 				     (u64)c->op << 56 ^ (u64)c->node << 40 ^

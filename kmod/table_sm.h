@@ -93,12 +93,19 @@ struct table_sm_hooks {
 	 */
 	void (*unanswered)(void *ctx);
 	/*
-	 * Counters (optional, on every node alike): each lease event of an
-	 * applied entry, and the outcome of each applied ACQUIRE (0,
-	 * REPL_QUEUED or -errno).  Not called while a snapshot is loaded.
+	 * Observers (optional, on every node alike: counters, tracepoints,
+	 * watch events): each lease event of an applied entry; each ACQUIRE
+	 * the table decided (@status 0, REPL_QUEUED or -errno; @why the
+	 * table's reason for a refusal, or NULL); each wait the table ended
+	 * (granted or timed out).  Not called while a snapshot is loaded:
+	 * replaced says that one was, so what the entries it covers did was
+	 * never observed here.
 	 */
 	void (*event)(void *ctx, const struct dl_event *ev);
-	void (*acquired)(void *ctx, int status);
+	void (*acquired)(void *ctx, const struct dl_acquire_req *rq,
+			 int status, const char *why);
+	void (*waited)(void *ctx, const struct dl_wait_done *wd);
+	void (*replaced)(void *ctx);
 };
 
 struct table_sm_cfg {

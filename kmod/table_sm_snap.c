@@ -476,6 +476,8 @@ int tsm_load(void *p, const u8 *buf, u64 len, u64 now)
 	sm->st = st;
 	if (hk && hk->applied)
 		hk->applied(sm->cfg.hctx, st.index, st.digest);
+	if (hk && hk->replaced)
+		hk->replaced(sm->cfg.hctx);
 #if TABLE_SM_MUTATION != 11	/* the sim's check: answers skipped by a snapshot lost */
 	if (hk && hk->unanswered)
 		hk->unanswered(sm->cfg.hctx);

@@ -78,6 +78,8 @@ static inline void nap(int ms)
 struct peer_state {
 	uint32_t id;
 	uint64_t tx, rx, dropped;
+	bool has_lag;			/* DLOCK_P_LAG present (the leader) */
+	uint64_t lag;
 	bool has_seal;			/* DLOCK_P_SEAL_DROPS present */
 	uint64_t seal[__DLOCK_SEAL_DROP_MAX];	/* by enum dlock_seal_drop */
 };
@@ -114,6 +116,23 @@ static inline uint64_t nest_u64(struct nlattr *nest, int type)
 		p += NLA_ALIGN(a->nla_len);
 	}
 	return 0;
+}
+
+/* Attribute @type inside @nest, or NULL. */
+static inline struct nlattr *nest_find(struct nlattr *nest, int type)
+{
+	char *p = (char *)nest + NLA_HDRLEN, *end = (char *)nest + nest->nla_len;
+
+	while (p + NLA_HDRLEN <= end) {
+		struct nlattr *a = (struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		p += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
 }
 
 /* DLOCK_P_SEAL_DROPS inside the peer nest @nest, if there. */
@@ -169,6 +188,8 @@ static inline void parse_state(struct nlraw_reply *r, struct cl_state *st)
 			ps->tx = nest_u64(a, DLOCK_P_TX);
 			ps->rx = nest_u64(a, DLOCK_P_RX);
 			ps->dropped = nest_u64(a, DLOCK_P_DROPPED);
+			ps->has_lag = nest_find(a, DLOCK_P_LAG) != NULL;
+			ps->lag = nest_u64(a, DLOCK_P_LAG);
 			parse_seal_drops(a, ps);
 		}
 		p += NLA_ALIGN(a->nla_len);

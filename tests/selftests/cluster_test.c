@@ -3,7 +3,8 @@
  * Cluster mode in one guest: three network namespaces (made by
  * cluster_test.sh, joined by a bridge) configured as the nodes of one
  * cluster with raw netlink, then lock commands on each node, listings and
- * status counts on each node (cluster_list.h), and faults from outside: a
+ * status counts on each node (cluster_list.h), watch events, tracepoints
+ * and lag (cluster_obs.h), and faults from outside: a
  * socket closed, a malformed datagram, the leader's namespace deleted, a
  * node leaving.  Prints TAP.
  *
@@ -12,6 +13,7 @@
 #define _GNU_SOURCE
 #include "cluster_lib.h"
 #include "cluster_list.h"
+#include "cluster_obs.h"
 
 /* ---- the test --------------------------------------------------------- */
 
@@ -147,6 +149,13 @@ int main(int argc, char **argv)
 		cl_release(&nodes[A].cl, x, &res);
 		tap_ok(!res.error, "released on node A");
 	}
+
+	/* Watch events, tracepoints, lag (cluster_obs.h). */
+	get_cluster(&nodes[L].cl, &st);
+	printf("# before the watch and trace checks: term %llu\n",
+	       (unsigned long long)st.term);
+	test_watch_trace(A, B);
+	test_lag();
 
 	/* A holder's socket closing on A frees the lock cluster-wide. */
 	{

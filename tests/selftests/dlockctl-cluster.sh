@@ -137,9 +137,11 @@ if [ $support = 0 ]; then
 		"two namespaces over veth take their configurations" \
 		"two nodes agree on one leader" \
 		"keyed nodes: the key is never shown" \
+		"lag: the leader's peer at 0, the follower's not known" \
 		"list and status on both nodes" \
 		"-j list on both nodes" \
 		"list after the holder exits" \
+		"watch on node 2: node 1's locks" \
 		"both leave"; do
 		skip "$t"
 	done
@@ -329,12 +331,35 @@ assert d[0]['cluster_id'] == d[1]['cluster_id'] == 42, d" &&
 	grep -q '^key: fingerprint [0-9a-f]\{16\}$' <<<"$ca"
 ok $? "keyed nodes, cluster id 42: the key is never shown, its fingerprint is, the same on both; the cluster id shown; no seal drops (${sa//$'\n'/|}; ${ca//$'\n'/|})"
 
+# lag: the leader reports its peer's, 0 once caught up; the follower none
+# (not known there: null, no text line).
+in_b() { ip netns exec $ns-b "$@"; }
+lagged() {
+	a=$(in_ns "$dl" -j cluster)
+	b=$(in_b "$dl" -j cluster)
+	json "[$a, $b]" "
+l = [x for x in d if x['role'] == 'leader']
+f = [x for x in d if x['role'] == 'follower']
+assert len(l) == 1 and len(f) == 1, d
+assert l[0]['peers'][0]['lag'] == 0 and f[0]['peers'][0]['lag'] is None, d"
+}
+wait_for lagged && lagged
+rc=$?
+if json "$a" "assert d['role'] == 'leader', d"; then lt=$(in_ns "$dl" cluster) ft=$(in_b "$dl" cluster)
+else lt=$(in_b "$dl" cluster) ft=$(in_ns "$dl" cluster); fi
+[ $rc = 0 ] && grep -qx '  lag: 0 entries' <<<"$lt" && ! grep -q 'lag' <<<"$ft"
+ok $? "lag: the leader's peer at 0 once caught up, the follower's not known (-j null, no text line) ($a $b; ${lt//$'\n'/|})"
+
 # list and status on both nodes: a lock held on node 1 is listed on both
 # (each lists what it applied), without pid or command (not replicated).
-in_b() { ip netns exec $ns-b "$@"; }
+# A watch on node 2 sees the events of node 1's locks.
 lk=lst-$$
+in_b "$dl" -j watch $lk >"$tmp/watch.b" &
+watcher=$!
 wait_for in_ns "$dl" lock $lk-probe --ttl 1 --try --owner p
 in_ns "$dl" unlock $lk-probe --owner p
+# The probe's grant reached the watch: it listens (or it never will).
+wait_for grep -q "\"granted\",\"name\":\"$lk-probe\"" "$tmp/watch.b"
 # run's lease lasts as long as CMD: CMD says where it is, to be ended.
 in_ns "$dl" run $lk-held -- sh -c "echo \$\$ >$tmp/held.pid; exec sleep 300" &
 runner=$!
@@ -367,6 +392,14 @@ empty() { "$@" "$dl" -j list $lk | json "$(cat)" "assert d == [], d"; }
 wait_for empty in_ns && wait_for empty in_b &&
 	in_b "$dl" -j status | json "$(cat)" "assert d['leases'] == 0, d"
 ok $? "list after the holder exits: nothing on either node, status 0 leases"
+tok=$(json "$ja" "print(d[0]['holders'][0]['token'])")
+ended() { grep -Eq "^\{\"event\":\"(released|owner-died)\",\"name\":\"$lk-held\",.*\"token\":\"?$tok\"?," "$tmp/watch.b"; }
+wait_for ended
+ended && grep -Eq "^\{\"event\":\"granted\",\"name\":\"$lk-held\",.*\"token\":\"?$tok\"?," "$tmp/watch.b" &&
+	grep -q "\"released\",\"name\":\"$lk-probe\"" "$tmp/watch.b"
+ok $? "watch on node 2: granted and ended of node 1's locks, with their token ($(tr '\n' '|' <"$tmp/watch.b"))"
+kill $watcher
+wait $watcher 2>/dev/null
 echo "$old_ttl" >$params/cluster_max_ttl_ms
 in_ns "$dl" cluster leave && ip netns exec $ns-b "$dl" cluster leave &&
 	[ "$(cluster_id)" = 0 ]

@@ -679,8 +679,9 @@ enum dlock_role {
  * @DLOCK_P_PORT: u16: its UDP port
  * @DLOCK_P_LAST_CONTACT_MS: u64, status only: milliseconds since a datagram
  *	from it was accepted; absent: never
- * @DLOCK_P_LAG: u64, status only, on the leader: log entries it has yet to
- *	acknowledge
+ * @DLOCK_P_LAG: u64, status only, on the leader only: log entries it has
+ *	yet to acknowledge (the leader's last index minus the highest index
+ *	it knows the peer holds); absent on the other roles
  * @DLOCK_P_TX: u64, status only: datagrams sent to it
  * @DLOCK_P_RX: u64, status only: datagrams from it accepted
  * @DLOCK_P_DROPPED: u64, status only: datagrams from it dropped (malformed,
