@@ -29,8 +29,9 @@ $(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h $(BUILD)/libdlock.a userspace/li
 check-vm: $(BENCH_BIN)
 
 bench:
-	@command -v redis-server >/dev/null && pkg-config --exists hiredis || tests/install-deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@command -v redis-server >/dev/null && pkg-config --exists hiredis && command -v etcd >/dev/null || \
+		tests/install-deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(CLUSTER_WORKLOAD) $(CLUSTER_CHECKER)
 	@tests/bench/run-bench
 
 .PHONY: bench
