@@ -18,6 +18,7 @@
  *               [--floor-batches N] [--floor-only bare|status|raw_pair|pair]
  *   dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT] ...
  *               (case 8 alone, in a cluster node's namespace: cluster-bench)
+ *   dlock-bench --link-down IFNAME   (case 9's cut: see link_down())
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,7 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -206,6 +210,36 @@ static void calibrate(void)
 
 /* ---- main ------------------------------------------------------------- */
 
+/*
+ * Case 9 (cluster-bench's failover) cuts the leader off by setting its
+ * bridge port down: one ioctl between two clock reads, printed as
+ * "T0 T1" (CLOCK_MONOTONIC ns, the histories' clock).  In a loaded guest
+ * starting a process takes up to seconds, so the stamps must not be taken
+ * by other processes around `ip link set down`.
+ */
+static int link_down(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint64_t t0, t1;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		fprintf(stderr, "dlock-bench: %s: %m\n", ifname);
+		return 1;
+	}
+	ifr.ifr_flags &= ~IFF_UP;
+	t0 = now_ns();
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr)) {
+		fprintf(stderr, "dlock-bench: %s down: %m\n", ifname);
+		return 1;
+	}
+	t1 = now_ns();
+	printf("%llu %llu\n", (unsigned long long)t0, (unsigned long long)t1);
+	close(fd);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -268,6 +302,8 @@ int main(int argc, char **argv)
 	char started[64];
 	time_t now = time(NULL);
 
+	if (argc == 3 && !strcmp(argv[1], "--link-down"))
+		return link_down(argv[2]);
 	for (int i = 0; i < NR_BACKENDS; i++)
 		opt.use[i] = i != B_ETCD;
 	for (int i = 1; i < NR_CASES; i++)

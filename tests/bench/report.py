@@ -96,7 +96,8 @@ def cluster_section(d):
             rows += load(f)["results"]
         except (OSError, ValueError) as e:
             failed.append({"case": 8, "backend": os.path.basename(f), "error": str(e)})
-    failed += [r for r in rows if not r["ok"]]
+    failed += [r for r in rows if not r["ok"] and r["backend"] != "etcd"]
+    efailed = [r for r in rows if not r["ok"] and r["backend"] == "etcd"]
     G = {}
     for r in rows:
         G.setdefault(r["variant"], []).append(r)
@@ -161,6 +162,8 @@ def cluster_section(d):
       "connected to the node it runs beside"
       + (f"; `etcdctl lock NAME true` took {ectl['etcdctl_pair_ms']} ms a pair here "
          "(a process per call), far slower, so it is not used" if ectl else "")
+      + (". etcd runs that ended in an error (counted up to it): " + "; ".join(
+          f"{r['variant']} round {r['round']}: {r.get('error', '')}" for r in efailed) if efailed else "")
       + ". Module parameters during the cluster cases: " + params + " (the lock-delay a new "
       "cluster waits out is one max TTL: 1 s instead of 60, so a cluster is ready at once).")
     w("")
@@ -241,6 +244,13 @@ def cluster_section(d):
                           "limits": "an election timeout (cluster_elect_ms to twice it) after the "
                                     "last heartbeat, then a client's request resent (every 300 ms) "
                                     "to the new leader"})
+    lc = os.path.join(d, "leader-changes")
+    if os.path.exists(lc) and os.path.getsize(lc):
+        md.insert(md.index("## Case 9: failover (leader's namespace killed under 16 clients)")
+                  if "## Case 9: failover (leader's namespace killed under 16 clients)" in md else len(md),
+                  "Runs of case 8 during which the leader changed (an election on the loaded host: "
+                  "their *leader* figures are partly a follower's): "
+                  + "; ".join(l.strip() for l in open(lc)) + ".\n")
     if os.path.exists(os.path.join(d, "failures")):
         for line in open(os.path.join(d, "failures")):
             failed.append({"case": 8, "backend": "cluster", "error": line.strip()})
