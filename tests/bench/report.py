@@ -93,7 +93,11 @@ def cluster_section(d):
     rows = []
     for f in sorted(glob.glob(os.path.join(d, "c8-*.json"))):
         try:
-            rows += load(f)["results"]
+            # One dlock-bench run per file, its round in the name (-rN).
+            m = re.search(r"-r(\d+)\.json$", f)
+            for r in load(f)["results"]:
+                r["round"] = int(m.group(1)) if m else r["round"]
+                rows.append(r)
         except (OSError, ValueError) as e:
             failed.append({"case": 8, "backend": os.path.basename(f), "error": str(e)})
     failed += [r for r in rows if not r["ok"] and r["backend"] != "etcd"]
