@@ -16,6 +16,9 @@
  *               [--redis-port P] [--json FILE] [--env NAME] [--scale N]
  *               [--no-redis-30s] [--cases LIST] [--floor-batch N]
  *               [--floor-batches N] [--floor-only bare|status|raw_pair|pair]
+ *   dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT] ...
+ *               (case 8 alone, in a cluster node's namespace: cluster-bench)
+ *   dlock-bench --link-down IFNAME   (case 9's cut: see link_down())
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,7 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -39,7 +45,7 @@
 
 #include "bench.h"
 
-const char *const bname[NR_BACKENDS] = { "dlock", "flock", "ofd", "redis" };
+const char *const bname[NR_BACKENDS] = { "dlock", "flock", "ofd", "redis", "etcd" };
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -165,7 +171,7 @@ void emit(struct result *r)
 
 		if (!r->ok)
 			snprintf(what, sizeof(what), "%s", r->why);
-		else if (r->cas <= 3)
+		else if (r->cas <= 3 || r->cas == 8)
 			snprintf(what, sizeof(what), "%.0f pairs, %.0f/s, mutual exclusion held",
 				 kv_get(r, "pairs"), kv_get(r, "ops_per_s"));
 		else
@@ -204,6 +210,36 @@ static void calibrate(void)
 
 /* ---- main ------------------------------------------------------------- */
 
+/*
+ * Case 9 (cluster-bench's failover) cuts the leader off by setting its
+ * bridge port down: one ioctl between two clock reads, printed as
+ * "T0 T1" (CLOCK_MONOTONIC ns, the histories' clock).  In a loaded guest
+ * starting a process takes up to seconds, so the stamps must not be taken
+ * by other processes around `ip link set down`.
+ */
+static int link_down(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint64_t t0, t1;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		fprintf(stderr, "dlock-bench: %s: %m\n", ifname);
+		return 1;
+	}
+	ifr.ifr_flags &= ~IFF_UP;
+	t0 = now_ns();
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr)) {
+		fprintf(stderr, "dlock-bench: %s down: %m\n", ifname);
+		return 1;
+	}
+	t1 = now_ns();
+	printf("%llu %llu\n", (unsigned long long)t0, (unsigned long long)t1);
+	close(fd);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -211,7 +247,9 @@ static void usage(void)
 		"                   [--cases 1,2,3,4,5,6,7] [--redis-port P] [--json FILE]\n"
 		"                   [--env NAME] [--scale N] [--no-redis-30s]\n"
 		"                   [--floor-batch N] [--floor-batches N]\n"
-		"                   [--floor-only bare|status|raw_pair|pair]\n");
+		"                   [--floor-only bare|status|raw_pair|pair]\n"
+		"       dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT]\n"
+		"                   [--rounds N] [--duration S] [--json FILE] [--smoke] [--tap]\n");
 	exit(2);
 }
 
@@ -264,10 +302,12 @@ int main(int argc, char **argv)
 	char started[64];
 	time_t now = time(NULL);
 
+	if (argc == 3 && !strcmp(argv[1], "--link-down"))
+		return link_down(argv[2]);
 	for (int i = 0; i < NR_BACKENDS; i++)
-		opt.use[i] = true;
+		opt.use[i] = i != B_ETCD;
 	for (int i = 1; i < NR_CASES; i++)
-		opt.cases[i] = true;
+		opt.cases[i] = i != 8;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -313,9 +353,23 @@ int main(int argc, char **argv)
 			opt.floor_batches = atoi(v), i++;
 		} else if (!strcmp(a, "--floor-only")) {
 			opt.floor_only = v, i++;
+		} else if (!strcmp(a, "--cluster")) {
+			opt.cluster = v, i++;
+		} else if (!strcmp(a, "--etcd")) {
+			opt.etcd_addr = v, i++;
 		} else {
 			usage();
 		}
+	}
+	if (opt.cluster) {
+		/* Case 8 alone, for dlock unless --backends says etcd. */
+		memset(opt.cases, 0, sizeof(opt.cases));
+		opt.cases[8] = true;
+		for (int i = B_FLOCK; i <= B_REDIS; i++)
+			opt.use[i] = false;
+	} else if (opt.cases[8]) {
+		fprintf(stderr, "dlock-bench: case 8 needs --cluster LABEL\n");
+		usage();
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand(getpid());
@@ -374,6 +428,11 @@ int main(int argc, char **argv)
 				if (opt.use[b])
 					case_loop(cas, b, round);
 	}
+	if (opt.cases[8])
+		for (int round = 0; round < opt.rounds; round++)
+			for (int b = 0; b < NR_BACKENDS; b++)
+				if (opt.use[b] && (b == B_DLOCK || b == B_ETCD))
+					case_cluster(b, round);
 	if (opt.cases[7] && opt.use[B_DLOCK])
 		for (int round = 0; round < opt.rounds; round++)
 			case_floor(round);

@@ -3,7 +3,8 @@
  * dlock-bench's shared parts: options, clock and statistics, result rows,
  * and the clients of every backend.  Each case lives in a file of its own
  * (bench_loop.c: cases 1-3, bench_crash.c: 4-5, bench_scale.c: 6,
- * bench_floor.c: 7); bench.c has main().
+ * bench_floor.c: 7, bench_cluster.c: 8, with bench_etcd.c its etcd client);
+ * bench.c has main().
  */
 #ifndef DLOCK_BENCH_H
 #define DLOCK_BENCH_H
@@ -20,9 +21,10 @@
 
 #define MAX_CLIENTS 16
 #define MAX_LOCKS 16
-#define NR_CASES 8		/* cases 1..7; index 0 unused */
+#define NR_CASES 9		/* cases 1..8; index 0 unused */
 
-enum backend { B_DLOCK, B_FLOCK, B_OFD, B_REDIS, NR_BACKENDS };
+/* etcd: case 8 only, when asked for (--backends etcd --etcd ADDR:PORT). */
+enum backend { B_DLOCK, B_FLOCK, B_OFD, B_REDIS, B_ETCD, NR_BACKENDS };
 extern const char *const bname[NR_BACKENDS];
 
 struct bench_opt {
@@ -43,6 +45,8 @@ struct bench_opt {
 	long floor_batch;	/* case 7: operations per timed batch */
 	int floor_batches;	/* case 7: batches per kind and round */
 	const char *floor_only;	/* case 7: time this kind alone (profiling) */
+	const char *cluster;	/* case 8: the run's label, e.g. unkeyed-follower */
+	const char *etcd_addr;	/* case 8, etcd: the node's client address */
 };
 extern struct bench_opt opt;
 
@@ -61,7 +65,7 @@ double pct_us(const uint64_t *v, size_t n, double p);
 #define MAX_KV 24
 struct result {
 	int cas;
-	char variant[16];
+	char variant[40];
 	enum backend b;
 	int round;
 	int nkv;
@@ -91,6 +95,12 @@ struct client {
 #ifdef HAVE_HIREDIS
 	redisContext *rc;
 #endif
+	int sock;			/* etcd: the HTTP connection */
+	char lease[24];			/* etcd: this client's lease ID */
+	char key[MAX_LOCKS][160];	/* etcd: the key each lock call returned */
+	char http[2048];		/* etcd: the response being read */
+	size_t http_len;
+	char *body;
 	char err[128];
 };
 
@@ -103,6 +113,10 @@ int client_open(struct client *c, enum backend b, int id);
 void client_close(struct client *c);
 int client_lock(struct client *c, int idx, uint32_t ttl_ms);
 int client_unlock(struct client *c, int idx);
+int etcd_open(struct client *c);
+void etcd_close(struct client *c);
+int etcd_lock(struct client *c, int idx);
+int etcd_unlock(struct client *c, int idx);
 
 /* ---- the cases ------------------------------------------------------- */
 
@@ -115,5 +129,6 @@ void case_scale_dlock(int round);
 void case_scale_redis(int round);
 #endif
 void case_floor(int round);
+void case_cluster(enum backend b, int round);
 
 #endif /* DLOCK_BENCH_H */

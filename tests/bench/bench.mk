@@ -1,8 +1,11 @@
 # Benchmarks (issue 5): dlock beside flock(2), OFD locks and Redis.
 # Included by the top-level Makefile; paths are relative to the repo top.
 #   make bench        the full run: peers natively, then one guest boot with
-#                     every case for every backend; writes docs/benchmarks.md
+#                     every case for every backend, then the cluster cases
+#                     (tests/bench/cluster-bench: 3 dlock nodes unkeyed and
+#                     keyed, 3 etcd nodes, failover); writes docs/benchmarks.md
 #                     and docs/benchmarks.json
+#   BENCH_CLUSTER_ONLY=1 make bench   the cluster cases alone, printed
 # `make check` runs the smoke version inside the in-guest suite
 # (tests/selftests/run-all calls tests/bench/smoke).
 BENCH_BUILD := $(BUILD)/bench
@@ -29,8 +32,9 @@ $(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h $(BUILD)/libdlock.a userspace/li
 check-vm: $(BENCH_BIN)
 
 bench:
-	@command -v redis-server >/dev/null && pkg-config --exists hiredis || tests/install-deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@command -v redis-server >/dev/null && pkg-config --exists hiredis && command -v etcd >/dev/null || \
+		tests/install-deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(CLUSTER_WORKLOAD) $(CLUSTER_CHECKER)
 	@tests/bench/run-bench
 
 .PHONY: bench

@@ -57,6 +57,7 @@ int client_open(struct client *c, enum backend b, int id)
 	memset(c, 0, sizeof(*c));
 	c->b = b;
 	c->id = id;
+	c->sock = -1;
 	for (int i = 0; i < MAX_LOCKS; i++)
 		c->fd[i] = -1;
 	switch (b) {
@@ -81,6 +82,8 @@ int client_open(struct client *c, enum backend b, int id)
 		snprintf(c->err, sizeof(c->err), "built without hiredis");
 		return -1;
 #endif
+	case B_ETCD:
+		return etcd_open(c);
 	default:
 		return -1;
 	}
@@ -90,6 +93,7 @@ void client_close(struct client *c)
 {
 	dlock_close(c->d);
 	c->d = NULL;
+	etcd_close(c);
 	for (int i = 0; i < MAX_LOCKS; i++)
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);
@@ -161,6 +165,8 @@ int client_lock(struct client *c, int idx, uint32_t ttl_ms)
 			}
 		return 0;
 	}
+	case B_ETCD:
+		return etcd_lock(c, idx);
 	case B_REDIS:
 #ifdef HAVE_HIREDIS
 	{
@@ -226,6 +232,8 @@ int client_unlock(struct client *c, int idx)
 		}
 		return 0;
 	}
+	case B_ETCD:
+		return etcd_unlock(c, idx);
 	case B_REDIS:
 #ifdef HAVE_HIREDIS
 	{
