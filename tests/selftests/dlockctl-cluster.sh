@@ -356,7 +356,8 @@ ok $? "lag: the leader's peer at 0 once caught up, the follower's not known (-j 
 lk=lst-$$
 in_b "$dl" -j watch $lk >"$tmp/watch.b" &
 watcher=$!
-wait_for in_ns "$dl" lock $lk-probe --ttl 1 --try --owner p
+# (a TTL a loaded guest outlives: a 1 s one ran out before the unlock)
+wait_for in_ns "$dl" lock $lk-probe --ttl 60 --try --owner p
 in_ns "$dl" unlock $lk-probe --owner p
 # The probe's grant reached the watch: it listens (or it never will).
 wait_for grep -q "\"granted\",\"name\":\"$lk-probe\"" "$tmp/watch.b"
