@@ -118,23 +118,6 @@ static inline uint64_t nest_u64(struct nlattr *nest, int type)
 	return 0;
 }
 
-/* Attribute @type inside @nest, or NULL. */
-static inline struct nlattr *nest_find(struct nlattr *nest, int type)
-{
-	char *p = (char *)nest + NLA_HDRLEN, *end = (char *)nest + nest->nla_len;
-
-	while (p + NLA_HDRLEN <= end) {
-		struct nlattr *a = (struct nlattr *)p;
-
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			return a;
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return NULL;
-}
-
 /* DLOCK_P_SEAL_DROPS inside the peer nest @nest, if there. */
 static inline void parse_seal_drops(struct nlattr *nest, struct peer_state *ps)
 {

@@ -46,18 +46,7 @@ struct cdump {
 
 static bool nest_has(struct nlattr *nest, int type)
 {
-	char *p = (char *)nest + NLA_HDRLEN, *end = (char *)nest + nest->nla_len;
-
-	while (p + NLA_HDRLEN <= end) {
-		struct nlattr *a = (struct nlattr *)p;
-
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			return true;
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return false;
+	return nest_find(nest, type) != NULL;
 }
 
 static void probe_fill(struct probe *pr, struct nlmsghdr *nh)

@@ -313,4 +313,21 @@ static inline int nlraw_bind_portid(uint32_t portid)
 	return fd;
 }
 
+/* Attribute @type inside @nest, or NULL. */
+static inline struct nlattr *nest_find(struct nlattr *nest, int type)
+{
+	char *p = (char *)nest + NLA_HDRLEN, *end = (char *)nest + nest->nla_len;
+
+	while (p + NLA_HDRLEN <= end) {
+		struct nlattr *a = (struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		p += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
+}
+
 #endif /* DLOCK_NLRAW_H */

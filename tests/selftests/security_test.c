@@ -149,23 +149,6 @@ struct seen {
 	char owner[80];
 };
 
-static struct nlattr *nest_find(struct nlattr *nest, int type)
-{
-	char *p = (char *)nest + NLA_HDRLEN;
-	char *end = (char *)nest + nest->nla_len;
-
-	while (p + NLA_HDRLEN <= end) {
-		struct nlattr *a = (struct nlattr *)p;
-
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			return a;
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return NULL;
-}
-
 static void seen_entry(struct nlattr *h, struct seen *s)
 {
 	struct nlattr *a;
