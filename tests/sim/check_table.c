@@ -103,6 +103,25 @@ void on_table_applied(void *hctx, const struct repl_cmd *c, u64 index,
 		table_margins(nd, c, res);
 }
 
+/* Names every lease of lock k valid at once, the first up to four. */
+static void too_many_permits(int k, u32 permits, u32 first, int nv)
+{
+	char buf[256];
+	int i, len = 0;
+
+	for (i = 0; i < S.nclients && len < (int)sizeof(buf) - 48; i++) {
+		struct client *c = &S.cl[i];
+		struct lease *l = &c->lease[k];
+
+		if (c->alive && lease_valid(c, l))
+			len += snprintf(buf + len, sizeof(buf) - len,
+					" %u:%llx", c->id,
+					(unsigned long long)l->token);
+	}
+	violate("lock %d: %d leases of a %u-permit semaphore valid at once (client:token%s; first client %u)",
+		k, nv, permits, buf, first);
+}
+
 /* Leases valid on their clients' clocks exclude each other, by token. */
 static void exclusion(void)
 {
@@ -139,11 +158,7 @@ static void exclusion(void)
 				(unsigned long long)v[0].token,
 				(unsigned long long)v[1].token);
 		else if (permits && (u32)nv > permits)
-			violate("lock %d: %d leases of a %u-permit semaphore valid at once (clients %u %u %u, tokens %llx %llx %llx)",
-				k, nv, permits, v[0].client, v[1].client,
-				v[2].client, (unsigned long long)v[0].token,
-				(unsigned long long)v[1].token,
-				(unsigned long long)v[2].token);
+			too_many_permits(k, permits, v[0].client, nv);
 		for (j = 1; j < nv; j++)
 			if (v[j].mode != v[0].mode ||
 			    v[j].permits != v[0].permits)

@@ -420,9 +420,18 @@ static void granted(struct lease *l, u32 k, u64 token,
 	}
 	if (!l->held || l->token != token)
 		l->valid_local = 0;
-	/* an answer that arrives after the BREAK applied elsewhere */
-	if (was_broken(k, token))
+	/*
+	 * An answer that arrives after the BREAK applied elsewhere: the
+	 * owner holds nothing now, whatever lease the client thought it
+	 * had (a queued grant not confirmed yet, one a restart ended).
+	 */
+	if (was_broken(k, token)) {
+		if (l->owner && S.own[k][l->owner - 1].token == token)
+			S.own[k][l->owner - 1].count = 0;
+		l->held = false;
+		l->confirm = false;
 		return;
+	}
 	l->held = true;
 	l->uncertain = false;
 	l->unsure &= (u8)~(1u << l->owner);
