@@ -57,6 +57,7 @@ static inline int client_open(struct client *c)
 
 static inline void client_close(struct client *c)
 {
+	nlraw_stash_drop(c->fd);
 	close(c->fd);
 	c->fd = -1;
 }

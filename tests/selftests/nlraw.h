@@ -157,6 +157,22 @@ static inline void nlraw_stash_put(int fd, const struct nlmsghdr *nh)
 	nlraw_nstash++;
 }
 
+/* @fd is closed: its stashed messages must not reach the next socket on it. */
+static inline void nlraw_stash_drop(int fd)
+{
+	int i = 0;
+
+	while (i < nlraw_nstash) {
+		if (nlraw_stash[i].fd != fd) {
+			i++;
+			continue;
+		}
+		memmove(&nlraw_stash[i], &nlraw_stash[i + 1],
+			(nlraw_nstash - i - 1) * sizeof(nlraw_stash[0]));
+		nlraw_nstash--;
+	}
+}
+
 /*
  * Next kernel-originated message on @fd within @timeout_ms: copies it to @out
  * and returns its genetlink command, or -ETIMEDOUT.
