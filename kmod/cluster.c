@@ -129,16 +129,53 @@ static const struct repl_env dlock_cl_env_tmpl = {
 	.reply = dlock_cl_reply,
 };
 
+/*
+ * When this node's clients are told their leases are in doubt, before the
+ * node's session ends (0: never, or told already).  The others end those
+ * leases a session after they last heard from us, counted from later than
+ * our session is; the margin covers a delayed work's lateness (jiffies, a
+ * busy workqueue) and the LOST's way to the holder, and is short against
+ * the session, so that a node that is only slow is rarely told.
+ */
+static u64 dlock_cl_doubt_at(struct dlock_cluster *c)
+{
+	const struct repl_cfg *rc = &c->rcfg;
+	struct repl_status st;
+	u64 margin;
+
+	repl_status(c->r, &st);
+	if (!st.sess_until || st.sess_until == c->doubt_told)
+		return 0;
+	margin = min(max(rc->session_ns / 10, 2 * rc->hb_ns),
+		     rc->session_ns / 2);
+	return st.sess_until > margin ? st.sess_until - margin : 1;
+}
+
+static void dlock_cl_check_doubt(struct dlock_cluster *c, u64 now)
+{
+	u64 at = dlock_cl_doubt_at(c);
+	struct repl_status st;
+
+	if (!at || now < at)
+		return;
+	repl_status(c->r, &st);
+	c->doubt_told = st.sess_until;
+	dlock_cl_tell_doubt(c);
+}
+
 /* Arms the core's timer at repl_next_timer(); c->lock held. */
 void dlock_cluster_rearm(struct dlock_cluster *c)
 {
-	u64 at, now = ktime_get_ns();
+	u64 at, doubt, now = ktime_get_ns();
 	unsigned long delay = 0;
 
 	lockdep_assert_held(&c->lock);
 	if (c->dying)
 		return;
 	at = repl_next_timer(c->r);
+	doubt = dlock_cl_doubt_at(c);
+	if (doubt)
+		at = min(at, doubt);
 	/* CLIENT_ENDs waiting for a leader are retried at least this often. */
 	if (!list_empty(&c->ending))
 		at = min(at, now + 100 * NS_MS);
@@ -158,6 +195,7 @@ static void dlock_cl_tick(struct work_struct *w)
 		now = ktime_get_ns();
 		repl_tick(c->r, now);
 		dlock_cl_retry_ending(c, now);
+		dlock_cl_check_doubt(c, now);
 		dlock_cluster_rearm(c);
 	}
 	mutex_unlock(&c->lock);

@@ -147,6 +147,8 @@ struct dlock_cluster {
 	struct xarray clients;	/* portid -> dlock_cl_client */
 	struct xarray by_id;	/* client id -> dlock_cl_client */
 	u32 next_client;
+	/* the session end (repl_status.sess_until) holders were told of */
+	u64 doubt_told;
 };
 
 /* cluster.c */
@@ -175,6 +177,7 @@ void dlock_cl_rx_work(struct work_struct *w);
 void dlock_cl_clients_stop(struct dlock_cluster *c);
 void dlock_cl_clients_free(struct dlock_cluster *c);
 void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now);
+void dlock_cl_tell_doubt(struct dlock_cluster *c);
 
 /* Entry points from the rest of the module (dlock.h declares them too). */
 #endif /* DLOCK_CLUSTER_H */

@@ -298,6 +298,40 @@ static void dlock_cl_lost(void *ctx, u16 node, u32 client, u64 tag,
 	dlock_deliver(cl->sk, skb);
 }
 
+struct dlock_cl_doubt {
+	struct dlock_cluster *c;
+	struct dlock_cl_client *cl;
+};
+
+static void dlock_cl_doubt_one(void *arg, const struct dl_lost *ls)
+{
+	struct dlock_cl_doubt *d = arg;
+
+	dlock_cl_lost(d->c, d->c->self, d->cl->id, ls->tag, ls->name,
+		      ls->name_len, ls->token, ls->reason);
+}
+
+/*
+ * This node's session is running out (cluster.c): the others may end every
+ * lease of our clients soon and grant the locks elsewhere.  Each holder
+ * hears of each lease now, while it is still the only one that may act on
+ * it.  A LOST that cannot be built is an overflow of that socket, as
+ * everywhere else.
+ */
+void dlock_cl_tell_doubt(struct dlock_cluster *c)
+{
+	struct dlock_cl_doubt d = { .c = c };
+	unsigned long i;
+
+	lockdep_assert_held(&c->lock);
+#ifdef DLOCK_PLANT_CL_NO_DOUBT
+	return;
+#endif
+	xa_for_each(&c->clients, i, d.cl)
+		table_sm_each_lease(c->sm, c->self, d.cl->id, DL_LOST_IN_DOUBT,
+				    dlock_cl_doubt_one, &d);
+}
+
 const struct table_sm_hooks dlock_cl_hooks = {
 	.wait_done = dlock_cl_wait_done,
 	.lost = dlock_cl_lost,

@@ -85,6 +85,7 @@ enum dl_event_type {
 enum dl_lost_reason {
 	DL_LOST_EXPIRED = 1,
 	DL_LOST_BROKEN,
+	DL_LOST_IN_DOUBT,	/* cluster: the holder's node lost its session */
 };
 
 /* What the glue is asked to allocate; lets it pick a kmem_cache per kind. */
@@ -487,6 +488,14 @@ int dl_expire_wait_stamp(struct dl_table *t, struct dl_cmd *cx,
  */
 int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
 			struct dl_session *s, u32 shard, u64 cutoff);
+/*
+ * Calls @fn with each lease @s holds, as a dl_lost of @reason; changes
+ * nothing (a node telling its clients their leases are in doubt).
+ */
+void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
+			   enum dl_lost_reason reason,
+			   void (*fn)(void *arg, const struct dl_lost *ls),
+			   void *arg);
 /* Every countdown restarts: deadline now + hold (waits: + their timeout). */
 void dl_table_restart(struct dl_table *t, u64 now);
 /* A due entry was proposed for expiry: next proposal not before @deadline. */

@@ -128,6 +128,32 @@ int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
 	return n;
 }
 
+void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
+			   enum dl_lost_reason reason,
+			   void (*fn)(void *arg, const struct dl_lost *ls),
+			   void *arg)
+{
+	const struct dl_link *leases, *p;
+	u32 shard;
+
+	for (shard = 0; shard < t->cfg.nr_shards; shard++) {
+		leases = sess_list(s, shard, false);
+		for (p = leases->next; p != leases; p = p->next) {
+			const struct dl_entry *e = entry_of_sess_link(p);
+			struct dl_lost ls = {
+				.sess = s,
+				.tag = e->tag,
+				.name = e->lock->name,
+				.name_len = e->lock->name_len,
+				.token = e->token,
+				.reason = reason,
+			};
+
+			fn(arg, &ls);
+		}
+	}
+}
+
 static void restart_lock(struct dl_table *t, struct dl_shard *sh,
 			 struct dl_lock *l, u64 now)
 {

@@ -615,6 +615,17 @@ bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client)
 	return tsm_tomb_find(&sm->st, tsm_key(node, client));
 }
 
+void table_sm_each_lease(struct table_sm *sm, u16 node, u32 client,
+			 enum dl_lost_reason reason,
+			 void (*fn)(void *arg, const struct dl_lost *ls),
+			 void *arg)
+{
+	struct dl_session *s = tsm_sess_find(&sm->st, tsm_key(node, client));
+
+	if (s && dl_session_leases(s) > 0)
+		dl_session_each_lease(sm->st.t, s, reason, fn, arg);
+}
+
 bool table_sm_client_holds(const struct table_sm *sm, u16 node, u32 client)
 {
 	const struct dl_session *s = tsm_sess_find(&sm->st,

@@ -148,5 +148,13 @@ int table_sm_wait_state(struct table_sm *sm, u16 node, u32 client, u64 cookie,
 bool table_sm_client_ended(const struct table_sm *sm, u16 node, u32 client);
 /* Whether a client holds a lease in the applied table. */
 bool table_sm_client_holds(const struct table_sm *sm, u16 node, u32 client);
+/*
+ * Calls @fn with each lease (node, client) holds in the applied table, as a
+ * dl_lost of @reason (its sess a handle only); the table does not change.
+ */
+void table_sm_each_lease(struct table_sm *sm, u16 node, u32 client,
+			 enum dl_lost_reason reason,
+			 void (*fn)(void *arg, const struct dl_lost *ls),
+			 void *arg);
 
 #endif /* DLOCK_TABLE_SM_H */

@@ -28,7 +28,7 @@ F_KEEPALIVE, F_RESTART = 1 << 24, 1 << 25
 
 EV_GRANTED, EV_RELEASED, EV_EXPIRED, EV_OWNER_DIED, EV_BROKEN = 1, 2, 3, 4, 5
 EV_VALUE = 6
-LOST_EXPIRED, LOST_BROKEN = 1, 2
+LOST_EXPIRED, LOST_BROKEN, LOST_IN_DOUBT = 1, 2, 3
 
 # dlock_set_config() bits, in struct dlock_config's field order.
 CFG_FIELDS = ("max_ttl_ms", "max_leases", "max_waiters", "max_socket_leases",

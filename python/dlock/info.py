@@ -23,7 +23,8 @@ MODE_NAMES = {v: k for k, v in MODES.items()}
 EVENT_NAMES = {_lib.EV_GRANTED: "granted", _lib.EV_RELEASED: "released",
                _lib.EV_EXPIRED: "expired", _lib.EV_OWNER_DIED: "owner_died",
                _lib.EV_BROKEN: "broken", _lib.EV_VALUE: "value"}
-LOST_NAMES = {_lib.LOST_EXPIRED: "expired", _lib.LOST_BROKEN: "broken"}
+LOST_NAMES = {_lib.LOST_EXPIRED: "expired", _lib.LOST_BROKEN: "broken",
+              _lib.LOST_IN_DOUBT: "in_doubt"}
 
 BytesLike = Union[str, bytes]
 

@@ -17,6 +17,75 @@
 
 /* ---- the test --------------------------------------------------------- */
 
+static int link_set(int n, const char *state)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "ip -n %s link set eth0 %s", nodes[n].ns,
+		 state);
+	return system(cmd);
+}
+
+/*
+ * Follower B is cut off while a client of B holds a lock without TTL and a
+ * client of A waits for it.  The holder must hear that its lease is in
+ * doubt (LOST, DLOCK_LOST_IN_DOUBT) before A's waiter is granted the lock
+ * (after B's node-session timeout), and not long before: its node's
+ * session is most of cluster_session_ms (3 s here).
+ */
+static void test_doubt(int A, int B)
+{
+	const char *d = lname("cld");
+	struct acq a = { .name = d, .flags = DLOCK_F_NO_TTL, .cookie = 55 };
+	struct client hb, wa;
+	struct result res;
+	struct note lost, grant;
+	uint64_t t_cut, t_lost, tb;
+	int got, early;
+
+	open_in(&nodes[B], &hb);
+	open_in(&nodes[A], &wa);
+	cl_try(&hb, d, &res);
+	tb = res.token;
+	tap_ok(!res.error, "doubt: a lock without TTL held by a client of node B (error %d \"%s\")",
+	       res.error, res.extack);
+	cl_acquire(&wa, &a, &res);
+	tap_ok(!res.error && res.queued, "doubt: a client of node A waits for it (error %d \"%s\")",
+	       res.error, res.extack);
+	t_cut = now_ms();
+	tap_ok(link_set(B, "down") == 0, "doubt: node B's link down");
+	got = next_note(&hb, 8000, &lost);
+	t_lost = now_ms();
+	early = next_note(&wa, 0, &grant);
+	tap_ok(got == DLOCK_CMD_LOST && lost.reason == DLOCK_LOST_IN_DOUBT &&
+	       !strcmp(lost.name, d) && lost.token == tb,
+	       "doubt: B's holder gets LOST, reason in doubt, naming its lease, %llu ms after the cut (note %d, reason %d)",
+	       (unsigned long long)(t_lost - t_cut), got, lost.reason);
+	tap_ok(early < 0,
+	       "doubt: A's waiter was not granted before that (note %d, reason %d, token %llx, name %s)",
+	       early, grant.reason, (unsigned long long)grant.token,
+	       grant.name);
+	tap_ok(t_lost - t_cut >= 2000,
+	       "doubt: not before most of the session timeout ran out (%llu ms of 3000)",
+	       (unsigned long long)(t_lost - t_cut));
+	got = next_note(&wa, 10000, &grant);
+	tap_ok(got == DLOCK_CMD_WAIT_DONE && grant.cookie == 55 && !grant.error &&
+	       grant.token > tb,
+	       "doubt: then A's waiter is granted, %llu ms after the cut (note %d, error %u)",
+	       (unsigned long long)(now_ms() - t_cut), got, grant.error);
+	tap_ok(link_set(B, "up") == 0, "doubt: node B's link up again");
+	t_cut = now_ms() + 15000;
+	while (holder_token(&hb, d) != grant.token && now_ms() < t_cut)
+		nap(100);
+	tap_ok(holder_token(&hb, d) == grant.token,
+	       "doubt: node B catches up: A's client holds the lock there");
+	cl_release(&wa, d, &res);
+	tap_ok(!res.error, "doubt: released on node A (error %d \"%s\")",
+	       res.error, res.extack);
+	client_close(&hb);
+	client_close(&wa);
+}
+
 int main(int argc, char **argv)
 {
 	struct nlraw_reply r;
@@ -179,6 +248,15 @@ int main(int argc, char **argv)
 		tap_ok(freed, "the holder's socket closed: node B takes the lock");
 		cl_release(&nodes[B].cl, y, &res);
 	}
+
+	test_doubt(A, B);
+	L = wait_leader(15000, &term);
+	tap_ok(L >= 0, "a leader after node B is back (node %d)", L);
+	if (L < 0)
+		return tap_done();
+	A = (L + 1) % N;
+	B = (L + 2) % N;
+	C = L;
 
 	/* A malformed datagram from B's address to A: counted and dropped. */
 	get_cluster(&nodes[A].cl, &st);

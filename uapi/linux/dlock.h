@@ -102,10 +102,17 @@ enum dlock_event_type {
  * enum dlock_lost_reason - %DLOCK_A_REASON of a %DLOCK_CMD_LOST
  * @DLOCK_LOST_EXPIRED: the lease's TTL ran out before it was renewed
  * @DLOCK_LOST_BROKEN: an administrator ended it (%DLOCK_CMD_BREAK)
+ * @DLOCK_LOST_IN_DOUBT: cluster mode: the holder's node has not heard
+ *	from the cluster for most of the node-session timeout, so the others
+ *	may end the lease and grant the lock elsewhere before the holder can
+ *	be told; it must act as if the lease is gone.  The lease itself may
+ *	still be in the table (the node was back in time): releasing it or
+ *	closing the socket ends it, renewing keeps it
  */
 enum dlock_lost_reason {
 	DLOCK_LOST_EXPIRED = 1,
 	DLOCK_LOST_BROKEN = 2,
+	DLOCK_LOST_IN_DOUBT = 3,
 };
 
 /**
@@ -270,7 +277,8 @@ enum dlock_lost_reason {
  *	granted, else a positive errno such as ETIMEDOUT), %DLOCK_A_TOKEN when
  *	granted.  See "Delivery of WAIT_DONE and LOST".
  * @DLOCK_CMD_LOST: kernel to holder: a socket-bound lease ended without
- *	its owner asking (it expired or was broken).  %DLOCK_A_NAME,
+ *	its owner asking (it expired or was broken), or (cluster mode) its
+ *	node lost contact with the cluster and the lease is in doubt.  %DLOCK_A_NAME,
  *	%DLOCK_A_OWNER_TAG, %DLOCK_A_SESSION, %DLOCK_A_TOKEN, %DLOCK_A_REASON.
  * @DLOCK_CMD_EVENT: multicast on %DLOCK_MCGRP_EVENTS_ADMIN: %DLOCK_A_EVENT,
  *	%DLOCK_A_NAME, %DLOCK_A_MODE, %DLOCK_A_TOKEN, %DLOCK_A_UID,

@@ -49,6 +49,18 @@ static void run_lost(struct dlock *d, const struct dlock_lost *ls, void *arg)
  * the lock stays while any process of CMD runs, even one that changed its
  * credentials or outlived a killed dlockctl.
  */
+static const char *lost_why(enum dlock_lost_reason reason)
+{
+	switch (reason) {
+	case DLOCK_LOST_BROKEN:
+		return "was broken";
+	case DLOCK_LOST_IN_DOUBT:
+		return "is in doubt (this node lost the cluster)";
+	default:
+		return "expired";
+	}
+}
+
 static pid_t run_child(struct dlock *d, char **argv, uint64_t token,
 		       sigset_t *oldmask)
 {
@@ -152,7 +164,7 @@ static int run_supervise(struct dlock *d, struct run_state *rs, pid_t child,
 		if (rs->lost && !terminating) {
 			fprintf(stderr, "%s: %s: lease on %s %s; terminating CMD\n",
 				prog, cmdname, rs->name,
-				rs->reason == DLOCK_LOST_BROKEN ? "was broken" : "expired");
+				lost_why(rs->reason));
 			kill(child, SIGTERM);
 			kill_at = mono_ms() + grace;
 			next_renew = 0;

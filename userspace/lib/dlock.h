@@ -219,7 +219,7 @@ struct dlock_lost {
 	const char *name;
 	uint64_t tag;
 	uint64_t token;
-	enum dlock_lost_reason reason;	/* DLOCK_LOST_EXPIRED, _BROKEN */
+	enum dlock_lost_reason reason;	/* DLOCK_LOST_EXPIRED, _BROKEN, _IN_DOUBT */
 };
 
 typedef void (*dlock_acquire_cb)(struct dlock *d, const char *name, int err,
