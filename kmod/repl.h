@@ -323,6 +323,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_SNAP_ANY_OFFSET	34	/* chunk taken at any offset */
 #define REPL_MUT_STALE_HB_RESETS	35	/* stale APPEND resets the timer */
 #define REPL_MUT_TERM_RESETS_TIMER	36	/* a higher term resets it */
-#define REPL_MUT__N			37
+#define REPL_MUT_NO_COMMIT_NOTICE	37	/* commit told at the heartbeat */
+#define REPL_MUT__N			38
 
 #endif /* DLOCK_REPL_H */

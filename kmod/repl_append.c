@@ -73,6 +73,7 @@ static void send_append(struct repl *r, u16 to, u64 now)
 		ent_copy(&m->ent[m->n_ent++], e);
 	}
 	m->commit = r->commit;
+	p->told = m->commit;
 	m->t_send = now;
 	/* echo only while a majority is known to follow us (see protocol.md) */
 	if (repl_quorum_fresh(r, now))
@@ -88,6 +89,24 @@ void repl_broadcast_append(struct repl *r, u64 now)
 		if (i != r->cfg.self)
 			send_append(r, i, now);
 	r->hb_at = now + r->cfg.hb_ns;
+}
+
+/*
+ * Peers that hold every entry but not the commit index learn it now, not
+ * at the next heartbeat: a follower answers its own clients only once it
+ * applies (a follower's acquire took one heartbeat period otherwise).
+ * Peers still behind get it with the entries they are sent.
+ */
+static void notify_commit(struct repl *r, u64 now)
+{
+	u16 i;
+
+	if (REPL_MUTATION == REPL_MUT_NO_COMMIT_NOTICE)
+		return;
+	for (i = 0; i < r->cfg.nr_nodes; i++)
+		if (i != r->cfg.self && r->peer[i].next > r->last &&
+		    r->peer[i].told < r->commit)
+			send_append(r, i, now);
 }
 
 static void advance_commit(struct repl *r, u64 now)
@@ -261,6 +280,8 @@ void repl_on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 		advance_commit(r, now);
 		if (p->next > old_next && p->next <= r->last)
 			send_append(r, in->from, now);
+		if (r->role == REPL_LEADER)
+			notify_commit(r, now);
 	} else if (in->index) {
 		u64 old_next = p->next;
 

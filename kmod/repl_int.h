@@ -30,6 +30,7 @@ struct repl_peer {
 	u64 acked_lt;		/* leader: latest of our t_send it echoed */
 	u64 echo;		/* leader: latest of its t_send to echo back */
 	u64 last_heard;		/* leader: our clock when last heard */
+	u64 told;		/* leader: commit index last sent to it */
 	bool recovering;	/* leader: its acks do not count */
 	bool sess_ended;	/* leader: SESSION_END proposed this silence */
 	bool voted;		/* candidate: granted us its vote */

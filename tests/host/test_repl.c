@@ -702,6 +702,33 @@ static void test_hold(void)
 	tap_ok(repl_hold(0, 5) == 5, "hold with zero drift is the identity");
 }
 
+/*
+ * A follower's client is answered when the follower applies its command,
+ * so the leader tells the new commit index at once: one forward, one
+ * append, one ack, one notice (1 ms each here), not a heartbeat (20 ms).
+ */
+static void test_follower_latency(void)
+{
+	int l, f, k, worst = 0;
+	u64 t0;
+
+	setup(3);
+	run(3000);
+	l = leader();
+	f = follower_of(l);
+	for (k = 0; k < 6; k++) {
+		t0 = H.now;
+		if (!call(f, REPL_OP_ACQUIRE + (k & 1), 7, k + 1, 3,
+			  k & 1 ? 0 : 500 * MS, 100))
+			worst = 1000;
+		if ((int)((H.now - t0) / MS) > worst)
+			worst = (H.now - t0) / MS;
+	}
+	tap_ok(worst <= 6,
+	       "a follower's acquire and release are answered within 6 ms, not at a heartbeat (worst %d ms, heartbeat 20 ms)",
+	       worst);
+}
+
 int main(void)
 {
 	test_hold();
@@ -719,6 +746,7 @@ int main(void)
 	test_stale_incarnation();
 	test_cmd_v2();
 	test_stale_candidate();
+	test_follower_latency();
 	setup(1);
 	run(2500);
 	tap_ok(leader() == 0 && call(0, REPL_OP_ACQUIRE, 1, 1, 0, 100 * MS, 10),

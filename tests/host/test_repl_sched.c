@@ -443,6 +443,10 @@ static void sched_stale_ack(void)
  */
 static int f18(int from, const struct repl_msg *m)
 {
+	/* L's word of its commit (an empty APPEND) is lost: it crashes */
+	if (from == 0 && m->type == REPL_MSG_APPEND && !m->n_ent &&
+	    m->commit >= 1)
+		return DROP;
 	if (from != 0 || m->type != REPL_MSG_APPEND || !m->n_ent)
 		return PASS;
 	/* C gets no entry; F gets the EPOCH only together with the grant */
@@ -485,7 +489,8 @@ static void sched_fresh_with_entries(void)
  * Plant 19 (catch-up target is the leader's commit, not its last index).
  * Five nodes: L=0 B=1 A=2 C=3 D=4.  Indexes 1..16 are committed
  * everywhere; index 17 (a grant) reaches only A and B, and L commits it on
- * their acknowledgements (L, A, B).  L and A crash at once (f = 2): 17 is
+ * their acknowledgements (L, A, B), and its word of that commit is lost.
+ * L and A crash at once (f = 2): 17 is
  * left on B alone.  B leads term 6 (votes of C, D); its EPOCH (18) is not
  * committed yet, so its commit index is 16.  A restarts, recovers from B,
  * and gets the first batch of the log, 1..16, with commit 16; the next
@@ -498,6 +503,10 @@ static int s19;
 
 static int f19(int from, const struct repl_msg *m)
 {
+	/* L's news of commit 17 (an empty APPEND) is lost before its crash */
+	if (s19 == 1 && from == 0 && m->type == REPL_MSG_APPEND &&
+	    !m->n_ent && m->commit >= 17)
+		return DROP;
 	if (m->type != REPL_MSG_APPEND || !m->n_ent)
 		return PASS;
 	if (s19 == 1 && from == 0 && (m->to == 3 || m->to == 4))

@@ -115,7 +115,8 @@ names=("" "commit without a majority" "grant on a follower" \
        "match index kept from an earlier term" \
        "snapshot chunk taken at any offset" \
        "an APPEND of a stale term resets the election timer" \
-       "a higher term resets the election timer")
+       "a higher term resets the election timer" \
+       "a follower learns a commit only at the next heartbeat")
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

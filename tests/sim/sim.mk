@@ -105,7 +105,7 @@ SIM_SCHED_MUTS := 10 18 19 35
 SIM_MUTS_REQ := $(filter-out $(SIM_SCHED_MUTS),$(SIM_MUTS))
 SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
-SIM_HOST_MUTS := 36:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+SIM_HOST_MUTS := 36:test_repl 37:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
