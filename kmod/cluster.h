@@ -72,6 +72,7 @@ struct dlock_cl_client {
 	u32 req;		/* last request id used */
 	struct mutex lock;	/* one request at a time: ids stay in order */
 	struct list_head waits;	/* queued acquires (dlock_cl_wait), c->lock */
+	struct list_head orphans; /* timed-out acquires, cluster_orphan.c */
 	bool used;		/* sent a command: needs a CLIENT_END */
 };
 
@@ -177,7 +178,24 @@ void dlock_cl_rx_work(struct work_struct *w);
 void dlock_cl_clients_stop(struct dlock_cluster *c);
 void dlock_cl_clients_free(struct dlock_cluster *c);
 void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now);
+int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		  struct repl_cmd *cmd, struct dlock_cl_pending *p);
+
+/* cluster_answer.c */
+void dlock_cl_wait_send(struct dlock_cluster *c, struct dlock_cl_client *cl,
+			struct dlock_cl_wait *w, int status, u64 token);
 void dlock_cl_tell_doubt(struct dlock_cluster *c);
+
+/* cluster_orphan.c */
+void dlock_cl_orphan_add(struct dlock_cluster *c, struct dlock_cl_client *cl,
+			 const struct repl_cmd *cmd);
+bool dlock_cl_orphan_reply(struct dlock_cluster *c, const struct repl_cmd *cmd,
+			   const struct repl_result *res);
+bool dlock_cl_orphan_wait_done(struct dlock_cl_client *cl, u64 cookie,
+			       int status);
+void dlock_cl_orphans_settle(struct dlock_cluster *c,
+			     struct dlock_cl_client *cl, u32 req);
+void dlock_cl_orphans_free(struct dlock_cl_client *cl);
 
 /* Entry points from the rest of the module (dlock.h declares them too). */
 #endif /* DLOCK_CLUSTER_H */

@@ -6,9 +6,10 @@
  * (the core forwards it to the leader) and the handler sleeps until the
  * command is applied here (env->reply), sending it again with the same
  * request id while no answer came (the core's dedup makes that safe), or
- * gives up with an error.  A queued acquire's outcome and a lost lease come
- * from the table while it applies (hooks) and go to the socket as WAIT_DONE
- * and LOST.  A closed socket's CLIENT_END is sent until it is answered.
+ * gives up with an error (an acquire given up on is kept: cluster_orphan.c).
+ * A queued acquire's outcome and a lost lease come from the table while it
+ * applies (cluster_answer.c).  A closed socket's CLIENT_END is sent until it
+ * is answered.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,7 +29,9 @@
  * is offered again: an election takes about cluster_elect_ms, and a client
  * should see it as a slower answer, not as an error.
  */
-#define DLOCK_CL_ANSWER_MS	3000
+static unsigned int cluster_answer_ms = 3000;
+module_param(cluster_answer_ms, uint, 0644);
+MODULE_PARM_DESC(cluster_answer_ms, "cluster: a lock command not answered in this long fails (ETIMEDOUT or EAGAIN), ms");
 #define DLOCK_CL_RESEND_MS	300
 #define DLOCK_CL_OFFER_MS	50
 #define NS_MS			1000000ULL
@@ -41,6 +44,7 @@ static void dlock_cl_client_free(struct dlock_cl_client *cl)
 
 	list_for_each_entry_safe(w, n, &cl->waits, node)
 		kfree(w);
+	dlock_cl_orphans_free(cl);
 	sock_put(cl->sk);
 	kfree(cl);
 }
@@ -67,6 +71,7 @@ static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
 	cl->id = ++c->next_client;
 	mutex_init(&cl->lock);
 	INIT_LIST_HEAD(&cl->waits);
+	INIT_LIST_HEAD(&cl->orphans);
 	if (xa_err(xa_store(&c->clients, portid, cl, GFP_KERNEL)))
 		goto free;
 	if (xa_err(xa_store(&c->by_id, cl->id, cl, GFP_KERNEL))) {
@@ -79,10 +84,6 @@ free:
 	kfree(cl);
 	return ERR_PTR(-ENOMEM);
 }
-
-static void dlock_cl_wait_send(struct dlock_cluster *c,
-			       struct dlock_cl_client *cl,
-			       struct dlock_cl_wait *w, int status, u64 token);
 
 /*
  * The instance stops (leave, reconfiguration, namespace exit, unload) and
@@ -123,220 +124,6 @@ void dlock_cl_clients_free(struct dlock_cluster *c)
 	list_for_each_entry_safe(e, n, &c->ending, node)
 		kfree(e);
 }
-
-/* ---- answers ---------------------------------------------------------- */
-
-static struct dlock_cl_wait *dlock_cl_add_wait(struct dlock_cl_pending *p)
-{
-	struct dlock_cl_wait *w;
-
-	w = kmalloc(struct_size(w, name, p->name_len + p->owner_len),
-		    GFP_KERNEL_ACCOUNT);
-	if (!w)
-		return NULL;	/* its WAIT_DONE will be missed: the socket learns */
-	w->cookie = p->cookie;
-	w->tag = p->tag;
-	w->name_len = p->name_len;
-	w->owner_len = p->owner_len;
-	memcpy(w->name, p->name, p->name_len);
-	memcpy(w->name + p->name_len, p->owner, p->owner_len);
-	list_add_tail(&w->node, &p->cl->waits);
-	return w;
-}
-
-/*
- * Settles @w from the applied table if the table no longer has it queued:
- * its answer was not given here (a snapshot covered the entry that gave
- * it, or a SESSION_END of this node ended it), or it was given before the
- * QUEUED answer just read (a retransmission answered from the core's dedup
- * table after the wait had ended).  Granted if its owner holds the lock,
- * else -ETIMEDOUT, as libdlock's resync reads the lock.
- */
-static void dlock_cl_settle(struct dlock_cluster *c, struct dlock_cl_client *cl,
-			    struct dlock_cl_wait *w)
-{
-	u64 token = 0;
-	int st;
-
-	st = table_sm_wait_state(c->sm, c->self, cl->id, w->cookie, w->tag,
-				 w->name + w->name_len, w->owner_len,
-				 w->name, w->name_len, &token);
-	if (st != 1)
-		dlock_cl_wait_send(c, cl, w, st ? -ETIMEDOUT : 0, token);
-}
-
-/* table_sm_hooks.unanswered: settle every wait of every client here. */
-static void dlock_cl_unanswered(void *ctx)
-{
-	struct dlock_cluster *c = ctx;
-	struct dlock_cl_wait *w, *n;
-	struct dlock_cl_client *cl;
-	unsigned long i;
-
-	lockdep_assert_held(&c->lock);
-	xa_for_each(&c->by_id, i, cl)
-		list_for_each_entry_safe(w, n, &cl->waits, node)
-			dlock_cl_settle(c, cl, w);
-}
-
-/* The core's reply: a command of a client of this node was applied. */
-void dlock_cl_reply(void *ctx, const struct repl_cmd *cmd,
-		    const struct repl_result *res)
-{
-	struct dlock_cluster *c = ctx;
-	struct dlock_cl_pending *p;
-	struct dlock_cl_ending *e;
-
-	lockdep_assert_held(&c->lock);
-	list_for_each_entry(p, &c->pending, node) {
-		if (p->client != cmd->client || p->req != cmd->req || p->done)
-			continue;
-		p->res = *res;
-#ifndef DLOCK_PLANT_CL_WAIT_LOST
-		if (res->status == REPL_QUEUED && p->name) {
-			struct dlock_cl_wait *w = dlock_cl_add_wait(p);
-
-			if (w)
-				dlock_cl_settle(c, p->cl, w);
-		}
-#endif
-		p->done = true;
-		complete(&p->comp);
-		return;
-	}
-	list_for_each_entry(e, &c->ending, node) {
-		if (e->cmd.client == cmd->client && e->cmd.req == cmd->req) {
-			list_del(&e->node);
-			kfree(e);
-			return;
-		}
-	}
-}
-
-static struct dlock_cl_client *dlock_cl_client_by_id(struct dlock_cluster *c,
-						     u16 node, u32 client)
-{
-	if (node != c->self)
-		return NULL;	/* another node answers its own clients */
-	return xa_load(&c->by_id, client);
-}
-
-static void dlock_cl_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
-			       int status, u64 token, u64 index)
-{
-	struct dlock_cluster *c = ctx;
-	struct dlock_cl_client *cl = dlock_cl_client_by_id(c, node, client);
-	struct dlock_cl_wait *w;
-
-	if (!cl)
-		return;
-	list_for_each_entry(w, &cl->waits, node) {
-		if (w->cookie == cookie) {
-			dlock_cl_wait_send(c, cl, w, status, token);
-			return;
-		}
-	}
-	dlock_sock_missed(cl->sk);
-}
-
-/* WAIT_DONE of @w to its socket; @w is freed. */
-static void dlock_cl_wait_send(struct dlock_cluster *c,
-			       struct dlock_cl_client *cl,
-			       struct dlock_cl_wait *w, int status, u64 token)
-{
-	u64 cookie = w->cookie;
-	struct sk_buff *skb;
-	void *hdr;
-
-	list_del(&w->node);
-	skb = genlmsg_new(dlock_wait_done_size(w->name_len), GFP_KERNEL);
-	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,
-				DLOCK_CMD_WAIT_DONE) : NULL;
-	if (!hdr ||
-	    nla_put(skb, DLOCK_A_NAME, w->name_len, w->name) ||
-	    nla_put_u64_64bit(skb, DLOCK_A_COOKIE, cookie, DLOCK_A_PAD) ||
-	    nla_put_u64_64bit(skb, DLOCK_A_SESSION, tsm_key(c->self, cl->id),
-			      DLOCK_A_PAD) ||
-	    nla_put_u32(skb, DLOCK_A_ERROR, -status) ||
-	    (!status && nla_put_u64_64bit(skb, DLOCK_A_TOKEN, token,
-					  DLOCK_A_PAD))) {
-		kfree_skb(skb);
-		dlock_sock_missed(cl->sk);
-	} else {
-		genlmsg_end(skb, hdr);
-		sock_hold(cl->sk);
-		dlock_deliver(cl->sk, skb);
-	}
-	kfree(w);
-}
-
-static void dlock_cl_lost(void *ctx, u16 node, u32 client, u64 tag,
-			  const char *name, u32 len, u64 token, int reason)
-{
-	struct dlock_cluster *c = ctx;
-	struct dlock_cl_client *cl = dlock_cl_client_by_id(c, node, client);
-	struct sk_buff *skb;
-	void *hdr;
-
-	if (!cl)
-		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,
-				DLOCK_CMD_LOST) : NULL;
-	if (!hdr || nla_put(skb, DLOCK_A_NAME, len, name) ||
-	    nla_put_u64_64bit(skb, DLOCK_A_OWNER_TAG, tag, DLOCK_A_PAD) ||
-	    nla_put_u64_64bit(skb, DLOCK_A_SESSION, tsm_key(node, client),
-			      DLOCK_A_PAD) ||
-	    nla_put_u64_64bit(skb, DLOCK_A_TOKEN, token, DLOCK_A_PAD) ||
-	    nla_put_u8(skb, DLOCK_A_REASON, reason)) {
-		kfree_skb(skb);
-		dlock_sock_missed(cl->sk);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	sock_hold(cl->sk);
-	dlock_deliver(cl->sk, skb);
-}
-
-struct dlock_cl_doubt {
-	struct dlock_cluster *c;
-	struct dlock_cl_client *cl;
-};
-
-static void dlock_cl_doubt_one(void *arg, const struct dl_lost *ls)
-{
-	struct dlock_cl_doubt *d = arg;
-
-	dlock_cl_lost(d->c, d->c->self, d->cl->id, ls->tag, ls->name,
-		      ls->name_len, ls->token, ls->reason);
-}
-
-/*
- * This node's session is running out (cluster.c): the others may end every
- * lease of our clients soon and grant the locks elsewhere.  Each holder
- * hears of each lease now, while it is still the only one that may act on
- * it.  A LOST that cannot be built is an overflow of that socket, as
- * everywhere else.
- */
-void dlock_cl_tell_doubt(struct dlock_cluster *c)
-{
-	struct dlock_cl_doubt d = { .c = c };
-	unsigned long i;
-
-	lockdep_assert_held(&c->lock);
-#ifdef DLOCK_PLANT_CL_NO_DOUBT
-	return;
-#endif
-	xa_for_each(&c->clients, i, d.cl)
-		table_sm_each_lease(c->sm, c->self, d.cl->id, DL_LOST_IN_DOUBT,
-				    dlock_cl_doubt_one, &d);
-}
-
-const struct table_sm_hooks dlock_cl_hooks = {
-	.wait_done = dlock_cl_wait_done,
-	.lost = dlock_cl_lost,
-	.unanswered = dlock_cl_unanswered,
-};
 
 /* ---- socket close ----------------------------------------------------- */
 
@@ -460,32 +247,22 @@ static bool dlock_cl_refusal_passes(int err)
 }
 
 /*
- * Runs @cmd for the client of @skb and waits for its answer in @p.
+ * Runs @cmd as the next request of @cl and waits for its answer in @p.
  * A request the core refused for now is offered again until it is taken or
  * the answer's deadline passes; one never taken has had no effect, so its
- * refusal is what the caller gets, not ETIMEDOUT.
- * Returns 0 (answer in p->res) or -errno with an extack message.
+ * refusal is what the caller gets, not ETIMEDOUT.  cl->lock held.
+ * Returns 0 (answer in p->res), -ETIMEDOUT or -EINTR (taken, no answer:
+ * it may still be applied), or the refusal of the core.
  */
-static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
-			struct genl_info *info, struct repl_cmd *cmd,
-			struct dlock_cl_pending *p)
+int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		  struct repl_cmd *cmd, struct dlock_cl_pending *p)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(DLOCK_CL_ANSWER_MS);
-	struct dlock_cl_client *cl;
+	unsigned long deadline = jiffies + msecs_to_jiffies(cluster_answer_ms);
 	bool taken;
 	long left;
 	int err;
 
-	mutex_lock(&c->lock);
-	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
-	mutex_unlock(&c->lock);
-	if (cl == ERR_PTR(-ESHUTDOWN))
-		NL_SET_ERR_MSG(info->extack, "cluster: this node is leaving or being reconfigured; retry");
-	else if (IS_ERR(cl))
-		NL_SET_ERR_MSG(info->extack, "cluster: cannot register this socket as a client");
-	if (IS_ERR(cl))
-		return PTR_ERR(cl);
-	mutex_lock(&cl->lock);
+	lockdep_assert_held(&cl->lock);
 	mutex_lock(&c->lock);
 	init_completion(&p->comp);
 	p->cl = cl;
@@ -499,8 +276,7 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 	/* Planted bug: a refusal for now goes straight to the client. */
 	if (err == -EAGAIN) {
 		mutex_unlock(&c->lock);
-		mutex_unlock(&cl->lock);
-		return dlock_cl_request_error(info->extack, err);
+		return err;
 	}
 #endif
 	taken = !err;
@@ -510,10 +286,8 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 			dlock_cluster_rearm(c);
 	}
 	mutex_unlock(&c->lock);
-	if (!taken && !dlock_cl_refusal_passes(err)) {
-		mutex_unlock(&cl->lock);
-		return dlock_cl_request_error(info->extack, err);
-	}
+	if (!taken && !dlock_cl_refusal_passes(err))
+		return err;
 #ifdef DLOCK_PLANT_CL_REPLY_EARLY
 	/* Planted bug: answered when accepted, not when applied. */
 	mutex_lock(&c->lock);
@@ -555,13 +329,47 @@ answered:
 	else if (taken)
 		err = -ETIMEDOUT;
 	mutex_unlock(&c->lock);
+	return err;
+}
+
+/*
+ * Runs @cmd for the client of @skb (dlock_cl_exec()); an ACQUIRE left
+ * without an answer is kept as an orphan, and once this request is
+ * answered the client's earlier orphans are undone (cluster_orphan.c).
+ * Returns 0 (answer in p->res) or -errno with an extack message.
+ */
+static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
+			struct genl_info *info, struct repl_cmd *cmd,
+			struct dlock_cl_pending *p)
+{
+	struct dlock_cl_client *cl;
+	int err;
+
+	mutex_lock(&c->lock);
+	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
+	mutex_unlock(&c->lock);
+	if (cl == ERR_PTR(-ESHUTDOWN))
+		NL_SET_ERR_MSG(info->extack, "cluster: this node is leaving or being reconfigured; retry");
+	else if (IS_ERR(cl))
+		NL_SET_ERR_MSG(info->extack, "cluster: cannot register this socket as a client");
+	if (IS_ERR(cl))
+		return PTR_ERR(cl);
+	mutex_lock(&cl->lock);
+	err = dlock_cl_exec(c, cl, cmd, p);
+	if (err == -ETIMEDOUT || err == -EINTR) {
+		mutex_lock(&c->lock);
+		dlock_cl_orphan_add(c, cl, cmd);
+		mutex_unlock(&c->lock);
+	} else if (!err) {
+		dlock_cl_orphans_settle(c, cl, p->req);
+	}
 	mutex_unlock(&cl->lock);
 	if (err == -ETIMEDOUT)
 		NL_SET_ERR_MSG(info->extack, "cluster: no answer in time (no leader reachable?); the command may still take effect");
 	else if (!err && p->res.status < 0)
 		err = dlock_cl_table_error(info->extack, cmd->op,
 					   p->res.status);
-	else if (!taken && err != -EINTR)
+	else if (err && err != -EINTR)
 		err = dlock_cl_request_error(info->extack, err);
 	return err;
 }

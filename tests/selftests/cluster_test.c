@@ -26,6 +26,89 @@ static int link_set(int n, const char *state)
 	return system(cmd);
 }
 
+static int set_answer_ms(unsigned int ms)
+{
+	FILE *f = fopen("/sys/module/dlock/parameters/cluster_answer_ms", "w");
+	int err;
+
+	if (!f)
+		return -1;
+	err = fprintf(f, "%u\n", ms) < 0;
+	return fclose(f) || err ? -1 : 0;
+}
+
+static int netem_delay(int n, bool on)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd),
+		 on ? "ip netns exec %s tc qdisc add dev eth0 root netem delay 700ms" :
+		      "ip netns exec %s tc qdisc del dev eth0 root",
+		 nodes[n].ns);
+	return system(cmd);
+}
+
+/*
+ * Acquires that time out on node B (answer window 300 ms, B's datagrams
+ * delayed 700 ms) and are applied afterwards: a try granted late, a
+ * blocking acquire queued late behind A's lease and granted when A
+ * releases.  Neither client knows it holds anything; each one's next
+ * request makes node B give the lease back, so A can take both locks.
+ */
+static void test_orphans(int A, int B)
+{
+	const char *g = lname("clog"), *q = lname("cloq");
+	struct acq wq = { .name = q, .flags = DLOCK_F_NO_TTL, .cookie = 66 };
+	struct client og, oq, ha;
+	struct result res, rq;
+	struct note note;
+	uint64_t end;
+	int err, n1, n2;
+
+	open_in(&nodes[B], &og);
+	open_in(&nodes[B], &oq);
+	open_in(&nodes[A], &ha);
+	cl_try(&ha, q, &res);
+	tap_ok(!res.error, "orphans: node A holds the lock a wait will queue on (error %d)",
+	       res.error);
+	cl_try(&og, lname("clo0"), &res);	/* both sockets are clients */
+	cl_try(&oq, lname("clo1"), &res);
+	err = set_answer_ms(300) || netem_delay(B, true);
+	try_lock(&og, g, &res);
+	acquire(&oq, &wq, &rq);
+	err |= netem_delay(B, false) || set_answer_ms(3000);
+	tap_ok(!err && res.error == ETIMEDOUT && rq.error == ETIMEDOUT,
+	       "orphans: a try and a blocking acquire on node B time out (errors %d %d, \"%s\")",
+	       res.error, rq.error, res.extack);
+	end = now_ms() + 5000;
+	while (!holder_token(&nodes[A].cl, g) && now_ms() < end)
+		nap(50);
+	tap_ok(holder_token(&nodes[A].cl, g) != 0,
+	       "orphans: the timed-out try was applied after all: the lock is held");
+	cl_release(&ha, q, &res);
+	nap(500);
+	tap_ok(refused_held(&nodes[A].cl, q),
+	       "orphans: A released; the timed-out wait was granted after all");
+	n1 = next_note(&og, 0, &note);
+	n2 = next_note(&oq, 0, &note);
+	tap_ok(n1 == -ETIMEDOUT && n2 == -ETIMEDOUT,
+	       "orphans: neither client was sent a note about them, not even ENOBUFS (notes %d %d)",
+	       n1, n2);
+	/* The next request of each client: the node gives the leases back. */
+	cl_try(&og, lname("clo2"), &res);
+	cl_try(&oq, lname("clo3"), &rq);
+	tap_ok(!res.error && !rq.error, "orphans: each client's next request is answered (errors %d %d)",
+	       res.error, rq.error);
+	cl_try(&ha, g, &res);
+	cl_try(&ha, q, &rq);
+	tap_ok(!res.error && !rq.error,
+	       "orphans: node A takes both locks: node B gave the late grants back (errors %d \"%s\", %d \"%s\")",
+	       res.error, res.extack, rq.error, rq.extack);
+	client_close(&og);
+	client_close(&oq);
+	client_close(&ha);
+}
+
 /*
  * Follower B is cut off while a client of B holds a lock without TTL and a
  * client of A waits for it.  The holder must hear that its lease is in
@@ -249,6 +332,7 @@ int main(int argc, char **argv)
 		cl_release(&nodes[B].cl, y, &res);
 	}
 
+	test_orphans(A, B);
 	test_doubt(A, B);
 	L = wait_leader(15000, &term);
 	tap_ok(L >= 0, "a leader after node B is back (node %d)", L);

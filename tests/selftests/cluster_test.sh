@@ -18,6 +18,8 @@ cleanup() {
 	# Back to the defaults other tests expect.
 	[ -n "${old_ttl:-}" ] && echo "$old_ttl" >"$params/cluster_max_ttl_ms"
 	[ -n "${old_session:-}" ] && echo "$old_session" >"$params/cluster_session_ms"
+	# cluster_test shortens it for its timed-out acquires
+	[ -n "${old_answer:-}" ] && echo "$old_answer" >"$params/cluster_answer_ms"
 	# cluster_seal_test sets these for one configuration and puts them back
 	[ -n "${old_rate:-}" ] && echo "$old_rate" >"$params/cluster_seal_rate"
 	[ -n "${old_burst:-}" ] && echo "$old_burst" >"$params/cluster_seal_burst"
@@ -29,9 +31,11 @@ if [ ! -w "$params/cluster_max_ttl_ms" ]; then
 	exit 0
 fi
 modprobe bridge 2>/dev/null
+modprobe sch_netem 2>/dev/null
 # A fresh cluster grants nothing for one max TTL (lock-delay): keep it short.
 old_ttl=$(cat "$params/cluster_max_ttl_ms")
 old_session=$(cat "$params/cluster_session_ms")
+old_answer=$(cat "$params/cluster_answer_ms")
 old_rate=$(cat "$params/cluster_seal_rate")
 old_burst=$(cat "$params/cluster_seal_burst")
 echo 1000 >"$params/cluster_max_ttl_ms"
