@@ -178,6 +178,8 @@ void dlock_cl_rx_work(struct work_struct *w);
 void dlock_cl_clients_stop(struct dlock_cluster *c);
 void dlock_cl_clients_free(struct dlock_cluster *c);
 void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now);
+int dlock_cl_barrier(struct dlock_cluster *c, const struct sk_buff *skb,
+		     struct netlink_ext_ack *ack);
 int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 		  struct repl_cmd *cmd, struct dlock_cl_pending *p);
 

@@ -153,6 +153,17 @@ int dlock_cl_get(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "cluster: this node left the cluster meanwhile; retry");
 		return -EAGAIN;
 	}
+#ifndef DLOCK_PLANT_CL_READ_STALE	/* planted bug: the flag ignored */
+	if (info->attrs[DLOCK_A_LINEARIZABLE]) {
+#else
+	if (0) {
+#endif
+		err = dlock_cl_barrier(c, skb, info->extack);
+		if (err) {
+			up_read(&dn->cluster_sem);
+			return err;
+		}
+	}
 	for (;;) {
 		msg = genlmsg_new(size, GFP_KERNEL_ACCOUNT);
 		if (!msg) {
@@ -204,11 +215,13 @@ struct dlock_cl_dump {
 	char prefix[DLOCK_NAME_MAX];
 };
 
-int dlock_cl_get_start(struct netlink_callback *cb, const struct nlattr *prefix)
+int dlock_cl_get_start(struct netlink_callback *cb, const struct nlattr *prefix,
+		       bool linearizable)
 {
 	struct dlock_net *dn = dlock_net(sock_net(cb->skb->sk));
 	struct dlock_cl_dump *d;
 	struct dlock_cluster *c;
+	int err = 0;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
@@ -221,13 +234,19 @@ int dlock_cl_get_start(struct netlink_callback *cb, const struct nlattr *prefix)
 	}
 	down_read(&dn->cluster_sem);
 	c = dn->cluster;
+	/* Each part reads the table as it is then: the barrier precedes all. */
+	if (c && linearizable)
+		err = dlock_cl_barrier(c, cb->skb, cb->extack);
 	if (c)
 		d->serial = c->serial;
 	up_read(&dn->cluster_sem);
 	if (!c) {
-		kfree(d);
 		NL_SET_ERR_MSG(cb->extack, "cluster: this node left the cluster meanwhile; retry");
-		return -EAGAIN;
+		err = -EAGAIN;
+	}
+	if (err) {
+		kfree(d);
+		return err;
 	}
 	cb->args[0] = (long)d;
 	return 0;

@@ -339,7 +339,7 @@ answered:
  * Returns 0 (answer in p->res) or -errno with an extack message.
  */
 static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
-			struct genl_info *info, struct repl_cmd *cmd,
+			struct netlink_ext_ack *ack, struct repl_cmd *cmd,
 			struct dlock_cl_pending *p)
 {
 	struct dlock_cl_client *cl;
@@ -349,9 +349,9 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
 	mutex_unlock(&c->lock);
 	if (cl == ERR_PTR(-ESHUTDOWN))
-		NL_SET_ERR_MSG(info->extack, "cluster: this node is leaving or being reconfigured; retry");
+		NL_SET_ERR_MSG(ack, "cluster: this node is leaving or being reconfigured; retry");
 	else if (IS_ERR(cl))
-		NL_SET_ERR_MSG(info->extack, "cluster: cannot register this socket as a client");
+		NL_SET_ERR_MSG(ack, "cluster: cannot register this socket as a client");
 	if (IS_ERR(cl))
 		return PTR_ERR(cl);
 	mutex_lock(&cl->lock);
@@ -365,12 +365,37 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 	}
 	mutex_unlock(&cl->lock);
 	if (err == -ETIMEDOUT)
-		NL_SET_ERR_MSG(info->extack, "cluster: no answer in time (no leader reachable?); the command may still take effect");
+		NL_SET_ERR_MSG(ack, "cluster: no answer in time (no leader reachable?); the command may still take effect");
 	else if (!err && p->res.status < 0)
-		err = dlock_cl_table_error(info->extack, cmd->op,
+		err = dlock_cl_table_error(ack, cmd->op,
 					   p->res.status);
 	else if (err && err != -EINTR)
-		err = dlock_cl_request_error(info->extack, err);
+		err = dlock_cl_request_error(ack, err);
+	return err;
+}
+
+/*
+ * A read barrier for the client of @skb (DLOCK_A_LINEARIZABLE): a BARRIER
+ * entry through the leader's log, answered when this node applies it, so
+ * this node has then applied everything committed before the request came.
+ * The caller holds cluster_sem (read) on @c.
+ */
+int dlock_cl_barrier(struct dlock_cluster *c, const struct sk_buff *skb,
+		     struct netlink_ext_ack *ack)
+{
+	struct dlock_cl_pending p = {};
+	struct repl_cmd *cmd;
+	int err;
+
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	if (!cmd)
+		return -ENOMEM;
+	err = tsm_encode(cmd, REPL_OP_BARRIER, 0, 0, 0, NULL);
+	if (!err)
+		err = dlock_cl_run(c, skb, ack, cmd, &p);
+	kfree(cmd);
+	if (err == -ETIMEDOUT)
+		NL_SET_ERR_MSG(ack, "cluster: a linearizable read needs the leader, which did not answer in time");
 	return err;
 }
 
@@ -476,7 +501,7 @@ int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
 	a.p.tag = rq->tag;
 	a.p.owner = rq->owner;
 	a.p.owner_len = rq->owner_len;
-	err = dlock_cl_run(c, skb, info, cmd, &a.p);
+	err = dlock_cl_run(c, skb, info->extack, cmd, &a.p);
 	if (!err)
 		err = dlock_cl_reply_msg(info, dlock_cl_fill_acquire, &a);
 out:
@@ -617,7 +642,7 @@ int dlock_cl_command(struct sk_buff *skb, struct genl_info *info)
 	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
 	err = cmd ? dlock_cl_parse(skb, info, cmd) : -ENOMEM;
 	if (!err)
-		err = dlock_cl_run(c, skb, info, cmd, &p);
+		err = dlock_cl_run(c, skb, info->extack, cmd, &p);
 	if (err)
 		goto out;
 	if (nlcmd == DLOCK_CMD_CANCEL)

@@ -214,7 +214,8 @@ int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
 		     const struct dl_acquire_req *rq);
 int dlock_cl_command(struct sk_buff *skb, struct genl_info *info);
 int dlock_cl_get(struct sk_buff *skb, struct genl_info *info);
-int dlock_cl_get_start(struct netlink_callback *cb, const struct nlattr *prefix);
+int dlock_cl_get_start(struct netlink_callback *cb, const struct nlattr *prefix,
+		       bool linearizable);
 int dlock_cl_get_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int dlock_cl_stats(struct dlock_net *dn, struct dl_table_stats *st, u64 *bytes);
 void dlock_cl_sock_closed(struct dlock_net *dn, u32 portid);

@@ -220,13 +220,15 @@ struct dlock_dump {
 
 int dlock_nl_get_start(struct netlink_callback *cb)
 {
-	struct nlattr *prefix = dlock_dump_attrs(cb)[DLOCK_A_PREFIX];
+	struct nlattr **attrs = dlock_dump_attrs(cb);
+	struct nlattr *prefix = attrs[DLOCK_A_PREFIX];
 	struct dlock_dump *d;
 
 	/* cb->args[1]: which table the dump walks, for good. */
 	if (dlock_clustered(dlock_net(sock_net(cb->skb->sk)))) {
 		cb->args[1] = 1;
-		return dlock_cl_get_start(cb, prefix);
+		return dlock_cl_get_start(cb, prefix,
+					  !!attrs[DLOCK_A_LINEARIZABLE]);
 	}
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)

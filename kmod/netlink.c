@@ -131,6 +131,7 @@ static const struct nla_policy dlock_get_policy[DLOCK_A_MAX + 1] = {
 	DLOCK_POLICY_COMMON,
 	DLOCK_POL_NAME,
 	[DLOCK_A_PREFIX] = NLA_POLICY_RANGE(NLA_BINARY, 1, DLOCK_NAME_MAX),
+	[DLOCK_A_LINEARIZABLE] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy dlock_break_policy[DLOCK_A_MAX + 1] = {

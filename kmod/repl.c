@@ -135,6 +135,7 @@ static bool is_client_op(u8 op)
 	case REPL_OP_BREAK:
 	case REPL_OP_SET_VALUE:
 	case REPL_OP_CLIENT_END:
+	case REPL_OP_BARRIER:
 		return true;
 	default:
 		return false;

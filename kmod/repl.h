@@ -50,6 +50,8 @@ enum repl_op {
 	REPL_OP_SET_VALUE,	/* client: replace its lease's value */
 	/* the client's socket closed on its node: end its session */
 	REPL_OP_CLIENT_END,
+	/* client: nothing; applied, it tells its node it is current (a read) */
+	REPL_OP_BARRIER,
 	REPL_OP__MAX
 };
 

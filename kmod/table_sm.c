@@ -362,6 +362,7 @@ static int apply_op(struct table_sm *sm, struct dl_cmd *cx,
 	switch (c->op) {
 	case REPL_OP_NOOP:
 	case REPL_OP_EPOCH:
+	case REPL_OP_BARRIER:
 		return 0;
 	case REPL_OP_EXPIRE:
 		return do_expire(st, cx, b);

@@ -37,7 +37,7 @@ static u32 op_fields(u8 op)
 	case REPL_OP_EXPIRE:
 		return F_NAME | F_EFLAGS | F_COOKIE | F_TOKEN | F_STAMP;
 	default:
-		return 0;	/* NOOP, EPOCH, SESSION_END, CLIENT_END: no body */
+		return 0;	/* NOOP, EPOCH, SESSION_END, CLIENT_END, BARRIER */
 	}
 }
 

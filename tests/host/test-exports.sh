@@ -28,6 +28,9 @@ ok $? "the cluster functions, added after 0.1.0, are LIBDLOCK_1.1 (got: ${v11:-n
 v12=$(grep '@@LIBDLOCK_1\.2$' <<<"$exports" | sed 's/@.*//' | tr '\n' ' ')
 [ "$v12" = "dlock_cluster_auth_free dlock_get_cluster_auth dlock_set_cluster_keyed dlock_set_cluster_sealed " ]
 ok $? "the cluster key functions, added after the cluster ones, are LIBDLOCK_1.2 (got: ${v12:-none})"
+v13=$(grep '@@LIBDLOCK_1\.3$' <<<"$exports" | sed 's/@.*//' | tr '\n' ' ')
+[ "$v13" = "dlock_set_linearizable " ]
+ok $? "linearizable reads, added after the keys, are LIBDLOCK_1.3 (got: ${v13:-none})"
 
 # A client of dlock_get_cluster() needs LIBDLOCK_1.1 from the loader; one
 # that uses 0.1.0's functions only needs LIBDLOCK_1.

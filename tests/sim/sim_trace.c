@@ -20,7 +20,7 @@ static const char *const msg_name[] = { "?", "VOTE_REQ", "VOTE_RESP", "APPEND",
 	"APPEND_RESP", "SNAP", "FORWARD", "RECOVER_REQ", "RECOVER_RESP" };
 static const char *const op_name[] = { "NOOP", "EPOCH", "ACQUIRE", "RELEASE",
 	"RENEW", "EXPIRE", "SESSION_END", "CANCEL", "BREAK", "SET_VALUE",
-	"CLIENT_END" };
+	"CLIENT_END", "BARRIER" };
 const char *const role_name[] = { "recovering", "follower", "candidate",
 	"leader" };
 

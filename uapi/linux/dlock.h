@@ -493,6 +493,13 @@ enum dlock_cmd {
  *	optional, needs %DLOCK_A_CLUSTER_KEY (a cluster without a key sends
  *	plain wire messages, which carry no cluster id); absent or 0: none.
  *	Reply: the id in force (0: none)
+ * @DLOCK_A_LINEARIZABLE: flag, %DLOCK_CMD_GET (one lock or the dump): in
+ *	cluster mode, read only once this node has applied everything the
+ *	cluster committed before the request came (a read barrier that goes
+ *	through the leader's log: about one commit's latency), so that the
+ *	answer shows every change acknowledged to anyone before; without it a
+ *	node answers from what it has applied.  A single node is always
+ *	current and ignores it
  * @__DLOCK_A_MAX: one more than the highest attribute
  * @DLOCK_A_MAX: the highest attribute
  *
@@ -557,6 +564,7 @@ enum dlock_attr {
 	DLOCK_A_CLUSTER_KEY_FP = 54,
 	DLOCK_A_CLUSTER_KEY2_FP = 55,
 	DLOCK_A_CLUSTER_CLUSTER_ID = 56,
+	DLOCK_A_LINEARIZABLE = 57,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1

@@ -57,6 +57,7 @@ static const struct option lock_opts[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "conflict-exit-code", required_argument, NULL, OPT_CONFLICT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "linearizable", no_argument, NULL, OPT_LINEARIZABLE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -140,6 +141,9 @@ static int parse_one(int c, const char *arg, struct lock_args *la)
 		break;
 	case OPT_VERBOSE:
 		la->verbose = true;
+		break;
+	case OPT_LINEARIZABLE:
+		la->linearizable = true;
 		break;
 	}
 	return err;

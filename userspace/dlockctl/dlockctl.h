@@ -49,11 +49,12 @@ struct lock_args {
 	bool have_permits;
 	int conflict_code;	/* -E: exit code when the lock is busy */
 	bool verbose;		/* -v: say whom a wait is behind */
+	bool linearizable;	/* get, list: read through the leader's log */
 };
 
 enum {
 	OPT_SHARED = 256, OPT_PERMITS, OPT_TTL, OPT_WAIT, OPT_TRY, OPT_OWNER,
-	OPT_VALUE, OPT_GRACE, OPT_TOKEN,
+	OPT_VALUE, OPT_GRACE, OPT_TOKEN, OPT_LINEARIZABLE,
 	/* flock(1)'s spellings */
 	OPT_TRY_N = 'n', OPT_WAIT_W = 'w', OPT_CONFLICT = 'E',
 	OPT_VERBOSE = 'v',

@@ -13,14 +13,18 @@
 
 int cmd_get(int argc, char **argv)
 {
+	static const int allowed[] = { OPT_LINEARIZABLE, 0 };
 	struct lock_args la = {};
 	struct dlock_lock_info *li;
 	struct dlock *d;
 	int err;
 
-	err = open_named(argc, argv, &la, &d);
+	err = parse_named_args(&argc, argv, allowed, &la, true);
+	if (!err)
+		err = open_or_explain(&d);
 	if (err)
 		return err;
+	dlock_set_linearizable(d, la.linearizable);
 	err = dlock_get(d, la.name, &li);
 	if (err) {
 		err = request_failed(d, la.name, err);
@@ -45,15 +49,14 @@ static int list_one(const struct dlock_lock_info *li, void *arg)
 	return 0;
 }
 
-/* Arguments of list and watch: no options, an optional PREFIX. */
-static int parse_prefix_args(int argc, char **argv, const char **prefix)
+/* Arguments of list (@allowed: --linearizable) and watch: an optional PREFIX. */
+static int parse_prefix_args(int argc, char **argv, const int *allowed,
+			     struct lock_args *la, const char **prefix)
 {
-	static const int allowed[] = { 0 };
-	struct lock_args la = {};
 	int err;
 
 	*prefix = NULL;
-	err = parse_lock_args(&argc, argv, allowed, &la);
+	err = parse_lock_args(&argc, argv, allowed, la);
 	if (err)
 		return err;
 	if (optind < argc) {
@@ -69,16 +72,19 @@ static int parse_prefix_args(int argc, char **argv, const char **prefix)
 
 int cmd_list(int argc, char **argv)
 {
+	static const int allowed[] = { OPT_LINEARIZABLE, 0 };
+	struct lock_args la = {};
 	const char *prefix;
 	struct dlock *d;
 	int err, n = 0;
 
-	err = parse_prefix_args(argc, argv, &prefix);
+	err = parse_prefix_args(argc, argv, allowed, &la, &prefix);
 	if (err)
 		return err;
 	err = open_or_explain(&d);
 	if (err)
 		return err;
+	dlock_set_linearizable(d, la.linearizable);
 	if (json)
 		putchar('[');
 	err = dlock_list(d, prefix, list_one, &n);
@@ -131,12 +137,14 @@ static void print_overflow(struct dlock *d, void *arg)
 
 int cmd_watch(int argc, char **argv)
 {
+	static const int allowed[] = { 0 };
+	struct lock_args la = {};
 	const char *prefix;
 	struct pollfd p;
 	struct dlock *d;
 	int err;
 
-	err = parse_prefix_args(argc, argv, &prefix);
+	err = parse_prefix_args(argc, argv, allowed, &la, &prefix);
 	if (err)
 		return err;
 	err = open_or_explain(&d);

@@ -377,6 +377,18 @@ void dlock_on_overflow(struct dlock *d, dlock_overflow_cb cb, void *arg);
 int dlock_set_inherit(struct dlock *d, int inherit);
 
 /*
+ * dlock_set_linearizable() - whether dlock_get() and dlock_list() of @d
+ * read linearizably (@on non-zero) or from what this node has applied (0,
+ * the default).  On a node of a cluster a linearizable read first passes a
+ * barrier through the leader's log (about one commit's latency, and it
+ * fails like a lock command when there is no leader), so it shows every
+ * change acknowledged to anyone before it was asked; a plain read may lag
+ * the leader by a round trip, or by any amount on a node cut off.  A
+ * single node is always current: the flag changes nothing there.
+ */
+void dlock_set_linearizable(struct dlock *d, int on);
+
+/*
  * Event-loop form: poll dlock_fd() for POLLIN, then call dlock_dispatch(),
  * which handles every message already received (completions, lost leases,
  * events) without blocking.

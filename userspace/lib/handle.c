@@ -199,6 +199,13 @@ void dlock_on_overflow(struct dlock *d, dlock_overflow_cb cb, void *arg)
 	dlock_unlock(d);
 }
 
+void dlock_set_linearizable(struct dlock *d, int on)
+{
+	dlock_lock(d);
+	d->linearizable = on;
+	dlock_unlock(d);
+}
+
 int dlock_set_inherit(struct dlock *d, int inherit)
 {
 	int fd = dlock_fd(d);

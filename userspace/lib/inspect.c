@@ -134,7 +134,8 @@ int dlock_get(struct dlock *d, const char *name, struct dlock_lock_info **info)
 	msg = dlock_msg(d, DLOCK_CMD_GET, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name)) {
+	if (nla_put(msg, DLOCK_A_NAME, strlen(name), name) ||
+	    (d->linearizable && nla_put_flag(msg, DLOCK_A_LINEARIZABLE))) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -189,8 +190,9 @@ int dlock_list(struct dlock *d, const char *prefix, dlock_list_cb cb,
 	msg = dlock_msg(d, DLOCK_CMD_GET, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
-	if (prefix && *prefix &&
-	    nla_put(msg, DLOCK_A_PREFIX, strlen(prefix), prefix)) {
+	if ((prefix && *prefix &&
+	     nla_put(msg, DLOCK_A_PREFIX, strlen(prefix), prefix)) ||
+	    (d->linearizable && nla_put_flag(msg, DLOCK_A_LINEARIZABLE))) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -74,6 +74,7 @@ struct dlock {
 	size_t watch_prefix_len;
 	int ncallbacks;		/* run by the current dispatch */
 	bool need_resync;	/* the kernel dropped messages for us */
+	bool linearizable;	/* dlock_get()/dlock_list() ask for it */
 	unsigned int resync_pass;
 	unsigned int overruns;	/* times it did */
 	unsigned int drained_overruns;	/* overruns when last emptied */
