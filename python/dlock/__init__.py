@@ -77,12 +77,12 @@ def break_lock(name, token=0):
     return default_client().break_lock(name, token)
 
 
-def get(name):
-    return default_client().get(name)
+def get(name, linearizable=False):
+    return default_client().get(name, linearizable)
 
 
-def list(prefix=None):  # noqa: A001 - mirrors dlockctl list
-    return default_client().list(prefix)
+def list(prefix=None, linearizable=False):  # noqa: A001 - mirrors dlockctl
+    return default_client().list(prefix, linearizable)
 
 
 def status():

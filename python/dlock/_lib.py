@@ -174,7 +174,10 @@ _OPTIONAL = {
     "dlock_get_cluster": (c_int, [c_void_p, POINTER(POINTER(Cluster))]),
     "dlock_set_cluster": (c_int, [c_void_p, POINTER(Cluster)]),
     "dlock_cluster_free": (None, [POINTER(Cluster)]),
+    # LIBDLOCK_1.3
+    "dlock_set_linearizable": (None, [c_void_p, c_int]),
 }
+_VERSION_OF = {"dlock_set_linearizable": "LIBDLOCK_1.3"}
 
 _lib = None
 
@@ -209,7 +212,7 @@ def require(lib, fn):
     if not hasattr(lib, fn):
         from .errors import Error
         raise Error(errno.ENOSYS, f"{fn}() needs a newer libdlock.so.1 "
-                    "(symbol version LIBDLOCK_1.1)")
+                    f"(symbol version {_VERSION_OF.get(fn, 'LIBDLOCK_1.1')})")
     return getattr(lib, fn)
 
 

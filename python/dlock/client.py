@@ -223,10 +223,18 @@ class Client:
 
     # ---- inspection ------------------------------------------------------
 
-    def get(self, name):
-        """The LockInfo of @name, or None when nobody holds or awaits it."""
+    def _linearizable(self, on):
+        if on or hasattr(self._lib, "dlock_set_linearizable"):
+            _lib.require(self._lib, "dlock_set_linearizable")(
+                self._handle(), 1 if on else 0)
+
+    def get(self, name, linearizable=False):
+        """The LockInfo of @name, or None when nobody holds or awaits it.
+        On a cluster node, @linearizable reads only once the node applied
+        everything committed before the call (dlock_set_linearizable(3))."""
         raw = args.name_bytes(name)
         p = ctypes.POINTER(_lib.LockInfo)()
+        self._linearizable(linearizable)
         try:
             self._call("dlock_get", name, raw, ctypes.byref(p))
         except NotFound:
@@ -236,12 +244,14 @@ class Client:
         finally:
             self._lib.dlock_lock_info_free(p)
 
-    def list(self, prefix=None):
+    def list(self, prefix=None, linearizable=False):
         """Every lock whose name starts with @prefix (None: all), as a list
         of LockInfo.  The walk is repeated when the table changed under it,
-        so what comes back is one consistent picture."""
+        so what comes back is one consistent picture.  @linearizable: as
+        for get()."""
         raw = args.prefix_bytes(prefix)
         h = self._handle()
+        self._linearizable(linearizable)
         for _ in range(_LIST_RETRIES):
             found, failure = [], []
 

@@ -120,6 +120,10 @@ def release_on_exception():
     try:
         with dlock.lock("py/ctx", ttl=60) as lease:
             assert dlock.get("py/ctx").holders[0].token == lease.token
+            # a single node is always current: the flag changes nothing
+            assert dlock.get("py/ctx", linearizable=True) \
+                .holders[0].token == lease.token
+            assert [i.name for i in dlock.list("py/ctx", True)] == ["py/ctx"]
             raise Boom()
     except Boom:
         pass
