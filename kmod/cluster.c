@@ -519,6 +519,7 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 	skb_queue_head_init(&c->rxq);
 	INIT_WORK(&c->rx_work, dlock_cl_rx_work);
 	INIT_DELAYED_WORK(&c->tick, dlock_cl_tick);
+	INIT_DELAYED_WORK(&c->orphan_work, dlock_cl_orphan_work);
 	skb_queue_head_init(&c->events);
 	INIT_WORK(&c->ev_work, dlock_cl_ev_work);
 	INIT_LIST_HEAD(&c->pending);
@@ -596,6 +597,7 @@ void dlock_cluster_stop(struct dlock_cluster *c)
 	cancel_work_sync(&c->rx_work);
 	skb_queue_purge(&c->rxq);
 	cancel_delayed_work_sync(&c->tick);
+	cancel_delayed_work_sync(&c->orphan_work);
 	/* Nothing applies any more: no event is queued after this. */
 	cancel_work_sync(&c->ev_work);
 	skb_queue_purge(&c->events);

@@ -139,6 +139,7 @@ struct dlock_cluster {
 	struct sk_buff_head rxq;
 	struct work_struct rx_work;
 	struct delayed_work tick;
+	struct delayed_work orphan_work;	/* cluster_orphan.c */
 	atomic64_t stray;	/* datagrams from no peer's address */
 	/* watch events of applied entries, built under lock, sent by ev_work */
 	struct sk_buff_head events;
@@ -193,8 +194,10 @@ void dlock_cl_orphan_add(struct dlock_cluster *c, struct dlock_cl_client *cl,
 			 const struct repl_cmd *cmd);
 bool dlock_cl_orphan_reply(struct dlock_cluster *c, const struct repl_cmd *cmd,
 			   const struct repl_result *res);
-bool dlock_cl_orphan_wait_done(struct dlock_cl_client *cl, u64 cookie,
+bool dlock_cl_orphan_wait_done(struct dlock_cluster *c,
+			       struct dlock_cl_client *cl, u64 cookie,
 			       int status);
+void dlock_cl_orphan_work(struct work_struct *w);
 void dlock_cl_orphans_settle(struct dlock_cluster *c,
 			     struct dlock_cl_client *cl, u32 req);
 void dlock_cl_orphans_free(struct dlock_cl_client *cl);

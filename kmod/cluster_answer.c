@@ -128,7 +128,7 @@ static void dlock_cl_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
 			return;
 		}
 	}
-	if (!dlock_cl_orphan_wait_done(cl, cookie, status))
+	if (!dlock_cl_orphan_wait_done(c, cl, cookie, status))
 		dlock_sock_missed(cl->sk);
 }
 

@@ -16,13 +16,17 @@
  * that client's request (its mutex held, so the ids stay in order), the
  * node undoes what the orphan did: RELEASE of a grant (one reentrancy
  * level, which is exactly what the acquire added), CANCEL of a wait, and
- * RELEASE if the wait was granted before the CANCEL came.  An undo that is
- * not answered in time is tried again after the client's next request; a
- * closed socket's CLIENT_END ends everything anyway.
+ * RELEASE if the wait was granted before the CANCEL came.  A client that
+ * sends nothing more is not waited for: as soon as an orphan's reply shows
+ * it granted or queued, a work item undoes it in the client's name (it
+ * takes the client's mutex only if free: a request in progress settles its
+ * orphans itself).  An undo not answered in time is tried again a second
+ * later; a closed socket's CLIENT_END ends everything anyway.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <linux/dlock.h>
 
@@ -92,6 +96,12 @@ static struct dlock_cl_orphan *dlock_cl_orphan_find(struct dlock_cl_client *cl,
 	return NULL;
 }
 
+static void dlock_cl_orphan_kick(struct dlock_cluster *c, unsigned long delay)
+{
+	if (!c->dying)
+		mod_delayed_work(system_wq, &c->orphan_work, delay);
+}
+
 /* The core's reply to an orphan: true if @cmd was one.  c->lock held. */
 bool dlock_cl_orphan_reply(struct dlock_cluster *c, const struct repl_cmd *cmd,
 			   const struct repl_result *res)
@@ -110,11 +120,14 @@ bool dlock_cl_orphan_reply(struct dlock_cluster *c, const struct repl_cmd *cmd,
 		o->state = ORPHAN_QUEUED;
 	else
 		o->state = ORPHAN_DONE;
+	if (o->state != ORPHAN_DONE)
+		dlock_cl_orphan_kick(c, 0);
 	return true;
 }
 
 /* An orphan's wait ended: true if @cookie was one's.  c->lock held. */
-bool dlock_cl_orphan_wait_done(struct dlock_cl_client *cl, u64 cookie,
+bool dlock_cl_orphan_wait_done(struct dlock_cluster *c,
+			       struct dlock_cl_client *cl, u64 cookie,
 			       int status)
 {
 	struct dlock_cl_orphan *o;
@@ -122,6 +135,7 @@ bool dlock_cl_orphan_wait_done(struct dlock_cl_client *cl, u64 cookie,
 	list_for_each_entry(o, &cl->orphans, node) {
 		if (o->state == ORPHAN_QUEUED && o->cookie == cookie) {
 			o->state = status ? ORPHAN_DONE : ORPHAN_GRANTED;
+			dlock_cl_orphan_kick(c, 0);
 			return true;
 		}
 	}
@@ -209,23 +223,87 @@ static bool dlock_cl_orphan_end(struct dlock_cluster *c,
 }
 
 /*
- * A request of @cl with id @req was answered: every orphan before it is
- * settled, so undo each.  cl->lock held, c->lock not.
+ * Undoes @cl's orphans whose fate is known: every one before request @req
+ * (a later request was answered), and any that was granted or queued.
+ * Returns how many are left.  cl->lock held, c->lock not.
  */
-void dlock_cl_orphans_settle(struct dlock_cluster *c,
-			     struct dlock_cl_client *cl, u32 req)
+static int dlock_cl_orphans_end(struct dlock_cluster *c,
+				struct dlock_cl_client *cl, u32 req)
 {
 	struct dlock_cl_orphan *o, *n;
+	bool known;
+	int left = 0;
 
 	lockdep_assert_held(&cl->lock);
 	list_for_each_entry_safe(o, n, &cl->orphans, node) {
-		if (o->req >= req || !dlock_cl_orphan_end(c, cl, o))
+		mutex_lock(&c->lock);
+		known = o->req < req || o->state == ORPHAN_GRANTED ||
+			o->state == ORPHAN_QUEUED;
+		mutex_unlock(&c->lock);
+		if (!known || !dlock_cl_orphan_end(c, cl, o)) {
+			left++;
 			continue;
+		}
 		mutex_lock(&c->lock);
 		list_del(&o->node);
 		mutex_unlock(&c->lock);
 		kfree(o);
 	}
+	return left;
+}
+
+/* A request of @cl with id @req was answered.  cl->lock held. */
+void dlock_cl_orphans_settle(struct dlock_cluster *c,
+			     struct dlock_cl_client *cl, u32 req)
+{
+	dlock_cl_orphans_end(c, cl, req);
+}
+
+/* Whether @cl has an orphan the work item can undo now.  c->lock held. */
+static bool dlock_cl_orphans_due(const struct dlock_cl_client *cl)
+{
+	const struct dlock_cl_orphan *o;
+
+	list_for_each_entry(o, &cl->orphans, node)
+		if (o->state == ORPHAN_GRANTED || o->state == ORPHAN_QUEUED)
+			return true;
+	return false;
+}
+
+/*
+ * c->orphan_work: undoes what clients that sent nothing more were granted.
+ * A client busy with a request (its mutex taken) is skipped: that request
+ * settles its orphans when answered; if it is not, the work looks again in
+ * a second, as it does for an undo that got no answer.  A closing socket
+ * waits for this work on the client's mutex before it frees the client.
+ */
+void dlock_cl_orphan_work(struct work_struct *w)
+{
+	struct dlock_cluster *c = container_of(to_delayed_work(w),
+					       struct dlock_cluster,
+					       orphan_work);
+	struct dlock_cl_client *cl;
+	unsigned long i;
+	bool again = false;
+
+	mutex_lock(&c->lock);
+	xa_for_each(&c->by_id, i, cl) {
+		if (c->dying)
+			break;
+		if (!dlock_cl_orphans_due(cl))
+			continue;
+		if (!mutex_trylock(&cl->lock)) {
+			again = true;
+			continue;
+		}
+		mutex_unlock(&c->lock);
+		again |= dlock_cl_orphans_end(c, cl, 0) > 0;
+		mutex_unlock(&cl->lock);
+		mutex_lock(&c->lock);
+	}
+	if (again)
+		dlock_cl_orphan_kick(c, HZ);
+	mutex_unlock(&c->lock);
 }
 
 void dlock_cl_orphans_free(struct dlock_cl_client *cl)

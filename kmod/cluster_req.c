@@ -167,6 +167,15 @@ void dlock_cl_sock_closed(struct dlock_net *dn, u32 portid)
 		goto unlock;
 	xa_erase(&c->clients, portid);
 	xa_erase(&c->by_id, cl->id);
+	/*
+	 * The orphan work may be undoing something in this client's name:
+	 * it holds the client's mutex until then, and the CLIENT_END must
+	 * come after its requests.  Nothing finds the client any more.
+	 */
+	mutex_unlock(&c->lock);
+	mutex_lock(&cl->lock);
+	mutex_lock(&c->lock);
+	mutex_unlock(&cl->lock);
 #ifndef DLOCK_PLANT_CL_NO_CLIENT_END
 	e = cl->used && !c->dying ? kzalloc(sizeof(*e), GFP_KERNEL) : NULL;
 	if (e && !tsm_encode(&e->cmd, REPL_OP_CLIENT_END, 0, cl->id,
