@@ -26,6 +26,20 @@ static int link_set(int n, const char *state)
 	return system(cmd);
 }
 
+/* The leader now (@L) and two followers (@A, @B); @C is the leader too. */
+static int next_roles(int *L, int *A, int *B, int *C, uint64_t *term,
+		      const char *after)
+{
+	*L = wait_leader(15000, term);
+	tap_ok(*L >= 0, "a leader after %s (node %d)", after, *L);
+	if (*L < 0)
+		return -1;
+	*A = (*L + 1) % N;
+	*B = (*L + 2) % N;
+	*C = *L;
+	return 0;
+}
+
 /* Whether GET of @name on @c shows a waiter. */
 static bool has_waiter(struct client *c, const char *name)
 {
@@ -37,6 +51,22 @@ static bool has_waiter(struct client *c, const char *name)
 	if (nlraw_talk(c->fd, &m, &r) || r.error)
 		return false;
 	return nlraw_attr(&r.msg, r.len, DLOCK_A_WAITER) != NULL;
+}
+
+/*
+ * The first note on @c that is a WAIT_DONE, an overflow (ENOBUFS) or a
+ * LOST other than in doubt, 0 if none.  A LOST of a lease in doubt may come on a slow guest: the delay
+ * that times the acquires out also shortens the node's session.
+ */
+static int quiet_notes(struct client *c, struct note *n)
+{
+	int got;
+
+	while ((got = next_note(c, 0, n)) != -ETIMEDOUT)
+		if (got < 0 || got == DLOCK_CMD_WAIT_DONE ||
+		    (got == DLOCK_CMD_LOST && n->reason != DLOCK_LOST_IN_DOUBT))
+			return got;
+	return 0;
 }
 
 static int set_answer_ms(unsigned int ms)
@@ -90,8 +120,11 @@ static void test_orphans(int A, int B)
 	cl_try(&ha, q, &res);
 	tap_ok(!res.error, "orphans: node A holds the lock a wait will queue on (error %d)",
 	       res.error);
-	cl_try(&og, lname("clo0"), &res);	/* both sockets are clients */
+	/* both sockets become clients, holding nothing */
+	cl_try(&og, lname("clo0"), &res);
+	cl_release(&og, lname("clo0"), &res);
 	cl_try(&oq, lname("clo1"), &rq);
+	cl_release(&oq, lname("clo1"), &rq);
 	err = set_answer_ms(300) || netem_delay(B, 700);
 	try_lock(&og, g, &res);
 	acquire(&oq, &wq, &rq);
@@ -121,10 +154,10 @@ static void test_orphans(int A, int B)
 		nap(50);
 	}
 	tap_ok(freed, "orphans: without another request of theirs, node B gave the grant back and ended the wait");
-	n1 = next_note(&og, 0, &note);
-	n2 = next_note(&oq, 0, &note);
-	tap_ok(n1 == -ETIMEDOUT && n2 == -ETIMEDOUT,
-	       "orphans: neither client was sent a note about them, not even ENOBUFS (notes %d %d)",
+	n1 = quiet_notes(&og, &note);
+	n2 = quiet_notes(&oq, &note);
+	tap_ok(!n1 && !n2,
+	       "orphans: neither client was sent a WAIT_DONE or an ENOBUFS about them (notes %d %d)",
 	       n1, n2);
 	cl_try(&nodes[A].cl, g, &res);
 	cl_try(&nodes[A].cl, q, &rq);
@@ -155,9 +188,9 @@ static uint64_t holder_token_lin(struct client *c, const char *name,
 }
 
 /*
- * The leader's datagrams are delayed 300 ms: a lock it grants is answered
+ * The leader's datagrams are delayed 150 ms: a lock it grants is answered
  * to its client once a follower acknowledged it, and follower B learns of
- * the commit only 300 ms later.  A plain GET on B right after the answer
+ * the commit only 150 ms later.  A plain GET on B right after the answer
  * misses the lease; a linearizable one waits for its barrier and shows it.
  */
 static void test_linearizable(int L, int B)
@@ -168,10 +201,10 @@ static void test_linearizable(int L, int B)
 	uint64_t t0, tok;
 	int err;
 
-	err = netem_delay(L, 300);
+	err = netem_delay(L, 150);
 	cl_try(&nodes[L].cl, x, &res);
 	t0 = now_ms();
-	tap_ok(!err && !res.error, "linearizable: the leader (its datagrams delayed 300 ms) grants a lock (error %d \"%s\")",
+	tap_ok(!err && !res.error, "linearizable: the leader (its datagrams delayed 150 ms) grants a lock (error %d \"%s\")",
 	       res.error, res.extack);
 	tap_ok(holder_token(&nodes[B].cl, x) == 0,
 	       "linearizable: a plain GET on node B right after does not show it yet (%llu ms later)",
@@ -409,16 +442,20 @@ int main(int argc, char **argv)
 		cl_release(&nodes[B].cl, y, &res);
 	}
 
+	/*
+	 * Each of these delays or cuts one node's datagrams; on a slow guest
+	 * (the debug kernel) that may move the leadership, so the roles are
+	 * looked up again before each.
+	 */
 	test_linearizable(C, B);
-	test_orphans(A, B);
-	test_doubt(A, B);
-	L = wait_leader(15000, &term);
-	tap_ok(L >= 0, "a leader after node B is back (node %d)", L);
-	if (L < 0)
+	if (next_roles(&L, &A, &B, &C, &term, "the delay lifted"))
 		return tap_done();
-	A = (L + 1) % N;
-	B = (L + 2) % N;
-	C = L;
+	test_orphans(A, B);
+	if (next_roles(&L, &A, &B, &C, &term, "the orphans test"))
+		return tap_done();
+	test_doubt(A, B);
+	if (next_roles(&L, &A, &B, &C, &term, "node B is back"))
+		return tap_done();
 
 	/* A malformed datagram from B's address to A: counted and dropped. */
 	get_cluster(&nodes[A].cl, &st);
