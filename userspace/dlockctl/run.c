@@ -43,12 +43,6 @@ static void run_lost(struct dlock *d, const struct dlock_lost *ls, void *arg)
 	rs->reason = ls->reason;
 }
 
-/*
- * CMD inherits the lease's socket, as flock(1)'s CMD inherits the locked
- * file: the kernel ends the session only when its last copy is closed, so
- * the lock stays while any process of CMD runs, even one that changed its
- * credentials or outlived a killed dlockctl.
- */
 static const char *lost_why(enum dlock_lost_reason reason)
 {
 	switch (reason) {
@@ -61,6 +55,12 @@ static const char *lost_why(enum dlock_lost_reason reason)
 	}
 }
 
+/*
+ * CMD inherits the lease's socket, as flock(1)'s CMD inherits the locked
+ * file: the kernel ends the session only when its last copy is closed, so
+ * the lock stays while any process of CMD runs, even one that changed its
+ * credentials or outlived a killed dlockctl.
+ */
 static pid_t run_child(struct dlock *d, char **argv, uint64_t token,
 		       sigset_t *oldmask)
 {
