@@ -418,6 +418,54 @@ static void case_random(void)
 	nodes_fini();
 }
 
+struct doubt_seen {
+	int n;
+	u64 tokens;		/* sum, to see each lease once */
+	bool bad;
+};
+
+static void doubt_one(void *arg, const struct dl_lost *ls)
+{
+	struct doubt_seen *d = arg;
+
+	d->n++;
+	d->tokens += ls->token;
+	d->bad |= ls->reason != DL_LOST_IN_DOUBT || ls->tag != 7 ||
+		  ls->name_len != 2 || ls->name[0] != 'd';
+}
+
+/* A node's view of its clients' leases when its session runs out. */
+static void case_each_lease(void)
+{
+	struct doubt_seen d = {};
+	u64 sum = 0, digest;
+	char name[3] = "d0";
+	int i;
+
+	nodes_init(3, 8);
+	for (i = 0; i < 6; i++) {	/* names spread over the shards */
+		name[1] = (char)('0' + i);
+		acq(1, 4, name, EXCL, 7, i % 2 ? SEC : 0, 0, 0);
+		sum += res.token;
+	}
+	acq(1, 4, "w", EXCL, 7, SEC, 0, 0);
+	rel(1, 4, "w", 7);		/* ended: not reported */
+	acq(1, 5, "d0", EXCL, 7, SEC, 0, 9);	/* another client's wait */
+	acq(2, 4, "x", EXCL, 7, SEC, 0, 0);	/* client 4 of another node */
+	digest = table_sm_digest(nodes[0].sm);
+	table_sm_each_lease(nodes[0].sm, 1, 4, DL_LOST_IN_DOUBT, doubt_one, &d);
+	T_OK(d.n == 6 && d.tokens == sum && !d.bad,
+	     "each lease of (node 1, client 4), in every shard, once, as in doubt (%d seen)",
+	     d.n);
+	memset(&d, 0, sizeof(d));
+	table_sm_each_lease(nodes[0].sm, 1, 5, DL_LOST_IN_DOUBT, doubt_one, &d);
+	table_sm_each_lease(nodes[0].sm, 1, 99, DL_LOST_IN_DOUBT, doubt_one, &d);
+	T_OK(d.n == 0, "a client that only waits, or none: nothing");
+	T_OK(table_sm_digest(nodes[0].sm) == digest && nodes_equal(),
+	     "the walk changes nothing");
+	nodes_fini();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--san"))
@@ -430,6 +478,7 @@ int main(int argc, char **argv)
 	case_tokens();
 	case_expiry();
 	case_sessions();
+	case_each_lease();
 	case_decode();
 	case_random();
 	T_OK(live_mem == 0, "every byte allocated was freed");
