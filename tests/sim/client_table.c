@@ -473,6 +473,7 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 			l->wait_quiet = S.quiet && c->first_real >= S.t_quiet;
 			l->queued_seen = true;
 			l->wait_world = S.world;
+			l->wait_index = res->index;
 			l->cancel_at = chance(250) ? c->first_local +
 				rnd_range(5 * MS, b.wait_ms * MS) : ~0ULL;
 			l->giveup_at = c->first_local + b.wait_ms * MS +
@@ -596,6 +597,13 @@ static void wait_settle(struct client *c, int n, int k)
 	int st;
 
 	if (!l->waiting || !l->queued_seen)
+		return;
+	/*
+	 * A node replaying its log after a crash applies an old SESSION_END
+	 * of its own before the entry that queued this wait: the table cannot
+	 * tell yet (the kernel's clients do not outlive their node's crash).
+	 */
+	if (table_sm_index(tsm) < l->wait_index)
 		return;
 	st = table_sm_wait_state(tsm, (u16)n, c->id, l->cookie, (u64)k + 1,
 				 NULL, 0, name, ts_lock_name(name, (u32)k),

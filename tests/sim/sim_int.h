@@ -100,6 +100,7 @@ struct lease {
 	bool wait_quiet;	/* queued after the faults stopped */
 	bool queued_seen;	/* the wait is known queued (its QUEUED answer came) */
 	int wait_world;		/* the world it was queued in */
+	u64 wait_index;		/* the entry that queued it */
 	u32 wait_ms;
 	u64 cookie;
 	u64 wait_since;		/* real time of the REPL_QUEUED answer */
