@@ -137,13 +137,14 @@ static const struct repl_env dlock_cl_env_tmpl = {
  * busy workqueue) and the LOST's way to the holder, and is short against
  * the session, so that a node that is only slow is rarely told.
  */
-static u64 dlock_cl_doubt_at(struct dlock_cluster *c)
+static u64 dlock_cl_doubt_at(struct dlock_cluster *c, u64 *until)
 {
 	const struct repl_cfg *rc = &c->rcfg;
 	struct repl_status st;
 	u64 margin;
 
 	repl_status(c->r, &st);
+	*until = st.sess_until;
 	if (!st.sess_until || st.sess_until == c->doubt_told)
 		return 0;
 	margin = min(max(rc->session_ns / 10, 2 * rc->hb_ns),
@@ -153,27 +154,25 @@ static u64 dlock_cl_doubt_at(struct dlock_cluster *c)
 
 static void dlock_cl_check_doubt(struct dlock_cluster *c, u64 now)
 {
-	u64 at = dlock_cl_doubt_at(c);
-	struct repl_status st;
+	u64 until, at = dlock_cl_doubt_at(c, &until);
 
 	if (!at || now < at)
 		return;
-	repl_status(c->r, &st);
-	c->doubt_told = st.sess_until;
+	c->doubt_told = until;
 	dlock_cl_tell_doubt(c);
 }
 
 /* Arms the core's timer at repl_next_timer(); c->lock held. */
 void dlock_cluster_rearm(struct dlock_cluster *c)
 {
-	u64 at, doubt, now = ktime_get_ns();
+	u64 at, doubt, until, now = ktime_get_ns();
 	unsigned long delay = 0;
 
 	lockdep_assert_held(&c->lock);
 	if (c->dying)
 		return;
 	at = repl_next_timer(c->r);
-	doubt = dlock_cl_doubt_at(c);
+	doubt = dlock_cl_doubt_at(c, &until);
 	if (doubt)
 		at = min(at, doubt);
 	/* CLIENT_ENDs waiting for a leader are retried at least this often. */

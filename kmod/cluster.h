@@ -198,8 +198,8 @@ bool dlock_cl_orphan_wait_done(struct dlock_cluster *c,
 			       struct dlock_cl_client *cl, u64 cookie,
 			       int status);
 void dlock_cl_orphan_work(struct work_struct *w);
-void dlock_cl_orphans_settle(struct dlock_cluster *c,
-			     struct dlock_cl_client *cl, u32 req);
+int dlock_cl_orphans_settle(struct dlock_cluster *c,
+			    struct dlock_cl_client *cl, u32 req);
 void dlock_cl_orphans_free(struct dlock_cl_client *cl);
 
 /* Entry points from the rest of the module (dlock.h declares them too). */

@@ -224,11 +224,11 @@ static bool dlock_cl_orphan_end(struct dlock_cluster *c,
 
 /*
  * Undoes @cl's orphans whose fate is known: every one before request @req
- * (a later request was answered), and any that was granted or queued.
+ * (a later request was answered; 0: none), and any granted or queued.
  * Returns how many are left.  cl->lock held, c->lock not.
  */
-static int dlock_cl_orphans_end(struct dlock_cluster *c,
-				struct dlock_cl_client *cl, u32 req)
+int dlock_cl_orphans_settle(struct dlock_cluster *c,
+			    struct dlock_cl_client *cl, u32 req)
 {
 	struct dlock_cl_orphan *o, *n;
 	bool known;
@@ -250,13 +250,6 @@ static int dlock_cl_orphans_end(struct dlock_cluster *c,
 		kfree(o);
 	}
 	return left;
-}
-
-/* A request of @cl with id @req was answered.  cl->lock held. */
-void dlock_cl_orphans_settle(struct dlock_cluster *c,
-			     struct dlock_cl_client *cl, u32 req)
-{
-	dlock_cl_orphans_end(c, cl, req);
 }
 
 /* Whether @cl has an orphan the work item can undo now.  c->lock held. */
@@ -297,7 +290,7 @@ void dlock_cl_orphan_work(struct work_struct *w)
 			continue;
 		}
 		mutex_unlock(&c->lock);
-		again |= dlock_cl_orphans_end(c, cl, 0) > 0;
+		again |= dlock_cl_orphans_settle(c, cl, 0) > 0;
 		mutex_unlock(&cl->lock);
 		mutex_lock(&c->lock);
 	}
