@@ -240,7 +240,7 @@ static void test_watch_trace(int A, int B)
 	q.cookie = 9;
 	cl_acquire(&cb, &q, &res);
 	tap_ok(!res.error && res.queued, "node B's acquire of node A's lock queued, 300 ms limit");
-	got = next_note(&cb, 5000, &note);
+	got = cl_note(&cb, 5000, &note);
 	tap_ok(got == DLOCK_CMD_WAIT_DONE && note.error == ETIMEDOUT,
 	       "node B's wait times out (note %d error %u)", got, note.error);
 	CL_RETRY(break_lock(&cb, w2, 0, &res), &res);

@@ -261,7 +261,7 @@ static void test_doubt(int A, int B)
 	tap_ok(t_lost - t_cut >= 2000,
 	       "doubt: not before most of the session timeout ran out (%llu ms of 3000)",
 	       (unsigned long long)(t_lost - t_cut));
-	got = next_note(&wa, 10000, &grant);
+	got = cl_note(&wa, 10000, &grant);
 	tap_ok(got == DLOCK_CMD_WAIT_DONE && grant.cookie == 55 && !grant.error &&
 	       grant.token > tb,
 	       "doubt: then A's waiter is granted, %llu ms after the cut (note %d, error %u)",
@@ -402,12 +402,12 @@ int main(int argc, char **argv)
 		tap_ok(!res.error && res.queued, "blocking acquire on node A queued (error %d \"%s\")",
 		       res.error, res.extack);
 		cl_release(&nodes[B].cl, x, &res);
-		i = next_note(&nodes[A].cl, 3000, &note);
+		i = cl_note(&nodes[A].cl, 3000, &note);
 		tap_ok(i == DLOCK_CMD_WAIT_DONE &&
 		       note.cookie == 77 && !note.error && note.token > t2 &&
 		       !strcmp(note.name, x),
-		       "node A gets WAIT_DONE naming the lock with a greater token (%llu)",
-		       (unsigned long long)note.token);
+		       "node A gets WAIT_DONE naming the lock with a greater token (note %d, token %llu, error %u)",
+		       i, (unsigned long long)note.token, note.error);
 		cl_release(&nodes[A].cl, x, &res);
 		tap_ok(!res.error, "released on node A");
 	}
@@ -542,12 +542,12 @@ int main(int argc, char **argv)
 	       res.error, res.extack);
 	nlraw_init(&m, nodes[B].cl.family, DLOCK_CMD_SET_CLUSTER, DLOCK_GENL_VERSION);
 	set_conf(&nodes[B], &m, &r);
-	i = next_note(&bw, 3000, &note);
+	i = cl_note(&bw, 3000, &note);
 	tap_ok(i == DLOCK_CMD_WAIT_DONE && note.cookie == 91 &&
 	       note.error == ESHUTDOWN,
 	       "leave: node B's queued wait ends with WAIT_DONE, ESHUTDOWN (note %d, error %u)",
 	       i, note.error);
-	i = next_note(&bh, 3000, &note);
+	i = cl_note(&bh, 3000, &note);
 	tap_ok(i == -ENOBUFS, "leave: node B's holder learns it may miss a LOST (ENOBUFS; got %d)", i);
 	client_close(&bw);
 	client_close(&bh);
@@ -591,5 +591,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < N; i++)
 		if (!nodes[i].dead)
 			client_close(&nodes[i].cl);
+	printf("# LOSTs in doubt skipped on a slow node: %u\n", doubts_skipped);
 	return tap_done();
 }
