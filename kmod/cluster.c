@@ -127,6 +127,7 @@ static const struct repl_env dlock_cl_env_tmpl = {
 	.free = dlock_cl_free,
 	.send = dlock_cl_send,
 	.reply = dlock_cl_reply,
+	.refused = dlock_cl_refused,
 };
 
 /*

@@ -110,6 +110,8 @@ struct dlock_cl_pending {
 	u8 owner_len;
 	struct dlock_cl_client *cl;
 	bool done;
+	bool sent;		/* in the log or forwarded: it may still apply */
+	int refused;		/* the leader's last refusal of it, or 0 */
 	struct repl_result res;
 	struct completion comp;
 };
@@ -166,6 +168,7 @@ void dlock_cluster_stop(struct dlock_cluster *c);
 void dlock_cluster_rearm(struct dlock_cluster *c);
 u8 dlock_cluster_role_of(struct dlock_cluster *c);
 extern const struct table_sm_hooks dlock_cl_hooks;
+void dlock_cl_refused(void *ctx, const struct repl_cmd *cmd, int err);
 void dlock_cl_reply(void *ctx, const struct repl_cmd *cmd,
 		    const struct repl_result *res);
 

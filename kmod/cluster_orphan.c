@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Acquires whose client gave up on them.  A cluster ACQUIRE not answered
- * within cluster_answer_ms fails with ETIMEDOUT, yet it may still be
- * applied: granted, or queued and granted later, to a client that believes
+ * within cluster_answer_ms fails with ETIMEDOUT (or EAGAIN, when the leader
+ * refused the last copy a follower forwarded), yet it may still be applied: granted, or queued and granted later, to a client that believes
  * it has nothing (libdlock has forgotten its cookie).  Such a lease would be
  * held unseen until its TTL or the socket's close, and for ever by a
  * session-bound lease without TTL in a long-lived process.
@@ -40,7 +40,7 @@ enum {
 	ORPHAN_DONE,		/* refused, or its wait ended without a grant */
 };
 
-/* An ACQUIRE that failed with ETIMEDOUT; on cl->orphans, under c->lock. */
+/* An ACQUIRE that failed unanswered; on cl->orphans, under c->lock. */
 struct dlock_cl_orphan {
 	struct list_head node;
 	u32 req;
@@ -53,7 +53,7 @@ struct dlock_cl_orphan {
 	char name[];		/* the name, then the detached owner */
 };
 
-/* @cmd (an ACQUIRE of @cl) timed out: keep it.  c->lock and cl->lock held. */
+/* @cmd (an ACQUIRE of @cl) went unanswered: keep it.  c->lock and cl->lock held. */
 void dlock_cl_orphan_add(struct dlock_cluster *c, struct dlock_cl_client *cl,
 			 const struct repl_cmd *cmd)
 {

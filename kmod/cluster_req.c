@@ -249,6 +249,23 @@ static int dlock_cl_table_error(struct netlink_ext_ack *ack, u8 op, int err)
 	return err;
 }
 
+/*
+ * The leader did not take this node's forwarded @cmd for now: its client is
+ * told so when its answer window ends, unless a later copy is taken.
+ */
+void dlock_cl_refused(void *ctx, const struct repl_cmd *cmd, int err)
+{
+	struct dlock_cluster *c = ctx;
+	struct dlock_cl_pending *p;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(p, &c->pending, node)
+		if (p->client == cmd->client && p->req == cmd->req) {
+			p->refused = err;
+			return;
+		}
+}
+
 /* Only these refusals of the core pass: the request is offered again. */
 static bool dlock_cl_refusal_passes(int err)
 {
@@ -260,8 +277,10 @@ static bool dlock_cl_refusal_passes(int err)
  * A request the core refused for now is offered again until it is taken or
  * the answer's deadline passes; one never taken has had no effect, so its
  * refusal is what the caller gets, not ETIMEDOUT.  cl->lock held.
- * Returns 0 (answer in p->res), -ETIMEDOUT or -EINTR (taken, no answer:
- * it may still be applied), or the refusal of the core.
+ * A follower's request the leader refused for now (its lock-delay) fails
+ * with that refusal too, yet a copy of it may still be on its way: p->sent
+ * says so.  Returns 0 (answer in p->res), -ETIMEDOUT or -EINTR (taken, no
+ * answer: it may still be applied), or the refusal of the core or leader.
  */
 int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 		  struct repl_cmd *cmd, struct dlock_cl_pending *p)
@@ -289,6 +308,7 @@ int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 	}
 #endif
 	taken = !err;
+	p->sent = taken;
 	if (taken || dlock_cl_refusal_passes(err)) {
 		list_add_tail(&p->node, &c->pending);
 		if (taken)
@@ -320,6 +340,7 @@ int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 
 			if (!e) {
 				taken = true;
+				p->sent = true;
 				dlock_cluster_rearm(c);
 			} else if (!taken) {
 				err = e;
@@ -335,6 +356,8 @@ answered:
 		err = 0;
 	else if (left < 0)
 		err = -EINTR;
+	else if (p->refused)
+		err = p->refused;
 	else if (taken)
 		err = -ETIMEDOUT;
 	mutex_unlock(&c->lock);
@@ -365,7 +388,7 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 		return PTR_ERR(cl);
 	mutex_lock(&cl->lock);
 	err = dlock_cl_exec(c, cl, cmd, p);
-	if (err == -ETIMEDOUT || err == -EINTR) {
+	if (err && p->sent) {
 		mutex_lock(&c->lock);
 		dlock_cl_orphan_add(c, cl, cmd);
 		mutex_unlock(&c->lock);

@@ -246,17 +246,58 @@ int repl_check_cmd(struct repl *r, struct repl_cmd *c)
 	return 0;
 }
 
+/*
+ * Tells the follower that sent @c that it was not taken for now, so that its
+ * client hears why instead of waiting out its answer window: the header
+ * only (client, request id), the reason in index.
+ */
+static void refuse_forward(struct repl *r, u16 to, const struct repl_cmd *c,
+			   int err)
+{
+	struct repl_msg *m;
+
+	if (REPL_MUTATION == REPL_MUT_FORWARD_UNREFUSED)
+		return;		/* planted bug: the follower hears nothing */
+	m = repl_msg_new(r, REPL_MSG_FORWARD, to);
+	m->flags = REPL_F_REFUSED;
+	m->index = err == -EBUSY ? REPL_REFUSE_FULL : REPL_REFUSE_LATER;
+	m->n_ent = 1;
+	m->ent[0].term = r->term;
+	memcpy(&m->ent[0].cmd, c, offsetof(struct repl_cmd, data));
+	m->ent[0].cmd.len = 0;
+	msg_send(r);
+}
+
+static void on_refused(struct repl *r, const struct repl_msg *in)
+{
+	const struct repl_cmd *c = &in->ent[0].cmd;
+
+	if (r->role != REPL_FOLLOWER || in->from != r->leader ||
+	    in->term != r->term || c->node != r->cfg.self || !r->env.refused)
+		return;
+	r->env.refused(r->env.ctx, c,
+		       in->index == REPL_REFUSE_FULL ? -EBUSY : -EAGAIN);
+}
+
 static void on_forward(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	struct repl_cmd *c = &r->tmp;
+	int err;
 
-	if (r->role != REPL_LEADER || in->n_ent != 1 || in->term != r->term ||
-	    in->ent[0].cmd.len > REPL_DATA_MAX)
+	if (in->n_ent != 1 || in->ent[0].cmd.len > REPL_DATA_MAX)
+		return;
+	if (in->flags & REPL_F_REFUSED) {
+		on_refused(r, in);
+		return;
+	}
+	if (r->role != REPL_LEADER || in->term != r->term)
 		return;
 	cmd_copy(c, &in->ent[0].cmd);
 	if (repl_check_cmd(r, c))
 		return;
-	repl_propose(r, c, now);
+	err = repl_propose(r, c, now);
+	if (err == -EAGAIN || err == -EBUSY)
+		refuse_forward(r, in->from, c, err);
 }
 
 static void receive(struct repl *r, const struct repl_msg *m, u64 now)

@@ -118,7 +118,15 @@ enum repl_msg_type {
 #define REPL_F_RECOVERING	0x02	/* sender has no usable state yet */
 #define REPL_F_LEADER		0x04	/* RECOVER_RESP: sender leads its term */
 #define REPL_F_FRESH		0x08	/* RECOVER_RESP: sender's world is empty */
-#define REPL_F_ALL		0x0f
+#define REPL_F_REFUSED		0x10	/* FORWARD back: not taken now, index says why */
+#define REPL_F_ALL		0x1f
+
+/* repl_msg.index of a refused FORWARD: why the leader did not take it */
+enum repl_refusal {
+	REPL_REFUSE_LATER = 1,	/* lock-delay, or its first entry not out: -EAGAIN */
+	REPL_REFUSE_FULL,	/* log full: -EBUSY */
+	REPL_REFUSE__MAX
+};
 
 struct repl_msg {
 	u8 type;
@@ -229,6 +237,12 @@ struct repl_env {
 	void (*send)(void *ctx, const struct repl_msg *m);
 	void (*reply)(void *ctx, const struct repl_cmd *cmd,
 		      const struct repl_result *res);
+	/*
+	 * Optional: the leader refused this node's forwarded @cmd for now
+	 * (-EAGAIN: lock-delay; -EBUSY: log full).  Not final: another copy
+	 * of it, still on its way or sent again, may yet be taken.
+	 */
+	void (*refused)(void *ctx, const struct repl_cmd *cmd, int err);
 };
 
 enum repl_role {
@@ -326,6 +340,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_STALE_HB_RESETS	35	/* stale APPEND resets the timer */
 #define REPL_MUT_TERM_RESETS_TIMER	36	/* a higher term resets it */
 #define REPL_MUT_NO_COMMIT_NOTICE	37	/* commit told at the heartbeat */
-#define REPL_MUT__N			38
+#define REPL_MUT_FORWARD_UNREFUSED	38	/* a refused forward: silence */
+#define REPL_MUT__N			39
 
 #endif /* DLOCK_REPL_H */

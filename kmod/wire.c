@@ -77,6 +77,10 @@ static int check(const struct repl_msg *m)
 		return -EINVAL;
 	if (m->type == REPL_MSG_FORWARD && m->n_ent != 1)
 		return -EINVAL;
+	if ((m->flags & REPL_F_REFUSED) &&
+	    (m->type != REPL_MSG_FORWARD || !m->index ||
+	     m->index >= REPL_REFUSE__MAX || m->ent[0].cmd.len))
+		return -EINVAL;
 	if (m->type != REPL_MSG_APPEND && m->type != REPL_MSG_FORWARD &&
 	    m->n_ent)
 		return -EINVAL;

@@ -32,6 +32,7 @@ struct hnode {
 	u64 reply_at[NCL];
 	u16 len[NCL];		/* body of the answered command */
 	u64 body[NCL];		/* hash of that body */
+	int refused[NCL];	/* the leader's refusal of a forward, or 0 */
 };
 
 static struct {
@@ -110,11 +111,20 @@ static void h_reply(void *ctx, const struct repl_cmd *c,
 	}
 }
 
+static void h_refused(void *ctx, const struct repl_cmd *c, int err)
+{
+	struct hnode *nd = ctx;
+
+	if (c->client < NCL)
+		nd->refused[c->client] = err;
+}
+
 static void boot(int i)
 {
 	struct hnode *nd = &H.nd[i];
 	struct repl_env env = { .ctx = nd, .alloc = h_alloc, .free = h_free,
-				.send = h_send, .reply = h_reply };
+				.send = h_send, .reply = h_reply,
+				.refused = h_refused };
 	struct repl_cfg cfg = {
 		.nr_nodes = (u16)H.n, .self = (u16)i, .log_cap = 64,
 		.max_clients = 32, .max_snap_bytes = 16384, .drift_ppm = 20000,
@@ -703,6 +713,47 @@ static void test_hold(void)
 }
 
 /*
+ * An ACQUIRE forwarded to a leader in its lock-delay is refused back to the
+ * follower (its client hears "retry", not silence until its window ends);
+ * the same request sent after the delay is taken.
+ */
+static void test_forward_refused(void)
+{
+	int l = -1, f;
+	u32 req = 0;
+	bool ok;
+
+	setup(3);
+	/* until the leader takes commands: its EPOCH entry is out */
+	while (H.now < 2100 * MS) {
+		step();
+		l = leader();
+		if (l >= 0 && !request(l, REPL_OP_RELEASE, 9, ++req, 0, 0,
+				       LM_MODE_EXCL))
+			break;
+	}
+	run(5);
+	f = follower_of(l);
+	tap_ok(l >= 0 && H.now + 10 * MS < st(l).grant_after,
+	       "a leader in its lock-delay (%.3f s left)",
+	       (st(l).grant_after - H.now) / 1e9);
+	ok = call(f, REPL_OP_ACQUIRE, 5, 1, 0, 500 * MS, 5);
+	tap_ok(!ok && H.nd[f].refused[5] == -EAGAIN,
+	       "a follower's acquire is refused back to it (EAGAIN) within 5 ms (refused %d)",
+	       H.nd[f].refused[5]);
+	H.nd[f].refused[5] = 0;
+	ok = call(f, REPL_OP_RELEASE, 6, 1, 0, 0, 20);
+	tap_ok(ok && !H.nd[f].refused[6],
+	       "a follower's release in the lock-delay is taken, not refused (answered %d, refused %d)",
+	       ok, H.nd[f].refused[6]);
+	while (H.now < st(l).grant_after)
+		step();
+	ok = call(f, REPL_OP_ACQUIRE, 5, 1, 0, 500 * MS, 10);
+	tap_ok(ok && H.nd[f].res[5].status == 0 && !H.nd[f].refused[5],
+	       "the same request after the delay is granted");
+}
+
+/*
  * A follower's client is answered when the follower applies its command,
  * so the leader tells the new commit index at once: one forward, one
  * append, one ack, one notice (1 ms each here), not a heartbeat (20 ms).
@@ -747,6 +798,7 @@ int main(void)
 	test_cmd_v2();
 	test_stale_candidate();
 	test_follower_latency();
+	test_forward_refused();
 	setup(1);
 	run(2500);
 	tap_ok(leader() == 0 && call(0, REPL_OP_ACQUIRE, 1, 1, 0, 100 * MS, 10),

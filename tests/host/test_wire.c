@@ -126,6 +126,27 @@ static void test_bodies(void)
 	tap_ok(wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
 	       "encode refuses unknown command flags");
 
+	/* a refused FORWARD: header of the command only, a known reason */
+	fill(&m, REPL_MSG_FORWARD, 1);
+	m.flags = REPL_F_REFUSED;
+	m.index = REPL_REFUSE_FULL;
+	m.ent[0].cmd.len = 0;
+	n = wire_encode(&m, buf, sizeof(buf));
+	tap_ok(n > 0 && wire_decode(&d, buf, n) == 0 && same(&m, &d),
+	       "round trip of a refused FORWARD");
+	m.index = REPL_REFUSE__MAX;
+	tap_ok(wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+	       "encode refuses a refusal without a known reason");
+	m.index = REPL_REFUSE_LATER;
+	m.ent[0].cmd.len = 1;
+	tap_ok(wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+	       "encode refuses a refusal that carries a body");
+	fill(&m, REPL_MSG_APPEND, 1);
+	m.flags = REPL_F_REFUSED;
+	m.index = REPL_REFUSE_LATER;
+	tap_ok(wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+	       "encode refuses the refused flag on anything but FORWARD");
+
 	/* length field of entry 0 at +20: claim more than there is */
 	fill(&m, REPL_MSG_FORWARD, 1);
 	body(&m.ent[0].cmd, 10, 1);

@@ -69,15 +69,45 @@ static int quiet_notes(struct client *c, struct note *n)
 	return 0;
 }
 
-static int set_answer_ms(unsigned int ms)
+static int set_param(const char *name, unsigned int val)
 {
-	FILE *f = fopen("/sys/module/dlock/parameters/cluster_answer_ms", "w");
+	char path[128];
+	FILE *f;
 	int err;
 
+	snprintf(path, sizeof(path), "/sys/module/dlock/parameters/%s", name);
+	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	err = fprintf(f, "%u\n", ms) < 0;
+	err = fprintf(f, "%u\n", val) < 0;
 	return fclose(f) || err ? -1 : 0;
+}
+
+static int set_answer_ms(unsigned int ms)
+{
+	return set_param("cluster_answer_ms", ms);
+}
+
+/*
+ * A try on follower @A while the leader is in its lock-delay: the leader
+ * refuses the forwarded command back, so the client hears EAGAIN ("retry")
+ * when its answer window ends, not ETIMEDOUT ("may still take effect").
+ * The lock-delay is one max TTL from the start (6 s in this run), the
+ * window 500 ms.
+ */
+static void test_delay_refused(int A)
+{
+	struct result res;
+	uint64_t t0;
+
+	set_answer_ms(500);
+	t0 = now_ms();
+	try_lock(&nodes[A].cl, lname("cldelay"), &res);
+	tap_ok(res.error == EAGAIN && strstr(res.extack, "lock-delay") &&
+	       now_ms() - t0 >= 450,
+	       "a follower's try in the leader's lock-delay: EAGAIN after its 500 ms window, not ETIMEDOUT (%llu ms, error %d \"%s\")",
+	       (unsigned long long)(now_ms() - t0), res.error, res.extack);
+	set_answer_ms(3000);
 }
 
 /* Delays every datagram node @n sends by @ms (0: no longer). */
@@ -335,7 +365,11 @@ int main(int argc, char **argv)
 	get_cluster(&nodes[0].cl, &st);
 	tap_ok(st.role == DLOCK_ROLE_NONE, "refused configurations changed nothing");
 
-	/* Configure the three nodes. */
+	/*
+	 * Configure the three nodes, with a lock-delay (one max TTL) long
+	 * enough for test_delay_refused(); the instances keep it.
+	 */
+	set_param("cluster_max_ttl_ms", 6000);
 	for (i = 0; i < N; i++) {
 		int err;
 
@@ -344,6 +378,7 @@ int main(int argc, char **argv)
 		tap_ok(err == 0, "SET_CLUSTER on node %u (error %d \"%s\")",
 		       nodes[i].id, err, r.extack);
 	}
+	set_param("cluster_max_ttl_ms", 1000);
 	L = wait_leader(15000, &term);
 	tap_ok(L >= 0, "one leader elected, every node names it, same term");
 	if (L < 0)
@@ -351,6 +386,7 @@ int main(int argc, char **argv)
 	A = (L + 1) % N;
 	B = (L + 2) % N;
 	C = L;
+	test_delay_refused(A);
 	tap_ok(status_role(&nodes[L].cl) == DLOCK_ROLE_LEADER &&
 	       status_role(&nodes[A].cl) == DLOCK_ROLE_FOLLOWER,
 	       "GET_STATUS carries the cluster role");
