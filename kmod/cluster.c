@@ -45,9 +45,11 @@ MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the l
 /*
  * Limits of the cluster table.  Every node must refuse the same commands,
  * so they are constants of the module, not parameters a node could set
- * alone (per-uid caps and SET_CONFIG do not apply: docs/cluster.md).
- * Without them any local user could grow every node's table without bound.
- * A client is one netlink socket.
+ * alone (SET_CONFIG does not apply: docs/cluster.md).  Without them any
+ * local user could grow every node's table without bound, or, with many
+ * sockets, take all of it from the others.  A client is one netlink socket;
+ * a uid gets 1/16 of the table's leases and waits (DL_USER_AUTO), and at
+ * most DLOCK_CL_USER_SLOTS - 1 uids hold entries at once.
  */
 #ifndef DLOCK_CL_MAX_LEASES
 #define DLOCK_CL_MAX_LEASES		1000000
@@ -60,6 +62,9 @@ MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the l
 #endif
 #ifndef DLOCK_CL_MAX_CLIENT_WAITERS
 #define DLOCK_CL_MAX_CLIENT_WAITERS	10000
+#endif
+#ifndef DLOCK_CL_USER_SLOTS
+#define DLOCK_CL_USER_SLOTS		4096
 #endif
 
 static unsigned int cluster_log_cap = 4096;
@@ -497,6 +502,10 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 		.max_waiters = DLOCK_CL_MAX_WAITERS,
 		.max_session_leases = DLOCK_CL_MAX_CLIENT_LEASES,
 		.max_session_waiters = DLOCK_CL_MAX_CLIENT_WAITERS,
+		.max_user_leases = DL_USER_AUTO,
+		.max_user_waiters = DL_USER_AUTO,
+		.max_user_value_bytes = DL_USER_AUTO,
+		.user_slots = DLOCK_CL_USER_SLOTS,
 		.alloc = dlock_cl_tbl_alloc,
 		.free = dlock_cl_tbl_free,
 		.hooks = &dlock_cl_all_hooks,

@@ -243,7 +243,7 @@ static int dlock_cl_table_error(struct netlink_ext_ack *ack, u8 op, int err)
 		NL_SET_ERR_MSG(ack, "cluster: the cluster table's limit of leases or queued requests is reached");
 		break;
 	case -EDQUOT:
-		NL_SET_ERR_MSG(ack, "cluster: this socket's limit of leases or queued requests in the cluster table is reached");
+		NL_SET_ERR_MSG(ack, "cluster: a limit of this socket or of this user (leases, queued requests, value bytes, or users holding locks) in the cluster table is reached");
 		break;
 	}
 	return err;

@@ -222,9 +222,10 @@ struct dl_table_config {
 	 * commands and must reach the same state, so entries carry a stamp
 	 * (cx->index), a renewal never shortens a lease, and the deadlock
 	 * walk's budget counts only what every replica counts alike.  The
-	 * glue must also give no hash op, a cluster-wide hash_seed and no
-	 * per-uid caps (slots depend on history).  Deadlines stay local:
-	 * the leader turns due ones into replicated expiries.
+	 * glue must also give no hash op and a cluster-wide hash_seed; uids
+	 * that find no slot of their own are refused (the overflow's members
+	 * depend on history: table_acquire.c).  Deadlines stay local: the
+	 * leader turns due ones into replicated expiries.
 	 */
 	bool cluster;
 };

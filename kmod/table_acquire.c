@@ -62,6 +62,13 @@ static int charge(dl_atomic_t *c, u32 cap, int err)
  * if its cap admits it (privileged requesters are counted, not capped).
  * The count stays: a request on another shard sees it at once, so the cap
  * holds exactly.
+ *
+ * A cluster replica admits nothing to the shared overflow slot, privileged
+ * or not: which uids share it depends on the order they came in, and a
+ * replica that loaded a snapshot saw another order.  With no entry in the
+ * overflow, every uid with entries has a slot of its own holding exactly
+ * its counts, and whether a new uid finds a free slot depends only on how
+ * many uids hold entries: the same answer on every replica.
  */
 static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
 		       enum dl_ucount c, u32 *uslot)
@@ -69,6 +76,11 @@ static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
 	int err = 0;
 
 	*uslot = dl_users_get(&t->users, rq->uid);
+#ifndef DL_PLANT_CLUSTER_UID_OVERFLOW
+	if (t->cfg.cluster && dl_users_shared(&t->users, *uslot))
+		err = -EDQUOT;
+	else
+#endif
 	if (rq->privileged)
 		dl_users_add(&t->users, *uslot, c, 1);
 	else

@@ -542,6 +542,10 @@ struct table_sm *table_sm_create(const struct table_sm_cfg *cfg)
 	sm->tcfg.max_waiters = cfg->max_waiters;
 	sm->tcfg.max_session_leases = cfg->max_session_leases;
 	sm->tcfg.max_session_waiters = cfg->max_session_waiters;
+	sm->tcfg.max_user_leases = cfg->max_user_leases;
+	sm->tcfg.max_user_waiters = cfg->max_user_waiters;
+	sm->tcfg.max_user_value_bytes = cfg->max_user_value_bytes;
+	sm->tcfg.user_slots = cfg->user_slots;
 	sm->tcfg.hash_seed = cfg->hash_seed;
 	sm->tcfg.cluster = true;
 	if (tsm_state_init(sm, &sm->st)) {

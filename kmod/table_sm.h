@@ -114,6 +114,11 @@ struct table_sm_cfg {
 	u32 max_waiters;
 	u32 max_session_leases;
 	u32 max_session_waiters;
+	/* as dl_table_config; a uid without a slot of its own is refused */
+	u32 max_user_leases;
+	u32 max_user_waiters;
+	u32 max_user_value_bytes;
+	u32 user_slots;
 	u64 hash_seed;		/* the same on every node */
 	void *(*alloc)(void *ctx, size_t size);
 	void (*free)(void *ctx, void *p, size_t size);

@@ -41,6 +41,12 @@ int dl_users_init(struct dl_users *u, const struct dl_table_ops *ops,
 		  void *priv, u32 nr);
 void dl_users_free(struct dl_users *u, const struct dl_table_ops *ops,
 		   void *priv);
+/* Whether @slot is the overflow that uids without a slot of their own share. */
+static inline bool dl_users_shared(const struct dl_users *u, u32 slot)
+{
+	return slot == u->nr - 1;
+}
+
 /* A reference on the slot of @uid (bound to it if need be). */
 u32 dl_users_get(struct dl_users *u, u32 uid);
 void dl_users_put(struct dl_users *u, u32 slot);

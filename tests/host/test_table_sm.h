@@ -86,10 +86,18 @@ static const struct table_sm_hooks hooks = {
 	.lost = h_lost,
 };
 
+/* Limits of the tables nodes_init() makes next (user caps, slots). */
+static struct table_sm_cfg sm_limits;
+
 static struct table_sm *sm_new(struct node *n, u32 shards)
 {
 	struct table_sm_cfg cfg = {
 		.nr_shards = shards, .hash_seed = 0x5eed,
+		.max_leases = sm_limits.max_leases,
+		.max_waiters = sm_limits.max_waiters,
+		.max_user_leases = sm_limits.max_user_leases,
+		.max_user_waiters = sm_limits.max_user_waiters,
+		.user_slots = sm_limits.user_slots,
 		.alloc = f_alloc, .free = f_free,
 		.hooks = &hooks, .hctx = n,
 	};

@@ -167,6 +167,59 @@ static void case_million(int n)
 	nodes_fini();
 }
 
+/* Uid @uid (privileged: @priv) takes lock @name for a second: its status. */
+static int take(const char *name, u32 uid, bool priv)
+{
+	return run(REPL_OP_ACQUIRE, 1, uid, BODY(.name = name,
+		   .name_len = (u8)strlen(name), .uid = uid, .privileged = priv,
+		   .flags = DL_ACQ_TRY), SEC, NULL);
+}
+
+/*
+ * Per-uid caps in the cluster table: which uids share the overflow slot
+ * depends on the order they came in, and a node that loaded a snapshot
+ * saw another one, so no uid is admitted to it.  Two uid slots and the
+ * overflow here; a uid's share is 2 of the 32 leases.  Admitting uid 3
+ * and 4 to the overflow (DL_PLANT_CLUSTER_UID_OVERFLOW) makes node 2,
+ * which loads a snapshot, refuse what the others grant.
+ */
+static void case_user_slots(void)
+{
+	int st[5];
+
+	sm_limits = (struct table_sm_cfg){ .max_leases = 32, .max_waiters = 32,
+		.max_user_leases = DL_USER_AUTO,
+		.max_user_waiters = DL_USER_AUTO, .user_slots = 3 };
+	nodes_init(3, 4);
+	st[0] = take("u1a", 1, false);
+	st[1] = take("u2a", 2, false);
+	st[2] = take("u3a", 3, false);
+	st[3] = take("u4a", 4, false);
+	st[4] = take("u0a", 0, true);
+	T_OK(!st[0] && !st[1] && st[2] == -EDQUOT && st[3] == -EDQUOT &&
+	     st[4] == -EDQUOT,
+	     "uid slots: two uids hold leases, a third and a fourth are refused, root too (%d %d %d %d %d)",
+	     st[0], st[1], st[2], st[3], st[4]);
+	st[0] = take("u2b", 2, false);
+	st[1] = take("u2c", 2, false);
+	T_OK(!st[0] && st[1] == -EDQUOT,
+	     "uid slots: a uid holding leases gets its share (2 of 32), then EDQUOT (%d %d)",
+	     st[0], st[1]);
+	run(REPL_OP_RELEASE, 1, 1, BODY(NAME("u1a"), .uid = 1), 0, NULL);
+	T_OK(transfer(0, 2, now0) == 0 && nodes_equal(),
+	     "uid slots: node 2 loads node 0's snapshot, same state");
+	st[0] = take("u4b", 4, false);
+	st[1] = take("u4c", 4, false);
+	st[2] = take("u4d", 4, false);
+	st[3] = take("u3b", 3, false);
+	T_OK(!st[0] && !st[1] && st[2] == -EDQUOT && st[3] == -EDQUOT &&
+	     nodes_equal(),
+	     "uid slots: a freed slot goes to the next uid, the same answers on the node that loaded the snapshot (%d %d %d %d, mismatches %d)",
+	     st[0], st[1], st[2], st[3], mismatches);
+	nodes_fini();
+	memset(&sm_limits, 0, sizeof(sm_limits));
+}
+
 int main(int argc, char **argv)
 {
 	int i, quick = 0;
@@ -179,6 +232,7 @@ int main(int argc, char **argv)
 	}
 	case_midway();
 	case_damage();
+	case_user_slots();
 	case_million(quick || *prefix ? 100000 : 1000000);
 	T_OK(live_mem == 0, "every byte allocated was freed");
 	return tap_done();
