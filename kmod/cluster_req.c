@@ -393,7 +393,9 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 		dlock_cl_orphan_add(c, cl, cmd);
 		mutex_unlock(&c->lock);
 	} else if (!err) {
+#ifndef DLOCK_PLANT_CL_NO_SETTLE
 		dlock_cl_orphans_settle(c, cl, p->req);
+#endif
 	}
 	mutex_unlock(&cl->lock);
 	if (err == -ETIMEDOUT)

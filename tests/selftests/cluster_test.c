@@ -127,6 +127,47 @@ static int netem_delay(int n, int ms)
 }
 
 /*
+ * A try that times out on node B (300 ms window, B's datagrams delayed
+ * 700 ms) and a second one its client sends at once (5 s window): the
+ * orphan's grant comes while the second is in flight, so the orphan work
+ * finds the client busy, and the second request, once answered, gives the
+ * grant back itself before it returns.  Node B's counters show both
+ * grants and that one release by then.
+ */
+static void test_orphan_next(int B)
+{
+	const char *g = lname("clon"), *h = lname("clon2");
+	struct cl_counts s0, s1;
+	struct result res, rh;
+	struct client og;
+	uint64_t held;
+	int err;
+
+	open_in(&nodes[B], &og);
+	cl_try(&og, lname("clo2"), &res);
+	cl_release(&og, lname("clo2"), &res);
+	cl_status(&nodes[B].cl, &s0);
+	err = set_answer_ms(300) || netem_delay(B, 700);
+	try_lock(&og, g, &res);
+	err |= set_answer_ms(5000);
+	try_lock(&og, h, &rh);
+	held = holder_token(&nodes[B].cl, g);
+	cl_status(&nodes[B].cl, &s1);
+	err |= netem_delay(B, 0) || set_answer_ms(3000);
+	tap_ok(!err && res.error == ETIMEDOUT && !rh.error,
+	       "orphans: a try on node B times out, the next one is granted (errors %d \"%s\", %d \"%s\")",
+	       res.error, res.extack, rh.error, rh.extack);
+	tap_ok(!held && s1.grants == s0.grants + 2 &&
+	       s1.releases == s0.releases + 1,
+	       "orphans: when the next request returns, the first one's late grant is already given back (held %llu, grants +%llu, releases +%llu)",
+	       (unsigned long long)held,
+	       (unsigned long long)(s1.grants - s0.grants),
+	       (unsigned long long)(s1.releases - s0.releases));
+	cl_release(&og, h, &res);
+	client_close(&og);
+}
+
+/*
  * Acquires that time out on node B (answer window 300 ms, B's datagrams
  * delayed 700 ms) and are applied afterwards: a try granted late, a
  * blocking acquire queued late behind A's lease.  Neither client knows it
@@ -490,6 +531,9 @@ int main(int argc, char **argv)
 		return tap_done();
 	test_orphans(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "the orphans test"))
+		return tap_done();
+	test_orphan_next(B);
+	if (next_roles(&L, &A, &B, &C, &term, "the next-request orphan test"))
 		return tap_done();
 	test_doubt(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B is back"))
