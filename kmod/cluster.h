@@ -201,6 +201,8 @@ bool dlock_cl_orphan_wait_done(struct dlock_cluster *c,
 			       struct dlock_cl_client *cl, u64 cookie,
 			       int status);
 void dlock_cl_orphan_work(struct work_struct *w);
+bool dlock_cl_orphans_hold_all(const struct dlock_cl_client *cl,
+			       const struct dl_lost *ls);
 int dlock_cl_orphans_settle(struct dlock_cluster *c,
 			    struct dlock_cl_client *cl, u32 req);
 void dlock_cl_orphans_free(struct dlock_cl_client *cl);

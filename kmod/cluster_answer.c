@@ -200,6 +200,10 @@ static void dlock_cl_doubt_one(void *arg, const struct dl_lost *ls)
 {
 	struct dlock_cl_doubt *d = arg;
 
+#ifndef DLOCK_PLANT_CL_DOUBT_ORPHANS
+	if (dlock_cl_orphans_hold_all(d->cl, ls))
+		return;	/* its client never heard of it: being undone */
+#endif
 	dlock_cl_lost(d->c, d->c->self, d->cl->id, ls->tag, ls->name,
 		      ls->name_len, ls->token, ls->reason);
 }

@@ -143,6 +143,26 @@ bool dlock_cl_orphan_wait_done(struct dlock_cluster *c,
 }
 
 /*
+ * Whether @cl's socket-bound lease on @ls->name is held only by its
+ * orphans (every reentrancy level a late grant): the client believes it
+ * has nothing there, and a note would name a lock it never got.
+ * c->lock held.
+ */
+bool dlock_cl_orphans_hold_all(const struct dlock_cl_client *cl,
+			       const struct dl_lost *ls)
+{
+	const struct dlock_cl_orphan *o;
+	u32 n = 0;
+
+	list_for_each_entry(o, &cl->orphans, node)
+		if (o->state == ORPHAN_GRANTED && !o->owner_len &&
+		    o->tag == ls->tag && o->name_len == ls->name_len &&
+		    !memcmp(o->name, ls->name, ls->name_len))
+			n++;
+	return n && n >= ls->count;
+}
+
+/*
  * RELEASE or CANCEL for @o, as its owner (its uid, not privileged).
  * Returns the table's answer (0 or -errno), or the error of a request that
  * got none.

@@ -174,6 +174,7 @@ struct dl_lost {
 	u8 name_len;
 	u64 token;
 	enum dl_lost_reason reason;
+	u32 count;		/* reentrancy; dl_session_each_lease() only */
 };
 
 struct dl_table_ops {

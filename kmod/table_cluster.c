@@ -147,6 +147,7 @@ void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
 				.name_len = e->lock->name_len,
 				.token = e->token,
 				.reason = reason,
+				.count = e->count,
 			};
 
 			fn(arg, &ls);

@@ -350,6 +350,60 @@ static void test_doubt(int A, int B)
 	client_close(&wa);
 }
 
+/*
+ * A node cut off while one of its clients has an orphan: a try that timed
+ * out (300 ms window, B's datagrams delayed 1.5 s), granted late, its
+ * undoing still in the delay when B's link goes down.  The in-doubt LOSTs
+ * then name the lease the client holds, not the orphan's, which it never
+ * heard of.
+ */
+static void test_doubt_orphan(int B)
+{
+	const char *d = lname("cldo"), *o = lname("cldo-orphan");
+	struct client hb;
+	struct result res, ro;
+	struct note lost;
+	uint64_t end, tb, to = 0;
+	int got, more, err;
+
+	open_in(&nodes[B], &hb);
+	cl_try(&hb, d, &res);
+	tb = res.token;
+	err = set_answer_ms(300) || netem_delay(B, 1500);
+	try_lock(&hb, o, &ro);
+	err |= set_answer_ms(3000);
+	end = now_ms() + 5000;
+	while (!to && now_ms() < end) {
+		to = holder_token(&nodes[B].cl, o);
+		nap(10);
+	}
+	err |= link_set(B, "down");
+	tap_ok(!err && !res.error && ro.error == ETIMEDOUT && to,
+	       "doubt and orphans: node B's client holds a lock, its timed-out try was granted late, B's link down (errors %d %d, orphan token %llu)",
+	       res.error, ro.error, (unsigned long long)to);
+	got = next_note(&hb, 8000, &lost);
+	tap_ok(got == DLOCK_CMD_LOST && lost.reason == DLOCK_LOST_IN_DOUBT &&
+	       !strcmp(lost.name, d) && lost.token == tb,
+	       "doubt and orphans: the first LOST names the lease the client holds (note %d, reason %d, name %s)",
+	       got, lost.reason, got > 0 ? lost.name : "-");
+	more = next_note(&hb, 1000, &lost);
+	tap_ok(more == -ETIMEDOUT,
+	       "doubt and orphans: no LOST names the orphan's lease (note %d, name %s)",
+	       more, more > 0 ? lost.name : "-");
+	/*
+	 * Whether B's session outlived the cut depends on how long it took:
+	 * the held lease may survive, the orphan's is undone either way.
+	 */
+	err = link_set(B, "up") || netem_delay(B, 0);
+	end = now_ms() + 15000;
+	while (holder_token(&nodes[B].cl, o) && now_ms() < end)
+		nap(100);
+	tap_ok(!err && !holder_token(&nodes[B].cl, o),
+	       "doubt and orphans: back in the cluster, the orphan's lease is given back");
+	cl_release(&hb, d, &res);
+	client_close(&hb);
+}
+
 int main(int argc, char **argv)
 {
 	struct nlraw_reply r;
@@ -537,6 +591,9 @@ int main(int argc, char **argv)
 		return tap_done();
 	test_doubt(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B is back"))
+		return tap_done();
+	test_doubt_orphan(B);
+	if (next_roles(&L, &A, &B, &C, &term, "node B is back again"))
 		return tap_done();
 
 	/* A malformed datagram from B's address to A: counted and dropped. */
