@@ -3,8 +3,8 @@
  * dlock-bench's shared parts: options, clock and statistics, result rows,
  * and the clients of every backend.  Each case lives in a file of its own
  * (bench_loop.c: cases 1-3, bench_crash.c: 4-5, bench_scale.c: 6,
- * bench_floor.c: 7, bench_cluster.c: 8, with bench_etcd.c its etcd client);
- * bench.c has main().
+ * bench_floor.c: 7, bench_cluster.c: 8, with bench_etcd.c its etcd client;
+ * bench_pairs.c the timed loop of cases 1-3 and 8); bench.c has main().
  */
 #ifndef DLOCK_BENCH_H
 #define DLOCK_BENCH_H
@@ -117,6 +117,33 @@ int etcd_open(struct client *c);
 void etcd_close(struct client *c);
 int etcd_lock(struct client *c, int idx);
 int etcd_unlock(struct client *c, int idx);
+
+/* ---- clients looping acquire+release (bench_pairs.c) ----------------- */
+
+/* One client's acquire or release of lock idx: 0, or -1 with c->err set. */
+typedef int pair_op(struct client *c, int idx, long *retries);
+
+struct pairs {
+	/* what the case asks for */
+	enum backend b;
+	int clients;
+	bool one_lock;		/* every client on lock 0 */
+	bool time_acquire;	/* the acquire alone too: 2 more clock reads */
+	long max_pairs;		/* per client; 0: opt.dur alone ends the run */
+	size_t cap;		/* latency samples per client */
+	long poll_us;		/* how often the end of the run is looked for */
+	pair_op *lock, *unlock;
+	/* what the run measured */
+	double secs;
+	long pairs, min_pairs, most_pairs;	/* all, and per client */
+	long violations, token_errors, retries;
+	uint64_t *acq, *pair;	/* every client's samples, sorted */
+	size_t nlat;
+};
+
+void pairs_run(struct pairs *p, struct result *r);
+void pairs_check(const struct pairs *p, struct result *r);
+void pairs_free(struct pairs *p);
 
 /* ---- the cases ------------------------------------------------------- */
 

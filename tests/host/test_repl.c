@@ -1,212 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests for the replication core (kmod/repl.c), one or more per
- * protocol rule, on a tiny lock-step harness: shared clock, 1 ms message
- * delay, links that can be cut.  TAP output.
+ * protocol rule, on the lock-step harness of repl_harness.h: shared clock,
+ * 1 ms message delay, links that can be cut.  TAP output.
  */
-#include <stdlib.h>
 #include "tap.h"
-#include "repl.h"
-#include "wire.h"
-#include "lockmodel.h"
 
-#define MS	1000000ULL
-#define NN	5
-#define NCL	64
-#define MAXQ	100000
+#define NCL		64
+#define MAXQ		100000
+#define SEED		1234
+#define MAX_TTL_MS	1000
+#include "repl_harness.h"
 
-struct qmsg {
-	int to;
-	u32 len;
-	u8 *data;
-};
-
-struct hnode {
-	struct repl *r;
-	struct lockmodel sm;
-	bool up;
-	u32 boot;
-	u64 inc;
-	bool got[NCL];
-	struct repl_result res[NCL];
-	u64 reply_at[NCL];
-	u16 len[NCL];		/* body of the answered command */
-	u64 body[NCL];		/* hash of that body */
-	int refused[NCL];	/* the leader's refusal of a forward, or 0 */
-};
-
+/* capture of messages sent by one node */
 static struct {
+	int from;
+	u8 type;
 	int n;
-	u64 now;
-	struct hnode nd[NN];
-	bool block[NN][NN];
-	u32 drop_types[NN];	/* bitmask of message types dropped to node */
-	struct qmsg q[MAXQ];
-	int qn;
-	/* capture of messages sent by one node */
-	int cap_from;
-	u8 cap_type;
-	int cap_n;
-	u8 cap_flags;
-} H;
+	u8 flags;
+} cap;
 
-static u64 max_ttl = 1000 * MS;
-static u64 elect_min_ms[NN];	/* per-node election timeout; 0: default */
+static u32 drop_types[NN];	/* bitmask of message types dropped to node */
+static u32 elect_min_ms[NN];	/* per-node election timeout; 0: default */
 
-static u64 body_hash(const struct repl_cmd *c)
+static int net(int from, const struct repl_msg *m)
 {
-	u64 h = 1469598103934665603ULL;
-	u32 i;
-
-	for (i = 0; i < c->len; i++)
-		h = (h ^ c->data[i]) * 1099511628211ULL;
-	return h;
-}
-
-static void *h_alloc(void *ctx, size_t sz)
-{
-	(void)ctx;
-	return malloc(sz);
-}
-
-static void h_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static void h_send(void *ctx, const struct repl_msg *m)
-{
-	struct hnode *nd = ctx;
-	int from = (int)(nd - H.nd);
-	u8 tmp[WIRE_MAX];
-	int len = wire_encode(m, tmp, sizeof(tmp));
-
-	if (len < 0 || H.qn >= MAXQ)
-		abort();
-	if (from == H.cap_from && m->type == H.cap_type) {
-		H.cap_n++;
-		H.cap_flags |= m->flags;
+	if (from == cap.from && m->type == cap.type) {
+		cap.n++;
+		cap.flags |= m->flags;
 	}
-	if (H.block[from][m->to] || (H.drop_types[m->to] & (1u << m->type)))
-		return;
-	H.q[H.qn].to = m->to;
-	H.q[H.qn].len = (u32)len;
-	H.q[H.qn].data = malloc(len);
-	memcpy(H.q[H.qn].data, tmp, len);
-	H.qn++;
-}
-
-static void h_reply(void *ctx, const struct repl_cmd *c,
-		    const struct repl_result *res)
-{
-	struct hnode *nd = ctx;
-
-	if (c->client < NCL) {
-		nd->got[c->client] = true;
-		nd->res[c->client] = *res;
-		nd->reply_at[c->client] = H.now;
-		nd->len[c->client] = c->len;
-		nd->body[c->client] = body_hash(c);
-	}
-}
-
-static void h_refused(void *ctx, const struct repl_cmd *c, int err)
-{
-	struct hnode *nd = ctx;
-
-	if (c->client < NCL)
-		nd->refused[c->client] = err;
-}
-
-static void boot(int i)
-{
-	struct hnode *nd = &H.nd[i];
-	struct repl_env env = { .ctx = nd, .alloc = h_alloc, .free = h_free,
-				.send = h_send, .reply = h_reply,
-				.refused = h_refused };
-	struct repl_cfg cfg = {
-		.nr_nodes = (u16)H.n, .self = (u16)i, .log_cap = 64,
-		.max_clients = 32, .max_snap_bytes = 16384, .drift_ppm = 20000,
-		.hb_ns = 20 * MS, .elect_min_ns = 100 * MS,
-		.elect_max_ns = 200 * MS, .max_ttl_ns = max_ttl,
-		.session_ns = 500 * MS, .wall_skew_ms = 0,
-		.msg_life_ns = 50 * MS,
-	};
-
-	if (elect_min_ms[i]) {
-		cfg.elect_min_ns = elect_min_ms[i] * MS;
-		cfg.elect_max_ns = cfg.elect_min_ns + MS;
-	}
-	cfg.wall_ns = 1800000000ULL * 1000000000ULL + H.now;
-	cfg.incarnation = H.now * 8 + (u64)i + 1;
-	nd->inc = cfg.incarnation;
-	cfg.seed = 1234 + (u64)i * 77 + H.now;
-	memset(&nd->sm, 0, sizeof(nd->sm));
-	nd->r = repl_create(&cfg, &env, &lockmodel_ops, &nd->sm, H.now);
-	if (!nd->r)
-		abort();
-	nd->up = true;
-	nd->boot++;
-}
-
-static void crash(int i)
-{
-	if (!H.nd[i].up)
-		return;
-	repl_destroy(H.nd[i].r);
-	H.nd[i].up = false;
+	return drop_types[m->to] & (1u << m->type) ? DROP : PASS;
 }
 
 static void setup(int n)
 {
-	int i;
-
-	for (i = 0; i < NN; i++)
-		crash(i);
-	for (i = 0; i < H.qn; i++)
-		free(H.q[i].data);
-	memset(&H, 0, sizeof(H));
-	H.cap_from = -1;
-	H.n = n;
-	H.now = 1000 * MS;
-	for (i = 0; i < n; i++)
-		boot(i);
-}
-
-/* advance the shared clock 1 ms: deliver what was sent, fire due timers */
-static void step(void)
-{
-	int n = H.qn, i;
-	static struct qmsg batch[MAXQ];
-	static struct repl_msg m;	/* too big for a kernel stack */
-
-	H.now += MS;
-	memcpy(batch, H.q, n * sizeof(*batch));
-	H.qn = 0;
-	for (i = 0; i < n; i++) {
-		if (H.nd[batch[i].to].up &&
-		    wire_decode(&m, batch[i].data, batch[i].len) == 0)
-			repl_receive(H.nd[batch[i].to].r, &m, H.now);
-		free(batch[i].data);
-	}
-	for (i = 0; i < H.n; i++)
-		if (H.nd[i].up && repl_next_timer(H.nd[i].r) <= H.now)
-			repl_tick(H.nd[i].r, H.now);
-}
-
-static void run(u64 ms)
-{
-	while (ms--)
-		step();
-}
-
-static struct repl_status st(int i)
-{
-	struct repl_status s;
-
-	repl_status(H.nd[i].r, &s);
-	return s;
+	new_world(n, elect_min_ms, 50);
+	memset(&cap, 0, sizeof(cap));
+	cap.from = -1;
+	memset(drop_types, 0, sizeof(drop_types));
+	H.filter = net;
 }
 
 static int leader(void)
@@ -310,11 +142,10 @@ static void test_forward_and_dedup(void)
 
 static void test_majority(void)
 {
-	int l = leader(), i;
+	int l = leader();
 	u64 c0 = st(l).commit;
 
-	for (i = 0; i < H.n; i++)
-		H.block[l][i] = H.block[i][l] = true;
+	cut_node(l, true);
 	request(l, REPL_OP_ACQUIRE, 3, 1, 1, 500 * MS, LM_MODE_EXCL);
 	run(60);
 	tap_ok(st(l).commit == c0 && !H.nd[l].got[3] && !holds(l, 1, 3),
@@ -322,7 +153,7 @@ static void test_majority(void)
 	run(200);
 	tap_ok(st(l).role != REPL_LEADER,
 	       "isolated leader steps down after elect_min without a majority");
-	memset(H.block, 0, sizeof(H.block));
+	memset(H.cut, 0, sizeof(H.cut));
 	run(1000);
 	tap_ok(leader() >= 0, "after healing there is one leader");
 }
@@ -407,7 +238,7 @@ static void test_recovering_no_vote(void)
 
 	crash(f);
 	run(100);
-	H.drop_types[f] = 1u << REPL_MSG_APPEND | 1u << REPL_MSG_SNAP;
+	drop_types[f] = 1u << REPL_MSG_APPEND | 1u << REPL_MSG_SNAP;
 	boot(f);
 	run(300);
 	s = st(f);
@@ -423,17 +254,17 @@ static void test_recovering_no_vote(void)
 		m.term++;	/* a term 'other' may lead */
 	m.index = 1000000;
 	m.log_term = m.term;
-	H.cap_from = f;
-	H.cap_type = REPL_MSG_VOTE_RESP;
-	H.cap_n = 0;
-	H.cap_flags = 0;
+	cap.from = f;
+	cap.type = REPL_MSG_VOTE_RESP;
+	cap.n = 0;
+	cap.flags = 0;
 	repl_receive(H.nd[f].r, &m, H.now);
-	tap_ok(H.cap_n == 1 && !(H.cap_flags & REPL_F_OK),
+	tap_ok(cap.n == 1 && !(cap.flags & REPL_F_OK),
 	       "a node catching up refuses to vote");
 	tap_ok(st(f).role == REPL_FOLLOWER && st(f).catching_up,
 	       "and does not stand for election");
-	H.cap_from = -1;
-	H.drop_types[f] = 0;
+	cap.from = -1;
+	drop_types[f] = 0;
 	run(1500);
 	/* a node may only lead the terms t with t % n == node */
 	m.term = st(f).term + 1;
@@ -441,22 +272,22 @@ static void test_recovering_no_vote(void)
 		m.term++;
 	m.index = 1000000;
 	m.log_term = m.term;
-	H.cap_from = f;
-	H.cap_n = 0;
-	H.cap_flags = 0;
+	cap.from = f;
+	cap.n = 0;
+	cap.flags = 0;
 	repl_receive(H.nd[f].r, &m, H.now);
-	tap_ok(H.cap_n == 1 && !(H.cap_flags & REPL_F_OK),
+	tap_ok(cap.n == 1 && !(cap.flags & REPL_F_OK),
 	       "no vote for a node in a term it does not own (t %% n)");
 	m.term++;
 	while (m.term % 3 != (u64)other)
 		m.term++;
 	m.log_term = m.term;
-	H.cap_n = 0;
-	H.cap_flags = 0;
+	cap.n = 0;
+	cap.flags = 0;
 	repl_receive(H.nd[f].r, &m, H.now);
-	tap_ok(H.cap_n == 1 && (H.cap_flags & REPL_F_OK),
+	tap_ok(cap.n == 1 && (cap.flags & REPL_F_OK),
 	       "a caught-up node votes for the owner of a newer term");
-	H.cap_from = -1;
+	cap.from = -1;
 	run(1500);
 	tap_ok(!st(f).catching_up && leader() >= 0,
 	       "once appends reach it, it catches up and counts again");
@@ -471,7 +302,7 @@ static void test_recovering_no_vote(void)
  */
 static void test_stale_candidate(void)
 {
-	int l, f, s, i;
+	int l, f, s;
 	u32 k;
 
 	elect_min_ms[2] = 30;	/* node 2 asks for votes every ~30 ms */
@@ -482,9 +313,7 @@ static void test_stale_candidate(void)
 	if (l == 2) {		/* let 0 or 1 lead */
 		crash(2);
 		run(1000);
-		elect_min_ms[2] = 30;
-		boot(2);
-		elect_min_ms[2] = 0;
+		boot(2);	/* as eager as before */
 		run(1500);
 		l = leader();
 	}
@@ -492,14 +321,12 @@ static void test_stale_candidate(void)
 	f = 3 - l - s;
 	tap_ok(l >= 0 && l != s, "stale candidate: a leader other than the eager node");
 	/* the eager node falls behind: the others commit without it */
-	for (i = 0; i < 3; i++)
-		H.block[s][i] = H.block[i][s] = true;
+	cut_node(s, true);
 	for (k = 1; k <= 5; k++)
 		call(l, REPL_OP_ACQUIRE, 10 + k, 1, k % 4, 100 * MS, 200);
 	/* the leader goes away; the eager node comes back */
 	crash(l);
-	for (i = 0; i < 3; i++)
-		H.block[s][i] = H.block[i][s] = false;
+	cut_node(s, false);
 	run(3000);
 	tap_ok(leader() == f,
 	       "a node behind that keeps asking for votes does not keep the up-to-date node from leading");
@@ -529,14 +356,13 @@ static void test_snapshot(void)
 
 static void test_session(void)
 {
-	int l = leader(), f = follower_of(l), i;
+	int l = leader(), f = follower_of(l);
 	u64 t0, gone = 0, lapsed = 0;
 	bool ok;
 
 	ok = call(f, REPL_OP_ACQUIRE, 10, 1, 6, max_ttl, 100);
 	t0 = H.now;
-	for (i = 0; i < H.n; i++)
-		H.block[f][i] = H.block[i][f] = true;
+	cut_node(f, true);
 	while (H.now < t0 + max_ttl) {
 		step();
 		if (!lapsed && st(f).sess_until <= H.now)
@@ -548,7 +374,7 @@ static void test_session(void)
 	       "leader ends the session of a silent node before the lease TTL");
 	tap_ok(lapsed && gone && lapsed <= gone,
 	       "the silent node's own session bound lapsed first");
-	memset(H.block, 0, sizeof(H.block));
+	memset(H.cut, 0, sizeof(H.cut));
 	run(1000);
 }
 
@@ -597,13 +423,13 @@ static void test_stale_incarnation(void)
 	m.to_inc = 1;	/* an earlier life of f */
 	m.from_inc = H.nd[l].inc;
 	m.term = st(f).term + 10;
-	H.cap_from = f;
-	H.cap_type = REPL_MSG_VOTE_RESP;
-	H.cap_n = 0;
+	cap.from = f;
+	cap.type = REPL_MSG_VOTE_RESP;
+	cap.n = 0;
 	repl_receive(H.nd[f].r, &m, H.now);
-	tap_ok(H.cap_n == 0 && st(f).term < m.term,
+	tap_ok(cap.n == 0 && st(f).term < m.term,
 	       "message addressed to an earlier incarnation is ignored");
-	H.cap_from = -1;
+	cap.from = -1;
 }
 
 static void test_quarantine(void)
@@ -612,15 +438,15 @@ static void test_quarantine(void)
 
 	crash(f);
 	run(10);
-	H.cap_from = f;
-	H.cap_type = REPL_MSG_RECOVER_REQ;
-	H.cap_n = 0;
+	cap.from = f;
+	cap.type = REPL_MSG_RECOVER_REQ;
+	cap.n = 0;
 	boot(f);
 	run(45);
-	tap_ok(H.cap_n == 0, "restarted node stays silent for msg_life");
+	tap_ok(cap.n == 0, "restarted node stays silent for msg_life");
 	run(10);
-	tap_ok(H.cap_n > 0, "then asks its peers to recover");
-	H.cap_from = -1;
+	tap_ok(cap.n > 0, "then asks its peers to recover");
+	cap.from = -1;
 	run(1000);
 }
 

@@ -5,11 +5,12 @@
  * it, where the random simulator almost never makes such a schedule
  * (docs/protocol.md section 7, plants 10, 18, 19, 35).
  *
- * Each scenario drives real nodes of the core on a lock-step harness (one
- * shared clock, 1 ms per step, every message through the real codec) and
- * steers them only with faults of the protocol's model: lost, duplicated
- * and delayed messages (each delivered within msg_life of its send),
- * partitions, crashes with memory wiped, and per-node election timeouts.
+ * Each scenario drives real nodes of the core on a lock-step harness
+ * (repl_harness.h: one shared clock, 1 ms per step, every message through
+ * the real codec) and steers them only with faults of the protocol's
+ * model: lost, duplicated and delayed messages (each delivered within
+ * msg_life of its send), partitions, crashes with memory wiped, and
+ * per-node election timeouts.
  * The scenario does not look at the mutation: it checks protocol
  * properties, with the simulator's own checker (tests/sim/check_log.c,
  * check_peek.c: committed prefix, leader completeness, durability, votes,
@@ -20,73 +21,34 @@
  * silent pass.  TAP output.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include "tap.h"
-#include "repl.h"
-#include "wire.h"
-#include "lockmodel.h"
+
+#define NCL		32
+#define MAXQ		4096
+#define SEED		4321
+#define MAX_TTL_MS	200
+#include "repl_harness.h"
 #include "check.h"
 
-#define MS	1000000ULL
-#define NN	5
-#define NCL	32
-#define MAXQ	4096
-#define MAXHELD	64
-
-/* what a scenario's filter does with a message as it is sent */
-enum { PASS, DROP, KEEP /* held back */, COPY /* delivered and held */ };
-
-struct qmsg {
-	int from;
-	int to;
-	u64 sent;
-	u32 len;
-	u8 *data;
-};
-
-struct hnode {
-	struct repl *r;
-	struct lockmodel sm;
-	bool up;
-	u32 boot;
-	u64 inc;
-	u32 elect_ms;		/* election timeout [elect_ms, elect_ms + 1) */
-	bool got[NCL];
-	struct repl_result res[NCL];
-};
-
+/* the checker's first report (tests/sim/check.h), and when it came */
 static struct {
-	int n;
-	u64 now;
 	u64 t0;			/* scenario start */
-	u64 msg_life;
-	struct hnode nd[NN];
-	bool cut[NN][NN];	/* from -> to: lost */
-	int (*filter)(int from, const struct repl_msg *m);
-	struct qmsg q[MAXQ];
-	int qn;
-	struct qmsg held[MAXHELD];
-	int nheld;
-	bool late;		/* a held message outlived msg_life */
-	const char *viol;	/* first checker violation */
+	const char *viol;
 	char vbuf[512];
 	u64 viol_at;
-} H;
+} V;
 
-static const u64 max_ttl = 200 * MS;
-
-/* the checker's report (tests/sim/check.h): the first one is kept */
 void violate(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (H.viol)
+	if (V.viol)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(H.vbuf, sizeof(H.vbuf), fmt, ap);
+	vsnprintf(V.vbuf, sizeof(V.vbuf), fmt, ap);
 	va_end(ap);
-	H.viol = H.vbuf;
-	H.viol_at = H.now - H.t0;
+	V.viol = V.vbuf;
+	V.viol_at = H.now - V.t0;
 }
 
 static void check_all(void)
@@ -105,149 +67,13 @@ static void check_all(void)
 		ck_match(i, rs, H.n);
 }
 
-static void *h_alloc(void *ctx, size_t sz)
-{
-	(void)ctx;
-	return malloc(sz);
-}
-
-static void h_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static void put(struct qmsg *q, int from, int to, const u8 *b, u32 len)
-{
-	q->from = from;
-	q->to = to;
-	q->sent = H.now;
-	q->len = len;
-	q->data = malloc(len);
-	if (!q->data)
-		abort();
-	memcpy(q->data, b, len);
-}
-
-static void h_send(void *ctx, const struct repl_msg *m)
-{
-	struct hnode *nd = ctx;
-	int from = (int)(nd - H.nd), v;
-	static u8 tmp[WIRE_MAX];
-	int len = wire_encode(m, tmp, sizeof(tmp));
-
-	if (len < 0 || H.qn >= MAXQ)
-		abort();
-	if (H.cut[from][m->to])
-		return;
-	v = H.filter ? H.filter(from, m) : PASS;
-	if (v == DROP)
-		return;
-	if ((v == KEEP || v == COPY) && H.nheld < MAXHELD)
-		put(&H.held[H.nheld++], from, m->to, tmp, (u32)len);
-	if (v == KEEP)
-		return;
-	put(&H.q[H.qn++], from, m->to, tmp, (u32)len);
-}
-
-static void h_reply(void *ctx, const struct repl_cmd *c,
-		    const struct repl_result *res)
-{
-	struct hnode *nd = ctx;
-
-	if (c->client < NCL) {
-		nd->got[c->client] = true;
-		nd->res[c->client] = *res;
-	}
-}
-
-static void boot(int i)
-{
-	struct hnode *nd = &H.nd[i];
-	struct repl_env env = { .ctx = nd, .alloc = h_alloc, .free = h_free,
-				.send = h_send, .reply = h_reply };
-	struct repl_cfg cfg = {
-		.nr_nodes = (u16)H.n, .self = (u16)i, .log_cap = 64,
-		.max_clients = NCL, .max_snap_bytes = 16384,
-		.drift_ppm = 20000, .hb_ns = 20 * MS,
-		.elect_min_ns = nd->elect_ms * MS,
-		.elect_max_ns = nd->elect_ms * MS + MS,
-		.max_ttl_ns = max_ttl, .session_ns = 500 * MS,
-		.msg_life_ns = H.msg_life, .wall_skew_ms = 0,
-	};
-
-	cfg.wall_ns = 1800000000ULL * 1000000000ULL + H.now;
-	cfg.incarnation = H.now * 8 + (u64)i + 1;
-	cfg.seed = 4321 + (u64)i * 77 + H.now;
-	nd->inc = cfg.incarnation;
-	memset(&nd->sm, 0, sizeof(nd->sm));
-	memset(nd->got, 0, sizeof(nd->got));
-	nd->r = repl_create(&cfg, &env, &lockmodel_ops, &nd->sm, H.now);
-	if (!nd->r)
-		abort();
-	nd->up = true;
-	nd->boot++;
-}
-
-static void crash(int i)
-{
-	if (!H.nd[i].up)
-		return;
-	repl_destroy(H.nd[i].r);
-	H.nd[i].up = false;
-}
-
 static void setup(int n, const u32 *elect_ms, u64 msg_life_ms)
 {
-	int i;
-
-	for (i = 0; i < NN; i++)
-		crash(i);
-	for (i = 0; i < H.qn; i++)
-		free(H.q[i].data);
-	for (i = 0; i < H.nheld; i++)
-		free(H.held[i].data);
-	memset(&H, 0, sizeof(H));
-	H.n = n;
-	H.now = 1000 * MS;
-	H.t0 = H.now;
-	H.msg_life = msg_life_ms * MS;
 	ck_log_reset();		/* a new world: the whole cluster boots */
-	for (i = 0; i < n; i++) {
-		H.nd[i].elect_ms = elect_ms[i];
-		boot(i);
-	}
-}
-
-/* advance the clock 1 ms: deliver what was sent, fire due timers */
-static void step(void)
-{
-	static struct qmsg batch[MAXQ];
-	static struct repl_msg m;	/* too big for a stack */
-	int n = H.qn, i;
-
-	H.now += MS;
-	memcpy(batch, H.q, n * sizeof(*batch));
-	H.qn = 0;
-	for (i = 0; i < n; i++) {
-		if (H.nd[batch[i].to].up &&
-		    wire_decode(&m, batch[i].data, batch[i].len) == 0) {
-			repl_receive(H.nd[batch[i].to].r, &m, H.now);
-			check_all();
-		}
-		free(batch[i].data);
-	}
-	for (i = 0; i < H.n; i++)
-		if (H.nd[i].up && repl_next_timer(H.nd[i].r) <= H.now) {
-			repl_tick(H.nd[i].r, H.now);
-			check_all();
-		}
-}
-
-static void run(u64 ms)
-{
-	while (ms--)
-		step();
+	new_world(n, elect_ms, msg_life_ms);
+	memset(&V, 0, sizeof(V));
+	V.t0 = H.now;
+	H.observe = check_all;
 }
 
 #define RUN_UNTIL(cond, ms) ({					\
@@ -255,40 +81,6 @@ static void run(u64 ms)
 	while (!(cond) && H.now < _end)					\
 		step();							\
 	(cond); })
-
-/* a held message goes out now (delivered at the next step) */
-static void release(int k)
-{
-	struct qmsg *h = &H.held[k];
-
-	if (!h->data)
-		return;
-	if (H.now + MS > h->sent + H.msg_life)
-		H.late = true;	/* outside the fault model */
-	H.q[H.qn++] = *h;
-	h->data = NULL;
-}
-
-static void cut_node(int i, bool on)
-{
-	int j;
-
-	for (j = 0; j < H.n; j++)
-		H.cut[i][j] = H.cut[j][i] = on;
-}
-
-static void cut_link(int i, int j, bool on)
-{
-	H.cut[i][j] = H.cut[j][i] = on;
-}
-
-static struct repl_status st(int i)
-{
-	struct repl_status s;
-
-	repl_status(H.nd[i].r, &s);
-	return s;
-}
 
 static bool is(int i, u8 role)
 {
@@ -336,10 +128,10 @@ static u64 token_of(int node, u32 lock, u32 client)
 /* the checker's verdict, with the first violation and when it came */
 static void property(const char *plant, const char *what)
 {
-	if (H.viol)
+	if (V.viol)
 		printf("# %s: first violation %llu ms into the scenario: %s\n",
-		       plant, (unsigned long long)(H.viol_at / MS), H.viol);
-	tap_ok(!H.viol, "%s: %s", plant, what);
+		       plant, (unsigned long long)(V.viol_at / MS), V.viol);
+	tap_ok(!V.viol, "%s: %s", plant, what);
 }
 
 /*

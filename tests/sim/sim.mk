@@ -52,14 +52,17 @@ $(SIM_BUILD)/test_wire: tests/host/test_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -o $@ tests/host/test_wire.c kmod/wire.c
 
-$(SIM_BUILD)/test_repl: tests/host/test_repl.c tests/sim/lockmodel.c $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+# the lock-step harness both host tests of the core run on
+REPL_HARNESS := tests/host/repl_harness.h
+
+$(SIM_BUILD)/test_repl: tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
 
 # targeted schedules (issue 13): the plants the random simulator misses
 SCHED_SRC := tests/host/test_repl_sched.c tests/sim/lockmodel.c \
 	tests/sim/check_log.c tests/sim/check_peek.c
-$(SIM_BUILD)/test_repl_sched: $(SCHED_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+$(SIM_BUILD)/test_repl_sched: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ $(SCHED_SRC) $(REPL_SRC)
 
@@ -109,11 +112,11 @@ SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl $(SIM_SCHED_MUTS:%=%:tes
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
-$(SIM_BUILD)/test_repl-mut%: tests/host/test_repl.c tests/sim/lockmodel.c $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+$(SIM_BUILD)/test_repl-mut%: tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
 
-$(SIM_BUILD)/test_repl_sched-mut%: $(SCHED_SRC) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+$(SIM_BUILD)/test_repl_sched-mut%: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ $(SCHED_SRC) $(REPL_SRC)
 
