@@ -89,7 +89,8 @@ selftests: $(CLUSTERTEST_BIN) $(CLUSTERSEAL_BIN)
 # Cluster mode across three namespaces (cluster_test.sh makes them).
 $(CLUSTERTEST_BIN) $(CLUSTERSEAL_BIN): $(BUILD)/selftests/%: tests/selftests/%.c \
 		tests/selftests/cluster_lib.h tests/selftests/cluster_list.h \
-		tests/selftests/cluster_obs.h tests/selftests/nlraw.h \
+		tests/selftests/cluster_obs.h tests/selftests/cluster_faults.h \
+		tests/selftests/nlraw.h \
 		tests/selftests/lockreq.h tests/tap.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -o $@ $<

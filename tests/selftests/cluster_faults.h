@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cluster_test's helpers to set module parameters, delay (netem) or cut one
+ * node's datagrams, and the tests built on them: a follower's request in
+ * the leader's lock-delay, acquires that time out and apply late
+ * (orphans), linearizable reads behind a slow leader, a holder told its
+ * lease is in doubt.  Included by cluster_test.c only.
+ */
+#ifndef DLOCK_CLUSTER_FAULTS_H
+#define DLOCK_CLUSTER_FAULTS_H
+
+#include "cluster_lib.h"
+
+static int link_set(int n, const char *state)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "ip -n %s link set eth0 %s", nodes[n].ns,
+		 state);
+	return system(cmd);
+}
+
+/* The leader now (@L) and two followers (@A, @B); @C is the leader too. */
+static int next_roles(int *L, int *A, int *B, int *C, uint64_t *term,
+		      const char *after)
+{
+	*L = wait_leader(15000, term);
+	tap_ok(*L >= 0, "a leader after %s (node %d)", after, *L);
+	if (*L < 0)
+		return -1;
+	*A = (*L + 1) % N;
+	*B = (*L + 2) % N;
+	*C = *L;
+	return 0;
+}
+
+/* Whether GET of @name on @c shows a waiter. */
+static bool has_waiter(struct client *c, const char *name)
+{
+	struct nlraw_reply r;
+	struct nlraw_msg m;
+
+	nlraw_init(&m, c->family, DLOCK_CMD_GET, DLOCK_GENL_VERSION);
+	put_name(&m, name, 0);
+	if (nlraw_talk(c->fd, &m, &r) || r.error)
+		return false;
+	return nlraw_attr(&r.msg, r.len, DLOCK_A_WAITER) != NULL;
+}
+
+/*
+ * The first note on @c that is a WAIT_DONE, an overflow (ENOBUFS) or a
+ * LOST other than in doubt, 0 if none.  A LOST of a lease in doubt may come on a slow guest: the delay
+ * that times the acquires out also shortens the node's session.
+ */
+static int quiet_notes(struct client *c, struct note *n)
+{
+	int got;
+
+	while ((got = next_note(c, 0, n)) != -ETIMEDOUT)
+		if (got < 0 || got == DLOCK_CMD_WAIT_DONE ||
+		    (got == DLOCK_CMD_LOST && n->reason != DLOCK_LOST_IN_DOUBT))
+			return got;
+	return 0;
+}
+
+static int set_param(const char *name, unsigned int val)
+{
+	char path[128];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/module/dlock/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	err = fprintf(f, "%u\n", val) < 0;
+	return fclose(f) || err ? -1 : 0;
+}
+
+static int set_answer_ms(unsigned int ms)
+{
+	return set_param("cluster_answer_ms", ms);
+}
+
+/*
+ * A try on follower @A while the leader is in its lock-delay: the leader
+ * refuses the forwarded command back, so the client hears EAGAIN ("retry")
+ * when its answer window ends, not ETIMEDOUT ("may still take effect").
+ * The lock-delay is one max TTL from the start (6 s in this run), the
+ * window 500 ms.
+ */
+static void test_delay_refused(int A)
+{
+	struct result res;
+	uint64_t t0;
+
+	set_answer_ms(500);
+	t0 = now_ms();
+	try_lock(&nodes[A].cl, lname("cldelay"), &res);
+	tap_ok(res.error == EAGAIN && strstr(res.extack, "lock-delay") &&
+	       now_ms() - t0 >= 450,
+	       "a follower's try in the leader's lock-delay: EAGAIN after its 500 ms window, not ETIMEDOUT (%llu ms, error %d \"%s\")",
+	       (unsigned long long)(now_ms() - t0), res.error, res.extack);
+	set_answer_ms(3000);
+}
+
+/* Delays every datagram node @n sends by @ms (0: no longer). */
+static int netem_delay(int n, int ms)
+{
+	char cmd[200];
+
+	if (ms)
+		snprintf(cmd, sizeof(cmd),
+			 "ip netns exec %s tc qdisc add dev eth0 root netem delay %dms",
+			 nodes[n].ns, ms);
+	else
+		snprintf(cmd, sizeof(cmd),
+			 "ip netns exec %s tc qdisc del dev eth0 root",
+			 nodes[n].ns);
+	return system(cmd);
+}
+
+/*
+ * A try that times out on node B (300 ms window, B's datagrams delayed
+ * 700 ms) and a second one its client sends at once (5 s window): the
+ * orphan's grant comes while the second is in flight, so the orphan work
+ * finds the client busy, and the second request, once answered, gives the
+ * grant back itself before it returns.  Node B's counters show both
+ * grants and that one release by then.
+ */
+static void test_orphan_next(int B)
+{
+	const char *g = lname("clon"), *h = lname("clon2");
+	struct cl_counts s0, s1;
+	struct result res, rh;
+	struct client og;
+	uint64_t held;
+	int err;
+
+	open_in(&nodes[B], &og);
+	cl_try(&og, lname("clo2"), &res);
+	cl_release(&og, lname("clo2"), &res);
+	cl_status(&nodes[B].cl, &s0);
+	err = set_answer_ms(300) || netem_delay(B, 700);
+	try_lock(&og, g, &res);
+	err |= set_answer_ms(5000);
+	try_lock(&og, h, &rh);
+	held = holder_token(&nodes[B].cl, g);
+	cl_status(&nodes[B].cl, &s1);
+	err |= netem_delay(B, 0) || set_answer_ms(3000);
+	tap_ok(!err && res.error == ETIMEDOUT && !rh.error,
+	       "orphans: a try on node B times out, the next one is granted (errors %d \"%s\", %d \"%s\")",
+	       res.error, res.extack, rh.error, rh.extack);
+	tap_ok(!held && s1.grants == s0.grants + 2 &&
+	       s1.releases == s0.releases + 1,
+	       "orphans: when the next request returns, the first one's late grant is already given back (held %llu, grants +%llu, releases +%llu)",
+	       (unsigned long long)held,
+	       (unsigned long long)(s1.grants - s0.grants),
+	       (unsigned long long)(s1.releases - s0.releases));
+	cl_release(&og, h, &res);
+	client_close(&og);
+}
+
+/*
+ * Acquires that time out on node B (answer window 300 ms, B's datagrams
+ * delayed 700 ms) and are applied afterwards: a try granted late, a
+ * blocking acquire queued late behind A's lease.  Neither client knows it
+ * has anything, and neither sends another request: node B gives the lease
+ * back and cancels the wait by itself, and tells the clients nothing.
+ */
+static void test_orphans(int A, int B)
+{
+	const char *g = lname("clog"), *q = lname("cloq");
+	struct acq wq = { .name = q, .flags = DLOCK_F_NO_TTL, .cookie = 66 };
+	struct client og, oq, ha;
+	struct result res, rq;
+	bool seen_g = false, seen_q = false, freed = false;
+	struct note note;
+	uint64_t end;
+	int err, n1, n2;
+
+	open_in(&nodes[B], &og);
+	open_in(&nodes[B], &oq);
+	open_in(&nodes[A], &ha);
+	cl_try(&ha, q, &res);
+	tap_ok(!res.error, "orphans: node A holds the lock a wait will queue on (error %d)",
+	       res.error);
+	/* both sockets become clients, holding nothing */
+	cl_try(&og, lname("clo0"), &res);
+	cl_release(&og, lname("clo0"), &res);
+	cl_try(&oq, lname("clo1"), &rq);
+	cl_release(&oq, lname("clo1"), &rq);
+	err = set_answer_ms(300) || netem_delay(B, 700);
+	try_lock(&og, g, &res);
+	acquire(&oq, &wq, &rq);
+	err |= set_answer_ms(3000);
+	tap_ok(!err && res.error == ETIMEDOUT && rq.error == ETIMEDOUT,
+	       "orphans: a try and a blocking acquire on node B time out (errors %d %d, \"%s\")",
+	       res.error, rq.error, res.extack);
+	/*
+	 * The delay stays until both were seen applied (a qdisc removed drops
+	 * what it holds), and it delays B's undoing as much.
+	 */
+	end = now_ms() + 5000;
+	while (!(seen_g && seen_q) && now_ms() < end) {
+		seen_g |= holder_token(&nodes[A].cl, g) != 0;
+		seen_q |= has_waiter(&nodes[A].cl, q);
+		nap(20);
+	}
+	err = netem_delay(B, 0);
+	tap_ok(!err && seen_g, "orphans: the timed-out try was applied after all: the lock was held");
+	tap_ok(seen_q, "orphans: the timed-out blocking acquire was applied after all: it waited");
+	cl_release(&ha, q, &res);
+	end = now_ms() + 5000;
+	while (!freed && now_ms() < end) {
+		freed = !holder_token(&nodes[A].cl, g) &&
+			!holder_token(&nodes[A].cl, q) &&
+			!has_waiter(&nodes[A].cl, q);
+		nap(50);
+	}
+	tap_ok(freed, "orphans: without another request of theirs, node B gave the grant back and ended the wait");
+	n1 = quiet_notes(&og, &note);
+	n2 = quiet_notes(&oq, &note);
+	tap_ok(!n1 && !n2,
+	       "orphans: neither client was sent a WAIT_DONE or an ENOBUFS about them (notes %d %d)",
+	       n1, n2);
+	cl_try(&nodes[A].cl, g, &res);
+	cl_try(&nodes[A].cl, q, &rq);
+	tap_ok(!res.error && !rq.error,
+	       "orphans: node A takes both locks (errors %d \"%s\", %d \"%s\")",
+	       res.error, res.extack, rq.error, rq.extack);
+	cl_release(&nodes[A].cl, g, &res);
+	cl_release(&nodes[A].cl, q, &rq);
+	client_close(&og);
+	client_close(&oq);
+	client_close(&ha);
+}
+
+/* GET of @name with DLOCK_A_LINEARIZABLE: its holder's token, 0: none. */
+static uint64_t holder_token_lin(struct client *c, const char *name,
+				 struct nlraw_reply *r)
+{
+	struct nlraw_msg m;
+	struct nlattr *h;
+
+	nlraw_init(&m, c->family, DLOCK_CMD_GET, DLOCK_GENL_VERSION);
+	put_name(&m, name, 0);
+	nlraw_put(&m, DLOCK_A_LINEARIZABLE, NULL, 0);
+	if (nlraw_talk(c->fd, &m, r) || r->error)
+		return 0;
+	h = nlraw_attr(&r->msg, r->len, DLOCK_A_HOLDER);
+	return h ? nest_u64(h, DLOCK_E_TOKEN) : 0;
+}
+
+/*
+ * The leader's datagrams are delayed 150 ms: a lock it grants is answered
+ * to its client once a follower acknowledged it, and follower B learns of
+ * the commit only 150 ms later.  A plain GET on B right after the answer
+ * misses the lease; a linearizable one waits for its barrier and shows it.
+ */
+static void test_linearizable(int L, int B)
+{
+	const char *x = lname("cll");
+	struct nlraw_reply r;
+	struct result res;
+	uint64_t t0, tok;
+	int err;
+
+	err = netem_delay(L, 150);
+	cl_try(&nodes[L].cl, x, &res);
+	t0 = now_ms();
+	tap_ok(!err && !res.error, "linearizable: the leader (its datagrams delayed 150 ms) grants a lock (error %d \"%s\")",
+	       res.error, res.extack);
+	tap_ok(holder_token(&nodes[B].cl, x) == 0,
+	       "linearizable: a plain GET on node B right after does not show it yet (%llu ms later)",
+	       (unsigned long long)(now_ms() - t0));
+	tok = holder_token_lin(&nodes[B].cl, x, &r);
+	tap_ok(tok == res.token,
+	       "linearizable: a linearizable GET on node B shows it, after %llu ms (error %d \"%s\")",
+	       (unsigned long long)(now_ms() - t0), r.error, r.extack);
+	err = netem_delay(L, 0);
+	cl_release(&nodes[L].cl, x, &res);
+	tap_ok(!err && !res.error, "linearizable: released, the delay lifted (error %d)",
+	       res.error);
+}
+
+/*
+ * Follower B is cut off while a client of B holds a lock without TTL and a
+ * client of A waits for it.  The holder must hear that its lease is in
+ * doubt (LOST, DLOCK_LOST_IN_DOUBT) before A's waiter is granted the lock
+ * (after B's node-session timeout), and not long before: its node's
+ * session is most of cluster_session_ms (3 s here).
+ */
+static void test_doubt(int A, int B)
+{
+	const char *d = lname("cld");
+	struct acq a = { .name = d, .flags = DLOCK_F_NO_TTL, .cookie = 55 };
+	struct client hb, wa;
+	struct result res;
+	struct note lost, grant;
+	uint64_t t_cut, t_lost, tb;
+	int got, early;
+
+	open_in(&nodes[B], &hb);
+	open_in(&nodes[A], &wa);
+	cl_try(&hb, d, &res);
+	tb = res.token;
+	tap_ok(!res.error, "doubt: a lock without TTL held by a client of node B (error %d \"%s\")",
+	       res.error, res.extack);
+	cl_acquire(&wa, &a, &res);
+	tap_ok(!res.error && res.queued, "doubt: a client of node A waits for it (error %d \"%s\")",
+	       res.error, res.extack);
+	t_cut = now_ms();
+	tap_ok(link_set(B, "down") == 0, "doubt: node B's link down");
+	got = next_note(&hb, 8000, &lost);
+	t_lost = now_ms();
+	early = next_note(&wa, 0, &grant);
+	tap_ok(got == DLOCK_CMD_LOST && lost.reason == DLOCK_LOST_IN_DOUBT &&
+	       !strcmp(lost.name, d) && lost.token == tb,
+	       "doubt: B's holder gets LOST, reason in doubt, naming its lease, %llu ms after the cut (note %d, reason %d)",
+	       (unsigned long long)(t_lost - t_cut), got, lost.reason);
+	tap_ok(early < 0,
+	       "doubt: A's waiter was not granted before that (note %d, reason %d, token %llx, name %s)",
+	       early, grant.reason, (unsigned long long)grant.token,
+	       grant.name);
+	tap_ok(t_lost - t_cut >= 2000,
+	       "doubt: not before most of the session timeout ran out (%llu ms of 3000)",
+	       (unsigned long long)(t_lost - t_cut));
+	got = cl_note(&wa, 10000, &grant);
+	tap_ok(got == DLOCK_CMD_WAIT_DONE && grant.cookie == 55 && !grant.error &&
+	       grant.token > tb,
+	       "doubt: then A's waiter is granted, %llu ms after the cut (note %d, error %u)",
+	       (unsigned long long)(now_ms() - t_cut), got, grant.error);
+	tap_ok(link_set(B, "up") == 0, "doubt: node B's link up again");
+	t_cut = now_ms() + 15000;
+	while (holder_token(&hb, d) != grant.token && now_ms() < t_cut)
+		nap(100);
+	tap_ok(holder_token(&hb, d) == grant.token,
+	       "doubt: node B catches up: A's client holds the lock there");
+	cl_release(&wa, d, &res);
+	tap_ok(!res.error, "doubt: released on node A (error %d \"%s\")",
+	       res.error, res.extack);
+	client_close(&hb);
+	client_close(&wa);
+}
+
+/*
+ * A node cut off while one of its clients has an orphan: a try that timed
+ * out (300 ms window, B's datagrams delayed 1.5 s), granted late, its
+ * undoing still in the delay when B's link goes down.  The in-doubt LOSTs
+ * then name the lease the client holds, not the orphan's, which it never
+ * heard of.
+ */
+static void test_doubt_orphan(int B)
+{
+	const char *d = lname("cldo"), *o = lname("cldo-orphan");
+	struct client hb;
+	struct result res, ro;
+	struct note lost;
+	uint64_t end, tb, to = 0;
+	int got, more, err;
+
+	open_in(&nodes[B], &hb);
+	cl_try(&hb, d, &res);
+	tb = res.token;
+	err = set_answer_ms(300) || netem_delay(B, 1500);
+	try_lock(&hb, o, &ro);
+	err |= set_answer_ms(3000);
+	end = now_ms() + 5000;
+	while (!to && now_ms() < end) {
+		to = holder_token(&nodes[B].cl, o);
+		nap(10);
+	}
+	err |= link_set(B, "down");
+	tap_ok(!err && !res.error && ro.error == ETIMEDOUT && to,
+	       "doubt and orphans: node B's client holds a lock, its timed-out try was granted late, B's link down (errors %d %d, orphan token %llu)",
+	       res.error, ro.error, (unsigned long long)to);
+	got = next_note(&hb, 8000, &lost);
+	tap_ok(got == DLOCK_CMD_LOST && lost.reason == DLOCK_LOST_IN_DOUBT &&
+	       !strcmp(lost.name, d) && lost.token == tb,
+	       "doubt and orphans: the first LOST names the lease the client holds (note %d, reason %d, name %s)",
+	       got, lost.reason, got > 0 ? lost.name : "-");
+	more = next_note(&hb, 1000, &lost);
+	tap_ok(more == -ETIMEDOUT,
+	       "doubt and orphans: no LOST names the orphan's lease (note %d, name %s)",
+	       more, more > 0 ? lost.name : "-");
+	/*
+	 * Whether B's session outlived the cut depends on how long it took:
+	 * the held lease may survive, the orphan's is undone either way.
+	 */
+	err = link_set(B, "up") || netem_delay(B, 0);
+	end = now_ms() + 15000;
+	while (holder_token(&nodes[B].cl, o) && now_ms() < end)
+		nap(100);
+	tap_ok(!err && !holder_token(&nodes[B].cl, o),
+	       "doubt and orphans: back in the cluster, the orphan's lease is given back");
+	cl_release(&hb, d, &res);
+	client_close(&hb);
+}
+
+#endif /* DLOCK_CLUSTER_FAULTS_H */
