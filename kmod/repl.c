@@ -91,17 +91,19 @@ bool repl_log_room(struct repl *r)
 
 /* ---- dedup ---------------------------------------------------------------- */
 
-static struct repl_dedup *dedup_find(struct repl *r, u32 client)
+static struct repl_dedup *dedup_find(struct repl *r, u16 node, u32 client)
 {
 	u32 i;
 
 	for (i = 0; i < r->nr_dedup; i++)
-		if (r->dedup[i].client == client)
+		if (r->dedup[i].client == client &&
+		    (r->dedup[i].node == node ||
+		     REPL_MUTATION == REPL_MUT_DEDUP_NO_NODE))
 			return &r->dedup[i];
 	return NULL;
 }
 
-static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
+static struct repl_dedup *dedup_slot(struct repl *r, u16 node, u32 client)
 {
 	struct repl_dedup *d = NULL;
 	u32 i;
@@ -118,6 +120,7 @@ static struct repl_dedup *dedup_slot(struct repl *r, u32 client)
 				d = &r->dedup[i];
 	}
 	memset(d, 0, sizeof(*d));
+	d->node = node;
 	d->client = client;
 	return d;
 }
@@ -165,7 +168,7 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	}
 	if (!is_client_op(c->op))
 		return;
-	d = dedup_find(r, c->client);
+	d = dedup_find(r, c->node, c->client);
 	if (REPL_MUTATION == REPL_MUT_DEDUP_BY_REQ) {
 		u32 k;
 
@@ -189,7 +192,7 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 					 r->last : i), now, &res);
 		res.index = i;
 		if (!d)
-			d = dedup_slot(r, c->client);
+			d = dedup_slot(r, c->node, c->client);
 		d->req = c->req;
 		d->res = res;
 	}

@@ -170,7 +170,7 @@ struct repl_cfg {
 	u32 log_cap;		/* entries kept in memory */
 	u32 max_clients;	/* request-id (dedup) slots */
 	/*
-	 * Largest snapshot sent or accepted (16 bytes + 40 per dedup
+	 * Largest snapshot sent or accepted (16 bytes + 48 per dedup
 	 * slot + the state machine's save_size()); a table of 1M leases is
 	 * about 100 MB.
 	 */
@@ -341,6 +341,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_TERM_RESETS_TIMER	36	/* a higher term resets it */
 #define REPL_MUT_NO_COMMIT_NOTICE	37	/* commit told at the heartbeat */
 #define REPL_MUT_FORWARD_UNREFUSED	38	/* a refused forward: silence */
-#define REPL_MUT__N			39
+#define REPL_MUT_DEDUP_NO_NODE		39	/* dedup keyed by client id only */
+#define REPL_MUT__N			40
 
 #endif /* DLOCK_REPL_H */

@@ -20,7 +20,7 @@
 
 #define NS_PER_SEC	1000000000ULL
 #define SNAP_HDR	16	/* epoch u64, dedup count u32, pad u32 */
-#define DEDUP_REC	40
+#define DEDUP_REC	48
 #define SNAP_WINDOW	4	/* snapshot chunks in flight to one peer */
 
 struct repl_peer {
@@ -43,7 +43,9 @@ struct repl_peer {
 	u64 rec_last;
 };
 
+/* A client is its node and its id there: ids are unique per node only. */
 struct repl_dedup {
+	u16 node;
 	u32 client;
 	u32 req;
 	u64 used;		/* log index of last use, for eviction */

@@ -60,6 +60,7 @@ static int tx_prepare(struct repl *r)
 					  (u64)d->res.count << 32);
 		dl_put_le64(b + off + 24, d->res.token);
 		dl_put_le64(b + off + 32, d->res.index);
+		dl_put_le64(b + off + 40, d->node);
 	}
 	n = r->ops->save(r->sm, b + hdr, size);
 	if (n < 0 || (u64)n > size) {
@@ -106,6 +107,7 @@ static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
 		d->res.count = (u32)(s >> 32);
 		d->res.token = dl_get_le64(b + off + 24);
 		d->res.index = dl_get_le64(b + off + 32);
+		d->node = (u16)dl_get_le64(b + off + 40);
 	}
 	return 0;
 }

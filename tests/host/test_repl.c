@@ -140,6 +140,32 @@ static void test_forward_and_dedup(void)
 	       "two releases drop both counts on every node");
 }
 
+/*
+ * Client ids are unique per node only: the same id on two nodes is two
+ * clients, and the second one's first request is applied, not answered
+ * from the first one's dedup slot (nor refused as older than its last).
+ */
+static void test_dedup_per_node(void)
+{
+	int l = leader(), f = follower_of(l), g = follower_of(f);
+	bool ok1, ok2, ok3;
+
+	ok1 = call(f, REPL_OP_ACQUIRE, 29, 1, 2, 500 * MS, 100);
+	ok2 = call(g, REPL_OP_ACQUIRE, 29, 1, 3, 500 * MS, 100);
+	tap_ok(ok1 && ok2 && !H.nd[g].res[29].status && holds(l, 3, 29) &&
+	       H.nd[g].res[29].index != H.nd[f].res[29].index,
+	       "the same client id on two nodes: each one's first request is applied (indexes %llu %llu)",
+	       (unsigned long long)H.nd[f].res[29].index,
+	       (unsigned long long)H.nd[g].res[29].index);
+	call(f, REPL_OP_RELEASE, 29, 2, 2, 0, 100);
+	call(f, REPL_OP_ACQUIRE, 29, 3, 2, 500 * MS, 100);
+	ok3 = call(g, REPL_OP_RELEASE, 29, 2, 3, 0, 100);
+	tap_ok(ok3 && !H.nd[g].res[29].status && !holds(l, 3, 29),
+	       "and one's later requests do not make the other's look older (status %d)",
+	       H.nd[g].res[29].status);
+	call(f, REPL_OP_RELEASE, 29, 4, 2, 0, 100);
+}
+
 static void test_majority(void)
 {
 	int l = leader();
@@ -611,6 +637,7 @@ int main(void)
 	test_hold();
 	test_boot();
 	test_forward_and_dedup();
+	test_dedup_per_node();
 	test_majority();
 	test_tokens_failover();
 	test_expiry();

@@ -102,13 +102,13 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # builds are not part of check-sim, `make build/sim/sim-mut10` and
 # MUTS=10 tests/sim/check.sh build/sim run one by hand.  36 (a higher term
 # resets the election timer: a livelock that needs a rare schedule) must
-# make test_repl fail, as must 37 and 38.
+# make test_repl fail, as must 37, 38 and 39.
 SIM_MUTS := $(shell seq 1 35)
 SIM_SCHED_MUTS := 10 18 19 35
 SIM_MUTS_REQ := $(filter-out $(SIM_SCHED_MUTS),$(SIM_MUTS))
 SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
-SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
