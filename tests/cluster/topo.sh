@@ -124,7 +124,8 @@ node_restart() {
 cluster_restart() {
 	local k
 	for k in $(seq "$TOPO_N"); do node_kill "$k"; done
-	nemesis restart "node=all"
+	# one field the checker skips: node= must be a number
+	nemesis restart "nodes=$(seq -s, 1 "$TOPO_N")"
 	for k in $(seq "$TOPO_N"); do node_create "$k" || return 1; done
 }
 
