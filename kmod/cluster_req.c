@@ -200,7 +200,7 @@ static int dlock_cl_request_error(struct netlink_ext_ack *ack, int err)
 {
 	switch (err) {
 	case -EAGAIN:
-		NL_SET_ERR_MSG(ack, "cluster: no leader yet, or the leader is in its lock-delay; retry");
+		NL_SET_ERR_MSG(ack, "cluster: no leader yet, this node's start not committed yet, or the leader is in its lock-delay; retry");
 		break;
 	case -EBUSY:
 		NL_SET_ERR_MSG(ack, "cluster: the replicated log is full; retry");

@@ -158,10 +158,14 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 		if (!r->epoch)
 			r->epoch = c->arg;
 		r->fresh = false;
+		r->life_sent = 0;	/* a leader that takes commands: ask now */
 		return;
 	case REPL_OP_EXPIRE:
 	case REPL_OP_SESSION_END:
 		r->ops->apply(r->sm, c, i, repl_token(r->epoch, i), now, &res);
+		return;
+	case REPL_OP_NODE_START:
+		repl_apply_node_start(r, c, i, now);
 		return;
 	default:
 		break;
@@ -295,6 +299,10 @@ static void on_forward(struct repl *r, const struct repl_msg *in, u64 now)
 	}
 	if (r->role != REPL_LEADER || in->term != r->term)
 		return;
+	if (in->ent[0].cmd.op == REPL_OP_NODE_START) {
+		repl_on_node_start(r, in, now);
+		return;
+	}
 	cmd_copy(c, &in->ent[0].cmd);
 	if (repl_check_cmd(r, c))
 		return;
@@ -388,6 +396,8 @@ static int request(struct repl *r, const struct repl_cmd *cmd, u64 now)
 	err = repl_check_cmd(r, c);
 	if (err)
 		return err;
+	if (!repl_life_started(r))
+		return -EAGAIN;	/* our earlier lives are not ended yet */
 	if (r->role == REPL_LEADER)
 		return repl_propose(r, c, now);
 	if (REPL_MUTATION == REPL_MUT_GRANT_ON_FOLLOWER &&
@@ -428,6 +438,7 @@ static void leader_tick(struct repl *r, u64 now)
 	repl_sess_extend(r, qt, now);
 	if (!r->epoch_sent) {
 		repl_maybe_send_epoch(r, now);
+		repl_send_node_start(r, now);	/* right behind it */
 		if (r->epoch_sent)
 			repl_broadcast_append(r, now);
 		else if (now >= r->hb_at)
@@ -480,6 +491,7 @@ static void leader_tick(struct repl *r, u64 now)
 
 static void tick(struct repl *r, u64 now)
 {
+	repl_send_node_start(r, now);
 	switch (r->role) {
 	case REPL_RECOVERING:
 		if (now >= r->rec_at)
@@ -568,7 +580,7 @@ void repl_tick(struct repl *r, u64 now)
 	check(r, &m);
 }
 
-u64 repl_next_timer(const struct repl *r)
+static u64 role_timer(const struct repl *r)
 {
 	switch (r->role) {
 	case REPL_RECOVERING:
@@ -578,6 +590,13 @@ u64 repl_next_timer(const struct repl *r)
 	default:
 		return r->catching_up ? r->catchup_until : r->elect_at;
 	}
+}
+
+u64 repl_next_timer(const struct repl *r)
+{
+	u64 at = role_timer(r), life = repl_life_due(r);
+
+	return life && r->role != REPL_RECOVERING ? min(at, life) : at;
 }
 
 /*
@@ -599,6 +618,7 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->grant_after = r->grant_after;
 	st->sess_until = r->sess_until;
 	st->sess_gen = r->sess_gen;
+	st->started = repl_life_started(r);
 	st->snap_built = r->nr_built;
 	st->snap_chunks = r->nr_chunks;
 	st->snap_installed = r->nr_installed;

@@ -52,6 +52,12 @@ enum repl_op {
 	REPL_OP_CLIENT_END,
 	/* client: nothing; applied, it tells its node it is current (a read) */
 	REPL_OP_BARRIER,
+	/*
+	 * Node @node begins a new life (data: its incarnation, u64 LE): the
+	 * clients of its earlier lives are gone with them, so it is a
+	 * SESSION_END of @node with cutoff arg, applied once per incarnation.
+	 */
+	REPL_OP_NODE_START,
 	REPL_OP__MAX
 };
 
@@ -266,6 +272,7 @@ struct repl_status {
 	u64 grant_after;	/* no ACQUIRE proposed before (lock-delay) */
 	u64 sess_until;		/* leases of this node's clients valid until */
 	u32 sess_gen;		/* bumps when the session lapsed and resumed */
+	bool started;		/* this life's NODE_START applied: takes commands */
 	u64 snap_built;		/* snapshots serialized to send */
 	u64 snap_chunks;	/* SNAP chunks sent */
 	u64 snap_installed;	/* snapshots received and installed */
@@ -342,6 +349,8 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_NO_COMMIT_NOTICE	37	/* commit told at the heartbeat */
 #define REPL_MUT_FORWARD_UNREFUSED	38	/* a refused forward: silence */
 #define REPL_MUT_DEDUP_NO_NODE		39	/* dedup keyed by client id only */
-#define REPL_MUT__N			40
+#define REPL_MUT_NO_NODE_START		40	/* a quick reboot ends nothing */
+#define REPL_MUT_NODE_START_EARLY	41	/* no msg_life wait before it */
+#define REPL_MUT__N			42
 
 #endif /* DLOCK_REPL_H */

@@ -148,6 +148,7 @@ void repl_wipe_log(struct repl *r)
 	r->wipes++;
 	r->epoch = 0;
 	r->nr_dedup = 0;
+	memset(r->life, 0, sizeof(r->life));
 	repl_tx_drop(r);
 	repl_rx_drop(r);
 	r->ops->reset(r->sm);

@@ -19,7 +19,8 @@
 #endif
 
 #define NS_PER_SEC	1000000000ULL
-#define SNAP_HDR	16	/* epoch u64, dedup count u32, pad u32 */
+/* epoch u64, dedup count u32, pad u32, life[REPL_MAX_NODES] u64 */
+#define SNAP_HDR	(16 + 8 * REPL_MAX_NODES)
 #define DEDUP_REC	48
 #define SNAP_WINDOW	4	/* snapshot chunks in flight to one peer */
 
@@ -88,6 +89,13 @@ struct repl {
 	u64 grant_after;
 	u64 epoch_after;	/* wall ns: a new world's epoch must pass this */
 	bool epoch_sent;	/* leader: our EPOCH entry is in the log */
+	/*
+	 * Replicated: the latest incarnation of each node whose NODE_START
+	 * was applied.  This life takes no client command before its own.
+	 */
+	u64 life[REPL_MAX_NODES];
+	u64 life_sent;		/* follower: when our NODE_START was last sent */
+	u64 life_term;		/* leader: the term it proposed it in */
 	u64 sess_until;
 	u32 sess_gen;
 
@@ -112,6 +120,7 @@ struct repl {
 
 	struct repl_msg *out;	/* scratch for outgoing messages */
 	struct repl_cmd tmp;	/* scratch command: too big for the stack */
+	struct repl_cmd ended;	/* NODE_START's SESSION_END, as applied */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -212,5 +221,13 @@ void repl_rx_drop(struct repl *r);
 void repl_send_snap(struct repl *r, u16 to, u32 budget, u64 now);
 void repl_on_snap(struct repl *r, const struct repl_msg *in, u64 now);
 void repl_on_snap_resp(struct repl *r, const struct repl_msg *in, u64 now);
+
+/* repl_life.c */
+bool repl_life_started(const struct repl *r);
+u64 repl_life_due(const struct repl *r);
+void repl_send_node_start(struct repl *r, u64 now);
+void repl_on_node_start(struct repl *r, const struct repl_msg *in, u64 now);
+void repl_apply_node_start(struct repl *r, const struct repl_cmd *c, u64 i,
+			   u64 now);
 
 #endif

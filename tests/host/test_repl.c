@@ -166,6 +166,44 @@ static void test_dedup_per_node(void)
 	call(f, REPL_OP_RELEASE, 29, 4, 2, 0, 100);
 }
 
+/*
+ * A follower that restarts within the node-session timeout (500 ms here):
+ * its new life takes no client command until its NODE_START is applied,
+ * which ends the session of its earlier life's client (a lease without
+ * TTL that nothing else would end).  A NODE_START of the same life again
+ * changes nothing.
+ */
+static void test_quick_reboot(void)
+{
+	int l = leader(), f = follower_of(l), g = follower_of(f);
+	u64 t0, started = 0;
+	int early;
+	bool ok;
+
+	ok = call(f, REPL_OP_ACQUIRE, 31, 1, 6, 0, 100);
+	crash(f);
+	run(20);
+	t0 = H.now;
+	boot(f);
+	early = request(f, REPL_OP_ACQUIRE, 32, 1, 7, 500 * MS, LM_MODE_EXCL);
+	while (H.now < t0 + 400 * MS && !started) {
+		step();
+		if (st(f).started)
+			started = H.now;
+	}
+	tap_ok(ok && early == -EAGAIN && started &&
+	       started >= t0 + 50 * MS,
+	       "a restarted follower takes no command before its NODE_START, applied %llu ms after boot (msg_life 50 ms; early request %d)",
+	       (unsigned long long)((started - t0) / MS), early);
+	run(5);
+	tap_ok(!holds(l, 6, 31) && !holds(g, 6, 31) && !holds(f, 6, 31),
+	       "its earlier life's lease without TTL is ended on every node, within the 500 ms node session");
+	ok = call(f, REPL_OP_ACQUIRE, 32, 1, 6, 500 * MS, 100);
+	tap_ok(ok && !H.nd[f].res[32].status,
+	       "its new client takes the lock");
+	call(f, REPL_OP_RELEASE, 32, 2, 6, 0, 100);
+}
+
 static void test_majority(void)
 {
 	int l = leader();
@@ -572,19 +610,17 @@ static void test_hold(void)
 static void test_forward_refused(void)
 {
 	int l = -1, f;
-	u32 req = 0;
 	bool ok;
 
 	setup(3);
-	/* until the leader takes commands: its EPOCH entry is out */
+	/* until the leader and a follower take commands: EPOCH, NODE_STARTs */
 	while (H.now < 2100 * MS) {
 		step();
 		l = leader();
-		if (l >= 0 && !request(l, REPL_OP_RELEASE, 9, ++req, 0, 0,
-				       LM_MODE_EXCL))
+		if (l >= 0 && st(l).started && st(follower_of(l)).started &&
+		    st(follower_of(l)).leader == l)
 			break;
 	}
-	run(5);
 	f = follower_of(l);
 	tap_ok(l >= 0 && H.now + 10 * MS < st(l).grant_after,
 	       "a leader in its lock-delay (%.3f s left)",
@@ -638,6 +674,7 @@ int main(void)
 	test_boot();
 	test_forward_and_dedup();
 	test_dedup_per_node();
+	test_quick_reboot();
 	test_majority();
 	test_tokens_failover();
 	test_expiry();

@@ -116,7 +116,11 @@ names=("" "commit without a majority" "grant on a follower" \
        "snapshot chunk taken at any offset" \
        "an APPEND of a stale term resets the election timer" \
        "a higher term resets the election timer" \
-       "a follower learns a commit only at the next heartbeat")
+       "a follower learns a commit only at the next heartbeat" \
+       "a refused forward dropped in silence" \
+       "the dedup table keyed by client id alone" \
+       "a node's new life ends nothing of its earlier lives" \
+       "NODE_START sent before the earlier life's datagrams are gone")
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,
@@ -132,6 +136,17 @@ for m in $muts; do
 		"mutation $m (${names[$m]}) caught within $MUT_SEEDS seeds"
 done
 rm -rf "$tmp"
+
+# Plants whose harm needs the real table's clients (sim.mk SIM_TREPL_MUTS):
+# 41 leaves a lease of a client that died with its node, stranded, only
+# when a forward of that client outlives the restart.
+for m in ${TREPL_MUTS:-}; do
+	out=$("$B/sim-mut$m" -n "$MUT_SEEDS" -x -q -T 2>&1)
+	caught=$(echo "$out" | grep -c '^caught at seed')
+	echo "$out" | grep -E '^caught|VIOLATION' | head -2 | sed 's/^/# /'
+	ok $([ "$caught" = 1 ] && echo 0 || echo 1) \
+		"mutation $m (${names[$m]}) caught by sim -T within $MUT_SEEDS seeds"
+done
 
 # Plants caught by a host test instead (sim.mk SIM_HOST_MUTS, plant:test):
 # the test built with the plant must report a failed assertion ("not ok")

@@ -71,6 +71,7 @@ static struct {
 	u64 tab_cap;
 	struct ts_wd *ev;
 	u32 nev, ev_cap;
+	u64 life[REPL_MAX_NODES];	/* latest NODE_START per node */
 } O;
 
 u64 ck_answers_checked, ck_table_checked, ck_table_waits;
@@ -295,6 +296,21 @@ static void one(u64 i, const struct repl_cmd *c)
 	}
 	if (c->op == REPL_OP_EXPIRE || c->op == REPL_OP_SESSION_END) {
 		lock_apply(c, i, &res);
+		return;
+	}
+	if (c->op == REPL_OP_NODE_START) {
+		/* a new life of c->node: its earlier clients' sessions end */
+		static struct repl_cmd e;
+		u64 inc = c->len == 8 ? dl_get_le64(c->data) : 0;
+
+		if (c->node >= REPL_MAX_NODES || inc <= O.life[c->node])
+			return;
+		O.life[c->node] = inc;
+		memset(&e, 0, sizeof(e));
+		e.op = REPL_OP_SESSION_END;
+		e.node = c->node;
+		e.arg = c->arg;
+		lock_apply(&e, i, &res);
 		return;
 	}
 	if (c->op < REPL_OP_ACQUIRE || c->op == REPL_OP_EXPIRE ||

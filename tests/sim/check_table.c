@@ -245,19 +245,6 @@ void table_final_checks(void)
 				continue;
 			if (v[i].waiter)
 				b += v[i].wait_ms * MS * 21 / 20;
-			/*
-			 * Known gap of the core (docs/protocol.md section 9):
-			 * a node that reboots within the session timeout gets
-			 * no SESSION_END, so what its earlier life's clients
-			 * had without TTL stays until a CLIENT_END, which
-			 * nobody sends once that life is gone.
-			 */
-			if (v[i].no_ttl && !v[i].detached &&
-			    !client_by_id(v[i].client) &&
-			    tclient_end_lost(v[i].node, v[i].client)) {
-				T.strand_reboot++;
-				continue;
-			}
 			T.strand_checked++;
 			if (S.now > since + b)
 				violate("stranded %s: lock %d, %s%s of client %u of n%u (%s), stamped at index %llu %.3fs before the end; bound %.3fs",

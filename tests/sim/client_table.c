@@ -712,22 +712,6 @@ static void end_send(struct client_end *e)
 	node_sched_tick(e->node);
 }
 
-/* The node went down before the CLIENT_END committed: nobody sends it now. */
-static void end_lost(int node, u32 client)
-{
-	if (S.nnoend < 4096)
-		S.noend[S.nnoend++] = (u64)node << 32 | client;
-}
-
-bool tclient_end_lost(u16 node, u32 client)
-{
-	u32 i;
-
-	for (i = 0; i < S.nnoend; i++)
-		if (S.noend[i] == ((u64)node << 32 | client))
-			return true;
-	return false;
-}
 
 void tclient_end(struct client *c)
 {
@@ -735,10 +719,8 @@ void tclient_end(struct client *c)
 	int i;
 
 	owner_retire(c);
-	if (!S.node[c->node].up) {
-		end_lost(c->node, c->id);
-		return;
-	}
+	if (!S.node[c->node].up)
+		return;		/* its node's next NODE_START ends it */
 	for (i = 0; i < MAX_ENDS && !e; i++)
 		if (!S.ends[i].on)
 			e = &S.ends[i];
@@ -760,8 +742,7 @@ void tclient_end_retry(int slot)
 	if (!e->on)
 		return;
 	if (!S.node[e->node].up || S.node[e->node].boot != e->boot) {
-		e->on = false;
-		end_lost(e->node, e->client);
+		e->on = false;	/* the node's next NODE_START ends it */
 		return;
 	}
 	end_send(e);

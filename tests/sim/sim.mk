@@ -9,7 +9,8 @@ SEEDS ?= 1000
 FUZZ_SECONDS ?= 600
 SIM_BUILD := build/sim
 # the replication core, split by concern (kmod/repl_int.h)
-REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c
+REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c \
+	kmod/repl_life.c
 REPL_SRC := $(REPL_CORE) kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/repl_int.h kmod/wire.h kmod/compat.h
 SIM_SRC := tests/sim/sim.c tests/sim/sim_trace.c tests/sim/client.c \
@@ -62,9 +63,10 @@ $(SIM_BUILD)/test_repl: tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_HARN
 # targeted schedules (issue 13): the plants the random simulator misses
 SCHED_SRC := tests/host/test_repl_sched.c tests/sim/lockmodel.c \
 	tests/sim/check_log.c tests/sim/check_peek.c
+# (without NODE_START: see kmod/repl_life.c)
 $(SIM_BUILD)/test_repl_sched: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ $(SCHED_SRC) $(REPL_SRC)
+	$(CC) $(SIM_CFLAGS) -DREPL_NO_NODE_START -Ikmod -Itests -Itests/sim -o $@ $(SCHED_SRC) $(REPL_SRC)
 
 $(SIM_BUILD)/test_snap: tests/host/test_snap.c $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
@@ -103,10 +105,13 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # MUTS=10 tests/sim/check.sh build/sim run one by hand.  36 (a higher term
 # resets the election timer: a livelock that needs a rare schedule) must
 # make test_repl fail, as must 37, 38 and 39.
-SIM_MUTS := $(shell seq 1 35)
+SIM_MUTS := $(shell seq 1 35) 40
+# caught by sim -T only (check.sh TREPL_MUTS)
+SIM_TREPL_MUTS := 41
 SIM_SCHED_MUTS := 10 18 19 35
 SIM_MUTS_REQ := $(filter-out $(SIM_SCHED_MUTS),$(SIM_MUTS))
-SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
+SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%) \
+	$(SIM_TREPL_MUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
 SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
@@ -118,12 +123,13 @@ $(SIM_BUILD)/test_repl-mut%: tests/host/test_repl.c tests/sim/lockmodel.c $(REPL
 
 $(SIM_BUILD)/test_repl_sched-mut%: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
-	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ $(SCHED_SRC) $(REPL_SRC)
+	$(CC) $(SIM_CFLAGS) -DREPL_NO_NODE_START -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ $(SCHED_SRC) $(REPL_SRC)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
 		$(SIM_BUILD)/test_repl_sched $(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
 		$(SIM_HOST_MUT_BINS) $(SIM_TMUT_BINS)
-	@MUTS="$(SIM_MUTS_REQ)" HOST_MUTS="$(SIM_HOST_MUTS)" tests/sim/check.sh $(SIM_BUILD)
+	@MUTS="$(SIM_MUTS_REQ)" TREPL_MUTS="$(SIM_TREPL_MUTS)" \
+		HOST_MUTS="$(SIM_HOST_MUTS)" tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with
 # no stack frame above 1 KiB (struct repl_msg and repl_cmd live elsewhere)

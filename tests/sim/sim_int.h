@@ -191,9 +191,6 @@ struct sim {
 	u32 permits[NLOCKS_MAX];	/* 0: readers-writer, else a semaphore */
 	struct downer own[NLOCKS_MAX][NOWNERS];
 	struct client_end ends[MAX_ENDS];
-	/* clients whose CLIENT_END died with their node's life */
-	u64 noend[4096];
-	u32 nnoend;
 	u64 brk[NLOCKS_MAX][64];	/* the last leases BREAK ended */
 	u32 nbrk[NLOCKS_MAX];
 	bool spec_gap;		/* sim -T: the specification stopped */
@@ -211,7 +208,7 @@ struct sim_totals {
 	/* sim -T: commands sent by op, and what became of queued waits */
 	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,
 	    detached_acq, nottl_acq, reentrant, queued, granted, timedout,
-	    cancelled, broken, ended_sent, reconnects, strand_reboot,
+	    cancelled, broken, ended_sent, reconnects, died_with_node,
 	    spec_gaps, wait_settled;
 };
 
@@ -265,7 +262,6 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index);
 void tclient_unanswered(void *hctx);
 void tclient_end(struct client *c);
-bool tclient_end_lost(u16 node, u32 client);
 void tclient_end_retry(int slot);
 void tclient_end_answered(const struct repl_cmd *cmd);
 void tclient_gave_up(struct client *c);
