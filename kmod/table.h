@@ -485,11 +485,12 @@ int dl_expire_wait_stamp(struct dl_table *t, struct dl_cmd *cx,
 			 u64 cookie, u64 stamp);
 /*
  * Ends the session's leases and waits in @shard whose stamp is at most
- * @cutoff (a node that went silent: what it renewed later stays), without
- * marking it dying.  Returns the number of entries ended.
+ * @cutoff (a node that went silent: what it renewed later stays), or is
+ * @now (granted by the very entry that ends them), without marking it
+ * dying.  Returns the number of entries ended.
  */
 int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
-			struct dl_session *s, u32 shard, u64 cutoff);
+			struct dl_session *s, u32 shard, u64 cutoff, u64 now);
 /*
  * Calls @fn with each lease @s holds, as a dl_lost of @reason; changes
  * nothing (a node telling its clients their leases are in doubt).

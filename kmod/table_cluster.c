@@ -80,11 +80,20 @@ int dl_expire_wait_stamp(struct dl_table *t, struct dl_cmd *cx,
 /*
  * Settling a lock may grant a later wait of the same session, which moves
  * from the waits list to the leases list: the walk over the waits starts
- * again when that happened.  Grants get the current index as their stamp,
- * above any cutoff, so the walk over the leases skips them.
+ * again when that happened.  Grants get the current index as their stamp
+ * (@now), above any cutoff: the walk over the leases ends them too, since
+ * the wait they came from was the node's before the cutoff.
  */
+static bool end_it(struct dl_table *t, const struct dl_entry *e, u64 cutoff,
+		   u64 now)
+{
+	u64 stamp = entry_stamp(t, e);
+
+	return stamp <= cutoff || stamp == now;
+}
+
 int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
-			struct dl_session *s, u32 shard, u64 cutoff)
+			struct dl_session *s, u32 shard, u64 cutoff, u64 now)
 {
 	struct dl_link *waits, *leases, *p, *next;
 	struct dl_shard *sh;
@@ -103,7 +112,7 @@ int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
 		long left;
 
 		next = p->next;
-		if (entry_stamp(t, w) > cutoff)
+		if (!end_it(t, w, cutoff, now))
 			continue;
 		dl_waiter_unlink(t, sh, w);
 		dl_entry_free(t, sh, w);
@@ -118,7 +127,7 @@ int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
 		struct dl_lock *l = e->lock;
 
 		next = p->next;
-		if (entry_stamp(t, e) > cutoff)
+		if (!end_it(t, e, cutoff, now))
 			continue;
 		dl_holder_end(t, cx, sh, e, DL_EV_OWNER_DIED);
 		n++;

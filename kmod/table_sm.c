@@ -281,23 +281,34 @@ static int do_session_end(struct table_sm *sm, struct dl_cmd *cx,
 	struct tsm_state *st = &sm->st;
 	u64 lo = tsm_key(c->node, 0), cutoff = min(c->arg, index - 1);
 	u32 i, shard, nr = dl_nr_shards(st->t);
-	int n;
+	int n, ended;
 
-	/* Keys are sorted: the node's clients are one run, client order. */
-	for (i = sess_pos(st, lo); i < st->nr_sess; i++) {
-		struct dl_session *s = st->sess[i].s;
+	/*
+	 * Keys are sorted: the node's clients are one run, client order.
+	 * Ending one client's lease may grant another's wait (stamped with
+	 * this index): walk again until a walk ends nothing.
+	 */
+	do {
+		ended = 0;
+		for (i = sess_pos(st, lo); i < st->nr_sess; i++) {
+			struct dl_session *s = st->sess[i].s;
 
-		if (st->sess[i].key >> 32 != c->node)
-			break;
-		for (shard = 0; shard < nr; shard++) {
-			if (!dl_session_touched(s, shard))
-				continue;
-			n = dl_session_end_upto(st->t, cx, s, shard, cutoff);
-			if (n < 0)
-				return n;
-			res->count += n;
+			if (st->sess[i].key >> 32 != c->node)
+				break;
+			for (shard = 0; shard < nr; shard++) {
+				if (!dl_session_touched(s, shard))
+					continue;
+				n = dl_session_end_upto(st->t, cx, s, shard,
+							cutoff,
+							TABLE_SM_MUTATION == 14 ?
+							0 : index);
+				if (n < 0)
+					return n;
+				ended += n;
+			}
 		}
-	}
+		res->count += ended;
+	} while (ended);
 	for (i = sess_pos(st, lo); i < st->nr_sess;) {
 		u32 before = st->nr_sess;
 

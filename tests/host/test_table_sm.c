@@ -277,6 +277,19 @@ static void case_sessions(void)
 	     !dl_lookup(table_sm_table(nodes[0].sm), "new", 3),
 	     "CLIENT_END ends the rest of that client's session");
 	T_OK(nodes_equal(), "session ends are the same on every node");
+	/*
+	 * A node's client 4 holds a lock its client 7 waits for (sessions
+	 * are walked in client order): ending 4's lease grants 7's wait in the
+	 * middle of the SESSION_END, and that grant ends too.
+	 */
+	acq(2, 4, "chain", EXCL, 1, 0, 0, 0);
+	acq(2, 7, "chain", EXCL, 1, 0, 0, 60);
+	c = mk(REPL_OP_SESSION_END, 2, 0, NULL, 0);
+	c->arg = idx;
+	T_OK(apply_all(c).status == 0 &&
+	     !dl_lookup(table_sm_table(nodes[0].sm), "chain", 5),
+	     "a wait that the SESSION_END of its node grants is ended by it too");
+	T_OK(nodes_equal(), "and on every node alike");
 	nodes_fini();
 }
 

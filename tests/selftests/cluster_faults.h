@@ -398,4 +398,44 @@ static void test_doubt_orphan(int B)
 	client_close(&hb);
 }
 
+/*
+ * Node B leaves and rejoins at once, well within the node-session timeout
+ * (the others never see it silent for that long), while a client of B's
+ * earlier life holds a lock without TTL.  That client is gone for the
+ * cluster (its node's new life does not know it): the new life's
+ * NODE_START ends its lease, and a client of node A takes the lock.
+ */
+static void test_rejoin(int A, int B)
+{
+	const char *x = lname("clrejoin");
+	struct nlraw_reply r;
+	struct nlraw_msg m;
+	struct client hb;
+	struct result res;
+	uint64_t t0, took = 0;
+	int err;
+
+	open_in(&nodes[B], &hb);
+	cl_try(&hb, x, &res);
+	tap_ok(!res.error, "rejoin: a lock without TTL held by a client of node B (error %d \"%s\")",
+	       res.error, res.extack);
+	nlraw_init(&m, nodes[B].cl.family, DLOCK_CMD_SET_CLUSTER, DLOCK_GENL_VERSION);
+	err = set_conf(&nodes[B], &m, &r);
+	build_conf(&m, nodes[B].cl.family, B);
+	err |= set_conf(&nodes[B], &m, &r);
+	t0 = now_ms();
+	while (!took && now_ms() < t0 + 10000) {
+		try_lock(&nodes[A].cl, x, &res);
+		if (!res.error)
+			took = now_ms();
+		else
+			nap(50);
+	}
+	tap_ok(!err && took,
+	       "rejoin: node B left and rejoined; its earlier client's lease ended, node A took the lock %llu ms later (session 3000 ms; error %d \"%s\")",
+	       (unsigned long long)(took ? took - t0 : 0), res.error, res.extack);
+	cl_release(&nodes[A].cl, x, &res);
+	client_close(&hb);
+}
+
 #endif /* DLOCK_CLUSTER_FAULTS_H */

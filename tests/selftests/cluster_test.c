@@ -209,6 +209,9 @@ int main(int argc, char **argv)
 	test_doubt_orphan(B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B is back again"))
 		return tap_done();
+	test_rejoin(A, B);
+	if (next_roles(&L, &A, &B, &C, &term, "node B rejoined"))
+		return tap_done();
 
 	/* A malformed datagram from B's address to A: counted and dropped. */
 	get_cluster(&nodes[A].cl, &st);

@@ -340,7 +340,8 @@ static int do_expire(struct ts_lock *l, const struct tsm_body *b)
  * at most @cutoff (all: ~0).  Grants made meanwhile are stamped with this
  * index, above any cutoff, so they stay.
  */
-static int end_session(u64 key, u64 cutoff)
+/* @now: entries stamped with it (granted by the ending entry) end too */
+static int end_session(u64 key, u64 cutoff, u64 now)
 {
 	u32 shard, k;
 	int n = 0, pass;
@@ -368,7 +369,8 @@ static int end_session(u64 key, u64 cutoff)
 					for (i = 0; i < na; i++)
 						if ((!pass || !a[i].detached) &&
 						    key_of(a[i].node, a[i].client) == key &&
-						    a[i].stamp <= cutoff &&
+						    (a[i].stamp <= cutoff ||
+						     a[i].stamp == now) &&
 						    a[i].seq < best) {
 							best = a[i].seq;
 							bl = l;
@@ -464,9 +466,14 @@ void tspec_apply(const struct repl_cmd *c, u64 i, u64 epoch,
 						keys[a] = keys[z];
 						keys[z] = t;
 					}
-			for (a = 0; a < nk; a++)
-				res->count += (u32)end_session(keys[a],
-							       min(c->arg, i - 1));
+			/* until a walk ends nothing (a grant to a later one) */
+			do {
+				z = 0;
+				for (a = 0; a < nk; a++)
+					z += end_session(keys[a],
+							 min(c->arg, i - 1), i);
+				res->count += (u32)z;
+			} while (z);
 		}
 		return;
 	case REPL_OP_CLIENT_END:
@@ -476,7 +483,7 @@ void tspec_apply(const struct repl_cmd *c, u64 i, u64 epoch,
 			else
 				P.tomb[P.ntomb++] = key;
 		}
-		end_session(key, ~0ULL);
+		end_session(key, ~0ULL, 0);
 		return;
 	default:
 		break;
