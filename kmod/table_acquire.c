@@ -70,18 +70,23 @@ static int charge(dl_atomic_t *c, u32 cap, int err)
  * its counts, and whether a new uid finds a free slot depends only on how
  * many uids hold entries: the same answer on every replica.
  */
+static bool cluster_shared_slot(const struct dl_table *t, u32 slot)
+{
+#ifdef DL_PLANT_CLUSTER_UID_OVERFLOW
+	return false;	/* planted bug: the overflow admits in a cluster too */
+#endif
+	return t->cfg.cluster && dl_users_shared(&t->users, slot);
+}
+
 static int user_charge(struct dl_table *t, const struct dl_acquire_req *rq,
 		       enum dl_ucount c, u32 *uslot)
 {
 	int err = 0;
 
 	*uslot = dl_users_get(&t->users, rq->uid);
-#ifndef DL_PLANT_CLUSTER_UID_OVERFLOW
-	if (t->cfg.cluster && dl_users_shared(&t->users, *uslot))
+	if (cluster_shared_slot(t, *uslot))
 		err = -EDQUOT;
-	else
-#endif
-	if (rq->privileged)
+	else if (rq->privileged)
 		dl_users_add(&t->users, *uslot, c, 1);
 	else
 		err = dl_users_charge(&t->users, *uslot, c, 1,
