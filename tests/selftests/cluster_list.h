@@ -257,6 +257,8 @@ struct user_view {
 	int error;		/* of the lock taken as that uid, or of a step */
 	struct probe theirs;	/* root's lock */
 	struct probe own;	/* the lock taken as this uid */
+	struct probe lin;	/* theirs, by a linearizable GET */
+	int lin_error;
 };
 
 /*
@@ -289,6 +291,21 @@ static pid_t as_user(struct node *n, uid_t uid, const char *own,
 		out->error = d.error;
 	out->own.name = other;
 	cl_dump(&c, other, NULL, &out->own, &d, NULL, NULL);
+	/* a linearizable GET hides as much: the barrier changes nothing */
+	{
+		struct nlraw_reply r;
+		struct nlraw_msg m;
+
+		nlraw_init(&m, c.family, DLOCK_CMD_GET, DLOCK_GENL_VERSION);
+		put_name(&m, theirs, 0);
+		nlraw_put(&m, DLOCK_A_LINEARIZABLE, NULL, 0);
+		if (nlraw_talk(c.fd, &m, &r))
+			out->lin_error = EIO;
+		else if (r.error)
+			out->lin_error = r.error;
+		else
+			probe_fill(&out->lin, &r.msg.nh);
+	}
 	if (write(ready, "r", 1) != 1)
 		_exit(4);
 	if (own && read(hold, &b, 1) < 0)
@@ -337,6 +354,11 @@ static void test_list_users(const char *x, int A, int B)
 	       "uid 1001 on node %u sees uid 1000's lock hidden (found %d hidden %d owner %d)",
 	       nodes[A].id, v[1].theirs.found, v[1].theirs.hidden,
 	       v[1].theirs.owner);
+	tap_ok(!v[1].lin_error && v[1].lin.found == 1 && v[1].lin.hidden &&
+	       !v[1].lin.owner && !v[1].lin.session &&
+	       v[1].lin.uid == 1000 && v[1].lin.token == v[0].own.token,
+	       "uid 1001's linearizable GET of it is as hidden: uid, token, no owner or session (error %d, hidden %d, owner %d)",
+	       v[1].lin_error, v[1].lin.hidden, v[1].lin.owner);
 	waitpid(p2, &status, 0);
 	/* Root (CAP_NET_ADMIN) sees uid 1000's owner. */
 	tap_ok(pr.found == 1 && !pr.hidden && pr.owner && pr.uid == 1000,
