@@ -206,12 +206,44 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 		r->env.reply(r->env.ctx, c, &res);
 }
 
+/*
+ * The time the state machine's local deadlines count from.  A leader's is
+ * its own clock: it applies first and decides expiry.  A follower's is a
+ * time the leader applied the entry after, so that a lease's countdown here
+ * ends before the leader's does: what the holder's node tells its holder
+ * (table_sm_overdue()) comes before the leader may grant the lock elsewhere.
+ */
+u64 repl_apply_time(const struct repl *r, u64 now)
+{
+	if (r->role == REPL_LEADER || REPL_MUTATION == REPL_MUT_APPLY_NOW)
+		return now;
+	return min(r->apply_floor, now);
+}
+
+/*
+ * A leader's APPEND or SNAP echoes our @t_echo (sent only while its quorum
+ * is fresh, so no other leader applies anything meanwhile) and says its
+ * commit was @commit when it left, after @t_echo reached it: every entry
+ * above @commit is applied by a leader after @t_echo.  Once we applied up to
+ * @commit, that bounds every entry we apply later.
+ */
+void repl_apply_floor(struct repl *r, u64 commit, u64 t_echo)
+{
+	/* planted bug: an echo bounds entries its leader applied before it */
+	if (REPL_MUTATION == REPL_MUT_FLOOR_ANY_ECHO)
+		commit = 0;
+	if (t_echo && commit <= r->applied && t_echo > r->apply_floor)
+		r->apply_floor = t_echo;
+}
+
 void repl_apply_committed(struct repl *r, u64 now)
 {
+	u64 at = repl_apply_time(r, now);
+
 	while (r->applied < r->commit && r->applied < r->last) {
 		r->applied++;
 		if (r->applied >= r->first)
-			apply_one(r, r->applied, now);
+			apply_one(r, r->applied, at);
 	}
 	if (r->last - r->first + 1 > r->cfg.log_cap / 4 * 3)
 		compact(r);
@@ -670,6 +702,8 @@ struct repl *repl_create(const struct repl_cfg *cfg, const struct repl_env *env,
 	r->voted_for = REPL_NONE;
 	repl_wipe_log(r);
 	r->role = REPL_RECOVERING;
+	if (ops->holder_view)
+		ops->holder_view(sm, now);
 	r->grant_after = now + repl_hold(cfg->drift_ppm, cfg->max_ttl_ns);
 	if (REPL_MUTATION == REPL_MUT_SKIP_RECOVERY) {
 		/* planted bug: rejoin with an empty log, voting at once */

@@ -224,6 +224,15 @@ struct repl_sm_ops {
 	/* This node became leader: every countdown restarts at now + hold. */
 	void (*restart_leases)(void *sm, u64 now);
 	/*
+	 * Optional: this node is not the leader (at start, or it stepped
+	 * down): local deadlines become what its clients' holders may count
+	 * on, from the times apply() is given (repl_apply_time()).  A leader
+	 * stepping down gives @floor, its last quorum time: no later leader
+	 * starts a countdown before it, while its own applies may have come
+	 * after such a leader's election.
+	 */
+	void (*holder_view)(void *sm, u64 floor);
+	/*
 	 * Snapshot: an upper bound of the bytes save() writes now; save writes
 	 * the whole state (returns bytes or -errno); load replaces the state
 	 * by a snapshot atomically (on error the old state stays), deadlines
@@ -351,6 +360,8 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_DEDUP_NO_NODE		39	/* dedup keyed by client id only */
 #define REPL_MUT_NO_NODE_START		40	/* a quick reboot ends nothing */
 #define REPL_MUT_NODE_START_EARLY	41	/* no msg_life wait before it */
-#define REPL_MUT__N			42
+#define REPL_MUT_APPLY_NOW		42	/* followers count from apply */
+#define REPL_MUT_FLOOR_ANY_ECHO		43	/* floor from any echo */
+#define REPL_MUT__N			44
 
 #endif /* DLOCK_REPL_H */

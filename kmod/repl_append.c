@@ -237,6 +237,7 @@ void repl_on_append(struct repl *r, const struct repl_msg *in, u64 now)
 				    REPL_MUTATION == REPL_MUT_COMMIT_UNCLAMPED ?
 				    r->last : upto));
 	repl_apply_committed(r, now);
+	repl_apply_floor(r, in->commit, in->t_echo);
 	if (REPL_MUTATION == REPL_MUT_FOLLOWER_EXPIRES) {
 		/* planted bug: a follower ends leases by its own clock */
 		struct repl_result res;

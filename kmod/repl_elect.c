@@ -10,6 +10,7 @@
 void repl_become_follower(struct repl *r, u64 term, u64 now)
 {
 	bool was_leader = r->role == REPL_LEADER;
+	u64 qt = was_leader ? repl_quorum_time(r, now) : 0;
 
 	if (term > r->term) {
 		r->term = term;
@@ -18,6 +19,8 @@ void repl_become_follower(struct repl *r, u64 term, u64 now)
 	r->role = REPL_FOLLOWER;
 	r->leader = REPL_NONE;
 	repl_tx_drop(r);	/* only a leader sends snapshots */
+	if (was_leader && r->ops->holder_view)
+		r->ops->holder_view(r->sm, qt);
 	/*
 	 * Only a leader stepping down arms a new election timeout (it had
 	 * none running).  A higher term alone must not push back a follower's

@@ -98,6 +98,11 @@ struct repl {
 	u64 life_term;		/* leader: the term it proposed it in */
 	u64 sess_until;
 	u32 sess_gen;
+	/*
+	 * Follower: a time on our clock before which no leader applied any
+	 * entry above our applied index (see repl_apply_time()).
+	 */
+	u64 apply_floor;
 
 	u64 rng;
 	struct repl_peer peer[REPL_MAX_NODES];
@@ -188,6 +193,8 @@ struct repl_msg *repl_msg_new(struct repl *r, u8 type, u16 to);
 void repl_sess_extend(struct repl *r, u64 from, u64 now);
 bool repl_log_room(struct repl *r);
 void repl_apply_committed(struct repl *r, u64 now);
+u64 repl_apply_time(const struct repl *r, u64 now);
+void repl_apply_floor(struct repl *r, u64 commit, u64 t_echo);
 int repl_check_cmd(struct repl *r, struct repl_cmd *c);
 
 /* repl_elect.c */

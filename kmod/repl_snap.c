@@ -94,7 +94,8 @@ static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
 	if (nd > r->cfg.max_clients || len - SNAP_HDR < nd * DEDUP_REC)
 		return -EINVAL;
 	if (r->ops->load(r->sm, b + SNAP_HDR + nd * DEDUP_REC,
-			 len - SNAP_HDR - nd * DEDUP_REC, now))
+			 len - SNAP_HDR - nd * DEDUP_REC,
+			 repl_apply_time(r, now)))
 		return -EINVAL;
 	r->epoch = dl_get_le64(b);
 	r->nr_dedup = (u32)nd;

@@ -116,7 +116,7 @@ struct dl_table *dl_table_create(const struct dl_table_config *cfg,
 	t->ops = ops;
 	t->priv = priv;
 	t->shard_mask = c.nr_shards - 1;
-	t->xsize = c.cluster ? sizeof(u64) : 0;
+	t->xsize = c.cluster ? 2 * sizeof(u64) : 0;	/* stamp, bound */
 	t->shards = dl_alloc(t, DL_OBJ_SHARDS, sizeof(*t->shards) * c.nr_shards);
 	t->walk = dl_alloc(t, DL_OBJ_WALK, sizeof(*t->walk) * c.deadlk_depth);
 	if (t->shards)

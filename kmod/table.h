@@ -501,6 +501,33 @@ void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
 			   void *arg);
 /* Every countdown restarts: deadline now + hold (waits: + their timeout). */
 void dl_table_restart(struct dl_table *t, u64 now);
+/*
+ * Holder view (table_holder.c), on a node that is not the leader: lease
+ * deadlines become bounds the holders may count on; off: the hold, as the
+ * leader counts it.  Existing deadlines are converted; turning it on, each
+ * counts from no later than @floor.
+ */
+void dl_table_holder_view(struct dl_table *t, bool on, u32 drift_ppm,
+			  u64 floor);
+/*
+ * Holder view: a snapshot's table @to replaces @from.  The snapshot's
+ * deadlines count from a time that bounds only the entries this node had
+ * not applied yet: a lease it had applied before keeps its earlier bound
+ * (and its DL_E_TOLD mark).
+ */
+void dl_table_keep_bounds(struct dl_table *to, struct dl_table *from);
+/* The earliest deadline of any entry, or 0. */
+u64 dl_table_next_deadline(const struct dl_table *t);
+/*
+ * Holder view: @fn gets each lease of a session that @mine() claims whose
+ * bound passed by @now, once until it is renewed (reason DL_LOST_EXPIRED);
+ * its LOST when it ends is then not sent.  Every due entry is put back a
+ * length later.  At most @budget entries: true if more may be due.
+ */
+bool dl_table_overdue(struct dl_table *t, u64 now, u32 budget,
+		      bool (*mine)(void *arg, const struct dl_session *s),
+		      void (*fn)(void *arg, const struct dl_lost *ls),
+		      void *arg);
 /* A due entry was proposed for expiry: next proposal not before @deadline. */
 void dl_entry_postpone(struct dl_table *t, const struct dl_entry *e,
 		       u64 deadline);

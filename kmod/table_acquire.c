@@ -148,9 +148,12 @@ static int acquire_reentrant(struct dl_table *t, struct dl_cmd *cx,
 	entry_set_stamp(t, e, cx->index);
 	e->hold_ms = max(e->hold_ms, rq->ttl_ms);
 	if (!(e->flags & DL_E_NO_TTL)) {
+		bool told = dl_entry_untold(e);
+
 		d = dl_ttl_deadline(t, cx->now, rq->ttl_ms);
-		if (d > e->deadline)
+		if (told || d > e->deadline)
 			dl_entry_set_deadline(sh, e, d);
+		dl_entry_new_bound(t, e, cx->now, rq->ttl_ms, told);
 	}
 	shard_changed(sh);
 	res->token = e->token;

@@ -159,7 +159,8 @@ void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
 				.count = e->count,
 			};
 
-			fn(arg, &ls);
+			if (!(e->flags & DL_E_TOLD))	/* told, not renewed */
+				fn(arg, &ls);
 		}
 	}
 }

@@ -81,13 +81,17 @@ int dl_renew(struct dl_table *t, struct dl_cmd *cx, const char *name, u32 len,
 		return 0;	/* lives as long as its session anyway */
 	d = dl_ttl_deadline(t, cx->now, ttl_ms);
 	if (t->cfg.cluster) {
+		bool told = dl_entry_untold(e);
+
 		/*
 		 * A client counts its lease from its own renewal; a replica
 		 * that shortened one would expire it before that client's
 		 * bound if a later renewal of a shorter TTL got there first.
 		 */
 		e->hold_ms = max(e->hold_ms, ttl_ms);
-		d = max(d, e->deadline);
+		if (!told)
+			d = max(d, e->deadline);
+		dl_entry_new_bound(t, e, cx->now, ttl_ms, told);
 	} else {
 		e->hold_ms = ttl_ms;
 	}

@@ -187,6 +187,8 @@ u64 dl_ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms)
 {
 	u32 cap = READ_ONCE(t->cfg.max_ttl_ms);
 
+	if (t->holder_view)
+		return now + dl_holder_len(t, min(ttl_ms, cap));
 	return now + (u64)min(ttl_ms, cap) * DL_NS_PER_MS;
 }
 
@@ -235,6 +237,7 @@ void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
 	}
 	dl_entry_set_deadline(sh, e, e->flags & DL_E_NO_TTL ? 0 :
 			   dl_ttl_deadline(t, cx->now, ttl_ms));
+	dl_entry_new_bound(t, e, cx->now, ttl_ms, true);
 	dl_link_add_tail(&e->lock_link, &l->holders);
 	l->nr_holders++;
 	if (l->hidx)
@@ -390,7 +393,8 @@ void dl_holder_end(struct dl_table *t, struct dl_cmd *cx,
 
 	DL_ASSERT(cx->global || dl_link_empty(&l->waiters));
 	DL_ASSERT(l->nr_holders > 0 && !(e->flags & DL_E_WAITER));
-	if (e->sess && (type == DL_EV_EXPIRED || type == DL_EV_BROKEN)) {
+	if (e->sess && (type == DL_EV_EXPIRED || type == DL_EV_BROKEN) &&
+	    !(e->flags & DL_E_TOLD)) {
 		struct dl_lost ls = {
 			.sess = e->sess,
 			.tag = e->tag,

@@ -179,6 +179,8 @@ void dl_index_del(struct dl_index *x, struct dl_wnode *n);
 #define DL_E_WAITER	0x01
 #define DL_E_DETACHED	0x02
 #define DL_E_NO_TTL	0x04
+/* Cluster, holder view: its holder was told its countdown here ran out. */
+#define DL_E_TOLD	0x08
 
 struct dl_value {
 	u32 len;
@@ -309,7 +311,13 @@ struct dl_table {
 	struct dl_walk_frame *walk;
 	u64 deadlk_truncated;
 	struct dl_users users;
-	u32 xsize;			/* cluster: the stamp's bytes in tails */
+	u32 xsize;			/* cluster: stamp and bound in tails */
+	/*
+	 * Cluster, not the leader: lease deadlines are the holder's bounds
+	 * (table_holder.c), shortened by the clocks' drift and a margin.
+	 */
+	bool holder_view;
+	u32 drift_ppm;
 };
 
 /* Reasons (cx->why) that more than one command gives. */
@@ -389,6 +397,24 @@ static inline void entry_set_stamp(const struct dl_table *t,
 {
 	if (t->xsize)
 		memcpy(e->tail, &v, sizeof(v));
+}
+
+/* Cluster: when its holder's node tells a lease ran out (table_holder.c). */
+static inline u64 entry_bound(const struct dl_table *t,
+			      const struct dl_entry *e)
+{
+	u64 v = 0;
+
+	if (t->xsize)
+		memcpy(&v, e->tail + sizeof(u64), sizeof(v));
+	return v;
+}
+
+static inline void entry_set_bound(const struct dl_table *t,
+				   struct dl_entry *e, u64 v)
+{
+	if (t->xsize)
+		memcpy(e->tail + sizeof(u64), &v, sizeof(v));
 }
 
 static inline struct dl_entry *entry_of_lock_link(const struct dl_link *p)
@@ -487,6 +513,10 @@ void dl_value_event(struct dl_table *t, struct dl_cmd *cx,
 void dl_entry_free(struct dl_table *t, struct dl_shard *sh,
 		   struct dl_entry *e);
 u64 dl_ttl_deadline(const struct dl_table *t, u64 now, u32 ttl_ms);
+u64 dl_holder_len(const struct dl_table *t, u32 hold_ms);
+bool dl_entry_untold(struct dl_entry *e);
+void dl_entry_new_bound(struct dl_table *t, struct dl_entry *e, u64 now,
+			u32 ttl_ms, bool fresh);
 void dl_lease_count(struct dl_table *t, struct dl_entry *e, long delta);
 void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
 		    struct dl_shard *sh, u32 shard, struct dl_lock *l,

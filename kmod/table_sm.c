@@ -200,7 +200,10 @@ int tsm_state_init(struct table_sm *sm, struct tsm_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->t = dl_table_create(&sm->tcfg, &tsm_table_ops, sm);
-	return st->t ? 0 : -ENOMEM;
+	if (!st->t)
+		return -ENOMEM;
+	dl_table_holder_view(st->t, sm->holder, sm->cfg.drift_ppm, 0);
+	return 0;
 }
 
 void tsm_state_free(struct table_sm *sm, struct tsm_state *st)
@@ -513,7 +516,17 @@ static void tsm_restart(void *p, u64 now)
 {
 	struct table_sm *sm = p;
 
+	sm->holder = false;
+	dl_table_holder_view(sm->st.t, false, sm->cfg.drift_ppm, 0);
 	dl_table_restart(sm->st.t, now);
+}
+
+static void tsm_holder_view(void *p, u64 floor)
+{
+	struct table_sm *sm = p;
+
+	sm->holder = true;
+	dl_table_holder_view(sm->st.t, true, sm->cfg.drift_ppm, floor);
 }
 
 static void tsm_reset(void *p)
@@ -531,6 +544,7 @@ const struct repl_sm_ops table_sm_ops = {
 	.apply = tsm_apply,
 	.next_expired = tsm_next_expired,
 	.restart_leases = tsm_restart,
+	.holder_view = tsm_holder_view,
 	.save_size = tsm_save_size,
 	.save = tsm_save,
 	.load = tsm_load,
@@ -640,6 +654,41 @@ void table_sm_each_lease(struct table_sm *sm, u16 node, u32 client,
 
 	if (s && dl_session_leases(s) > 0)
 		dl_session_each_lease(sm->st.t, s, reason, fn, arg);
+}
+
+struct tsm_overdue {
+	u16 node;
+	void (*fn)(void *arg, const struct dl_lost *ls);
+	void *arg;
+};
+
+static bool tsm_overdue_mine(void *arg, const struct dl_session *s)
+{
+	const struct tsm_overdue *o = arg;
+
+	return (u16)(dl_session_id(s) >> 32) == o->node;
+}
+
+static void tsm_overdue_tell(void *arg, const struct dl_lost *ls)
+{
+	const struct tsm_overdue *o = arg;
+
+	o->fn(o->arg, ls);
+}
+
+bool table_sm_overdue(struct table_sm *sm, u16 node, u64 now, u32 budget,
+		      void (*fn)(void *arg, const struct dl_lost *ls),
+		      void *arg)
+{
+	struct tsm_overdue o = { .node = node, .fn = fn, .arg = arg };
+
+	return dl_table_overdue(sm->st.t, now, budget, tsm_overdue_mine,
+				tsm_overdue_tell, &o);
+}
+
+u64 table_sm_next_due(const struct table_sm *sm)
+{
+	return sm->holder ? dl_table_next_deadline(sm->st.t) : 0;
 }
 
 bool table_sm_client_holds(const struct table_sm *sm, u16 node, u32 client)

@@ -120,6 +120,7 @@ struct table_sm_cfg {
 	u32 max_user_value_bytes;
 	u32 user_slots;
 	u64 hash_seed;		/* the same on every node */
+	u32 drift_ppm;		/* the core's: bounds of the holder view */
 	void *(*alloc)(void *ctx, size_t size);
 	void (*free)(void *ctx, void *p, size_t size);
 	void *ctx;
@@ -161,5 +162,16 @@ void table_sm_each_lease(struct table_sm *sm, u16 node, u32 client,
 			 enum dl_lost_reason reason,
 			 void (*fn)(void *arg, const struct dl_lost *ls),
 			 void *arg);
+/*
+ * Not the leader (holder view, see table_holder.c): @fn gets each lease of
+ * node @node's clients whose bound here passed by @now, once until it is
+ * renewed (reason DL_LOST_EXPIRED; its sess names the client).  At most
+ * @budget entries looked at: true if more may be due.  table_sm_next_due():
+ * when to look next (0: not in the holder view, or nothing to count).
+ */
+bool table_sm_overdue(struct table_sm *sm, u16 node, u64 now, u32 budget,
+		      void (*fn)(void *arg, const struct dl_lost *ls),
+		      void *arg);
+u64 table_sm_next_due(const struct table_sm *sm);
 
 #endif /* DLOCK_TABLE_SM_H */

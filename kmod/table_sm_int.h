@@ -43,6 +43,7 @@ struct table_sm {
 	struct dl_table_config tcfg;
 	struct tsm_state st;
 	u32 next_shard;			/* leader: where next_expired looks */
+	bool holder;			/* not the leader: table_holder.c */
 };
 
 /* cx->priv of every table command the adapter runs. */

@@ -472,6 +472,9 @@ int tsm_load(void *p, const u8 *buf, u64 len, u64 now)
 		tsm_state_free(sm, &st);
 		return err;
 	}
+#if TABLE_SM_MUTATION != 15	/* the sim's check: bounds from the snapshot alone */
+	dl_table_keep_bounds(st.t, sm->st.t);
+#endif
 	tsm_state_free(sm, &sm->st);
 	sm->st = st;
 	if (hk && hk->applied)

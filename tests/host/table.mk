@@ -14,7 +14,7 @@ TABLE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 TABLE_SRC := kmod/table.c kmod/table_bucket.c kmod/table_entry.c \
 	kmod/table_heap.c kmod/table_deadlk.c kmod/table_acquire.c \
 	kmod/table_cmd.c kmod/table_dump.c kmod/table_check.c kmod/table_cluster.c \
-	kmod/table_index.c kmod/table_uid.c
+	kmod/table_holder.c kmod/table_index.c kmod/table_uid.c
 TABLE_DEPS := $(TABLE_SRC) kmod/table.h kmod/table_int.h kmod/table_uid.h kmod/compat.h \
 	tests/tap.h
 TABLE_OBJ := $(TABLE_SRC:kmod/%.c=$(TABLE_BUILD)/%.o)

@@ -479,6 +479,95 @@ static void case_each_lease(void)
 	nodes_fini();
 }
 
+struct told {
+	int n;
+	u64 token;
+	bool bad;
+};
+
+static void told_one(void *arg, const struct dl_lost *ls)
+{
+	struct told *t = arg;
+
+	t->n++;
+	t->token = ls->token;
+	t->bad |= ls->reason != DL_LOST_EXPIRED || ls->tag != 3 ||
+		  (u32)dl_session_id(ls->sess) != 1;
+}
+
+static int overdue(int n, u64 at, u64 *token)
+{
+	struct told t = {};
+
+	table_sm_overdue(nodes[n].sm, (u16)n, at + nodes[n].skew, 64,
+			 told_one, &t);
+	if (token)
+		*token = t.token;
+	return t.bad ? -1 : t.n;
+}
+
+/*
+ * Nodes that are not the leader count their clients' leases as the holders
+ * may (kmod/table_holder.c): from the time apply() is given, over the hold
+ * shrunk by the drift and less a tenth; each is told once, an EXPIRE or a
+ * doubt of a lease told tells nothing more, a renewal counts afresh.
+ */
+static void case_holder_view(void)
+{
+	u64 t0 = now0, due, tok, gone = 0;
+	struct repl_cmd e;
+	struct doubt_seen d = {};
+	int lost1;
+
+	nodes_init(3, 4);
+	table_sm_ops.holder_view(nodes[1].sm, 0);
+	table_sm_ops.holder_view(nodes[2].sm, 0);
+	acq(1, 1, "h", EXCL, 3, SEC, 0, 0);	/* hold 1010 ms */
+	due = table_sm_next_due(nodes[1].sm) - (t0 + nodes[1].skew);
+	T_OK(due >= 1010 * MS * 998 / 1000 - 102 * MS &&
+	     due <= 1010 * MS * 998 / 1000 - 100 * MS,
+	     "a node not the leader counts a lease of 1010 ms hold to %llu ms (drift, less a tenth)",
+	     (unsigned long long)(due / MS));
+	T_OK(!table_sm_next_due(nodes[0].sm), "the leader counts none so");
+	T_OK(overdue(1, t0 + due - MS, NULL) == 0 &&
+	     overdue(1, t0 + due, &tok) == 1 && tok == res.token,
+	     "the holder's node tells it when that runs out, not before");
+	T_OK(overdue(1, t0 + 5 * SEC, NULL) == 0, "once");
+	T_OK(overdue(2, t0 + 5 * SEC, NULL) == 0,
+	     "another node tells nothing of leases of clients not its own");
+	table_sm_each_lease(nodes[1].sm, 1, 1, DL_LOST_IN_DOUBT, doubt_one, &d);
+	T_OK(d.n == 0, "nor does the node's doubt tell it again");
+	lost1 = nodes[1].nlost;
+	T_OK(propose(0, t0 + 2 * SEC, &e) && apply_all(&e).status == 0 &&
+	     nodes[1].nlost == lost1 && nodes[0].nlost > 0,
+	     "the EXPIRE that ends it tells nothing more on the holder's node");
+	acq(1, 1, "h", EXCL, 3, SEC, 0, 0);
+	T_OK(overdue(1, t0 + SEC, NULL) == 1, "a new lease of the same name: told");
+	now0 = t0 + 800 * MS;
+	renew(1, 1, "h", 3, SEC);
+	T_OK(overdue(1, now0 + 800 * MS, NULL) == 0 &&
+	     overdue(1, now0 + 910 * MS, NULL) == 1,
+	     "a renewal applied after it was told counts afresh from its apply");
+	table_sm_ops.restart_leases(nodes[1].sm, now0 + 3 * SEC);
+	table_sm_ops.holder_view(nodes[1].sm, now0 + 3 * SEC);
+	due = table_sm_next_due(nodes[1].sm);
+	T_OK(due && due < now0 + 920 * MS,
+	     "a node that leads a while and steps down keeps the bound it counted before: its restarted countdown is none");
+	table_sm_ops.holder_view(nodes[0].sm, now0 - 300 * MS);
+	due = table_sm_next_due(nodes[0].sm);
+	T_OK(due > now0 - 300 * MS + 900 * MS && due < now0 - 300 * MS + 910 * MS,
+	     "a leader that steps down counts its own leases as bounds from its last quorum time, if earlier than their grants");
+	table_sm_ops.restart_leases(nodes[0].sm, now0 + 3 * SEC);
+	T_OK(!table_sm_next_due(nodes[0].sm) && propose(0, now0 + 4011 * MS, &e) &&
+	     !propose(0, now0 + 4009 * MS, &e),
+	     "and one that becomes leader again restarts them at now + hold");
+	while (propose(0, now0 + 10 * SEC, &e))
+		gone += apply_all(&e).status == 0;
+	T_OK(nodes_equal() && gone, "the nodes' states stay the same");
+	now0 = t0;
+	nodes_fini();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--san"))
@@ -492,6 +581,7 @@ int main(int argc, char **argv)
 	case_expiry();
 	case_sessions();
 	case_each_lease();
+	case_holder_view();
 	case_decode();
 	case_random();
 	T_OK(live_mem == 0, "every byte allocated was freed");

@@ -98,6 +98,7 @@ static struct table_sm *sm_new(struct node *n, u32 shards)
 		.max_user_leases = sm_limits.max_user_leases,
 		.max_user_waiters = sm_limits.max_user_waiters,
 		.user_slots = sm_limits.user_slots,
+		.drift_ppm = 1000,
 		.alloc = f_alloc, .free = f_free,
 		.hooks = &hooks, .hctx = n,
 	};

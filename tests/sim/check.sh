@@ -54,11 +54,13 @@ tnames=("" "token not from the log" "EXPIRE ignores the lease's stamp" \
 	"a snapshot's installer does not settle its clients' waits it skipped" \
 	"a stale QUEUED answer (retransmission after the wait ended) trusted" \
 	"a SESSION_END ends a live partitioned node's waits unseen" \
-	"a wait a SESSION_END grants outlives it (its node's client is gone)")
+	"a wait a SESSION_END grants outlives it (its node's client is gone)" \
+	"a snapshot's install restarts the holder's bounds of leases applied before" \
+	"a deposed leader keeps its own deadlines as its clients' bounds")
 # 7 stays planted but is not required: its harm needs a new leader that
 # inherits a CANCEL and a re-queue with the same cookie it has not applied
 # yet (docs/protocol.md section 9).
-tmuts=${TMUTS:-"1 2 3 4 5 6 8 9 10 11 12 13 14"}
+tmuts=${TMUTS:-"1 2 3 4 5 6 8 9 10 11 12 13 14 15 16"}
 ttmp=$(mktemp -d)
 for m in $tmuts; do echo $m; done |
 	xargs -P 2 -I{} sh -c "'$B/sim-tmut{}' -n $MUT_SEEDS -x -q -T > '$ttmp/{}' 2>&1"
@@ -69,6 +71,18 @@ for m in $tmuts; do
 		"table mutation $m (${tnames[$m]}) caught by sim -T within $MUT_SEEDS seeds"
 done
 rm -rf "$ttmp"
+
+# plants of the core that only the real table's holder view shows (sim -T)
+rtnames=([42]="a follower counts its clients' leases from its own apply" \
+	 [43]="a follower's countdown floor taken from any echo, whatever its commit")
+rtmuts=${RTMUTS:-"42 43"}
+for m in $rtmuts; do
+	out=$("$B/sim-mut$m" -n "$MUT_SEEDS" -x -q -T 2>&1)
+	caught=$(grep -c '^caught at seed' <<< "$out")
+	grep -E '^caught|VIOLATION' <<< "$out" | head -2 | sed 's/^/# /'
+	ok "$([ "$caught" -ge 1 ] && echo 0 || echo 1)" \
+		"mutation $m (${rtnames[$m]}) caught by sim -T within $MUT_SEEDS seeds"
+done
 
 # seeds that once failed (each note says what was wrong); -p 0: the default
 # parameter set, so each replays the run that failed

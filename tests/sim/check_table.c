@@ -19,6 +19,45 @@ static int cmd_lock(const struct repl_cmd *c, struct tsm_body *b)
 	return ts_lock_of(b->name, b->name_len);
 }
 
+/*
+ * An EXPIRE applied first in its world (by the leader, which may grant the
+ * lock elsewhere in the same entry) comes after the bound the holder's node
+ * counts for the lease, if that node has it: the holder was told by then
+ * (table_holder.c).  A node that still leads with it (deposed without
+ * knowing) has told nobody.
+ */
+static void holder_margin(struct node *nd, struct client *c, int k)
+{
+	struct node *hn = &S.node[c->node];
+	struct repl_status st;
+	u64 d;
+	s64 m;
+
+	if (hn == nd || !hn->up || hn->world != S.world || c->lease[k].owner)
+		return;
+	repl_status(hn->r, &st);
+	d = tablesim_deadline(&hn->ts, (u32)k, c->lease[k].token);
+	if (!d)
+		return;
+	if (st.role == REPL_LEADER) {
+		/* deposed, unaware: it tells its holders only once it knows */
+		violate("EXPIRE ended client %u's lease of lock %d (token %llx) while node %d still leads with it: its holder was not told",
+			c->id, k, (unsigned long long)c->lease[k].token,
+			c->node);
+		return;
+	}
+	m = (s64)S.now - (s64)real_of(c->node, d);
+	if (m < 0) {
+		violate("EXPIRE ended client %u's lease of lock %d (token %llx) %.3f ms before node %d's bound for it ran out: its holder was not told",
+			c->id, k, (unsigned long long)c->lease[k].token,
+			-m / 1e6, c->node);
+		return;
+	}
+	T.margins[2]++;
+	if (m < T.min_margin[2])
+		T.min_margin[2] = m;
+}
+
 /* EXPIRE and SESSION_END, applied first in their world, end no valid lease. */
 static void table_margins(struct node *nd, const struct repl_cmd *lc,
 			  const struct repl_result *res)
@@ -35,8 +74,10 @@ static void table_margins(struct node *nd, const struct repl_cmd *lc,
 			return;
 		for (i = 0; i < S.nclients; i++) {
 			c = &S.cl[i];
-			if (c->alive && c->lease[k].token == b.token)
+			if (c->alive && c->lease[k].token == b.token) {
 				margin_of(c, &c->lease[k], 0);
+				holder_margin(nd, c, k);
+			}
 		}
 	} else if (lc->op == REPL_OP_SESSION_END) {
 		for (i = 0; i < S.nclients; i++) {

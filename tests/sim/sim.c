@@ -18,7 +18,7 @@
 #include "sim_int.h"
 
 struct sim S;
-struct sim_totals T = { .min_margin = { INT64_MAX, INT64_MAX } };
+struct sim_totals T = { .min_margin = { INT64_MAX, INT64_MAX, INT64_MAX } };
 static int force_set = -1;
 
 static int mutation_stop;
@@ -247,7 +247,7 @@ static void node_boot(int n)
 	nd->sm.on_grant = on_grant;
 	if (use_table) {
 		tablesim_fini(&nd->ts);
-		if (tablesim_init(&nd->ts)) {
+		if (tablesim_init(&nd->ts, P_DRIFT_PPM)) {
 			fprintf(stderr, "tablesim_init failed\n");
 			exit(2);
 		}
@@ -781,6 +781,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)T.refused_ttl,
 	       (unsigned long long)T.strand_checked);
 	if (use_table) {
+		printf("holders' nodes' bounds: smallest EXPIRE margin after one %.3f ms (%llu)\n",
+		       T.margins[2] ? T.min_margin[2] / 1e6 : 0.0,
+		       (unsigned long long)T.margins[2]);
 		printf("table: commands of ended clients refused %llu (node applies); table answers checked against the table specification %llu, wait answers %llu\n",
 		       (unsigned long long)tablesim_ended_refused,
 		       (unsigned long long)ck_table_checked,

@@ -93,8 +93,9 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 # 4-10 the table's (grant order, permits, break, wait stamp, reentrancy,
 # value, wait timeout proposed with a wrong stamp), 11-13 waits ended with
 # no answer on the client's node (snapshot, stale QUEUED, SESSION_END), 14
-# a wait that a SESSION_END grants outliving it
-SIM_TMUTS := $(shell seq 1 14)
+# a wait that a SESSION_END grants outliving it, 15-16 a holder's node
+# counting its lease past the leader's countdown (snapshot, step-down)
+SIM_TMUTS := $(shell seq 1 16)
 SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 
 # mutation numbers: kmod/repl.h REPL_MUT_*.  Every plant is required.
@@ -113,6 +114,10 @@ SIM_MUTS := $(shell seq 1 35) 40
 SIM_SCHED_MUTS := 10 18 19 35
 SIM_MUTS_REQ := $(filter-out $(SIM_SCHED_MUTS),$(SIM_MUTS))
 SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
+# 42 and 43 (the time a follower's lease countdowns start from) do harm only
+# to the holder view of the real table: each must be caught by sim -T.
+SIM_RTMUTS := 42 43
+SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
 SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
@@ -128,8 +133,9 @@ $(SIM_BUILD)/test_repl_sched-mut%: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REP
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
 		$(SIM_BUILD)/test_repl_sched $(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
-		$(SIM_HOST_MUT_BINS) $(SIM_TMUT_BINS)
-	@MUTS="$(SIM_MUTS_REQ)" HOST_MUTS="$(SIM_HOST_MUTS)" tests/sim/check.sh $(SIM_BUILD)
+		$(SIM_HOST_MUT_BINS) $(SIM_TMUT_BINS) $(SIM_RTMUT_BINS)
+	@MUTS="$(SIM_MUTS_REQ)" RTMUTS="$(SIM_RTMUTS)" HOST_MUTS="$(SIM_HOST_MUTS)" \
+		tests/sim/check.sh $(SIM_BUILD)
 
 # make sure the core builds warning-free on the host on its own too, with
 # no stack frame above 1 KiB (struct repl_msg and repl_cmd live elsewhere)

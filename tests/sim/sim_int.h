@@ -202,8 +202,12 @@ extern struct sim S;
 struct sim_totals {
 	u64 seeds, ops, faults[F__N], msgs, events, violations, sim_ns;
 	u64 max_latency;
-	s64 min_margin[2];	/* EXPIRE, SESSION_END after the lease ended */
-	u64 margins[2], refused_ttl, sets[SIM_PARAM_SETS], edge, strand_checked;
+	/*
+	 * After the lease ended: EXPIRE, SESSION_END (on the client's clock),
+	 * EXPIRE after the bound its holder's node counts (table_holder.c)
+	 */
+	s64 min_margin[3];
+	u64 margins[3], refused_ttl, sets[SIM_PARAM_SETS], edge, strand_checked;
 	u64 snap_built, snap_chunks, snap_installed;	/* repl_status() */
 	/* sim -T: commands sent by op, and what became of queued waits */
 	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,

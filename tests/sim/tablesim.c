@@ -54,10 +54,11 @@ static const struct table_sm_hooks hooks = {
 	.applied = t_applied, .wait_done = t_wait_done, .unanswered = t_unanswered,
 };
 
-static struct table_sm *create(void *hctx)
+static struct table_sm *create(void *hctx, u32 drift_ppm)
 {
 	struct table_sm_cfg cfg = {
 		.nr_shards = TS_SHARDS, .hash_seed = TS_SEED,
+		.drift_ppm = drift_ppm,
 		.alloc = t_alloc, .free = t_free, .hooks = &hooks,
 		.hctx = hctx,
 	};
@@ -65,10 +66,10 @@ static struct table_sm *create(void *hctx)
 	return table_sm_create(&cfg);
 }
 
-int tablesim_init(struct tablesim *ts)
+int tablesim_init(struct tablesim *ts, u32 drift_ppm)
 {
 	ts->nev = 0;
-	ts->tsm = create(ts);
+	ts->tsm = create(ts, drift_ppm);
 	return ts->tsm ? 0 : -ENOMEM;
 }
 
@@ -91,7 +92,7 @@ u32 tablesim_shard_of(u32 k)
 		return 0;
 	if (shard[k] < 0) {
 		if (!t)
-			t = create(NULL);
+			t = create(NULL, 0);
 		if (!t) {
 			fprintf(stderr, "tablesim: no memory\n");
 			exit(2);
@@ -166,6 +167,21 @@ bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token)
 	return false;
 }
 
+u64 tablesim_deadline(struct tablesim *ts, u32 k, u64 token)
+{
+	struct dl_table *t = table_sm_table(ts->tsm);
+	const struct dl_lock *l = lookup(ts, k);
+	const struct dl_entry *e;
+	struct dl_entry_info in;
+
+	for (e = l ? dl_holder_next(l, NULL) : NULL; e; e = dl_holder_next(l, e)) {
+		dl_entry_info(t, e, 0, &in);
+		if (in.token == token)
+			return in.no_deadline ? 0 : in.remaining_ns;
+	}
+	return 0;
+}
+
 static void ts_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 		     u64 now, struct repl_result *res)
 {
@@ -214,6 +230,13 @@ static int ts_load(void *sm, const u8 *buf, u64 len, u64 now)
 	return table_sm_ops.load(ts->tsm, buf, len, now);
 }
 
+static void ts_holder_view(void *sm, u64 floor)
+{
+	struct tablesim *ts = sm;
+
+	table_sm_ops.holder_view(ts->tsm, floor);
+}
+
 static void ts_reset(void *sm)
 {
 	struct tablesim *ts = sm;
@@ -225,6 +248,7 @@ const struct repl_sm_ops tablesim_ops = {
 	.apply = ts_apply,
 	.next_expired = ts_next_expired,
 	.restart_leases = ts_restart,
+	.holder_view = ts_holder_view,
 	.save_size = ts_save_size,
 	.save = ts_save,
 	.load = ts_load,

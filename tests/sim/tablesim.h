@@ -33,7 +33,8 @@ extern const struct repl_sm_ops tablesim_ops;
 /* Applies (every node's) of commands refused as their client had ended. */
 extern u64 tablesim_ended_refused;
 
-int tablesim_init(struct tablesim *ts);
+/* @drift_ppm: the core's, for the bounds of a node not the leader */
+int tablesim_init(struct tablesim *ts, u32 drift_ppm);
 void tablesim_fini(struct tablesim *ts);
 /*
  * The digest tspec_state() computes, over the real table; the holders
@@ -42,5 +43,7 @@ void tablesim_fini(struct tablesim *ts);
 u64 tablesim_state(struct tablesim *ts, u64 index);
 /* Whether lock @k has a holder with @token. */
 bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token);
+/* The local deadline of lock k's lease @token on this node (0: none). */
+u64 tablesim_deadline(struct tablesim *ts, u32 k, u64 token);
 
 #endif /* DLOCK_TABLESIM_H */
