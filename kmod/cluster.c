@@ -66,6 +66,8 @@ MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the l
 #ifndef DLOCK_CL_USER_SLOTS
 #define DLOCK_CL_USER_SLOTS		4096
 #endif
+/* How far two nodes' clocks may drift apart in rate: 0.1 %. */
+#define DLOCK_CL_DRIFT_PPM		1000
 
 static unsigned int cluster_log_cap = 4096;
 module_param(cluster_log_cap, uint, 0644);
@@ -181,6 +183,10 @@ void dlock_cluster_rearm(struct dlock_cluster *c)
 	doubt = dlock_cl_doubt_at(c, &until);
 	if (doubt)
 		at = min(at, doubt);
+	/* a lease's bound on this node (not the leader): table_holder.c */
+	doubt = table_sm_next_due(c->sm);
+	if (doubt)
+		at = min(at, doubt);
 	/* CLIENT_ENDs waiting for a leader are retried at least this often. */
 	if (!list_empty(&c->ending))
 		at = min(at, now + 100 * NS_MS);
@@ -201,6 +207,7 @@ static void dlock_cl_tick(struct work_struct *w)
 		repl_tick(c->r, now);
 		dlock_cl_retry_ending(c, now);
 		dlock_cl_check_doubt(c, now);
+		dlock_cl_tell_overdue(c, now);
 		dlock_cluster_rearm(c);
 	}
 	mutex_unlock(&c->lock);
@@ -360,7 +367,7 @@ static void dlock_cl_fill_cfg(struct dlock_cluster *c)
 	rc->log_cap = max(cluster_log_cap, 4U * REPL_MAX_BATCH);
 	rc->max_clients = 4096;
 	rc->max_snap_bytes = 256ULL << 20;
-	rc->drift_ppm = 1000;
+	rc->drift_ppm = DLOCK_CL_DRIFT_PPM;
 	rc->hb_ns = max(cluster_hb_ms, 1U) * NS_MS;
 	rc->elect_min_ns = elect;
 	rc->elect_max_ns = 2 * elect;
@@ -506,6 +513,7 @@ int dlock_cluster_start(struct dlock_net *dn, const struct dlock_cl_conf *cf,
 		.max_user_waiters = DL_USER_AUTO,
 		.max_user_value_bytes = DL_USER_AUTO,
 		.user_slots = DLOCK_CL_USER_SLOTS,
+		.drift_ppm = DLOCK_CL_DRIFT_PPM,
 		.alloc = dlock_cl_tbl_alloc,
 		.free = dlock_cl_tbl_free,
 		.hooks = &dlock_cl_all_hooks,

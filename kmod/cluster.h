@@ -191,6 +191,7 @@ int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 void dlock_cl_wait_send(struct dlock_cluster *c, struct dlock_cl_client *cl,
 			struct dlock_cl_wait *w, int status, u64 token);
 void dlock_cl_tell_doubt(struct dlock_cluster *c);
+void dlock_cl_tell_overdue(struct dlock_cluster *c, u64 now);
 
 /* cluster_orphan.c */
 void dlock_cl_orphan_add(struct dlock_cluster *c, struct dlock_cl_client *cl,

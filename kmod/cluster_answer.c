@@ -229,6 +229,45 @@ void dlock_cl_tell_doubt(struct dlock_cluster *c)
 				    dlock_cl_doubt_one, &d);
 }
 
+/* Whether @client has a request on its way: a renewal may yet apply. */
+static bool dlock_cl_in_flight(struct dlock_cluster *c, u32 client)
+{
+	struct dlock_cl_pending *p;
+
+	list_for_each_entry(p, &c->pending, node)
+		if (p->client == client && p->sent && !p->done)
+			return true;
+	return false;
+}
+
+static void dlock_cl_overdue_one(void *arg, const struct dl_lost *ls)
+{
+	struct dlock_cluster *c = arg;
+	u32 client = (u32)dl_session_id(ls->sess);
+	struct dlock_cl_client *cl = dlock_cl_client_by_id(c, c->self, client);
+
+	if (!cl || dlock_cl_orphans_hold_all(cl, ls))
+		return;
+	dlock_cl_lost(c, c->self, client, ls->tag, ls->name, ls->name_len,
+		      ls->token, dlock_cl_in_flight(c, client) ?
+		      DL_LOST_IN_DOUBT : ls->reason);
+}
+
+/*
+ * Not the leader: each lease of our clients whose bound here ran out with
+ * no renewal applied (table_holder.c).  Its holder hears of it now, before
+ * the leader's countdown of the same lease ends: EXPIRED, or IN_DOUBT while
+ * a request of its client (a renewal, maybe) is on its way.
+ */
+void dlock_cl_tell_overdue(struct dlock_cluster *c, u64 now)
+{
+	lockdep_assert_held(&c->lock);
+#ifdef DLOCK_PLANT_CL_NO_OVERDUE
+	return;
+#endif
+	table_sm_overdue(c->sm, c->self, now, 256, dlock_cl_overdue_one, c);
+}
+
 const struct table_sm_hooks dlock_cl_hooks = {
 	.wait_done = dlock_cl_wait_done,
 	.lost = dlock_cl_lost,

@@ -3,8 +3,9 @@
  * cluster_test's helpers to set module parameters, delay (netem) or cut one
  * node's datagrams, and the tests built on them: a follower's request in
  * the leader's lock-delay, acquires that time out and apply late
- * (orphans), linearizable reads behind a slow leader, a holder told its
- * lease is in doubt.  Included by cluster_test.c only.
+ * (orphans), linearizable reads behind a slow leader, a node's quick
+ * rejoin (the doubt tests are in cluster_doubt.h).  Included by
+ * cluster_test.c only.
  */
 #ifndef DLOCK_CLUSTER_FAULTS_H
 #define DLOCK_CLUSTER_FAULTS_H
@@ -282,120 +283,6 @@ static void test_linearizable(int L, int B)
 	cl_release(&nodes[L].cl, x, &res);
 	tap_ok(!err && !res.error, "linearizable: released, the delay lifted (error %d)",
 	       res.error);
-}
-
-/*
- * Follower B is cut off while a client of B holds a lock without TTL and a
- * client of A waits for it.  The holder must hear that its lease is in
- * doubt (LOST, DLOCK_LOST_IN_DOUBT) before A's waiter is granted the lock
- * (after B's node-session timeout), and not long before: its node's
- * session is most of cluster_session_ms (3 s here).
- */
-static void test_doubt(int A, int B)
-{
-	const char *d = lname("cld");
-	struct acq a = { .name = d, .flags = DLOCK_F_NO_TTL, .cookie = 55 };
-	struct client hb, wa;
-	struct result res;
-	struct note lost, grant;
-	uint64_t t_cut, t_lost, tb;
-	int got, early;
-
-	open_in(&nodes[B], &hb);
-	open_in(&nodes[A], &wa);
-	cl_try(&hb, d, &res);
-	tb = res.token;
-	tap_ok(!res.error, "doubt: a lock without TTL held by a client of node B (error %d \"%s\")",
-	       res.error, res.extack);
-	cl_acquire(&wa, &a, &res);
-	tap_ok(!res.error && res.queued, "doubt: a client of node A waits for it (error %d \"%s\")",
-	       res.error, res.extack);
-	t_cut = now_ms();
-	tap_ok(link_set(B, "down") == 0, "doubt: node B's link down");
-	got = next_note(&hb, 8000, &lost);
-	t_lost = now_ms();
-	early = next_note(&wa, 0, &grant);
-	tap_ok(got == DLOCK_CMD_LOST && lost.reason == DLOCK_LOST_IN_DOUBT &&
-	       !strcmp(lost.name, d) && lost.token == tb,
-	       "doubt: B's holder gets LOST, reason in doubt, naming its lease, %llu ms after the cut (note %d, reason %d)",
-	       (unsigned long long)(t_lost - t_cut), got, lost.reason);
-	tap_ok(early < 0,
-	       "doubt: A's waiter was not granted before that (note %d, reason %d, token %llx, name %s)",
-	       early, grant.reason, (unsigned long long)grant.token,
-	       grant.name);
-	tap_ok(t_lost - t_cut >= 2000,
-	       "doubt: not before most of the session timeout ran out (%llu ms of 3000)",
-	       (unsigned long long)(t_lost - t_cut));
-	got = cl_note(&wa, 10000, &grant);
-	tap_ok(got == DLOCK_CMD_WAIT_DONE && grant.cookie == 55 && !grant.error &&
-	       grant.token > tb,
-	       "doubt: then A's waiter is granted, %llu ms after the cut (note %d, error %u)",
-	       (unsigned long long)(now_ms() - t_cut), got, grant.error);
-	tap_ok(link_set(B, "up") == 0, "doubt: node B's link up again");
-	t_cut = now_ms() + 15000;
-	while (holder_token(&hb, d) != grant.token && now_ms() < t_cut)
-		nap(100);
-	tap_ok(holder_token(&hb, d) == grant.token,
-	       "doubt: node B catches up: A's client holds the lock there");
-	cl_release(&wa, d, &res);
-	tap_ok(!res.error, "doubt: released on node A (error %d \"%s\")",
-	       res.error, res.extack);
-	client_close(&hb);
-	client_close(&wa);
-}
-
-/*
- * A node cut off while one of its clients has an orphan: a try that timed
- * out (300 ms window, B's datagrams delayed 1.5 s), granted late, its
- * undoing still in the delay when B's link goes down.  The in-doubt LOSTs
- * then name the lease the client holds, not the orphan's, which it never
- * heard of.
- */
-static void test_doubt_orphan(int B)
-{
-	const char *d = lname("cldo"), *o = lname("cldo-orphan");
-	struct client hb;
-	struct result res, ro;
-	struct note lost;
-	uint64_t end, tb, to = 0;
-	int got, more, err;
-
-	open_in(&nodes[B], &hb);
-	cl_try(&hb, d, &res);
-	tb = res.token;
-	err = set_answer_ms(300) || netem_delay(B, 1500);
-	try_lock(&hb, o, &ro);
-	err |= set_answer_ms(3000);
-	end = now_ms() + 5000;
-	while (!to && now_ms() < end) {
-		to = holder_token(&nodes[B].cl, o);
-		nap(10);
-	}
-	err |= link_set(B, "down");
-	tap_ok(!err && !res.error && ro.error == ETIMEDOUT && to,
-	       "doubt and orphans: node B's client holds a lock, its timed-out try was granted late, B's link down (errors %d %d, orphan token %llu)",
-	       res.error, ro.error, (unsigned long long)to);
-	got = next_note(&hb, 8000, &lost);
-	tap_ok(got == DLOCK_CMD_LOST && lost.reason == DLOCK_LOST_IN_DOUBT &&
-	       !strcmp(lost.name, d) && lost.token == tb,
-	       "doubt and orphans: the first LOST names the lease the client holds (note %d, reason %d, name %s)",
-	       got, lost.reason, got > 0 ? lost.name : "-");
-	more = next_note(&hb, 1000, &lost);
-	tap_ok(more == -ETIMEDOUT,
-	       "doubt and orphans: no LOST names the orphan's lease (note %d, name %s)",
-	       more, more > 0 ? lost.name : "-");
-	/*
-	 * Whether B's session outlived the cut depends on how long it took:
-	 * the held lease may survive, the orphan's is undone either way.
-	 */
-	err = link_set(B, "up") || netem_delay(B, 0);
-	end = now_ms() + 15000;
-	while (holder_token(&nodes[B].cl, o) && now_ms() < end)
-		nap(100);
-	tap_ok(!err && !holder_token(&nodes[B].cl, o),
-	       "doubt and orphans: back in the cluster, the orphan's lease is given back");
-	cl_release(&hb, d, &res);
-	client_close(&hb);
 }
 
 /*

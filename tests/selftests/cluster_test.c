@@ -15,6 +15,7 @@
 #include "cluster_list.h"
 #include "cluster_obs.h"
 #include "cluster_faults.h"
+#include "cluster_doubt.h"
 
 /* ---- the test --------------------------------------------------------- */
 
@@ -208,6 +209,9 @@ int main(int argc, char **argv)
 		return tap_done();
 	test_doubt_orphan(B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B is back again"))
+		return tap_done();
+	test_doubt_ttl(A, B);
+	if (next_roles(&L, &A, &B, &C, &term, "node B is back a third time"))
 		return tap_done();
 	test_rejoin(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B rejoined"))

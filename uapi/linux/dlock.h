@@ -100,14 +100,19 @@ enum dlock_event_type {
 
 /**
  * enum dlock_lost_reason - %DLOCK_A_REASON of a %DLOCK_CMD_LOST
- * @DLOCK_LOST_EXPIRED: the lease's TTL ran out before it was renewed
+ * @DLOCK_LOST_EXPIRED: the lease's TTL ran out before it was renewed.  In
+ *	cluster mode a node that is not the leader tells its holder when the
+ *	TTL, counted from before the leader applied the grant or renewal, has
+ *	a tenth left, before the leader may grant the lock elsewhere
  * @DLOCK_LOST_BROKEN: an administrator ended it (%DLOCK_CMD_BREAK)
  * @DLOCK_LOST_IN_DOUBT: cluster mode: the holder's node has not heard
- *	from the cluster for most of the node-session timeout, so the others
- *	may end the lease and grant the lock elsewhere before the holder can
- *	be told; it must act as if the lease is gone.  The lease itself may
- *	still be in the table (the node was back in time): releasing it or
- *	closing the socket ends it, renewing keeps it
+ *	from the cluster for most of the node-session timeout, or the lease's
+ *	TTL ran out there while a request of its socket (a renewal, maybe)
+ *	was unanswered, so the others may end the lease and grant the lock
+ *	elsewhere before the holder can be told; it must act as if the lease
+ *	is gone.  The lease itself may still be in the table (the node was
+ *	back in time): releasing it or closing the socket ends it, renewing
+ *	keeps it
  */
 enum dlock_lost_reason {
 	DLOCK_LOST_EXPIRED = 1,
