@@ -192,6 +192,15 @@ void dlock_cluster_rearm(struct dlock_cluster *c)
 		at = min(at, now + 100 * NS_MS);
 	if (at > now)
 		delay = nsecs_to_jiffies(at - now) + 1;
+	/*
+	 * Never later than a tick already due: every datagram and request
+	 * rearms, and a deadline counted from now (CLIENT_END retries) would
+	 * otherwise be pushed back for as long as they keep coming.
+	 */
+	if (delayed_work_pending(&c->tick) &&
+	    time_before_eq(c->tick_at, jiffies + delay))
+		return;
+	c->tick_at = jiffies + delay;
 	mod_delayed_work(system_wq, &c->tick, delay);
 }
 

@@ -141,6 +141,7 @@ struct dlock_cluster {
 	struct sk_buff_head rxq;
 	struct work_struct rx_work;
 	struct delayed_work tick;
+	unsigned long tick_at;		/* jiffies it is armed for */
 	struct delayed_work orphan_work;	/* cluster_orphan.c */
 	atomic64_t stray;	/* datagrams from no peer's address */
 	/* watch events of applied entries, built under lock, sent by ev_work */
@@ -153,6 +154,7 @@ struct dlock_cluster {
 	u32 next_client;
 	/* the session end (repl_status.sess_until) holders were told of */
 	u64 doubt_told;
+	u64 snaps_seen;		/* snapshots installed, as last looked at */
 };
 
 /* cluster.c */
@@ -202,6 +204,7 @@ bool dlock_cl_orphan_wait_done(struct dlock_cluster *c,
 			       struct dlock_cl_client *cl, u64 cookie,
 			       int status);
 void dlock_cl_orphan_work(struct work_struct *w);
+void dlock_cl_after_snap(struct dlock_cluster *c);
 bool dlock_cl_orphans_hold_all(const struct dlock_cl_client *cl,
 			       const struct dl_lost *ls);
 int dlock_cl_orphans_settle(struct dlock_cluster *c,
