@@ -150,6 +150,7 @@ void dlock_cl_rx_work(struct work_struct *w)
 		kfree_skb(skb);
 	}
 	if (!c->dying) {
+		dlock_cl_after_snap(c);
 		dlock_cluster_rearm(c);
 		if (!skb_queue_empty(&c->rxq))
 			queue_work(system_wq, &c->rx_work);

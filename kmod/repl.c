@@ -656,6 +656,20 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->snap_installed = r->nr_installed;
 }
 
+bool repl_answer_of(const struct repl *r, u16 node, u32 client, u32 req,
+		    struct repl_result *res)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_dedup; i++)
+		if (r->dedup[i].client == client && r->dedup[i].node == node &&
+		    r->dedup[i].req == req) {
+			*res = r->dedup[i].res;
+			return true;
+		}
+	return false;
+}
+
 bool repl_peer_lag(const struct repl *r, u16 node, u64 *lag)
 {
 	if (r->role != REPL_LEADER || node >= r->cfg.nr_nodes ||

@@ -312,6 +312,12 @@ void repl_status(const struct repl *r, struct repl_status *st);
  * for this node itself.
  */
 bool repl_peer_lag(const struct repl *r, u16 node, u64 *lag);
+/*
+ * The answer the log gave request @req of (node, client), if its dedup slot
+ * still holds that request: also when a snapshot covered the entry here.
+ */
+bool repl_answer_of(const struct repl *r, u16 node, u32 client, u32 req,
+		    struct repl_result *res);
 u64 repl_hold(u32 drift_ppm, u64 d);
 u64 repl_token(u64 epoch, u64 index);
 

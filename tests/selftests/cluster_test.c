@@ -204,6 +204,12 @@ int main(int argc, char **argv)
 	test_orphan_next(B);
 	if (next_roles(&L, &A, &B, &C, &term, "the next-request orphan test"))
 		return tap_done();
+	test_orphan_kill(L, B);
+	if (next_roles(&L, &A, &B, &C, &term, "the killed orphan test"))
+		return tap_done();
+	test_orphan_snap(L, B);
+	if (next_roles(&L, &A, &B, &C, &term, "the snapshot orphan test"))
+		return tap_done();
 	test_doubt(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B is back"))
 		return tap_done();

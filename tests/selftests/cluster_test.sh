@@ -54,4 +54,6 @@ for i in 1 2 3; do
 	ip -n "$n" link set lo up
 done
 set +e
+# node i's bridge port is dlclv<i><suffix> (cluster_faults.h's cut_to())
+export DLCL_PORT_SUFFIX="-$$"
 "$build/selftests/${1:-cluster_test}" "${ns[@]}"
