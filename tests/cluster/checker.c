@@ -173,15 +173,18 @@ static void check_release(const struct history *h, const struct proc *p,
 	if (done->kind == K_OK) {
 		const char *why = NULL;
 
-		if (!g)
+		if (!g) {
 			why = "no lease of this owner on this name was held "
 			      "(never granted, or already released)";
-		else if (g->lost_at && g->lost_at->t < inv->t)
-			why = "the holder had been told the lease was lost "
-			      "before it released it";
-		else if (g->ok->ttl && !g->acq->keepalive &&
-			 inv->t > g->acq->t + g->ok->ttl * 1000000LL) {
-			/* Wrong only if someone else got it meanwhile. */
+		} else if ((g->lost_at && g->lost_at->t < inv->t) ||
+			   (g->ok->ttl && !g->acq->keepalive &&
+			    inv->t > g->acq->t + g->ok->ttl * 1000000LL)) {
+			/*
+			 * Its TTL may have run out, or its holder was told the
+			 * lease is lost (a cluster node tells that before the
+			 * leader may end it): it may still be in the table.
+			 * Wrong only if someone else got it meanwhile.
+			 */
 			g->late_release = inv;
 		}
 		if (why && violation(V_PHANTOM_RELEASE,
@@ -363,9 +366,10 @@ static void check_late_releases(struct history *h)
 				o = b;
 		}
 		if (o && violation(V_PHANTOM_RELEASE, "%s: release of \"%s\" (owner %s) "
-				   "reported success after its TTL may have run out, and "
-				   "another holder was granted between its grant and that "
-				   "release: the service held both at once",
+				   "reported success after its TTL may have run out or "
+				   "its holder was told it was lost, and another holder "
+				   "was granted between its grant and that release: the "
+				   "service held both at once",
 				   a->acq->proc, a->acq->name, a->acq->owner)) {
 			show_grant("expired holder", a);
 			show(a->late_release);

@@ -292,13 +292,24 @@ $(fin a 1 500)
 EOF
 catch phantom-release phantom "a release reported successful for a lease never held is caught"
 
-case_ phantomlost <<EOF
+case_ lostrel <<EOF
 $(acq a 1 1 100 110 x ex 5 0 tag:3)
 $(lost a 1 150 x 5)
 $(rel a 1 2 200 210 x ok tag:3)
 $(fin a 1 500)
 EOF
-catch phantom-release phantomlost "a release reported successful after the lease was lost is caught"
+pass lostrel "a release reported successful after its holder was told the lease was lost, nobody granted between, passes (a cluster node tells before the leader ends it)"
+
+case_ phantomlost <<EOF
+$(acq a 1 1 100 110 x ex 5 0 tag:3)
+$(lost a 1 150 x 5)
+$(acq b 2 1 120 160 x ex 6 0 tag:2)
+$(rel a 1 2 200 210 x ok tag:3)
+$(rel b 2 2 300 310 x ok tag:2)
+$(fin a 1 500)
+$(fin b 2 500)
+EOF
+catch phantom-release phantomlost "a release reported successful after the lease was lost and another holder was granted is caught"
 
 case_ phantomttl <<EOF
 $(acq a 1 1 1000000 1100000 d ex 5 1 det:o1)
@@ -403,6 +414,7 @@ if [ -n "$srcdir" ]; then
 		"killed node excuses every node|s/k->node == node \&\& k->done >= after/k->done >= after/"
 		"phantom release unchecked|s/if (why \&\& violation/if (0 \&\& why \&\& violation/"
 		"late release after another grant unchecked|s/b->acq->t >= a->ok->t \&\& b->ok->t < a->late_release->t/0/"
+		"release after a lost notice unchecked|s/(g->lost_at \&\& g->lost_at->t < inv->t) ||/0 ||/"
 	)
 	for m in "${mutants[@]}"; do
 		desc=${m%%|*}

@@ -125,7 +125,8 @@ static void on_lost(struct dlock *d, const struct dlock_lost *l, void *arg)
 	record("%" PRId64 " lost p=%s node=%d name=%s token=%" PRIu64 " tag=%" PRIx64
 	       " reason=%s", now(), c->proc, node, l->name, l->token, l->tag,
 	       l->reason == DLOCK_LOST_EXPIRED ? "expired" :
-	       l->reason == DLOCK_LOST_BROKEN ? "broken" : "other");
+	       l->reason == DLOCK_LOST_BROKEN ? "broken" :
+	       l->reason == DLOCK_LOST_IN_DOUBT ? "in-doubt" : "other");
 }
 
 static int client_open(struct client *c)

@@ -103,7 +103,9 @@ enum dlock_event_type {
  * @DLOCK_LOST_EXPIRED: the lease's TTL ran out before it was renewed.  In
  *	cluster mode a node that is not the leader tells its holder when the
  *	TTL, counted from before the leader applied the grant or renewal, has
- *	a tenth left, before the leader may grant the lock elsewhere
+ *	a tenth left, before the leader may grant the lock elsewhere; until
+ *	the leader ends it the lease is still in the table (a release of it
+ *	succeeds, a renewal keeps it)
  * @DLOCK_LOST_BROKEN: an administrator ended it (%DLOCK_CMD_BREAK)
  * @DLOCK_LOST_IN_DOUBT: cluster mode: the holder's node has not heard
  *	from the cluster for most of the node-session timeout, or the lease's
