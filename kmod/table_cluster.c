@@ -165,9 +165,28 @@ void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
 	}
 }
 
-static void restart_lock(struct dl_table *t, struct dl_shard *sh,
-			 struct dl_lock *l, u64 now)
+void dl_table_each_lock(struct dl_table *t,
+			void (*fn)(struct dl_table *t, struct dl_shard *sh,
+				   struct dl_lock *l, const void *arg),
+			const void *arg)
 {
+	u32 i, b;
+
+	for (i = 0; i < t->cfg.nr_shards; i++) {
+		struct dl_shard *sh = &t->shards[i];
+		struct dl_lock *l;
+
+		for (b = 0; b < (1U << sh->bits); b++)
+			for (l = sh->buckets[b]; l; l = l->next)
+				fn(t, sh, l, arg);
+		shard_changed(sh);
+	}
+}
+
+static void restart_lock(struct dl_table *t, struct dl_shard *sh,
+			 struct dl_lock *l, const void *arg)
+{
+	u64 now = *(const u64 *)arg;
 	const struct dl_link *p;
 
 	for (p = l->holders.next; p != &l->holders; p = p->next) {
@@ -188,17 +207,7 @@ static void restart_lock(struct dl_table *t, struct dl_shard *sh,
 
 void dl_table_restart(struct dl_table *t, u64 now)
 {
-	u32 i, b;
-
-	for (i = 0; i < t->cfg.nr_shards; i++) {
-		struct dl_shard *sh = &t->shards[i];
-		struct dl_lock *l;
-
-		for (b = 0; b < (1U << sh->bits); b++)
-			for (l = sh->buckets[b]; l; l = l->next)
-				restart_lock(t, sh, l, now);
-		shard_changed(sh);
-	}
+	dl_table_each_lock(t, restart_lock, &now);
 }
 
 void dl_entry_postpone(struct dl_table *t, const struct dl_entry *e,

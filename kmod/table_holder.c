@@ -72,8 +72,9 @@ bool dl_entry_untold(struct dl_entry *e)
  * newer leader's election (a deposed leader learns late that it is one).
  */
 static void view_lock(struct dl_table *t, struct dl_shard *sh,
-		      struct dl_lock *l, u64 floor)
+		      struct dl_lock *l, const void *arg)
 {
+	u64 floor = *(const u64 *)arg;
 	const struct dl_link *p;
 
 	for (p = l->holders.next; p != &l->holders; p = p->next) {
@@ -89,8 +90,6 @@ static void view_lock(struct dl_table *t, struct dl_shard *sh,
 void dl_table_holder_view(struct dl_table *t, bool on, u32 drift_ppm,
 			  u64 floor)
 {
-	u32 i, b;
-
 	t->drift_ppm = drift_ppm;
 #if TABLE_SM_MUTATION == 16	/* the sim's check: a deposed leader's deadlines kept */
 	t->holder_view = on;
@@ -98,22 +97,14 @@ void dl_table_holder_view(struct dl_table *t, bool on, u32 drift_ppm,
 	if (t->holder_view == on)
 		return;
 	t->holder_view = on;
-	if (!on)
-		return;	/* dl_table_restart() comes next */
-	for (i = 0; i < t->cfg.nr_shards; i++) {
-		struct dl_shard *sh = &t->shards[i];
-		struct dl_lock *l;
-
-		for (b = 0; b < (1U << sh->bits); b++)
-			for (l = sh->buckets[b]; l; l = l->next)
-				view_lock(t, sh, l, floor);
-		shard_changed(sh);
-	}
+	if (on)		/* off: dl_table_restart() comes next */
+		dl_table_each_lock(t, view_lock, &floor);
 }
 
 static void keep_lock(struct dl_table *to, struct dl_shard *sh,
-		      struct dl_lock *l, struct dl_table *from)
+		      struct dl_lock *l, const void *arg)
 {
+	struct dl_table *from = (struct dl_table *)arg;
 	const struct dl_lock *old = dl_lookup(from, l->name, l->name_len);
 	const struct dl_link *p;
 	const struct dl_entry *o;
@@ -139,19 +130,8 @@ static void keep_lock(struct dl_table *to, struct dl_shard *sh,
 
 void dl_table_keep_bounds(struct dl_table *to, struct dl_table *from)
 {
-	u32 i, b;
-
-	if (!to->holder_view || !from->holder_view)
-		return;
-	for (i = 0; i < to->cfg.nr_shards; i++) {
-		struct dl_shard *sh = &to->shards[i];
-		struct dl_lock *l;
-
-		for (b = 0; b < (1U << sh->bits); b++)
-			for (l = sh->buckets[b]; l; l = l->next)
-				keep_lock(to, sh, l, from);
-		shard_changed(sh);
-	}
+	if (to->holder_view && from->holder_view)
+		dl_table_each_lock(to, keep_lock, from);
 }
 
 u64 dl_table_next_deadline(const struct dl_table *t)

@@ -517,6 +517,11 @@ u64 dl_holder_len(const struct dl_table *t, u32 hold_ms);
 bool dl_entry_untold(struct dl_entry *e);
 void dl_entry_new_bound(struct dl_table *t, struct dl_entry *e, u64 now,
 			u32 ttl_ms, bool fresh);
+/* Cluster walks: @fn with every lock, each shard marked changed after. */
+void dl_table_each_lock(struct dl_table *t,
+			void (*fn)(struct dl_table *t, struct dl_shard *sh,
+				   struct dl_lock *l, const void *arg),
+			const void *arg);
 void dl_lease_count(struct dl_table *t, struct dl_entry *e, long delta);
 void dl_holder_link(struct dl_table *t, struct dl_cmd *cx,
 		    struct dl_shard *sh, u32 shard, struct dl_lock *l,

@@ -152,34 +152,36 @@ u64 tablesim_state(struct tablesim *ts, u64 index)
 	return d;
 }
 
-bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token)
+/* Lock k's lease @token, as dl_entry_info() at time 0 tells it (@in). */
+static bool find_token(struct tablesim *ts, u32 k, u64 token,
+		       struct dl_entry_info *in)
 {
 	struct dl_table *t = table_sm_table(ts->tsm);
 	const struct dl_lock *l = lookup(ts, k);
 	const struct dl_entry *e;
-	struct dl_entry_info in;
 
 	for (e = l ? dl_holder_next(l, NULL) : NULL; e; e = dl_holder_next(l, e)) {
-		dl_entry_info(t, e, 0, &in);
-		if (in.token == token)
+		dl_entry_info(t, e, 0, in);
+		if (in->token == token)
 			return true;
 	}
 	return false;
 }
 
-u64 tablesim_deadline(struct tablesim *ts, u32 k, u64 token)
+bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token)
 {
-	struct dl_table *t = table_sm_table(ts->tsm);
-	const struct dl_lock *l = lookup(ts, k);
-	const struct dl_entry *e;
 	struct dl_entry_info in;
 
-	for (e = l ? dl_holder_next(l, NULL) : NULL; e; e = dl_holder_next(l, e)) {
-		dl_entry_info(t, e, 0, &in);
-		if (in.token == token)
-			return in.no_deadline ? 0 : in.remaining_ns;
-	}
-	return 0;
+	return find_token(ts, k, token, &in);
+}
+
+u64 tablesim_deadline(struct tablesim *ts, u32 k, u64 token)
+{
+	struct dl_entry_info in;
+
+	if (!find_token(ts, k, token, &in) || in.no_deadline)
+		return 0;
+	return in.remaining_ns;	/* at time 0: the deadline itself */
 }
 
 static void ts_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
