@@ -92,6 +92,28 @@ static bool end_it(struct dl_table *t, const struct dl_entry *e, u64 cutoff,
 	return stamp <= cutoff || stamp == now;
 }
 
+/*
+ * A node's session ended @e (it went silent, or it started again): a client
+ * of that node that is still alive (the node was cut off and is back) hears
+ * of it as of a lease in doubt, unless it was told already.
+ */
+static void tell_ended(struct dl_table *t, struct dl_cmd *cx,
+		       const struct dl_entry *e)
+{
+	struct dl_lost ls = {
+		.sess = e->sess,
+		.tag = e->tag,
+		.name = e->lock->name,
+		.name_len = e->lock->name_len,
+		.token = e->token,
+		.reason = DL_LOST_IN_DOUBT,
+		.count = e->count,
+	};
+
+	if (e->sess && !(e->flags & DL_E_TOLD))
+		t->ops->lost(cx, &ls);
+}
+
 int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
 			struct dl_session *s, u32 shard, u64 cutoff, u64 now)
 {
@@ -129,6 +151,7 @@ int dl_session_end_upto(struct dl_table *t, struct dl_cmd *cx,
 		next = p->next;
 		if (!end_it(t, e, cutoff, now))
 			continue;
+		tell_ended(t, cx, e);
 		dl_holder_end(t, cx, sh, e, DL_EV_OWNER_DIED);
 		n++;
 		dl_lock_settle(t, cx, sh, shard, l);

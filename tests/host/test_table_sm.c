@@ -255,6 +255,7 @@ static void case_expiry(void)
 static void case_sessions(void)
 {
 	struct repl_cmd *c;
+	int lost;
 
 	nodes_init(3, 4);
 	acq(2, 1, "old", EXCL, 1, 0, 0, 0);		/* session-bound */
@@ -286,9 +287,13 @@ static void case_sessions(void)
 	acq(2, 7, "chain", EXCL, 1, 0, 0, 60);
 	c = mk(REPL_OP_SESSION_END, 2, 0, NULL, 0);
 	c->arg = idx;
+	lost = nodes[0].nlost;
 	T_OK(apply_all(c).status == 0 &&
 	     !dl_lookup(table_sm_table(nodes[0].sm), "chain", 5),
 	     "a wait that the SESSION_END of its node grants is ended by it too");
+	T_OK(nodes[0].nlost == lost + 2,
+	     "each lease it ends is told lost (its client may be alive: the node was cut off), the one just granted too (%d)",
+	     nodes[0].nlost - lost);
 	T_OK(nodes_equal(), "and on every node alike");
 	nodes_fini();
 }
