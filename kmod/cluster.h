@@ -112,6 +112,7 @@ struct dlock_cl_pending {
 	bool done;
 	bool sent;		/* in the log or forwarded: it may still apply */
 	int refused;		/* the leader's last refusal of it, or 0 */
+	bool given_up;		/* its client was told a lease is lost */
 	struct repl_result res;
 	struct completion comp;
 };

@@ -191,6 +191,30 @@ static void dlock_cl_lost(void *ctx, u16 node, u32 client, u64 tag,
 	dlock_deliver(cl->sk, skb);
 }
 
+/*
+ * Whether @client has a request on its way (a renewal may yet apply); if
+ * so, its caller stops waiting for it now, with ETIMEDOUT as at the end
+ * of its answer window.  A request holds its socket's sender in the
+ * kernel until answered: the holder would read the LOST just sent only
+ * after that, seconds late on a node cut off.
+ */
+static bool dlock_cl_give_up(struct dlock_cluster *c, u32 client)
+{
+	struct dlock_cl_pending *p;
+	bool found = false;
+
+	list_for_each_entry(p, &c->pending, node) {
+		if (p->client != client || !p->sent || p->done)
+			continue;
+		found = true;
+#ifndef DLOCK_PLANT_CL_LOST_WAITS
+		p->given_up = true;
+		complete(&p->comp);
+#endif
+	}
+	return found;
+}
+
 struct dlock_cl_doubt {
 	struct dlock_cluster *c;
 	struct dlock_cl_client *cl;
@@ -204,6 +228,7 @@ static void dlock_cl_doubt_one(void *arg, const struct dl_lost *ls)
 	if (dlock_cl_orphans_hold_all(d->cl, ls))
 		return;	/* its client never heard of it: being undone */
 #endif
+	dlock_cl_give_up(d->c, d->cl->id);
 	dlock_cl_lost(d->c, d->c->self, d->cl->id, ls->tag, ls->name,
 		      ls->name_len, ls->token, ls->reason);
 }
@@ -229,17 +254,6 @@ void dlock_cl_tell_doubt(struct dlock_cluster *c)
 				    dlock_cl_doubt_one, &d);
 }
 
-/* Whether @client has a request on its way: a renewal may yet apply. */
-static bool dlock_cl_in_flight(struct dlock_cluster *c, u32 client)
-{
-	struct dlock_cl_pending *p;
-
-	list_for_each_entry(p, &c->pending, node)
-		if (p->client == client && p->sent && !p->done)
-			return true;
-	return false;
-}
-
 static void dlock_cl_overdue_one(void *arg, const struct dl_lost *ls)
 {
 	struct dlock_cluster *c = arg;
@@ -249,7 +263,7 @@ static void dlock_cl_overdue_one(void *arg, const struct dl_lost *ls)
 	if (!cl || dlock_cl_orphans_hold_all(cl, ls))
 		return;
 	dlock_cl_lost(c, c->self, client, ls->tag, ls->name, ls->name_len,
-		      ls->token, dlock_cl_in_flight(c, client) ?
+		      ls->token, dlock_cl_give_up(c, client) ?
 		      DL_LOST_IN_DOUBT : ls->reason);
 }
 

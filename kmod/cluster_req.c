@@ -329,7 +329,8 @@ int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 				msecs_to_jiffies(taken ? DLOCK_CL_RESEND_MS :
 						 DLOCK_CL_OFFER_MS));
 		mutex_lock(&c->lock);
-		if (p->done || left < 0 || time_after(jiffies, deadline))
+		if (p->done || left < 0 || p->given_up ||
+		    time_after(jiffies, deadline))
 			break;
 		/*
 		 * Not answered (the leader may have changed) or not taken
