@@ -174,7 +174,7 @@ struct dl_lost {
 	u8 name_len;
 	u64 token;
 	enum dl_lost_reason reason;
-	u32 count;		/* reentrancy; dl_session_each_lease() only */
+	u32 count;		/* reentrancy */
 };
 
 struct dl_table_ops {

@@ -100,15 +100,7 @@ static bool end_it(struct dl_table *t, const struct dl_entry *e, u64 cutoff,
 static void tell_ended(struct dl_table *t, struct dl_cmd *cx,
 		       const struct dl_entry *e)
 {
-	struct dl_lost ls = {
-		.sess = e->sess,
-		.tag = e->tag,
-		.name = e->lock->name,
-		.name_len = e->lock->name_len,
-		.token = e->token,
-		.reason = DL_LOST_IN_DOUBT,
-		.count = e->count,
-	};
+	struct dl_lost ls = dl_lost_of(e, DL_LOST_IN_DOUBT);
 
 	if (e->sess && !(e->flags & DL_E_TOLD))
 		t->ops->lost(cx, &ls);
@@ -172,15 +164,7 @@ void dl_session_each_lease(const struct dl_table *t, struct dl_session *s,
 		leases = sess_list(s, shard, false);
 		for (p = leases->next; p != leases; p = p->next) {
 			const struct dl_entry *e = entry_of_sess_link(p);
-			struct dl_lost ls = {
-				.sess = s,
-				.tag = e->tag,
-				.name = e->lock->name,
-				.name_len = e->lock->name_len,
-				.token = e->token,
-				.reason = reason,
-				.count = e->count,
-			};
+			struct dl_lost ls = dl_lost_of(e, reason);
 
 			if (!(e->flags & DL_E_TOLD))	/* told, not renewed */
 				fn(arg, &ls);

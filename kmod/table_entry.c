@@ -395,15 +395,9 @@ void dl_holder_end(struct dl_table *t, struct dl_cmd *cx,
 	DL_ASSERT(l->nr_holders > 0 && !(e->flags & DL_E_WAITER));
 	if (e->sess && (type == DL_EV_EXPIRED || type == DL_EV_BROKEN) &&
 	    !(e->flags & DL_E_TOLD)) {
-		struct dl_lost ls = {
-			.sess = e->sess,
-			.tag = e->tag,
-			.name = l->name,
-			.name_len = l->name_len,
-			.token = e->token,
-			.reason = type == DL_EV_EXPIRED ? DL_LOST_EXPIRED :
-							  DL_LOST_BROKEN,
-		};
+		struct dl_lost ls = dl_lost_of(e, type == DL_EV_EXPIRED ?
+						  DL_LOST_EXPIRED :
+						  DL_LOST_BROKEN);
 
 		t->ops->lost(cx, &ls);
 	}

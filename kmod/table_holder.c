@@ -150,15 +150,7 @@ u64 dl_table_next_deadline(const struct dl_table *t)
 static void tell(struct dl_entry *e,
 		 void (*fn)(void *arg, const struct dl_lost *ls), void *arg)
 {
-	struct dl_lost ls = {
-		.sess = e->sess,
-		.tag = e->tag,
-		.name = e->lock->name,
-		.name_len = e->lock->name_len,
-		.token = e->token,
-		.reason = DL_LOST_EXPIRED,
-		.count = e->count,
-	};
+	struct dl_lost ls = dl_lost_of(e, DL_LOST_EXPIRED);
 
 	e->flags |= DL_E_TOLD;
 	fn(arg, &ls);

@@ -517,6 +517,23 @@ u64 dl_holder_len(const struct dl_table *t, u32 hold_ms);
 bool dl_entry_untold(struct dl_entry *e);
 void dl_entry_new_bound(struct dl_table *t, struct dl_entry *e, u64 now,
 			u32 ttl_ms, bool fresh);
+/* What @e's holder is told when it loses its lease for @reason. */
+static inline struct dl_lost dl_lost_of(const struct dl_entry *e,
+					enum dl_lost_reason reason)
+{
+	struct dl_lost ls = {
+		.sess = e->sess,
+		.tag = e->tag,
+		.name = e->lock->name,
+		.name_len = e->lock->name_len,
+		.token = e->token,
+		.reason = reason,
+		.count = e->count,
+	};
+
+	return ls;
+}
+
 /* Cluster walks: @fn with every lock, each shard marked changed after. */
 void dl_table_each_lock(struct dl_table *t,
 			void (*fn)(struct dl_table *t, struct dl_shard *sh,
