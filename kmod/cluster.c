@@ -383,6 +383,7 @@ static void dlock_cl_fill_cfg(struct dlock_cluster *c)
 	rc->max_ttl_ns = max(cluster_max_ttl_ms, 1U) * NS_MS;
 	rc->session_ns = max(cluster_session_ms, 1U) * NS_MS;
 	rc->msg_life_ns = elect;
+	rc->sticky = true;
 	rc->wall_ns = ktime_get_real_ns();
 	rc->wall_skew_ms = 1000;
 	/* Grows across reboots with the wall clock; never 0. */

@@ -189,6 +189,13 @@ struct repl_cfg {
 	u64 max_ttl_ns;		/* longest lease a client may ask for */
 	u64 session_ns;		/* node session timeout */
 	u64 msg_life_ns;	/* no datagram is delivered later than this */
+	/*
+	 * Leader stickiness (R1): the kernel sets it.  A run with it is a run
+	 * without it in which some vote requests were lost, so the simulator
+	 * runs half its seeds without it: the schedules that depose a live
+	 * leader, where most of the core's bugs show, stay in reach.
+	 */
+	bool sticky;
 	u64 wall_ns;		/* wall clock (ns) when 'now' passed to create */
 	u32 wall_skew_ms;	/* bound on wall clock error between nodes */
 	u64 incarnation;	/* strictly increasing across boots of a node */
@@ -368,6 +375,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_NODE_START_EARLY	41	/* no msg_life wait before it */
 #define REPL_MUT_APPLY_NOW		42	/* followers count from apply */
 #define REPL_MUT_FLOOR_ANY_ECHO		43	/* floor from any echo */
-#define REPL_MUT__N			44
+#define REPL_MUT_NOT_STICKY		44	/* votes heard beside a leader */
+#define REPL_MUT__N			45
 
 #endif /* DLOCK_REPL_H */

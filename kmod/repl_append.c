@@ -161,6 +161,7 @@ bool repl_accept_leader(struct repl *r, const struct repl_msg *in, u64 now)
 	if (in->term > r->term || r->role != REPL_FOLLOWER)
 		repl_become_follower(r, in->term, now);
 	r->leader = in->from;
+	r->leader_seen = now;
 	repl_elect_reset(r, now);
 	if (in->t_echo && !r->catching_up)
 		repl_sess_extend(r, in->t_echo, now);

@@ -284,11 +284,31 @@ static bool up_to_date(struct repl *r, u64 last_term, u64 last_index)
 	return last_term > my || (last_term == my && last_index >= r->last);
 }
 
+/*
+ * Leader stickiness (Raft thesis 4.2.3): a leader, and a follower that heard
+ * its leader less than the shortest election timeout ago, ignore a vote
+ * request and its term, as if it were lost.  A node that hears nothing but
+ * still reaches the others (a one-way cut) then no longer deposes a working
+ * leader at each of its timeouts.  It still does once it hears again: its
+ * answers carry its higher term (one election, section 10).
+ */
+static bool hears_leader(const struct repl *r, u64 now)
+{
+	if (!r->cfg.sticky || REPL_MUTATION == REPL_MUT_NOT_STICKY)
+		return false;
+	if (r->role == REPL_LEADER)
+		return true;
+	return r->role == REPL_FOLLOWER && r->leader != REPL_NONE &&
+	       now < r->leader_seen + r->cfg.elect_min_ns;
+}
+
 void repl_on_vote_req(struct repl *r, const struct repl_msg *in, u64 now)
 {
 	struct repl_msg *m;
 	bool ok = false;
 
+	if (hears_leader(r, now))
+		return;
 	if (in->term > r->term)
 		repl_become_follower(r, in->term, now);
 	if (in->term == r->term && !r->catching_up &&

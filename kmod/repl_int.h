@@ -79,6 +79,7 @@ struct repl {
 
 	/* timers (our clock) */
 	u64 elect_at;
+	u64 leader_seen;	/* follower: last APPEND or SNAP of its leader */
 	u64 hb_at;
 	u64 cand_start;
 	u64 rec_at;

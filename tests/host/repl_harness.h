@@ -24,6 +24,10 @@
 
 #define MS	1000000ULL
 #define NN	5
+#ifndef HARNESS_STICKY
+/* scripted schedules that depose live leaders (repl_cfg.sticky) */
+#define HARNESS_STICKY	false
+#endif
 #define MAXHELD	64
 
 static const u64 max_ttl = MAX_TTL_MS * MS;
@@ -159,6 +163,7 @@ static void boot(int i)
 		.elect_max_ns = 200 * MS, .max_ttl_ns = max_ttl,
 		.session_ns = 500 * MS, .wall_skew_ms = 0,
 		.msg_life_ns = H.msg_life,
+		.sticky = HARNESS_STICKY,
 	};
 
 	if (nd->elect_ms) {

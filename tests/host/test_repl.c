@@ -10,6 +10,7 @@
 #define MAXQ		100000
 #define SEED		1234
 #define MAX_TTL_MS	1000
+#define HARNESS_STICKY	true	/* as the kernel runs; plant 44 */
 #include "repl_harness.h"
 
 /* capture of messages sent by one node */
@@ -330,6 +331,23 @@ static void test_recovering_no_vote(void)
 	cap.from = -1;
 	drop_types[f] = 0;
 	run(1500);
+	/* caught up, it hears the leader: a vote request is as if lost */
+	s = st(f);
+	l = leader();
+	m.term = s.term + 1;
+	while (m.term % 3 != (u64)other)
+		m.term++;
+	m.index = 1000000;
+	m.log_term = m.term;
+	cap.from = f;
+	cap.n = 0;
+	repl_receive(H.nd[f].r, &m, H.now);
+	tap_ok(cap.n == 0 && st(f).term == s.term && leader() == l,
+	       "a follower that hears its leader ignores a vote request and its term (term %llu, asked %llu, answers %d, leader %d of %d)",
+	       (unsigned long long)st(f).term, (unsigned long long)m.term, cap.n, leader(), l);
+	/* no longer: the leader's appends stop reaching it */
+	drop_types[f] = 1u << REPL_MSG_APPEND | 1u << REPL_MSG_SNAP;
+	run(100);
 	/* a node may only lead the terms t with t % n == node */
 	m.term = st(f).term + 1;
 	while (m.term % 3 == (u64)other)
@@ -350,8 +368,9 @@ static void test_recovering_no_vote(void)
 	cap.flags = 0;
 	repl_receive(H.nd[f].r, &m, H.now);
 	tap_ok(cap.n == 1 && (cap.flags & REPL_F_OK),
-	       "a caught-up node votes for the owner of a newer term");
+	       "a caught-up node that no longer hears its leader votes for the owner of a newer term");
 	cap.from = -1;
+	drop_types[f] = 0;
 	run(1500);
 	tap_ok(!st(f).catching_up && leader() >= 0,
 	       "once appends reach it, it catches up and counts again");
@@ -394,6 +413,40 @@ static void test_stale_candidate(void)
 	run(3000);
 	tap_ok(leader() == f,
 	       "a node behind that keeps asking for votes does not keep the up-to-date node from leading");
+}
+
+/*
+ * A node that hears nothing while the others still hear it (a one-way
+ * cut) times out again and again and asks for votes in ever higher terms.
+ * The leader and a follower that hears it ignore those requests: the
+ * leader and its term stay (before, each request deposed the leader and
+ * the cluster spent most of the cut electing).
+ */
+static void test_sticky(void)
+{
+	int l, s, k;
+	u64 term;
+	bool kept = true;
+
+	setup(3);
+	run(2500);
+	l = leader();
+	s = follower_of(l);
+	term = l >= 0 ? st(l).term : 0;
+	drop_types[s] = ~0u;	/* s hears nothing, its own datagrams pass */
+	for (k = 0; k < 3000; k++) {
+		step();
+		if (leader() != l || st(l).term != term)
+			kept = false;
+	}
+	tap_ok(l >= 0 && kept && st(s).term > term,
+	       "sticky: a node that hears nothing asks for votes in term %llu, the leader keeps term %llu",
+	       (unsigned long long)st(s).term, (unsigned long long)term);
+	drop_types[s] = 0;
+	run(1500);
+	tap_ok(leader() >= 0 && st(s).role == REPL_FOLLOWER &&
+	       call(leader(), REPL_OP_ACQUIRE, 5, 1, 3, 100 * MS, 200),
+	       "sticky: heard again, it rejoins the cluster, which grants");
 }
 
 static void test_snapshot(void)
@@ -687,6 +740,7 @@ int main(void)
 	test_stale_incarnation();
 	test_cmd_v2();
 	test_stale_candidate();
+	test_sticky();
 	test_follower_latency();
 	test_forward_refused();
 	setup(1);

@@ -136,6 +136,7 @@ names=("" "commit without a majority" "grant on a follower" \
        "the dedup table keyed by client id alone" \
        "a node's new life ends nothing of its earlier lives" \
        "NODE_START sent before the earlier life's datagrams are gone")
+names[44]="no leader stickiness: a vote request heard beside a working leader"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

@@ -24,7 +24,7 @@ void sim_params_pick(struct sim_params *p, u64 seed, int force)
 		r = 100;
 	*p = (struct sim_params){ "default", 0, 0, 256, 64,
 		20 * MS, 100 * MS, 200 * MS, 800 * MS, 500 * MS, 200 * MS,
-		false, false, false, false, false };
+		false, false, false, false, false, false };
 	if (r < 15) {
 		/* faster timing: shorter leases and sessions, tighter slack */
 		p->name = "fast";
@@ -64,4 +64,5 @@ void sim_params_pick(struct sim_params *p, u64 seed, int force)
 	/* election timeouts near their minimum: sessions at their edge */
 	if (p->edge && prng(&x) % 2)
 		p->elect_max = p->elect_min + p->hb / 2;
+	p->sticky = prng(&x) % 2;
 }

@@ -23,6 +23,7 @@ struct sim_params {
 	bool f_down;		/* crashes take exactly f nodes down */
 	bool hit_leader;	/* partitions cut the leader off */
 	bool churn;		/* a new leader is often cut off at once */
+	bool sticky;		/* repl_cfg.sticky, as the kernel runs */
 };
 
 #define SIM_PARAM_SETS	5

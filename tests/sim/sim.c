@@ -236,6 +236,7 @@ static void node_boot(int n)
 	cfg.max_ttl_ns = P_MAX_TTL;
 	cfg.session_ns = P_SESSION;
 	cfg.msg_life_ns = P_MSG_LIFE;
+	cfg.sticky = S.p.sticky;
 	cfg.wall_ns = WALL0 * SEC + S.now + nd->wall_skew_ns;
 	cfg.wall_skew_ms = P_WALL_SKEW_MS;
 	cfg.incarnation = S.now * 8 + (u64)n + 1;
@@ -524,6 +525,7 @@ static int run_seed(u64 seed)
 		S.p.max_clients = 4 * MAX_CLIENTS;
 	T.sets[S.p.set]++;
 	T.edge += S.p.edge;
+	T.sticky += S.p.sticky;
 	ck_log_reset();
 	ck_oracle_reset(S.p.max_clients);
 	S.p_loss = (u32)rnd_range(0, 100);
@@ -765,10 +767,11 @@ int main(int argc, char **argv)
 		       i + 1 < F__N ? "," : "\n");
 	printf("max request latency after faults stopped %.3fs\n",
 	       T.max_latency / 1e9);
-	printf("parameter sets: default %llu, fast %llu, 7 nodes %llu, small tables %llu, slow network %llu; edge (clocks and delays at the bounds) %llu\n",
+	printf("parameter sets: default %llu, fast %llu, 7 nodes %llu, small tables %llu, slow network %llu; edge (clocks and delays at the bounds) %llu; leader stickiness %llu\n",
 	       (unsigned long long)T.sets[0], (unsigned long long)T.sets[1],
 	       (unsigned long long)T.sets[2], (unsigned long long)T.sets[3],
-	       (unsigned long long)T.sets[4], (unsigned long long)T.edge);
+	       (unsigned long long)T.sets[4], (unsigned long long)T.edge,
+	       (unsigned long long)T.sticky);
 	printf("answers checked against the specification %llu, new leaders checked for completeness %llu, committed entries the checker missed %llu\n",
 	       (unsigned long long)ck_answers_checked,
 	       (unsigned long long)CK.elections,

@@ -106,7 +106,8 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # builds are not part of check-sim, `make build/sim/sim-mut10` and
 # MUTS=10 tests/sim/check.sh build/sim run one by hand.  36 (a higher term
 # resets the election timer: a livelock that needs a rare schedule) must
-# make test_repl fail, as must 37, 38 and 39.
+# make test_repl fail, as must 37, 38, 39 and 44 (no leader stickiness: the
+# simulator's clients see only slower elections).
 # 41 (NODE_START without the msg_life wait) is planted but not required:
 # its harm needs a forward of a dead client that outlives its node's restart
 # and a new leader that never heard the new life (docs/protocol.md, R7a).
@@ -119,7 +120,7 @@ SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
 SIM_RTMUTS := 42 43
 SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
-SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl 44:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 

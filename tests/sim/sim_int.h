@@ -207,7 +207,8 @@ struct sim_totals {
 	 * EXPIRE after the bound its holder's node counts (table_holder.c)
 	 */
 	s64 min_margin[3];
-	u64 margins[3], refused_ttl, sets[SIM_PARAM_SETS], edge, strand_checked;
+	u64 margins[3], refused_ttl, sets[SIM_PARAM_SETS], edge, sticky,
+	    strand_checked;
 	u64 snap_built, snap_chunks, snap_installed;	/* repl_status() */
 	/* sim -T: commands sent by op, and what became of queued waits */
 	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,
