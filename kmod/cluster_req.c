@@ -38,7 +38,8 @@ MODULE_PARM_DESC(cluster_answer_ms, "cluster: a lock command not answered in thi
 
 /* ---- clients ---------------------------------------------------------- */
 
-static void dlock_cl_client_free(struct dlock_cl_client *cl)
+static void dlock_cl_client_free(struct dlock_cluster *c,
+				 struct dlock_cl_client *cl)
 {
 	struct dlock_cl_wait *w, *n;
 
@@ -47,9 +48,17 @@ static void dlock_cl_client_free(struct dlock_cl_client *cl)
 	dlock_cl_orphans_free(cl);
 	sock_put(cl->sk);
 	kfree(cl);
+	dlock_unpin(c->dn);
 }
 
-/* The client of the socket that sent @skb, made on its first command. */
+/*
+ * The client of the socket that sent @skb, made on its first command.
+ *
+ * Each client pins the module (pin.c), as a lease does on a single node:
+ * unloading would leave a process that holds a cluster lease with nobody
+ * to tell it when the other nodes end that lease.  Its socket's close, or
+ * the instance's stop (leave, namespace exit), lets go.
+ */
 static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
 						   const struct sk_buff *skb)
 {
@@ -63,9 +72,13 @@ static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
 		return cl;
 	if (cl)	/* an older socket on this port id, closing: it is ended */
 		return ERR_PTR(-EBUSY);
+	if (!dlock_pin(c->dn))
+		return ERR_PTR(-ESHUTDOWN);
 	cl = kzalloc(sizeof(*cl), GFP_KERNEL_ACCOUNT);
-	if (!cl)
+	if (!cl) {
+		dlock_unpin(c->dn);
 		return ERR_PTR(-ENOMEM);
+	}
 	cl->portid = portid;
 	cl->sk = sk;
 	cl->id = ++c->next_client;
@@ -82,6 +95,7 @@ static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
 	return cl;
 free:
 	kfree(cl);
+	dlock_unpin(c->dn);
 	return ERR_PTR(-ENOMEM);
 }
 
@@ -118,7 +132,7 @@ void dlock_cl_clients_free(struct dlock_cluster *c)
 	unsigned long i;
 
 	xa_for_each(&c->clients, i, cl)
-		dlock_cl_client_free(cl);
+		dlock_cl_client_free(c, cl);
 	xa_destroy(&c->clients);
 	xa_destroy(&c->by_id);
 	list_for_each_entry_safe(e, n, &c->ending, node)
@@ -187,7 +201,7 @@ void dlock_cl_sock_closed(struct dlock_net *dn, u32 portid)
 		kfree(e);
 	}
 #endif
-	dlock_cl_client_free(cl);
+	dlock_cl_client_free(c, cl);
 unlock:
 	mutex_unlock(&c->lock);
 out:
@@ -381,7 +395,9 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 	mutex_lock(&c->lock);
 	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
 	mutex_unlock(&c->lock);
-	if (cl == ERR_PTR(-ESHUTDOWN))
+	if (cl == ERR_PTR(-ESHUTDOWN) && dlock_unloading())
+		NL_SET_ERR_MSG(ack, "dlock is being unloaded");
+	else if (cl == ERR_PTR(-ESHUTDOWN))
 		NL_SET_ERR_MSG(ack, "cluster: this node is leaving or being reconfigured; retry");
 	else if (IS_ERR(cl))
 		NL_SET_ERR_MSG(ack, "cluster: cannot register this socket as a client");

@@ -9,6 +9,12 @@
  * reference on the module, and rmmod answers "in use" until an operator has
  * emptied the tables (dlockctl break) or the leases have ended.
  *
+ * In a clustered namespace every local client (a socket that sent a lock
+ * command, cluster_req.c) counts as one entry instead: the cluster table's
+ * leases are the other nodes' too, and unloading would leave a process
+ * that holds one with nobody to tell it when they end it.  Leaving the
+ * cluster lets its clients go.
+ *
  * Entries are counted where the table allocates and frees them, so the
  * count never dips while a waiter turns into a holder (that happens in
  * place).  Only the 0 -> 1 and 1 -> 0 transitions touch the module's
