@@ -38,6 +38,23 @@ MODULE_PARM_DESC(cluster_answer_ms, "cluster: a lock command not answered in thi
 
 /* ---- clients ---------------------------------------------------------- */
 
+/* A client's pin on the module (dlock_cl_client_get() says why). */
+static bool dlock_cl_pin(struct dlock_cluster *c)
+{
+#ifdef DLOCK_PLANT_CL_NO_PIN
+	return true;
+#else
+	return dlock_pin(c->dn);
+#endif
+}
+
+static void dlock_cl_unpin(struct dlock_cluster *c)
+{
+#ifndef DLOCK_PLANT_CL_NO_PIN
+	dlock_unpin(c->dn);
+#endif
+}
+
 static void dlock_cl_client_free(struct dlock_cluster *c,
 				 struct dlock_cl_client *cl)
 {
@@ -48,7 +65,7 @@ static void dlock_cl_client_free(struct dlock_cluster *c,
 	dlock_cl_orphans_free(cl);
 	sock_put(cl->sk);
 	kfree(cl);
-	dlock_unpin(c->dn);
+	dlock_cl_unpin(c);
 }
 
 /*
@@ -72,11 +89,11 @@ static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
 		return cl;
 	if (cl)	/* an older socket on this port id, closing: it is ended */
 		return ERR_PTR(-EBUSY);
-	if (!dlock_pin(c->dn))
+	if (!dlock_cl_pin(c))
 		return ERR_PTR(-ESHUTDOWN);
 	cl = kzalloc(sizeof(*cl), GFP_KERNEL_ACCOUNT);
 	if (!cl) {
-		dlock_unpin(c->dn);
+		dlock_cl_unpin(c);
 		return ERR_PTR(-ENOMEM);
 	}
 	cl->portid = portid;
@@ -95,7 +112,7 @@ static struct dlock_cl_client *dlock_cl_client_get(struct dlock_cluster *c,
 	return cl;
 free:
 	kfree(cl);
-	dlock_unpin(c->dn);
+	dlock_cl_unpin(c);
 	return ERR_PTR(-ENOMEM);
 }
 

@@ -72,9 +72,17 @@ int open_or_explain(struct dlock **d)
 
 int request_failed(struct dlock *d, const char *what, int err)
 {
-	const char *msg = err == -ETIMEDOUT ? "timed out waiting for the lock" :
-			  err == -EINTR ? "interrupted; the wait was withdrawn" :
-			  dlock_strerror(d, err);
+	const char *msg = dlock_strerror(d, err);
+
+	/*
+	 * The kernel's own words when it gave some: a cluster node's
+	 * "no answer in time ... may still take effect" is no wait that ran
+	 * out.
+	 */
+	if (err == -ETIMEDOUT && !strcmp(msg, strerror(ETIMEDOUT)))
+		msg = "timed out waiting for the lock";
+	else if (err == -EINTR)
+		msg = "interrupted; the wait was withdrawn";
 
 	fprintf(stderr, "%s: ", prog);
 	out_text(stderr, what, strlen(what), OUT_LINE);	/* a lock name */
