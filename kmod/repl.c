@@ -103,6 +103,24 @@ static struct repl_dedup *dedup_find(struct repl *r, u16 node, u32 client)
 	return NULL;
 }
 
+/*
+ * A client that holds or waits for something in the state machine keeps its
+ * slot: its retried request must meet its own earlier answer.  Without the
+ * hook every client counts as idle.
+ */
+static bool dedup_busy(struct repl *r, const struct repl_dedup *d)
+{
+	if (REPL_MUTATION == REPL_MUT_DEDUP_EVICT_BUSY)
+		return false;
+	return r->ops->busy && r->ops->busy(r->sm, d->node, d->client);
+}
+
+/*
+ * A slot for a client new to the table.  When full, the least recently used
+ * idle client's slot goes (the same choice on every node) and its node's
+ * floor rises to that id, so whatever it sends later is refused, never run
+ * again as new.  NULL when every slot's client is busy.
+ */
 static struct repl_dedup *dedup_slot(struct repl *r, u16 node, u32 client)
 {
 	struct repl_dedup *d = NULL;
@@ -111,18 +129,42 @@ static struct repl_dedup *dedup_slot(struct repl *r, u16 node, u32 client)
 	if (r->nr_dedup < r->cfg.max_clients) {
 		d = &r->dedup[r->nr_dedup++];
 	} else {
-		/* evict the least recently used, same choice on every node */
-		d = &r->dedup[0];
-		for (i = 1; i < r->nr_dedup; i++)
-			if (REPL_MUTATION == REPL_MUT_DEDUP_EVICT_MRU ?
-			    r->dedup[i].used > d->used :
-			    r->dedup[i].used < d->used)
-				d = &r->dedup[i];
+		for (i = 0; i < r->nr_dedup; i++) {
+			struct repl_dedup *e = &r->dedup[i];
+
+			if (d && (REPL_MUTATION == REPL_MUT_DEDUP_EVICT_MRU ?
+				  e->used <= d->used : e->used >= d->used))
+				continue;
+			if (!dedup_busy(r, e))
+				d = e;
+		}
+		if (!d)
+			return NULL;
+		if (d->client > r->gone[d->node] &&
+		    REPL_MUTATION != REPL_MUT_DEDUP_NO_FLOOR)
+			r->gone[d->node] = d->client;
 	}
 	memset(d, 0, sizeof(*d));
 	d->node = node;
 	d->client = client;
 	return d;
+}
+
+/*
+ * A command of a client without a slot: -EKEYEXPIRED if the table forgot
+ * that client (an id at or below its node's floor, token = the floor, so
+ * the node can number its next client above it), -EUSERS if every slot is
+ * taken by a busy client; else 0 and *@dp is its new slot.
+ */
+static int dedup_admit(struct repl *r, const struct repl_cmd *c,
+		       struct repl_dedup **dp, struct repl_result *res)
+{
+	if (c->node < REPL_MAX_NODES && c->client <= r->gone[c->node]) {
+		res->token = r->gone[c->node];
+		return -EKEYEXPIRED;
+	}
+	*dp = dedup_slot(r, c->node, c->client);
+	return *dp ? 0 : -EUSERS;
 }
 
 /* ---- apply ------------------------------------------------------------ */
@@ -143,6 +185,17 @@ static bool is_client_op(u8 op)
 	default:
 		return false;
 	}
+}
+
+static void apply_fresh(struct repl *r, const struct repl_cmd *c, u64 i,
+			u64 now, struct repl_dedup *d, struct repl_result *res)
+{
+	r->ops->apply(r->sm, c, i,
+		      repl_token(r->epoch, REPL_MUTATION == REPL_MUT_TOKEN_LOCAL ?
+				 r->last : i), now, res);
+	res->index = i;
+	d->req = c->req;
+	d->res = *res;
 }
 
 static void apply_one(struct repl *r, u64 i, u64 now)
@@ -190,15 +243,10 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	} else if (!r->epoch) {
 		res.status = -EAGAIN;	/* cannot happen: EPOCH comes first */
 	} else {
-		r->ops->apply(r->sm, c, i,
-			      repl_token(r->epoch,
-					 REPL_MUTATION == REPL_MUT_TOKEN_LOCAL ?
-					 r->last : i), now, &res);
-		res.index = i;
-		if (!d)
-			d = dedup_slot(r, c->node, c->client);
-		d->req = c->req;
-		d->res = res;
+		if (!d)		/* not run if forgotten, or no room */
+			res.status = dedup_admit(r, c, &d, &res);
+		if (d)
+			apply_fresh(r, c, i, now, d, &res);
 	}
 	if (d)
 		d->used = i;

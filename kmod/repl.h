@@ -95,6 +95,10 @@ struct repl_entry {
  * queue; its answer comes later from the state machine itself (the adapter's
  * own wait-done hook), on the client's node.  A retransmission of the same
  * request gets the same REPL_QUEUED again from the core's dedup table.
+ * The dedup table's own answers (docs/protocol.md R8a), the command not run:
+ * -ESTALE, older than the client's last request; -EKEYEXPIRED, the table
+ * forgot the client (token: its node's floor, the client is to be numbered
+ * above it); -EUSERS, no slot for a new client (every one's client busy).
  */
 #define REPL_QUEUED	1
 
@@ -250,6 +254,12 @@ struct repl_sm_ops {
 	int (*load)(void *sm, const u8 *buf, u64 len, u64 now);
 	/* Forget everything (a new, empty world). */
 	void (*reset)(void *sm);
+	/*
+	 * Optional: client (node, client) holds or waits for something (a
+	 * lease or wait of its session), so the idempotence table keeps its
+	 * slot.  Deterministic in the state, as apply() is.
+	 */
+	bool (*busy)(void *sm, u16 node, u32 client);
 };
 
 struct repl_env {
@@ -376,6 +386,8 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_APPLY_NOW		42	/* followers count from apply */
 #define REPL_MUT_FLOOR_ANY_ECHO		43	/* floor from any echo */
 #define REPL_MUT_NOT_STICKY		44	/* votes heard beside a leader */
-#define REPL_MUT__N			45
+#define REPL_MUT_DEDUP_EVICT_BUSY	45	/* a busy client's slot evicted */
+#define REPL_MUT_DEDUP_NO_FLOOR		46	/* an evicted client runs as new */
+#define REPL_MUT__N			47
 
 #endif /* DLOCK_REPL_H */

@@ -152,6 +152,7 @@ void repl_wipe_log(struct repl *r)
 	r->epoch = 0;
 	r->nr_dedup = 0;
 	memset(r->life, 0, sizeof(r->life));
+	memset(r->gone, 0, sizeof(r->gone));
 	repl_tx_drop(r);
 	repl_rx_drop(r);
 	r->ops->reset(r->sm);

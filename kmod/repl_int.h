@@ -19,8 +19,12 @@
 #endif
 
 #define NS_PER_SEC	1000000000ULL
-/* epoch u64, dedup count u32, pad u32, life[REPL_MAX_NODES] u64 */
-#define SNAP_HDR	(16 + 8 * REPL_MAX_NODES)
+/*
+ * epoch u64, dedup count u32, pad u32, life[REPL_MAX_NODES] u64,
+ * gone[REPL_MAX_NODES] u64
+ */
+#define SNAP_GONE	(16 + 8 * REPL_MAX_NODES)
+#define SNAP_HDR	(SNAP_GONE + 8 * REPL_MAX_NODES)
 #define DEDUP_REC	48
 #define SNAP_WINDOW	4	/* snapshot chunks in flight to one peer */
 
@@ -109,6 +113,12 @@ struct repl {
 	struct repl_peer peer[REPL_MAX_NODES];
 	struct repl_dedup *dedup;
 	u32 nr_dedup;
+	/*
+	 * Per node, the highest client id whose slot was evicted: a later
+	 * command of a client at or below it is refused (-EKEYEXPIRED), as
+	 * its earlier commands may have run.  Replicated (in snapshots).
+	 */
+	u32 gone[REPL_MAX_NODES];
 	/* leader: the snapshot lagging peers get, kept while it is of use */
 	u8 *tx;
 	u64 tx_len;

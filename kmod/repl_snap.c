@@ -51,8 +51,10 @@ static int tx_prepare(struct repl *r)
 		return -ENOMEM;
 	dl_put_le64(b, r->epoch);
 	dl_put_le64(b + 8, r->nr_dedup);
-	for (i = 0; i < REPL_MAX_NODES; i++)
+	for (i = 0; i < REPL_MAX_NODES; i++) {
 		dl_put_le64(b + 16 + 8 * i, r->life[i]);
+		dl_put_le64(b + SNAP_GONE + 8 * i, r->gone[i]);
+	}
 	for (i = 0; i < r->nr_dedup; i++, off += DEDUP_REC) {
 		struct repl_dedup *d = &r->dedup[i];
 
@@ -99,8 +101,10 @@ static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
 		return -EINVAL;
 	r->epoch = dl_get_le64(b);
 	r->nr_dedup = (u32)nd;
-	for (i = 0; i < REPL_MAX_NODES; i++)
+	for (i = 0; i < REPL_MAX_NODES; i++) {
 		r->life[i] = dl_get_le64(b + 16 + 8 * i);
+		r->gone[i] = (u32)dl_get_le64(b + SNAP_GONE + 8 * i);
+	}
 	for (i = 0; i < nd; i++, off += DEDUP_REC) {
 		struct repl_dedup *d = &r->dedup[i];
 		u64 a = dl_get_le64(b + off), s = dl_get_le64(b + off + 16);

@@ -540,6 +540,15 @@ static void tsm_reset(void *p)
 	sm->st = st;
 }
 
+static bool tsm_busy(void *p, u16 node, u32 client)
+{
+	struct table_sm *sm = p;
+	const struct dl_session *s = tsm_sess_find(&sm->st,
+						    tsm_key(node, client));
+
+	return s && (dl_session_leases(s) > 0 || dl_session_waiters(s) > 0);
+}
+
 const struct repl_sm_ops table_sm_ops = {
 	.apply = tsm_apply,
 	.next_expired = tsm_next_expired,
@@ -549,6 +558,7 @@ const struct repl_sm_ops table_sm_ops = {
 	.save = tsm_save,
 	.load = tsm_load,
 	.reset = tsm_reset,
+	.busy = tsm_busy,
 };
 
 /* ---- lifetime --------------------------------------------------------- */

@@ -2,94 +2,10 @@
 /*
  * Host unit tests for the replication core (kmod/repl.c), one or more per
  * protocol rule, on the lock-step harness of repl_harness.h: shared clock,
- * 1 ms message delay, links that can be cut.  TAP output.
+ * 1 ms message delay, links that can be cut.  TAP output.  The idempotence
+ * table has its own (test_repl_dedup.c).
  */
-#include "tap.h"
-
-#define NCL		64
-#define MAXQ		100000
-#define SEED		1234
-#define MAX_TTL_MS	1000
-#define HARNESS_STICKY	true	/* as the kernel runs; plant 44 */
-#include "repl_harness.h"
-
-/* capture of messages sent by one node */
-static struct {
-	int from;
-	u8 type;
-	int n;
-	u8 flags;
-} cap;
-
-static u32 drop_types[NN];	/* bitmask of message types dropped to node */
-static u32 elect_min_ms[NN];	/* per-node election timeout; 0: default */
-
-static int net(int from, const struct repl_msg *m)
-{
-	if (from == cap.from && m->type == cap.type) {
-		cap.n++;
-		cap.flags |= m->flags;
-	}
-	return drop_types[m->to] & (1u << m->type) ? DROP : PASS;
-}
-
-static void setup(int n)
-{
-	new_world(n, elect_min_ms, 50);
-	memset(&cap, 0, sizeof(cap));
-	cap.from = -1;
-	memset(drop_types, 0, sizeof(drop_types));
-	H.filter = net;
-}
-
-static int leader(void)
-{
-	int i, l = -1;
-
-	for (i = 0; i < H.n; i++)
-		if (H.nd[i].up && st(i).role == REPL_LEADER) {
-			if (l >= 0)
-				return -2;	/* two leaders */
-			l = i;
-		}
-	return l;
-}
-
-static int follower_of(int l)
-{
-	return (l + 1) % H.n;
-}
-
-static struct repl_cmd cmd;	/* the next request's; tests may tweak it */
-
-static int request(int node, u8 op, u32 client, u32 req, u32 lock, u64 ttl,
-		   u8 mode)
-{
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = op;
-	cmd.client = client;
-	cmd.req = req;
-	cmd.ttl = ttl;
-	lm_cmd_set(&cmd, lock, mode);
-	H.nd[node].got[client] = false;
-	return repl_request(H.nd[node].r, &cmd, H.now);
-}
-
-/* request and wait up to 'ms' for the answer at the origin node */
-static bool call(int node, u8 op, u32 client, u32 req, u32 lock, u64 ttl,
-		 u64 ms)
-{
-	if (request(node, op, client, req, lock, ttl, LM_MODE_EXCL))
-		return false;
-	while (ms-- && !H.nd[node].got[client])
-		step();
-	return H.nd[node].got[client];
-}
-
-static bool holds(int node, u32 lock, u32 client)
-{
-	return lockmodel_find(&H.nd[node].sm, lock, client) != NULL;
-}
+#include "test_repl.h"
 
 static void test_boot(void)
 {
@@ -106,65 +22,6 @@ static void test_boot(void)
 	tap_ok(l >= 0 && st(l).grant_after >= 1000 * MS +
 	       repl_hold(20000, max_ttl),
 	       "lock-delay: no grant before boot + hold(max_ttl)");
-}
-
-static void test_forward_and_dedup(void)
-{
-	int l = leader(), f = follower_of(l);
-	struct repl_result r1, r2;
-	bool ok;
-
-	ok = call(f, REPL_OP_ACQUIRE, 1, 1, 0, 500 * MS, 100);
-	r1 = H.nd[f].res[1];
-	tap_ok(ok && r1.status == 0 && r1.count == 1,
-	       "follower forwards ACQUIRE, reply comes at the origin node");
-	tap_ok(r1.token == repl_token(st(l).epoch, r1.index),
-	       "fencing token = epoch << 32 | log index");
-	ok = call(f, REPL_OP_ACQUIRE, 1, 1, 0, 500 * MS, 100);
-	r2 = H.nd[f].res[1];
-	tap_ok(ok && r2.count == 1 && r2.token == r1.token &&
-	       lockmodel_find(&H.nd[l].sm, 0, 1)->count == 1,
-	       "retried ACQUIRE (same request id) does not take a second count");
-	ok = call(f, REPL_OP_ACQUIRE, 1, 2, 0, 500 * MS, 100);
-	tap_ok(ok && H.nd[f].res[1].count == 2,
-	       "a new request id does take a reentrant count");
-	ok = call(f, REPL_OP_ACQUIRE, 1, 1, 0, 500 * MS, 100);
-	tap_ok(ok && H.nd[f].res[1].status == -ESTALE,
-	       "a request older than the last one is refused (-ESTALE)");
-	ok = call(l, REPL_OP_ACQUIRE, 2, 1, 0, 500 * MS, 100);
-	tap_ok(ok && H.nd[l].res[2].status == -EBUSY,
-	       "exclusive lock held: second client gets -EBUSY");
-	call(f, REPL_OP_RELEASE, 1, 3, 0, 0, 100);
-	call(f, REPL_OP_RELEASE, 1, 4, 0, 0, 100);
-	run(50);
-	tap_ok(!holds(0, 0, 1) && !holds(1, 0, 1) && !holds(2, 0, 1),
-	       "two releases drop both counts on every node");
-}
-
-/*
- * Client ids are unique per node only: the same id on two nodes is two
- * clients, and the second one's first request is applied, not answered
- * from the first one's dedup slot (nor refused as older than its last).
- */
-static void test_dedup_per_node(void)
-{
-	int l = leader(), f = follower_of(l), g = follower_of(f);
-	bool ok1, ok2, ok3;
-
-	ok1 = call(f, REPL_OP_ACQUIRE, 29, 1, 2, 500 * MS, 100);
-	ok2 = call(g, REPL_OP_ACQUIRE, 29, 1, 3, 500 * MS, 100);
-	tap_ok(ok1 && ok2 && !H.nd[g].res[29].status && holds(l, 3, 29) &&
-	       H.nd[g].res[29].index != H.nd[f].res[29].index,
-	       "the same client id on two nodes: each one's first request is applied (indexes %llu %llu)",
-	       (unsigned long long)H.nd[f].res[29].index,
-	       (unsigned long long)H.nd[g].res[29].index);
-	call(f, REPL_OP_RELEASE, 29, 2, 2, 0, 100);
-	call(f, REPL_OP_ACQUIRE, 29, 3, 2, 500 * MS, 100);
-	ok3 = call(g, REPL_OP_RELEASE, 29, 2, 3, 0, 100);
-	tap_ok(ok3 && !H.nd[g].res[29].status && !holds(l, 3, 29),
-	       "and one's later requests do not make the other's look older (status %d)",
-	       H.nd[g].res[29].status);
-	call(f, REPL_OP_RELEASE, 29, 4, 2, 0, 100);
 }
 
 /*
@@ -725,8 +582,6 @@ int main(void)
 {
 	test_hold();
 	test_boot();
-	test_forward_and_dedup();
-	test_dedup_per_node();
 	test_quick_reboot();
 	test_majority();
 	test_tokens_failover();

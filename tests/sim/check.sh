@@ -13,7 +13,7 @@ ok() {	# ok COND DESCRIPTION
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
 
-for t in test_wire test_repl test_repl_sched test_snap; do
+for t in test_wire test_repl test_repl_dedup test_repl_sched test_snap; do
 	out=$("$B/$t" 2>&1)
 	rc=$?
 	while IFS= read -r line; do
@@ -93,6 +93,13 @@ done
 # 963: follower dropped acked entries on snapshot install; 2226: duplicate
 # answers multiplied appends; 15328 78095 98663: a node with a non-empty log
 # called its world fresh, so a recovering leader started a new world
+# The same with the seed's own parameter set (small tables, edge, sticky):
+# 500746 501079: a client evicted from the dedup table had a second copy of
+# its ACQUIRE run as new (docs/protocol.md R8)
+for s in 500746 501079; do
+	"$B/sim" -n 1 -s $s -q > /dev/null 2>&1
+	ok $? "simulator regression seed $s (its own parameters)"
+done
 
 # Mutation check: every planted bug (kmod/repl.h REPL_MUT_*) must be caught
 # within MUT_SEEDS seeds; each binary stops at its first catch.  Two at a
@@ -137,6 +144,8 @@ names=("" "commit without a majority" "grant on a follower" \
        "a node's new life ends nothing of its earlier lives" \
        "NODE_START sent before the earlier life's datagrams are gone")
 names[44]="no leader stickiness: a vote request heard beside a working leader"
+names[45]="the dedup table evicts a client that holds or waits for something"
+names[46]="a client evicted from the dedup table runs again as new (no floor)"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

@@ -5,8 +5,11 @@
  * lock object (exclusive/shared holders, reentrancy counts, leases stamped
  * with the index of their last grant or renewal, fencing token = the log
  * position of the grant) and the core's idempotence table (one slot per
- * client, the least recently used evicted when full, a retransmission gets
- * the first answer, an older request -ESTALE).
+ * client; when full, the least recently used client that holds and waits
+ * for nothing loses its slot and its node's floor rises to its id, a client
+ * at or below the floor without a slot is refused -EKEYEXPIRED, and with
+ * every slot's client busy a new one is refused -EUSERS; a retransmission
+ * gets the first answer, an older request -ESTALE).
  *
  * It is fed by the committed prefix (check_log.c) in index order and keeps
  * the answer it expects at every index.  Every answer any node gives, on
@@ -36,6 +39,7 @@ struct or_holder {
 };
 
 struct or_slot {
+	u16 node;
 	u32 client;
 	u32 req;
 	u64 used;
@@ -72,6 +76,7 @@ static struct {
 	struct ts_wd *ev;
 	u32 nev, ev_cap;
 	u64 life[REPL_MAX_NODES];	/* latest NODE_START per node */
+	u32 gone[REPL_MAX_NODES];	/* highest evicted client id per node */
 } O;
 
 u64 ck_answers_checked, ck_table_checked, ck_table_waits;
@@ -263,21 +268,43 @@ static struct or_slot *slot_of(u32 client)
 	return NULL;
 }
 
-/* A new slot: append, or replace the least recently used in place. */
-static struct or_slot *slot_new(u32 client)
+static bool or_busy(u16 node, u32 client)
 {
-	struct or_slot *d;
+	int k, s;
+
+	if (use_table)
+		return tspec_busy(node, client);
+	for (k = 0; k < OR_LOCKS; k++)
+		for (s = 0; s < OR_HOLDERS; s++)
+			if (O.h[k][s].used && O.h[k][s].node == node &&
+			    O.h[k][s].client == client)
+				return true;
+	return false;
+}
+
+/*
+ * A new slot: append, or replace in place the least recently used of the
+ * clients that hold and wait for nothing; NULL if there is none.
+ */
+static struct or_slot *slot_new(u16 node, u32 client)
+{
+	struct or_slot *d = NULL;
 	u32 i;
 
 	if (O.nslot < O.cap) {
 		d = &O.slot[O.nslot++];
 	} else {
-		d = &O.slot[0];
-		for (i = 1; i < O.nslot; i++)
-			if (O.slot[i].used < d->used)
+		for (i = 0; i < O.nslot; i++)
+			if ((!d || O.slot[i].used < d->used) &&
+			    !or_busy(O.slot[i].node, O.slot[i].client))
 				d = &O.slot[i];
+		if (!d)
+			return NULL;
+		if (d->node < REPL_MAX_NODES && d->client > O.gone[d->node])
+			O.gone[d->node] = d->client;
 	}
 	memset(d, 0, sizeof(*d));
+	d->node = node;
 	d->client = client;
 	return d;
 }
@@ -323,10 +350,14 @@ static void one(u64 i, const struct repl_cmd *c)
 		res.status = -ESTALE;
 	} else if (!O.epoch) {
 		res.status = -EAGAIN;
+	} else if (!d && c->node < REPL_MAX_NODES &&
+		   c->client <= O.gone[c->node]) {
+		res.status = -EKEYEXPIRED;	/* forgotten: never run again */
+		res.token = O.gone[c->node];
+	} else if (!d && !(d = slot_new(c->node, c->client))) {
+		res.status = -EUSERS;		/* every slot's client is busy */
 	} else {
 		lock_apply(c, i, &res);
-		if (!d)
-			d = slot_new(c->client);
 		d->req = c->req;
 		d->res = res;
 	}

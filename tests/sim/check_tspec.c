@@ -597,3 +597,23 @@ int tspec_entries(u32 k, struct ts_view *out, int max)
 	}
 	return n;
 }
+
+/* The session of (node, client) holds or waits for something. */
+bool tspec_busy(u16 node, u32 client)
+{
+	int k, i;
+
+	for (k = 0; k < TS_LOCKS; k++) {
+		const struct ts_lock *l = &P.l[k];
+
+		for (i = 0; i < l->nh + l->nw; i++) {
+			const struct ts_ent *e = i < l->nh ? &l->h[i] :
+							     &l->w[i - l->nh];
+
+			if (!e->detached && e->node == node &&
+			    e->client == client)
+				return true;
+		}
+	}
+	return false;
+}

@@ -30,6 +30,16 @@ void node_session(int n, u32 *boot, u32 *gen, u64 *until)
 	*until = st.sess_until;
 }
 
+static u64 node_snaps(int n)
+{
+	struct repl_status st;
+
+	if (!S.node[n].up)
+		return ~0ULL;
+	repl_status(S.node[n].r, &st);
+	return st.snap_installed;
+}
+
 void sim_reply(void *ctx, const struct repl_cmd *cmd,
 		      const struct repl_result *res)
 {
@@ -47,6 +57,29 @@ void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	if (!c || c->node != n || !c->pending || c->cmd.req != cmd->req)
 		return;
 	trace(TR_REPLY, n, c->id, (u64)(s64)res->status, res->token);
+	if (res->status == -EKEYEXPIRED && node_snaps(n) == c->send_snaps &&
+	    S.node[n].boot == c->send_boot) {
+		client_renumber(c, (u32)res->token);
+		return;
+	}
+	if (res->status == -EKEYEXPIRED) {
+		/*
+		 * A snapshot installed since may have covered an earlier copy
+		 * that ran (its answer never given here): in doubt, as the
+		 * kernel's ETIMEDOUT; the next request renumbers.
+		 */
+		T.forgotten_doubt++;
+		c->pending = false;
+		push(S.now + rnd_range(1 * MS, 40 * MS), EV_CLIENT, n,
+		     (u32)(c - S.cl), NULL, 0);
+		if (use_table)
+			tclient_gave_up(c);
+		else
+			c->lease[lm_cmd_lock(cmd)].uncertain = true;
+		return;
+	}
+	if (res->status == -EUSERS)
+		T.no_room++;
 	c->pending = false;
 	S.ops++;
 	if (S.quiet) {
@@ -139,6 +172,36 @@ void client_new(int i)
 	     NULL, 0);
 }
 
+static void client_send(struct client *c);
+
+/*
+ * The idempotence table forgot this client (it held and waited for nothing
+ * then, and nothing it sent since was run): as the kernel does, it takes a
+ * new id above its node's floor @gone and sends the same command again,
+ * which is as new to the table as it is to the client.
+ */
+void client_renumber(struct client *c, u32 gone)
+{
+	u32 old = c->id;
+	int k, o;
+
+	T.forgotten++;
+	if (gone > S.next_client_id)
+		violate("client %u: floor %u above every client id given (%u)",
+			old, gone, S.next_client_id);
+	c->id = ++S.next_client_id;
+	for (k = 0; k < NLOCKS_MAX; k++)
+		for (o = 0; o < NOWNERS; o++)
+			if (S.own[k][o].busy == old)
+				S.own[k][o].busy = c->id;
+	c->cmd.client = c->id;
+	c->cmd.req = ++c->next_req;
+	c->tries = 0;
+	c->pending = true;
+	client_send(c);
+	push(c->timeout, EV_CLIENT, c->node, (u32)(c - S.cl), NULL, 0);
+}
+
 static void client_send(struct client *c)
 {
 	int n = c->node;
@@ -147,8 +210,10 @@ static void client_send(struct client *c)
 	c->tries++;
 	c->timeout = S.now + 150 * MS;
 	/* the session of the first attempt: a cached answer may date from it */
-	if (c->tries == 1)
+	if (c->tries == 1) {
 		node_session(n, &c->send_boot, &c->send_gen, &(u64){0});
+		c->send_snaps = node_snaps(n);
+	}
 	trace(TR_REQ, n, c->id, (u64)c->cmd.op << 32 |
 	      (use_table ? (u32)c->lock : lm_cmd_lock(&c->cmd)), c->cmd.req);
 	if (S.node[n].up) {

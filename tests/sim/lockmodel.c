@@ -310,6 +310,20 @@ static void lm_reset(void *sm)
 	lockmodel_init(sm);
 }
 
+static bool lm_busy(void *sm, u16 node, u32 client)
+{
+	struct lockmodel *lm = sm;
+	u32 k, i;
+
+	for (k = 0; k < LM_LOCKS; k++)
+		for (i = 0; i < LM_HOLDERS; i++)
+			if (lm->lock[k].h[i].used &&
+			    lm->lock[k].h[i].client == client &&
+			    lm->lock[k].h[i].node == node)
+				return true;
+	return false;
+}
+
 const struct repl_sm_ops lockmodel_ops = {
 	.apply = lm_apply,
 	.next_expired = lm_next_expired,
@@ -318,4 +332,5 @@ const struct repl_sm_ops lockmodel_ops = {
 	.save = lm_save,
 	.load = lm_load,
 	.reset = lm_reset,
+	.busy = lm_busy,
 };

@@ -12,7 +12,8 @@
  *   -x: stop at the first violation (mutation check)
  *   -T: the real lock table replicates (tablesim.c), the model is its oracle
  *
- * The clients are in client.c, the checks in check_lease.c and check_*.c.
+ * The clients are in client.c, the checks in check_lease.c and check_*.c,
+ * the summary of a run in sim_report.c.
  */
 #define DL_ASSERT_OWN_HANDLER
 #include "sim_int.h"
@@ -25,12 +26,6 @@ static int mutation_stop;
 static int verbose;
 u64 trace_lines = 400;
 bool use_table;
-
-const char *const fault_name[F__N] = {
-	"message loss", "duplication", "delay/reorder", "partition (symmetric)",
-	"partition (one-way)", "node crash+restart", "whole-cluster restart",
-	"client crash", "append batch split",
-};
 
 /* ---- prng ---- */
 u64 rnd(void)
@@ -276,7 +271,7 @@ static void node_boot(int n)
 }
 
 /* a node's life ends: add up its snapshot figures */
-static void snap_tally(const struct repl *r)
+void snap_tally(const struct repl *r)
 {
 	struct repl_status st;
 
@@ -515,14 +510,6 @@ static int run_seed(u64 seed)
 		S.nclients = MAX_CLIENTS;
 	if (!S.p.max_clients)
 		S.p.max_clients = S.nclients + 2;
-	/*
-	 * -T: a retry of a client evicted from the dedup table runs again
-	 * (section 10), and the table's owners (one tag per lock) make that
-	 * a lease lost while valid: the small-tables set keeps its small log
-	 * but not its small dedup table.
-	 */
-	if (use_table && S.p.max_clients < 4 * MAX_CLIENTS)
-		S.p.max_clients = 4 * MAX_CLIENTS;
 	T.sets[S.p.set]++;
 	T.edge += S.p.edge;
 	T.sticky += S.p.sticky;
@@ -757,75 +744,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("seeds %llu  client ops %llu  messages %llu  events %llu  simulated %.1fs\n",
-	       (unsigned long long)T.seeds, (unsigned long long)T.ops,
-	       (unsigned long long)T.msgs, (unsigned long long)T.events,
-	       T.sim_ns / 1e9);
-	printf("faults:");
-	for (i = 0; i < F__N; i++)
-		printf(" %s %llu%s", fault_name[i], (unsigned long long)T.faults[i],
-		       i + 1 < F__N ? "," : "\n");
-	printf("max request latency after faults stopped %.3fs\n",
-	       T.max_latency / 1e9);
-	printf("parameter sets: default %llu, fast %llu, 7 nodes %llu, small tables %llu, slow network %llu; edge (clocks and delays at the bounds) %llu; leader stickiness %llu\n",
-	       (unsigned long long)T.sets[0], (unsigned long long)T.sets[1],
-	       (unsigned long long)T.sets[2], (unsigned long long)T.sets[3],
-	       (unsigned long long)T.sets[4], (unsigned long long)T.edge,
-	       (unsigned long long)T.sticky);
-	printf("answers checked against the specification %llu, new leaders checked for completeness %llu, committed entries the checker missed %llu\n",
-	       (unsigned long long)ck_answers_checked,
-	       (unsigned long long)CK.elections,
-	       (unsigned long long)CK.rec_holes);
-	printf("smallest lease margin: EXPIRE %.3f ms (%llu), SESSION_END %.3f ms (%llu); TTLs above the cap refused %llu; leases checked for stranding %llu\n",
-	       T.margins[0] ? T.min_margin[0] / 1e6 : 0.0,
-	       (unsigned long long)T.margins[0],
-	       T.margins[1] ? T.min_margin[1] / 1e6 : 0.0,
-	       (unsigned long long)T.margins[1],
-	       (unsigned long long)T.refused_ttl,
-	       (unsigned long long)T.strand_checked);
-	if (use_table) {
-		printf("holders' nodes' bounds: smallest EXPIRE margin after one %.3f ms (%llu)\n",
-		       T.margins[2] ? T.min_margin[2] / 1e6 : 0.0,
-		       (unsigned long long)T.margins[2]);
-		printf("table: commands of ended clients refused %llu (node applies); table answers checked against the table specification %llu, wait answers %llu\n",
-		       (unsigned long long)tablesim_ended_refused,
-		       (unsigned long long)ck_table_checked,
-		       (unsigned long long)ck_table_waits);
-		printf("table commands sent: acquire %llu (try %llu, blocking %llu, reentrant %llu, shared %llu, semaphore %llu, detached %llu, no TTL %llu), release %llu, renew %llu, set-value %llu, cancel %llu, break %llu, client end %llu (reconnects %llu)\n",
-		       (unsigned long long)T.top[REPL_OP_ACQUIRE],
-		       (unsigned long long)T.try_acq,
-		       (unsigned long long)T.wait_acq,
-		       (unsigned long long)T.reentrant,
-		       (unsigned long long)T.shared_acq,
-		       (unsigned long long)T.sem_acq,
-		       (unsigned long long)T.detached_acq,
-		       (unsigned long long)T.nottl_acq,
-		       (unsigned long long)T.top[REPL_OP_RELEASE],
-		       (unsigned long long)T.top[REPL_OP_RENEW],
-		       (unsigned long long)T.top[REPL_OP_SET_VALUE],
-		       (unsigned long long)T.top[REPL_OP_CANCEL],
-		       (unsigned long long)T.top[REPL_OP_BREAK],
-		       (unsigned long long)T.ended_sent,
-		       (unsigned long long)T.reconnects);
-		printf("clients that died with their node (their sessions ended by its next NODE_START) %llu\n",
-		       (unsigned long long)T.died_with_node);
-		printf("seeds whose specification stopped at an index the checker never saw (breaks told to clients by the table from there) %llu\n",
-		       (unsigned long long)T.spec_gaps);
-		printf("queued acquires %llu: answered to their clients granted %llu, timed out %llu; settled from the table %llu (a snapshot or SESSION_END ended them unseen, or a stale QUEUED answer); cancelled %llu; leases broken %llu\n",
-		       (unsigned long long)T.queued,
-		       (unsigned long long)T.granted,
-		       (unsigned long long)T.timedout,
-		       (unsigned long long)T.wait_settled,
-		       (unsigned long long)T.cancelled,
-		       (unsigned long long)T.broken);
-	}
-	for (i = 0; i < MAX_NODES; i++)	/* the last seed's nodes */
-		if (S.node[i].r)
-			snap_tally(S.node[i].r);
-	printf("snapshots: serialized to send %llu, chunks sent %llu, installed %llu\n",
-	       (unsigned long long)T.snap_built,
-	       (unsigned long long)T.snap_chunks,
-	       (unsigned long long)T.snap_installed);
+	sim_report();
 	printf("violations %llu\n", (unsigned long long)T.violations);
 	return bad ? 1 : 0;
 }

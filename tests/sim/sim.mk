@@ -13,9 +13,9 @@ REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c \
 	kmod/repl_life.c
 REPL_SRC := $(REPL_CORE) kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/repl_int.h kmod/wire.h kmod/compat.h
-SIM_SRC := tests/sim/sim.c tests/sim/sim_trace.c tests/sim/client.c \
-	tests/sim/check_lease.c tests/sim/lockmodel.c tests/sim/check_log.c \
-	tests/sim/check_oracle.c tests/sim/params.c
+SIM_SRC := tests/sim/sim.c tests/sim/sim_report.c tests/sim/sim_trace.c \
+	tests/sim/client.c tests/sim/check_lease.c tests/sim/lockmodel.c \
+	tests/sim/check_log.c tests/sim/check_oracle.c tests/sim/params.c
 SIM_HDR := tests/sim/sim_int.h tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
 # sim -T: the real lock table replicates, the model is its oracle (issue 13)
 SIM_SRC += tests/sim/tablesim.c tests/sim/client_table.c tests/sim/check_table.c \
@@ -53,12 +53,17 @@ $(SIM_BUILD)/test_wire: tests/host/test_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -o $@ tests/host/test_wire.c kmod/wire.c
 
-# the lock-step harness both host tests of the core run on
-REPL_HARNESS := tests/host/repl_harness.h
+# the lock-step harness the host tests of the core run on
+REPL_HARNESS := tests/host/repl_harness.h tests/host/test_repl.h
 
 $(SIM_BUILD)/test_repl: tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
+
+# the idempotence table
+$(SIM_BUILD)/test_repl_dedup: tests/host/test_repl_dedup.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl_dedup.c tests/sim/lockmodel.c $(REPL_SRC)
 
 # targeted schedules (issue 13): the plants the random simulator misses
 SCHED_SRC := tests/host/test_repl_sched.c tests/sim/lockmodel.c \
@@ -106,12 +111,14 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # builds are not part of check-sim, `make build/sim/sim-mut10` and
 # MUTS=10 tests/sim/check.sh build/sim run one by hand.  36 (a higher term
 # resets the election timer: a livelock that needs a rare schedule) must
-# make test_repl fail, as must 37, 38, 39 and 44 (no leader stickiness: the
-# simulator's clients see only slower elections).
+# make test_repl fail, as must 37, 38 and 44 (no leader stickiness: the
+# simulator's clients see only slower elections); 39 (dedup keyed by client
+# id alone), 45 and 46 (the dedup table's eviction and floor) must make
+# test_repl_dedup fail, and 45 and 46 are caught by the simulator as well.
 # 41 (NODE_START without the msg_life wait) is planted but not required:
 # its harm needs a forward of a dead client that outlives its node's restart
 # and a new leader that never heard the new life (docs/protocol.md, R7a).
-SIM_MUTS := $(shell seq 1 35) 40
+SIM_MUTS := $(shell seq 1 35) 40 45 46
 SIM_SCHED_MUTS := 10 18 19 35
 SIM_MUTS_REQ := $(filter-out $(SIM_SCHED_MUTS),$(SIM_MUTS))
 SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
@@ -120,7 +127,7 @@ SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
 SIM_RTMUTS := 42 43
 SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
-SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl 44:test_repl $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 45:test_repl_dedup 46:test_repl_dedup $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
@@ -128,11 +135,16 @@ $(SIM_BUILD)/test_repl-mut%: tests/host/test_repl.c tests/sim/lockmodel.c $(REPL
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ tests/host/test_repl.c tests/sim/lockmodel.c $(REPL_SRC)
 
+$(SIM_BUILD)/test_repl_dedup-mut%: tests/host/test_repl_dedup.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ tests/host/test_repl_dedup.c tests/sim/lockmodel.c $(REPL_SRC)
+
 $(SIM_BUILD)/test_repl_sched-mut%: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -DREPL_NO_NODE_START -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ $(SCHED_SRC) $(REPL_SRC)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
+		$(SIM_BUILD)/test_repl_dedup \
 		$(SIM_BUILD)/test_repl_sched $(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
 		$(SIM_HOST_MUT_BINS) $(SIM_TMUT_BINS) $(SIM_RTMUT_BINS)
 	@MUTS="$(SIM_MUTS_REQ)" RTMUTS="$(SIM_RTMUTS)" HOST_MUTS="$(SIM_HOST_MUTS)" \

@@ -116,6 +116,7 @@ struct client {
 	struct repl_cmd cmd;
 	u64 first_real, first_local, timeout;
 	u32 send_boot, send_gen;
+	u64 send_snaps;		/* its node's snapshots installed at the first send */
 	int tries;
 	int quiet_ops;
 	int lock;		/* of the request in flight */
@@ -209,6 +210,11 @@ struct sim_totals {
 	s64 min_margin[3];
 	u64 margins[3], refused_ttl, sets[SIM_PARAM_SETS], edge, sticky,
 	    strand_checked;
+	/*
+	 * idempotence table: clients forgotten (renumbered; in doubt after a
+	 * snapshot), refused as too many
+	 */
+	u64 forgotten, forgotten_doubt, no_room;
 	u64 snap_built, snap_chunks, snap_installed;	/* repl_status() */
 	/* sim -T: commands sent by op, and what became of queued waits */
 	u64 top[REPL_OP__MAX], try_acq, wait_acq, sem_acq, shared_acq,
@@ -247,6 +253,10 @@ void node_session(int n, u32 *boot, u32 *gen, u64 *until);
 void sim_reply(void *ctx, const struct repl_cmd *cmd,
 	       const struct repl_result *res);
 void client_new(int i);
+/* sim.c: a node's snapshot figures into T; sim_report.c: the run's summary */
+void snap_tally(const struct repl *r);
+void sim_report(void);
+void client_renumber(struct client *c, u32 gone);
 void client_close(struct client *c);
 void client_step(int i);
 bool lease_valid(struct client *c, struct lease *l);

@@ -246,6 +246,13 @@ static void ts_reset(void *sm)
 	table_sm_ops.reset(ts->tsm);
 }
 
+static bool ts_busy(void *sm, u16 node, u32 client)
+{
+	struct tablesim *ts = sm;
+
+	return table_sm_ops.busy(ts->tsm, node, client);
+}
+
 const struct repl_sm_ops tablesim_ops = {
 	.apply = ts_apply,
 	.next_expired = ts_next_expired,
@@ -255,4 +262,5 @@ const struct repl_sm_ops tablesim_ops = {
 	.save = ts_save,
 	.load = ts_load,
 	.reset = ts_reset,
+	.busy = ts_busy,
 };

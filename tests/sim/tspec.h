@@ -65,6 +65,8 @@ struct ts_view {
 	u32 wait_ms;
 };
 int tspec_entries(u32 lock, struct ts_view *out, int max);
+/* The session of (node, client) holds or waits for something (its slot stays). */
+bool tspec_busy(u16 node, u32 client);
 
 /* sim: a committed BREAK ended lease @token of @lock (first application). */
 void sim_broken(u32 lock, u64 token);
