@@ -66,6 +66,13 @@ MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the l
 #ifndef DLOCK_CL_USER_SLOTS
 #define DLOCK_CL_USER_SLOTS		4096
 #endif
+/*
+ * Slots of the core's idempotence table: clients holding or waiting for
+ * something at once; past it a new client is refused (EUSERS).
+ */
+#ifndef DLOCK_CL_MAX_CLIENTS
+#define DLOCK_CL_MAX_CLIENTS		4096
+#endif
 /* How far two nodes' clocks may drift apart in rate: 0.1 %. */
 #define DLOCK_CL_DRIFT_PPM		1000
 
@@ -374,7 +381,7 @@ static void dlock_cl_fill_cfg(struct dlock_cluster *c)
 	rc->nr_nodes = c->conf.nr;
 	rc->self = c->self;
 	rc->log_cap = max(cluster_log_cap, 4U * REPL_MAX_BATCH);
-	rc->max_clients = 4096;
+	rc->max_clients = DLOCK_CL_MAX_CLIENTS;
 	rc->max_snap_bytes = 256ULL << 20;
 	rc->drift_ppm = DLOCK_CL_DRIFT_PPM;
 	rc->hb_ns = max(cluster_hb_ms, 1U) * NS_MS;

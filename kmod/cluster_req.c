@@ -239,6 +239,9 @@ static int dlock_cl_request_error(struct netlink_ext_ack *ack, int err)
 	case -EINVAL:
 		NL_SET_ERR_MSG(ack, "cluster: command refused by the replication core (TTL above the cluster's maximum?)");
 		break;
+	case -EOVERFLOW:
+		NL_SET_ERR_MSG(ack, "cluster: this node has used up its client ids in this cluster's life");
+		break;
 	}
 	return err;
 }
@@ -272,6 +275,12 @@ static int dlock_cl_table_error(struct netlink_ext_ack *ack, u8 op, int err)
 		break;
 	case -ENOSPC:
 		NL_SET_ERR_MSG(ack, "cluster: the cluster table's limit of leases or queued requests is reached");
+		break;
+	case -EKEYEXPIRED:
+		NL_SET_ERR_MSG(ack, "cluster: the cluster's request table forgot this socket and would not take it back; retry on a new socket");
+		break;
+	case -EUSERS:
+		NL_SET_ERR_MSG(ack, "cluster: every slot of the cluster's request table belongs to a client holding or waiting for a lock; retry later");
 		break;
 	case -EDQUOT:
 		NL_SET_ERR_MSG(ack, "cluster: a limit of this socket or of this user (leases, queued requests, value bytes, or users holding locks) in the cluster table is reached");
@@ -313,8 +322,9 @@ static bool dlock_cl_refusal_passes(int err)
  * says so.  Returns 0 (answer in p->res), -ETIMEDOUT or -EINTR (taken, no
  * answer: it may still be applied), or the refusal of the core or leader.
  */
-int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
-		  struct repl_cmd *cmd, struct dlock_cl_pending *p)
+static int dlock_cl_exec_once(struct dlock_cluster *c,
+			      struct dlock_cl_client *cl, struct repl_cmd *cmd,
+			      struct dlock_cl_pending *p)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(cluster_answer_ms);
 	bool taken;
@@ -394,6 +404,75 @@ answered:
 		err = -ETIMEDOUT;
 	mutex_unlock(&c->lock);
 	return err;
+}
+
+/*
+ * The cluster's idempotence table forgot @cl: it held and waited for
+ * nothing when its slot went to a newer client, and nothing it sent since
+ * was run (docs/protocol.md R8).  It takes an id above this node's floor
+ * @gone, and keeps counting its request ids on, so that an orphan's id
+ * never names one of its new requests.  c->lock held.
+ */
+static int dlock_cl_renumber(struct dlock_cluster *c,
+			     struct dlock_cl_client *cl, u32 gone)
+{
+	u32 id = max(c->next_client, gone) + 1;
+
+	lockdep_assert_held(&c->lock);
+	if (!id)
+		return -EOVERFLOW;
+	if (xa_err(xa_store(&c->by_id, id, cl, GFP_KERNEL)))
+		return -ENOMEM;
+	xa_erase(&c->by_id, cl->id);
+	c->next_client = id;
+	cl->id = id;
+	return 0;
+}
+
+static u64 dlock_cl_snaps(struct dlock_cluster *c)
+{
+	struct repl_status st;
+
+	mutex_lock(&c->lock);
+	repl_status(c->r, &st);
+	mutex_unlock(&c->lock);
+	return st.snap_installed;
+}
+
+/*
+ * dlock_cl_exec_once(), and once more under a new id if the cluster forgot
+ * the client (-EKEYEXPIRED): that copy did not run, nor did an earlier one,
+ * whose answer this node would have given when it applied it, unless a
+ * snapshot it installed meanwhile covered that entry.  Then the command is
+ * in doubt (-ETIMEDOUT: an ACQUIRE becomes an orphan); else it is as new to
+ * the table under the new id as it is to its caller.  cl->lock held.
+ */
+int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		  struct repl_cmd *cmd, struct dlock_cl_pending *p)
+{
+	int err, tries = 0;
+	u64 snaps;
+
+	for (;;) {
+		snaps = dlock_cl_snaps(c);
+		err = dlock_cl_exec_once(c, cl, cmd, p);
+		if (err || p->res.status != -EKEYEXPIRED || tries++ == 2)
+			return err;
+#ifdef DLOCK_PLANT_CL_NO_RENUMBER
+		return err;	/* planted bug: a forgotten client stays so */
+#endif
+		if (dlock_cl_snaps(c) != snaps)
+			return -ETIMEDOUT;
+		mutex_lock(&c->lock);
+		err = dlock_cl_renumber(c, cl, (u32)p->res.token);
+		mutex_unlock(&c->lock);
+		if (err)
+			return err;
+		p->done = false;
+		p->sent = false;
+		p->refused = 0;
+		memset(&p->res, 0, sizeof(p->res));
+	}
 }
 
 /*

@@ -56,7 +56,8 @@ class NotLoaded(Error):
 
 
 class LimitExceeded(Error):
-    """ENOSPC or EDQUOT: a namespace, socket or per-user limit."""
+    """ENOSPC, EDQUOT or EUSERS: a namespace, socket, per-user or cluster
+    client limit."""
 
 
 class InvalidArgument(Error, ValueError):
@@ -81,6 +82,7 @@ _BY_ERRNO = {
     _errno.ENOENT: NotFound,
     _errno.ENOSPC: LimitExceeded,
     _errno.EDQUOT: LimitExceeded,
+    _errno.EUSERS: LimitExceeded,
     _errno.EINVAL: InvalidArgument,
     _errno.EINTR: Interrupted,
 }
