@@ -66,13 +66,6 @@ MODULE_PARM_DESC(cluster_max_ttl_ms, "cluster: longest lease TTL, ms; also the l
 #ifndef DLOCK_CL_USER_SLOTS
 #define DLOCK_CL_USER_SLOTS		4096
 #endif
-/*
- * Slots of the core's idempotence table: clients holding or waiting for
- * something at once; past it a new client is refused (EUSERS).
- */
-#ifndef DLOCK_CL_MAX_CLIENTS
-#define DLOCK_CL_MAX_CLIENTS		4096
-#endif
 /* How far two nodes' clocks may drift apart in rate: 0.1 %. */
 #define DLOCK_CL_DRIFT_PPM		1000
 

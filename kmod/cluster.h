@@ -64,6 +64,19 @@ struct dlock_cl_peer {
 	atomic64_t seal_drops[SEAL_DROP__MAX];
 };
 
+/*
+ * Slots of the core's idempotence table (docs/protocol.md R8a): clients
+ * holding or waiting for something at once, cluster-wide; past it a new
+ * client is refused (EUSERS).  The same on every node, like the table's
+ * limits (cluster.c).  A node lets one local uid's clients take at most a
+ * sixteenth of them (dlock_cl_user_room()).
+ */
+#ifndef DLOCK_CL_MAX_CLIENTS
+#define DLOCK_CL_MAX_CLIENTS		4096
+#endif
+#ifndef DLOCK_CL_USER_CLIENTS
+#define DLOCK_CL_USER_CLIENTS		(DLOCK_CL_MAX_CLIENTS / 16)
+#endif
 /* A local netlink socket that sent a lock command: one client of the core. */
 struct dlock_cl_client {
 	u32 portid;
@@ -74,6 +87,7 @@ struct dlock_cl_client {
 	struct list_head waits;	/* queued acquires (dlock_cl_wait), c->lock */
 	struct list_head orphans; /* timed-out acquires, cluster_orphan.c */
 	bool used;		/* sent a command: needs a CLIENT_END */
+	u32 uid;		/* of its last ACQUIRE (dlock_cl_user_room()) */
 };
 
 /*
@@ -113,6 +127,8 @@ struct dlock_cl_pending {
 	bool sent;		/* in the log or forwarded: it may still apply */
 	int refused;		/* the leader's last refusal of it, or 0 */
 	bool given_up;		/* its client was told a lease is lost */
+	u32 uid;		/* ACQUIRE: the caller, for dlock_cl_user_room() */
+	bool privileged;
 	struct repl_result res;
 	struct completion comp;
 };
@@ -187,6 +203,11 @@ void dlock_cl_clients_free(struct dlock_cluster *c);
 void dlock_cl_retry_ending(struct dlock_cluster *c, u64 now);
 int dlock_cl_barrier(struct dlock_cluster *c, const struct sk_buff *skb,
 		     struct netlink_ext_ack *ack);
+int dlock_cl_exec_once(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		       struct repl_cmd *cmd, struct dlock_cl_pending *p);
+/* cluster_slots.c */
+int dlock_cl_user_room(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		       const struct dlock_cl_pending *p);
 int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 		  struct repl_cmd *cmd, struct dlock_cl_pending *p);
 

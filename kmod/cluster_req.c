@@ -322,9 +322,8 @@ static bool dlock_cl_refusal_passes(int err)
  * says so.  Returns 0 (answer in p->res), -ETIMEDOUT or -EINTR (taken, no
  * answer: it may still be applied), or the refusal of the core or leader.
  */
-static int dlock_cl_exec_once(struct dlock_cluster *c,
-			      struct dlock_cl_client *cl, struct repl_cmd *cmd,
-			      struct dlock_cl_pending *p)
+int dlock_cl_exec_once(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		       struct repl_cmd *cmd, struct dlock_cl_pending *p)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(cluster_answer_ms);
 	bool taken;
@@ -407,75 +406,6 @@ answered:
 }
 
 /*
- * The cluster's idempotence table forgot @cl: it held and waited for
- * nothing when its slot went to a newer client, and nothing it sent since
- * was run (docs/protocol.md R8).  It takes an id above this node's floor
- * @gone, and keeps counting its request ids on, so that an orphan's id
- * never names one of its new requests.  c->lock held.
- */
-static int dlock_cl_renumber(struct dlock_cluster *c,
-			     struct dlock_cl_client *cl, u32 gone)
-{
-	u32 id = max(c->next_client, gone) + 1;
-
-	lockdep_assert_held(&c->lock);
-	if (!id)
-		return -EOVERFLOW;
-	if (xa_err(xa_store(&c->by_id, id, cl, GFP_KERNEL)))
-		return -ENOMEM;
-	xa_erase(&c->by_id, cl->id);
-	c->next_client = id;
-	cl->id = id;
-	return 0;
-}
-
-static u64 dlock_cl_snaps(struct dlock_cluster *c)
-{
-	struct repl_status st;
-
-	mutex_lock(&c->lock);
-	repl_status(c->r, &st);
-	mutex_unlock(&c->lock);
-	return st.snap_installed;
-}
-
-/*
- * dlock_cl_exec_once(), and once more under a new id if the cluster forgot
- * the client (-EKEYEXPIRED): that copy did not run, nor did an earlier one,
- * whose answer this node would have given when it applied it, unless a
- * snapshot it installed meanwhile covered that entry.  Then the command is
- * in doubt (-ETIMEDOUT: an ACQUIRE becomes an orphan); else it is as new to
- * the table under the new id as it is to its caller.  cl->lock held.
- */
-int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
-		  struct repl_cmd *cmd, struct dlock_cl_pending *p)
-{
-	int err, tries = 0;
-	u64 snaps;
-
-	for (;;) {
-		snaps = dlock_cl_snaps(c);
-		err = dlock_cl_exec_once(c, cl, cmd, p);
-		if (err || p->res.status != -EKEYEXPIRED || tries++ == 2)
-			return err;
-#ifdef DLOCK_PLANT_CL_NO_RENUMBER
-		return err;	/* planted bug: a forgotten client stays so */
-#endif
-		if (dlock_cl_snaps(c) != snaps)
-			return -ETIMEDOUT;
-		mutex_lock(&c->lock);
-		err = dlock_cl_renumber(c, cl, (u32)p->res.token);
-		mutex_unlock(&c->lock);
-		if (err)
-			return err;
-		p->done = false;
-		p->sent = false;
-		p->refused = 0;
-		memset(&p->res, 0, sizeof(p->res));
-	}
-}
-
-/*
  * Runs @cmd for the client of @skb (dlock_cl_exec()); an ACQUIRE left
  * without an answer is kept as an orphan, and once this request is
  * answered the client's earlier orphans are undone (cluster_orphan.c).
@@ -490,6 +420,17 @@ static int dlock_cl_run(struct dlock_cluster *c, const struct sk_buff *skb,
 
 	mutex_lock(&c->lock);
 	cl = c->dying ? ERR_PTR(-ESHUTDOWN) : dlock_cl_client_get(c, skb);
+	if (!IS_ERR(cl) && cmd->op == REPL_OP_ACQUIRE) {
+#ifndef DLOCK_PLANT_CL_USER_UNCAPPED
+		err = dlock_cl_user_room(c, cl, p);
+		if (err) {
+			mutex_unlock(&c->lock);
+			NL_SET_ERR_MSG(ack, "cluster: this user's clients holding or waiting for locks on this node reached their limit (a sixteenth of the cluster's client slots)");
+			return err;
+		}
+#endif
+		cl->uid = p->uid;
+	}
 	mutex_unlock(&c->lock);
 	if (cl == ERR_PTR(-ESHUTDOWN) && dlock_unloading())
 		NL_SET_ERR_MSG(ack, "dlock is being unloaded");
@@ -648,6 +589,8 @@ int dlock_cl_acquire(struct sk_buff *skb, struct genl_info *info,
 	a.p.tag = rq->tag;
 	a.p.owner = rq->owner;
 	a.p.owner_len = rq->owner_len;
+	a.p.uid = who.uid;
+	a.p.privileged = who.privileged;
 	err = dlock_cl_run(c, skb, info->extack, cmd, &a.p);
 	if (!err)
 		err = dlock_cl_reply_msg(info, dlock_cl_fill_acquire, &a);

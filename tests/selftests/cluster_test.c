@@ -4,7 +4,8 @@
  * cluster_test.sh, joined by a bridge) configured as the nodes of one
  * cluster with raw netlink, then lock commands on each node, listings and
  * status counts on each node (cluster_list.h), watch events, tracepoints
- * and lag (cluster_obs.h), delayed and cut links (cluster_faults.h), and
+ * and lag (cluster_obs.h), delayed and cut links (cluster_faults.h), one
+ * user's share of the client slots (cluster_slots.h), and
  * faults from outside: a socket closed, a malformed datagram, the leader's
  * namespace deleted, a node leaving.  Prints TAP.
  *
@@ -16,6 +17,7 @@
 #include "cluster_obs.h"
 #include "cluster_faults.h"
 #include "cluster_doubt.h"
+#include "cluster_slots.h"
 
 /* ---- the test --------------------------------------------------------- */
 
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
 	test_list_one(x, t1);
 	test_list_users(x, A, B);
 	test_list_many(L, B);
+	test_user_clients(A, B);
 	cl_release(&nodes[A].cl, x, &res);
 	tap_ok(!res.error && res.count == 0, "released on node A (error %d \"%s\")",
 	       res.error, res.extack);
