@@ -2,7 +2,8 @@
 /*
  * Acquires whose client gave up on them.  A cluster ACQUIRE not answered
  * within cluster_answer_ms fails with ETIMEDOUT (or EAGAIN, when the leader
- * refused the last copy a follower forwarded), yet it may still be applied: granted, or queued and granted later, to a client that believes
+ * refused the last copy a follower forwarded), yet it may still be
+ * applied: granted, or queued and granted later, to a client that believes
  * it has nothing (libdlock has forgotten its cookie).  Such a lease would be
  * held unseen until its TTL or the socket's close, and for ever by a
  * session-bound lease without TTL in a long-lived process.

@@ -15,7 +15,8 @@ SEAL_KCFLAGS := -Wvla -Wmissing-prototypes -Wstrict-prototypes \
 SEAL_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 SEAL_LIBS := -lcrypto
-SEAL_HDRS := kmod/seal.h kmod/compat.h tests/host/seal_host.h tests/tap.h
+SEAL_HDRS := kmod/seal.h kmod/compat.h tests/host/seal_host.h tests/tap.h \
+	tests/host/test_seal_keys.h
 SEAL_TEST_SRC := tests/host/test_seal.c tests/host/seal_host.c kmod/wire.c
 
 $(SEAL_BUILD)/seal.o: kmod/seal.c $(SEAL_HDRS)

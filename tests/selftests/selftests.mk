@@ -63,7 +63,8 @@ $(RELTEST_BIN): tests/selftests/reliable_test.c tests/selftests/nlraw.h \
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -Iuserspace/lib \
 		-I$(KSFT_DIR) -pthread -o $@ $< $(BUILD)/libdlock.a $(NL_LIBS)
 
-$(SECTEST_BIN): tests/selftests/security_test.c tests/selftests/nlraw.h \
+$(SECTEST_BIN): tests/selftests/security_test.c tests/selftests/security_limits.h \
+		tests/selftests/nlraw.h \
 		tests/selftests/lockreq.h uapi/linux/dlock.h $(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Wall -Werror -std=gnu11 -Iuapi -I$(KSFT_DIR) -o $@ $<
