@@ -151,10 +151,37 @@ static struct repl_dedup *dedup_slot(struct repl *r, u16 node, u32 client)
 }
 
 /*
+ * A new life of @node (its NODE_START): the clients of its earlier lives
+ * are gone, and nothing they sent is applied after it (R7a).  Their slots
+ * go, and the node's floor covers their ids, so that a client of the new
+ * life numbered like one of them (its clock went back, or the ids
+ * wrapped) is renumbered, never answered from an old slot.
+ */
+void repl_dedup_forget_node(struct repl *r, u16 node)
+{
+	u32 i = 0;
+
+	while (i < r->nr_dedup) {
+		struct repl_dedup *d = &r->dedup[i];
+
+		if (d->node != node) {
+			i++;
+			continue;
+		}
+		if (d->client > r->gone[node])
+			r->gone[node] = d->client;
+		*d = r->dedup[--r->nr_dedup];
+	}
+}
+
+/*
  * A command of a client without a slot: -EKEYEXPIRED if the table forgot
  * that client (an id at or below its node's floor, token = the floor, so
  * the node can number its next client above it), -EUSERS if every slot is
- * taken by a busy client; else 0 and *@dp is its new slot.
+ * taken by a busy client; else 0 and *@dp is its new slot.  A CLIENT_END
+ * is run even without a slot: its tombstone must refuse the copies of its
+ * client's requests still on their way, and running it twice changes
+ * nothing more.
  */
 static int dedup_admit(struct repl *r, const struct repl_cmd *c,
 		       struct repl_dedup **dp, struct repl_result *res)
@@ -164,7 +191,10 @@ static int dedup_admit(struct repl *r, const struct repl_cmd *c,
 		return -EKEYEXPIRED;
 	}
 	*dp = dedup_slot(r, c->node, c->client);
-	return *dp ? 0 : -EUSERS;
+	if (*dp || (c->op == REPL_OP_CLIENT_END &&
+		    REPL_MUTATION != REPL_MUT_CLIENT_END_NEEDS_SLOT))
+		return 0;
+	return -EUSERS;
 }
 
 /* ---- apply ------------------------------------------------------------ */
@@ -194,8 +224,10 @@ static void apply_fresh(struct repl *r, const struct repl_cmd *c, u64 i,
 		      repl_token(r->epoch, REPL_MUTATION == REPL_MUT_TOKEN_LOCAL ?
 				 r->last : i), now, res);
 	res->index = i;
-	d->req = c->req;
-	d->res = *res;
+	if (d) {
+		d->req = c->req;
+		d->res = *res;
+	}
 }
 
 static void apply_one(struct repl *r, u64 i, u64 now)
@@ -245,7 +277,7 @@ static void apply_one(struct repl *r, u64 i, u64 now)
 	} else {
 		if (!d)		/* not run if forgotten, or no room */
 			res.status = dedup_admit(r, c, &d, &res);
-		if (d)
+		if (!res.status)
 			apply_fresh(r, c, i, now, d, &res);
 	}
 	if (d)

@@ -388,6 +388,8 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_NOT_STICKY		44	/* votes heard beside a leader */
 #define REPL_MUT_DEDUP_EVICT_BUSY	45	/* a busy client's slot evicted */
 #define REPL_MUT_DEDUP_NO_FLOOR		46	/* an evicted client runs as new */
-#define REPL_MUT__N			47
+#define REPL_MUT_NODE_START_KEEPS_SLOTS	47	/* a new life meets old slots */
+#define REPL_MUT_CLIENT_END_NEEDS_SLOT	48	/* no room: CLIENT_END refused */
+#define REPL_MUT__N			49
 
 #endif /* DLOCK_REPL_H */

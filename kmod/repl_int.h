@@ -204,6 +204,7 @@ struct repl_msg *repl_msg_new(struct repl *r, u8 type, u16 to);
 void repl_sess_extend(struct repl *r, u64 from, u64 now);
 bool repl_log_room(struct repl *r);
 void repl_apply_committed(struct repl *r, u64 now);
+void repl_dedup_forget_node(struct repl *r, u16 node);
 u64 repl_apply_time(const struct repl *r, u64 now);
 void repl_apply_floor(struct repl *r, u64 commit, u64 t_echo);
 int repl_check_cmd(struct repl *r, struct repl_cmd *c);

@@ -110,7 +110,7 @@ void repl_on_node_start(struct repl *r, const struct repl_msg *in, u64 now)
 /*
  * The first NODE_START of an incarnation of c->node ends the sessions of
  * that node's clients up to its cutoff, as a SESSION_END would: they were
- * clients of an earlier life.  A repeat (a duplicated or re-sent request)
+ * clients of an earlier life; their dedup slots go with them.  A repeat (a duplicated or re-sent request)
  * or an older incarnation's changes nothing, so no later one can reach a
  * client of the new life.
  */
@@ -129,6 +129,8 @@ void repl_apply_node_start(struct repl *r, const struct repl_cmd *c, u64 i,
 	r->life[c->node] = inc;
 	if (REPL_MUTATION == REPL_MUT_NO_NODE_START)
 		return;		/* planted bug: the earlier life's leases stay */
+	if (REPL_MUTATION != REPL_MUT_NODE_START_KEEPS_SLOTS)
+		repl_dedup_forget_node(r, c->node);
 	memset(e, 0, offsetof(struct repl_cmd, data));
 	e->op = REPL_OP_SESSION_END;
 	e->node = c->node;

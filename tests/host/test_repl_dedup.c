@@ -170,6 +170,10 @@ static void test_every_slot_busy(void)
 	tap_ok(ok && status(l, 50) == -EUSERS && !holds(l, 0, 50),
 	       "with every one of the %d slots' clients holding a lease, a new client is refused (-EUSERS), not run (status %d)",
 	       SLOTS, status(l, 50));
+	ok = call(l, REPL_OP_CLIENT_END, 51, 1, 0, 0, 100);
+	tap_ok(ok && status(l, 51) == 0,
+	       "but a new client's CLIENT_END is run without a slot (its tombstone must stop its requests on their way; status %d)",
+	       status(l, 51));
 	ok = call(l, REPL_OP_RELEASE, 10, 2, 0, 0, 100) && !status(l, 10);
 	ok &= call_mode(l, REPL_OP_ACQUIRE, 50, 1, 0, LM_MODE_SHARED);
 	tap_ok(ok && !status(l, 50) && holds(l, 0, 50),
@@ -206,6 +210,39 @@ static void test_floor_in_snapshot(void)
 	       (unsigned long long)st(g).snap_installed);
 }
 
+/*
+ * A node's ids may repeat across its lives (the kernel numbers clients from
+ * the wall clock: it may go back, and the ids wrap every 52 days).  The
+ * NODE_START of the new life drops the old life's slots under the floor, so
+ * a new client with an old id is renumbered, never answered from the old
+ * client's slot.
+ */
+static void test_new_life_reused_id(void)
+{
+	int l, f;
+	bool ok;
+
+	fresh_world();
+	l = leader();
+	f = follower_of(l);
+	ok = call(f, REPL_OP_ACQUIRE, 5, 1, 4, 500 * MS, 100) &&
+	     call(f, REPL_OP_RELEASE, 5, 2, 4, 0, 100) && !status(f, 5);
+	crash(f);
+	run(20);
+	boot(f);
+	run(400);
+	ok &= st(f).started;
+	ok &= call(f, REPL_OP_ACQUIRE, 5, 2, 4, 500 * MS, 100);
+	tap_ok(ok && status(f, 5) == -EKEYEXPIRED && !holds(l, 4, 5) &&
+	       H.nd[f].res[5].token == 5,
+	       "a new life's client with an old life's id and request id: refused (-EKEYEXPIRED, floor %llu), not given the old answer (status %d)",
+	       (unsigned long long)H.nd[f].res[5].token, status(f, 5));
+	ok = call(f, REPL_OP_ACQUIRE, 6, 1, 4, 500 * MS, 100);
+	tap_ok(ok && !status(f, 6) && holds(l, 4, 6),
+	       "its next id above the floor is served");
+	call(f, REPL_OP_RELEASE, 6, 2, 4, 0, 100);
+}
+
 int main(void)
 {
 	fresh_world();
@@ -214,6 +251,7 @@ int main(void)
 	test_holder_keeps_slot();
 	test_every_slot_busy();
 	test_floor_in_snapshot();
+	test_new_life_reused_id();
 	setup(0);
 	return tap_done();
 }

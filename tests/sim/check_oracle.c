@@ -313,6 +313,7 @@ static void one(u64 i, const struct repl_cmd *c)
 {
 	struct repl_result res;
 	struct or_slot *d;
+	u32 k;
 
 	memset(&res, 0, sizeof(res));
 	res.index = i;
@@ -333,6 +334,16 @@ static void one(u64 i, const struct repl_cmd *c)
 		if (c->node >= REPL_MAX_NODES || inc <= O.life[c->node])
 			return;
 		O.life[c->node] = inc;
+		/* the earlier lives' slots go, their ids under the floor */
+		for (k = 0; k < O.nslot;) {
+			if (O.slot[k].node != c->node) {
+				k++;
+				continue;
+			}
+			if (O.slot[k].client > O.gone[c->node])
+				O.gone[c->node] = O.slot[k].client;
+			O.slot[k] = O.slot[--O.nslot];
+		}
 		memset(&e, 0, sizeof(e));
 		e.op = REPL_OP_SESSION_END;
 		e.node = c->node;
@@ -354,12 +365,15 @@ static void one(u64 i, const struct repl_cmd *c)
 		   c->client <= O.gone[c->node]) {
 		res.status = -EKEYEXPIRED;	/* forgotten: never run again */
 		res.token = O.gone[c->node];
-	} else if (!d && !(d = slot_new(c->node, c->client))) {
+	} else if (!d && !(d = slot_new(c->node, c->client)) &&
+		   c->op != REPL_OP_CLIENT_END) {
 		res.status = -EUSERS;		/* every slot's client is busy */
 	} else {
-		lock_apply(c, i, &res);
-		d->req = c->req;
-		d->res = res;
+		lock_apply(c, i, &res);		/* CLIENT_END: even slotless */
+		if (d) {
+			d->req = c->req;
+			d->res = res;
+		}
 	}
 	if (d)
 		d->used = i;

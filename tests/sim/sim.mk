@@ -113,8 +113,10 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # resets the election timer: a livelock that needs a rare schedule) must
 # make test_repl fail, as must 37, 38 and 44 (no leader stickiness: the
 # simulator's clients see only slower elections); 39 (dedup keyed by client
-# id alone), 45 and 46 (the dedup table's eviction and floor) must make
-# test_repl_dedup fail, and 45 and 46 are caught by the simulator as well.
+# id alone), 45 and 46 (the dedup table's eviction and floor), 47 (a
+# node's new life meets its old life's slots: the simulator's ids never
+# repeat) and 48 (a CLIENT_END refused for want of a slot) must make
+# test_repl_dedup fail; 45 and 46 are caught by the simulator as well.
 # 41 (NODE_START without the msg_life wait) is planted but not required:
 # its harm needs a forward of a dead client that outlives its node's restart
 # and a new leader that never heard the new life (docs/protocol.md, R7a).
@@ -127,7 +129,8 @@ SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
 SIM_RTMUTS := 42 43
 SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
-SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 45:test_repl_dedup 46:test_repl_dedup $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 45:test_repl_dedup 46:test_repl_dedup 47:test_repl_dedup \
+	48:test_repl_dedup $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
