@@ -90,9 +90,8 @@ int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
  * DLOCK_CL_USER_CLIENTS.  Checked before the command enters the log, so
  * no other node need agree; CAP_NET_ADMIN is not capped.  c->lock held.
  */
-int dlock_cl_user_room(struct dlock_cluster *c,
-			      struct dlock_cl_client *cl,
-			      const struct dlock_cl_pending *p)
+int dlock_cl_user_room(struct dlock_cluster *c, struct dlock_cl_client *cl,
+		       const struct dlock_cl_pending *p)
 {
 	struct dlock_cl_client *o;
 	unsigned long i;

@@ -140,7 +140,7 @@ static struct repl_dedup *dedup_slot(struct repl *r, u16 node, u32 client)
 		}
 		if (!d)
 			return NULL;
-		if (d->client > r->gone[d->node] &&
+		if (d->node < REPL_MAX_NODES && d->client > r->gone[d->node] &&
 		    REPL_MUTATION != REPL_MUT_DEDUP_NO_FLOOR)
 			r->gone[d->node] = d->client;
 	}
@@ -161,6 +161,8 @@ void repl_dedup_forget_node(struct repl *r, u16 node)
 {
 	u32 i = 0;
 
+	if (node >= REPL_MAX_NODES)
+		return;
 	while (i < r->nr_dedup) {
 		struct repl_dedup *d = &r->dedup[i];
 

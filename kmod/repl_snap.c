@@ -95,6 +95,11 @@ static int snap_install(struct repl *r, const u8 *b, u64 len, u64 now)
 	nd = dl_get_le64(b + 8);
 	if (nd > r->cfg.max_clients || len - SNAP_HDR < nd * DEDUP_REC)
 		return -EINVAL;
+	/* a slot's node indexes the floors: checked before anything changes */
+	for (i = 0; i < nd; i++)
+		if (dl_get_le64(b + SNAP_HDR + i * DEDUP_REC + 40) >=
+		    REPL_MAX_NODES)
+			return -EINVAL;
 	if (r->ops->load(r->sm, b + SNAP_HDR + nd * DEDUP_REC,
 			 len - SNAP_HDR - nd * DEDUP_REC,
 			 repl_apply_time(r, now)))
