@@ -183,7 +183,8 @@ void repl_dedup_forget_node(struct repl *r, u16 node)
  * taken by a busy client; else 0 and *@dp is its new slot.  A CLIENT_END
  * is run even without a slot: its tombstone must refuse the copies of its
  * client's requests still on their way, and running it twice changes
- * nothing more.
+ * nothing more; the floor rises over its id, as for an evicted slot, so a
+ * later client numbered like it is renumbered, not refused for good.
  */
 static int dedup_admit(struct repl *r, const struct repl_cmd *c,
 		       struct repl_dedup **dp, struct repl_result *res)
@@ -193,10 +194,15 @@ static int dedup_admit(struct repl *r, const struct repl_cmd *c,
 		return -EKEYEXPIRED;
 	}
 	*dp = dedup_slot(r, c->node, c->client);
-	if (*dp || (c->op == REPL_OP_CLIENT_END &&
-		    REPL_MUTATION != REPL_MUT_CLIENT_END_NEEDS_SLOT))
+	if (*dp)
 		return 0;
-	return -EUSERS;
+	if (c->op != REPL_OP_CLIENT_END ||
+	    REPL_MUTATION == REPL_MUT_CLIENT_END_NEEDS_SLOT)
+		return -EUSERS;
+	/* its tombstone has no slot beside it: the floor covers the id too */
+	if (c->node < REPL_MAX_NODES && c->client > r->gone[c->node])
+		r->gone[c->node] = c->client;
+	return 0;
 }
 
 /* ---- apply ------------------------------------------------------------ */

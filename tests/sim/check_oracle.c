@@ -369,6 +369,9 @@ static void one(u64 i, const struct repl_cmd *c)
 		   c->op != REPL_OP_CLIENT_END) {
 		res.status = -EUSERS;		/* every slot's client is busy */
 	} else {
+		if (!d && c->node < REPL_MAX_NODES &&
+		    c->client > O.gone[c->node])
+			O.gone[c->node] = c->client;	/* slotless CLIENT_END */
 		lock_apply(c, i, &res);		/* CLIENT_END: even slotless */
 		if (d) {
 			d->req = c->req;
