@@ -3,7 +3,8 @@
  * Inside the replication core: its state and what its parts share.  The
  * core is one protocol split by concern (repl.c: entry points, apply and
  * timers; repl_elect.c: votes and recovery; repl_append.c: the log's
- * replication and commit; repl_snap.c: chunked snapshots).  Only these
+ * replication and commit; repl_snap.c: chunked snapshots; repl_dedup.c: the
+ * idempotence table).  Only these
  * files and the simulator's white-box checker (tests/sim/check_peek.c)
  * include this header; everyone else sees repl.h.
  */
@@ -204,6 +205,11 @@ struct repl_msg *repl_msg_new(struct repl *r, u8 type, u16 to);
 void repl_sess_extend(struct repl *r, u64 from, u64 now);
 bool repl_log_room(struct repl *r);
 void repl_apply_committed(struct repl *r, u64 now);
+
+/* repl_dedup.c */
+struct repl_dedup *repl_dedup_find(struct repl *r, u16 node, u32 client);
+int repl_dedup_admit(struct repl *r, const struct repl_cmd *c,
+		     struct repl_dedup **dp, struct repl_result *res);
 void repl_dedup_forget_node(struct repl *r, u16 node);
 u64 repl_apply_time(const struct repl *r, u64 now);
 void repl_apply_floor(struct repl *r, u64 commit, u64 t_echo);

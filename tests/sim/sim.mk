@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 600
 SIM_BUILD := build/sim
 # the replication core, split by concern (kmod/repl_int.h)
 REPL_CORE := kmod/repl.c kmod/repl_elect.c kmod/repl_append.c kmod/repl_snap.c \
-	kmod/repl_life.c
+	kmod/repl_life.c kmod/repl_dedup.c
 REPL_SRC := $(REPL_CORE) kmod/wire.c
 REPL_HDR := kmod/repl.h kmod/repl_int.h kmod/wire.h kmod/compat.h
 SIM_SRC := tests/sim/sim.c tests/sim/sim_report.c tests/sim/sim_trace.c \
