@@ -208,6 +208,36 @@ static void exclusion(void)
 	}
 }
 
+/*
+ * The holders' tokens of each lock of a node's table, looked up again only
+ * once the table may have changed (tablesim.gen).
+ */
+static struct token_cache {
+	u64 gen;
+	int n[TS_LOCKS];	/* -1: not looked up yet */
+	u64 tok[TS_LOCKS][64];
+} token_cache[MAX_NODES];
+
+static bool has_token(struct node *nd, int k, u64 token)
+{
+	struct token_cache *tk = &token_cache[nd - S.node];
+	int j, max = (int)ARRAY_SIZE(tk->tok[k]);
+
+	if (tk->gen != nd->ts.gen) {
+		tk->gen = nd->ts.gen;
+		for (j = 0; j < TS_LOCKS; j++)
+			tk->n[j] = -1;
+	}
+	if (tk->n[k] < 0)
+		tk->n[k] = tablesim_tokens(&nd->ts, (u32)k, tk->tok[k], max);
+	if (tk->n[k] > max)
+		return tablesim_has_token(&nd->ts, (u32)k, token);
+	for (j = 0; j < tk->n[k]; j++)
+		if (tk->tok[k][j] == token)
+			return true;
+	return false;
+}
+
 void table_invariants(int touched)
 {
 	struct node *nd;
@@ -233,11 +263,12 @@ void table_invariants(int touched)
 		for (k = 0; k < S.nlocks; k++) {
 			struct lease *l = &c->lease[k];
 
-			if (!c->alive || l->world != S.world ||
-			    !lease_valid(c, l) ||
-			    table_sm_index(nd->ts.tsm) < l->index)
+			/* exclusion() has just refreshed every session bound */
+			if (!c->alive || !l->held || l->world != S.world ||
+			    table_sm_index(nd->ts.tsm) < l->index ||
+			    !lease_valid(c, l))
 				continue;
-			if (!tablesim_has_token(&nd->ts, (u32)k, l->token))
+			if (!has_token(nd, k, l->token))
 				violate("n%d forgot client %u's lease of lock %d (token %llx, index %llu, applied %llu, parameter set %d)",
 					touched, c->id, k,
 					(unsigned long long)l->token,

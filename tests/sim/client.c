@@ -349,8 +349,8 @@ send:
 
 bool lease_valid(struct client *c, struct lease *l)
 {
-	u64 lt = local_of(c->node, S.now);
 	struct node *nd = &S.node[c->node];
+	u64 lt;
 
 	if (!l->held || !l->valid_local)
 		return false;
@@ -362,5 +362,6 @@ bool lease_valid(struct client *c, struct lease *l)
 		if (gen == l->sgen)
 			l->sess_until = until;
 	}
+	lt = local_of(c->node, S.now);
 	return lt < l->valid_local && lt < l->sess_until;
 }

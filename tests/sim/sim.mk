@@ -81,8 +81,13 @@ $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Ikmod -o $@ tests/fuzz/fuzz_wire.c kmod/wire.c
 
-.PHONY: sim fuzz check-sim repl-host-build
+.PHONY: sim sim-model fuzz check-sim repl-host-build
+# the real table replicates (sim -T); sim-model: the compact lock model
+# does instead, a faster run for changes of the core alone
 sim: $(SIM_BUILD)/sim
+	$(SIM_BUILD)/sim -T -n $(SEEDS)
+
+sim-model: $(SIM_BUILD)/sim
 	$(SIM_BUILD)/sim -n $(SEEDS)
 
 $(SIM_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c kmod/wire.c $(REPL_HDR)

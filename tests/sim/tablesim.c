@@ -8,6 +8,7 @@
 #define TS_SEED		0x51b
 
 u64 tablesim_ended_refused;
+static u64 gen_next;	/* tablesim.gen: unique across nodes and seeds */
 
 static void *t_alloc(void *ctx, size_t size)
 {
@@ -69,6 +70,7 @@ static struct table_sm *create(void *hctx, u32 drift_ppm)
 int tablesim_init(struct tablesim *ts, u32 drift_ppm)
 {
 	ts->nev = 0;
+	ts->gen = ++gen_next;
 	ts->tsm = create(ts, drift_ppm);
 	return ts->tsm ? 0 : -ENOMEM;
 }
@@ -175,6 +177,24 @@ bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token)
 	return find_token(ts, k, token, &in);
 }
 
+int tablesim_tokens(struct tablesim *ts, u32 k, u64 *tok, int max)
+{
+	struct dl_table *t = table_sm_table(ts->tsm);
+	const struct dl_lock *l = lookup(ts, k);
+	const struct dl_entry *e;
+	struct dl_entry_info in;
+	int n = 0;
+
+	for (e = l ? dl_holder_next(l, NULL) : NULL; e; e = dl_holder_next(l, e)) {
+		if (n < max) {
+			dl_entry_info(t, e, 0, &in);
+			tok[n] = in.token;
+		}
+		n++;
+	}
+	return n;
+}
+
 u64 tablesim_deadline(struct tablesim *ts, u32 k, u64 token)
 {
 	struct dl_entry_info in;
@@ -189,6 +209,7 @@ static void ts_apply(void *sm, const struct repl_cmd *c, u64 index, u64 token,
 {
 	struct tablesim *ts = sm;
 
+	ts->gen = ++gen_next;
 	ts->nev = 0;
 	table_sm_ops.apply(ts->tsm, c, index, token, now, res);
 	if (res->status == -ESHUTDOWN)
@@ -208,6 +229,7 @@ static void ts_restart(void *sm, u64 now)
 {
 	struct tablesim *ts = sm;
 
+	ts->gen = ++gen_next;
 	table_sm_ops.restart_leases(ts->tsm, now);
 }
 
@@ -229,6 +251,7 @@ static int ts_load(void *sm, const u8 *buf, u64 len, u64 now)
 {
 	struct tablesim *ts = sm;
 
+	ts->gen = ++gen_next;
 	return table_sm_ops.load(ts->tsm, buf, len, now);
 }
 
@@ -236,6 +259,7 @@ static void ts_holder_view(void *sm, u64 floor)
 {
 	struct tablesim *ts = sm;
 
+	ts->gen = ++gen_next;
 	table_sm_ops.holder_view(ts->tsm, floor);
 }
 
@@ -243,6 +267,7 @@ static void ts_reset(void *sm)
 {
 	struct tablesim *ts = sm;
 
+	ts->gen = ++gen_next;
 	table_sm_ops.reset(ts->tsm);
 }
 

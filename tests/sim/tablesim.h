@@ -17,6 +17,7 @@
 
 struct tablesim {
 	struct table_sm *tsm;
+	u64 gen;	/* new whenever the table may have changed */
 	struct ts_wd ev[TS_EV_MAX];	/* the wait answers of this entry */
 	int nev;
 	void *hctx;
@@ -43,6 +44,11 @@ void tablesim_fini(struct tablesim *ts);
 u64 tablesim_state(struct tablesim *ts, u64 index);
 /* Whether lock @k has a holder with @token. */
 bool tablesim_has_token(struct tablesim *ts, u32 k, u64 token);
+/*
+ * Lock @k's holders' tokens into @tok (at most @max); returns how many it
+ * has, which may be more than @max.
+ */
+int tablesim_tokens(struct tablesim *ts, u32 k, u64 *tok, int max);
 /* The local deadline of lock k's lease @token on this node (0: none). */
 u64 tablesim_deadline(struct tablesim *ts, u32 k, u64 token);
 
