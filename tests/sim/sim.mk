@@ -81,7 +81,7 @@ $(SIM_BUILD)/fuzz_wire: tests/fuzz/fuzz_wire.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Ikmod -o $@ tests/fuzz/fuzz_wire.c kmod/wire.c
 
-.PHONY: sim sim-model fuzz check-sim repl-host-build
+.PHONY: sim sim-model sim-long fuzz check-sim repl-host-build
 # the real table replicates (sim -T); sim-model: the compact lock model
 # does instead, a faster run for changes of the core alone
 sim: $(SIM_BUILD)/sim
@@ -89,6 +89,13 @@ sim: $(SIM_BUILD)/sim
 
 sim-model: $(SIM_BUILD)/sim
 	$(SIM_BUILD)/sim -n $(SEEDS)
+
+# a long run of the real table in chunks on every core, resumable
+# (tests/sim/longrun.sh): make sim-long SEEDS=1000000 FIRST=1 DIR=runs/x
+FIRST ?= 1
+DIR ?= build/sim/long-$(FIRST)
+sim-long: $(SIM_BUILD)/sim
+	tests/sim/longrun.sh -T -d $(DIR) -s $(FIRST) -n $(SEEDS)
 
 $(SIM_BUILD)/fuzz_seeds: tests/fuzz/fuzz_seeds.c kmod/wire.c $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
