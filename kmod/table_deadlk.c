@@ -16,6 +16,8 @@ static bool modes_conflict(const struct dl_lock *l, u8 bmode, u8 wmode)
 	 */
 	if (l->permits)
 		return l->permits == 1;
+	if (TABLE_SM_MUTATION == 17)	/* the sim's check: shared holders ignored */
+		return bmode == DL_MODE_EXCLUSIVE;
 	return bmode == DL_MODE_EXCLUSIVE || wmode == DL_MODE_EXCLUSIVE;
 }
 
@@ -64,6 +66,8 @@ static const struct dl_entry *next_blocker(struct dl_table *t,
 		f->pos = f->pos->next;
 		if (f->pos == &l->holders) {
 			f->phase = frame_covers(f) && l->nr_multi ? 1 : 2;
+			if (TABLE_SM_MUTATION == 18)	/* the sim's check */
+				f->phase = 2;	/* waiters ahead not followed */
 			f->pos = &l->waiters;
 			break;
 		}

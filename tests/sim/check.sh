@@ -60,7 +60,7 @@ tnames=("" "token not from the log" "EXPIRE ignores the lease's stamp" \
 # 7 stays planted but is not required: its harm needs a new leader that
 # inherits a CANCEL and a re-queue with the same cookie it has not applied
 # yet (docs/protocol.md section 9).
-tmuts=${TMUTS:-"1 2 3 4 5 6 8 9 10 11 12 13 14 15 16"}
+tmuts=${TMUTS:-"1 2 3 4 5 6 8 9 10 11 12 13 14 15 16 17 18"}
 ttmp=$(mktemp -d)
 for m in $tmuts; do echo $m; done |
 	xargs -P 2 -I{} sh -c "'$B/sim-tmut{}' -n $MUT_SEEDS -x -q -T > '$ttmp/{}' 2>&1"

@@ -203,6 +203,68 @@ static int find_wait(const struct ts_lock *l, u64 key, u64 cookie)
 	return -1;
 }
 
+static bool same_owner(const struct ts_ent *a, const struct ts_ent *b)
+{
+	if (a->detached || b->detached)
+		return a->detached && b->detached && a->olen == b->olen &&
+		       !memcmp(a->owner, b->owner, a->olen);
+	return a->node == b->node && a->client == b->client &&
+	       a->tag == b->tag;
+}
+
+/* Whether an entry in @bmode keeps a wait in @wmode on @l from its grant. */
+static bool blocks(const struct ts_lock *l, u8 bmode, u8 wmode)
+{
+	if (l->permits)		/* several permits: no one in particular */
+		return l->permits == 1;
+	return bmode == DL_MODE_EXCLUSIVE || wmode == DL_MODE_EXCLUSIVE;
+}
+
+/*
+ * The wait-for graph of kmod/table_deadlk.c, walked whole: would @req,
+ * queued at the tail of @l0 in @mode, wait for itself?  A wait waits for
+ * the holders of its lock and the waiters ahead of it that block it, and
+ * through each of them for every wait of their owner.
+ */
+static bool would_deadlock(const struct ts_lock *l0, u8 mode,
+			   const struct ts_ent *req)
+{
+	static struct { const struct ts_lock *l; u8 mode; int pos; }
+		st[TS_LOCKS * TS_ENTS + 1];
+	static const struct ts_ent *seen[TS_LOCKS * TS_ENTS * 2];
+	int n = 0, nseen = 0, i, j, k, m;
+
+	st[n++] = (typeof(st[0])){ l0, mode, l0->nw };
+	while (n) {
+		const struct ts_lock *l = st[--n].l;
+		u8 wmode = st[n].mode;
+		int pos = st[n].pos;
+
+		for (i = 0; i < l->nh + pos; i++) {
+			const struct ts_ent *b = i < l->nh ? &l->h[i] :
+						 &l->w[i - l->nh];
+
+			if (!blocks(l, b->mode, wmode))
+				continue;
+			if (same_owner(b, req))
+				return true;
+			for (j = 0; j < nseen && !same_owner(seen[j], b); j++)
+				;
+			if (j < nseen)
+				continue;
+			seen[nseen++] = b;
+			for (k = 0; k < TS_LOCKS; k++)
+				for (m = 0; m < P.l[k].nw; m++)
+					if (same_owner(&P.l[k].w[m], b))
+						st[n++] = (typeof(st[0])){
+							&P.l[k], P.l[k].w[m].mode, m };
+		}
+	}
+	return false;
+}
+
+u64 tspec_deadlocks;
+
 static int acquire(struct ts_lock *l, const struct repl_cmd *c,
 		   const struct tsm_body *b, struct repl_result *res)
 {
@@ -254,7 +316,10 @@ static int acquire(struct ts_lock *l, const struct repl_cmd *c,
 	for (i = 0; i < l->nw; i++)
 		if (ent_owner_eq(&l->w[i], b, c->node, c->client))
 			return -EALREADY;
-	/* no -EDEADLK: every owner of the simulated clients uses one name */
+	if (would_deadlock(l, b->mode, &e)) {
+		tspec_deadlocks++;
+		return -EDEADLK;
+	}
 	if (l->nw == TS_ENTS) {
 		violate("table spec: more than %d waiters", TS_ENTS);
 		return -ENOSPC;

@@ -167,6 +167,7 @@ void client_new(int i)
 	memset(c, 0, sizeof(*c));
 	c->alive = true;
 	c->id = ++S.next_client_id;
+	c->one_owner = !(c->id % 2);
 	c->node = (int)(rnd() % S.n);
 	push(S.now + rnd_range(1 * MS, 50 * MS), EV_CLIENT, c->node, (u32)i,
 	     NULL, 0);

@@ -13,8 +13,9 @@
  * before; a lease granted from the queue only once a reentrant acquire it
  * sent after the grant answered, with the token it names (it cannot know
  * when the leader started counting the grant, nor, from the grant alone,
- * that the lease is still the owner's).  Each owner uses one name only, so
- * no wait closes a cycle.
+ * that the lease is still the owner's).  Half the clients use one
+ * session-bound owner for every lock, so their waits may close a cycle in
+ * the wait-for graph (-EDEADLK, checked against the specification's walk).
  */
 #include "sim_int.h"
 
@@ -40,8 +41,18 @@ static u32 lock_body(struct tsm_body *b, char *name, u32 k)
 	return b->name_len;
 }
 
-/* Owner j + 1 of lock k: the detached owner string of its generation. */
-static void set_owner(struct tsm_body *b, char *buf, u32 k, u8 owner)
+/* The tag of client @c's session-bound owner on lock @k. */
+static u64 tag_of(const struct client *c, u32 k)
+{
+	return c->one_owner ? 1 : k + 1;
+}
+
+/*
+ * Owner j + 1 of lock k: the detached owner string of its generation;
+ * owner 0: client @c's session-bound owner.
+ */
+static void set_owner(struct tsm_body *b, char *buf, const struct client *c,
+		      u32 k, u8 owner)
 {
 	b->uid = 1000;
 	if (owner) {
@@ -50,7 +61,7 @@ static void set_owner(struct tsm_body *b, char *buf, u32 k, u8 owner)
 					     owner - 1u,
 					     S.own[k][owner - 1].gen);
 	} else {
-		b->tag = k + 1;
+		b->tag = tag_of(c, k);
 	}
 }
 
@@ -153,7 +164,7 @@ static void pick_acquire(struct client *c, u32 k, struct lease *l, bool reent,
 			l->mode = rnd() % 3 == 0 ? DL_MODE_SHARED :
 				  DL_MODE_EXCLUSIVE;
 	}
-	set_owner(&b, own, k, l->owner);
+	set_owner(&b, own, c, k, l->owner);
 	b.mode = l->mode;
 	b.permits = l->mode == DL_MODE_SEMAPHORE ? l->permits : 0;
 	if (!reent && l->mode == DL_MODE_SEMAPHORE)
@@ -194,7 +205,7 @@ static void pick_release(struct client *c, u32 k, u8 owner)
 	char name[16], own[24];
 
 	lock_body(&b, name, k);
-	set_owner(&b, own, k, owner);
+	set_owner(&b, own, c, k, owner);
 	send_cmd(c, REPL_OP_RELEASE, k, owner, &b, 0);
 	if (owner) {
 		struct downer *o = &S.own[k][owner - 1];
@@ -219,7 +230,7 @@ static void pick_value(struct client *c, u32 k, u8 owner)
 	u32 i;
 
 	lock_body(&b, name, k);
-	set_owner(&b, own, k, owner);
+	set_owner(&b, own, c, k, owner);
 	b.value_len = (u32)rnd_range(0, sizeof(val));
 	for (i = 0; i < b.value_len; i++)
 		val[i] = (u8)rnd();
@@ -246,7 +257,7 @@ static void pick_renew(struct client *c, u32 k)
 	char name[16], own[24];
 
 	lock_body(&b, name, k);
-	set_owner(&b, own, k, l->owner);
+	set_owner(&b, own, c, k, l->owner);
 	send_cmd(c, REPL_OP_RENEW, k, l->owner, &b, pick_ttl());
 }
 
@@ -502,7 +513,7 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 		    l->token == res->token && !was_broken(k, res->token) &&
 		    res->count != l->count + 1)
 			violate("client %u: ACQUIRE of lock %u (owner tag %u, token %llx) reentrancy count %u, expected %u (parameter set %d)",
-				c->id, k, k + 1,
+				c->id, k, (u32)tag_of(c, k),
 				(unsigned long long)res->token, res->count,
 				l->count + 1, S.p.set);
 		if (!l->owner && !(l->unsure & 1) && !confirm && l->held &&
@@ -605,7 +616,7 @@ static void wait_settle(struct client *c, int n, int k)
 	 */
 	if (table_sm_index(tsm) < l->wait_index)
 		return;
-	st = table_sm_wait_state(tsm, (u16)n, c->id, l->cookie, (u64)k + 1,
+	st = table_sm_wait_state(tsm, (u16)n, c->id, l->cookie, tag_of(c, (u32)k),
 				 NULL, 0, name, ts_lock_name(name, (u32)k),
 				 &w.token);
 	if (st == 1)

@@ -121,6 +121,11 @@ struct client {
 	int quiet_ops;
 	int lock;		/* of the request in flight */
 	u8 owner;		/* -T: its owner (struct lease.owner) */
+	/*
+	 * -T: its session-bound owner is one for every lock (tag 1), so its
+	 * waits may close a cycle (-EDEADLK); else one per lock (tag k + 1)
+	 */
+	bool one_owner;
 	struct lease lease[NLOCKS_MAX];
 };
 

@@ -81,6 +81,8 @@ void sim_report(void)
 		       (unsigned long long)T.wait_settled,
 		       (unsigned long long)T.cancelled,
 		       (unsigned long long)T.broken);
+		printf("waits refused as closing a cycle (-EDEADLK, by the specification) %llu\n",
+		       (unsigned long long)tspec_deadlocks);
 	}
 	for (i = 0; i < MAX_NODES; i++)	/* the last seed's nodes */
 		if (S.node[i].r)

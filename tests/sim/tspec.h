@@ -85,5 +85,7 @@ int ck_table_entries(u32 lock, struct ts_view *out, int max);
  */
 bool ck_table_gap(void);
 extern u64 ck_table_checked, ck_table_waits;
+/* waits the specification refused as closing a cycle (-EDEADLK) */
+extern u64 tspec_deadlocks;
 
 #endif /* DLOCK_SIM_TSPEC_H */
