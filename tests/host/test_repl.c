@@ -211,6 +211,58 @@ static void test_restart_countdown(void)
 	run(1000);
 }
 
+/*
+ * A follower catching up hears a higher term from a candidate that cannot
+ * win, never catches up, and goes back to recovery: the recovery quorum
+ * answers with the lower term of the working leader.  The term it heard
+ * while catching up is forgotten with its log (a wipe), so it follows that
+ * leader without deposing it, and the core's invariant that a term never
+ * goes back holds within what a node remembers.
+ */
+static void test_recover_again(void)
+{
+	int l = leader(), f = follower_of(l), other = 3 - l - f;
+	static struct repl_msg m;
+	u64 heard, t0;
+	bool again = false;
+
+	crash(f);
+	run(100);
+	drop_types[f] = 1u << REPL_MSG_APPEND | 1u << REPL_MSG_SNAP;
+	boot(f);
+	run(300);
+	memset(&m, 0, sizeof(m));
+	m.type = REPL_MSG_VOTE_REQ;
+	m.from = (u16)other;
+	m.from_inc = H.nd[other].inc;
+	m.to = (u16)f;
+	m.term = st(f).term + 10;
+	while (m.term % 3 != (u64)other)
+		m.term++;
+	m.index = 1000000;
+	m.log_term = m.term;
+	/* its refusal would tell 'other' the term: the candidate is fake */
+	drop_types[other] = 1u << REPL_MSG_VOTE_RESP;
+	repl_receive(H.nd[f].r, &m, H.now);
+	heard = st(f).term;
+	t0 = H.now;
+	while (H.now < t0 + 6000 * MS && !again) {
+		step();
+		again = st(f).role == REPL_RECOVERING;
+	}
+	run(300);
+	tap_ok(heard == m.term && again && st(f).role == REPL_FOLLOWER &&
+	       st(f).term == st(l).term && st(f).term < heard,
+	       "a follower that never caught up recovers again, with the leader's term %llu, below the %llu it heard",
+	       (unsigned long long)st(f).term, (unsigned long long)heard);
+	drop_types[f] = 0;
+	drop_types[other] = 0;
+	run(1000);
+	tap_ok(leader() == l && !st(f).catching_up &&
+	       st(f).commit == st(l).commit,
+	       "and catches up from that leader, which kept leading");
+}
+
 static void test_recovering_no_vote(void)
 {
 	int l = leader(), f = follower_of(l), other = 3 - l - f;
@@ -646,6 +698,7 @@ int main(void)
 	test_expiry();
 	test_restart_countdown();
 	test_recovering_no_vote();
+	test_recover_again();
 	test_snapshot();
 	test_quarantine();
 	test_session();
