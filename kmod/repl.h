@@ -390,6 +390,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_DEDUP_NO_FLOOR		46	/* an evicted client runs as new */
 #define REPL_MUT_NODE_START_KEEPS_SLOTS	47	/* a new life meets old slots */
 #define REPL_MUT_CLIENT_END_NEEDS_SLOT	48	/* no room: CLIENT_END refused */
-#define REPL_MUT__N			49
+#define REPL_MUT_EUSERS_NO_FLOOR	49	/* a refused request may run later */
+#define REPL_MUT__N			50
 
 #endif /* DLOCK_REPL_H */

@@ -97,7 +97,10 @@ void repl_dedup_forget_node(struct repl *r, u16 node)
  * A command of a client without a slot: -EKEYEXPIRED if the table forgot
  * that client (an id at or below its node's floor, token = the floor, so
  * the node can number its next client above it), -EUSERS if every slot is
- * taken by a busy client; else 0 and *@dp is its new slot.  A CLIENT_END
+ * taken by a busy client; else 0 and *@dp is its new slot.  -EUSERS raises
+ * the floor over the id: a copy of the refused request still on its way
+ * (a retry) must not run once a slot is free, after its client was told
+ * it did not.  A CLIENT_END
  * is run even without a slot: its tombstone must refuse the copies of its
  * client's requests still on their way, and running it twice changes
  * nothing more; the floor rises over its id, as for an evicted slot, so a
@@ -114,8 +117,12 @@ int repl_dedup_admit(struct repl *r, const struct repl_cmd *c,
 	if (*dp)
 		return 0;
 	if (c->op != REPL_OP_CLIENT_END ||
-	    REPL_MUTATION == REPL_MUT_CLIENT_END_NEEDS_SLOT)
+	    REPL_MUTATION == REPL_MUT_CLIENT_END_NEEDS_SLOT) {
+		if (c->node < REPL_MAX_NODES && c->client > r->gone[c->node] &&
+		    REPL_MUTATION != REPL_MUT_EUSERS_NO_FLOOR)
+			r->gone[c->node] = c->client;
 		return -EUSERS;
+	}
 	/* its tombstone has no slot beside it: the floor covers the id too */
 	if (c->node < REPL_MAX_NODES && c->client > r->gone[c->node])
 		r->gone[c->node] = c->client;

@@ -170,19 +170,23 @@ static void test_every_slot_busy(void)
 	tap_ok(ok && status(l, 50) == -EUSERS && !holds(l, 0, 50),
 	       "with every one of the %d slots' clients holding a lease, a new client is refused (-EUSERS), not run (status %d)",
 	       SLOTS, status(l, 50));
-	ok = call(l, REPL_OP_CLIENT_END, 51, 1, 0, 0, 100);
-	tap_ok(ok && status(l, 51) == 0,
-	       "but a new client's CLIENT_END is run without a slot (its tombstone must stop its requests on their way; status %d)",
-	       status(l, 51));
-	ok = call(l, REPL_OP_ACQUIRE, 51, 2, 1, 500 * MS, 100);
-	tap_ok(ok && status(l, 51) == -EKEYEXPIRED &&
-	       H.nd[l].res[51].token == 51,
-	       "and the floor covers its id: a later command with it is renumbered, not refused for good (status %d)",
-	       status(l, 51));
 	ok = call(l, REPL_OP_RELEASE, 10, 2, 0, 0, 100) && !status(l, 10);
-	ok &= call_mode(l, REPL_OP_ACQUIRE, 52, 1, 0, LM_MODE_SHARED);
+	ok &= call_mode(l, REPL_OP_ACQUIRE, 50, 1, 0, LM_MODE_SHARED);
+	tap_ok(ok && status(l, 50) == -EKEYEXPIRED && !holds(l, 0, 50),
+	       "once a slot is free, a late copy of the refused request is not run: the refusal put its id under the floor (status %d)",
+	       status(l, 50));
+	ok = call_mode(l, REPL_OP_ACQUIRE, 52, 1, 0, LM_MODE_SHARED);
 	tap_ok(ok && !status(l, 52) && holds(l, 0, 52),
-	       "once one of them released, a new client takes its slot");
+	       "and a new client takes the free slot");
+	ok = call(l, REPL_OP_CLIENT_END, 53, 1, 0, 0, 100);
+	tap_ok(ok && status(l, 53) == 0,
+	       "with every slot busy again, a new client's CLIENT_END is run without a slot (its tombstone must stop its requests on their way; status %d)",
+	       status(l, 53));
+	ok = call(l, REPL_OP_ACQUIRE, 53, 2, 1, 500 * MS, 100);
+	tap_ok(ok && status(l, 53) == -EKEYEXPIRED &&
+	       H.nd[l].res[53].token == 53,
+	       "and the floor covers its id: a later command with it is renumbered, not refused for good (status %d)",
+	       status(l, 53));
 	ok = call(l, REPL_OP_RELEASE, 10, 2, 0, 0, 100);
 	tap_ok(ok && status(l, 10) == -EKEYEXPIRED &&
 	       H.nd[l].res[10].token >= 10,

@@ -148,6 +148,7 @@ names[45]="the dedup table evicts a client that holds or waits for something"
 names[46]="a client evicted from the dedup table runs again as new (no floor)"
 names[47]="a node's new life keeps its old life's dedup slots (an old id answered from them)"
 names[48]="a CLIENT_END refused (-EUSERS) when no slot is free"
+names[49]="a request refused -EUSERS runs when a slot frees (no floor)"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

@@ -8,7 +8,8 @@
  * client; when full, the least recently used client that holds and waits
  * for nothing loses its slot and its node's floor rises to its id, a client
  * at or below the floor without a slot is refused -EKEYEXPIRED, and with
- * every slot's client busy a new one is refused -EUSERS; a retransmission
+ * every slot's client busy a new one is refused -EUSERS, its id put under
+ * the floor too (a later copy must not run); a retransmission
  * gets the first answer, an older request -ESTALE).
  *
  * It is fed by the committed prefix (check_log.c) in index order and keeps
@@ -368,6 +369,8 @@ static void one(u64 i, const struct repl_cmd *c)
 	} else if (!d && !(d = slot_new(c->node, c->client)) &&
 		   c->op != REPL_OP_CLIENT_END) {
 		res.status = -EUSERS;		/* every slot's client is busy */
+		if (c->node < REPL_MAX_NODES && c->client > O.gone[c->node])
+			O.gone[c->node] = c->client;	/* and never run */
 	} else {
 		if (!d && c->node < REPL_MAX_NODES &&
 		    c->client > O.gone[c->node])

@@ -112,7 +112,7 @@ fuzz: $(SIM_BUILD)/fuzz_wire $(SIM_BUILD)/fuzz_seeds
 # no answer on the client's node (snapshot, stale QUEUED, SESSION_END), 14
 # a wait that a SESSION_END grants outliving it, 15-16 a holder's node
 # counting its lease past the leader's countdown (snapshot, step-down)
-SIM_TMUTS := $(shell seq 1 16)
+SIM_TMUTS := $(shell seq 1 18)
 SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 
 # mutation numbers: kmod/repl.h REPL_MUT_*.  Every plant is required.
@@ -127,12 +127,12 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # simulator's clients see only slower elections); 39 (dedup keyed by client
 # id alone), 45 and 46 (the dedup table's eviction and floor), 47 (a
 # node's new life meets its old life's slots: the simulator's ids never
-# repeat) and 48 (a CLIENT_END refused for want of a slot) must make
-# test_repl_dedup fail; 45 and 46 are caught by the simulator as well.
-# 41 (NODE_START without the msg_life wait) is planted but not required:
-# its harm needs a forward of a dead client that outlives its node's restart
-# and a new leader that never heard the new life (docs/protocol.md, R7a).
-SIM_MUTS := $(shell seq 1 35) 40 45 46
+# repeat), 48 (a CLIENT_END refused for want of a slot) and 49 (a request
+# refused -EUSERS runs later) must make test_repl_dedup fail; 45, 46 and 49
+# are caught by the simulator as well.  41 (NODE_START without the msg_life
+# wait) is planted but does no harm in this protocol (docs/protocol.md,
+# section 7): test_repl checks the two rules that make it harmless.
+SIM_MUTS := $(shell seq 1 35) 40 45 46 49
 SIM_SCHED_MUTS := 10 18 19 35
 SIM_MUTS_REQ := $(filter-out $(SIM_SCHED_MUTS),$(SIM_MUTS))
 SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
@@ -142,7 +142,7 @@ SIM_RTMUTS := 42 43
 SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
 SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 45:test_repl_dedup 46:test_repl_dedup 47:test_repl_dedup \
-	48:test_repl_dedup $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+	48:test_repl_dedup 49:test_repl_dedup $(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
