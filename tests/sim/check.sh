@@ -56,7 +56,9 @@ tnames=("" "token not from the log" "EXPIRE ignores the lease's stamp" \
 	"a SESSION_END ends a live partitioned node's waits unseen" \
 	"a wait a SESSION_END grants outlives it (its node's client is gone)" \
 	"a snapshot's install restarts the holder's bounds of leases applied before" \
-	"a deposed leader keeps its own deadlines as its clients' bounds")
+	"a deposed leader keeps its own deadlines as its clients' bounds" \
+	"the wait-for graph: a shared holder does not block an exclusive wait" \
+	"the wait-for graph: the waiters ahead of a wait not followed")
 # 7 stays planted but is not required: its harm needs a new leader that
 # inherits a CANCEL and a re-queue with the same cookie it has not applied
 # yet (docs/protocol.md section 9).
