@@ -135,6 +135,13 @@ void repl_recover_round(struct repl *r, u64 now)
 		if (i == r->cfg.self)
 			continue;
 		m = repl_msg_new(r, REPL_MSG_RECOVER_REQ, i);
+		/*
+		 * To whichever life the peer lives now: one we heard of may
+		 * have ended, and a recovering node hears nothing else that
+		 * would tell it the new one (any life's answer will do).
+		 */
+		if (REPL_MUTATION != REPL_MUT_RECOVER_OLD_LIFE)
+			m->to_inc = 0;
 		m->nonce = r->rec_nonce;
 		msg_send(r);
 	}

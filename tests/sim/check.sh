@@ -13,7 +13,7 @@ ok() {	# ok COND DESCRIPTION
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
 
-for t in test_wire test_repl test_repl_dedup test_repl_sched test_snap; do
+for t in test_wire test_repl test_repl_dedup test_repl_life test_repl_sched test_snap; do
 	out=$("$B/$t" 2>&1)
 	rc=$?
 	while IFS= read -r line; do
@@ -151,6 +151,7 @@ names[46]="a client evicted from the dedup table runs again as new (no floor)"
 names[47]="a node's new life keeps its old life's dedup slots (an old id answered from them)"
 names[48]="a CLIENT_END refused (-EUSERS) when no slot is free"
 names[49]="a request refused -EUSERS runs when a slot frees (no floor)"
+names[50]="a RECOVER_REQ addressed to a peer's life that ended (never answered)"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

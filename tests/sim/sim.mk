@@ -65,6 +65,11 @@ $(SIM_BUILD)/test_repl_dedup: tests/host/test_repl_dedup.c tests/sim/lockmodel.c
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl_dedup.c tests/sim/lockmodel.c $(REPL_SRC)
 
+# a node's lives: NODE_START, forwards of earlier lives, recovery
+$(SIM_BUILD)/test_repl_life: tests/host/test_repl_life.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -o $@ tests/host/test_repl_life.c tests/sim/lockmodel.c $(REPL_SRC)
+
 # targeted schedules (issue 13): the plants the random simulator misses
 SCHED_SRC := tests/host/test_repl_sched.c tests/sim/lockmodel.c \
 	tests/sim/check_log.c tests/sim/check_peek.c
@@ -129,7 +134,8 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # node's new life meets its old life's slots: the simulator's ids never
 # repeat), 48 (a CLIENT_END refused for want of a slot) and 49 (a request
 # refused -EUSERS runs later) must make test_repl_dedup fail; 45, 46 and 49
-# are caught by the simulator as well.  41 (NODE_START without the msg_life
+# are caught by the simulator as well; 50 (a RECOVER_REQ addressed to a
+# peer's life that ended) must make test_repl_life fail.  41 (NODE_START without the msg_life
 # wait) is planted but does no harm in this protocol (docs/protocol.md,
 # section 7): test_repl checks the two rules that make it harmless.
 SIM_MUTS := $(shell seq 1 35) 40 45 46 49
@@ -142,7 +148,8 @@ SIM_RTMUTS := 42 43
 SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
 SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 45:test_repl_dedup 46:test_repl_dedup 47:test_repl_dedup \
-	48:test_repl_dedup 49:test_repl_dedup $(SIM_SCHED_MUTS:%=%:test_repl_sched)
+	48:test_repl_dedup 49:test_repl_dedup 50:test_repl_life \
+	$(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))
 
@@ -154,12 +161,16 @@ $(SIM_BUILD)/test_repl_dedup-mut%: tests/host/test_repl_dedup.c tests/sim/lockmo
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ tests/host/test_repl_dedup.c tests/sim/lockmodel.c $(REPL_SRC)
 
+$(SIM_BUILD)/test_repl_life-mut%: tests/host/test_repl_life.c tests/sim/lockmodel.c $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
+	@mkdir -p $(SIM_BUILD)
+	$(CC) $(SIM_CFLAGS) -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ tests/host/test_repl_life.c tests/sim/lockmodel.c $(REPL_SRC)
+
 $(SIM_BUILD)/test_repl_sched-mut%: $(SCHED_SRC) $(REPL_HARNESS) $(SIM_HDR) $(REPL_SRC) $(REPL_HDR)
 	@mkdir -p $(SIM_BUILD)
 	$(CC) $(SIM_CFLAGS) -DREPL_NO_NODE_START -Ikmod -Itests -Itests/sim -DREPL_MUTATION=$* -o $@ $(SCHED_SRC) $(REPL_SRC)
 
 check-sim: repl-host-build $(SIM_BUILD)/sim $(SIM_BUILD)/test_wire $(SIM_BUILD)/test_repl \
-		$(SIM_BUILD)/test_repl_dedup \
+		$(SIM_BUILD)/test_repl_dedup $(SIM_BUILD)/test_repl_life \
 		$(SIM_BUILD)/test_repl_sched $(SIM_BUILD)/test_snap $(SIM_MUT_BINS) \
 		$(SIM_HOST_MUT_BINS) $(SIM_TMUT_BINS) $(SIM_RTMUT_BINS)
 	@MUTS="$(SIM_MUTS_REQ)" RTMUTS="$(SIM_RTMUTS)" HOST_MUTS="$(SIM_HOST_MUTS)" \
