@@ -180,7 +180,9 @@ void dlock_cl_send(void *ctx, const struct repl_msg *m)
 		return;
 	}
 	if (c->seal) {
-		len = seal_datagram(c->seal, m->to, c->txbuf, len);
+		/* to_inc 0: to no life in particular (a RECOVER_REQ) */
+		len = m->to_inc ? seal_datagram(c->seal, m->to, c->txbuf, len) :
+		      seal_datagram_any_boot(c->seal, m->to, c->txbuf, len);
 		if (len < 0) {
 			pr_warn_ratelimited("cluster: message type %u not sealed: %d\n",
 					    m->type, len);

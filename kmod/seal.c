@@ -215,7 +215,8 @@ static void derive(const struct seal_ctx *c, int k, u16 sender, u64 epoch,
 	c->ops->kdf(out, c->key[k].key, in, KDF_IN);
 }
 
-int seal_datagram(struct seal_ctx *c, unsigned int slot, u8 *buf, u32 len)
+static int seal_for(struct seal_ctx *c, unsigned int slot, u8 *buf, u32 len,
+		    bool any_boot)
 {
 	struct seal_hdr h = {
 		.magic = SEAL_MAGIC,
@@ -241,12 +242,23 @@ int seal_datagram(struct seal_ctx *c, unsigned int slot, u8 *buf, u32 len)
 	h.cluster = c->cluster;
 	h.epoch = c->epoch;
 	h.salt = c->salt;
-	h.rx_epoch = p->have ? p->epoch : 0;
+	h.rx_epoch = p->have && (!any_boot || PLANT(17)) ? p->epoch : 0;
 	h.counter = PLANT(15) ? c->counter : c->counter++;
 	seal_hdr_put(buf, &h);
 	c->ops->seal(buf + SEAL_HDR, buf + SEAL_HDR, len, buf,
 		     PLANT(7) ? 32 : SEAL_HDR, h.counter, c->tx_key);
 	return SEAL_HDR + len + SEAL_TAG;
+}
+
+int seal_datagram(struct seal_ctx *c, unsigned int slot, u8 *buf, u32 len)
+{
+	return seal_for(c, slot, buf, len, false);
+}
+
+int seal_datagram_any_boot(struct seal_ctx *c, unsigned int slot, u8 *buf,
+			   u32 len)
+{
+	return seal_for(c, slot, buf, len, true);
 }
 
 static int peer_slot(const struct seal_ctx *c, u16 id)

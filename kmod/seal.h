@@ -176,6 +176,17 @@ void seal_wipe(struct seal_ctx *c);
  * SEAL_BODY_MAX), -ENOKEY (no sending key), -EOVERFLOW (counter spent).
  */
 int seal_datagram(struct seal_ctx *c, unsigned int slot, u8 *buf, u32 len);
+/*
+ * The same, for whichever boot the receiver lives now (receiver epoch 0),
+ * for a message the core addresses to no life in particular: a recovering
+ * node's RECOVER_REQ, whose sender may have heard only a boot of the
+ * receiver that has ended, and hears nothing else that would tell it the
+ * new one.  Such a datagram is replayable once to a receiver that restarts
+ * (docs/protocol.md section 12): a RECOVER_REQ replayed gets an answer its
+ * sender ignores (the nonce).
+ */
+int seal_datagram_any_boot(struct seal_ctx *c, unsigned int slot, u8 *buf,
+			   u32 len);
 
 /*
  * Open in place a datagram of len bytes received at now (monotonic ns) from

@@ -500,6 +500,10 @@ static void test_restarts(void)
 	n = mk(0, 1, dg, 8, 2);
 	T(op(1, 0, dg, n) == SEAL_DROP_EPOCH,
 	       "receiver restarted: a datagram addressed to its previous boot is refused");
+	body_fill(dg + SEAL_HDR, 8, 5);
+	n = (u32)seal_datagram_any_boot(&node[0], 1, dg, 8);
+	T(n == SEAL_HDR + 8 + SEAL_TAG && op(1, 0, dg, n) == SEAL_OK,
+	       "but one sealed for whichever boot it lives now (a recovering node's RECOVER_REQ) is accepted");
 	n = mk(1, 0, dg, 8, 3);
 	if (op(0, 1, dg, n) != SEAL_OK)
 		abort();
