@@ -392,6 +392,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_CLIENT_END_NEEDS_SLOT	48	/* no room: CLIENT_END refused */
 #define REPL_MUT_EUSERS_NO_FLOOR	49	/* a refused request may run later */
 #define REPL_MUT_RECOVER_OLD_LIFE	50	/* RECOVER_REQ to a peer's old life */
-#define REPL_MUT__N			51
+#define REPL_MUT_TAIL_UNBOUNDED		51	/* a leader fills the whole log */
+#define REPL_MUT__N			52
 
 #endif /* DLOCK_REPL_H */

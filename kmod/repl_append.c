@@ -301,6 +301,14 @@ int repl_propose(struct repl *r, struct repl_cmd *c, u64 now)
 
 	if (!r->epoch_sent)
 		return -EAGAIN;		/* our first entry is not out yet */
+	/*
+	 * At most half the log uncommitted: a later leader that inherits
+	 * this tail must have room for the entry of its own term (its EPOCH)
+	 * that commits it, or nothing ever commits again.
+	 */
+	if (r->last - r->commit >= r->cfg.log_cap / 2 &&
+	    REPL_MUTATION != REPL_MUT_TAIL_UNBOUNDED)
+		return -EBUSY;
 	if (c->op == REPL_OP_ACQUIRE && now < r->grant_after)
 		return -EAGAIN;		/* lock-delay after losing memory */
 	err = repl_append_local(r, c);

@@ -152,6 +152,7 @@ names[47]="a node's new life keeps its old life's dedup slots (an old id answere
 names[48]="a CLIENT_END refused (-EUSERS) when no slot is free"
 names[49]="a request refused -EUSERS runs when a slot frees (no floor)"
 names[50]="a RECOVER_REQ addressed to a peer's life that ended (never answered)"
+names[51]="a leader fills its whole log uncommitted (no room for a later EPOCH)"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

@@ -135,7 +135,8 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # repeat), 48 (a CLIENT_END refused for want of a slot) and 49 (a request
 # refused -EUSERS runs later) must make test_repl_dedup fail; 45, 46 and 49
 # are caught by the simulator as well; 50 (a RECOVER_REQ addressed to a
-# peer's life that ended) must make test_repl_life fail.  41 (NODE_START without the msg_life
+# peer's life that ended) must make test_repl_life fail, and 51 (a leader
+# fills its whole log uncommitted) test_repl.  41 (NODE_START without the msg_life
 # wait) is planted but does no harm in this protocol (docs/protocol.md,
 # section 7): test_repl checks the two rules that make it harmless.
 SIM_MUTS := $(shell seq 1 35) 40 45 46 49
@@ -147,7 +148,7 @@ SIM_MUT_BINS := $(SIM_MUTS_REQ:%=$(SIM_BUILD)/sim-mut%)
 SIM_RTMUTS := 42 43
 SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 # plant:host test that must catch it
-SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 45:test_repl_dedup 46:test_repl_dedup 47:test_repl_dedup \
+SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 51:test_repl 45:test_repl_dedup 46:test_repl_dedup 47:test_repl_dedup \
 	48:test_repl_dedup 49:test_repl_dedup 50:test_repl_life \
 	$(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
