@@ -116,6 +116,12 @@ static void spec_lost_break(const struct repl_cmd *c, u64 index)
 	for (i = 0; i < S.nclients; i++)
 		if (S.cl[i].lease[k].held)
 			sim_broken((u32)k, S.cl[i].lease[k].token);
+	/*
+	 * and every lease an earlier entry granted whose answer is still on
+	 * its way (the clients do not count it yet): broken_answer()
+	 */
+	S.brk_all_at[k] = index;
+	S.brk_all_world[k] = S.world;
 }
 
 void on_table_applied(void *hctx, const struct repl_cmd *c, u64 index,

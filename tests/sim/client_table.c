@@ -412,6 +412,18 @@ static bool was_broken(u32 k, u64 token)
 	return false;
 }
 
+/*
+ * Whether an answer of the entry at @index naming lease @token of lock @k
+ * comes after a BREAK ended that lease: one that named it, or one of every
+ * holder at a later index (told by the first node to apply it, when the
+ * specification had stopped; the clients did not know of the lease yet).
+ */
+static bool broken_answer(u32 k, u64 token, u64 index)
+{
+	return was_broken(k, token) ||
+	       (S.brk_all_world[k] == S.world && index < S.brk_all_at[k]);
+}
+
 static void granted(struct lease *l, u32 k, u64 token,
 		    u32 count, u64 index)
 {
@@ -436,7 +448,7 @@ static void granted(struct lease *l, u32 k, u64 token,
 	 * owner holds nothing now, whatever lease the client thought it
 	 * had (a queued grant not confirmed yet, one a restart ended).
 	 */
-	if (was_broken(k, token)) {
+	if (broken_answer(k, token, index)) {
 		if (l->owner && S.own[k][l->owner - 1].token == token)
 			S.own[k][l->owner - 1].count = 0;
 		l->held = false;
@@ -510,7 +522,8 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 		 * to a count.
 		 */
 		if (!l->owner && !(l->unsure & 1) && !confirm && l->held &&
-		    l->token == res->token && !was_broken(k, res->token) &&
+		    l->token == res->token &&
+		    !broken_answer(k, res->token, res->index) &&
 		    res->count != l->count + 1)
 			violate("client %u: ACQUIRE of lock %u (owner tag %u, token %llx) reentrancy count %u, expected %u (parameter set %d)",
 				c->id, k, (u32)tag_of(c, k),

@@ -201,6 +201,9 @@ struct sim {
 	u32 nbrk[NLOCKS_MAX];
 	bool spec_gap;		/* sim -T: the specification stopped */
 	u64 gap_break_at;	/* and the last BREAK told the clients since */
+	/* since then, the last BREAK of every holder of each lock (world) */
+	u64 brk_all_at[NLOCKS_MAX];
+	int brk_all_world[NLOCKS_MAX];
 };
 
 extern struct sim S;
