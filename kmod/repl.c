@@ -451,7 +451,8 @@ static void leader_tick(struct repl *r, u64 now)
 	}
 	/* leases whose hold ran out on our clock */
 	for (;;) {
-		if (!repl_log_room(r))
+		/* next_expired() puts off what it returns: only if it fits */
+		if (!repl_propose_room(r))
 			break;
 		memset(c, 0, offsetof(struct repl_cmd, data));
 		if (!r->ops->next_expired(r->sm, now, c))

@@ -295,19 +295,27 @@ void repl_on_append_resp(struct repl *r, const struct repl_msg *in, u64 now)
 	}
 }
 
+/*
+ * Whether the leader may propose an entry now: at most half the log
+ * uncommitted, so that a later leader that inherits this tail has room for
+ * the entry of its own term (its EPOCH) that commits it, or nothing would
+ * ever commit again.
+ */
+bool repl_propose_room(struct repl *r)
+{
+	if (!repl_log_room(r))
+		return false;
+	return r->last - r->commit < r->cfg.log_cap / 2 ||
+	       REPL_MUTATION == REPL_MUT_TAIL_UNBOUNDED;
+}
+
 int repl_propose(struct repl *r, struct repl_cmd *c, u64 now)
 {
 	int err;
 
 	if (!r->epoch_sent)
 		return -EAGAIN;		/* our first entry is not out yet */
-	/*
-	 * At most half the log uncommitted: a later leader that inherits
-	 * this tail must have room for the entry of its own term (its EPOCH)
-	 * that commits it, or nothing ever commits again.
-	 */
-	if (r->last - r->commit >= r->cfg.log_cap / 2 &&
-	    REPL_MUTATION != REPL_MUT_TAIL_UNBOUNDED)
+	if (!repl_propose_room(r))
 		return -EBUSY;
 	if (c->op == REPL_OP_ACQUIRE && now < r->grant_after)
 		return -EAGAIN;		/* lock-delay after losing memory */

@@ -238,6 +238,7 @@ void repl_append_resp(struct repl *r, const struct repl_msg *in, bool ok,
 		      u64 index, u64 now);
 void repl_on_append(struct repl *r, const struct repl_msg *in, u64 now);
 void repl_on_append_resp(struct repl *r, const struct repl_msg *in, u64 now);
+bool repl_propose_room(struct repl *r);
 int repl_propose(struct repl *r, struct repl_cmd *c, u64 now);
 
 /* repl_snap.c */

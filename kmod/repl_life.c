@@ -40,8 +40,12 @@ u64 repl_life_due(const struct repl *r)
 		at = r->boot;
 	if (repl_life_started(r))
 		return 0;
-	if (r->role == REPL_LEADER)
+	if (r->role == REPL_LEADER) {
+		/* a proposal refused for want of room: again a heartbeat later */
+		if (r->life_sent)
+			at = max(at, r->life_sent + r->cfg.hb_ns);
 		return r->epoch_sent && r->life_term != r->term ? at : 0;
+	}
 	if (r->life_sent)
 		at = max(at, r->life_sent + r->cfg.elect_min_ns);
 	return at;
@@ -68,6 +72,8 @@ void repl_send_node_start(struct repl *r, u64 now)
 		c->arg = r->last;
 		if (!repl_propose(r, c, now))
 			r->life_term = r->term;
+		else
+			r->life_sent = now;	/* else due again at once, for ever */
 		return;
 	}
 	/* sent or not, look again an election timeout later */
