@@ -658,7 +658,7 @@ void tclient_unanswered(void *hctx)
  * A detached owner's request whose fate is unknown may still apply: the
  * owner string is retired, its lease no longer counted on by anyone.
  */
-static void owner_retire(struct client *c)
+void tclient_owner_retire(struct client *c)
 {
 	struct downer *o;
 
@@ -683,7 +683,7 @@ void tclient_gave_up(struct client *c)
 	struct tsm_body b;
 
 	lease_unsure(l, c->owner);
-	owner_retire(c);
+	tclient_owner_retire(c);
 	if (tsm_decode(&c->cmd, &b))
 		return;
 	if (c->cmd.op == REPL_OP_ACQUIRE && !(b.flags & DL_ACQ_TRY) &&
@@ -719,68 +719,6 @@ void tclient_check_waits(void)
 					S.cl[i].id, (unsigned long long)l->cookie,
 					(S.now - l->wait_since) / 1e9);
 		}
-}
-
-/* ---- socket close: CLIENT_END, retried by the node until it commits ---- */
-
-static void end_send(struct client_end *e)
-{
-	struct repl_cmd end;
-
-	memset(&end, 0, sizeof(end));
-	end.op = REPL_OP_CLIENT_END;
-	end.client = e->client;
-	end.req = e->req;
-	S.cur_node = e->node;
-	repl_request(S.node[e->node].r, &end, local_of(e->node, S.now));
-	node_sched_tick(e->node);
-}
-
-
-void tclient_end(struct client *c)
-{
-	struct client_end *e = NULL;
-	int i;
-
-	owner_retire(c);
-	if (!S.node[c->node].up)
-		return;		/* its node's next NODE_START ends it */
-	for (i = 0; i < MAX_ENDS && !e; i++)
-		if (!S.ends[i].on)
-			e = &S.ends[i];
-	if (!e) {
-		violate("more than %d client ends in flight", MAX_ENDS);
-		return;
-	}
-	T.ended_sent++;
-	*e = (struct client_end){ true, c->node, S.node[c->node].boot, c->id,
-				  ++c->next_req };
-	end_send(e);
-	push(S.now + 150 * MS, EV_FAULT, 0, 3000 + (u32)(e - S.ends), NULL, 0);
-}
-
-void tclient_end_retry(int slot)
-{
-	struct client_end *e = &S.ends[slot];
-
-	if (!e->on)
-		return;
-	if (!S.node[e->node].up || S.node[e->node].boot != e->boot) {
-		e->on = false;	/* the node's next NODE_START ends it */
-		return;
-	}
-	end_send(e);
-	push(S.now + 150 * MS, EV_FAULT, 0, 3000 + (u32)slot, NULL, 0);
-}
-
-void tclient_end_answered(const struct repl_cmd *cmd)
-{
-	int i;
-
-	for (i = 0; i < MAX_ENDS; i++)
-		if (S.ends[i].on && S.ends[i].client == cmd->client &&
-		    S.ends[i].req == cmd->req)
-			S.ends[i].on = false;
 }
 
 /* A committed BREAK ended lease @token of lock @k (check_tspec.c). */

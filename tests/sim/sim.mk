@@ -18,7 +18,8 @@ SIM_SRC := tests/sim/sim.c tests/sim/sim_report.c tests/sim/sim_trace.c \
 	tests/sim/check_log.c tests/sim/check_oracle.c tests/sim/params.c
 SIM_HDR := tests/sim/sim_int.h tests/sim/lockmodel.h tests/sim/check.h tests/sim/params.h
 # sim -T: the real lock table replicates, the model is its oracle (issue 13)
-SIM_SRC += tests/sim/tablesim.c tests/sim/client_table.c tests/sim/check_table.c \
+SIM_SRC += tests/sim/tablesim.c tests/sim/client_table.c tests/sim/client_end.c \
+	tests/sim/check_table.c \
 	tests/sim/check_tspec.c $(wildcard kmod/table*.c)
 SIM_HDR += tests/sim/tablesim.h tests/sim/tspec.h $(wildcard kmod/table*.h)
 

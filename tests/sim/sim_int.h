@@ -284,10 +284,12 @@ void tclient_reply(struct client *c, int n, const struct repl_cmd *cmd,
 		   u32 gen, u64 until);
 void tclient_wait_done(void *hctx, const struct ts_wd *w, u64 index);
 void tclient_unanswered(void *hctx);
+void tclient_owner_retire(struct client *c);
+void tclient_gave_up(struct client *c);
+/* client_end.c: sim -T, a client's socket closes */
 void tclient_end(struct client *c);
 void tclient_end_retry(int slot);
 void tclient_end_answered(const struct repl_cmd *cmd);
-void tclient_gave_up(struct client *c);
 void tclient_check_waits(void);
 void lease_bind(struct client *c, struct lease *l, u64 ttl, bool same_sess,
 		u32 boot, u32 gen, u64 until);
