@@ -268,8 +268,9 @@ static void dlock_cl_overdue_one(void *arg, const struct dl_lost *ls)
 }
 
 /*
- * Not the leader: each lease of our clients whose bound here ran out with
- * no renewal applied (table_holder.c).  Its holder hears of it now, before
+ * Not a leader whose own countdowns rule (a follower, or a new leader
+ * whose EPOCH has not committed): each lease of our clients whose bound
+ * here ran out with no renewal applied (table_holder.c).  Its holder hears of it now, before
  * the leader's countdown of the same lease ends: EXPIRED, or IN_DOUBT while
  * a request of its client (a renewal, maybe) is on its way.
  */

@@ -449,8 +449,8 @@ static void leader_tick(struct repl *r, u64 now)
 			repl_broadcast_append(r, now);
 		return;
 	}
-	/* leases whose hold ran out on our clock */
-	for (;;) {
+	/* leases whose hold ran out on our clock, once our countdowns rule */
+	while (r->leases_restarted) {
 		/* next_expired() puts off what it returns: only if it fits */
 		if (!repl_propose_room(r))
 			break;
@@ -629,6 +629,7 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->sess_until = r->sess_until;
 	st->sess_gen = r->sess_gen;
 	st->started = repl_life_started(r);
+	st->countdowns = r->role == REPL_LEADER && r->leases_restarted;
 	st->snap_built = r->nr_built;
 	st->snap_chunks = r->nr_chunks;
 	st->snap_installed = r->nr_installed;

@@ -299,6 +299,7 @@ struct repl_status {
 	u64 sess_until;		/* leases of this node's clients valid until */
 	u32 sess_gen;		/* bumps when the session lapsed and resumed */
 	bool started;		/* this life's NODE_START applied: takes commands */
+	bool countdowns;	/* leader whose own lease countdowns rule */
 	u64 snap_built;		/* snapshots serialized to send */
 	u64 snap_chunks;	/* SNAP chunks sent */
 	u64 snap_installed;	/* snapshots received and installed */
@@ -393,6 +394,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_EUSERS_NO_FLOOR	49	/* a refused request may run later */
 #define REPL_MUT_RECOVER_OLD_LIFE	50	/* RECOVER_REQ to a peer's old life */
 #define REPL_MUT_TAIL_UNBOUNDED		51	/* a leader fills the whole log */
-#define REPL_MUT__N			52
+#define REPL_MUT_RESTART_AT_ELECTION	52	/* countdowns before our EPOCH */
+#define REPL_MUT__N			53
 
 #endif /* DLOCK_REPL_H */

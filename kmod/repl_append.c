@@ -109,6 +109,20 @@ static void notify_commit(struct repl *r, u64 now)
 			send_append(r, i, now);
 }
 
+/*
+ * Leader: once our EPOCH has committed, no entry of an earlier term can
+ * commit any more, so our own countdowns may rule: every lease's restarts
+ * now (R4b).
+ */
+void repl_leases_due(struct repl *r, u64 now)
+{
+	if (r->role != REPL_LEADER || r->leases_restarted || !r->epoch_sent ||
+	    r->commit < r->epoch_index)
+		return;
+	r->ops->restart_leases(r->sm, now);
+	r->leases_restarted = true;
+}
+
 static void advance_commit(struct repl *r, u64 now)
 {
 	u64 n;
@@ -128,6 +142,7 @@ static void advance_commit(struct repl *r, u64 now)
 			break;
 		}
 	}
+	repl_leases_due(r, now);
 	repl_apply_committed(r, now);
 }
 

@@ -51,8 +51,10 @@ void repl_maybe_send_epoch(struct repl *r, u64 now)
 	if (repl_append_local(r, c))
 		return;
 	r->epoch_sent = true;
+	r->epoch_index = r->last;
 	if (r->cfg.nr_nodes == 1) {
 		r->commit = r->last;
+		repl_leases_due(r, now);
 		repl_apply_committed(r, now);
 	}
 }
@@ -81,8 +83,17 @@ static void become_leader(struct repl *r, u64 now)
 		p->snap_acked = 0;
 		p->snap_sent = 0;
 	}
-	/* every lease's countdown restarts at our election */
-	r->ops->restart_leases(r->sm, now);
+	/*
+	 * Every lease's countdown restarts once our EPOCH commits
+	 * (repl_leases_due()), not at our election: until then an EXPIRE an
+	 * earlier leader proposed may still commit under a later leader, so
+	 * our clients' holders keep their bounds (the table's holder view).
+	 */
+	r->leases_restarted = false;
+	if (REPL_MUTATION == REPL_MUT_RESTART_AT_ELECTION) {
+		r->ops->restart_leases(r->sm, now);
+		r->leases_restarted = true;
+	}
 	r->epoch_sent = false;
 	repl_maybe_send_epoch(r, now);
 	repl_broadcast_append(r, now);

@@ -95,6 +95,9 @@ struct repl {
 	u64 grant_after;
 	u64 epoch_after;	/* wall ns: a new world's epoch must pass this */
 	bool epoch_sent;	/* leader: our EPOCH entry is in the log */
+	u64 epoch_index;	/* leader: where */
+	/* leader: our EPOCH committed, our own countdowns run (R4b) */
+	bool leases_restarted;
 	/*
 	 * Replicated: the latest incarnation of each node whose NODE_START
 	 * was applied.  This life takes no client command before its own.
@@ -238,6 +241,7 @@ void repl_append_resp(struct repl *r, const struct repl_msg *in, bool ok,
 		      u64 index, u64 now);
 void repl_on_append(struct repl *r, const struct repl_msg *in, u64 now);
 void repl_on_append_resp(struct repl *r, const struct repl_msg *in, u64 now);
+void repl_leases_due(struct repl *r, u64 now);
 bool repl_propose_room(struct repl *r);
 int repl_propose(struct repl *r, struct repl_cmd *c, u64 now);
 

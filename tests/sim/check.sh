@@ -105,9 +105,18 @@ done
 # With the real table (-T): 100047319: a leader whose NODE_START was refused
 # for want of room had it due again at once, for ever (a runaway of events:
 # in the kernel a timer firing without end)
-for s in 100047319; do
+# 110135512 110137923: a deposed leader that never committed its EPOCH had
+# restarted its countdowns and told its own holder nothing, while the next
+# leader committed an earlier leader's EXPIRE of the lease
+for s in 100047319 110135512 110137923; do
 	"$B/sim" -T -n 1 -s $s -q > /dev/null 2>&1
 	ok $? "simulator regression seed $s (-T)"
+done
+# plant 52 (countdowns restarted at the election) must fail both
+for s in 110135512 110137923; do
+	"$B/sim-mut52" -T -n 1 -s $s -q > /dev/null 2>&1
+	[ $? != 0 ]
+	ok $? "mutation 52 (a new leader's countdowns rule before its EPOCH commits) caught by seed $s (-T)"
 done
 
 # Mutation check: every planted bug (kmod/repl.h REPL_MUT_*) must be caught
@@ -160,6 +169,7 @@ names[48]="a CLIENT_END refused (-EUSERS) when no slot is free"
 names[49]="a request refused -EUSERS runs when a slot frees (no floor)"
 names[50]="a RECOVER_REQ addressed to a peer's life that ended (never answered)"
 names[51]="a leader fills its whole log uncommitted (no room for a later EPOCH)"
+names[52]="a new leader's countdowns rule before its EPOCH commits"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

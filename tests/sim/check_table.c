@@ -39,7 +39,7 @@ static void holder_margin(struct node *nd, struct client *c, int k)
 	d = tablesim_deadline(&hn->ts, (u32)k, c->lease[k].token);
 	if (!d)
 		return;
-	if (st.role == REPL_LEADER) {
+	if (st.countdowns) {
 		/* deposed, unaware: it tells its holders only once it knows */
 		violate("EXPIRE ended client %u's lease of lock %d (token %llx) while node %d still leads with it: its holder was not told",
 			c->id, k, (unsigned long long)c->lease[k].token,
