@@ -270,9 +270,10 @@ static void dlock_cl_overdue_one(void *arg, const struct dl_lost *ls)
 /*
  * Not a leader whose own countdowns rule (a follower, or a new leader
  * whose EPOCH has not committed): each lease of our clients whose bound
- * here ran out with no renewal applied (table_holder.c).  Its holder hears of it now, before
- * the leader's countdown of the same lease ends: EXPIRED, or IN_DOUBT while
- * a request of its client (a renewal, maybe) is on its way.
+ * here ran out with no renewal applied (table_holder.c).  Its holder
+ * hears of it now, before the leader's countdown of the same lease ends:
+ * EXPIRED, or IN_DOUBT while a request of its client (a renewal, maybe) is
+ * on its way.
  */
 void dlock_cl_tell_overdue(struct dlock_cluster *c, u64 now)
 {

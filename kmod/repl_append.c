@@ -112,7 +112,7 @@ static void notify_commit(struct repl *r, u64 now)
 /*
  * Leader: once our EPOCH has committed, no entry of an earlier term can
  * commit any more, so our own countdowns may rule: every lease's restarts
- * now (R4b).
+ * now (docs/protocol.md section 8, "The holder's bound").
  */
 void repl_leases_due(struct repl *r, u64 now)
 {

@@ -96,7 +96,7 @@ struct repl {
 	u64 epoch_after;	/* wall ns: a new world's epoch must pass this */
 	bool epoch_sent;	/* leader: our EPOCH entry is in the log */
 	u64 epoch_index;	/* leader: where */
-	/* leader: our EPOCH committed, our own countdowns run (R4b) */
+	/* leader: our EPOCH committed, our own countdowns run */
 	bool leases_restarted;
 	/*
 	 * Replicated: the latest incarnation of each node whose NODE_START

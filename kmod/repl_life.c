@@ -116,9 +116,9 @@ void repl_on_node_start(struct repl *r, const struct repl_msg *in, u64 now)
 /*
  * The first NODE_START of an incarnation of c->node ends the sessions of
  * that node's clients up to its cutoff, as a SESSION_END would: they were
- * clients of an earlier life; their dedup slots go with them.  A repeat (a duplicated or re-sent request)
- * or an older incarnation's changes nothing, so no later one can reach a
- * client of the new life.
+ * clients of an earlier life; their dedup slots go with them.  A repeat
+ * (a duplicated or re-sent request) or an older incarnation's changes
+ * nothing, so no later one can reach a client of the new life.
  */
 void repl_apply_node_start(struct repl *r, const struct repl_cmd *c, u64 i,
 			     u64 now)
