@@ -220,8 +220,11 @@ ok "$([ $rc = 0 ] && [ $py = 0 ] && echo 0 || echo 1)" "metrics exits 0 and pars
 n_perf=$(perf list 'dlock:*' 2>/dev/null | grep -c 'dlock:dlock_.*Tracepoint event')
 ok "$([ "$n_perf" = 8 ] && echo 0 || echo 1)" "perf list 'dlock:*' lists the 8 tracepoints ($n_perf)"
 # perf counts them for a command (perf record -a does not finish under
-# the emulated guest's clock, so a count is what this checks)
-timeout 120 perf stat -x, -e dlock:dlock_grant -e dlock:dlock_release -- \
+# the emulated guest's clock, so a count is what this checks).  System-wide
+# (-a): per-task counting would switch on perf's scheduler hooks, patching
+# __schedule under the other vCPU's feet (tests/vm/README.md); nothing
+# else takes locks while this runs.
+timeout 120 perf stat -a -x, -e dlock:dlock_grant -e dlock:dlock_release -- \
 	sh -c "\"$dl\" lock t-p --ttl 60s --owner op > /dev/null && \"$dl\" unlock t-p --owner op" \
 	> "$tmp/perf.log" 2>&1
 rc=$?
