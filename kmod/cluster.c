@@ -170,8 +170,8 @@ static void dlock_cl_check_doubt(struct dlock_cluster *c, u64 now)
 	dlock_cl_tell_doubt(c);
 }
 
-/* Arms the core's timer at repl_next_timer(); c->lock held. */
-void dlock_cluster_rearm(struct dlock_cluster *c)
+/* Arms the timer, @floor jiffies from now at the least; c->lock held. */
+static void dlock_cl_arm(struct dlock_cluster *c, unsigned long floor)
 {
 	u64 at, doubt, until, now = ktime_get_ns();
 	unsigned long delay = 0;
@@ -192,6 +192,7 @@ void dlock_cluster_rearm(struct dlock_cluster *c)
 		at = min(at, now + 100 * NS_MS);
 	if (at > now)
 		delay = nsecs_to_jiffies(at - now) + 1;
+	delay = max(delay, floor);
 	/*
 	 * Never later than a tick already due: every datagram and request
 	 * rearms, and a deadline counted from now (CLIENT_END retries) would
@@ -202,6 +203,30 @@ void dlock_cluster_rearm(struct dlock_cluster *c)
 		return;
 	c->tick_at = jiffies + delay;
 	mod_delayed_work(system_wq, &c->tick, delay);
+}
+
+/* Arms the core's timer at repl_next_timer(); c->lock held. */
+void dlock_cluster_rearm(struct dlock_cluster *c)
+{
+	dlock_cl_arm(c, 0);
+}
+
+/*
+ * The core's timer may still be due right after a tick, a few times in a
+ * row (REPL_TICK_DUE_MAX); more is a core bug that would run this work
+ * without end.  Say so once, and tick again a jiffy later.
+ */
+static unsigned long dlock_cl_tick_floor(struct dlock_cluster *c, u64 now)
+{
+	if (repl_next_timer(c->r) > now) {
+		c->due_ticks = 0;
+		return 0;
+	}
+	if (++c->due_ticks <= REPL_TICK_DUE_MAX)
+		return 0;
+	WARN_ONCE(1, "dlock: the cluster's timer stayed due for %d ticks\n",
+		  c->due_ticks);
+	return 1;
 }
 
 static void dlock_cl_tick(struct work_struct *w)
@@ -217,7 +242,7 @@ static void dlock_cl_tick(struct work_struct *w)
 		dlock_cl_retry_ending(c, now);
 		dlock_cl_check_doubt(c, now);
 		dlock_cl_tell_overdue(c, now);
-		dlock_cluster_rearm(c);
+		dlock_cl_arm(c, dlock_cl_tick_floor(c, now));
 	}
 	mutex_unlock(&c->lock);
 }

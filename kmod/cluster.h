@@ -159,6 +159,7 @@ struct dlock_cluster {
 	struct work_struct rx_work;
 	struct delayed_work tick;
 	unsigned long tick_at;		/* jiffies it is armed for */
+	int due_ticks;		/* ticks in a row that left the core's due */
 	struct delayed_work orphan_work;	/* cluster_orphan.c */
 	atomic64_t stray;	/* datagrams from no peer's address */
 	/* watch events of applied entries, built under lock, sent by ev_work */

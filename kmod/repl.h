@@ -323,6 +323,14 @@ void repl_tick(struct repl *r, u64 now);
  */
 int repl_request(struct repl *r, const struct repl_cmd *cmd, u64 now);
 u64 repl_next_timer(const struct repl *r);
+/*
+ * After repl_tick(r, now), repl_next_timer() may still be <= now: a new
+ * role's first duty (a leader's heartbeat) is due at once.  Never more
+ * than this many ticks in a row: one more is a core bug that would fire
+ * the timer without end (the simulator fails it; the kernel warns and
+ * backs off a jiffy).
+ */
+#define REPL_TICK_DUE_MAX	4
 void repl_status(const struct repl *r, struct repl_status *st);
 /*
  * On the leader: the entries of its log @node has yet to acknowledge (its
@@ -395,6 +403,7 @@ u64 repl_token(u64 epoch, u64 index);
 #define REPL_MUT_RECOVER_OLD_LIFE	50	/* RECOVER_REQ to a peer's old life */
 #define REPL_MUT_TAIL_UNBOUNDED		51	/* a leader fills the whole log */
 #define REPL_MUT_RESTART_AT_ELECTION	52	/* countdowns before our EPOCH */
-#define REPL_MUT__N			53
+#define REPL_MUT_REFUSED_LIFE_AT_ONCE	53	/* a timer due for ever */
+#define REPL_MUT__N			54
 
 #endif /* DLOCK_REPL_H */

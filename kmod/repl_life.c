@@ -72,7 +72,7 @@ void repl_send_node_start(struct repl *r, u64 now)
 		c->arg = r->last;
 		if (!repl_propose(r, c, now))
 			r->life_term = r->term;
-		else
+		else if (REPL_MUTATION != REPL_MUT_REFUSED_LIFE_AT_ONCE)
 			r->life_sent = now;	/* else due again at once, for ever */
 		return;
 	}

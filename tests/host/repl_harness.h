@@ -55,6 +55,7 @@ struct hnode {
 	u16 len[NCL];		/* body of the answered command */
 	u64 body[NCL];		/* hash of that body */
 	int refused[NCL];	/* the leader's refusal of a forward, or 0 */
+	int due_ticks;		/* ticks in a row that left the timer due */
 };
 
 static struct {
@@ -181,6 +182,7 @@ static void boot(int i)
 		abort();
 	nd->up = true;
 	nd->boot++;
+	nd->due_ticks = 0;
 }
 
 static void crash(int i)
@@ -212,6 +214,21 @@ static void new_world(int n, const u32 *elect_ms, u64 msg_life_ms)
 	}
 }
 
+/*
+ * A timer still due after REPL_TICK_DUE_MAX ticks in a row is one that
+ * would fire without end in the kernel: a failed test, whichever it is.
+ */
+static void tick_left_due(int i)
+{
+	struct hnode *nd = &H.nd[i];
+
+	if (repl_next_timer(nd->r) > H.now)
+		nd->due_ticks = 0;
+	else if (++nd->due_ticks == REPL_TICK_DUE_MAX + 1)
+		tap_ok(0, "n%d: its timer still due after %d ticks in a row (a timer firing without end)",
+		       i, nd->due_ticks);
+}
+
 /* advance the clock 1 ms: deliver what was sent, fire due timers */
 static void step(void)
 {
@@ -234,6 +251,7 @@ static void step(void)
 	for (i = 0; i < H.n; i++)
 		if (H.nd[i].up && repl_next_timer(H.nd[i].r) <= H.now) {
 			repl_tick(H.nd[i].r, H.now);
+			tick_left_due(i);
 			if (H.observe)
 				H.observe();
 		}

@@ -178,6 +178,7 @@ names[49]="a request refused -EUSERS runs when a slot frees (no floor)"
 names[50]="a RECOVER_REQ addressed to a peer's life that ended (never answered)"
 names[51]="a leader fills its whole log uncommitted (no room for a later EPOCH)"
 names[52]="a new leader's countdowns rule before its EPOCH commits"
+names[53]="a leader's NODE_START refused for want of room stays due at once"
 # make check-sim passes MUTS (sim.mk's SIM_MUTS_REQ): 10, 18, 19 and 35 do
 # harm only in schedules the random simulator almost never makes; each is
 # required of a targeted schedule instead (HOST_MUTS below,

@@ -210,6 +210,25 @@ void node_sched_tick(int n)
 	push(t, EV_TICK, n, ++nd->tick_stamp, NULL, 0);
 }
 
+/*
+ * A timer still due after REPL_TICK_DUE_MAX ticks in a row is one that
+ * would fire without end in the kernel (there, a warning and a jiffy's
+ * back-off): a violation here, before the runaway of events shows it.
+ */
+static void tick_left_due(int n)
+{
+	struct node *nd = &S.node[n];
+	u64 l = local_of(n, S.now);
+
+	if (repl_next_timer(nd->r) > l) {
+		nd->due_ticks = 0;
+		return;
+	}
+	if (++nd->due_ticks > REPL_TICK_DUE_MAX)
+		violate("n%d: its timer still due after %d ticks in a row (a timer firing without end)",
+			n, nd->due_ticks);
+}
+
 static void node_boot(int n)
 {
 	struct node *nd = &S.node[n];
@@ -266,6 +285,7 @@ static void node_boot(int n)
 	nd->boot_at = S.now;
 	nd->world = S.world;
 	nd->tick_at = ~0ULL;
+	nd->due_ticks = 0;
 	trace(TR_BOOT, n, nd->boot, 0, 0);
 	node_sched_tick(n);
 }
@@ -593,6 +613,7 @@ static int run_seed(u64 seed)
 				S.node[e.node].tick_at = ~0ULL;
 				S.cur_node = e.node;
 				repl_tick(S.node[e.node].r, local_of(e.node, S.now));
+				tick_left_due(e.node);
 				touched = e.node;
 				break;
 			}

@@ -136,7 +136,8 @@ SIM_TMUT_BINS := $(SIM_TMUTS:%=$(SIM_BUILD)/sim-tmut%)
 # repeat), 48 (a CLIENT_END refused for want of a slot) and 49 (a request
 # refused -EUSERS runs later) must make test_repl_dedup fail; 45, 46 and 49
 # are caught by the simulator as well; 50 (a RECOVER_REQ addressed to a
-# peer's life that ended) must make test_repl_life fail, and 51 (a leader
+# peer's life that ended) and 53 (a refused NODE_START due again at once:
+# a timer that fires without end) must make test_repl_life fail, and 51 (a leader
 # fills its whole log uncommitted) test_repl.  41 (NODE_START without the msg_life
 # wait) is planted but does no harm in this protocol (docs/protocol.md,
 # section 7): test_repl checks the two rules that make it harmless.
@@ -154,7 +155,7 @@ SIM_RTMUT_BINS := $(SIM_RTMUTS:%=$(SIM_BUILD)/sim-mut%)
 SIM_SEEDMUT_BINS := $(SIM_BUILD)/sim-mut52
 # plant:host test that must catch it
 SIM_HOST_MUTS := 36:test_repl 37:test_repl 38:test_repl 39:test_repl_dedup 44:test_repl 51:test_repl 45:test_repl_dedup 46:test_repl_dedup 47:test_repl_dedup \
-	48:test_repl_dedup 49:test_repl_dedup 50:test_repl_life \
+	48:test_repl_dedup 49:test_repl_dedup 50:test_repl_life 53:test_repl_life \
 	$(SIM_SCHED_MUTS:%=%:test_repl_sched)
 SIM_HOST_MUT_BINS := $(foreach p,$(SIM_HOST_MUTS),\
 	$(SIM_BUILD)/$(word 2,$(subst :, ,$(p)))-mut$(word 1,$(subst :, ,$(p))))

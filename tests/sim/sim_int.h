@@ -71,6 +71,7 @@ struct node {
 	s64 wall_skew_ns;
 	u32 tick_stamp;
 	u64 tick_at;
+	int due_ticks;		/* ticks in a row that left the timer due */
 	u64 down_since;
 	bool tfirst;		/* -T: the entry applied is first in its world */
 	u64 boot_at;		/* real time of its last boot */
