@@ -16,9 +16,11 @@
  *               [--redis-port P] [--json FILE] [--env NAME] [--scale N]
  *               [--no-redis-30s] [--cases LIST] [--floor-batch N]
  *               [--floor-batches N] [--floor-only bare|status|raw_pair|pair]
- *   dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT] ...
+ *   dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT]
+ *               [--udp-peer ADDR:PORT] ...
  *               (case 8 alone, in a cluster node's namespace: cluster-bench)
  *   dlock-bench --link-down IFNAME   (case 9's cut: see link_down())
+ *   dlock-bench --udp-echo PORT      (case 8's floor: echoes datagrams)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -249,7 +251,10 @@ static void usage(void)
 		"                   [--floor-batch N] [--floor-batches N]\n"
 		"                   [--floor-only bare|status|raw_pair|pair]\n"
 		"       dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT]\n"
-		"                   [--rounds N] [--duration S] [--json FILE] [--smoke] [--tap]\n");
+		"                   [--udp-peer ADDR:PORT] [--rounds N] [--duration S]\n"
+		"                   [--json FILE] [--smoke] [--tap]\n"
+		"       dlock-bench --link-down IFNAME\n"
+		"       dlock-bench --udp-echo PORT\n");
 	exit(2);
 }
 
@@ -304,6 +309,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--link-down"))
 		return link_down(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--udp-echo"))
+		return udp_echo(argv[2]);
 	for (int i = 0; i < NR_BACKENDS; i++)
 		opt.use[i] = i != B_ETCD;
 	for (int i = 1; i < NR_CASES; i++)
@@ -357,6 +364,8 @@ int main(int argc, char **argv)
 			opt.cluster = v, i++;
 		} else if (!strcmp(a, "--etcd")) {
 			opt.etcd_addr = v, i++;
+		} else if (!strcmp(a, "--udp-peer")) {
+			opt.udp_peer = v, i++;
 		} else {
 			usage();
 		}

@@ -3,7 +3,8 @@
  * dlock-bench's shared parts: options, clock and statistics, result rows,
  * and the clients of every backend.  Each case lives in a file of its own
  * (bench_loop.c: cases 1-3, bench_crash.c: 4-5, bench_scale.c: 6,
- * bench_floor.c: 7, bench_cluster.c: 8, with bench_etcd.c its etcd client;
+ * bench_floor.c: 7, bench_cluster.c: 8, with bench_etcd.c its etcd client
+ * and bench_rtt.c its floor;
  * bench_pairs.c the timed loop of cases 1-3 and 8); bench.c has main().
  */
 #ifndef DLOCK_BENCH_H
@@ -47,6 +48,7 @@ struct bench_opt {
 	const char *floor_only;	/* case 7: time this kind alone (profiling) */
 	const char *cluster;	/* case 8: the run's label, e.g. unkeyed-follower */
 	const char *etcd_addr;	/* case 8, etcd: the node's client address */
+	const char *udp_peer;	/* case 8: the leader's udp echo, ADDR:PORT */
 };
 extern struct bench_opt opt;
 
@@ -157,5 +159,13 @@ void case_scale_redis(int round);
 #endif
 void case_floor(int round);
 void case_cluster(enum backend b, int round);
+
+/* Case 8's floor: round trips to the node and to the leader (bench_rtt.c). */
+struct nl_bare;
+struct nl_bare *nl_bare_open(char *err, size_t len);
+int nl_bare_rt(struct nl_bare *b, char *err, size_t len);
+void nl_bare_close(struct nl_bare *b);
+int udp_echo(const char *port);
+void rtt_floor(struct result *r, const char *peer, long n);
 
 #endif /* DLOCK_BENCH_H */

@@ -11,6 +11,8 @@
  * A dlock command refused with EAGAIN ("no leader yet", an election on
  * the loaded host) is repeated after 10 ms, as a client would, for up to
  * 20 s; the time it took stays in the figures and the repeats are counted.
+ * With --udp-peer, the netlink and UDP round trips an acquire on a follower
+ * is made of are timed before and after the clients (bench_rtt.c).
  */
 #include <errno.h>
 
@@ -84,8 +86,25 @@ static void run_clients(enum backend b, int n, int round)
 	pairs_free(&p);
 }
 
+/* With --udp-peer: the round trips an acquire on a follower is made of. */
+static void floor_row(int round)
+{
+	struct result r = { .cas = 8, .b = B_DLOCK, .round = round, .ok = true };
+
+	snprintf(r.variant, sizeof(r.variant), "%s-floor", opt.cluster);
+	rtt_floor(&r, opt.udp_peer, opt.smoke ? 20 : 200);
+	emit(&r);
+}
+
 void case_cluster(enum backend b, int round)
 {
+	bool floor = b == B_DLOCK && opt.udp_peer;
+
+	/* Before and after the clients: the load may change meanwhile. */
+	if (floor)
+		floor_row(round);
 	run_clients(b, 1, round);
 	run_clients(b, MAX_CLIENTS, round);
+	if (floor)
+		floor_row(round);
 }

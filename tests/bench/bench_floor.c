@@ -140,6 +140,52 @@ static void *nla_payload(struct nlattr *a)
 	return (char *)a + NLA_HDRLEN;
 }
 
+/* The bare round trip's request: dlock's family looked up by name. */
+static void getfamily_init(struct rawmsg *m)
+{
+	static const char dlock_name[] = DLOCK_GENL_NAME;
+
+	msg_init(m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 2);
+	msg_put(m, CTRL_ATTR_FAMILY_NAME, dlock_name, sizeof(dlock_name));
+}
+
+/* ---- case 8's netlink floor (bench_rtt.c): the bare round trip alone --- */
+
+struct nl_bare {
+	struct rawnl raw;
+	struct rawmsg getfamily;
+};
+
+struct nl_bare *nl_bare_open(char *err, size_t len)
+{
+	struct nl_bare *b = calloc(1, sizeof(*b));
+	int e = b ? raw_open(&b->raw) : -ENOMEM;
+
+	if (e) {
+		snprintf(err, len, "netlink socket: %s", strerror(-e));
+		free(b);
+		return NULL;
+	}
+	getfamily_init(&b->getfamily);
+	return b;
+}
+
+int nl_bare_rt(struct nl_bare *b, char *err, size_t len)
+{
+	int e = raw_rt(&b->raw, &b->getfamily);
+
+	if (e)
+		snprintf(err, len, "CTRL_CMD_GETFAMILY: %s", strerror(-e));
+	return e;
+}
+
+void nl_bare_close(struct nl_bare *b)
+{
+	if (b)
+		close(b->raw.fd);
+	free(b);
+}
+
 /* ---- the four kinds of operation -------------------------------------- */
 
 enum floor_kind { K_BARE, K_STATUS, K_RAW_PAIR, K_PAIR, NR_KINDS };
@@ -248,7 +294,6 @@ static int (*const floor_op[NR_KINDS])(struct floor *f) = {
 
 static int floor_setup(struct floor *f)
 {
-	static const char dlock_name[] = DLOCK_GENL_NAME;
 	const char *name = f->name;
 	uint32_t ttl = opt.ttl_ms;
 	uint64_t cookie = 1, tag = (uint64_t)getpid();
@@ -261,8 +306,7 @@ static int floor_setup(struct floor *f)
 		snprintf(f->err, sizeof(f->err), "netlink socket: %s", strerror(-err));
 		return err;
 	}
-	msg_init(&f->getfamily, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 2);
-	msg_put(&f->getfamily, CTRL_ATTR_FAMILY_NAME, dlock_name, sizeof(dlock_name));
+	getfamily_init(&f->getfamily);
 	err = floor_bare(f);
 	if (err)
 		return err;
