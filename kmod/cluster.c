@@ -218,11 +218,7 @@ void dlock_cluster_rearm(struct dlock_cluster *c)
  */
 static unsigned long dlock_cl_tick_floor(struct dlock_cluster *c, u64 now)
 {
-	if (repl_next_timer(c->r) > now) {
-		c->due_ticks = 0;
-		return 0;
-	}
-	if (++c->due_ticks <= REPL_TICK_DUE_MAX)
+	if (repl_due_streak(c->r, now, &c->due_ticks) <= REPL_TICK_DUE_MAX)
 		return 0;
 	WARN_ONCE(1, "dlock: the cluster's timer stayed due for %d ticks\n",
 		  c->due_ticks);

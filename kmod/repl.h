@@ -331,6 +331,21 @@ u64 repl_next_timer(const struct repl *r);
  * backs off a jiffy).
  */
 #define REPL_TICK_DUE_MAX	4
+
+/*
+ * Call after each repl_tick(r, now) with the caller's count of ticks in a
+ * row that left the timer due: returns that count, updated (0 once the
+ * timer lies ahead).  Past REPL_TICK_DUE_MAX the core is at fault; what to
+ * do then is the caller's (a violation, a failed test, a warning).
+ */
+static inline int repl_due_streak(const struct repl *r, u64 now, int *streak)
+{
+	if (repl_next_timer(r) > now)
+		*streak = 0;
+	else
+		++*streak;
+	return *streak;
+}
 void repl_status(const struct repl *r, struct repl_status *st);
 /*
  * On the leader: the entries of its log @node has yet to acknowledge (its

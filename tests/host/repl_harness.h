@@ -222,9 +222,7 @@ static void tick_left_due(int i)
 {
 	struct hnode *nd = &H.nd[i];
 
-	if (repl_next_timer(nd->r) > H.now)
-		nd->due_ticks = 0;
-	else if (++nd->due_ticks == REPL_TICK_DUE_MAX + 1)
+	if (repl_due_streak(nd->r, H.now, &nd->due_ticks) == REPL_TICK_DUE_MAX + 1)
 		tap_ok(0, "n%d: its timer still due after %d ticks in a row (a timer firing without end)",
 		       i, nd->due_ticks);
 }

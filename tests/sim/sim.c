@@ -220,11 +220,7 @@ static void tick_left_due(int n)
 	struct node *nd = &S.node[n];
 	u64 l = local_of(n, S.now);
 
-	if (repl_next_timer(nd->r) > l) {
-		nd->due_ticks = 0;
-		return;
-	}
-	if (++nd->due_ticks > REPL_TICK_DUE_MAX)
+	if (repl_due_streak(nd->r, l, &nd->due_ticks) > REPL_TICK_DUE_MAX)
 		violate("n%d: its timer still due after %d ticks in a row (a timer firing without end)",
 			n, nd->due_ticks);
 }
