@@ -86,6 +86,17 @@ static unsigned int cluster_seal_burst = SEAL_BURST_DEFAULT;
 module_param(cluster_seal_burst, uint, 0644);
 MODULE_PARM_DESC(cluster_seal_burst, "cluster: per peer, burst of the seal rate, bytes (at least 65832)");
 
+/* Tests shrink it to make a flood of junk crowd out the peers' datagrams. */
+static unsigned int cluster_rxq_max = DLOCK_CL_RXQ_MAX;
+module_param(cluster_rxq_max, uint, 0644);
+MODULE_PARM_DESC(cluster_rxq_max, "cluster: datagrams queued for the receive work, more are dropped (1 to 65536)");
+
+/* Read in softirq for every datagram: a change applies at once. */
+u32 dlock_cl_rxq_max(void)
+{
+	return clamp_val(READ_ONCE(cluster_rxq_max), 1, DLOCK_CL_RXQ_LIMIT);
+}
+
 #define DLOCK_CL_SEAL_BURST_MIN	(SEAL_MAX + SEAL_COST_FIXED + SEAL_COST_KDF)
 
 #define NS_MS	1000000ULL

@@ -28,8 +28,15 @@
 struct dlock_net;
 struct socket;
 
-/* Datagrams waiting for the receive work; more are dropped and counted. */
+/*
+ * Datagrams waiting for the receive work: dlock_cl_rxq_max() (this by
+ * default); more are dropped and counted.  The work handles at most
+ * DLOCK_CL_RX_BUDGET a run before it lets the core's timer in.
+ */
 #define DLOCK_CL_RXQ_MAX	512
+#define DLOCK_CL_RXQ_LIMIT	65536
+#define DLOCK_CL_RX_BUDGET	512
+u32 dlock_cl_rxq_max(void);
 
 /* What a configuration says: compared whole, so "the same again" is a no-op. */
 struct dlock_cl_conf {

@@ -4,12 +4,13 @@
  * as mapped addresses) unless the listen address is IPv4, or IPv6 is not
  * there.  Datagrams arrive in softirq through the UDP tunnel hook
  * (encap_rcv), are checked against the peers' addresses and queued, up to
- * DLOCK_CL_RXQ_MAX, for a work item that decodes them into one preallocated
- * message and hands them to the core.  Whatever a sender controls costs no
- * allocation of ours: unknown senders, a full queue and malformed datagrams
- * are counted and dropped.  On a keyed cluster every datagram is sealed
- * (kmod/seal.c) on the way out and opened, in the work item's buffer,
- * before it is decoded; one that does not open is counted by reason.
+ * dlock_cl_rxq_max(), for a work item that decodes them into one
+ * preallocated message and hands them to the core.  Whatever a sender
+ * controls costs no allocation of ours: unknown senders, a full queue and
+ * malformed datagrams are counted and dropped.  On a keyed cluster every
+ * datagram is sealed (kmod/seal.c) on the way out and opened, in the work
+ * item's buffer, before it is decoded; one that does not open is counted
+ * by reason.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,7 +62,7 @@ static int dlock_cl_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		atomic64_inc(&c->stray);
 		goto drop;
 	}
-	if (skb_queue_len(&c->rxq) >= DLOCK_CL_RXQ_MAX) {
+	if (skb_queue_len(&c->rxq) >= dlock_cl_rxq_max()) {
 		atomic64_inc(&c->peer[peer].dropped);
 		goto drop;
 	}
@@ -142,7 +143,7 @@ void dlock_cl_rx_work(struct work_struct *w)
 	struct dlock_cluster *c = container_of(w, struct dlock_cluster,
 					       rx_work);
 	struct sk_buff *skb;
-	int budget = DLOCK_CL_RXQ_MAX;
+	int budget = DLOCK_CL_RX_BUDGET;
 
 	mutex_lock(&c->lock);
 	while (!c->dying && budget-- && (skb = skb_dequeue(&c->rxq))) {

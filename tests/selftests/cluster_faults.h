@@ -68,20 +68,6 @@ static int quiet_notes(struct client *c, struct note *n)
 	return 0;
 }
 
-static int set_param(const char *name, unsigned int val)
-{
-	char path[128];
-	FILE *f;
-	int err;
-
-	snprintf(path, sizeof(path), "/sys/module/dlock/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	err = fprintf(f, "%u\n", val) < 0;
-	return fclose(f) || err ? -1 : 0;
-}
-
 static int set_answer_ms(unsigned int ms)
 {
 	return set_param("cluster_answer_ms", ms);

@@ -395,27 +395,69 @@ static inline uint64_t wait_holder_token(struct client *c, const char *name, int
 	return 0;
 }
 
-/* A datagram that is no dlock message, from @from's address to @to's port. */
-static inline int send_junk(struct node *from, struct node *to)
+/* A UDP socket in @from's namespace bound to its address: a peer's source. */
+static inline int udp_socket_from(struct node *from)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	char junk[64];
-	int fd, err;
+	int fd;
 
-	memset(junk, 0xa5, sizeof(junk));
 	inet_pton(AF_INET, from->ip, &src.sin_addr);
-	inet_pton(AF_INET, to->ip, &dst.sin_addr);
 	enter(from);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	leave_ns();
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&src, sizeof(src))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* @to's cluster port. */
+static inline struct sockaddr_in cluster_port_of(struct node *to)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+
+	inet_pton(AF_INET, to->ip, &dst.sin_addr);
+	return dst;
+}
+
+/* @len bytes of @buf from @from's address to @to's cluster port. */
+static inline int send_raw(struct node *from, struct node *to, const void *buf,
+			   int len)
+{
+	struct sockaddr_in dst = cluster_port_of(to);
+	int fd = udp_socket_from(from), err;
+
 	if (fd < 0)
 		return -1;
-	err = bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
-	      sendto(fd, junk, sizeof(junk), 0, (struct sockaddr *)&dst,
-		     sizeof(dst)) != sizeof(junk);
+	err = sendto(fd, buf, len, 0, (struct sockaddr *)&dst,
+		     sizeof(dst)) != len;
 	close(fd);
 	return err ? -1 : 0;
+}
+
+/* A datagram that is no dlock message, from @from's address to @to's port. */
+static inline int send_junk(struct node *from, struct node *to)
+{
+	char junk[64];
+
+	memset(junk, 0xa5, sizeof(junk));
+	return send_raw(from, to, junk, sizeof(junk));
+}
+
+/* Writes a module parameter of dlock's; 0 or -1. */
+static inline int set_param(const char *name, unsigned long val)
+{
+	char path[128];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/module/dlock/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	err = fprintf(f, "%lu\n", val) < 0;
+	return fclose(f) || err ? -1 : 0;
 }
 
 /*

@@ -17,7 +17,10 @@
  *     from each other, their datagrams counted as "wrong cluster";
  *   - node 3 given K and no id, with the seal token bucket's module
  *     parameters at their smallest: it joins and sees the lock; forged
- *     datagrams from node 2's address are then partly "rate limited".
+ *     datagrams from a peer's address are then partly "rate limited"; sent
+ *     without end from the leader's, they cut node 3 off: its holder is
+ *     told its lease is in doubt before any grant elsewhere
+ *     (cluster_flood.h).
  * The planted bug DLOCK_PLANT_CL_NO_CLUSTER_ID (the id not put in the seal
  * context) makes the cluster id checks fail.
  * Prints TAP.  Usage: cluster_seal_test NS1 NS2 NS3
@@ -30,7 +33,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 
-#include "cluster_lib.h"
+#include "cluster_flood.h"
 
 static uint8_t key_k[DLOCK_CLUSTER_KEY_LEN], key_x[DLOCK_CLUSTER_KEY_LEN];
 static uint8_t key_k2[DLOCK_CLUSTER_KEY_LEN];
@@ -94,29 +97,6 @@ out:
 	return got;
 }
 
-/* @len bytes of @buf from @from's address to @to's cluster port. */
-static int send_raw(struct node *from, struct node *to, const void *buf,
-		    int len)
-{
-	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct sockaddr_in dst = { .sin_family = AF_INET,
-				   .sin_port = htons(PORT) };
-	int fd, err;
-
-	inet_pton(AF_INET, from->ip, &src.sin_addr);
-	inet_pton(AF_INET, to->ip, &dst.sin_addr);
-	enter(from);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	leave_ns();
-	if (fd < 0)
-		return -1;
-	err = bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
-	      sendto(fd, buf, len, 0, (struct sockaddr *)&dst,
-		     sizeof(dst)) != len;
-	close(fd);
-	return err ? -1 : 0;
-}
-
 /* Seal drops of reason @why on node @at for peer @of, waited to exceed @old. */
 static uint64_t seal_drops_after(struct node *at, struct node *of, int why,
 				 uint64_t old)
@@ -143,20 +123,6 @@ static uint64_t seal_drops_now(struct node *at, struct node *of, int why)
 }
 
 #define PARAMS "/sys/module/dlock/parameters/"
-
-static int write_param(const char *name, unsigned long v)
-{
-	char path[128];
-	FILE *f;
-	int err;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	err = fprintf(f, "%lu\n", v) < 0;
-	return fclose(f) || err ? -1 : 0;
-}
 
 static unsigned long read_param(const char *name)
 {
@@ -476,13 +442,13 @@ int main(int argc, char **argv)
 	old_rate = read_param("cluster_seal_rate");
 	old_burst = read_param("cluster_seal_burst");
 	tap_ok(old_rate == 32u << 20 && old_burst == 4u << 20 &&
-	       !write_param("cluster_seal_rate", 1000) &&
-	       !write_param("cluster_seal_burst", 1),
+	       !set_param("cluster_seal_rate", 1000) &&
+	       !set_param("cluster_seal_burst", 1),
 	       "cluster_seal_rate, cluster_seal_burst: defaults 32 MiB/s, 4 MiB (%lu, %lu); set to 1000, 1",
 	       old_rate, old_burst);
 	configure(2, key_k, NULL, &r, "with key K");
-	write_param("cluster_seal_rate", old_rate);
-	write_param("cluster_seal_burst", old_burst);
+	set_param("cluster_seal_rate", old_rate);
+	set_param("cluster_seal_burst", old_burst);
 	L = wait_leader(15000, &term);
 	tap_ok(L >= 0, "all three nodes name one leader");
 	tap_ok(wait_holder_token(&nodes[2].cl, x, 5000) != 0,
@@ -510,6 +476,19 @@ int main(int argc, char **argv)
 	       (unsigned long long)auth_n, (unsigned long long)rate_n);
 	cl_release(&nodes[0].cl, x, &res);
 	tap_ok(!res.error, "released on node 1 (error %d)", res.error);
+
+	/*
+	 * The same forgery sent without end (cluster_flood.h): node 3's bucket
+	 * for its sender stays empty, so that sender's own datagrams are
+	 * dropped with the forgeries.  When the sender is the leader, node 3
+	 * is cut off: its holder must be told its lease is in doubt, before
+	 * any grant elsewhere.
+	 */
+	L = wait_leader(15000, &term);
+	tap_ok(L >= 0 && L != 2, "a leader other than node 3 (node %d)", L);
+	if (L >= 0 && L != 2)
+		flood_run("forgery flood", (int)(sealed_from - nodes), L, 2,
+			  sealed, sealed_len, sealed_from == &nodes[L]);
 
 	for (i = 0; i < N; i++) {
 		nlraw_init(&m, nodes[i].cl.family, DLOCK_CMD_SET_CLUSTER,

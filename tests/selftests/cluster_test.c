@@ -4,7 +4,8 @@
  * cluster_test.sh, joined by a bridge) configured as the nodes of one
  * cluster with raw netlink, then lock commands on each node, listings and
  * status counts on each node (cluster_list.h), watch events, tracepoints
- * and lag (cluster_obs.h), delayed and cut links (cluster_faults.h), one
+ * and lag (cluster_obs.h), delayed and cut links (cluster_faults.h), a
+ * node flooded from a peer's address (cluster_flood.h), one
  * user's share of the client slots (cluster_slots.h), and
  * faults from outside: a socket closed, a malformed datagram, the leader's
  * namespace deleted, a node leaving.  Prints TAP.
@@ -17,6 +18,7 @@
 #include "cluster_obs.h"
 #include "cluster_faults.h"
 #include "cluster_doubt.h"
+#include "cluster_flood.h"
 #include "cluster_slots.h"
 
 /* ---- the test --------------------------------------------------------- */
@@ -224,6 +226,12 @@ int main(int argc, char **argv)
 		return tap_done();
 	test_rejoin(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B rejoined"))
+		return tap_done();
+	test_flood_junk(L, A, B, 512);
+	if (next_roles(&L, &A, &B, &C, &term, "the flood"))
+		return tap_done();
+	test_flood_junk(L, A, B, 1);
+	if (next_roles(&L, &A, &B, &C, &term, "the flood through a queue of 1"))
 		return tap_done();
 
 	/* A malformed datagram from B's address to A: counted and dropped. */

@@ -23,6 +23,8 @@ cleanup() {
 	# cluster_seal_test sets these for one configuration and puts them back
 	[ -n "${old_rate:-}" ] && echo "$old_rate" >"$params/cluster_seal_rate"
 	[ -n "${old_burst:-}" ] && echo "$old_burst" >"$params/cluster_seal_burst"
+	# cluster_test's flood shrinks the receive queue
+	[ -n "${old_rxq:-}" ] && echo "$old_rxq" >"$params/cluster_rxq_max"
 }
 trap cleanup EXIT
 
@@ -38,6 +40,7 @@ old_session=$(cat "$params/cluster_session_ms")
 old_answer=$(cat "$params/cluster_answer_ms")
 old_rate=$(cat "$params/cluster_seal_rate")
 old_burst=$(cat "$params/cluster_seal_burst")
+old_rxq=$(cat "$params/cluster_rxq_max")
 echo 1000 >"$params/cluster_max_ttl_ms"
 echo 3000 >"$params/cluster_session_ms"
 

@@ -91,7 +91,8 @@ selftests: $(CLUSTERTEST_BIN) $(CLUSTERSEAL_BIN)
 $(CLUSTERTEST_BIN) $(CLUSTERSEAL_BIN): $(BUILD)/selftests/%: tests/selftests/%.c \
 		tests/selftests/cluster_lib.h tests/selftests/cluster_list.h \
 		tests/selftests/cluster_obs.h tests/selftests/cluster_faults.h \
-		tests/selftests/cluster_doubt.h tests/selftests/cluster_slots.h \
+		tests/selftests/cluster_doubt.h tests/selftests/cluster_flood.h \
+		tests/selftests/cluster_slots.h \
 		tests/selftests/nlraw.h \
 		tests/selftests/lockreq.h tests/tap.h uapi/linux/dlock.h
 	@mkdir -p $(dir $@)
