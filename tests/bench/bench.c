@@ -15,7 +15,7 @@
  *   dlock-bench [--smoke] [--tap] [--rounds N] [--backends LIST]
  *               [--redis-port P] [--json FILE] [--env NAME] [--scale N]
  *               [--no-redis-30s] [--cases LIST] [--floor-batch N]
- *               [--floor-batches N] [--floor-only bare|status|raw_pair|pair]
+ *               [--floor-batches N] [--floor-only bare|refused|status|raw_pair|pair]
  *   dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT]
  *               [--udp-peer ADDR:PORT] ...
  *               (case 8 alone, in a cluster node's namespace: cluster-bench)
@@ -54,7 +54,7 @@ const char *const bname[NR_BACKENDS] = { "dlock", "flock", "ofd", "redis", "etcd
 struct bench_opt opt = {
 	.redis_30s = true, .rounds = 5, .redis_port = 6379, .env = "guest",
 	.scale = 1000000, .dur = 2.0, .crash_samples = 5,
-	.crash_redis_samples = 2, .expiry_samples = 50, .ttl_ms = 30000, .expiry_ttl = 10,
+	.crash_redis_samples = 2, .expiry_samples = 100, .ttl_ms = 30000, .expiry_ttl = 10,
 	.redis_poll_us = 1000, .floor_batch = 50, .floor_batches = 40,
 };
 
@@ -249,7 +249,7 @@ static void usage(void)
 		"                   [--cases 1,2,3,4,5,6,7] [--redis-port P] [--json FILE]\n"
 		"                   [--env NAME] [--scale N] [--no-redis-30s]\n"
 		"                   [--floor-batch N] [--floor-batches N]\n"
-		"                   [--floor-only bare|status|raw_pair|pair]\n"
+		"                   [--floor-only bare|refused|status|raw_pair|pair]\n"
 		"       dlock-bench --cluster LABEL [--backends dlock|etcd] [--etcd ADDR:PORT]\n"
 		"                   [--udp-peer ADDR:PORT] [--rounds N] [--duration S]\n"
 		"                   [--json FILE] [--smoke] [--tap]\n"

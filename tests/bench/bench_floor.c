@@ -6,14 +6,19 @@
  * process, interleaved batch by batch:
  *
  *   bare      CTRL_CMD_GETFAMILY("dlock") on a raw NETLINK_GENERIC socket
+ *   refused   a command dlock's family lacks: genetlink's own EOPNOTSUPP,
+ *             the least any generic-netlink round trip costs
  *   status    DLOCK_CMD_GET_STATUS, dlock's cheapest command, on that socket
  *   raw pair  DLOCK_CMD_ACQUIRE + DLOCK_CMD_RELEASE on that socket: dlock's
  *             kernel side without the library
  *   pair      dlock_acquire() + dlock_release() through libdlock (case 1's
  *             pair, without its clock read per pair)
  *
- * and the ratio pair / (2 x bare).  No libnl here: the raw socket is built
- * and parsed by hand, so its figures are the kernel's and the syscalls'.
+ * and the ratios pair / (2 x bare) and pair / (2 x refused).  No libnl
+ * here: the raw socket is built and parsed by hand, so its figures are the
+ * kernel's and the syscalls'.  The bare round trip is the issue's floor,
+ * but its reply lists dlock's commands and groups (a few hundred bytes);
+ * the refused one is the floor no command can go under.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -186,22 +191,26 @@ void nl_bare_close(struct nl_bare *b)
 	free(b);
 }
 
-/* ---- the four kinds of operation -------------------------------------- */
+/* ---- the five kinds of operation -------------------------------------- */
 
-enum floor_kind { K_BARE, K_STATUS, K_RAW_PAIR, K_PAIR, NR_KINDS };
+enum floor_kind { K_BARE, K_REFUSED, K_STATUS, K_RAW_PAIR, K_PAIR, NR_KINDS };
 static const char *const kind_key[NR_KINDS] = {
-	"bare_rt_us", "status_rt_us", "raw_pair_us", "pair_us",
+	"bare_rt_us", "refused_rt_us", "status_rt_us", "raw_pair_us", "pair_us",
 };
 static const char *const kind_name[NR_KINDS] = {
-	"bare", "status", "raw_pair", "pair",
+	"bare", "refused", "status", "raw_pair", "pair",
 };
 static const char *const kind_min_key[NR_KINDS] = {
-	"best_bare_rt_us", "best_status_rt_us", "best_raw_pair_us", "best_pair_us",
+	"best_bare_rt_us", "best_refused_rt_us", "best_status_rt_us", "best_raw_pair_us",
+	"best_pair_us",
 };
+
+/* A command dlock's family does not have: genetlink refuses it itself. */
+#define FLOOR_NO_CMD	250
 
 struct floor {
 	struct rawnl raw;
-	struct rawmsg getfamily, status, acquire, release;
+	struct rawmsg getfamily, refused, status, acquire, release;
 	struct dlock *d;
 	const char *name;	/* lib pair's lock */
 	uint64_t last_token;
@@ -215,6 +224,22 @@ static int floor_bare(struct floor *f)
 	if (err)
 		snprintf(f->err, sizeof(f->err), "CTRL_CMD_GETFAMILY: %s", strerror(-err));
 	return err;
+}
+
+/*
+ * The least a generic-netlink round trip can be: a request of dlock's
+ * family that genetlink answers itself (no handler, no attribute parsed, an
+ * NLMSG_ERROR of EOPNOTSUPP), so no command of dlock's can cost less.
+ */
+static int floor_refused(struct floor *f)
+{
+	int err = raw_rt(&f->raw, &f->refused);
+
+	if (err == -EOPNOTSUPP)
+		return 0;
+	snprintf(f->err, sizeof(f->err), "command %d: %s, not EOPNOTSUPP",
+		 FLOOR_NO_CMD, err ? strerror(-err) : "answered");
+	return err ? err : -EBADMSG;
 }
 
 static int floor_status(struct floor *f)
@@ -287,7 +312,7 @@ static int floor_pair(struct floor *f)
 }
 
 static int (*const floor_op[NR_KINDS])(struct floor *f) = {
-	floor_bare, floor_status, floor_raw_pair, floor_pair,
+	floor_bare, floor_refused, floor_status, floor_raw_pair, floor_pair,
 };
 
 /* ---- setting up ------------------------------------------------------- */
@@ -317,6 +342,7 @@ static int floor_setup(struct floor *f)
 	}
 	memcpy(&f->raw.family, nla_payload(a), sizeof(f->raw.family));
 
+	msg_init(&f->refused, f->raw.family, FLOOR_NO_CMD, DLOCK_GENL_VERSION);
 	msg_init(&f->status, f->raw.family, DLOCK_CMD_GET_STATUS, DLOCK_GENL_VERSION);
 	msg_init(&f->acquire, f->raw.family, DLOCK_CMD_ACQUIRE, DLOCK_GENL_VERSION);
 	msg_put(&f->acquire, DLOCK_A_NAME, name, strlen(name));
@@ -337,8 +363,8 @@ static int floor_setup(struct floor *f)
 }
 
 /*
- * One round: floor_batches batches of each kind, interleaved (bare, status,
- * raw pair, pair, bare, ...) so that load on the shared machine falls on
+ * One round: floor_batches batches of each kind, interleaved (bare,
+ * refused, status, raw pair, pair, bare, ...) so that load on the shared machine falls on
  * all alike.  Each time is the median over the round's batches of the
  * batch's mean time per operation (one clock read per batch, not per op),
  * and its best batch (the least disturbed); each ratio is the median of
@@ -353,6 +379,7 @@ void case_floor(int round)
 	const long n = opt.floor_batch;
 	uint64_t *t[NR_KINDS], *rp = calloc(nb, sizeof(uint64_t));
 	uint64_t *rr = calloc(nb, sizeof(uint64_t)), *rs = calloc(nb, sizeof(uint64_t));
+	uint64_t *rm = calloc(nb, sizeof(uint64_t));
 	double us[NR_KINDS];
 	char name[96];
 
@@ -367,7 +394,7 @@ void case_floor(int round)
 		while (k < NR_KINDS && strcmp(opt.floor_only, kind_name[k]))
 			k++;
 		if (k == NR_KINDS) {
-			fail(&r, "--floor-only %s: no such kind (bare, status, raw_pair, pair)",
+			fail(&r, "--floor-only %s: no such kind (bare, refused, status, raw_pair, pair)",
 			     opt.floor_only);
 			goto out;
 		}
@@ -412,7 +439,9 @@ void case_floor(int round)
 		rp[b] = 1000.0 * t[K_PAIR][b] / (2 * t[K_BARE][b]);
 		rr[b] = 1000.0 * t[K_RAW_PAIR][b] / (2 * t[K_BARE][b]);
 		rs[b] = 1000.0 * t[K_PAIR][b] / (2 * t[K_STATUS][b]);
+		rm[b] = 1000.0 * t[K_PAIR][b] / (2 * t[K_REFUSED][b]);
 	}
+	qsort(rm, nb, sizeof(uint64_t), cmp_u64);
 	qsort(rp, nb, sizeof(uint64_t), cmp_u64);
 	qsort(rr, nb, sizeof(uint64_t), cmp_u64);
 	qsort(rs, nb, sizeof(uint64_t), cmp_u64);
@@ -424,6 +453,7 @@ void case_floor(int round)
 	kv(&r, "pair_over_2bare", r.ok ? pct_us(rp, nb, 50) : NAN);
 	kv(&r, "raw_pair_over_2bare", r.ok ? pct_us(rr, nb, 50) : NAN);
 	kv(&r, "pair_over_2status", r.ok ? pct_us(rs, nb, 50) : NAN);
+	kv(&r, "pair_over_2refused", r.ok ? pct_us(rm, nb, 50) : NAN);
 	/* The best batch of each kind: the least disturbed by other load. */
 	for (int k = 0; k < NR_KINDS; k++)
 		kv(&r, kind_min_key[k], r.ok ? t[k][0] / 1000.0 : NAN);
@@ -438,6 +468,7 @@ out:
 		free(t[k]);
 	free(rp);
 	free(rr);
+	free(rm);
 	free(rs);
 	free(f);
 	emit(&r);
