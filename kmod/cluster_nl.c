@@ -75,6 +75,8 @@ const struct nla_policy dlock_set_cluster_policy[DLOCK_A_MAX + 1] = {
 				      .reject_message = DLOCK_CL_STATUS_ONLY },
 	/* every u32 is an id (0: none); the policy checks its size */
 	[DLOCK_A_CLUSTER_CLUSTER_ID] = { .type = NLA_U32 },
+	[DLOCK_A_CLUSTER_STRAY] = { .type = NLA_REJECT,
+				    .reject_message = DLOCK_CL_STATUS_ONLY },
 };
 
 const struct nla_policy dlock_get_cluster_policy[DLOCK_A_MAX + 1] = {
@@ -282,6 +284,8 @@ static int dlock_cl_fill(struct sk_buff *msg, struct dlock_cluster *c)
 	    nla_put_u64_64bit(msg, DLOCK_A_CLUSTER_TERM, st.term, DLOCK_A_PAD) ||
 	    nla_put_u64_64bit(msg, DLOCK_A_CLUSTER_COMMIT, st.commit,
 			      DLOCK_A_PAD) ||
+	    nla_put_u64_64bit(msg, DLOCK_A_CLUSTER_STRAY,
+			      atomic64_read(&c->stray), DLOCK_A_PAD) ||
 	    (c->nkeys && nla_put(msg, DLOCK_A_CLUSTER_KEY_FP,
 				 DLOCK_CLUSTER_KEY_FP_LEN, c->key_fp[0])) ||
 	    (c->nkeys > 1 && nla_put(msg, DLOCK_A_CLUSTER_KEY2_FP,

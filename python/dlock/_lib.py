@@ -128,7 +128,7 @@ class Cluster(Structure):
     _fields_ = [("id", c_uint32), ("listen", ClusterAddr),
                 ("n_peers", c_size_t), ("peers", POINTER(ClusterPeer)),
                 ("role", c_enum), ("leader", c_uint32), ("term", c_uint64),
-                ("commit", c_uint64)]
+                ("commit", c_uint64), ("stray", c_uint64)]
 
 
 LIST_CB = CFUNCTYPE(c_int, POINTER(LockInfo), c_void_p)

@@ -276,7 +276,7 @@ class Cluster:
     """The namespace as a node of a cluster.  id 0 and role "none": not in
     one.  role: "none", "recovering", "follower", "candidate", "leader";
     leader: its id (None: none known); listen_address None: every
-    address."""
+    address; stray: datagrams from no peer's address, dropped."""
     id: int
     role: str
     leader: Optional[int] = None
@@ -285,10 +285,12 @@ class Cluster:
     listen_port: int = 0
     listen_address: Optional[str] = None
     peers: List[ClusterPeer] = field(default_factory=list)
+    stray: int = 0
 
     @classmethod
     def from_c(cls, c):
         return cls(c.id, ROLE_NAMES.get(c.role, str(c.role)),
                    c.leader or None, c.term, c.commit, c.listen.port,
                    _addr(c.listen),
-                   [ClusterPeer.from_c(c.peers[i]) for i in range(c.n_peers)])
+                   [ClusterPeer.from_c(c.peers[i]) for i in range(c.n_peers)],
+                   c.stray)

@@ -90,6 +90,7 @@ struct cl_state {
 	uint8_t role;
 	uint32_t leader;
 	uint64_t term, commit;
+	uint64_t stray;			/* DLOCK_A_CLUSTER_STRAY */
 	int nfp;			/* key fingerprints present */
 	uint8_t fp[2][DLOCK_CLUSTER_KEY_FP_LEN];
 	bool has_key_attr;		/* DLOCK_A_CLUSTER_KEY(2): must not be */
@@ -146,6 +147,7 @@ static inline void parse_state(struct nlraw_reply *r, struct cl_state *st)
 	st->leader = nlraw_u32(&r->msg, r->len, DLOCK_A_CLUSTER_LEADER);
 	st->term = nlraw_u64(&r->msg, r->len, DLOCK_A_CLUSTER_TERM);
 	st->commit = nlraw_u64(&r->msg, r->len, DLOCK_A_CLUSTER_COMMIT);
+	st->stray = nlraw_u64(&r->msg, r->len, DLOCK_A_CLUSTER_STRAY);
 	st->cluster_id = nlraw_u32(&r->msg, r->len, DLOCK_A_CLUSTER_CLUSTER_ID);
 	for (int k = 0; k < 2; k++) {
 		struct nlattr *a = nlraw_attr(&r->msg, r->len,

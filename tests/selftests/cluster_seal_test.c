@@ -9,8 +9,9 @@
  *     nobody and nobody hears it (its datagrams counted as seal drops),
  *     nodes 1 and 2 keep a leader and the lock; no reply carries a key;
  *   - the captured plaintext datagram, a sealed one replayed and one forged
- *     (its counter changed), all from a member's address: each dropped and
- *     counted by reason, the term unchanged;
+ *     (its counter changed), then the sealed one with each of its bits
+ *     flipped, cut at every length and one byte longer, all from a member's
+ *     address: each dropped and counted by reason, the term unchanged;
  *   - a second key installed in place (rotation): no restart;
  *   - a cluster id without a key, or of the wrong size: refused; node 3
  *     given K but cluster id 7: it and the others (K, no id) accept nothing
@@ -123,6 +124,67 @@ static uint64_t seal_drops_now(struct node *at, struct node *of, int why)
 }
 
 #define PARAMS "/sys/module/dlock/parameters/"
+
+/* Every seal drop of node @at for peer @of, and its DLOCK_P_DROPPED. */
+static uint64_t seal_drops_all(struct node *at, struct node *of, uint64_t *dropped)
+{
+	struct cl_state st;
+	struct peer_state *p;
+	uint64_t n = 0;
+	int r;
+
+	get_cluster(&at->cl, &st);
+	p = peer_of(&st, of->id);
+	for (r = 0; p && r < __DLOCK_SEAL_DROP_MAX; r++)
+		n += p->seal[r];
+	*dropped = p ? p->dropped : 0;
+	return n;
+}
+
+/*
+ * Mutants of a datagram @from sealed for @to, sent from @from's address:
+ * each of its bits flipped in turn, every shorter length, one byte more.
+ * Each must be dropped and counted by @to, whatever check it fails first
+ * (version, cluster, receiver, sender, epoch, replay, length, tag).
+ * Paced, so that the receive queue never overflows (that would be a drop
+ * without a seal reason).  Returns how many were sent; @seal and @dropped
+ * get how many @to counted.
+ */
+static int send_mutants(struct node *from, struct node *to, const uint8_t *dg,
+			int len, uint64_t *seal, uint64_t *dropped)
+{
+	struct sockaddr_in dst = cluster_port_of(to);
+	uint64_t seal0, drop0, end;
+	uint8_t m[2048];
+	int fd = udp_socket_from(from), sent = 0, i;
+
+	if (fd < 0 || len + 1 > (int)sizeof(m))
+		return -1;
+	seal0 = seal_drops_all(to, from, &drop0);
+	for (i = 0; i <= 9 * len; i++) {
+		int n = len;
+
+		memcpy(m, dg, len);
+		if (i < 8 * len)
+			m[i / 8] ^= 1 << (i % 8);	/* a bit flipped */
+		else if (i < 9 * len)
+			n = i - 8 * len;		/* cut short: 0..len-1 */
+		else
+			m[n++] = 0;			/* one byte more */
+		if (sendto(fd, m, n, 0, (struct sockaddr *)&dst, sizeof(dst)) == n)
+			sent++;
+		if (i % 32 == 31)
+			nap(2);
+	}
+	close(fd);
+	end = now_ms() + 5000;
+	do {
+		nap(100);
+		*seal = seal_drops_all(to, from, dropped) - seal0;
+		*dropped -= drop0;
+	} while (*seal < (uint64_t)sent && now_ms() < end);
+	return sent;
+}
 
 static unsigned long read_param(const char *name)
 {
@@ -363,6 +425,11 @@ int main(int argc, char **argv)
 				 before);
 	tap_ok(after == before + 1, "forged (counter changed): auth failed (%llu -> %llu)",
 	       (unsigned long long)before, (unsigned long long)after);
+	sealed[47] ^= 0x40;	/* the datagram as captured again */
+	i = send_mutants(&nodes[1], &nodes[0], sealed, sealed_len, &after, &before);
+	tap_ok(i == 9 * sealed_len + 1 && after == (uint64_t)i && before == (uint64_t)i,
+	       "%d mutants of it (each bit flipped, every shorter length, a byte more): %llu counted by seal reason, %llu dropped",
+	       i, (unsigned long long)after, (unsigned long long)before);
 	get_cluster(&nodes[L].cl, &st);
 	tap_ok(st.term == term && st.role == DLOCK_ROLE_LEADER &&
 	       refused_held(&nodes[1].cl, x),

@@ -153,7 +153,7 @@ fi
 
 # ---- with cluster support -----------------------------------------------
 
-json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'authenticated': False, 'cluster_id': 0, 'key_fingerprints': [], 'peers': []}, d"
+json "$out" "assert d == {'id': 0, 'role': 'none', 'leader': None, 'term': 0, 'commit': 0, 'stray': 0, 'authenticated': False, 'cluster_id': 0, 'key_fingerprints': [], 'peers': []}, d"
 ok $? "a new namespace is not in a cluster ($out)"
 
 canon='[Cluster]
@@ -188,7 +188,8 @@ ok $? "a refused file leaves the configuration in force (exit $rc: $out)"
 
 out=$(in_ns "$dl" -j cluster)
 json "$out" "
-assert sorted(d) == ['authenticated', 'cluster_id', 'commit', 'id', 'key_fingerprints', 'leader', 'peers', 'role', 'term'], sorted(d)
+assert sorted(d) == ['authenticated', 'cluster_id', 'commit', 'id', 'key_fingerprints', 'leader', 'peers', 'role', 'stray', 'term'], sorted(d)
+assert isinstance(d['stray'], int) and d['stray'] >= 0, d
 assert d['authenticated'] is False and d['key_fingerprints'] == [] and d['cluster_id'] == 0, d
 assert d['id'] == 1 and d['role'] in ('recovering', 'follower', 'candidate', 'leader'), d
 assert d['leader'] is None or d['leader'] in (1, 2, 3), d
@@ -204,8 +205,9 @@ ok $? "-j cluster has exactly its keys, this node's id and its peers ($out)"
 out=$(in_ns "$dl" cluster)
 grep -qE '^role: (recovering|follower|candidate|leader)$' <<<"$out" &&
 	grep -qx 'id: 1' <<<"$out" && grep -qx 'peer 3: 127.0.0.1:7403' <<<"$out" &&
-	grep -q '^authentication: NONE' <<<"$out"
-ok $? "cluster prints role, id, peers, and that it is not authenticated (${out//$'\n'/|})"
+	grep -q '^authentication: NONE' <<<"$out" &&
+	grep -qE "^datagrams from no peer's address: [0-9]+ dropped$" <<<"$out"
+ok $? "cluster prints role, id, peers, that it is not authenticated, and stray datagrams (${out//$'\n'/|})"
 
 st=$(in_ns "$dl" status)
 stj=$(in_ns "$dl" -j status)

@@ -328,8 +328,9 @@ enum dlock_lost_reason {
  *	when configured, %DLOCK_A_CLUSTER_LEADER (0: none known),
  *	%DLOCK_A_CLUSTER_TERM, %DLOCK_A_CLUSTER_COMMIT,
  *	%DLOCK_A_CLUSTER_KEY_FP and %DLOCK_A_CLUSTER_KEY2_FP when keyed (never
- *	a key), %DLOCK_A_CLUSTER_CLUSTER_ID, and one nested
- *	%DLOCK_A_CLUSTER_PEER per peer with its state (enum dlock_peer_attr).
+ *	a key), %DLOCK_A_CLUSTER_CLUSTER_ID, %DLOCK_A_CLUSTER_STRAY, and one
+ *	nested %DLOCK_A_CLUSTER_PEER per peer with its state (enum
+ *	dlock_peer_attr).
  * @__DLOCK_CMD_MAX: one more than the highest command
  * @DLOCK_CMD_MAX: the highest command
  *
@@ -507,6 +508,9 @@ enum dlock_cmd {
  *	answer shows every change acknowledged to anyone before; without it a
  *	node answers from what it has applied.  A single node is always
  *	current and ignores it
+ * @DLOCK_A_CLUSTER_STRAY: u64, reply only (%DLOCK_CMD_GET_CLUSTER): UDP
+ *	datagrams to this node's port from an address that is no peer's,
+ *	dropped unread since the node was configured
  * @__DLOCK_A_MAX: one more than the highest attribute
  * @DLOCK_A_MAX: the highest attribute
  *
@@ -572,6 +576,7 @@ enum dlock_attr {
 	DLOCK_A_CLUSTER_KEY2_FP = 55,
 	DLOCK_A_CLUSTER_CLUSTER_ID = 56,
 	DLOCK_A_LINEARIZABLE = 57,
+	DLOCK_A_CLUSTER_STRAY = 58,
 
 	__DLOCK_A_MAX,
 	DLOCK_A_MAX = __DLOCK_A_MAX - 1

@@ -196,8 +196,8 @@ static void print_json(const struct dlock_cluster *c,
 		printf("\"leader\":%u,", c->leader);
 	else
 		printf("\"leader\":null,");
-	printf("\"term\":%" PRIu64 ",\"commit\":%" PRIu64 ",",
-	       c->term, c->commit);
+	printf("\"term\":%" PRIu64 ",\"commit\":%" PRIu64 ",\"stray\":%" PRIu64 ",",
+	       c->term, c->commit, c->stray);
 	printf("\"authenticated\":%s,\"cluster_id\":%u,\"key_fingerprints\":[",
 	       a->n_keys ? "true" : "false", a->cluster_id);
 	for (k = 0; k < a->n_keys; k++) {
@@ -269,6 +269,8 @@ static void print_text(const struct dlock_cluster *c,
 		printf("cluster id: %u\n", a->cluster_id);
 	else if (a->n_keys)
 		printf("cluster id: none (0)\n");
+	printf("datagrams from no peer's address: %" PRIu64 " dropped\n",
+	       c->stray);
 	for (i = 0; i < c->n_peers; i++) {
 		const struct dlock_cluster_peer *p = &c->peers[i];
 

@@ -197,6 +197,8 @@ static int dlock_parse_cluster(struct nlattr **tb, struct nlmsghdr *nlh,
 		c->term = nla_get_u64(tb[DLOCK_A_CLUSTER_TERM]);
 	if (dlock_has(tb[DLOCK_A_CLUSTER_COMMIT], 8))
 		c->commit = nla_get_u64(tb[DLOCK_A_CLUSTER_COMMIT]);
+	if (dlock_has(tb[DLOCK_A_CLUSTER_STRAY], 8))
+		c->stray = nla_get_u64(tb[DLOCK_A_CLUSTER_STRAY]);
 	/* tb keeps only the last peer: walk the message for all of them. */
 	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), rem)
 		n += nla_type(a) == DLOCK_A_CLUSTER_PEER;

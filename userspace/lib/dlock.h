@@ -585,6 +585,8 @@ struct dlock_cluster {
 	uint32_t leader;		/* the leader's id; 0: none known */
 	uint64_t term;			/* election term */
 	uint64_t commit;		/* log index committed */
+	uint64_t stray;			/* datagrams from no peer's address,
+					 * dropped */
 };
 
 /*
