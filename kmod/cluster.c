@@ -216,9 +216,13 @@ static void dlock_cl_arm(struct dlock_cluster *c, unsigned long floor)
 	mod_delayed_work(system_wq, &c->tick, delay);
 }
 
-/* Arms the core's timer at repl_next_timer(); c->lock held. */
+/*
+ * After every call into the core: grants held while catching up told
+ * (cluster_answer.c), the timer armed at repl_next_timer(); c->lock held.
+ */
 void dlock_cluster_rearm(struct dlock_cluster *c)
 {
+	dlock_cl_grants_flush(c);
 	dlock_cl_arm(c, 0);
 }
 
@@ -249,6 +253,7 @@ static void dlock_cl_tick(struct work_struct *w)
 		dlock_cl_retry_ending(c, now);
 		dlock_cl_check_doubt(c, now);
 		dlock_cl_tell_overdue(c, now);
+		dlock_cl_grants_flush(c);
 		dlock_cl_arm(c, dlock_cl_tick_floor(c, now));
 	}
 	mutex_unlock(&c->lock);

@@ -107,6 +107,8 @@ struct dlock_cl_wait {
 	struct list_head node;
 	u64 cookie;
 	u64 tag;
+	u64 token;		/* granted: the lease's, told once caught up */
+	bool granted;
 	u8 name_len;
 	u8 owner_len;
 	char name[];
@@ -149,6 +151,7 @@ struct dlock_cluster {
 	/* Every call into the core and everything it calls back. */
 	struct mutex lock;
 	bool dying;
+	bool grants_held;	/* some wait's grant waits for catching up */
 	struct repl *r;
 	struct table_sm *sm;
 	atomic64_t tbl_bytes;	/* what sm holds, as the allocator counts it */
@@ -222,6 +225,7 @@ int dlock_cl_exec(struct dlock_cluster *c, struct dlock_cl_client *cl,
 /* cluster_answer.c */
 void dlock_cl_wait_send(struct dlock_cluster *c, struct dlock_cl_client *cl,
 			struct dlock_cl_wait *w, int status, u64 token);
+void dlock_cl_grants_flush(struct dlock_cluster *c);
 void dlock_cl_tell_doubt(struct dlock_cluster *c);
 void dlock_cl_tell_overdue(struct dlock_cluster *c, u64 now);
 

@@ -26,12 +26,76 @@ static struct dlock_cl_wait *dlock_cl_add_wait(struct dlock_cl_pending *p)
 		return NULL;	/* its WAIT_DONE will be missed: the socket learns */
 	w->cookie = p->cookie;
 	w->tag = p->tag;
+	w->token = 0;
+	w->granted = false;
 	w->name_len = p->name_len;
 	w->owner_len = p->owner_len;
 	memcpy(w->name, p->name, p->name_len);
 	memcpy(w->name + p->name_len, p->owner, p->owner_len);
 	list_add_tail(&w->node, &p->cl->waits);
 	return w;
+}
+
+/*
+ * A grant applied while this node catches up (repl_status.behind) may be
+ * ended by an entry it has yet to apply: a SESSION_END of this node, cut
+ * off meanwhile, after which another node holds the lock.  Telling the
+ * client "granted" and a moment later "lost" would give it a lock someone
+ * else holds.  So the grant is held until the node has caught up, and if
+ * the lease is lost meanwhile the wait ends with ETIMEDOUT and no LOST:
+ * the client never held it.
+ */
+static void dlock_cl_grant(struct dlock_cluster *c, struct dlock_cl_client *cl,
+			   struct dlock_cl_wait *w, int status, u64 token)
+{
+	struct repl_status st;
+
+	repl_status(c->r, &st);
+#ifndef DLOCK_PLANT_CL_GRANT_BEHIND
+	if (!status && st.behind) {
+		w->granted = true;
+		w->token = token;
+		c->grants_held = true;
+		return;
+	}
+#endif
+	dlock_cl_wait_send(c, cl, w, status, token);
+}
+
+/* Held grants told, once this node has caught up; c->lock held. */
+void dlock_cl_grants_flush(struct dlock_cluster *c)
+{
+	struct dlock_cl_wait *w, *n;
+	struct dlock_cl_client *cl;
+	struct repl_status st;
+	unsigned long i;
+
+	lockdep_assert_held(&c->lock);
+	if (!c->grants_held)
+		return;
+	repl_status(c->r, &st);
+	if (st.behind)
+		return;
+	c->grants_held = false;
+	xa_for_each(&c->by_id, i, cl)
+		list_for_each_entry_safe(w, n, &cl->waits, node)
+			if (w->granted)
+				dlock_cl_wait_send(c, cl, w, 0, w->token);
+}
+
+/* A LOST of a lease whose grant is held: the wait fails instead. */
+static bool dlock_cl_grant_lost(struct dlock_cluster *c,
+				struct dlock_cl_client *cl, u64 token)
+{
+	struct dlock_cl_wait *w;
+
+	list_for_each_entry(w, &cl->waits, node) {
+		if (w->granted && w->token == token) {
+			dlock_cl_wait_send(c, cl, w, -ETIMEDOUT, 0);
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -48,11 +112,13 @@ static void dlock_cl_settle(struct dlock_cluster *c, struct dlock_cl_client *cl,
 	u64 token = 0;
 	int st;
 
+	if (w->granted)
+		return;		/* answered, told once caught up */
 	st = table_sm_wait_state(c->sm, c->self, cl->id, w->cookie, w->tag,
 				 w->name + w->name_len, w->owner_len,
 				 w->name, w->name_len, &token);
 	if (st != 1)
-		dlock_cl_wait_send(c, cl, w, st ? -ETIMEDOUT : 0, token);
+		dlock_cl_grant(c, cl, w, st ? -ETIMEDOUT : 0, token);
 }
 
 /* table_sm_hooks.unanswered: settle every wait of every client here. */
@@ -123,8 +189,8 @@ static void dlock_cl_wait_done(void *ctx, u16 node, u32 client, u64 cookie,
 	if (!cl)
 		return;
 	list_for_each_entry(w, &cl->waits, node) {
-		if (w->cookie == cookie) {
-			dlock_cl_wait_send(c, cl, w, status, token);
+		if (w->cookie == cookie && !w->granted) {
+			dlock_cl_grant(c, cl, w, status, token);
 			return;
 		}
 	}
@@ -171,7 +237,7 @@ static void dlock_cl_lost(void *ctx, u16 node, u32 client, u64 tag,
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!cl)
+	if (!cl || dlock_cl_grant_lost(c, cl, token))
 		return;
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	hdr = skb ? genlmsg_put(skb, 0, 0, &dlock_genl_family, 0,

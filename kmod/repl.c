@@ -622,6 +622,8 @@ void repl_status(const struct repl *r, struct repl_status *st)
 	st->term = r->term;
 	st->commit = r->commit;
 	st->applied = r->applied;
+	st->behind = r->role == REPL_FOLLOWER &&
+		     (r->behind || r->applied < r->commit);
 	st->first_index = r->first;
 	st->last_index = r->last;
 	st->epoch = r->epoch;

@@ -292,6 +292,12 @@ struct repl_status {
 	u64 term;
 	u64 commit;
 	u64 applied;
+	/*
+	 * A follower whose leader has committed entries it does not hold or
+	 * has not applied yet (catching up after a partition): a grant it
+	 * applies now may already be ended by one of them.
+	 */
+	bool behind;
 	u64 first_index;
 	u64 last_index;
 	u64 epoch;

@@ -252,6 +252,7 @@ void repl_on_append(struct repl *r, const struct repl_msg *in, u64 now)
 				min(in->commit,
 				    REPL_MUTATION == REPL_MUT_COMMIT_UNCLAMPED ?
 				    r->last : upto));
+	r->behind = in->commit > r->commit;
 	repl_apply_committed(r, now);
 	repl_apply_floor(r, in->commit, in->t_echo);
 	if (REPL_MUTATION == REPL_MUT_FOLLOWER_EXPIRES) {

@@ -166,6 +166,7 @@ void repl_wipe_log(struct repl *r)
 	r->snap_term = 0;
 	r->commit = 0;
 	r->applied = 0;
+	r->behind = false;
 	r->wipes++;
 	r->epoch = 0;
 	r->nr_dedup = 0;

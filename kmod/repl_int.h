@@ -79,6 +79,7 @@ struct repl {
 	u64 snap_term;		/* term of entry first - 1 */
 	u64 commit;
 	u64 applied;
+	bool behind;		/* the last APPEND's commit is past ours */
 	u32 wipes;		/* lives of the log: commit restarts at 0 */
 	u64 epoch;		/* replicated: set by the world's first EPOCH */
 

@@ -210,7 +210,14 @@ static void rx_install(struct repl *r, const struct repl_msg *in, u64 now)
 	bool keep = in->index + 1 >= r->first && in->index <= r->last &&
 		    (term_at(r, in->index) == in->log_term ||
 		     REPL_MUTATION == REPL_MUT_SNAP_KEEPS_CONFLICT);
-	int err = snap_install(r, r->rx, r->rx_len, now);
+	int err;
+
+	/*
+	 * The leader has moved on since it took the snapshot, as far as we
+	 * know: behind until its next APPEND says how far (repl_status).
+	 */
+	r->behind = true;
+	err = snap_install(r, r->rx, r->rx_len, now);
 
 	repl_rx_drop(r);
 	if (err) {

@@ -642,6 +642,43 @@ static void test_follower_latency(void)
 	       worst);
 }
 
+/*
+ * A follower cut off while the leader commits more than one APPEND's worth
+ * of entries is behind (repl_status.behind: the kernel holds grants then)
+ * from its first APPEND after the cut until it has applied them all, and
+ * not after; a follower that is not cut off is never behind between steps.
+ */
+static void test_behind(void)
+{
+	int l, f, g, k, steps = 0, behind_steps = 0, other = 0;
+	u64 top;
+
+	setup(3);
+	run(3000);
+	l = leader();
+	f = follower_of(l);
+	g = 3 - l - f;
+	cut_node(f, true);
+	/* two APPENDs' worth: more would need a snapshot (log_cap 64) */
+	for (k = 0; k < 2 * REPL_MAX_BATCH; k++) {
+		request(l, REPL_OP_ACQUIRE, 20 + k % 8, 100 + k, 10 + k,
+			500 * MS, LM_MODE_EXCL);
+		step();
+		other += st(g).behind;
+	}
+	run(100);
+	top = max(st(l).commit, st(g).commit);
+	cut_node(f, false);
+	while (steps++ < 2000 && (st(f).applied < top || st(f).behind)) {
+		step();
+		behind_steps += st(f).behind;
+		other += st(g).behind;
+	}
+	tap_ok(behind_steps > 0 && !st(f).behind && st(f).applied >= top && !other,
+	       "a follower catching up %d entries is behind for %d of %d steps, then not; the other follower never (%d)",
+	       2 * REPL_MAX_BATCH, behind_steps, steps, other);
+}
+
 int main(void)
 {
 	test_hold();
@@ -661,6 +698,7 @@ int main(void)
 	test_stale_candidate();
 	test_sticky();
 	test_follower_latency();
+	test_behind();
 	test_forward_refused();
 	test_full_log_new_leader();
 	setup(1);

@@ -212,4 +212,61 @@ static void test_doubt_ttl(int A, int B)
 	client_close(&wa);
 }
 
+/*
+ * A grant node B learns only when it catches up, already ended: B's client
+ * waits for a lock held on A; B is cut off; A's holder releases, so the
+ * leader grants B's waiter, then ends B's session (SESSION_END) and grants
+ * the lock to another client of A.  When B's link comes back, B applies
+ * all three.  Its client must hear that its wait ended without the lock
+ * (ETIMEDOUT), never "granted" followed by LOST: between the two it would
+ * believe it held a lock another client holds.
+ */
+static void test_doubt_backlog(int A, int B)
+{
+	const char *d = lname("cldb");
+	struct acq a = { .name = d, .flags = DLOCK_F_NO_TTL, .cookie = 58 };
+	struct client ha, hb, hc;
+	struct result res, rb;
+	struct note n, more;
+	uint64_t end, tc;
+	int got, extra, err;
+
+	open_in(&nodes[A], &ha);
+	open_in(&nodes[B], &hb);
+	open_in(&nodes[A], &hc);
+	cl_try(&ha, d, &res);
+	cl_acquire(&hb, &a, &rb);
+	err = link_set(B, "down");
+	tap_ok(!err && !res.error && !rb.error && rb.queued,
+	       "backlog: a lock held on node A, node B's client waits for it, B's link down (errors %d %d)",
+	       res.error, rb.error);
+	release(&ha, d, 0, NULL, &res);
+	/* B's session (3 s) ends on the others; then A's second client gets it */
+	end = now_ms() + 15000;
+	do {
+		nap(200);
+		try_lock(&hc, d, &res);
+	} while (res.error && now_ms() < end);
+	tc = res.token;
+	tap_ok(!res.error,
+	       "backlog: A's holder released; once B's session ended, another client of A holds the lock (error %d)",
+	       res.error);
+	err = link_set(B, "up");
+	got = next_note(&hb, 15000, &n);
+	extra = next_note(&hb, 1000, &more);
+	tap_ok(!err && got == DLOCK_CMD_WAIT_DONE && n.cookie == 58 &&
+	       n.error == ETIMEDOUT && extra == -ETIMEDOUT,
+	       "backlog: B back, its client hears its wait ended without the lock (note %d, error %u), and nothing after (note %d, reason %d)",
+	       got, n.error, extra, more.reason);
+	end = now_ms() + 15000;
+	while (holder_token(&hb, d) != tc && now_ms() < end)
+		nap(100);
+	tap_ok(holder_token(&hb, d) == tc,
+	       "backlog: node B shows A's second client as the holder");
+	cl_release(&hc, d, &res);
+	client_close(&ha);
+	client_close(&hb);
+	client_close(&hc);
+}
+
 #endif /* DLOCK_CLUSTER_DOUBT_H */

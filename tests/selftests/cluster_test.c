@@ -21,6 +21,40 @@
 #include "cluster_flood.h"
 #include "cluster_slots.h"
 
+/*
+ * A datagram to node @A's port from an address that is no peer's (A's own
+ * loopback): dropped unread, counted in DLOCK_A_CLUSTER_STRAY, no peer's.
+ */
+static void test_stray(int A)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_port = htons(PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct cl_state st, st2;
+	uint64_t end = now_ms() + 3000, drops = 0, drops2 = 0;
+	int fd, i, sent;
+
+	get_cluster(&nodes[A].cl, &st);
+	enter(&nodes[A]);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	leave_ns();
+	sent = fd >= 0 && sendto(fd, "no peer", 7, 0, (struct sockaddr *)&lo,
+				 sizeof(lo)) == 7;
+	if (fd >= 0)
+		close(fd);
+	do {
+		nap(50);
+		get_cluster(&nodes[A].cl, &st2);
+	} while (st2.stray == st.stray && now_ms() < end);
+	for (i = 0; i < st.npeers; i++) {
+		drops += st.peer[i].dropped;
+		drops2 += st2.peer[i].dropped;
+	}
+	tap_ok(sent && st2.stray == st.stray + 1 && drops2 == drops,
+	       "a datagram from no peer's address (loopback) counted as stray by node A (%llu -> %llu), no peer's drop (%llu -> %llu)",
+	       (unsigned long long)st.stray, (unsigned long long)st2.stray,
+	       (unsigned long long)drops, (unsigned long long)drops2);
+}
+
 /* ---- the test --------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -224,6 +258,9 @@ int main(int argc, char **argv)
 	test_doubt_ttl(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B is back a third time"))
 		return tap_done();
+	test_doubt_backlog(A, B);
+	if (next_roles(&L, &A, &B, &C, &term, "node B caught up"))
+		return tap_done();
 	test_rejoin(A, B);
 	if (next_roles(&L, &A, &B, &C, &term, "node B rejoined"))
 		return tap_done();
@@ -251,6 +288,7 @@ int main(int argc, char **argv)
 		} while (now_ms() < end);
 		tap_ok(after == before + 1, "node A counts it dropped for peer B (%llu -> %llu)",
 		       (unsigned long long)before, (unsigned long long)after);
+		test_stray(A);
 		cl_try(&nodes[A].cl, x, &res);
 		tap_ok(!res.error, "the cluster still serves (error %d \"%s\")",
 		       res.error, res.extack);
