@@ -76,6 +76,7 @@ int main(void)
 	F(dlock_cluster, n_peers); F(dlock_cluster, peers);
 	F(dlock_cluster, role); F(dlock_cluster, leader);
 	F(dlock_cluster, term); F(dlock_cluster, commit);
+	F(dlock_cluster, stray);
 	/* Constants the binding copies. */
 	printf("const NAME_MAX %d\nconst OWNER_MAX %d\nconst VALUE_MAX %d\n",
 	       DLOCK_NAME_MAX, DLOCK_OWNER_MAX, DLOCK_VALUE_MAX);
